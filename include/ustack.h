@@ -1,0 +1,164 @@
+/* ustack public API: the stack object, interfaces, time, sockets and counters.
+ * An embedding program (or the ustack daemon) creates a stack, adds interfaces with a transmit
+ * callback, feeds received frames with us_input(), and calls us_poll() when us_next_deadline()
+ * is due. The core never blocks, never reads a clock and keeps no global state. */
+#ifndef USTACK_H
+#define USTACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/types.h"
+
+struct us_stack;
+struct us_iface;
+
+/* ---- configuration -------------------------------------------------------------------------- */
+
+struct us_config {
+    size_t pkt_small_max;      /* 2 KiB packet buffers the stack may hold */
+    size_t pkt_large_max;      /* 64 KiB packet buffers (super-frames, reassembly, big sends) */
+    size_t arp_entries;        /* neighbour cache size */
+    size_t arp_queue_per_entry;/* packets waiting for one resolution */
+    us_time_t arp_reachable;   /* how long a resolved entry is trusted */
+    us_time_t arp_retry;       /* interval between requests while resolving */
+    unsigned arp_retries;      /* requests before giving up (then ICMP host unreachable) */
+    size_t frag_mem_max;       /* bytes of reassembly buffers, all datagrams together */
+    size_t frag_max_datagrams; /* datagrams under reassembly at once */
+    us_time_t frag_timeout;    /* RFC 791 / RFC 1122 3.3.2 reassembly timeout */
+    size_t max_sockets;
+    size_t udp_rcvbuf;         /* bytes queued per UDP socket */
+    size_t udp_sndbuf;         /* largest datagram a UDP socket sends */
+    uint8_t ttl;
+    unsigned icmp_err_rate;    /* ICMP errors per second (token bucket) */
+    unsigned icmp_err_burst;
+    uint16_t ephemeral_lo, ephemeral_hi;
+};
+
+void us_config_default(struct us_config *cfg);
+
+/* Returns NULL on allocation failure. seed drives every random choice (IP ID, ports, impairment
+ * decisions in tests), so a run replays from (seed, input). */
+struct us_stack *us_stack_new(const struct us_config *cfg, uint64_t seed);
+void us_stack_free(struct us_stack *st);
+
+/* ---- interfaces and routes ------------------------------------------------------------------ */
+
+/* Transmit callback: the driver copies or writes the frame before returning (the stack keeps
+ * ownership of the bytes). Returns 0 or a negative errno (counted as a TX_DRIVER drop). */
+typedef int (*us_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+struct us_iface_conf {
+    const char *name;
+    uint8_t mac[US_ETH_ALEN];
+    us_ip4_t addr;
+    uint8_t prefix_len;
+    uint16_t mtu;     /* IP MTU, 68..65535; 0 means 1500 */
+    us_tx_fn tx;
+    void *tx_ctx;
+};
+
+/* Adds an interface, its connected route, and announces it with a gratuitous ARP. */
+struct us_iface *us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now);
+/* Adds a route; gw 0 means directly connected. prefix_len 0 with dst 0 is the default route. */
+int us_route_add(struct us_stack *st, us_ip4_t dst, uint8_t prefix_len, us_ip4_t gw,
+                 struct us_iface *ifp);
+
+/* ---- time and input ------------------------------------------------------------------------- */
+
+/* Hands one received Ethernet frame to the stack (borrowed: copied where it must be kept).
+ * Frames up to 64 KiB (GSO super-frames) are accepted. */
+void us_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, size_t len,
+              us_time_t now);
+/* Fires due timers (ARP retries, reassembly timeouts, ...). */
+void us_poll(struct us_stack *st, us_time_t now);
+/* When us_poll must next be called; US_TIME_NEVER when nothing is pending. */
+us_time_t us_next_deadline(struct us_stack *st);
+
+/* ---- trace ---------------------------------------------------------------------------------- */
+
+/* One line per layer per event ("arp: who-has 10.0.0.1 -> queued 1 packet"), no newline. */
+typedef void (*us_trace_fn)(void *ctx, const char *line);
+void us_set_trace(struct us_stack *st, us_trace_fn fn, void *ctx);
+
+/* ---- counters ------------------------------------------------------------------------------- */
+
+size_t us_drop_count(void);            /* number of drop reasons */
+const char *us_drop_name(size_t i);    /* short identifier, e.g. "IP_BAD_CSUM" */
+const char *us_drop_text(size_t i);    /* human text */
+uint64_t us_drop_get(const struct us_stack *st, size_t i);
+size_t us_stat_count(void);
+const char *us_stat_name(size_t i);
+const char *us_stat_text(size_t i);
+uint64_t us_stat_get(const struct us_stack *st, size_t i);
+uint64_t us_drop_total(const struct us_stack *st);
+
+/* Packet pool occupancy, for leak checks in tests. */
+struct us_pool_info {
+    size_t small_in_use, small_allocated, large_in_use, large_allocated;
+};
+void us_pool_info(const struct us_stack *st, struct us_pool_info *out);
+
+/* ---- sockets (src/socket) ------------------------------------------------------------------- */
+
+enum us_sock_type {
+    US_SOCK_DGRAM = 1, /* UDP */
+    US_SOCK_PING = 2,  /* ICMP echo, like Linux's SOCK_DGRAM/IPPROTO_ICMP "ping sockets" */
+    US_SOCK_STREAM = 3 /* TCP (not yet) */
+};
+
+struct us_sockaddr {
+    us_ip4_t addr; /* host order */
+    uint16_t port; /* host order; for ping sockets the echo identifier */
+};
+
+#define US_MSG_PEEK 0x2
+#define US_MSG_TRUNC 0x20 /* recv: return the real datagram length even if longer than buf */
+
+#define US_POLLIN 0x001
+#define US_POLLOUT 0x004
+#define US_POLLERR 0x008
+#define US_POLLHUP 0x010
+
+/* Extra facts about a received datagram. */
+struct us_msginfo {
+    uint8_t ttl;
+    us_ip4_t dst; /* address it was sent to */
+};
+
+/* All socket calls are non-blocking: they return >= 0, or a negative errno (-EAGAIN when they
+ * would block). A blocking layer (the daemon's client library) waits on us_sock_poll(). */
+int us_socket(struct us_stack *st, enum us_sock_type type);
+int us_bind(struct us_stack *st, int fd, const struct us_sockaddr *addr);
+/* UDP: sets the default peer and filters input to it; addr NULL dissolves the association. */
+int us_connect(struct us_stack *st, int fd, const struct us_sockaddr *addr, us_time_t now);
+ssize_t us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
+                  const struct us_sockaddr *to, us_time_t now);
+ssize_t us_recvfrom(struct us_stack *st, int fd, void *buf, size_t len, int flags,
+                    struct us_sockaddr *from, struct us_msginfo *info);
+int us_getsockname(struct us_stack *st, int fd, struct us_sockaddr *out);
+int us_getpeername(struct us_stack *st, int fd, struct us_sockaddr *out);
+int us_close(struct us_stack *st, int fd, us_time_t now);
+/* Readiness: a mask of US_POLL*; -EBADF for a bad descriptor. */
+int us_sock_poll(struct us_stack *st, int fd);
+/* Returns and clears the pending asynchronous error (SO_ERROR), as a positive errno or 0. */
+int us_sock_error(struct us_stack *st, int fd);
+
+enum us_sockopt { US_SO_RCVBUF = 1, US_SO_BROADCAST = 2 };
+int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);
+
+/* What netstat prints, read straight from the control block. */
+struct us_sock_info {
+    int fd;
+    enum us_sock_type type;
+    size_t recv_q; /* bytes received, not yet read */
+    size_t send_q; /* bytes sent, not yet acknowledged (0 for UDP) */
+    struct us_sockaddr local, remote;
+    const char *state; /* TCP state name; "" for datagram sockets */
+};
+/* Fills up to max entries; returns the number of open sockets. */
+size_t us_sock_list(struct us_stack *st, struct us_sock_info *out, size_t max);
+
+#endif

@@ -1,0 +1,96 @@
+/* Named drop reasons and event counters (DESIGN.md principle 7).
+ * Layer: core. One X-macro list each, so names, enum values and `netstat -s` stay in step. */
+#ifndef US_CORE_DROP_H
+#define US_CORE_DROP_H
+
+/* Every reason a received or outgoing packet can be discarded. */
+#define US_DROP_LIST(X)                                                                            \
+    X(NONE, "none")                                                                                \
+    X(NO_BUFFER, "no packet buffer available")                                                     \
+    X(ETH_TRUNCATED, "ethernet: frame shorter than header")                                        \
+    X(ETH_TOO_LONG, "ethernet: frame longer than the largest buffer")                              \
+    X(ETH_NOT_FOR_US, "ethernet: destination is not our MAC or broadcast")                         \
+    X(ETH_BAD_SRC, "ethernet: source MAC is multicast/broadcast")                                  \
+    X(ETH_UNKNOWN_TYPE, "ethernet: unknown ethertype")                                             \
+    X(ARP_TRUNCATED, "arp: packet too short")                                                      \
+    X(ARP_BAD_HW, "arp: hardware type/length not ethernet")                                        \
+    X(ARP_BAD_PROTO, "arp: protocol type/length not IPv4")                                         \
+    X(ARP_BAD_OP, "arp: unknown operation")                                                        \
+    X(ARP_BAD_SENDER, "arp: invalid sender address")                                               \
+    X(ARP_NOT_FOR_US, "arp: target is not our address")                                            \
+    X(ARP_QUEUE_FULL, "arp: pending queue full")                                                   \
+    X(ARP_UNRESOLVED, "arp: address did not resolve")                                              \
+    X(ARP_CACHE_FULL, "arp: cache full")                                                           \
+    X(IP_TRUNCATED, "ip: packet shorter than header")                                              \
+    X(IP_BAD_VERSION, "ip: version is not 4")                                                      \
+    X(IP_BAD_HDR_LEN, "ip: bad header length")                                                     \
+    X(IP_BAD_TOTAL_LEN, "ip: bad total length")                                                    \
+    X(IP_BAD_CSUM, "ip: bad header checksum")                                                      \
+    X(IP_BAD_OPTIONS, "ip: malformed options")                                                     \
+    X(IP_BAD_SRC, "ip: invalid source address")                                                    \
+    X(IP_NOT_FOR_US, "ip: destination is not ours")                                                \
+    X(IP_BAD_FRAG, "ip: fragment extends past 65535")                                              \
+    X(IP_FRAG_OVERLAP, "ip: overlapping fragments")                                                \
+    X(IP_FRAG_TOO_BIG, "ip: reassembled datagram over 65535")                                      \
+    X(IP_FRAG_NO_MEM, "ip: reassembly memory limit")                                               \
+    X(IP_FRAG_TIMEOUT, "ip: reassembly timeout")                                                   \
+    X(IP_UNKNOWN_PROTO, "ip: no handler for protocol")                                             \
+    X(IP_NO_ROUTE, "ip: no route to destination")                                                  \
+    X(IP_DF_TOO_BIG, "ip: DF set and larger than MTU")                                             \
+    X(ICMP_TRUNCATED, "icmp: message too short")                                                   \
+    X(ICMP_BAD_CSUM, "icmp: bad checksum")                                                         \
+    X(ICMP_BAD_TYPE, "icmp: unhandled type")                                                       \
+    X(ICMP_BAD_QUOTE, "icmp: error quotes an invalid datagram")                                    \
+    X(ICMP_NO_SOCKET, "icmp: no socket for echo reply / error")                                    \
+    X(ICMP_BCAST_ECHO, "icmp: echo request to broadcast ignored")                                  \
+    X(UDP_TRUNCATED, "udp: datagram shorter than header")                                          \
+    X(UDP_BAD_LEN, "udp: bad length field")                                                        \
+    X(UDP_BAD_CSUM, "udp: bad checksum")                                                           \
+    X(UDP_NO_PORT, "udp: no socket on port")                                                       \
+    X(UDP_RCVBUF_FULL, "udp: socket receive queue full")                                           \
+    X(TX_DRIVER, "tx: driver refused frame")
+
+enum us_drop_reason {
+#define US_DROP_ENUM(name, text) US_DROP_##name,
+    US_DROP_LIST(US_DROP_ENUM)
+#undef US_DROP_ENUM
+    US_DROP__COUNT
+};
+
+/* Event counters that are not drops (netstat -s prints both). */
+#define US_STAT_LIST(X)                                                                            \
+    X(ETH_IN, "ethernet frames received")                                                          \
+    X(ETH_OUT, "ethernet frames sent")                                                             \
+    X(ARP_IN, "arp packets received")                                                              \
+    X(ARP_REQ_OUT, "arp requests sent")                                                            \
+    X(ARP_REPLY_OUT, "arp replies sent")                                                           \
+    X(ARP_GRATUITOUS_OUT, "gratuitous arp sent")                                                   \
+    X(ARP_RESOLVED, "arp entries resolved")                                                        \
+    X(ARP_EXPIRED, "arp entries expired")                                                          \
+    X(IP_IN, "ip datagrams received")                                                              \
+    X(IP_IN_DELIVERED, "ip datagrams delivered")                                                   \
+    X(IP_OUT, "ip datagrams sent")                                                                 \
+    X(IP_FRAG_IN, "ip fragments received")                                                         \
+    X(IP_REASM_OK, "ip datagrams reassembled")                                                     \
+    X(IP_FRAG_CREATED, "ip fragments created")                                                     \
+    X(IP_FRAGMENTED, "ip datagrams fragmented")                                                    \
+    X(ICMP_IN, "icmp messages received")                                                           \
+    X(ICMP_OUT, "icmp messages sent")                                                              \
+    X(ICMP_ECHO_REQ_IN, "icmp echo requests received")                                             \
+    X(ICMP_ECHO_REPLY_OUT, "icmp echo replies sent")                                               \
+    X(ICMP_ERR_IN, "icmp errors received")                                                         \
+    X(ICMP_ERR_OUT, "icmp errors sent")                                                            \
+    X(ICMP_ERR_RATELIMITED, "icmp errors suppressed by rate limit")                                \
+    X(ICMP_ERR_SUPPRESSED, "icmp errors not sent (about icmp error, broadcast or fragment)")       \
+    X(UDP_IN, "udp datagrams received")                                                            \
+    X(UDP_OUT, "udp datagrams sent")                                                               \
+    X(SOCK_LIMIT, "socket creations refused by limit")
+
+enum us_stat {
+#define US_STAT_ENUM(name, text) US_STAT_##name,
+    US_STAT_LIST(US_STAT_ENUM)
+#undef US_STAT_ENUM
+    US_STAT__COUNT
+};
+
+#endif

@@ -1,0 +1,163 @@
+/* Wire formats: bounds-checked parse and build of each header (STYLE.md 3).
+ * Layer: wire. Stateless; includes only core types. Parsers take untrusted bytes and return 0 or
+ * a US_DROP_* reason; on success the repr's pointers point into the caller's buffer (no copy).
+ * Emitters write into a buffer the caller sized with the matching *_LEN / *_emit_len. */
+#ifndef US_WIRE_WIRE_H
+#define US_WIRE_WIRE_H
+
+#include "core/drop.h"
+#include "core/types.h"
+#include "wire/bytes.h"
+
+/* ---- Internet checksum (RFC 1071) ---------------------------------------------------------- */
+
+/* Adds `len` bytes at `data` to a running one's-complement sum (start with 0 or a pseudo-header
+ * sum). Bytes are taken as big-endian 16-bit words; chunks other than the last must have even
+ * length. The result is a partially folded 32-bit accumulator. */
+uint32_t us_csum_add(uint32_t sum, const void *data, size_t len);
+/* Folds and complements: the 16-bit value to store (with us_store_be16) in a checksum field.
+ * Over data that includes a correct checksum field the result is 0. */
+uint16_t us_csum_finish(uint32_t sum);
+/* Sum of the IPv4 pseudo-header for TCP/UDP (RFC 768, RFC 9293 3.1). */
+uint32_t us_csum_pseudo4(us_ip4_t src, us_ip4_t dst, uint8_t proto, uint16_t l4_len);
+
+/* ---- Ethernet II ------------------------------------------------------------------------------- */
+
+#define US_ETH_HDR_LEN 14
+#define US_ETHERTYPE_IPV4 0x0800
+#define US_ETHERTYPE_ARP 0x0806
+
+struct us_eth_repr {
+    uint8_t dst[US_ETH_ALEN];
+    uint8_t src[US_ETH_ALEN];
+    uint16_t type;
+    const uint8_t *payload; /* points into the parsed frame */
+    size_t payload_len;
+};
+
+/* Checks len >= 14. Frames whose type field is < 0x0600 (802.3 length) -> ETH_UNKNOWN_TYPE. */
+int us_wire_eth_parse(struct us_eth_repr *r, const uint8_t *b, size_t len);
+/* Writes the 14-byte header (payload fields ignored). */
+void us_wire_eth_emit(const struct us_eth_repr *r, uint8_t *out);
+bool us_eth_is_bcast(const uint8_t mac[US_ETH_ALEN]);
+bool us_eth_is_mcast(const uint8_t mac[US_ETH_ALEN]); /* includes broadcast */
+
+/* ---- ARP (RFC 826), Ethernet/IPv4 only ------------------------------------------------------- */
+
+#define US_ARP_LEN 28
+#define US_ARP_OP_REQUEST 1
+#define US_ARP_OP_REPLY 2
+
+struct us_arp_repr {
+    uint16_t op;
+    uint8_t sha[US_ETH_ALEN];
+    us_ip4_t spa;
+    uint8_t tha[US_ETH_ALEN];
+    us_ip4_t tpa;
+};
+
+/* Checks len >= 28, htype 1 / hlen 6 (ARP_BAD_HW), ptype 0x0800 / plen 4 (ARP_BAD_PROTO),
+ * op 1 or 2 (ARP_BAD_OP). Trailing bytes (ethernet padding) are ignored. */
+int us_wire_arp_parse(struct us_arp_repr *r, const uint8_t *b, size_t len);
+void us_wire_arp_emit(const struct us_arp_repr *r, uint8_t *out); /* writes 28 bytes */
+
+/* ---- IPv4 (RFC 791) ---------------------------------------------------------------------------- */
+
+#define US_IP4_HDR_LEN 20 /* without options; we never emit options */
+#define US_IP4_MAX_LEN 65535
+#define US_IPPROTO_ICMP 1
+#define US_IPPROTO_TCP 6
+#define US_IPPROTO_UDP 17
+
+struct us_ip4_repr {
+    uint8_t tos;
+    uint16_t id;
+    bool df, mf;
+    uint16_t frag_off; /* in bytes (field * 8) */
+    uint8_t ttl;
+    uint8_t proto;
+    us_ip4_t src, dst;
+    size_t hdr_len;         /* 20..60 */
+    const uint8_t *payload; /* after the header, trimmed to total length */
+    size_t payload_len;
+};
+
+/* Checks, in order: len >= 20 (IP_TRUNCATED), version 4 (IP_BAD_VERSION), 20 <= ihl*4 <= len
+ * (IP_BAD_HDR_LEN), ihl*4 <= total length <= len (IP_BAD_TOTAL_LEN; bytes past total length are
+ * link padding and ignored), header checksum when verify_csum (IP_BAD_CSUM), option TLVs well
+ * formed: EOL/NOP single byte, others length >= 2 and within the header (IP_BAD_OPTIONS),
+ * frag_off + payload_len <= 65535 (IP_BAD_FRAG). Options are otherwise skipped. */
+int us_wire_ip4_parse(struct us_ip4_repr *r, const uint8_t *b, size_t len, bool verify_csum);
+/* Writes a 20-byte header with total length = 20 + payload_len and a correct checksum.
+ * r->hdr_len and r->payload are ignored. */
+void us_wire_ip4_emit(const struct us_ip4_repr *r, uint8_t *out);
+
+/* ---- ICMP (RFC 792) ---------------------------------------------------------------------------- */
+
+#define US_ICMP_HDR_LEN 8
+#define US_ICMP_ECHO_REPLY 0
+#define US_ICMP_DEST_UNREACH 3
+#define US_ICMP_SOURCE_QUENCH 4
+#define US_ICMP_REDIRECT 5
+#define US_ICMP_ECHO_REQUEST 8
+#define US_ICMP_TIME_EXCEEDED 11
+#define US_ICMP_PARAM_PROBLEM 12
+#define US_ICMP_UNREACH_NET 0
+#define US_ICMP_UNREACH_HOST 1
+#define US_ICMP_UNREACH_PROTO 2
+#define US_ICMP_UNREACH_PORT 3
+#define US_ICMP_UNREACH_NEEDFRAG 4
+#define US_ICMP_TIMXCEED_REASM 1
+
+struct us_icmp_repr {
+    uint8_t type, code;
+    uint16_t id, seq;       /* echo request/reply only */
+    uint16_t next_hop_mtu;  /* destination unreachable / fragmentation needed (RFC 1191) */
+    uint8_t pointer;        /* parameter problem */
+    const uint8_t *data;    /* after the 8-byte header: echo data, or the quoted datagram */
+    size_t data_len;
+};
+
+/* Checks len >= 8 (ICMP_TRUNCATED) and the checksum over all len bytes (ICMP_BAD_CSUM).
+ * Fills the fields that apply to r->type; unknown types parse fine (the caller decides). */
+int us_wire_icmp_parse(struct us_icmp_repr *r, const uint8_t *b, size_t len);
+static inline size_t
+us_wire_icmp_emit_len(const struct us_icmp_repr *r)
+{
+    return US_ICMP_HDR_LEN + r->data_len;
+}
+/* Writes header + data (copied from r->data with memmove, so r->data may already be out + 8)
+ * and the checksum. out_len must be us_wire_icmp_emit_len(r). */
+void us_wire_icmp_emit(const struct us_icmp_repr *r, uint8_t *out, size_t out_len);
+
+/* ---- UDP (RFC 768) ----------------------------------------------------------------------------- */
+
+#define US_UDP_HDR_LEN 8
+
+struct us_udp_repr {
+    uint16_t src_port, dst_port;
+    const uint8_t *payload;
+    size_t payload_len;
+};
+
+/* Checks len >= 8 (UDP_TRUNCATED), 8 <= length field <= len (UDP_BAD_LEN; extra bytes ignored),
+ * and when verify_csum and the checksum field is non-zero, the checksum with the pseudo-header
+ * (UDP_BAD_CSUM). A zero checksum field means "none" (RFC 768). */
+int us_wire_udp_parse(struct us_udp_repr *r, const uint8_t *b, size_t len, us_ip4_t src,
+                      us_ip4_t dst, bool verify_csum);
+/* Writes the 8-byte header at out; the payload must already be at out + 8 (r->payload ignored).
+ * Checksum over pseudo-header + header + payload; a computed 0 is sent as 0xffff. */
+void us_wire_udp_emit(const struct us_udp_repr *r, uint8_t *out, size_t payload_len, us_ip4_t src,
+                      us_ip4_t dst);
+
+/* ---- helpers for trace output ------------------------------------------------------------------ */
+
+/* "a.b.c.d" into buf (at least 16 bytes); returns buf. */
+char *us_ip4_ntoa(us_ip4_t a, char *buf);
+/* Parses dotted quad; returns 0 or -EINVAL. */
+int us_ip4_aton(const char *s, us_ip4_t *out);
+/* "aa:bb:cc:dd:ee:ff" into buf (at least 18 bytes); returns buf. */
+char *us_mac_ntoa(const uint8_t mac[US_ETH_ALEN], char *buf);
+int us_mac_aton(const char *s, uint8_t mac[US_ETH_ALEN]);
+
+#endif
