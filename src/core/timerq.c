@@ -1,0 +1,80 @@
+/* Binary min-heap timer queue; see timerq.h. Layer: core. */
+#include "core/timerq.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+void
+us_timerq_init(struct us_timerq *q)
+{
+    q->heap = NULL;
+    q->len = q->cap = 0;
+    q->next_seq = 0;
+}
+
+void
+us_timerq_destroy(struct us_timerq *q)
+{
+    free(q->heap);
+    us_timerq_init(q);
+}
+
+static bool
+ent_before(const struct us_timer_ent *a, const struct us_timer_ent *b)
+{
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+int
+us_timerq_add(struct us_timerq *q, us_time_t deadline, uint8_t kind, uint32_t owner, uint32_t gen)
+{
+    if (q->len == q->cap) {
+        size_t ncap = q->cap ? q->cap * 2 : 64;
+        struct us_timer_ent *n = realloc(q->heap, ncap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        q->heap = n;
+        q->cap = ncap;
+    }
+    struct us_timer_ent e = {deadline, q->next_seq++, owner, gen, kind};
+    size_t i = q->len++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!ent_before(&e, &q->heap[parent]))
+            break;
+        q->heap[i] = q->heap[parent];
+        i = parent;
+    }
+    q->heap[i] = e;
+    return 0;
+}
+
+bool
+us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out)
+{
+    if (q->len == 0 || q->heap[0].deadline > now)
+        return false;
+    *out = q->heap[0];
+    struct us_timer_ent last = q->heap[--q->len];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= q->len)
+            break;
+        if (c + 1 < q->len && ent_before(&q->heap[c + 1], &q->heap[c]))
+            c++;
+        if (!ent_before(&q->heap[c], &last))
+            break;
+        q->heap[i] = q->heap[c];
+        i = c;
+    }
+    if (q->len > 0)
+        q->heap[i] = last;
+    return true;
+}
+
+us_time_t
+us_timerq_next(const struct us_timerq *q)
+{
+    return q->len ? q->heap[0].deadline : US_TIME_NEVER;
+}

@@ -1,0 +1,107 @@
+/* IPv4: input validation, routing, output with fragmentation, reassembly, and ICMP.
+ * Layer: internet. Upward delivery through a protocol-number table filled at stack creation. */
+#ifndef US_IP_IP_H
+#define US_IP_IP_H
+
+#include "core/pkt.h"
+#include "core/types.h"
+#include "wire/wire.h"
+
+/* What a transport handler receives for one datagram (reassembled if it was fragmented). */
+struct us_ip4_rx {
+    struct us_ip4_repr ip;
+    const uint8_t *hdr; /* the header as received, ip.hdr_len bytes */
+    struct us_iface *ifp;
+    bool to_bcast;      /* sent to a broadcast address */
+};
+
+struct us_stack;
+typedef void (*us_ip_proto_fn)(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
+
+/* ---- routes (route.c) ---- */
+#define US_MAX_ROUTES 64
+struct us_route {
+    us_ip4_t dst, mask;
+    uint8_t prefix_len;
+    us_ip4_t gw; /* 0: directly connected */
+    struct us_iface *ifp;
+};
+struct us_route_table {
+    struct us_route r[US_MAX_ROUTES]; /* kept sorted by prefix length, longest first */
+    size_t n;
+};
+/* Longest-prefix match. Returns the route or NULL; *nh gets the next hop. */
+const struct us_route *us_route_lookup(const struct us_stack *st, us_ip4_t dst, us_ip4_t *nh);
+
+/* ---- reassembly (frag.c) ---- */
+#define US_FRAG_MAX_RANGES 64
+struct us_frag_dgram {
+    bool in_use;
+    us_ip4_t src, dst;
+    uint16_t id;
+    uint8_t proto;
+    uint32_t gen;
+    us_time_t deadline;
+    struct us_pkt *buf;   /* payload assembled at its offset from buf->data */
+    size_t total;         /* payload length once the last fragment arrived, else 0 */
+    bool have_last, have_first;
+    uint8_t hdr[60];      /* header of the first fragment (offset 0) */
+    size_t hdr_len;
+    struct us_iface *ifp;
+    size_t n_ranges;
+    struct { uint32_t start, end; } ranges[US_FRAG_MAX_RANGES]; /* sorted, disjoint, merged */
+};
+struct us_frag_table {
+    struct us_frag_dgram *d;
+    size_t n;
+    size_t mem; /* bytes of reassembly buffers held */
+};
+int us_frag_init(struct us_stack *st);
+void us_frag_destroy(struct us_stack *st);
+/* Takes one fragment. Returns true and fills *out (pointing into the datagram's buffer) when it
+ * completes a datagram; the caller must then call us_frag_release(st, *slot) after delivery. */
+bool us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx *out,
+                   uint8_t *hdr_out, size_t *slot, us_time_t now);
+void us_frag_release(struct us_stack *st, size_t slot);
+void us_frag_timer(struct us_stack *st, uint32_t idx, uint32_t gen, us_time_t now);
+
+/* ---- input/output (ip4_input.c, ip4_output.c) ---- */
+void us_ip4_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, size_t len,
+                  us_time_t now);
+void us_ip4_deliver(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
+
+struct us_ip4_tx {
+    us_ip4_t src; /* 0: the outgoing interface's address */
+    us_ip4_t dst;
+    uint8_t proto;
+    uint8_t ttl;  /* 0: the stack default */
+    uint8_t tos;
+    bool df;
+};
+/* Sends pkt (data = transport header + payload; headroom for IP and Ethernet) to tx->dst,
+ * fragmenting when it exceeds the route's MTU. Consumes pkt. Returns 0 or -errno
+ * (-ENETUNREACH no route, -EMSGSIZE DF and too big, -ENOBUFS). */
+int us_ip4_output(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *tx,
+                  us_time_t now);
+/* Source address the stack would use towards dst, or 0 if there is no route. */
+us_ip4_t us_ip4_select_src(const struct us_stack *st, us_ip4_t dst);
+/* Address classification per RFC 1122 3.2.1.3 / RFC 5735. */
+bool us_ip4_is_mcast(us_ip4_t a);
+bool us_ip4_is_bcast_for(const struct us_stack *st, us_ip4_t a); /* limited or a directed bcast */
+
+/* ---- ICMP (icmp.c) ---- */
+struct us_icmp_state {
+    us_time_t tb_last; /* token bucket for error generation (RFC 1812 4.3.2.8) */
+    uint64_t tb_tokens_milli;
+};
+void us_icmp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
+/* Sends an ICMP error about the datagram rx (unless RFC 1122 3.2.2 forbids it, or the rate limit
+ * says no). A datagram we originated ourselves gets its error delivered locally instead. */
+void us_icmp_send_error(struct us_stack *st, const struct us_ip4_rx *rx, uint8_t type,
+                        uint8_t code, uint16_t mtu, us_time_t now);
+/* Builds an ICMP error about a locally generated datagram held in `dgram` (IP header first) and
+ * delivers it to the transport that sent it. Used when ARP resolution fails. */
+void us_icmp_local_error(struct us_stack *st, const uint8_t *dgram, size_t len, uint8_t type,
+                         uint8_t code, us_time_t now);
+
+#endif

@@ -1,0 +1,73 @@
+/* The stack object: every piece of mutable state the protocol core has (DESIGN.md 1).
+ * Included by protocol code only (not by wire/ or drivers/). Also the helpers every layer uses
+ * to count, drop and trace. */
+#ifndef US_STACK_H
+#define US_STACK_H
+
+#include <ustack.h>
+
+#include "arp.h"
+#include "core/drop.h"
+#include "core/pkt.h"
+#include "core/rand.h"
+#include "core/timerq.h"
+#include "ip/ip.h"
+#include "link/link.h"
+#include "pcb.h"
+
+/* Timer kinds in the stack's timer queue. */
+enum us_timer_kind { US_TMR_ARP = 1, US_TMR_FRAG = 2 };
+
+struct us_stack {
+    struct us_config cfg;
+    struct us_pool pools[2];
+    struct us_timerq timers;
+    struct us_rand rand;
+    uint64_t drops[US_DROP__COUNT];
+    uint64_t stats[US_STAT__COUNT];
+    us_trace_fn trace;
+    void *trace_ctx;
+
+    struct us_iface ifaces[US_MAX_IFACES];
+    size_t n_ifaces;
+    struct us_route_table routes;
+    struct us_arp_table arp;
+    struct us_frag_table frag;
+    struct us_icmp_state icmp;
+    uint16_t ip_id;
+    struct us_pcb_table pcbs;
+    struct us_socket_table *socks;
+};
+
+static inline void
+us_stat_inc(struct us_stack *st, enum us_stat s)
+{
+    st->stats[s]++;
+}
+
+/* Counts a drop and traces its reason. */
+void us_drop(struct us_stack *st, enum us_drop_reason why);
+
+#if defined(__GNUC__)
+#define US_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define US_PRINTF(a, b)
+#endif
+void us_trace_emit(struct us_stack *st, const char *fmt, ...) US_PRINTF(2, 3);
+/* Trace one line; formats nothing when tracing is off. */
+#define US_TRACE(st, ...)                                                                          \
+    do {                                                                                           \
+        if ((st)->trace)                                                                           \
+            us_trace_emit((st), __VA_ARGS__);                                                      \
+    } while (0)
+
+static inline bool
+us_trace_on(const struct us_stack *st)
+{
+    return st->trace != NULL;
+}
+
+/* Is a one of our interface addresses? Returns the interface or NULL. */
+struct us_iface *us_iface_by_addr(struct us_stack *st, us_ip4_t a);
+
+#endif

@@ -1,0 +1,17 @@
+/* UDP (RFC 768, RFC 1122 4.1). Layer: transport. */
+#ifndef US_UDP_H
+#define US_UDP_H
+
+#include "ip/ip.h"
+#include "pcb.h"
+
+void us_udp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
+/* Sends one datagram from pcb to (dst, dport). Returns len or -errno. */
+ssize_t us_udp_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t len,
+                      us_ip4_t dst, uint16_t dport, us_time_t now);
+
+/* Ping sockets (ICMP echo) share the pcb machinery; icmp.c delivers replies here. */
+ssize_t us_ping_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t len,
+                       us_ip4_t dst, us_time_t now);
+
+#endif
