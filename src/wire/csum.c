@@ -1,0 +1,88 @@
+/* Internet checksum (RFC 1071): one's-complement sum of 16-bit big-endian words.
+ * Layer: wire. Pure functions over caller memory; no state, no allocation.
+ * Sums 8 bytes per load in native byte order and swaps once at the end (RFC 1071 2(B):
+ * the sum is byte-order independent), so it is fast on any alignment. Must never read past len. */
+#include <string.h>
+
+#include "wire/wire.h"
+
+#if !defined(__BYTE_ORDER__) || !defined(__ORDER_LITTLE_ENDIAN__)
+#error "csum.c needs the compiler's __BYTE_ORDER__ (gcc, clang)"
+#endif
+
+/* Folds a 64-bit one's-complement accumulator to 16 bits (end-around carries). */
+static uint32_t
+csum_fold64(uint64_t acc)
+{
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffffu) + (acc >> 16);
+    acc = (acc & 0xffffu) + (acc >> 16);
+    acc = (acc & 0xffffu) + (acc >> 16);
+    return (uint32_t)acc;
+}
+
+/* One's-complement 64-bit add: the carry out of bit 63 wraps into bit 0 (RFC 1071 2(A)). */
+static inline uint64_t
+csum_adc(uint64_t acc, uint64_t w)
+{
+    uint64_t s = acc + w;
+    return s + (s < w);
+}
+
+static inline uint64_t
+csum_load64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof(w));
+    return w;
+}
+
+uint32_t
+us_csum_add(uint32_t sum, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t acc = 0;
+
+    while (len >= 32) {
+        acc = csum_adc(acc, csum_load64(p));
+        acc = csum_adc(acc, csum_load64(p + 8));
+        acc = csum_adc(acc, csum_load64(p + 16));
+        acc = csum_adc(acc, csum_load64(p + 24));
+        p += 32;
+        len -= 32;
+    }
+    while (len >= 8) {
+        acc = csum_adc(acc, csum_load64(p));
+        p += 8;
+        len -= 8;
+    }
+    if (len > 0) {
+        /* RFC 1071 4.1: an odd final byte is the high byte of a word padded with zero; in memory
+         * order that is the same as zero-filling the rest of an 8-byte block. */
+        uint8_t tail[8] = {0};
+        memcpy(tail, p, len);
+        acc = csum_adc(acc, csum_load64(tail));
+    }
+
+    uint32_t folded = csum_fold64(acc);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    folded = ((folded & 0xffu) << 8) | (folded >> 8);
+#endif
+    return csum_fold64((uint64_t)sum + folded);
+}
+
+uint16_t
+us_csum_finish(uint32_t sum)
+{
+    return (uint16_t)~csum_fold64(sum);
+}
+
+uint32_t
+us_csum_pseudo4(us_ip4_t src, us_ip4_t dst, uint8_t proto, uint16_t l4_len)
+{
+    /* RFC 768: source, destination, zero, protocol, UDP length (RFC 9293 3.1 likewise). */
+    uint64_t acc = (uint64_t)(src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) +
+                   proto + l4_len;
+    return csum_fold64(acc);
+}
