@@ -19,6 +19,9 @@ TESTLIB := $(sort $(wildcard tests/lib/*.c))
 FUZZ    := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH   := $(sort $(wildcard bench/*.c))
 
+# V=1 shows every command
+Q       := $(if $(V),,@)
+
 # Release build
 REL     := build/rel
 REL_CFLAGS := $(WARN) $(INC) -O2 -g
@@ -40,22 +43,22 @@ all: $(REL)/ustack $(REL)/libustack.a
 
 $(REL)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
 $(REL)/libustack.a: $(REL_OBJ)
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 $(REL)/ustack: tools/ustack.c $(REL)/libustack.a
 	$(CC) $(REL_CFLAGS) $< $(REL)/libustack.a $(LIBS) -o $@
 
 $(ASAN)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 $(ASAN)/libustack.a: $(ASAN_OBJ)
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 $(ASAN)/ustack: tools/ustack.c $(ASAN)/libustack.a
 	$(CC) $(ASAN_CFLAGS) $< $(ASAN)/libustack.a $(LIBS) -o $@
 $(ASAN)/tests/%: tests/%.c $(TESTLIB) $(ASAN)/libustack.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -Itests $< $(TESTLIB) $(ASAN)/libustack.a $(LIBS) $(CHECK_LIBS) -o $@
+	$(Q)$(CC) $(ASAN_CFLAGS) -Itests $< $(TESTLIB) $(ASAN)/libustack.a $(LIBS) $(CHECK_LIBS) -o $@
 
 UNIT_BIN := $(UNIT:tests/%.c=$(ASAN)/tests/%)
 SIM_BIN  := $(SIM:tests/%.c=$(ASAN)/tests/%)
@@ -79,9 +82,9 @@ demo: deps $(REL)/ustack
 
 $(FZ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FZ_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CLANG) $(FZ_CFLAGS) -MMD -MP -c $< -o $@
 $(FZ)/libustack.a: $(FZ_OBJ)
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 $(FZ)/bin/%: fuzz/%.c $(FZ)/libustack.a
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FZ_CFLAGS) -fsanitize=fuzzer $< $(FZ)/libustack.a $(LIBS) -o $@

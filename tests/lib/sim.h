@@ -1,0 +1,30 @@
+/* Simulation harness: two stacks joined by the in-memory wire, on a virtual clock. */
+#ifndef US_TEST_SIM_H
+#define US_TEST_SIM_H
+
+#include <ustack.h>
+
+#include "drivers/wire.h"
+
+#define SIM_A_IP US_IP4(192, 0, 2, 1)
+#define SIM_B_IP US_IP4(192, 0, 2, 2)
+
+struct sim {
+    struct us_wire_link *link;
+    struct us_stack *st[2];
+    struct us_iface *ifp[2];
+    us_time_t now;
+};
+
+/* Creates stacks A (192.0.2.1) and B (192.0.2.2) on 192.0.2.0/24 with the given MTU (0: 1500),
+ * impairments (NULL: none) and seed. cfg NULL uses defaults. */
+void sim_init(struct sim *s, const struct us_impair *imp, uint64_t seed, uint16_t mtu,
+              const struct us_config *cfg);
+/* Advances virtual time by `dur`, delivering frames and firing timers as they fall due. */
+void sim_run(struct sim *s, us_time_t dur);
+/* Runs until cond(ctx) holds or `limit` of virtual time passes; returns cond's last value. */
+bool sim_run_until(struct sim *s, us_time_t limit, bool (*cond)(void *ctx), void *ctx);
+/* Frees everything; checks (returns false) if any packet buffer is still in use. */
+bool sim_free(struct sim *s);
+
+#endif
