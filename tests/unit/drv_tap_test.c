@@ -459,6 +459,161 @@ scenario_vnet(void)
     return err;
 }
 
+/* ---- TSO both ways: a hand-made TCP handshake with the kernel ---------------------------- */
+
+/* Ethernet + IPv4 + TCP from PEER:40000 to KERN:8080; with syn, an MSS option (1460). The
+ * checksum field gets the pseudo-header sum when partial, else the full checksum. */
+static size_t
+build_tcp(uint8_t *f, const uint8_t *kmac, uint32_t seq, uint32_t ack, uint8_t flags,
+          size_t plen, bool partial)
+{
+    size_t thl = (flags & 0x02) ? 24 : 20, len = 14 + 20 + thl + plen;
+    in_addr_t src = ip(PEER_IP), dst = ip(KERN_IP);
+
+    memset(f, 0, 14 + 20 + thl);
+    memcpy(f, kmac, 6);
+    memcpy(f + 6, peer_mac, 6);
+    st16(f + 12, 0x0800);
+    f[14] = 0x45;
+    st16(f + 16, (uint16_t)(20 + thl + plen));
+    f[20] = 0x40; /* DF */
+    f[22] = 64;
+    f[23] = 6;
+    memcpy(f + 26, &src, 4);
+    memcpy(f + 30, &dst, 4);
+    st16(f + 24, (uint16_t)~fold(sum16(0, f + 14, 20)));
+    st16(f + 34, 40000);
+    st16(f + 36, 8080);
+    st16(f + 38, (uint16_t)(seq >> 16));
+    st16(f + 40, (uint16_t)seq);
+    st16(f + 42, (uint16_t)(ack >> 16));
+    st16(f + 44, (uint16_t)ack);
+    f[46] = (uint8_t)((thl / 4) << 4);
+    f[47] = flags;
+    st16(f + 48, 65535);
+    if (thl == 24) {
+        f[54] = 2;
+        f[55] = 4;
+        st16(f + 56, 1460);
+    }
+    if (partial)
+        st16(f + 50, fold(sum16(0, f + 26, 8) + 6 + (uint32_t)(len - 34)));
+    else
+        st16(f + 50, (uint16_t)~l4_sum(f, len));
+    return len;
+}
+
+static uint32_t
+ld32(const uint8_t *p)
+{
+    return (uint32_t)ld16(p) << 16 | ld16(p + 2);
+}
+
+/* Static neighbour entry for PEER_IP, so the kernel needs no ARP exchange. */
+static const char *
+kernel_add_peer(const char *dev)
+{
+    struct arpreq r;
+    struct sockaddr_in *pa = (struct sockaddr_in *)&r.arp_pa;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+    memset(&r, 0, sizeof(r));
+    pa->sin_family = AF_INET;
+    pa->sin_addr.s_addr = ip(PEER_IP);
+    r.arp_ha.sa_family = ARPHRD_ETHER;
+    memcpy(r.arp_ha.sa_data, peer_mac, 6);
+    r.arp_flags = ATF_COM | ATF_PERM;
+    snprintf(r.arp_dev, sizeof(r.arp_dev), "%s", dev);
+    rc = s >= 0 ? ioctl(s, SIOCSARP, &r) : -1;
+    if (s >= 0)
+        close(s);
+    return rc == 0 ? NULL : failf("SIOCSARP: %s", strerror(errno));
+}
+
+/* Handshake, then one 4000-byte TSO super-frame to the kernel (gso_size 1000), which accept()
+ * + recv must see whole; then the kernel's reply, which must come to us as a super-frame. */
+static const char *
+tso_exchange(struct us_tap *t, const uint8_t *kmac, int ls)
+{
+    static uint8_t f[US_TAP_FRAME_MAX];
+    struct us_tap_txgso g = {.gso_type = US_TAP_GSO_TCPV4, .gso_size = 1000, .hdr_len = 54,
+                             .csum_start = 34, .csum_offset = 16};
+    struct us_tap_rxmeta meta;
+    static char got[20000];
+    size_t len, total = 0;
+    uint32_t iss;
+    ssize_t n;
+    int cs, rc;
+
+    len = build_tcp(f, kmac, 1000, 0, 0x02, 0, false);
+    if ((rc = us_tap_write(t, f, len)) != 0)
+        return failf("write SYN: %s", strerror(-rc));
+    n = read_frame(t, f, sizeof(f), &meta, 0x0800, 6);
+    if (n < 54 || f[47] != 0x12 || ld32(f + 42) != 1001)
+        return failf("no SYN-ACK (n=%zd flags %02x)", n, n >= 54 ? f[47] : 0);
+    iss = ld32(f + 38);
+
+    len = build_tcp(f, kmac, 1001, iss + 1, 0x10 | 0x08, 4000, true);
+    for (size_t i = 0; i < 4000; i++)
+        f[54 + i] = (uint8_t)('a' + i % 26);
+    if ((rc = us_tap_write_gso(t, f, len, &g)) != 0)
+        return failf("us_tap_write_gso(TSO): %s", strerror(-rc));
+    cs = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+    if (cs < 0)
+        return failf("accept: %s", strerror(errno));
+    while (total < 4000 && (n = recv_wait(cs, got + total, sizeof(got) - total, 2000)) > 0)
+        total += (size_t)n;
+    if (total != 4000 || got[0] != 'a' || got[3999] != (char)('a' + 3999 % 26))
+        return close(cs), failf("kernel received %zu of 4000 TSO bytes", total);
+
+    memset(got, 'z', sizeof(got));
+    if (send(cs, got, sizeof(got), 0) != (ssize_t)sizeof(got))
+        return close(cs), "kernel send failed";
+    for (;;) {
+        n = read_frame(t, f, sizeof(f), &meta, 0x0800, 6);
+        if (n < 0)
+            return close(cs), "kernel data never came as a TSO super-frame";
+        if (meta.gso_type == US_TAP_GSO_TCPV4 && (size_t)n > 1514)
+            break;
+    }
+    close(cs);
+    if (meta.gso_size == 0 || meta.gso_size > 1460 || !meta.needs_csum || meta.csum_start != 34 ||
+        meta.csum_offset != 16)
+        return failf("TSO meta: gso_size %u needs_csum %d start %u off %u", meta.gso_size,
+                     meta.needs_csum, meta.csum_start, meta.csum_offset);
+    us_tap_complete_csum(f, (size_t)n, &meta);
+    if (l4_sum(f, (size_t)n) != 0xffff)
+        return "TSO super-frame: checksum wrong after completion";
+    return NULL;
+}
+
+static const char *
+scenario_tso(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(8080)};
+    struct us_tap t;
+    uint8_t kmac[6];
+    const char *err;
+    int ls = -1, rc;
+
+    rc = us_tap_open(&t, "ustapt", US_TAP_VNET_HDR);
+    if (rc < 0)
+        return failf("us_tap_open(vnet): %s", strerror(-rc));
+    err = kernel_side_up(t.name, kmac);
+    if (err == NULL)
+        err = kernel_add_peer(t.name);
+    a.sin_addr.s_addr = ip(KERN_IP);
+    if (err == NULL && ((ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+                        bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(ls, 1) < 0))
+        err = failf("listen: %s", strerror(errno));
+    if (err == NULL)
+        err = tso_exchange(&t, kmac, ls);
+    if (ls >= 0)
+        close(ls);
+    us_tap_close(&t);
+    return err;
+}
+
 /* ---- tests ---------------------------------------------------------------------------------- */
 
 START_TEST(test_arp_request_plain)
@@ -482,6 +637,12 @@ END_TEST
 START_TEST(test_vnet_read_write)
 {
     run_in_netns(scenario_vnet);
+}
+END_TEST
+
+START_TEST(test_tso_both_ways)
+{
+    run_in_netns(scenario_tso);
 }
 END_TEST
 
@@ -526,6 +687,7 @@ make_suite(void)
     tcase_add_test(tc, test_kernel_picks_name);
     tcase_add_test(tc, test_attach_persistent);
     tcase_add_test(tc, test_vnet_read_write);
+    tcase_add_test(tc, test_tso_both_ways);
     suite_add_tcase(s, tc);
     return s;
 }
