@@ -276,7 +276,8 @@ dns_walk_answers(ns_msg *h, const char *qname, struct us_dns_result *res)
     size_t clen = strlen(cur);
     if (clen >= sizeof res->canonical)
         return -EBADMSG;
-    memcpy(res->canonical, cur, clen + 1);
+    /* dn_expand() renders the root as ""; a CNAME to the root is odd but legal, show it as ".". */
+    memcpy(res->canonical, clen == 0 ? "." : cur, clen == 0 ? 2 : clen + 1);
     return dns_collect_a(h, cur, res);
 }
 

@@ -274,6 +274,24 @@ START_TEST(test_cname_out_of_order)
 }
 END_TEST
 
+START_TEST(test_cname_to_root)
+{
+    /* Found by fuzz_dns: a CNAME to the root name; dn_expand() renders the root as "". */
+    struct msg m;
+    struct us_dns_result r;
+    start(&m, F_RESP, 2);
+    put16(&m, 0xc000 | OFF_QNAME);
+    rr_fixed(&m, T_CNAME, C_IN, 60, 1);
+    put8(&m, 0);
+    put8(&m, 0);
+    rr_fixed(&m, T_A, C_IN, 60, 4);
+    put32(&m, IP(192, 0, 2, 1));
+    ck_assert_int_eq(parse(&m, &r), 0);
+    ck_assert_str_eq(r.canonical, ".");
+    ck_assert_uint_eq(r.n_addrs, 1);
+}
+END_TEST
+
 static void
 cname_rr(struct msg *m, const char *owner, const char *target)
 {
@@ -940,6 +958,7 @@ make_suite(void)
     tcase_add_test(a, test_cname_chain_compressed);
     tcase_add_test(a, test_cname_out_of_order);
     tcase_add_test(a, test_cname_loop_and_limit);
+    tcase_add_test(a, test_cname_to_root);
     tcase_add_test(a, test_compression_loop);
     tcase_add_test(a, test_pointer_past_end);
     tcase_add_test(a, test_rdlength_past_end);
