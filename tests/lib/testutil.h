@@ -7,6 +7,8 @@
 
 /* Each test file defines `Suite *make_suite(void)` and ends with US_TEST_MAIN(). Exit status is
  * non-zero when any test fails. CK_FORK follows the environment (Check's default: fork). */
+Suite *make_suite(void);
+
 #define US_TEST_MAIN()                                                                             \
     int main(void)                                                                                 \
     {                                                                                              \

@@ -1,0 +1,583 @@
+/* The ustack daemon: an epoll loop that feeds TAP frames and control requests into one stack,
+ * fires its timers, runs the built-in services and answers clients. Layer: runtime.
+ * Single-threaded (STYLE.md 4): the clock is read once per iteration; work per iteration is
+ * bounded (frames per read burst, one request per client). A request that would block is parked
+ * and retried after every iteration until it succeeds or its deadline passes. */
+#include "runtime/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drivers/pcap.h"
+#include "drivers/tap.h"
+#include "drivers/wire.h"
+#include "netstat.h"
+#include "runtime/ctl_proto.h"
+#include "services.h"
+#include "wire/wire.h"
+
+#define MAX_CLIENTS 64
+#define RX_BURST 64
+#define TAG_RX 0 /* delayed frame travelling from the TAP to the stack */
+#define TAG_TX 1 /* delayed frame travelling from the stack to the TAP */
+
+struct client {
+    int sock; /* -1: slot free */
+    int *fds; /* stack descriptors this client owns */
+    size_t n_fds, cap_fds;
+    bool parked;
+    us_time_t park_deadline; /* US_TIME_NEVER: wait forever */
+    struct us_ctl_req req;   /* the parked request (no payload: only recv and poll park) */
+};
+
+struct daemon {
+    const struct us_daemon_opts *o;
+    struct us_stack *st;
+    struct us_iface *ifp;
+    struct us_tap tap;
+    struct us_pcap *pcap;
+    struct us_impairer *imp[2]; /* [TAG_RX], [TAG_TX] */
+    struct us_delayq *delayq;
+    int ep, lsock, sigfd;
+    char ctl_path[108];
+    struct client clients[MAX_CLIENTS];
+    struct us_services *svc;
+    uint8_t rxbuf[US_TAP_FRAME_MAX];
+    uint8_t reqbuf[sizeof(struct us_ctl_req) + US_CTL_MAX_PAYLOAD];
+    uint8_t respbuf[sizeof(struct us_ctl_resp) + US_CTL_MAX_PAYLOAD];
+    us_time_t now;
+    bool stop;
+};
+
+static us_time_t
+mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (us_time_t)ts.tv_sec * US_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static us_time_t
+wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (us_time_t)ts.tv_sec * US_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* ---- frames ---------------------------------------------------------------------------------- */
+
+static int
+tap_send(struct daemon *d, const uint8_t *frame, size_t len)
+{
+    if (d->pcap)
+        us_pcap_write(d->pcap, frame, len, wall_now());
+    return us_tap_write(&d->tap, frame, len);
+}
+
+/* The stack's transmit callback. */
+static int
+daemon_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct daemon *d = ctx;
+    if (d->delayq)
+        return us_delayq_push_impaired(d->delayq, d->imp[TAG_TX], frame, len, d->now, TAG_TX);
+    return tap_send(d, frame, len);
+}
+
+static void
+delayed_frame(void *ctx, int tag, const uint8_t *frame, size_t len, us_time_t now)
+{
+    struct daemon *d = ctx;
+    if (tag == TAG_TX)
+        tap_send(d, frame, len);
+    else
+        us_input(d->st, d->ifp, frame, len, now);
+}
+
+static void
+tap_readable(struct daemon *d)
+{
+    for (int i = 0; i < RX_BURST; i++) {
+        struct us_tap_rxmeta meta;
+        ssize_t n = us_tap_read(&d->tap, d->rxbuf, sizeof(d->rxbuf), &meta);
+        if (n <= 0)
+            return;
+        if (d->pcap)
+            us_pcap_write(d->pcap, d->rxbuf, (size_t)n, wall_now());
+        if (meta.needs_csum)
+            us_tap_complete_csum(d->rxbuf, (size_t)n, &meta);
+        if (d->delayq)
+            us_delayq_push_impaired(d->delayq, d->imp[TAG_RX], d->rxbuf, (size_t)n, d->now,
+                                    TAG_RX);
+        else
+            us_input(d->st, d->ifp, d->rxbuf, (size_t)n, d->now);
+    }
+}
+
+/* ---- control requests ------------------------------------------------------------------------ */
+
+static bool
+client_owns(const struct client *c, int fd)
+{
+    for (size_t i = 0; i < c->n_fds; i++)
+        if (c->fds[i] == fd)
+            return true;
+    return false;
+}
+
+static int
+client_add_fd(struct client *c, int fd)
+{
+    if (c->n_fds == c->cap_fds) {
+        size_t n = c->cap_fds ? c->cap_fds * 2 : 8;
+        int *p = realloc(c->fds, n * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        c->fds = p;
+        c->cap_fds = n;
+    }
+    c->fds[c->n_fds++] = fd;
+    return 0;
+}
+
+static void
+client_drop_fd(struct client *c, int fd)
+{
+    for (size_t i = 0; i < c->n_fds; i++)
+        if (c->fds[i] == fd) {
+            c->fds[i] = c->fds[--c->n_fds];
+            return;
+        }
+}
+
+static void
+client_reply(struct client *c, struct us_ctl_resp *r, const void *payload, size_t len)
+{
+    r->len = (uint32_t)len;
+    struct iovec iov[2] = {{r, sizeof(*r)}, {(void *)payload, len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+    /* A client that stopped reading loses its reply; it cannot stall the stack. */
+    (void)sendmsg(c->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Executes one request. Returns false when it would block and should be parked. */
+static bool
+ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, const uint8_t *pl,
+            bool may_park)
+{
+    struct us_ctl_resp r = {0};
+    const void *out = NULL;
+    size_t out_len = 0;
+    struct us_sockaddr a = {q->addr, q->port};
+    int msgflags = q->flags >> 8;
+    if (q->op != US_CTL_SOCKET && q->op != US_CTL_NETSTAT && !client_owns(c, q->fd)) {
+        r.ret = -EBADF;
+        goto reply;
+    }
+    switch (q->op) {
+    case US_CTL_SOCKET:
+        r.ret = us_socket(d->st, (enum us_sock_type)q->arg);
+        if (r.ret >= 0 && client_add_fd(c, (int)r.ret) < 0) {
+            us_close(d->st, (int)r.ret, d->now);
+            r.ret = -ENOMEM;
+        }
+        break;
+    case US_CTL_BIND:
+        r.ret = us_bind(d->st, q->fd, &a);
+        break;
+    case US_CTL_CONNECT:
+        r.ret = us_connect(d->st, q->fd, (q->flags & US_CTL_F_UNSPEC) ? NULL : &a, d->now);
+        break;
+    case US_CTL_SENDTO:
+        r.ret = us_sendto(d->st, q->fd, pl, q->len, msgflags, (q->flags & US_CTL_F_ADDR) ? &a : NULL,
+                          d->now);
+        break;
+    case US_CTL_RECVFROM: {
+        struct us_sockaddr from = {0};
+        struct us_msginfo info = {0};
+        size_t cap = US_MIN((size_t)(q->arg < 0 ? 0 : q->arg), (size_t)US_CTL_MAX_PAYLOAD);
+        uint8_t *buf = d->respbuf + sizeof(struct us_ctl_resp);
+        r.ret = us_recvfrom(d->st, q->fd, buf, cap, msgflags, &from, &info);
+        if (r.ret == -EAGAIN && may_park && q->timeout_ms != 0)
+            return false;
+        if (r.ret >= 0) {
+            r.addr = from.addr;
+            r.port = from.port;
+            r.ttl = info.ttl;
+            r.dst = info.dst;
+            out = buf;
+            out_len = US_MIN((size_t)r.ret, cap);
+        }
+        break;
+    }
+    case US_CTL_GETSOCKNAME:
+    case US_CTL_GETPEERNAME:
+        r.ret = q->op == US_CTL_GETSOCKNAME ? us_getsockname(d->st, q->fd, &a)
+                                            : us_getpeername(d->st, q->fd, &a);
+        r.addr = a.addr;
+        r.port = a.port;
+        break;
+    case US_CTL_CLOSE:
+        r.ret = us_close(d->st, q->fd, d->now);
+        client_drop_fd(c, q->fd);
+        break;
+    case US_CTL_POLL:
+        r.ret = us_sock_poll(d->st, q->fd);
+        if (r.ret > 0)
+            r.ret &= q->arg | US_POLLERR | US_POLLHUP;
+        if (r.ret == 0 && may_park && q->timeout_ms != 0)
+            return false;
+        break;
+    case US_CTL_SETSOCKOPT:
+        r.ret = us_setsockopt(d->st, q->fd, (enum us_sockopt)q->arg, q->arg2);
+        break;
+    case US_CTL_SOCKERR:
+        r.ret = us_sock_error(d->st, q->fd);
+        break;
+    case US_CTL_NETSTAT: {
+        char *buf = (char *)d->respbuf + sizeof(struct us_ctl_resp);
+        r.ret = (int64_t)us_netstat_format(d->st, q->arg, buf, US_CTL_MAX_PAYLOAD);
+        out = buf;
+        out_len = (size_t)r.ret;
+        break;
+    }
+    default:
+        r.ret = -EOPNOTSUPP;
+    }
+reply:
+    client_reply(c, &r, out, out_len);
+    return true;
+}
+
+static void
+client_close(struct daemon *d, struct client *c)
+{
+    for (size_t i = 0; i < c->n_fds; i++)
+        us_close(d->st, c->fds[i], d->now); /* a client's sockets die with it, like a process's */
+    free(c->fds);
+    epoll_ctl(d->ep, EPOLL_CTL_DEL, c->sock, NULL);
+    close(c->sock);
+    memset(c, 0, sizeof(*c));
+    c->sock = -1;
+}
+
+static void
+client_readable(struct daemon *d, struct client *c)
+{
+    ssize_t n = recv(c->sock, d->reqbuf, sizeof(d->reqbuf), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        client_close(d, c);
+        return;
+    }
+    struct us_ctl_req q;
+    if ((size_t)n < sizeof(q)) {
+        client_close(d, c); /* not our protocol */
+        return;
+    }
+    memcpy(&q, d->reqbuf, sizeof(q));
+    if (q.magic != US_CTL_MAGIC || q.len != (size_t)n - sizeof(q) || c->parked) {
+        client_close(d, c);
+        return;
+    }
+    if (!ctl_execute(d, c, &q, d->reqbuf + sizeof(q), true)) {
+        c->parked = true;
+        c->req = q;
+        c->park_deadline = q.timeout_ms < 0 ? US_TIME_NEVER : d->now + US_MSEC(q.timeout_ms);
+    }
+}
+
+static void
+retry_parked(struct daemon *d)
+{
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        struct client *c = &d->clients[i];
+        if (c->sock < 0 || !c->parked)
+            continue;
+        bool expired = d->now >= c->park_deadline;
+        if (ctl_execute(d, c, &c->req, NULL, !expired))
+            c->parked = false;
+    }
+}
+
+static void
+accept_client(struct daemon *d)
+{
+    int s = accept4(d->lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (s < 0)
+        return;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        struct client *c = &d->clients[i];
+        if (c->sock >= 0)
+            continue;
+        memset(c, 0, sizeof(*c));
+        c->sock = s;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(d->ep, EPOLL_CTL_ADD, s, &ev);
+        return;
+    }
+    close(s); /* too many clients */
+}
+
+/* ---- setup ----------------------------------------------------------------------------------- */
+
+/* Gives the kernel's end of the TAP device an address and brings it up (like `ip addr add` and
+ * `ip link set up`), through the classic ioctls. */
+static int
+host_side_config(const char *ifname, us_ip4_t addr, uint8_t prefix)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+    int err = 0;
+    if (addr) {
+        sin->sin_family = AF_INET;
+        sin->sin_addr.s_addr = htonl(addr);
+        if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+            err = -errno;
+        sin->sin_addr.s_addr = htonl(prefix ? ~(uint32_t)0 << (32 - prefix) : 0);
+        if (!err && ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+            err = -errno;
+    }
+    if (!err && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+        err = -errno;
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (!err && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+        err = -errno;
+    close(s);
+    return err;
+}
+
+static void
+trace_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("trace: %s\n", line);
+}
+
+static int
+listen_ctl(struct daemon *d)
+{
+    const char *path = d->o->ctl;
+    if (!path || !*path)
+        path = getenv("USTACK_CTL");
+    if (!path || !*path) {
+        mkdir(US_CTL_DEFAULT_DIR, 0755);
+        path = US_CTL_DEFAULT_DIR "/ustack.ctl";
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, path);
+    snprintf(d->ctl_path, sizeof(d->ctl_path), "%s", path);
+    d->lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (d->lsock < 0)
+        return -errno;
+    /* A stale socket file from a daemon that died is replaced; a live one is not. */
+    if (connect(d->lsock, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        return -EADDRINUSE;
+    unlink(path);
+    if (bind(d->lsock, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(d->lsock, 16) < 0)
+        return -errno;
+    return 0;
+}
+
+static int
+daemon_setup(struct daemon *d)
+{
+    const struct us_daemon_opts *o = d->o;
+    int err;
+    char a[16];
+    struct us_config cfg;
+    us_config_default(&cfg);
+    d->st = us_stack_new(&cfg, o->seed);
+    if (!d->st)
+        return -ENOMEM;
+    if (o->trace) {
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        us_set_trace(d->st, trace_line, d);
+    }
+    if (o->impair && *o->impair) {
+        struct us_impair imp;
+        uint64_t seed = o->seed;
+        if ((err = us_impair_parse(&imp, &seed, o->impair)) < 0) {
+            fprintf(stderr, "ustack: bad --impair spec '%s'\n", o->impair);
+            return err;
+        }
+        d->imp[TAG_RX] = us_impairer_new(&imp, seed);
+        d->imp[TAG_TX] = us_impairer_new(&imp, seed ^ 0x9e3779b97f4a7c15ull);
+        d->delayq = us_delayq_new(4096);
+        if (!d->imp[0] || !d->imp[1] || !d->delayq)
+            return -ENOMEM;
+    }
+    if ((err = us_tap_open(&d->tap, o->tap, o->vnet ? US_TAP_VNET_HDR : 0)) < 0) {
+        fprintf(stderr, "ustack: cannot open TAP device %s: %s\n", o->tap, strerror(-err));
+        return err;
+    }
+    if ((err = host_side_config(d->tap.name, o->host_addr, o->host_prefix)) < 0) {
+        fprintf(stderr, "ustack: cannot configure the kernel side of %s: %s\n", d->tap.name,
+                strerror(-err));
+        return err;
+    }
+    if (o->pcap && !(d->pcap = us_pcap_open(o->pcap))) {
+        fprintf(stderr, "ustack: cannot write pcap file %s\n", o->pcap);
+        return -EIO;
+    }
+    struct us_iface_conf ic = {.name = d->tap.name, .addr = o->addr, .prefix_len = o->prefix_len,
+                               .mtu = o->mtu, .tx = daemon_tx, .tx_ctx = d};
+    if (o->mac_set) {
+        memcpy(ic.mac, o->mac, US_ETH_ALEN);
+    } else { /* locally administered unicast, derived from the address */
+        uint8_t m[US_ETH_ALEN] = {0x02, 0x75, (uint8_t)(o->addr >> 24), (uint8_t)(o->addr >> 16),
+                                  (uint8_t)(o->addr >> 8), (uint8_t)o->addr};
+        memcpy(ic.mac, m, US_ETH_ALEN);
+    }
+    d->now = mono_now();
+    d->ifp = us_iface_add(d->st, &ic, d->now);
+    if (!d->ifp) {
+        fprintf(stderr, "ustack: bad interface settings (address %s/%u, mtu %u)\n",
+                us_ip4_ntoa(o->addr, a), (unsigned)o->prefix_len, (unsigned)o->mtu);
+        return -EINVAL;
+    }
+    if (o->gateway && (err = us_route_add(d->st, 0, 0, o->gateway, d->ifp)) < 0)
+        return err;
+    if ((err = us_services_start(&d->svc, d->st, o->serve, d->now)) < 0) {
+        fprintf(stderr, "ustack: --serve %s: %s\n", o->serve, us_services_error(err));
+        return err;
+    }
+    if ((err = listen_ctl(d)) < 0) {
+        fprintf(stderr, "ustack: control socket %s: %s\n", d->ctl_path, strerror(-err));
+        return err;
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    d->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (d->sigfd < 0 || d->ep < 0)
+        return -errno;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->tap};
+    epoll_ctl(d->ep, EPOLL_CTL_ADD, us_tap_fd(&d->tap), &ev);
+    ev.data.ptr = &d->lsock;
+    epoll_ctl(d->ep, EPOLL_CTL_ADD, d->lsock, &ev);
+    ev.data.ptr = &d->sigfd;
+    epoll_ctl(d->ep, EPOLL_CTL_ADD, d->sigfd, &ev);
+    return 0;
+}
+
+static void
+daemon_teardown(struct daemon *d)
+{
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (d->clients[i].sock >= 0)
+            client_close(d, &d->clients[i]);
+    us_services_stop(d->svc, d->st, d->now);
+    if (d->lsock >= 0) {
+        close(d->lsock);
+        unlink(d->ctl_path);
+    }
+    if (d->ep >= 0)
+        close(d->ep);
+    if (d->sigfd >= 0)
+        close(d->sigfd);
+    us_tap_close(&d->tap);
+    if (d->pcap)
+        us_pcap_close(d->pcap);
+    us_delayq_free(d->delayq);
+    us_impairer_free(d->imp[0]);
+    us_impairer_free(d->imp[1]);
+    us_stack_free(d->st);
+}
+
+/* ---- loop ------------------------------------------------------------------------------------ */
+
+static int
+loop_timeout_ms(struct daemon *d)
+{
+    us_time_t next = us_next_deadline(d->st);
+    if (d->delayq)
+        next = US_MIN(next, us_delayq_next_due(d->delayq));
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (d->clients[i].sock >= 0 && d->clients[i].parked)
+            next = US_MIN(next, d->clients[i].park_deadline);
+    next = US_MIN(next, us_services_next_deadline(d->svc));
+    if (next == US_TIME_NEVER)
+        return 1000;
+    us_time_t now = mono_now();
+    if (next <= now)
+        return 0;
+    us_time_t ms = (next - now + US_NSEC_PER_MSEC - 1) / US_NSEC_PER_MSEC;
+    return ms > 1000 ? 1000 : (int)ms;
+}
+
+int
+us_daemon_run(const struct us_daemon_opts *o)
+{
+    struct daemon *d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    d->o = o;
+    d->ep = d->lsock = d->sigfd = -1;
+    d->tap.fd = -1;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        d->clients[i].sock = -1;
+    int err = daemon_setup(d);
+    if (err == 0) {
+        char a[16];
+        printf("ustack: up on %s, %s/%u, control socket %s\n", d->tap.name,
+               us_ip4_ntoa(o->addr, a), (unsigned)o->prefix_len, d->ctl_path);
+        fflush(stdout);
+    }
+    while (err == 0 && !d->stop) {
+        struct epoll_event evs[16];
+        int n = epoll_wait(d->ep, evs, 16, loop_timeout_ms(d));
+        d->now = mono_now();
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+            if (p == &d->tap)
+                tap_readable(d);
+            else if (p == &d->lsock)
+                accept_client(d);
+            else if (p == &d->sigfd)
+                d->stop = true;
+            else
+                client_readable(d, p);
+        }
+        if (d->delayq)
+            us_delayq_deliver(d->delayq, d->now, 256, delayed_frame, d);
+        us_poll(d->st, d->now);
+        us_services_run(d->svc, d->st, d->now);
+        retry_parked(d);
+        if (d->pcap)
+            us_pcap_flush(d->pcap);
+    }
+    if (err == 0) {
+        printf("ustack: shutting down\n");
+        fflush(stdout);
+    }
+    daemon_teardown(d);
+    free(d);
+    return err;
+}

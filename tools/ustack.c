@@ -1,0 +1,315 @@
+/* ustack: the command line. `ustack up` runs the stack as a daemon on a TAP device; the other
+ * commands talk to a running daemon through its control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ustack.h>
+#include <ustack_client.h>
+
+#include "lookup.h"
+#include "netstat.h"
+#include "ping.h"
+#include "runtime/daemon.h"
+#include "wire/wire.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ustack up --tap NAME --addr IP/PREFIX [--gateway IP] [--mac MAC] [--mtu N]\n"
+            "                 [--host-addr IP/PREFIX] [--serve LIST] [--pcap FILE]\n"
+            "                 [--impair SPEC] [--ctl PATH] [--trace] [--vnet] [--seed N]\n"
+            "       ustack ping [-c COUNT] [-s SIZE] [-i SEC] [-W SEC] HOST\n"
+            "       ustack netstat [-a] [-n] [-s]\n"
+            "       ustack lookup NAME --server IP [--tries N] [--timeout MS]\n"
+            "Client commands find the daemon at --ctl PATH, $USTACK_CTL or "
+            "/run/ustack/ustack.ctl.\n"
+            "--serve takes a comma list of echo, discard, chargen (UDP).\n"
+            "--impair takes e.g. loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,seed=7\n");
+}
+
+static int
+parse_prefix(const char *s, us_ip4_t *addr, uint8_t *prefix)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *slash = strchr(buf, '/');
+    long p = 32;
+    if (slash) {
+        *slash = '\0';
+        char *end;
+        p = strtol(slash + 1, &end, 10);
+        if (*end || p < 0 || p > 32)
+            return -EINVAL;
+    }
+    if (us_ip4_aton(buf, addr) < 0)
+        return -EINVAL;
+    *prefix = (uint8_t)p;
+    return 0;
+}
+
+enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
+       OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT };
+
+static int
+cmd_up(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"tap", 1, 0, OPT_TAP},       {"addr", 1, 0, OPT_ADDR},     {"gateway", 1, 0, OPT_GW},
+        {"mac", 1, 0, OPT_MAC},       {"mtu", 1, 0, OPT_MTU},       {"host-addr", 1, 0, OPT_HOST},
+        {"serve", 1, 0, OPT_SERVE},   {"pcap", 1, 0, OPT_PCAP},     {"impair", 1, 0, OPT_IMPAIR},
+        {"ctl", 1, 0, OPT_CTL},       {"trace", 0, 0, OPT_TRACE},   {"vnet", 0, 0, OPT_VNET},
+        {"seed", 1, 0, OPT_SEED},     {0, 0, 0, 0}};
+    struct us_daemon_opts o = {.seed = 1};
+    bool have_addr = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case OPT_TAP:
+            o.tap = optarg;
+            break;
+        case OPT_ADDR:
+            if (parse_prefix(optarg, &o.addr, &o.prefix_len) < 0)
+                goto bad;
+            have_addr = true;
+            break;
+        case OPT_GW:
+            if (us_ip4_aton(optarg, &o.gateway) < 0)
+                goto bad;
+            break;
+        case OPT_MAC:
+            if (us_mac_aton(optarg, o.mac) < 0)
+                goto bad;
+            o.mac_set = true;
+            break;
+        case OPT_MTU: {
+            char *end;
+            long m = strtol(optarg, &end, 10);
+            if (*end || m < 68 || m > 65535)
+                goto bad;
+            o.mtu = (uint16_t)m;
+            break;
+        }
+        case OPT_HOST:
+            if (parse_prefix(optarg, &o.host_addr, &o.host_prefix) < 0)
+                goto bad;
+            break;
+        case OPT_SERVE:
+            o.serve = optarg;
+            break;
+        case OPT_PCAP:
+            o.pcap = optarg;
+            break;
+        case OPT_IMPAIR:
+            o.impair = optarg;
+            break;
+        case OPT_CTL:
+            o.ctl = optarg;
+            break;
+        case OPT_TRACE:
+            o.trace = true;
+            break;
+        case OPT_VNET:
+            o.vnet = true;
+            break;
+        case OPT_SEED:
+            o.seed = strtoull(optarg, NULL, 0);
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!o.tap || !have_addr) {
+        fprintf(stderr, "ustack up: --tap and --addr are required\n");
+        return 2;
+    }
+    return us_daemon_run(&o) == 0 ? 0 : 1;
+bad:
+    fprintf(stderr, "ustack up: bad value '%s'\n", optarg);
+    return 2;
+}
+
+static struct usc *
+client_open(const char *ctl)
+{
+    int err = 0;
+    struct usc *c = usc_open(ctl, &err);
+    if (!c)
+        fprintf(stderr, "ustack: cannot reach the daemon at %s: %s (is `ustack up` running?)\n",
+                usc_default_path(ctl), strerror(-err));
+    return c;
+}
+
+static int
+cmd_ping(int argc, char **argv)
+{
+    static const struct option lo[] = {{"ctl", 1, 0, OPT_CTL}, {0, 0, 0, 0}};
+    struct us_ping_opts o = {.count = 0, .size = 56, .interval = 1.0};
+    const char *ctl = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:s:i:W:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o.count = atoi(optarg);
+            break;
+        case 's':
+            o.size = (size_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'i':
+            o.interval = atof(optarg);
+            break;
+        case 'W':
+            o.timeout = atof(optarg);
+            break;
+        case OPT_CTL:
+            ctl = optarg;
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || us_ip4_aton(argv[optind], &o.dst) < 0) {
+        fprintf(stderr, "ustack ping: give one IPv4 address (names: use `ustack lookup`)\n");
+        return 2;
+    }
+    o.dst_text = argv[optind];
+    struct usc *cl = client_open(ctl);
+    if (!cl)
+        return 2;
+    int rc = us_ping_run(cl, &o, stdout);
+    usc_close(cl);
+    return rc;
+}
+
+static int
+cmd_netstat(int argc, char **argv)
+{
+    static const struct option lo[] = {{"ctl", 1, 0, OPT_CTL}, {0, 0, 0, 0}};
+    const char *ctl = NULL;
+    int flags = 0, c;
+    while ((c = getopt_long(argc, argv, "ans", lo, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            flags |= US_NETSTAT_ALL;
+            break;
+        case 'n':
+            flags |= US_NETSTAT_NUMERIC;
+            break;
+        case 's':
+            flags |= US_NETSTAT_STATS;
+            break;
+        case OPT_CTL:
+            ctl = optarg;
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    struct usc *cl = client_open(ctl);
+    if (!cl)
+        return 2;
+    static char buf[65536];
+    ssize_t n = usc_netstat(cl, flags, buf, sizeof(buf));
+    usc_close(cl);
+    if (n < 0) {
+        fprintf(stderr, "ustack netstat: %s\n", strerror((int)-n));
+        return 1;
+    }
+    fputs(buf, stdout);
+    return 0;
+}
+
+static int
+cmd_lookup(int argc, char **argv)
+{
+    static const struct option lo[] = {{"ctl", 1, 0, OPT_CTL},
+                                       {"server", 1, 0, OPT_SERVER},
+                                       {"tries", 1, 0, OPT_TRIES},
+                                       {"timeout", 1, 0, OPT_TIMEOUT},
+                                       {0, 0, 0, 0}};
+    const char *ctl = NULL;
+    us_ip4_t server = 0;
+    struct us_dns_opts opts = {US_DNS_DEFAULT_TRIES, US_DNS_DEFAULT_TIMEOUT_MS};
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case OPT_CTL:
+            ctl = optarg;
+            break;
+        case OPT_SERVER:
+            if (us_ip4_aton(optarg, &server) < 0) {
+                fprintf(stderr, "ustack lookup: bad server address '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_TRIES:
+            opts.tries = atoi(optarg);
+            break;
+        case OPT_TIMEOUT:
+            opts.timeout_ms = atoi(optarg);
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || !server) {
+        fprintf(stderr, "ustack lookup: usage: ustack lookup NAME --server IP\n");
+        return 2;
+    }
+    struct usc *cl = client_open(ctl);
+    if (!cl)
+        return 2;
+    struct us_dns_result res;
+    const char *name = argv[optind];
+    int err = us_lookup(cl, server, name, &opts, &res);
+    usc_close(cl);
+    if (err < 0) {
+        fprintf(stderr, "ustack lookup: %s: %s\n", name, us_dns_strerror(err));
+        return 1;
+    }
+    char a[16];
+    printf("Server:  %s#53\n\n", us_ip4_ntoa(server, a));
+    if (res.canonical[0] && strcasecmp(res.canonical, name) != 0)
+        printf("%s\tcanonical name = %s.\n", name, res.canonical);
+    for (size_t i = 0; i < res.n_addrs; i++)
+        printf("Name:    %s\nAddress: %s\n", res.canonical[0] ? res.canonical : name,
+               us_ip4_ntoa(res.addrs[i], a));
+    if (res.truncated)
+        printf("(answer was truncated; showing the complete records it held)\n");
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    argc--;
+    argv++;
+    if (strcmp(cmd, "up") == 0)
+        return cmd_up(argc, argv);
+    if (strcmp(cmd, "ping") == 0)
+        return cmd_ping(argc, argv);
+    if (strcmp(cmd, "netstat") == 0)
+        return cmd_netstat(argc, argv);
+    if (strcmp(cmd, "lookup") == 0)
+        return cmd_lookup(argc, argv);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "ustack: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}
