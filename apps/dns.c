@@ -79,29 +79,23 @@ dns_name_normalize(const char *name, char *out, size_t cap)
     return 0;
 }
 
-/* Compares two names as rendered by dn_expand() (or validated above), ignoring ASCII case
- * (RFC 1035 2.3.3) and one trailing dot. Done here rather than with ns_samename(), whose
- * strcasecmp() follows the process locale. */
+/* Compares two names ignoring ASCII case (RFC 1035 2.3.3). Both come from dn_expand() or from
+ * dns_name_normalize(), so neither has a trailing dot and equal wire names have equal text.
+ * Done here rather than with ns_samename(), whose strcasecmp() follows the process locale. */
 static bool
 dns_name_eq(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 0 && a[la - 1] == '.' && (la < 2 || a[la - 2] != '\\'))
-        la--;
-    if (lb > 0 && b[lb - 1] == '.' && (lb < 2 || b[lb - 2] != '\\'))
-        lb--;
-    if (la != lb)
-        return false;
-    for (size_t i = 0; i < la; i++) {
-        unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+    for (;; a++, b++) {
+        unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
         if (ca >= 'A' && ca <= 'Z')
             ca = (unsigned char)(ca - 'A' + 'a');
         if (cb >= 'A' && cb <= 'Z')
             cb = (unsigned char)(cb - 'A' + 'a');
         if (ca != cb)
             return false;
+        if (ca == '\0')
+            return true;
     }
-    return true;
 }
 
 int

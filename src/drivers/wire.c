@@ -102,6 +102,9 @@ us_impairer_new(const struct us_impair *imp, uint64_t seed)
         im->imp = *imp;
     if (im->imp.reorder_gap <= 0)
         im->imp.reorder_gap = WIRE_REORDER_GAP_DEFAULT;
+    /* Time never runs backwards on the wire. */
+    im->imp.delay = US_MAX(im->imp.delay, 0);
+    im->imp.jitter = US_MAX(im->imp.jitter, 0);
     wire_rng_seed(&im->rng, seed);
     if (im->imp.rate_bps > 0) {
         im->finish_cap = im->imp.queue_limit ? im->imp.queue_limit : WIRE_QUEUE_LIMIT_DEFAULT;
@@ -133,8 +136,8 @@ us_impairer_stats(struct us_impairer *im)
 static us_time_t
 wire_tx_time(size_t len, uint64_t rate_bps)
 {
-    uint64_t bits_ns = (uint64_t)len * 8u * (uint64_t)US_NSEC_PER_SEC;
-    return (us_time_t)((bits_ns + rate_bps - 1) / rate_bps);
+    uint64_t bits_ns = (uint64_t)len * 8u * (uint64_t)US_NSEC_PER_SEC; /* < 2^50 */
+    return (us_time_t)(bits_ns / rate_bps + (bits_ns % rate_bps != 0));
 }
 
 /* Puts the frame through the serialiser; returns when it has left, or -1 when the queue in
@@ -222,6 +225,7 @@ struct dq_buf {
 struct us_delayq {
     struct dq_buf **heap;
     size_t n, heap_cap, max_frames;
+    size_t allocated; /* buffers obtained from malloc (in the heap or on a free list) */
     uint64_t seq;
     struct dq_buf *free_small, *free_large;
 };
@@ -263,6 +267,12 @@ size_t
 us_delayq_len(const struct us_delayq *q)
 {
     return q->n;
+}
+
+size_t
+us_delayq_allocated(const struct us_delayq *q)
+{
+    return q->allocated;
 }
 
 us_time_t
@@ -321,8 +331,10 @@ dq_buf_get(struct us_delayq *q, size_t len)
         return b;
     }
     b = malloc(sizeof(*b) + cap);
-    if (b != NULL)
+    if (b != NULL) {
         b->cap = cap;
+        q->allocated++;
+    }
     return b;
 }
 
@@ -528,6 +540,12 @@ us_time_t
 us_wire_link_next_due(const struct us_wire_link *l)
 {
     return us_delayq_next_due(l->q);
+}
+
+size_t
+us_wire_link_buffers(const struct us_wire_link *l)
+{
+    return us_delayq_allocated(l->q);
 }
 
 const struct us_wire_stats *

@@ -95,6 +95,9 @@ size_t us_delayq_deliver(struct us_delayq *q, us_time_t now, size_t max, us_dela
 /* The earliest delivery time held, or US_TIME_NEVER. */
 us_time_t us_delayq_next_due(const struct us_delayq *q);
 size_t us_delayq_len(const struct us_delayq *q);
+/* Frame buffers ever allocated; stops growing once the queue has seen its peak (tests check
+ * that steady state costs no malloc). */
+size_t us_delayq_allocated(const struct us_delayq *q);
 
 /* ---- the link ------------------------------------------------------------------------------- */
 
@@ -125,6 +128,8 @@ void us_wire_link_set_now(struct us_wire_link *l, us_time_t now);
 size_t us_wire_link_deliver(struct us_wire_link *l, us_time_t now, us_wire_rx_fn rx, void *ctx0,
                             void *ctx1);
 us_time_t us_wire_link_next_due(const struct us_wire_link *l);
+/* Frame buffers the link has allocated so far (see us_delayq_allocated()). */
+size_t us_wire_link_buffers(const struct us_wire_link *l);
 /* Counters of frames sent by end i. */
 const struct us_wire_stats *us_wire_link_stats(const struct us_wire_link *l, int i);
 

@@ -44,14 +44,17 @@ us_csum_add(uint32_t sum, const void *data, size_t len)
     const uint8_t *p = data;
     uint64_t acc = 0;
 
+    /* Two independent carry chains so the CPU can overlap them; joined below. */
+    uint64_t acc2 = 0;
     while (len >= 32) {
         acc = csum_adc(acc, csum_load64(p));
-        acc = csum_adc(acc, csum_load64(p + 8));
+        acc2 = csum_adc(acc2, csum_load64(p + 8));
         acc = csum_adc(acc, csum_load64(p + 16));
-        acc = csum_adc(acc, csum_load64(p + 24));
+        acc2 = csum_adc(acc2, csum_load64(p + 24));
         p += 32;
         len -= 32;
     }
+    acc = csum_adc(acc, acc2);
     while (len >= 8) {
         acc = csum_adc(acc, csum_load64(p));
         p += 8;

@@ -137,6 +137,7 @@ run_in_netns(scenario_fn fn)
     if (pid == 0) {
         const char *err;
         close(pfd[0]);
+        alarm(20); /* never outlive the test: SIGALRM ends the child and its namespace */
         if (unshare(CLONE_NEWNET) != 0)
             err = failf("unshare(CLONE_NEWNET): %s", strerror(errno));
         else

@@ -330,6 +330,21 @@ START_TEST(test_deliver_bounded)
 }
 END_TEST
 
+START_TEST(test_no_malloc_when_warm)
+{
+    struct us_wire_link *l = link_from("delay=1ms,jitter=1ms,dup=0.1,reorder=0.1", 11);
+    run_stream(l, 20000, 10000, 100); /* warm up: ~200 frames in flight */
+    size_t warm = us_wire_link_buffers(l);
+    ck_assert_uint_gt(warm, 50);
+    ck_assert_uint_lt(warm, 1000);
+    memset(&rx_rec, 0, sizeof(rx_rec));
+    run_stream(l, 20000, 10000, 100);
+    /* Same load again: at most a few more buffers for a slightly higher peak. */
+    ck_assert_uint_le(us_wire_link_buffers(l), warm + warm / 4);
+    us_wire_link_free(l);
+}
+END_TEST
+
 /* ---- delay queue alone ---------------------------------------------------------------------- */
 
 struct echo_ctx {
@@ -466,6 +481,7 @@ make_suite(void)
     tcase_add_test(tc, test_rate_limit);
     tcase_add_test(tc, test_blackout);
     tcase_add_test(tc, test_deliver_bounded);
+    tcase_add_test(tc, test_no_malloc_when_warm);
     tcase_add_test(tc, test_delayq);
     tcase_add_test(tc, test_impairer_for_daemon);
     tcase_add_test(tc, test_parse_ok);

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora for the wire fuzz targets (a few valid packets each).
+Run from the repository root: python3 fuzz/corpus/make-seeds.py"""
+import os
+import struct
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(">%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip4(payload, proto=17, src=b"\xc0\x00\x02\x01", dst=b"\xc0\x00\x02\x02", opts=b"", ff=0x4000):
+    ihl = 5 + len(opts) // 4
+    h = struct.pack(">BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + len(payload), 0x1234, ff, 64, proto, 0,
+                    src, dst) + opts
+    h = h[:10] + struct.pack(">H", csum(h)) + h[12:]
+    return h + payload
+
+
+def icmp(t, code, rest, data):
+    m = struct.pack(">BBH", t, code, 0) + rest + data
+    return m[:2] + struct.pack(">H", csum(m)) + m[4:]
+
+
+def udp(sp, dp, payload, src=b"\xc0\x00\x02\x01", dst=b"\xc0\x00\x02\x02"):
+    ln = 8 + len(payload)
+    u = struct.pack(">HHHH", sp, dp, ln, 0) + payload
+    c = csum(src + dst + struct.pack(">BBH", 0, 17, ln) + u) or 0xFFFF
+    return u[:6] + struct.pack(">H", c) + u[8:]
+
+
+def arp(op, sha, spa, tha, tpa):
+    return struct.pack(">HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, spa, tha, tpa)
+
+
+MAC1, MAC2 = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+IPA, IPB = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])
+echo = icmp(8, 0, struct.pack(">HH", 1, 1), b"abcdefghijklmnopqrstuvwabcdefghi")
+unreach = icmp(3, 4, struct.pack(">HH", 0, 1400), ip4(b"\0" * 8)[:28])
+d1 = udp(12345, 53, b"hello")
+req = arp(1, MAC1, IPA, b"\0" * 6, IPB)
+seeds = {
+    "fuzz_wire_eth": {
+        "arp_bcast": b"\xff" * 6 + MAC1 + b"\x08\x06" + req + b"\0" * 18,
+        "ip_udp": MAC2 + MAC1 + b"\x08\x00" + ip4(d1),
+        "vlan": MAC2 + MAC1 + b"\x81\x00\x00\x05\x08\x00" + ip4(d1),
+    },
+    "fuzz_wire_arp": {
+        "request": req,
+        "reply_padded": arp(2, MAC2, IPB, MAC1, IPA) + b"\0" * 18,
+    },
+    "fuzz_wire_ip4": {
+        "udp": ip4(d1),
+        "icmp_echo": ip4(echo, proto=1),
+        "options": ip4(b"xyz", opts=b"\x94\x04\x00\x00\x01\x07\x07\x04" + b"\0" * 4 + b"\x01\x00\x00\x00"),
+        "fragment": ip4(b"A" * 16, ff=0x2000 | 185),
+        "padded": ip4(b"ab") + b"\0" * 24,
+    },
+    "fuzz_wire_icmp": {
+        "echo": echo,
+        "unreach_needfrag": unreach,
+        "param_problem": icmp(12, 0, b"\x14\0\0\0", ip4(b"")),
+    },
+    "fuzz_wire_udp": {
+        "dns": IPA + IPB + d1,
+        "nocsum": IPA + IPB + struct.pack(">HHHH", 68, 67, 12, 0) + b"dhcp",
+        "empty": IPA + IPB + udp(1, 2, b""),
+    },
+}
+for target, files in seeds.items():
+    os.makedirs(os.path.join("fuzz/corpus", target), exist_ok=True)
+    for name, data in files.items():
+        with open(os.path.join("fuzz/corpus", target, name), "wb") as f:
+            f.write(data)
