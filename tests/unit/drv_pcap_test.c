@@ -139,7 +139,7 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
-static Suite *
+Suite *
 make_suite(void)
 {
     Suite *s = suite_create("drv_pcap");

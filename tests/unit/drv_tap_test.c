@@ -676,7 +676,7 @@ START_TEST(test_complete_csum)
 }
 END_TEST
 
-static Suite *
+Suite *
 make_suite(void)
 {
     Suite *s = suite_create("drv_tap");

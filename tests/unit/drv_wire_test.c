@@ -465,7 +465,7 @@ START_TEST(test_parse_errors)
 }
 END_TEST
 
-static Suite *
+Suite *
 make_suite(void)
 {
     Suite *s = suite_create("drv_wire");
