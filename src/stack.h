@@ -15,6 +15,16 @@
 #include "link/link.h"
 #include "pcb.h"
 
+/* Upward dispatch (STYLE.md 1): filled at stack creation, so lower layers never name the
+ * handlers of the layer above (like microps' net_protocol_register, Linux's inet_protos). */
+typedef void (*us_eth_proto_fn)(struct us_stack *st, struct us_iface *ifp, const uint8_t *b,
+                                size_t len, us_time_t now);
+#define US_MAX_ETH_PROTOS 4
+struct us_eth_proto {
+    uint16_t type;
+    us_eth_proto_fn input;
+};
+
 /* Timer kinds in the stack's timer queue. */
 enum us_timer_kind { US_TMR_ARP = 1, US_TMR_FRAG = 2 };
 
@@ -27,6 +37,9 @@ struct us_stack {
     uint64_t stats[US_STAT__COUNT];
     us_trace_fn trace;
     void *trace_ctx;
+
+    struct us_eth_proto eth_protos[US_MAX_ETH_PROTOS];
+    us_ip_proto_fn ip_protos[256];
 
     struct us_iface ifaces[US_MAX_IFACES];
     size_t n_ifaces;

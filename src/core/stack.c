@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "socket/socket.h"
+#include "udp.h"
 
 void
 us_config_default(struct us_config *c)
@@ -51,6 +52,11 @@ us_stack_new(const struct us_config *cfg, uint64_t seed)
     us_timerq_init(&st->timers);
     us_rand_seed(&st->rand, seed);
     st->ip_id = (uint16_t)us_rand_next(&st->rand);
+    /* The layers, bottom to top, as the textbook draws them. */
+    st->eth_protos[0] = (struct us_eth_proto){US_ETHERTYPE_IPV4, us_ip4_input};
+    st->eth_protos[1] = (struct us_eth_proto){US_ETHERTYPE_ARP, us_arp_input};
+    st->ip_protos[US_IPPROTO_ICMP] = us_icmp_input;
+    st->ip_protos[US_IPPROTO_UDP] = us_udp_input;
     if (us_arp_init(st) < 0 || us_frag_init(st) < 0 || us_pcb_table_init(&st->pcbs, 256) < 0 ||
         us_socket_table_init(st) < 0) {
         us_stack_free(st);

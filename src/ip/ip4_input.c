@@ -1,7 +1,6 @@
 /* IPv4 input: header validation, address checks, reassembly and protocol dispatch.
  * Layer: internet. RFC 791 3.2, RFC 1122 3.2.1. A host: nothing is forwarded. */
 #include "stack.h"
-#include "udp.h"
 
 bool
 us_ip4_is_mcast(us_ip4_t a)
@@ -76,16 +75,12 @@ void
 us_ip4_deliver(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
 {
     us_stat_inc(st, US_STAT_IP_IN_DELIVERED);
-    switch (rx->ip.proto) {
-    case US_IPPROTO_ICMP:
-        us_icmp_input(st, rx, now);
-        break;
-    case US_IPPROTO_UDP:
-        us_udp_input(st, rx, now);
-        break;
-    default:
-        /* RFC 1122 3.2.2.1: protocol unreachable for a transport we do not have. */
-        us_drop(st, US_DROP_IP_UNKNOWN_PROTO);
-        us_icmp_send_error(st, rx, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PROTO, 0, now);
+    us_ip_proto_fn input = st->ip_protos[rx->ip.proto];
+    if (input) {
+        input(st, rx, now);
+        return;
     }
+    /* RFC 1122 3.2.2.1: protocol unreachable for a transport we do not have. */
+    us_drop(st, US_DROP_IP_UNKNOWN_PROTO);
+    us_icmp_send_error(st, rx, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PROTO, 0, now);
 }

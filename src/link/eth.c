@@ -34,16 +34,13 @@ us_eth_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, si
         US_TRACE(st, "eth: %zu-byte frame from %s type 0x%04x", len, us_mac_ntoa(eth.src, s),
                  (unsigned)eth.type);
     }
-    switch (eth.type) {
-    case US_ETHERTYPE_IPV4:
-        us_ip4_input(st, ifp, eth.payload, eth.payload_len, now);
-        break;
-    case US_ETHERTYPE_ARP:
-        us_arp_input(st, ifp, eth.payload, eth.payload_len, now);
-        break;
-    default:
-        us_drop(st, US_DROP_ETH_UNKNOWN_TYPE);
+    for (size_t i = 0; i < US_MAX_ETH_PROTOS; i++) {
+        if (st->eth_protos[i].input && st->eth_protos[i].type == eth.type) {
+            st->eth_protos[i].input(st, ifp, eth.payload, eth.payload_len, now);
+            return;
+        }
     }
+    us_drop(st, US_DROP_ETH_UNKNOWN_TYPE);
 }
 
 void
