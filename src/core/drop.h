@@ -48,6 +48,11 @@
     X(UDP_BAD_CSUM, "udp: bad checksum")                                                           \
     X(UDP_NO_PORT, "udp: no socket on port")                                                       \
     X(UDP_RCVBUF_FULL, "udp: socket receive queue full")                                           \
+    X(TCP_TRUNCATED, "tcp: segment shorter than header")                                          \
+    X(TCP_BAD_DOFF, "tcp: bad data offset")                                                        \
+    X(TCP_BAD_CSUM, "tcp: bad checksum")                                                           \
+    X(TCP_BAD_FLAGS, "tcp: impossible flag combination")                                           \
+    X(TCP_BAD_OPTIONS, "tcp: malformed options")                                                   \
     X(TX_DRIVER, "tx: driver refused frame")
 
 enum us_drop_reason {

@@ -150,6 +150,59 @@ int us_wire_udp_parse(struct us_udp_repr *r, const uint8_t *b, size_t len, us_ip
 void us_wire_udp_emit(const struct us_udp_repr *r, uint8_t *out, size_t payload_len, us_ip4_t src,
                       us_ip4_t dst);
 
+/* ---- TCP (RFC 9293 3.1, options RFC 7323, RFC 2018) ------------------------------------------ */
+
+#define US_TCP_HDR_LEN 20
+#define US_TCP_MAX_OPT_LEN 40
+#define US_TCP_FIN 0x01
+#define US_TCP_SYN 0x02
+#define US_TCP_RST 0x04
+#define US_TCP_PSH 0x08
+#define US_TCP_ACK 0x10
+#define US_TCP_URG 0x20
+#define US_TCP_ECE 0x40
+#define US_TCP_CWR 0x80
+#define US_TCP_MAX_SACK 4
+
+struct us_tcp_sack_block {
+    uint32_t start, end;
+};
+
+struct us_tcp_repr {
+    uint16_t src_port, dst_port;
+    uint32_t seq, ack;
+    uint8_t flags;          /* US_TCP_* bits as on the wire */
+    uint16_t wnd;           /* raw window field (unscaled) */
+    uint16_t urg_ptr;
+    /* options: each present only if its has_ flag is set */
+    bool has_mss, has_wscale, sack_ok, has_ts;
+    uint16_t mss;
+    uint8_t wscale;         /* as sent; the receiver clamps to 14 (RFC 7323 2.3) */
+    uint32_t ts_val, ts_ecr;
+    uint8_t n_sack;
+    struct us_tcp_sack_block sack[US_TCP_MAX_SACK];
+    const uint8_t *payload; /* after the header */
+    size_t payload_len;
+};
+
+/* Checks len >= 20 (TCP_TRUNCATED), 5 <= data offset <= 15 and doff*4 <= len (TCP_BAD_DOFF),
+ * checksum with the pseudo-header when verify_csum (TCP_BAD_CSUM), flag combinations a segment
+ * can never carry: SYN+FIN, SYN+RST, FIN+RST... any two of SYN/FIN/RST (TCP_BAD_FLAGS), and
+ * options: EOL ends the list, NOP is one byte, every other option has a length byte >= 2 that
+ * fits in the header (TCP_BAD_OPTIONS). Known options with a wrong length (MSS 4, WS 3, SACK-OK
+ * 2, TS 10, SACK 2+8n with n 1..4) are ignored, not fatal (as Linux does); unknown options are
+ * skipped. Fills r; payload points into b. */
+int us_wire_tcp_parse(struct us_tcp_repr *r, const uint8_t *b, size_t len, us_ip4_t src,
+                      us_ip4_t dst, bool verify_csum);
+/* Header length (20 + options padded to 4) that us_wire_tcp_emit will write for r. Options are
+ * written in the order MSS, SACK-permitted+TS (or NOP,NOP,TS), NOP+WS, NOP,NOP+SACK blocks, the
+ * layout Linux uses, and never exceed 40 bytes (SACK blocks are cut to fit). */
+size_t us_wire_tcp_hdr_len(const struct us_tcp_repr *r);
+/* Writes the header at out (hdr_len bytes as returned above); the payload of payload_len bytes
+ * must already follow it. Computes the checksum over pseudo-header, header and payload. */
+void us_wire_tcp_emit(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,
+                      size_t payload_len, us_ip4_t src, us_ip4_t dst);
+
 /* ---- helpers for trace output ------------------------------------------------------------------ */
 
 /* "a.b.c.d" into buf (at least 16 bytes); returns buf. */
