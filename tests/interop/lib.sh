@@ -139,9 +139,9 @@ bg() {
     BG_PIDS+=($!)
 }
 
-# stats: the `ustack netstat -s` text. stat NAME [TEXT]: one counter's value from it.
+# stats: the `ustack netstat -s` text. counter NAME [TEXT]: one counter's value from it.
 stats() { us netstat -s; }
-stat() {
+counter() {
     local text=${2:-$(stats)}
     local v
     v=$(awk -v n="$1" '$1 == n { print $2; exit }' <<<"$text")
@@ -170,7 +170,7 @@ assert_not_contains() { # TEXT PATTERN WHAT
 # assert_counter_delta NAME EXPECTED BEFORE_TEXT AFTER_TEXT
 assert_counter_delta() {
     local b a
-    b=$(stat "$1" "$3"); a=$(stat "$1" "$4")
+    b=$(counter "$1" "$3"); a=$(counter "$1" "$4")
     if [ "$((a - b))" -ne "$2" ]; then
         fail "counter $1 went $b -> $a (delta $((a - b))), expected delta $2"
         return 1
@@ -201,4 +201,26 @@ finish() {
     FINISHED=1
     echo "[$TEST] ok"
     exit 0
+}
+
+# build_udpclient: compiles tests/interop/udpclient.c against the libustack.a next to $USTACK
+# (with the sanitizers when that build has them) into $TMP/udpclient.
+build_udpclient() {
+    local san=()
+    nm "$BUILD/libustack.a" 2>/dev/null | grep -q __asan_ && san=(-fsanitize=address,undefined)
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I"$ROOT/include" -I"$ROOT/src" \
+        -I"$ROOT/apps" "${san[@]}" "$ROOT/tests/interop/udpclient.c" "$BUILD/libustack.a" \
+        -lpcap -lresolv -lm -o "$TMP/udpclient" || die "cannot build udpclient"
+    UDPCLIENT=$TMP/udpclient
+}
+
+# wait_udp_port PORT: waits (bounded, 5 s) until something in the namespace listens on UDP PORT.
+wait_udp_port() {
+    local i
+    for i in $(seq 50); do
+        nsx ss -Hunl "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+    done
+    fail "nothing listens on UDP port $1 in the namespace after 5 s"
+    return 1
 }

@@ -10,8 +10,8 @@ for size in 0 56 1472 8000; do
     [ "$size" -ge 8 ] && assert_not_contains "$out" "wrong data|corrupted|DUP!" "kernel ping -s $size data"
 done
 after=$(stats)
-assert_gt 0 "$(stat IP_REASM_OK "$after")" "IP_REASM_OK after ping -s 8000"
-assert_gt 0 "$(stat IP_FRAGMENTED "$after")" "IP_FRAGMENTED after ping -s 8000"
+assert_gt 0 "$(counter IP_REASM_OK "$after")" "IP_REASM_OK after ping -s 8000"
+assert_gt 0 "$(counter IP_FRAGMENTED "$after")" "IP_FRAGMENTED after ping -s 8000"
 # 3 x 8000-byte requests: 3 reassembled, 3 replies fragmented (6 frames each at MTU 1500).
 assert_counter_delta IP_REASM_OK 3 "$before" "$after"
 assert_counter_delta IP_FRAGMENTED 3 "$before" "$after"

@@ -15,14 +15,14 @@ assert_contains "$out" "^3 packets transmitted, 3 received, 0% packet loss" "ust
 assert_contains "$out" "^8008 bytes from $HOST_IP: icmp_seq=1 " "ustack ping -s 8000 reply size"
 assert_not_contains "$out" "corrupted" "ustack ping -s 8000 data"
 s=$(stats)
-assert_gt 0 "$(stat IP_FRAGMENTED "$s")" "IP_FRAGMENTED after ustack ping -s 8000"
-assert_gt 0 "$(stat IP_REASM_OK "$s")" "IP_REASM_OK after ustack ping -s 8000"
+assert_gt 0 "$(counter IP_FRAGMENTED "$s")" "IP_FRAGMENTED after ustack ping -s 8000"
+assert_gt 0 "$(counter IP_REASM_OK "$s")" "IP_REASM_OK after ustack ping -s 8000"
 
 # 192.0.2.77 is in the subnet but nobody has it: ARP (3 tries, 1 s apart) fails.
 out=$(us ping -c 1 -W 5 192.0.2.77 2>&1); rc=$?
 assert_eq 1 "$rc" "ustack ping to unused 192.0.2.77 exit status"
 assert_contains "$out" "^1 packets transmitted, 0 received" "ustack ping to unused 192.0.2.77"
 assert_contains "$out" "Destination Host Unreachable" "ustack ping to unused 192.0.2.77 error"
-assert_gt 0 "$(stat ARP_UNRESOLVED)" "ARP_UNRESOLVED after ping to unused address"
+assert_gt 0 "$(counter ARP_UNRESOLVED)" "ARP_UNRESOLVED after ping to unused address"
 [ "$FAILS" -gt 0 ] && echo "$out"
 finish
