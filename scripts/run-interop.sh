@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every tests/interop/*.sh against a ustack binary (argument or $USTACK), each under a time
+# limit, prints PASS/FAIL per script and a closing "interop: N passed, M failed" line.
+# Each test creates and removes its own network namespace; as a safety net this runner also
+# removes anything a test left behind (namespaces ust-<test pid>-*, /tmp/ust-interop.<pid>.*)
+# and counts that as a failure.
+set -u
+cd "$(dirname "$0")/.."
+bin=${1:-${USTACK:-build/asan/ustack}}
+limit=${INTEROP_TIMEOUT:-120}
+tests=(tests/interop/*.sh)
+pass=0; fail=0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP interop: needs root (network namespaces and TAP devices); counted as failures"
+    n=0
+    for t in "${tests[@]}"; do [ "$(basename "$t")" = lib.sh ] || n=$((n + 1)); done
+    echo "interop: 0 passed, $n failed"
+    exit 1
+fi
+if [ ! -x "$bin" ]; then
+    echo "interop: no ustack binary at '$bin'"
+    echo "interop: 0 passed, 1 failed"
+    exit 1
+fi
+bin=$(realpath "$bin")
+for t in "${tests[@]}"; do
+    name=$(basename "$t" .sh)
+    [ "$name" = lib ] && continue
+    log=$(mktemp /tmp/ust-interop-log.XXXXXX)
+    run="$$-$((pass + fail))"   # names this test's namespace (ust-$run-*) and temp dir
+    UST_RUN=$run timeout -k 10 "$limit" bash "$t" "$bin" >"$log" 2>&1
+    rc=$?
+    # Safety net: the test's own trap should have removed all of these.
+    leftover=""
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^ust-$run-" || true); do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+        leftover="$leftover netns:$ns"
+    done
+    for d in /tmp/ust-interop."$run".*; do
+        [ -e "$d" ] || continue
+        rm -rf "$d"; leftover="$leftover tmp:$d"
+    done
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "  (timed out after ${limit}s)" >>"$log"
+    fi
+    if [ -n "$leftover" ]; then
+        echo "  left behind (removed by the runner):$leftover" >>"$log"
+        [ "$rc" -eq 0 ] && rc=1
+    fi
+    if [ "$rc" -eq 0 ]; then
+        pass=$((pass + 1)); echo "PASS interop $name"
+    else
+        fail=$((fail + 1)); echo "FAIL interop $name (exit $rc)"
+        sed 's/^/    /' "$log" | tail -80
+    fi
+    rm -f "$log"
+done
+echo "interop: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
