@@ -284,7 +284,7 @@ dns_rcode_error(int rcode)
     case ns_r_nxdomain:
         return -ENOENT;
     case ns_r_refused:
-        return -ECONNREFUSED;
+        return -EACCES; /* not ECONNREFUSED: that one means ICMP port unreachable */
     default: /* SERVFAIL, FORMERR, NOTIMP and anything newer */
         return -EAGAIN;
     }
@@ -460,8 +460,10 @@ us_dns_strerror(int err)
         return "no such host (NXDOMAIN or no A record)";
     case EAGAIN:
         return "DNS server failure, try again later";
-    case ECONNREFUSED:
+    case EACCES:
         return "DNS server refused the query";
+    case ECONNREFUSED:
+        return "no DNS server at that address (port unreachable)";
     case ELOOP:
         return "CNAME chain too long";
     case EMSGSIZE:

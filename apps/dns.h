@@ -38,7 +38,7 @@ int us_dns_build_query(uint8_t *buf, size_t cap, const char *name, uint16_t id);
  *                 data, trailing bytes, RDATA length mismatch, A record RDLENGTH != 4);
  *   -EPROTO       not a response to a standard query, id mismatch, question not (name, A, IN);
  *   -ENOENT       NXDOMAIN (rcode 3) or no A record for the name (NODATA);
- *   -EAGAIN       SERVFAIL (rcode 2) and other server errors; -ECONNREFUSED for REFUSED (5);
+ *   -EAGAIN       SERVFAIL (rcode 2) and other server errors; -EACCES for REFUSED (5);
  *   -ELOOP        CNAME chain longer than US_DNS_MAX_CNAME_HOPS;
  *   -EMSGSIZE     TC bit set and no complete A record for the name in what arrived.
  * CNAME chains inside the answer section are followed; only class-IN A records owned by the

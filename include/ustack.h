@@ -31,6 +31,18 @@ struct us_config {
     size_t max_sockets;
     size_t udp_rcvbuf;         /* bytes queued per UDP socket */
     size_t udp_sndbuf;         /* largest datagram a UDP socket sends */
+    size_t tcp_sndbuf;         /* default send buffer per connection */
+    size_t tcp_rcvbuf;         /* initial receive buffer; auto-tuning grows it to tcp_rcvbuf_max */
+    size_t tcp_rcvbuf_max;
+    us_time_t tcp_msl;         /* TIME-WAIT lasts 2*MSL */
+    us_time_t tcp_rto_min, tcp_rto_max, tcp_rto_initial;
+    us_time_t tcp_delack;      /* delayed ACK timer (RFC 1122 4.2.3.2: at most 500 ms) */
+    unsigned tcp_syn_retries, tcp_retries; /* give up after this many retransmissions */
+    us_time_t tcp_fin_timeout; /* orphaned FIN-WAIT-2 lifetime */
+    size_t tcp_max_conns;      /* connections of every state, TIME-WAIT included */
+    unsigned tcp_default_cc;   /* enum us_tcp_cc */
+    unsigned tcp_challenge_ack_limit; /* per second, RFC 5961 7 */
+    bool tcp_syncookies;
     uint8_t ttl;
     unsigned icmp_err_rate;    /* ICMP errors per second (token bucket) */
     unsigned icmp_err_burst;
@@ -106,7 +118,7 @@ void us_pool_info(const struct us_stack *st, struct us_pool_info *out);
 enum us_sock_type {
     US_SOCK_DGRAM = 1, /* UDP */
     US_SOCK_PING = 2,  /* ICMP echo, like Linux's SOCK_DGRAM/IPPROTO_ICMP "ping sockets" */
-    US_SOCK_STREAM = 3 /* TCP (not yet) */
+    US_SOCK_STREAM = 3 /* TCP */
 };
 
 struct us_sockaddr {
@@ -146,8 +158,48 @@ int us_sock_poll(struct us_stack *st, int fd);
 /* Returns and clears the pending asynchronous error (SO_ERROR), as a positive errno or 0. */
 int us_sock_error(struct us_stack *st, int fd);
 
-enum us_sockopt { US_SO_RCVBUF = 1, US_SO_BROADCAST = 2 };
+/* TCP. connect() on a stream socket returns -EINPROGRESS; completion shows as US_POLLOUT (or
+ * US_POLLERR with the reason in us_sock_error). send/recv are us_sendto/us_recvfrom with no
+ * address: partial counts, 0 from recv at end of stream, -EPIPE after shutdown(SHUT_WR). */
+int us_listen(struct us_stack *st, int fd, int backlog);
+/* Returns a new descriptor for the oldest established connection, or -EAGAIN. */
+int us_accept(struct us_stack *st, int fd, struct us_sockaddr *peer);
+#define US_SHUT_RD 0
+#define US_SHUT_WR 1
+#define US_SHUT_RDWR 2
+int us_shutdown(struct us_stack *st, int fd, int how, us_time_t now);
+
+enum us_sockopt {
+    US_SO_RCVBUF = 1,
+    US_SO_BROADCAST = 2,
+    US_SO_SNDBUF = 3,
+    US_SO_REUSEADDR = 4,
+    US_SO_KEEPALIVE = 5,
+    US_SO_LINGER = 6,        /* value: linger seconds, or -1 for off; 0 means close sends RST */
+    US_TCP_NODELAY = 7,
+    US_TCP_KEEPIDLE = 8,     /* seconds */
+    US_TCP_KEEPINTVL = 9,    /* seconds */
+    US_TCP_KEEPCNT = 10,
+    US_TCP_USER_TIMEOUT = 11,/* milliseconds; 0: the default retry count decides */
+    US_TCP_CONGESTION = 12,  /* enum us_tcp_cc */
+};
+enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
 int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);
+int us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value);
+
+/* What `ss -ti` shows for a connection (netstat -i). */
+struct us_tcp_info {
+    const char *state, *cc;
+    uint32_t cwnd, ssthresh;        /* bytes */
+    uint32_t mss_snd, mss_rcv;
+    us_time_t srtt, rttvar, rto;    /* ns */
+    uint8_t snd_wscale, rcv_wscale; /* meaningful when wscale */
+    bool wscale, ts, sack;
+    uint32_t snd_wnd, rcv_wnd;
+    uint64_t retrans, bytes_sent, bytes_acked, bytes_received;
+    uint32_t unacked, sacked, lost;
+};
+int us_tcp_get_info(struct us_stack *st, int fd, struct us_tcp_info *out);
 
 /* What netstat prints, read straight from the control block. */
 struct us_sock_info {

@@ -53,6 +53,17 @@
     X(TCP_BAD_CSUM, "tcp: bad checksum")                                                           \
     X(TCP_BAD_FLAGS, "tcp: impossible flag combination")                                           \
     X(TCP_BAD_OPTIONS, "tcp: malformed options")                                                   \
+    X(TCP_BCAST, "tcp: segment to a broadcast/multicast address")                                  \
+    X(TCP_NO_SOCKET, "tcp: no connection or listener (RST sent)")                                  \
+    X(TCP_LISTEN_ACK, "tcp: ACK or non-SYN to a listener")                                         \
+    X(TCP_LISTEN_OVERFLOW, "tcp: listen queue full")                                               \
+    X(TCP_NO_MEM, "tcp: connection limit or no memory")                                            \
+    X(TCP_BAD_ACK, "tcp: unacceptable ACK")                                                        \
+    X(TCP_PAWS, "tcp: old timestamp (PAWS)")                                                       \
+    X(TCP_OUT_OF_WINDOW, "tcp: segment outside the receive window")                                \
+    X(TCP_OOO_FULL, "tcp: out-of-order queue full")                                                \
+    X(TCP_RCVBUF_FULL, "tcp: receive buffer full")                                                 \
+    X(TCP_BAD_COOKIE, "tcp: ACK with an invalid SYN cookie")                                       \
     X(TX_DRIVER, "tx: driver refused frame")
 
 enum us_drop_reason {
@@ -89,7 +100,26 @@ enum us_drop_reason {
     X(ICMP_ERR_SUPPRESSED, "icmp errors not sent (about icmp error, broadcast or fragment)")       \
     X(UDP_IN, "udp datagrams received")                                                            \
     X(UDP_OUT, "udp datagrams sent")                                                               \
-    X(SOCK_LIMIT, "socket creations refused by limit")
+    X(SOCK_LIMIT, "socket creations refused by limit")                                             \
+    X(TCP_IN_SEGS, "tcp segments received")                                                        \
+    X(TCP_OUT_SEGS, "tcp segments sent")                                                           \
+    X(TCP_ACTIVE_OPENS, "tcp active opens (connect)")                                              \
+    X(TCP_PASSIVE_OPENS, "tcp passive opens (SYN to a listener)")                                  \
+    X(TCP_ESTABLISHED, "tcp connections established")                                              \
+    X(TCP_RST_IN, "tcp resets received")                                                           \
+    X(TCP_RST_OUT, "tcp resets sent")                                                              \
+    X(TCP_RETRANS, "tcp segments retransmitted")                                                   \
+    X(TCP_RTO, "tcp retransmission timeouts")                                                      \
+    X(TCP_FAST_RETRANS, "tcp fast retransmits")                                                    \
+    X(TCP_DUPACKS, "tcp duplicate acks received")                                                  \
+    X(TCP_TIMEOUTS, "tcp connections timed out")                                                   \
+    X(TCP_CHALLENGE_ACK, "tcp challenge acks sent (RFC 5961)")                                     \
+    X(TCP_CHALLENGE_ACK_LIMITED, "tcp challenge acks suppressed by the rate limit")                \
+    X(TCP_SYNCOOKIES_SENT, "tcp syn cookies sent")                                                 \
+    X(TCP_SYNCOOKIES_OK, "tcp syn cookies accepted")                                               \
+    X(TCP_TW_REOPEN, "tcp time-wait connections reopened by a new SYN")                            \
+    X(TCP_PMTU_LOWERED, "tcp mss lowered by fragmentation-needed")                                 \
+    X(TCP_KEEPALIVE_PROBES, "tcp keepalive probes sent")
 
 enum us_stat {
 #define US_STAT_ENUM(name, text) US_STAT_##name,

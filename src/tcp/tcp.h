@@ -1,0 +1,227 @@
+/* TCP (RFC 9293) with RFC 7323 options, SACK (RFC 2018), RFC 6298 timers, RFC 5681/6582
+ * congestion control and CUBIC (RFC 9438), RFC 5961 protections, RFC 6528 ISNs and SYN cookies.
+ * Layer: transport. The connection control block is the socket: netstat reads it directly. */
+#ifndef US_TCP_TCP_H
+#define US_TCP_TCP_H
+
+#include <ustack.h>
+
+#include "core/rangeset.h"
+#include "core/ring.h"
+#include "core/siphash.h"
+#include "ip/ip.h"
+#include "tcp/tcp_seq.h"
+
+/* RFC 9293 3.3.2 states. Order matters only where static_assert pins it. */
+enum us_tcp_state {
+    US_TCPS_CLOSED = 0,
+    US_TCPS_LISTEN,
+    US_TCPS_SYN_SENT,
+    US_TCPS_SYN_RECEIVED,
+    US_TCPS_ESTABLISHED,
+    US_TCPS_FIN_WAIT_1,
+    US_TCPS_FIN_WAIT_2,
+    US_TCPS_CLOSE_WAIT,
+    US_TCPS_CLOSING,
+    US_TCPS_LAST_ACK,
+    US_TCPS_TIME_WAIT,
+    US_TCPS__COUNT
+};
+/* Invariants per state (checked by us_tcp_check_invariants in debug builds):
+ * - LISTEN: no peer; lsn != NULL.
+ * - SYN-SENT: snd_una == iss; nothing received (rcv_nxt unset).
+ * - SYN-RECEIVED .. TIME-WAIT: snd_una <= snd_nxt <= snd_max; rcv ring holds in-order data only.
+ * - FIN-WAIT-1, CLOSING, LAST-ACK: our FIN is queued (fin_queued).
+ * - CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN was received (rcv_fin).
+ * - TIME-WAIT: no buffers held. */
+
+const char *us_tcp_state_name(int s);
+
+enum us_tcp_timer { US_TT_RTO, US_TT_PERSIST, US_TT_KEEP, US_TT_2MSL, US_TT_DELACK, US_TT_N };
+
+struct us_tcp_conn;
+struct us_cc_ops {
+    const char *name;
+    void (*init)(struct us_tcp_conn *c);
+    /* new data acknowledged outside recovery: grow cwnd */
+    void (*on_ack)(struct us_tcp_conn *c, uint32_t acked, us_time_t now);
+    /* congestion event (fast retransmit or RTO): returns the new ssthresh */
+    uint32_t (*on_loss)(struct us_tcp_conn *c, us_time_t now);
+};
+extern const struct us_cc_ops us_cc_newreno, us_cc_cubic;
+
+/* Listener state, allocated only for LISTEN sockets. */
+struct us_tcp_listen {
+    int backlog;
+    int syn_count;              /* embryonic connections (SYN-RECEIVED): the SYN queue */
+    int acc_count;              /* established, waiting for accept(): the accept queue */
+    struct us_tcp_conn *syn_head;
+    struct us_tcp_conn *acc_head, *acc_tail;
+};
+
+struct us_tcp_conn {
+    /* common socket header: must come first (socket/socket.c) */
+    enum us_sock_type type;
+    int fd;                     /* -1: no descriptor (embryonic, queued, or orphaned) */
+
+    uint8_t state;
+    uint8_t snd_wscale, rcv_wscale;
+    uint8_t dupacks;
+    uint8_t backoff;            /* RTO doublings since the last good ACK */
+    uint8_t keep_cnt, keep_probes;
+    uint8_t cc_id;
+    /* flags */
+    bool nodelay : 1, keepalive : 1, reuseaddr : 1, linger_on : 1;
+    bool ws_ok : 1, ts_ok : 1, sack_ok : 1;
+    bool fin_queued : 1;        /* user shut the send side: FIN follows the data */
+    bool rcv_fin : 1;           /* peer's FIN received (in order) */
+    bool rd_shut : 1;           /* SHUT_RD: discard what arrives */
+    bool ack_now : 1;           /* an ACK must go out at the next output */
+    bool in_recovery : 1;
+    bool rtt_timing : 1;        /* Karn: timing snd_rtt_seq (no timestamps) */
+    bool passive : 1;           /* came from a listener */
+    bool cookie : 1;            /* created from a SYN cookie */
+    bool in_ehash : 1;
+    bool port_ref : 1;          /* holds a reference on lport in the port table */
+    bool delack_pending : 1;
+    bool in_accq : 1;           /* on the listener's accept queue (else its SYN queue) */
+
+    us_ip4_t laddr, raddr;
+    uint16_t lport, rport;
+    uint16_t mss;               /* effective send MSS (payload per segment) */
+    uint16_t rcv_mss;           /* MSS we advertised */
+    uint32_t id, gen;           /* slot in the connection table; bumped when freed */
+
+    struct us_tcp_conn *hnext;  /* ehash or lhash chain */
+    struct us_tcp_conn *listener;
+    struct us_tcp_conn *qnext, *qprev; /* listener's SYN queue or accept queue */
+    struct us_tcp_listen *lsn;
+
+    /* RFC 9293 3.3.1 send sequence variables */
+    us_seq_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+    us_seq_t snd_buf_seq;       /* sequence number of sndbuf's first byte */
+    us_seq_t recover;           /* RFC 6582 */
+    us_seq_t rtt_seq;
+    uint32_t snd_wnd, max_snd_wnd;
+    /* receive sequence variables */
+    us_seq_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window we advertised */
+    uint32_t unacked_segs;      /* full segments received since our last ACK */
+
+    uint32_t cwnd, ssthresh;
+    uint32_t ca_acked;          /* bytes acked toward the next congestion-avoidance step */
+    uint32_t ts_recent, ts_offset;
+    int soft_err;               /* last ICMP soft error, reported if the connection times out */
+    us_time_t ts_recent_age;
+    us_time_t rtt_start;
+    us_time_t srtt, rttvar, rto;
+    us_time_t last_rx;          /* for keepalive and user timeout */
+    us_time_t user_timeout;
+    uint32_t keep_idle, keep_intvl; /* seconds */
+    int linger_secs;
+    int so_error;
+
+    struct us_ring sndbuf, rcvbuf;
+    size_t rcvbuf_max;
+    us_time_t rcv_tune_time;    /* auto-tuning measurement start */
+    us_seq_t rcv_tune_seq;
+    struct us_rangeset ooo;     /* received out of order, relative to rcv_nxt */
+    struct us_rangeset sacked;  /* SACK scoreboard, relative to snd_una */
+    us_seq_t high_rxt;          /* RFC 6675 HighRxt */
+
+    struct {                    /* CUBIC (RFC 9438) */
+        double w_max, w_last_max, k, origin;
+        us_time_t epoch;
+        double w_est;
+    } cubic;
+
+    us_time_t t[US_TT_N];       /* logical deadlines, US_TIME_NEVER = off */
+    us_time_t tq[US_TT_N];      /* deadline currently in the stack's heap for each timer */
+
+    uint64_t bytes_sent, bytes_acked, bytes_received, retrans;
+};
+
+/* Per-stack TCP state (inside struct us_stack). */
+struct us_tcp_state {
+    struct us_tcp_conn **conns; /* by id */
+    uint32_t n_conns, cap_conns;
+    uint32_t *free_ids;
+    uint32_t n_free;
+    struct us_tcp_conn **ehash; /* 4-tuple hash */
+    size_t ehash_n, ehash_count;
+    struct us_tcp_conn *lhash[256]; /* listeners by port */
+    uint16_t *port_refs;        /* 65536 counters: sockets holding each local port */
+    struct us_siphash_key isn_key, cookie_key;
+    us_time_t chal_window;      /* RFC 5961 7: challenge ACK budget per second */
+    uint32_t chal_count;
+    uint32_t eph_counter;
+};
+
+struct us_stack;
+int us_tcp_init(struct us_stack *st);
+void us_tcp_destroy(struct us_stack *st);
+void us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
+void us_tcp_timer(struct us_stack *st, uint32_t id, uint32_t gen, uint8_t kind, us_time_t deadline,
+                  us_time_t now);
+void us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_ip4_t raddr,
+                       uint16_t rport, us_seq_t seq, uint8_t type, uint8_t code, uint16_t mtu,
+                       us_time_t now);
+
+/* connections (tcp_conn.c) */
+struct us_tcp_conn *us_tcp_conn_new(struct us_stack *st);
+void us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c);
+void us_tcp_set_state(struct us_stack *st, struct us_tcp_conn *c, int state, const char *why);
+struct us_tcp_conn *us_tcp_lookup(struct us_stack *st, us_ip4_t laddr, uint16_t lport,
+                                  us_ip4_t raddr, uint16_t rport);
+struct us_tcp_conn *us_tcp_lookup_listener(struct us_stack *st, us_ip4_t laddr, uint16_t lport);
+int us_tcp_ehash_insert(struct us_stack *st, struct us_tcp_conn *c);
+void us_tcp_ehash_remove(struct us_stack *st, struct us_tcp_conn *c);
+void us_tcp_lhash_insert(struct us_stack *st, struct us_tcp_conn *c);
+void us_tcp_lhash_remove(struct us_stack *st, struct us_tcp_conn *c);
+int us_tcp_port_ref(struct us_stack *st, struct us_tcp_conn *c, uint16_t port);
+void us_tcp_port_unref(struct us_stack *st, struct us_tcp_conn *c);
+bool us_tcp_port_busy(struct us_stack *st, uint16_t port, bool reuse);
+us_seq_t us_tcp_isn(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp,
+                    us_time_t now);
+void us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t when);
+static inline void
+us_tcp_timer_stop(struct us_tcp_conn *c, int kind)
+{
+    c->t[kind] = US_TIME_NEVER;
+}
+/* Enters CLOSED: unhashes, frees buffers; frees the block unless a descriptor still names it. */
+void us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const char *why);
+void us_tcp_set_cc(struct us_tcp_conn *c, unsigned id);
+/* A listener's children: embryonic ones on the SYN queue, established ones on the accept queue. */
+void us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c);
+void us_tcp_child_established(struct us_tcp_conn *c);
+void us_tcp_child_unlink(struct us_tcp_conn *c);
+void us_tcp_check_invariants(const struct us_tcp_conn *c);
+
+/* output (tcp_output.c) */
+void us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+void us_tcp_send_ack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+void us_tcp_send_rst_for(struct us_stack *st, const struct us_ip4_rx *rx,
+                         const struct us_tcp_repr *seg, us_time_t now);
+void us_tcp_send_rst(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+void us_tcp_send_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+void us_tcp_send_keepalive(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+void us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+uint32_t us_tcp_rcv_window(const struct us_tcp_conn *c);
+uint32_t us_tcp_ts_now(const struct us_tcp_conn *c, us_time_t now);
+uint16_t us_tcp_mss_for(struct us_stack *st, us_ip4_t dst);
+void us_tcp_syn_options(struct us_stack *st, struct us_tcp_conn *c);
+
+/* user calls (tcp_user.c), used by the socket layer */
+int us_tcp_user_connect(struct us_stack *st, struct us_tcp_conn *c, us_ip4_t addr, uint16_t port,
+                        us_time_t now);
+int us_tcp_user_listen(struct us_stack *st, struct us_tcp_conn *c, int backlog);
+struct us_tcp_conn *us_tcp_user_accept(struct us_stack *st, struct us_tcp_conn *l);
+ssize_t us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, size_t len,
+                         us_time_t now);
+ssize_t us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t len,
+                         int flags, us_time_t now);
+int us_tcp_user_shutdown(struct us_stack *st, struct us_tcp_conn *c, int how, us_time_t now);
+void us_tcp_user_close(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+int us_tcp_user_poll(const struct us_tcp_conn *c);
+
+#endif

@@ -1,0 +1,434 @@
+/* TCP connection blocks: allocation, the 4-tuple and listener hashes, local port accounting,
+ * initial sequence numbers, state changes and timers. Layer: transport. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack.h"
+#include "tcp/tcp.h"
+
+static const char *const state_names[US_TCPS__COUNT] = {
+    "CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+    "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT"};
+
+const char *
+us_tcp_state_name(int s)
+{
+    return s >= 0 && s < US_TCPS__COUNT ? state_names[s] : "?";
+}
+
+int
+us_tcp_init(struct us_stack *st)
+{
+    struct us_tcp_state *t = &st->tcp;
+    t->ehash_n = 1024;
+    t->ehash = calloc(t->ehash_n, sizeof(*t->ehash));
+    if (!t->ehash)
+        return -ENOMEM;
+    t->isn_key.k0 = us_rand_next(&st->rand);
+    t->isn_key.k1 = us_rand_next(&st->rand);
+    t->cookie_key.k0 = us_rand_next(&st->rand);
+    t->cookie_key.k1 = us_rand_next(&st->rand);
+    t->eph_counter = (uint32_t)us_rand_next(&st->rand);
+    return 0;
+}
+
+void
+us_tcp_destroy(struct us_stack *st)
+{
+    struct us_tcp_state *t = &st->tcp;
+    for (uint32_t i = 0; i < t->n_conns; i++) {
+        struct us_tcp_conn *c = t->conns[i];
+        if (c) {
+            us_ring_free(&c->sndbuf);
+            us_ring_free(&c->rcvbuf);
+            free(c->lsn);
+            free(c);
+        }
+    }
+    free(t->conns);
+    free(t->free_ids);
+    free(t->ehash);
+    free(t->port_refs);
+    memset(t, 0, sizeof(*t));
+}
+
+struct us_tcp_conn *
+us_tcp_conn_new(struct us_stack *st)
+{
+    struct us_tcp_state *t = &st->tcp;
+    if (t->n_conns - t->n_free >= st->cfg.tcp_max_conns)
+        return NULL;
+    struct us_tcp_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    uint32_t id;
+    if (t->n_free) {
+        id = t->free_ids[--t->n_free];
+    } else {
+        if (t->n_conns == t->cap_conns) {
+            uint32_t n = t->cap_conns ? t->cap_conns * 2 : 64;
+            struct us_tcp_conn **p = realloc(t->conns, n * sizeof(*p));
+            uint32_t *f = realloc(t->free_ids, n * sizeof(*f));
+            if (p)
+                t->conns = p;
+            if (f)
+                t->free_ids = f;
+            if (!p || !f) {
+                free(c);
+                return NULL;
+            }
+            t->cap_conns = n;
+        }
+        id = t->n_conns++;
+    }
+    t->conns[id] = c;
+    c->id = id;
+    c->gen = (uint32_t)us_rand_next(&st->rand);
+    c->type = US_SOCK_STREAM;
+    c->fd = -1;
+    c->state = US_TCPS_CLOSED;
+    for (int k = 0; k < US_TT_N; k++)
+        c->t[k] = c->tq[k] = US_TIME_NEVER;
+    us_ring_init(&c->sndbuf, st->cfg.tcp_sndbuf);
+    us_ring_init(&c->rcvbuf, st->cfg.tcp_rcvbuf);
+    c->rcvbuf_max = st->cfg.tcp_rcvbuf_max;
+    c->rto = st->cfg.tcp_rto_initial;
+    c->keep_idle = 7200;
+    c->keep_intvl = 75;
+    c->keep_cnt = 9;
+    c->linger_secs = -1;
+    c->mss = 536; /* RFC 9293 3.7.1 default until the peer tells us */
+    us_tcp_set_cc(c, st->cfg.tcp_default_cc);
+    return c;
+}
+
+void
+us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
+{
+    struct us_tcp_state *t = &st->tcp;
+    US_ASSERT(!c->in_ehash && c->fd < 0);
+    us_ring_free(&c->sndbuf);
+    us_ring_free(&c->rcvbuf);
+    free(c->lsn);
+    t->conns[c->id] = NULL;
+    t->free_ids[t->n_free++] = c->id;
+    free(c);
+}
+
+void
+us_tcp_set_cc(struct us_tcp_conn *c, unsigned id)
+{
+    c->cc_id = id == US_CC_NEWRENO ? US_CC_NEWRENO : US_CC_CUBIC;
+}
+
+void
+us_tcp_set_state(struct us_stack *st, struct us_tcp_conn *c, int state, const char *why)
+{
+    if (c->state == state)
+        return;
+    char a[16];
+    US_TRACE(st, "tcp: %s:%u %s -> %s (%s)", us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
+             us_tcp_state_name(c->state), us_tcp_state_name(state), why);
+    if (state == US_TCPS_ESTABLISHED)
+        us_stat_inc(st, US_STAT_TCP_ESTABLISHED);
+    c->state = (uint8_t)state;
+}
+
+/* ---- hashes ---------------------------------------------------------------------------------- */
+
+static size_t
+ehash_idx(const struct us_tcp_state *t, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
+{
+    uint64_t k = ((uint64_t)ra << 32 | (uint64_t)rp << 16 | lp) ^ ((uint64_t)la * 0x9e3779b97f4a7c15ull);
+    k ^= k >> 29;
+    k *= 0xbf58476d1ce4e5b9ull;
+    k ^= k >> 32;
+    return (size_t)k & (t->ehash_n - 1);
+}
+
+static void
+ehash_grow(struct us_stack *st)
+{
+    struct us_tcp_state *t = &st->tcp;
+    size_t n = t->ehash_n * 2;
+    struct us_tcp_conn **nh = calloc(n, sizeof(*nh));
+    if (!nh)
+        return; /* keep the old table: longer chains, still correct */
+    size_t old_n = t->ehash_n;
+    struct us_tcp_conn **old = t->ehash;
+    t->ehash = nh;
+    t->ehash_n = n;
+    for (size_t i = 0; i < old_n; i++) {
+        struct us_tcp_conn *c = old[i];
+        while (c) {
+            struct us_tcp_conn *next = c->hnext;
+            size_t h = ehash_idx(t, c->laddr, c->lport, c->raddr, c->rport);
+            c->hnext = nh[h];
+            nh[h] = c;
+            c = next;
+        }
+    }
+    free(old);
+}
+
+struct us_tcp_conn *
+us_tcp_lookup(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
+{
+    struct us_tcp_state *t = &st->tcp;
+    for (struct us_tcp_conn *c = t->ehash[ehash_idx(t, la, lp, ra, rp)]; c; c = c->hnext)
+        if (c->lport == lp && c->rport == rp && c->raddr == ra && c->laddr == la)
+            return c;
+    return NULL;
+}
+
+int
+us_tcp_ehash_insert(struct us_stack *st, struct us_tcp_conn *c)
+{
+    struct us_tcp_state *t = &st->tcp;
+    if (us_tcp_lookup(st, c->laddr, c->lport, c->raddr, c->rport))
+        return -EADDRINUSE;
+    if (t->ehash_count >= t->ehash_n * 2)
+        ehash_grow(st);
+    size_t h = ehash_idx(t, c->laddr, c->lport, c->raddr, c->rport);
+    c->hnext = t->ehash[h];
+    t->ehash[h] = c;
+    c->in_ehash = true;
+    t->ehash_count++;
+    return 0;
+}
+
+void
+us_tcp_ehash_remove(struct us_stack *st, struct us_tcp_conn *c)
+{
+    struct us_tcp_state *t = &st->tcp;
+    if (!c->in_ehash)
+        return;
+    struct us_tcp_conn **pp = &t->ehash[ehash_idx(t, c->laddr, c->lport, c->raddr, c->rport)];
+    while (*pp && *pp != c)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = c->hnext;
+    c->hnext = NULL;
+    c->in_ehash = false;
+    t->ehash_count--;
+}
+
+void
+us_tcp_lhash_insert(struct us_stack *st, struct us_tcp_conn *c)
+{
+    struct us_tcp_conn **b = &st->tcp.lhash[c->lport & 0xff];
+    c->hnext = *b;
+    *b = c;
+}
+
+void
+us_tcp_lhash_remove(struct us_stack *st, struct us_tcp_conn *c)
+{
+    struct us_tcp_conn **pp = &st->tcp.lhash[c->lport & 0xff];
+    while (*pp && *pp != c)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = c->hnext;
+    c->hnext = NULL;
+}
+
+struct us_tcp_conn *
+us_tcp_lookup_listener(struct us_stack *st, us_ip4_t la, uint16_t lp)
+{
+    struct us_tcp_conn *any = NULL;
+    for (struct us_tcp_conn *c = st->tcp.lhash[lp & 0xff]; c; c = c->hnext) {
+        if (c->lport != lp)
+            continue;
+        if (c->laddr == la)
+            return c;
+        if (c->laddr == 0)
+            any = c;
+    }
+    return any;
+}
+
+/* ---- local ports ------------------------------------------------------------------------------ */
+
+int
+us_tcp_port_ref(struct us_stack *st, struct us_tcp_conn *c, uint16_t port)
+{
+    struct us_tcp_state *t = &st->tcp;
+    if (!t->port_refs) {
+        t->port_refs = calloc(65536, sizeof(*t->port_refs));
+        if (!t->port_refs)
+            return -ENOMEM;
+    }
+    if (t->port_refs[port] == UINT16_MAX)
+        return -EADDRINUSE;
+    t->port_refs[port]++;
+    c->lport = port;
+    c->port_ref = true;
+    return 0;
+}
+
+void
+us_tcp_port_unref(struct us_stack *st, struct us_tcp_conn *c)
+{
+    if (!c->port_ref)
+        return;
+    st->tcp.port_refs[c->lport]--;
+    c->port_ref = false;
+}
+
+/* Can bind() take this port? A listener always blocks it; other users (connections, TIME-WAIT)
+ * block it unless SO_REUSEADDR, as on Linux. */
+bool
+us_tcp_port_busy(struct us_stack *st, uint16_t port, bool reuse)
+{
+    for (struct us_tcp_conn *c = st->tcp.lhash[port & 0xff]; c; c = c->hnext)
+        if (c->lport == port)
+            return true;
+    if (!st->tcp.port_refs || st->tcp.port_refs[port] == 0)
+        return false;
+    return !reuse;
+}
+
+/* ---- ISN (RFC 6528, RFC 9293 3.4.1) ---------------------------------------------------------- */
+
+us_seq_t
+us_tcp_isn(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp, us_time_t now)
+{
+    /* ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 us clock. */
+    uint8_t b[12];
+    us_store_be32(b, la);
+    us_store_be32(b + 4, ra);
+    us_store_be16(b + 8, lp);
+    us_store_be16(b + 10, rp);
+    uint32_t f = (uint32_t)us_siphash24(&st->tcp.isn_key, b, sizeof(b));
+    return f + (uint32_t)(now / 4000);
+}
+
+/* ---- timers ---------------------------------------------------------------------------------- */
+
+/* The heap keeps at most one live entry per timer: moving a deadline later keeps the earlier
+ * entry, which re-arms itself when it fires (so an RTO restarted on every ACK costs no heap
+ * push). Moving it earlier pushes a new entry; the old one is skipped when it pops. */
+void
+us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t when)
+{
+    c->t[kind] = when;
+    if (c->tq[kind] == US_TIME_NEVER || when < c->tq[kind]) {
+        if (us_timerq_add(&st->timers, when, (uint8_t)(US_TMR_TCP + kind), c->id, c->gen) == 0)
+            c->tq[kind] = when;
+    }
+}
+
+void
+us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c)
+{
+    c->listener = l;
+    c->in_accq = false;
+    c->qprev = NULL;
+    c->qnext = l->lsn->syn_head;
+    if (c->qnext)
+        c->qnext->qprev = c;
+    l->lsn->syn_head = c;
+    l->lsn->syn_count++;
+}
+
+void
+us_tcp_child_unlink(struct us_tcp_conn *c)
+{
+    struct us_tcp_conn *l = c->listener;
+    if (!l)
+        return;
+    struct us_tcp_listen *q = l->lsn;
+    if (c->qprev)
+        c->qprev->qnext = c->qnext;
+    else if (c->in_accq)
+        q->acc_head = c->qnext;
+    else
+        q->syn_head = c->qnext;
+    if (c->qnext)
+        c->qnext->qprev = c->qprev;
+    else if (c->in_accq)
+        q->acc_tail = c->qprev;
+    if (c->in_accq)
+        q->acc_count--;
+    else
+        q->syn_count--;
+    c->qnext = c->qprev = NULL;
+    c->listener = NULL;
+    c->in_accq = false;
+}
+
+void
+us_tcp_child_established(struct us_tcp_conn *c)
+{
+    struct us_tcp_conn *l = c->listener;
+    us_tcp_child_unlink(c);
+    c->listener = l;
+    c->in_accq = true;
+    c->qnext = NULL;
+    c->qprev = l->lsn->acc_tail;
+    if (l->lsn->acc_tail)
+        l->lsn->acc_tail->qnext = c;
+    else
+        l->lsn->acc_head = c;
+    l->lsn->acc_tail = c;
+    l->lsn->acc_count++;
+}
+
+void
+us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const char *why)
+{
+    if (err && !c->so_error)
+        c->so_error = err;
+    if (c->state == US_TCPS_LISTEN) {
+        us_tcp_lhash_remove(st, c);
+        /* Children die with their listener; those that completed the handshake hear a RST. */
+        while (c->lsn->syn_head)
+            us_tcp_close_conn(st, c->lsn->syn_head, 0, "listener closed");
+        while (c->lsn->acc_head) {
+            struct us_tcp_conn *k = c->lsn->acc_head;
+            us_tcp_send_rst(st, k, 0);
+            us_tcp_close_conn(st, k, 0, "listener closed");
+        }
+    }
+    us_tcp_child_unlink(c);
+    us_tcp_set_state(st, c, US_TCPS_CLOSED, why);
+    us_tcp_ehash_remove(st, c);
+    us_tcp_port_unref(st, c);
+    for (int k = 0; k < US_TT_N; k++)
+        c->t[k] = US_TIME_NEVER;
+    us_ring_consume(&c->sndbuf, us_ring_len(&c->sndbuf));
+    us_rangeset_clear(&c->ooo);
+    if (c->fd < 0)
+        us_tcp_conn_free(st, c);
+    /* with a descriptor the block stays until close(): the reader sees EOF or the error */
+}
+
+void
+us_tcp_check_invariants(const struct us_tcp_conn *c)
+{
+#ifdef US_DEBUG
+    switch (c->state) {
+    case US_TCPS_LISTEN:
+        US_ASSERT(c->lsn != NULL);
+        break;
+    case US_TCPS_SYN_SENT:
+        US_ASSERT(c->snd_una == c->iss);
+        break;
+    case US_TCPS_CLOSED:
+        break;
+    default:
+        US_ASSERT(us_seq_leq(c->snd_una, c->snd_nxt) && us_seq_leq(c->snd_nxt, c->snd_max));
+        break;
+    }
+    if (c->state == US_TCPS_FIN_WAIT_1 || c->state == US_TCPS_CLOSING || c->state == US_TCPS_LAST_ACK)
+        US_ASSERT(c->fin_queued);
+    if (c->state == US_TCPS_CLOSE_WAIT || c->state == US_TCPS_CLOSING ||
+        c->state == US_TCPS_LAST_ACK || c->state == US_TCPS_TIME_WAIT)
+        US_ASSERT(c->rcv_fin);
+    if (c->state == US_TCPS_TIME_WAIT)
+        US_ASSERT(c->sndbuf.len == 0);
+#else
+    (void)c;
+#endif
+}

@@ -1,0 +1,738 @@
+/* TCP input: segment arrival, following RFC 9293 3.10.7 as small steps that return a verdict.
+ * Layer: transport. RFC 5961 (blind attacks), RFC 7323 (PAWS), RFC 5681/6582 (dupacks and
+ * recovery), RFC 1122 4.2.3.2 (delayed ACK). */
+#include <errno.h>
+#include <string.h>
+
+#include "stack.h"
+#include "tcp/tcp.h"
+
+enum verdict { V_CONTINUE, V_DROP, V_DROP_ACK, V_DONE };
+
+struct seg {
+    struct us_tcp_repr r;
+    uint32_t len; /* SEG.LEN: payload + SYN + FIN */
+    us_time_t now;
+    const struct us_ip4_rx *rx;
+};
+
+static uint32_t
+seg_len(const struct us_tcp_repr *r)
+{
+    return (uint32_t)r->payload_len + ((r->flags & US_TCP_SYN) ? 1 : 0) +
+           ((r->flags & US_TCP_FIN) ? 1 : 0);
+}
+
+/* ---- RTT and RTO (RFC 6298) ------------------------------------------------------------------ */
+
+static void
+rtt_sample(struct us_stack *st, struct us_tcp_conn *c, us_time_t r)
+{
+    if (r <= 0)
+        r = US_NSEC_PER_MSEC / 10;
+    if (c->srtt == 0) { /* RFC 6298 2.2 */
+        c->srtt = r;
+        c->rttvar = r / 2;
+    } else { /* 2.3, alpha 1/8, beta 1/4 */
+        us_time_t d = c->srtt > r ? c->srtt - r : r - c->srtt;
+        c->rttvar = (3 * c->rttvar + d) / 4;
+        c->srtt = (7 * c->srtt + r) / 8;
+    }
+    us_time_t rto = c->srtt + US_MAX(4 * c->rttvar, US_MSEC(1));
+    /* DEVIATION(RFC 6298 2.4): a 200 ms floor, as Linux, instead of 1 s (configurable). */
+    c->rto = US_MIN(US_MAX(rto, st->cfg.tcp_rto_min), st->cfg.tcp_rto_max);
+}
+
+/* ---- options at connection setup ------------------------------------------------------------ */
+
+static uint8_t
+wscale_for(size_t buf)
+{
+    uint8_t s = 0;
+    while (s < 14 && (65535ul << s) < buf)
+        s++;
+    return s;
+}
+
+/* Records what the peer's SYN offered and what we therefore use (RFC 7323 1.3, RFC 2018 2,
+ * RFC 9293 3.7.1 for MSS). `offered_ours` says whether our own SYN offered the options. */
+static void
+syn_negotiate(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r, us_time_t now)
+{
+    uint16_t ours = us_tcp_mss_for(st, c->raddr);
+    c->rcv_mss = ours;
+    uint16_t peer = r->has_mss ? r->mss : 536;
+    c->mss = (uint16_t)US_MAX(US_MIN(peer, ours), 64);
+    c->ws_ok = c->ws_ok && r->has_wscale;
+    if (c->ws_ok) {
+        c->snd_wscale = r->wscale > 14 ? 14 : r->wscale; /* RFC 7323 2.3 */
+    } else {
+        c->snd_wscale = 0;
+        c->rcv_wscale = 0;
+    }
+    c->sack_ok = c->sack_ok && r->sack_ok;
+    c->ts_ok = c->ts_ok && r->has_ts;
+    if (c->ts_ok) {
+        c->ts_recent = r->ts_val;
+        c->ts_recent_age = now;
+    }
+    c->cwnd = US_MIN(10u * c->mss, US_MAX(2u * c->mss, 14600u)); /* RFC 6928 IW10 (Linux) */
+    c->ssthresh = UINT32_MAX;
+}
+
+void
+us_tcp_syn_options(struct us_stack *st, struct us_tcp_conn *c)
+{
+    (void)st;
+    /* What our SYN offers: everything; syn_negotiate keeps what the peer also offered. */
+    c->ws_ok = c->sack_ok = c->ts_ok = true;
+    c->rcv_wscale = wscale_for(c->rcvbuf_max);
+    c->ts_offset = (uint32_t)us_rand_next(&st->rand);
+}
+
+/* ---- LISTEN (RFC 9293 3.10.7.2) -------------------------------------------------------------- */
+
+static void
+listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    const struct us_ip4_rx *rx = s->rx;
+    if (r->flags & US_TCP_RST)
+        return; /* first: a RST to a listener is ignored */
+    if (r->flags & US_TCP_ACK) {
+        us_drop(st, US_DROP_TCP_LISTEN_ACK);
+        us_tcp_send_rst_for(st, rx, r, s->now); /* second: <SEQ=SEG.ACK><CTL=RST> */
+        return;
+    }
+    if (!(r->flags & US_TCP_SYN)) {
+        us_drop(st, US_DROP_TCP_LISTEN_ACK);
+        return;
+    }
+    struct us_tcp_listen *q = l->lsn;
+    if (q->acc_count >= q->backlog || q->syn_count >= q->backlog) {
+        us_drop(st, US_DROP_TCP_LISTEN_OVERFLOW); /* the peer retries its SYN */
+        return;
+    }
+    struct us_tcp_conn *c = us_tcp_conn_new(st);
+    if (!c) {
+        us_drop(st, US_DROP_TCP_NO_MEM);
+        return;
+    }
+    c->laddr = rx->ip.dst;
+    c->raddr = rx->ip.src;
+    c->rport = r->src_port;
+    c->passive = true;
+    c->nodelay = l->nodelay;
+    c->keepalive = l->keepalive;
+    c->keep_idle = l->keep_idle;
+    c->keep_intvl = l->keep_intvl;
+    c->keep_cnt = l->keep_cnt;
+    c->cc_id = l->cc_id;
+    c->rcvbuf_max = l->rcvbuf_max;
+    us_ring_set_cap(&c->sndbuf, l->sndbuf.cap);
+    us_tcp_port_ref(st, c, l->lport);
+    us_tcp_syn_options(st, c);
+    c->irs = r->seq;
+    c->rcv_nxt = r->seq + 1;
+    c->rcv_adv = c->rcv_nxt;
+    syn_negotiate(st, c, r, s->now);
+    c->iss = us_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport, s->now);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_buf_seq = c->iss + 1;
+    c->snd_wnd = r->wnd; /* RFC 7323 2.2: a SYN's window is not scaled */
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = r->seq;
+    c->snd_wl2 = c->iss;
+    c->last_rx = s->now;
+    if (us_tcp_ehash_insert(st, c) < 0) {
+        us_tcp_close_conn(st, c, 0, "duplicate");
+        return;
+    }
+    us_tcp_child_add(l, c);
+    us_stat_inc(st, US_STAT_TCP_PASSIVE_OPENS);
+    us_tcp_set_state(st, c, US_TCPS_SYN_RECEIVED, "SYN received");
+    us_tcp_output(st, c, s->now); /* SYN-ACK */
+}
+
+/* ---- SYN-SENT (RFC 9293 3.10.7.3) ------------------------------------------------------------ */
+
+static void
+syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    bool ack = r->flags & US_TCP_ACK;
+    if (ack && (us_seq_leq(r->ack, c->iss) || us_seq_gt(r->ack, c->snd_max))) {
+        if (!(r->flags & US_TCP_RST))
+            us_tcp_send_rst_for(st, s->rx, r, s->now);
+        us_drop(st, US_DROP_TCP_BAD_ACK);
+        return;
+    }
+    if (r->flags & US_TCP_RST) {
+        if (ack) { /* RFC 5961 3.2: acceptable only if it acknowledges our SYN */
+            us_stat_inc(st, US_STAT_TCP_RST_IN);
+            us_tcp_close_conn(st, c, ECONNREFUSED, "connection refused (RST)");
+        }
+        return;
+    }
+    if (!(r->flags & US_TCP_SYN))
+        return;
+    c->irs = r->seq;
+    c->rcv_nxt = r->seq + 1;
+    c->rcv_adv = c->rcv_nxt;
+    syn_negotiate(st, c, r, s->now);
+    c->last_rx = s->now;
+    if (ack) {
+        c->snd_una = r->ack;
+        c->snd_wnd = (uint32_t)r->wnd << c->snd_wscale;
+        c->max_snd_wnd = c->snd_wnd;
+        c->snd_wl1 = r->seq;
+        c->snd_wl2 = r->ack;
+        if (c->ts_ok && r->has_ts && r->ts_ecr)
+            rtt_sample(st, c, (us_time_t)(uint32_t)(us_tcp_ts_now(c, s->now) - r->ts_ecr) * US_NSEC_PER_MSEC);
+        else if (c->backoff == 0)
+            rtt_sample(st, c, s->now - c->rtt_start);
+        c->backoff = 0;
+        us_tcp_timer_stop(c, US_TT_RTO);
+        us_tcp_set_state(st, c, US_TCPS_ESTABLISHED, "SYN-ACK received");
+        if (c->keepalive)
+            us_tcp_timer_arm(st, c, US_TT_KEEP, s->now + US_SEC(c->keep_idle));
+        c->ack_now = true;
+        us_tcp_output(st, c, s->now);
+        return;
+    }
+    /* Simultaneous open: both sent SYNs; answer with SYN-ACK from ISS again. */
+    c->snd_wnd = r->wnd;
+    c->snd_wl1 = r->seq;
+    c->snd_nxt = c->iss;
+    us_tcp_set_state(st, c, US_TCPS_SYN_RECEIVED, "simultaneous open");
+    us_tcp_output(st, c, s->now);
+}
+
+/* ---- synchronized states (RFC 9293 3.10.7.4) ------------------------------------------------- */
+
+static bool
+challenge_ack_ok(struct us_stack *st, us_time_t now)
+{
+    /* RFC 5961 7: at most tcp_challenge_ack_limit challenge ACKs per second, stack-wide. */
+    struct us_tcp_state *t = &st->tcp;
+    if (now - t->chal_window >= US_SEC(1)) {
+        t->chal_window = now;
+        t->chal_count = 0;
+    }
+    if (t->chal_count >= st->cfg.tcp_challenge_ack_limit)
+        return false;
+    t->chal_count++;
+    return true;
+}
+
+static void
+challenge_ack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    if (challenge_ack_ok(st, now)) {
+        us_stat_inc(st, US_STAT_TCP_CHALLENGE_ACK);
+        us_tcp_send_ack(st, c, now);
+    } else {
+        us_stat_inc(st, US_STAT_TCP_CHALLENGE_ACK_LIMITED);
+    }
+}
+
+static enum verdict
+check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    struct us_tcp_repr *r = &s->r;
+    /* RFC 7323 5.3 PAWS: an old timestamp marks an old duplicate. */
+    if (c->ts_ok && r->has_ts && !(r->flags & US_TCP_RST) && us_seq_lt(r->ts_val, c->ts_recent) &&
+        s->now - c->ts_recent_age < US_SEC(24 * 24 * 3600)) {
+        us_drop(st, US_DROP_TCP_PAWS);
+        return V_DROP_ACK;
+    }
+    uint32_t wnd = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    uint32_t len = s->len;
+    bool ok;
+    if (len == 0)
+        ok = wnd == 0 ? r->seq == c->rcv_nxt : us_seq_in(r->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+    else if (wnd == 0)
+        ok = r->seq == c->rcv_nxt; /* 3.10.7.4: still take its ACK and RST; data is trimmed */
+    else
+        ok = us_seq_in(r->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
+             us_seq_in(r->seq + len - 1, c->rcv_nxt, c->rcv_nxt + wnd);
+    if (!ok) {
+        us_drop(st, US_DROP_TCP_OUT_OF_WINDOW);
+        return (r->flags & US_TCP_RST) ? V_DROP : V_DROP_ACK;
+    }
+    /* Trim to the window: old bytes in front, bytes past the right edge behind. */
+    if (us_seq_lt(r->seq, c->rcv_nxt)) {
+        uint32_t cut = c->rcv_nxt - r->seq;
+        if (r->flags & US_TCP_SYN) {
+            r->flags &= (uint8_t)~US_TCP_SYN;
+            cut--;
+            r->seq++;
+        }
+        uint32_t dcut = US_MIN(cut, (uint32_t)r->payload_len);
+        r->payload += dcut;
+        r->payload_len -= dcut;
+        r->seq += dcut;
+        if (cut > dcut) /* the FIN was old too */
+            r->flags &= (uint8_t)~US_TCP_FIN;
+    }
+    uint32_t room = c->rcv_nxt + wnd - r->seq;
+    if (r->payload_len > room) {
+        r->payload_len = room;
+        r->flags &= (uint8_t)~US_TCP_FIN;
+    }
+    s->len = seg_len(r);
+    return V_CONTINUE;
+}
+
+static enum verdict
+check_rst(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    if (!(s->r.flags & US_TCP_RST))
+        return V_CONTINUE;
+    /* RFC 5961 3.2: reset only on an exact match; otherwise challenge. */
+    if (s->r.seq != c->rcv_nxt) {
+        challenge_ack(st, c, s->now);
+        return V_DROP;
+    }
+    us_stat_inc(st, US_STAT_TCP_RST_IN);
+    int err = 0;
+    switch (c->state) {
+    case US_TCPS_SYN_RECEIVED:
+        err = c->passive ? 0 : ECONNREFUSED; /* passive: back to LISTEN, i.e. forget it */
+        break;
+    case US_TCPS_ESTABLISHED:
+    case US_TCPS_FIN_WAIT_1:
+    case US_TCPS_FIN_WAIT_2:
+    case US_TCPS_CLOSE_WAIT:
+        err = ECONNRESET;
+        break;
+    default:
+        err = 0; /* CLOSING, LAST-ACK, TIME-WAIT: just close */
+    }
+    us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf)); /* Linux drops unread data too */
+    us_tcp_close_conn(st, c, err, "RST received");
+    return V_DONE;
+}
+
+static enum verdict
+check_syn(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    if (!(s->r.flags & US_TCP_SYN))
+        return V_CONTINUE;
+    /* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK, whatever its seq. */
+    challenge_ack(st, c, s->now);
+    return V_DROP;
+}
+
+static void
+enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const char *why)
+{
+    us_tcp_set_state(st, c, US_TCPS_TIME_WAIT, why);
+    for (int k = 0; k < US_TT_N; k++)
+        us_tcp_timer_stop(c, k);
+    us_ring_free(&c->sndbuf);
+    us_rangeset_clear(&c->sacked);
+    us_tcp_timer_arm(st, c, US_TT_2MSL, now + 2 * st->cfg.tcp_msl);
+}
+
+static bool
+our_fin_acked(const struct us_tcp_conn *c)
+{
+    return c->fin_queued && c->snd_una == c->snd_buf_seq + (uint32_t)us_ring_len(&c->sndbuf) + 1;
+}
+
+static const struct us_cc_ops *
+cc_of(const struct us_tcp_conn *c)
+{
+    return c->cc_id == US_CC_NEWRENO ? &us_cc_newreno : &us_cc_cubic;
+}
+
+/* New data acknowledged: advance SND.UNA, release sent bytes, time the RTT, grow cwnd. */
+static void
+ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    uint32_t acked = r->ack - c->snd_una;
+    if (c->ts_ok && r->has_ts && r->ts_ecr)
+        rtt_sample(st, c, (us_time_t)(uint32_t)(us_tcp_ts_now(c, s->now) - r->ts_ecr) * US_NSEC_PER_MSEC);
+    else if (c->rtt_timing && us_seq_gt(r->ack, c->rtt_seq)) {
+        rtt_sample(st, c, s->now - c->rtt_start);
+        c->rtt_timing = false;
+    }
+    /* Release acknowledged bytes (SYN and FIN occupy sequence space but no buffer). */
+    if (us_seq_gt(r->ack, c->snd_buf_seq)) {
+        uint32_t n = US_MIN(r->ack - c->snd_buf_seq, (uint32_t)us_ring_len(&c->sndbuf));
+        us_ring_consume(&c->sndbuf, n);
+        c->snd_buf_seq += n;
+        c->bytes_acked += n;
+    }
+    us_rangeset_shift(&c->sacked, acked);
+    c->snd_una = r->ack;
+    if (us_seq_lt(c->snd_nxt, c->snd_una))
+        c->snd_nxt = c->snd_una; /* a window probe byte was taken */
+    c->backoff = 0;
+    if (c->snd_una == c->snd_max)
+        us_tcp_timer_stop(c, US_TT_RTO);
+    else
+        us_tcp_timer_arm(st, c, US_TT_RTO, s->now + c->rto); /* RFC 6298 5.3 */
+    if (c->in_recovery) {
+        if (us_seq_geq(r->ack, c->recover)) { /* RFC 6582 3.2 step 3: full acknowledgment */
+            uint32_t flight = c->snd_max - c->snd_una;
+            c->cwnd = US_MIN(c->ssthresh, US_MAX(flight, (uint32_t)c->mss) + c->mss);
+            c->in_recovery = false;
+            c->dupacks = 0;
+        } else { /* partial acknowledgment: retransmit the next hole, deflate */
+            us_tcp_retransmit_head(st, c, s->now);
+            c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
+            if (acked >= c->mss)
+                c->cwnd += c->mss;
+        }
+    } else {
+        c->dupacks = 0;
+        cc_of(c)->on_ack(c, acked, s->now);
+    }
+}
+
+/* RFC 5681 3.2 duplicate ACK handling with RFC 3042 limited transmit and RFC 6582 recovery. */
+static void
+dup_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    c->dupacks++;
+    us_stat_inc(st, US_STAT_TCP_DUPACKS);
+    if (c->in_recovery) {
+        c->cwnd += c->mss; /* inflate: a segment left the network */
+        return;
+    }
+    if (c->dupacks == 3 && us_seq_gt(c->snd_una, c->recover - 1)) {
+        uint32_t ss = cc_of(c)->on_loss(c, s->now);
+        c->ssthresh = ss;
+        c->cwnd = ss + 3u * c->mss;
+        c->recover = c->snd_max;
+        c->in_recovery = true;
+        us_stat_inc(st, US_STAT_TCP_FAST_RETRANS);
+        char a[16];
+        US_TRACE(st, "tcp: %s:%u 3 duplicate ACKs -> fast retransmit seq %u, cwnd %u ssthresh %u",
+                 us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)(c->snd_una - c->iss),
+                 (unsigned)c->cwnd, (unsigned)c->ssthresh);
+        us_tcp_retransmit_head(st, c, s->now);
+    }
+}
+
+static enum verdict
+check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    if (!(r->flags & US_TCP_ACK))
+        return V_DROP;
+    if (c->state == US_TCPS_SYN_RECEIVED) {
+        if (!(us_seq_lt(c->snd_una, r->ack) && us_seq_leq(r->ack, c->snd_max))) {
+            us_tcp_send_rst_for(st, s->rx, r, s->now);
+            return V_DROP;
+        }
+        if (c->listener && c->listener->lsn->acc_count >= c->listener->lsn->backlog) {
+            us_drop(st, US_DROP_TCP_LISTEN_OVERFLOW); /* Linux: drop, the peer retransmits */
+            return V_DROP;
+        }
+        c->snd_wnd = (uint32_t)r->wnd << c->snd_wscale;
+        c->max_snd_wnd = c->snd_wnd;
+        c->snd_wl1 = r->seq;
+        c->snd_wl2 = r->ack;
+        us_tcp_set_state(st, c, US_TCPS_ESTABLISHED, "handshake complete");
+        if (c->listener)
+            us_tcp_child_established(c);
+        if (c->keepalive)
+            us_tcp_timer_arm(st, c, US_TT_KEEP, s->now + US_SEC(c->keep_idle));
+        /* the SYN-ACK is acknowledged below like any data */
+    }
+    /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+    if (us_seq_gt(r->ack, c->snd_max)) {
+        us_drop(st, US_DROP_TCP_BAD_ACK);
+        return V_DROP_ACK;
+    }
+    if (us_seq_lt(r->ack, c->snd_una - c->max_snd_wnd)) {
+        us_drop(st, US_DROP_TCP_BAD_ACK);
+        challenge_ack(st, c, s->now);
+        return V_DROP;
+    }
+    bool window_update = false;
+    uint32_t new_wnd = (uint32_t)r->wnd << c->snd_wscale;
+    if (us_seq_gt(r->ack, c->snd_una)) {
+        ack_new_data(st, c, s);
+    } else if (r->ack == c->snd_una && s->len == 0 && new_wnd == c->snd_wnd &&
+               c->snd_max != c->snd_una) {
+        dup_ack(st, c, s);
+    }
+    /* Window update (3.10.7.4, SND.WL1/WL2 guard against old segments). */
+    if (us_seq_lt(c->snd_wl1, r->seq) || (c->snd_wl1 == r->seq && us_seq_leq(c->snd_wl2, r->ack))) {
+        window_update = new_wnd != c->snd_wnd;
+        c->snd_wnd = new_wnd;
+        c->max_snd_wnd = US_MAX(c->max_snd_wnd, new_wnd);
+        c->snd_wl1 = r->seq;
+        c->snd_wl2 = r->ack;
+    }
+    if (window_update && c->snd_wnd > 0 && c->t[US_TT_PERSIST] != US_TIME_NEVER) {
+        us_tcp_timer_stop(c, US_TT_PERSIST);
+        c->backoff = 0;
+    }
+    switch (c->state) {
+    case US_TCPS_FIN_WAIT_1:
+        if (our_fin_acked(c)) {
+            us_tcp_set_state(st, c, US_TCPS_FIN_WAIT_2, "our FIN acknowledged");
+            if (c->fd < 0) /* orphan: don't wait forever for the peer's FIN (Linux fin_timeout) */
+                us_tcp_timer_arm(st, c, US_TT_2MSL, s->now + st->cfg.tcp_fin_timeout);
+        }
+        break;
+    case US_TCPS_CLOSING:
+        if (our_fin_acked(c))
+            enter_time_wait(st, c, s->now, "our FIN acknowledged");
+        break;
+    case US_TCPS_LAST_ACK:
+        if (our_fin_acked(c)) {
+            us_tcp_close_conn(st, c, 0, "our FIN acknowledged");
+            return V_DONE;
+        }
+        break;
+    default:
+        break;
+    }
+    return V_CONTINUE;
+}
+
+/* Receive auto-tuning: if the application drained about half the buffer within one RTT, the
+ * window was the limit: double the buffer, up to the socket's limit. */
+static void
+rcv_autotune(struct us_tcp_conn *c, us_time_t now)
+{
+    us_time_t rtt = c->srtt ? c->srtt : US_MSEC(100);
+    if (now - c->rcv_tune_time < rtt)
+        return;
+    uint32_t got = c->rcv_nxt - c->rcv_tune_seq;
+    if (got * 2 >= c->rcvbuf.cap && c->rcvbuf.cap < c->rcvbuf_max)
+        us_ring_set_cap(&c->rcvbuf, US_MIN(c->rcvbuf.cap * 2, c->rcvbuf_max));
+    c->rcv_tune_time = now;
+    c->rcv_tune_seq = c->rcv_nxt;
+}
+
+static void
+process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    if (r->payload_len == 0)
+        return;
+    if (c->state != US_TCPS_ESTABLISHED && c->state != US_TCPS_FIN_WAIT_1 &&
+        c->state != US_TCPS_FIN_WAIT_2)
+        return; /* 3.10.7.4 seventh: after the peer's FIN, text is ignored */
+    uint32_t off = r->seq - c->rcv_nxt;
+    uint32_t len = (uint32_t)r->payload_len;
+    c->bytes_received += len;
+    if (c->rd_shut) { /* SHUT_RD: accept and discard */
+        if (off == 0)
+            c->rcv_nxt += len;
+        c->ack_now = true;
+        return;
+    }
+    if (off > 0) {
+        /* Out of order: keep it at its offset and tell the sender at once (RFC 5681 4.2). */
+        size_t w = us_ring_write_at(&c->rcvbuf, off, r->payload, len);
+        if (w < len || us_rangeset_add(&c->ooo, off, off + len) < 0)
+            us_drop(st, US_DROP_TCP_OOO_FULL);
+        c->ack_now = true;
+        return;
+    }
+    bool had_ooo = c->ooo.n > 0;
+    size_t w = us_ring_write(&c->rcvbuf, r->payload, len);
+    if (w < len)
+        us_drop(st, US_DROP_TCP_RCVBUF_FULL);
+    c->rcv_nxt += (uint32_t)w;
+    us_rangeset_shift(&c->ooo, (uint32_t)w);
+    uint32_t more = us_rangeset_pop_front(&c->ooo);
+    if (more) {
+        us_ring_commit(&c->rcvbuf, more);
+        c->rcv_nxt += more;
+    }
+    rcv_autotune(c, s->now);
+    /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, at once
+     * when a hole was filled, else within the delayed-ACK time. */
+    if (had_ooo) {
+        c->ack_now = true;
+    } else if (++c->unacked_segs >= 2 && len >= c->rcv_mss / 2) {
+        c->ack_now = true;
+    } else if (c->t[US_TT_DELACK] == US_TIME_NEVER) {
+        us_tcp_timer_arm(st, c, US_TT_DELACK, s->now + st->cfg.tcp_delack);
+    }
+}
+
+static void
+process_fin(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    if (!(r->flags & US_TCP_FIN))
+        return;
+    if (r->seq + (uint32_t)r->payload_len != c->rcv_nxt)
+        return; /* not in order yet: the peer will send it again */
+    if (c->rcv_fin) {
+        c->ack_now = true; /* a retransmitted FIN */
+        if (c->state == US_TCPS_TIME_WAIT)
+            us_tcp_timer_arm(st, c, US_TT_2MSL, s->now + 2 * st->cfg.tcp_msl);
+        return;
+    }
+    c->rcv_nxt++;
+    c->rcv_fin = true;
+    c->ack_now = true;
+    switch (c->state) {
+    case US_TCPS_SYN_RECEIVED:
+    case US_TCPS_ESTABLISHED:
+        us_tcp_set_state(st, c, US_TCPS_CLOSE_WAIT, "FIN received");
+        break;
+    case US_TCPS_FIN_WAIT_1:
+        if (our_fin_acked(c))
+            enter_time_wait(st, c, s->now, "FIN received");
+        else
+            us_tcp_set_state(st, c, US_TCPS_CLOSING, "FIN received (simultaneous close)");
+        break;
+    case US_TCPS_FIN_WAIT_2:
+        enter_time_wait(st, c, s->now, "FIN received");
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    /* Duplicate SYN from a peer whose SYN-ACK got lost: resend ours at once (as Linux). */
+    if (c->state == US_TCPS_SYN_RECEIVED && (s->r.flags & US_TCP_SYN) &&
+        !(s->r.flags & US_TCP_ACK) && s->r.seq == c->irs) {
+        us_tcp_retransmit_head(st, c, s->now);
+        return;
+    }
+    enum verdict v = check_seq(st, c, s);
+    if (v == V_CONTINUE)
+        v = check_rst(st, c, s);
+    if (v == V_DONE)
+        return; /* c may be gone */
+    if (v == V_CONTINUE)
+        v = check_syn(st, c, s);
+    if (v == V_CONTINUE)
+        v = check_ack(st, c, s);
+    if (v == V_DONE)
+        return;
+    if (v == V_DROP_ACK) {
+        us_tcp_send_ack(st, c, s->now);
+        return;
+    }
+    if (v == V_DROP)
+        return;
+    /* PAWS bookkeeping (RFC 7323 4.3): remember the timestamp of in-order segments. */
+    if (c->ts_ok && s->r.has_ts && us_seq_leq(s->r.seq, c->rcv_nxt) &&
+        us_seq_geq(s->r.ts_val, c->ts_recent)) {
+        c->ts_recent = s->r.ts_val;
+        c->ts_recent_age = s->now;
+    }
+    c->last_rx = s->now;
+    c->keep_probes = 0;
+    if (c->keepalive && c->state == US_TCPS_ESTABLISHED)
+        us_tcp_timer_arm(st, c, US_TT_KEEP, s->now + US_SEC(c->keep_idle));
+    process_text(st, c, s);
+    process_fin(st, c, s);
+    us_tcp_check_invariants(c);
+    us_tcp_output(st, c, s->now);
+}
+
+/* RFC 9293 3.10.7.4 / RFC 6191: a new SYN may reopen a connection in TIME-WAIT if it cannot be
+ * confused with the old one: its sequence number (or timestamp) is beyond the old one's. */
+static bool
+time_wait_reopen(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    if (c->state != US_TCPS_TIME_WAIT || (r->flags & (US_TCP_SYN | US_TCP_ACK | US_TCP_RST)) != US_TCP_SYN)
+        return false;
+    bool newer = (c->ts_ok && r->has_ts) ? us_seq_gt(r->ts_val, c->ts_recent)
+                                         : us_seq_gt(r->seq, c->rcv_nxt);
+    if (!newer || !us_tcp_lookup_listener(st, c->laddr, c->lport))
+        return false;
+    us_stat_inc(st, US_STAT_TCP_TW_REOPEN);
+    us_tcp_close_conn(st, c, 0, "new SYN reuses the 4-tuple");
+    return true;
+}
+
+void
+us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
+{
+    struct seg s = {.rx = rx, .now = now};
+    us_stat_inc(st, US_STAT_TCP_IN_SEGS);
+    int err = us_wire_tcp_parse(&s.r, rx->ip.payload, rx->ip.payload_len, rx->ip.src, rx->ip.dst,
+                                true);
+    if (err) {
+        us_drop(st, (enum us_drop_reason)err);
+        return;
+    }
+    if (rx->to_bcast || us_ip4_is_mcast(rx->ip.dst)) {
+        us_drop(st, US_DROP_TCP_BCAST); /* RFC 1122 4.2.3.10: TCP is unicast only */
+        return;
+    }
+    s.len = seg_len(&s.r);
+    struct us_tcp_conn *c = us_tcp_lookup(st, rx->ip.dst, s.r.dst_port, rx->ip.src, s.r.src_port);
+    if (us_trace_on(st)) {
+        char a[16];
+        uint8_t f = s.r.flags;
+        US_TRACE(st, "tcp: <- %s:%u [%s%s%s%s%s] seq %u ack %u win %u len %zu%s%s",
+                 us_ip4_ntoa(rx->ip.src, a), (unsigned)s.r.src_port, f & US_TCP_SYN ? "S" : "",
+                 f & US_TCP_FIN ? "F" : "", f & US_TCP_RST ? "R" : "", f & US_TCP_PSH ? "P" : "",
+                 f & US_TCP_ACK ? "." : "", (unsigned)(c ? s.r.seq - c->irs : s.r.seq),
+                 (unsigned)(c ? s.r.ack - c->iss : s.r.ack), (unsigned)s.r.wnd, s.r.payload_len,
+                 c ? " -> " : "", c ? us_tcp_state_name(c->state) : "");
+    }
+    if (c && time_wait_reopen(st, c, &s))
+        c = NULL;
+    if (!c) {
+        struct us_tcp_conn *l = us_tcp_lookup_listener(st, rx->ip.dst, s.r.dst_port);
+        if (l) {
+            listen_input(st, l, &s);
+            return;
+        }
+        /* 3.10.7.1 CLOSED: everything but a RST gets a RST. */
+        us_drop(st, US_DROP_TCP_NO_SOCKET);
+        us_tcp_send_rst_for(st, rx, &s.r, now);
+        return;
+    }
+    if (c->state == US_TCPS_SYN_SENT)
+        syn_sent_input(st, c, &s);
+    else
+        synchronized_input(st, c, &s);
+}
+
+/* ICMP errors about our segments (RFC 1122 4.2.3.9, RFC 5927 checks, RFC 1191 PMTU). */
+void
+us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_ip4_t raddr,
+                  uint16_t rport, us_seq_t seq, uint8_t type, uint8_t code, uint16_t mtu,
+                  us_time_t now)
+{
+    struct us_tcp_conn *c = us_tcp_lookup(st, laddr, lport, raddr, rport);
+    if (!c || !us_seq_in(seq, c->snd_una, c->snd_max + 1)) {
+        us_drop(st, US_DROP_ICMP_NO_SOCKET); /* RFC 5927: must quote a segment in flight */
+        return;
+    }
+    if (type == US_ICMP_DEST_UNREACH && code == US_ICMP_UNREACH_NEEDFRAG) {
+        uint16_t m = mtu >= 68 ? mtu : 576; /* RFC 1191 5: old routers send 0 */
+        uint16_t mss = (uint16_t)(m - US_IP4_HDR_LEN - US_TCP_HDR_LEN);
+        if (mss < c->mss) {
+            c->mss = US_MAX(mss, (uint16_t)(68 - 40));
+            us_stat_inc(st, US_STAT_TCP_PMTU_LOWERED);
+            c->snd_nxt = c->snd_una; /* resend what was too big */
+            us_tcp_output(st, c, now);
+        }
+        return;
+    }
+    bool hard = type == US_ICMP_DEST_UNREACH &&
+                (code == US_ICMP_UNREACH_PROTO || code == US_ICMP_UNREACH_PORT);
+    if (c->state == US_TCPS_SYN_SENT && hard) {
+        us_tcp_close_conn(st, c, ECONNREFUSED, "ICMP unreachable");
+        return;
+    }
+    /* RFC 1122 4.2.3.9: soft errors do not abort; they explain a later timeout. */
+    c->soft_err = type == US_ICMP_TIME_EXCEEDED ? EHOSTUNREACH
+                  : code == US_ICMP_UNREACH_NET ? ENETUNREACH
+                                                : EHOSTUNREACH;
+}

@@ -1,0 +1,299 @@
+/* TCP output: deciding what may be sent (windows, Nagle, SWS avoidance), building segments with
+ * their options, ACKs and RSTs. Layer: transport. RFC 9293 3.8.6, 3.10.7.1; RFC 1122 4.2.3.4
+ * (sender SWS), 4.2.3.3 (receiver SWS); RFC 896 (Nagle); RFC 7323, RFC 2018 (options). */
+#include <errno.h>
+#include <string.h>
+
+#include "stack.h"
+#include "tcp/tcp.h"
+
+uint32_t
+us_tcp_ts_now(const struct us_tcp_conn *c, us_time_t now)
+{
+    return (uint32_t)(now / US_NSEC_PER_MSEC) + c->ts_offset; /* RFC 7323 5.4: 1 ms clock */
+}
+
+uint16_t
+us_tcp_mss_for(struct us_stack *st, us_ip4_t dst)
+{
+    const struct us_route *r = us_route_lookup(st, dst, NULL);
+    uint16_t mtu = r ? r->ifp->mtu : 576;
+    return (uint16_t)(mtu - US_IP4_HDR_LEN - US_TCP_HDR_LEN);
+}
+
+/* The window to advertise, in bytes, keeping the right edge from moving left (RFC 9293 3.8.6.2.2)
+ * and from moving right by less than min(buffer/2, MSS) (RFC 1122 4.2.3.3). */
+uint32_t
+us_tcp_rcv_window(const struct us_tcp_conn *c)
+{
+    if (c->rd_shut)
+        return (uint32_t)US_MIN(c->rcvbuf.cap, 65535u << c->rcv_wscale);
+    uint32_t space = (uint32_t)us_ring_space(&c->rcvbuf);
+    uint32_t cur = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    uint32_t limit = 65535u << c->rcv_wscale;
+    if (space > limit)
+        space = limit;
+    if (space <= cur)
+        return cur;
+    uint32_t step = US_MIN((uint32_t)(c->rcvbuf.cap / 2), (uint32_t)c->rcv_mss);
+    if (space - cur < step && cur > 0)
+        return cur;
+    return space;
+}
+
+static void
+tcp_fill_options(struct us_tcp_repr *r, const struct us_tcp_conn *c, bool syn, us_time_t now)
+{
+    if (syn) {
+        r->has_mss = true;
+        r->mss = c->rcv_mss;
+        /* On a SYN-ACK, offer only what the peer offered (RFC 7323 1.3, RFC 2018 2). */
+        r->has_wscale = c->ws_ok;
+        r->wscale = c->rcv_wscale;
+        r->sack_ok = c->sack_ok;
+        r->has_ts = c->ts_ok;
+    } else {
+        r->has_ts = c->ts_ok;
+    }
+    if (r->has_ts) {
+        r->ts_val = us_tcp_ts_now(c, now);
+        r->ts_ecr = c->ts_recent;
+    }
+    /* RFC 2018 4: SACK blocks for what we hold out of order (first block: most recent would be
+     * ideal; we report in sequence order, which every receiver accepts). */
+    if (!syn && c->sack_ok && c->ooo.n && c->state >= US_TCPS_ESTABLISHED) {
+        r->n_sack = (uint8_t)US_MIN((size_t)c->ooo.n, (size_t)US_TCP_MAX_SACK);
+        for (uint8_t i = 0; i < r->n_sack; i++) {
+            r->sack[i].start = c->rcv_nxt + c->ooo.r[i].start;
+            r->sack[i].end = c->rcv_nxt + c->ooo.r[i].end;
+        }
+    }
+}
+
+/* Builds and sends one segment: `len` data bytes from the send buffer at sequence `seq`.
+ * Returns 0 or -errno. */
+static int
+tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags, size_t len,
+         us_time_t now)
+{
+    bool syn = flags & US_TCP_SYN;
+    struct us_tcp_repr r = {.src_port = c->lport, .dst_port = c->rport, .seq = seq,
+                            .flags = flags};
+    if (flags & US_TCP_ACK)
+        r.ack = c->rcv_nxt;
+    uint32_t win = us_tcp_rcv_window(c);
+    /* RFC 7323 2.2: the window in a SYN is never scaled. */
+    r.wnd = (uint16_t)US_MIN(syn ? win : win >> c->rcv_wscale, 65535u);
+    tcp_fill_options(&r, c, syn, now);
+    size_t hl = us_wire_tcp_hdr_len(&r);
+    struct us_pkt *pkt = us_pkt_alloc(st->pools, hl + len);
+    if (!pkt) {
+        us_drop(st, US_DROP_NO_BUFFER);
+        return -ENOBUFS;
+    }
+    uint8_t *h = us_pkt_put(pkt, hl + len);
+    if (len) {
+        size_t off = seq - c->snd_buf_seq;
+        size_t got = us_ring_peek(&c->sndbuf, off, h + hl, len);
+        US_ASSERT(got == len);
+        (void)got;
+    }
+    us_wire_tcp_emit(&r, h, hl, len, c->laddr, c->raddr);
+    if (flags & US_TCP_ACK) {
+        /* Every segment carries the ACK: nothing left to delay. */
+        c->rcv_adv = c->rcv_nxt + (syn ? win : (uint32_t)r.wnd << c->rcv_wscale);
+        c->ack_now = false;
+        c->unacked_segs = 0;
+        us_tcp_timer_stop(c, US_TT_DELACK);
+    }
+    us_stat_inc(st, US_STAT_TCP_OUT_SEGS);
+    c->bytes_sent += len;
+    if (us_trace_on(st)) {
+        char a[16];
+        US_TRACE(st, "tcp: -> %s:%u [%s%s%s%s%s] seq %u ack %u win %u len %zu",
+                 us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, syn ? "S" : "",
+                 flags & US_TCP_FIN ? "F" : "", flags & US_TCP_RST ? "R" : "",
+                 flags & US_TCP_PSH ? "P" : "", flags & US_TCP_ACK ? "." : "",
+                 (unsigned)(seq - c->iss), (unsigned)(r.ack - c->irs), (unsigned)win, len);
+    }
+    struct us_ip4_tx tx = {.src = c->laddr, .dst = c->raddr, .proto = US_IPPROTO_TCP,
+                           .df = true};
+    return us_ip4_output(st, pkt, &tx, now);
+}
+
+void
+us_tcp_send_ack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    tcp_emit(st, c, c->snd_nxt, US_TCP_ACK, 0, now);
+}
+
+void
+us_tcp_send_rst(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    /* RFC 9293 3.10.7.1 (abort): <SEQ=SND.NXT><CTL=RST>; Linux adds the ACK. */
+    us_stat_inc(st, US_STAT_TCP_RST_OUT);
+    tcp_emit(st, c, c->snd_nxt, US_TCP_RST | US_TCP_ACK, 0, now);
+}
+
+void
+us_tcp_send_rst_for(struct us_stack *st, const struct us_ip4_rx *rx,
+                    const struct us_tcp_repr *seg, us_time_t now)
+{
+    /* RFC 9293 3.10.7.1: never answer a RST; never to a broadcast or multicast address. */
+    if ((seg->flags & US_TCP_RST) || rx->to_bcast || us_ip4_is_mcast(rx->ip.dst))
+        return;
+    struct us_tcp_repr r = {.src_port = seg->dst_port, .dst_port = seg->src_port};
+    if (seg->flags & US_TCP_ACK) {
+        r.seq = seg->ack;
+        r.flags = US_TCP_RST;
+    } else {
+        r.seq = 0;
+        r.ack = seg->seq + (uint32_t)seg->payload_len + ((seg->flags & US_TCP_SYN) ? 1 : 0) +
+                ((seg->flags & US_TCP_FIN) ? 1 : 0);
+        r.flags = US_TCP_RST | US_TCP_ACK;
+    }
+    struct us_pkt *pkt = us_pkt_alloc(st->pools, US_TCP_HDR_LEN);
+    if (!pkt) {
+        us_drop(st, US_DROP_NO_BUFFER);
+        return;
+    }
+    us_wire_tcp_emit(&r, us_pkt_put(pkt, US_TCP_HDR_LEN), US_TCP_HDR_LEN, 0, rx->ip.dst,
+                     rx->ip.src);
+    us_stat_inc(st, US_STAT_TCP_RST_OUT);
+    char a[16];
+    US_TRACE(st, "tcp: -> %s:%u [R] (no connection for port %u)", us_ip4_ntoa(rx->ip.src, a),
+             (unsigned)seg->src_port, (unsigned)seg->dst_port);
+    struct us_ip4_tx tx = {.src = rx->ip.dst, .dst = rx->ip.src, .proto = US_IPPROTO_TCP};
+    us_ip4_output(st, pkt, &tx, now);
+}
+
+static us_seq_t
+fin_seq(const struct us_tcp_conn *c)
+{
+    return c->snd_buf_seq + (uint32_t)us_ring_len(&c->sndbuf);
+}
+
+void
+us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    if (c->state == US_TCPS_SYN_SENT) {
+        tcp_emit(st, c, c->iss, US_TCP_SYN, 0, now);
+    } else if (c->state == US_TCPS_SYN_RECEIVED) {
+        tcp_emit(st, c, c->iss, US_TCP_SYN | US_TCP_ACK, 0, now);
+    } else {
+        us_seq_t seq = c->snd_una;
+        size_t off = seq - c->snd_buf_seq;
+        size_t avail = us_ring_len(&c->sndbuf) > off ? us_ring_len(&c->sndbuf) - off : 0;
+        size_t len = US_MIN(avail, (size_t)c->mss);
+        uint8_t flags = US_TCP_ACK;
+        if (c->fin_queued && seq + len == fin_seq(c) && us_seq_gt(c->snd_max, fin_seq(c)))
+            flags |= US_TCP_FIN;
+        if (len == 0 && !(flags & US_TCP_FIN))
+            return;
+        tcp_emit(st, c, seq, flags | (len ? US_TCP_PSH : 0), len, now);
+    }
+    c->retrans++;
+    us_stat_inc(st, US_STAT_TCP_RETRANS);
+}
+
+void
+us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    switch (c->state) {
+    case US_TCPS_CLOSED:
+    case US_TCPS_LISTEN:
+        return;
+    case US_TCPS_SYN_SENT:
+    case US_TCPS_SYN_RECEIVED:
+        if (c->snd_nxt == c->iss) {
+            uint8_t fl = US_TCP_SYN | (c->state == US_TCPS_SYN_RECEIVED ? US_TCP_ACK : 0);
+            tcp_emit(st, c, c->iss, fl, 0, now);
+            c->snd_nxt = c->iss + 1;
+            c->snd_max = us_seq_max(c->snd_max, c->snd_nxt);
+            if (c->t[US_TT_RTO] == US_TIME_NEVER)
+                us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+        } else if (c->ack_now) {
+            us_tcp_send_ack(st, c, now);
+        }
+        return;
+    case US_TCPS_TIME_WAIT:
+        if (c->ack_now)
+            us_tcp_send_ack(st, c, now);
+        return;
+    default:
+        break;
+    }
+    size_t rlen = us_ring_len(&c->sndbuf);
+    for (int burst = 0; burst < 1024; burst++) {
+        us_seq_t fs = fin_seq(c);
+        size_t off = c->snd_nxt - c->snd_buf_seq;
+        if (us_seq_gt(c->snd_nxt, fs))
+            break; /* FIN already sent */
+        size_t avail = rlen - off;
+        uint32_t flight = c->snd_nxt - c->snd_una;
+        uint32_t wnd = US_MIN(c->snd_wnd, c->cwnd);
+        size_t usable = wnd > flight ? wnd - flight : 0;
+        size_t len = US_MIN(US_MIN(avail, usable), (size_t)c->mss);
+        bool fin = c->fin_queued && off + len == rlen;
+        if (len == 0 && !fin)
+            break;
+        if (len > 0 && len < c->mss && len < avail) {
+            /* Window-limited short segment: RFC 1122 4.2.3.4 sender SWS avoidance. */
+            if (len < c->max_snd_wnd / 2)
+                break;
+        }
+        if (len > 0 && len == avail && len < c->mss && !fin && !c->nodelay && flight > 0)
+            break; /* RFC 896 (Nagle): one small segment in flight at a time */
+        uint8_t flags = US_TCP_ACK | (fin ? US_TCP_FIN : 0) | (len && len == avail ? US_TCP_PSH : 0);
+        bool is_rtx = us_seq_lt(c->snd_nxt, c->snd_max);
+        if (tcp_emit(st, c, c->snd_nxt, flags, len, now) < 0)
+            break;
+        if (is_rtx) {
+            c->retrans++;
+            us_stat_inc(st, US_STAT_TCP_RETRANS);
+        } else if (!c->ts_ok && !c->rtt_timing && len) {
+            c->rtt_timing = true; /* RFC 6298 3: time one segment per RTT (Karn's rule) */
+            c->rtt_seq = c->snd_nxt;
+            c->rtt_start = now;
+        }
+        c->snd_nxt += (uint32_t)len + (fin ? 1 : 0);
+        c->snd_max = us_seq_max(c->snd_max, c->snd_nxt);
+        if (c->t[US_TT_RTO] == US_TIME_NEVER)
+            us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+        if (fin) {
+            if (c->state == US_TCPS_ESTABLISHED)
+                us_tcp_set_state(st, c, US_TCPS_FIN_WAIT_1, "close, FIN sent");
+            else if (c->state == US_TCPS_CLOSE_WAIT)
+                us_tcp_set_state(st, c, US_TCPS_LAST_ACK, "close, FIN sent");
+            break;
+        }
+    }
+    /* RFC 9293 3.8.6.1: zero window with data waiting and nothing in flight: probe. */
+    size_t off = c->snd_nxt - c->snd_buf_seq;
+    if (c->snd_wnd == 0 && off < rlen && c->snd_nxt == c->snd_una &&
+        c->t[US_TT_PERSIST] == US_TIME_NEVER && c->t[US_TT_RTO] == US_TIME_NEVER)
+        us_tcp_timer_arm(st, c, US_TT_PERSIST, now + c->rto);
+    if (c->ack_now)
+        us_tcp_send_ack(st, c, now);
+}
+
+/* Zero-window probe: one byte at SND.UNA past the closed window (RFC 9293 3.8.6.1). If the peer
+ * takes it, its ACK moves SND.UNA past SND.NXT, which input repairs. Otherwise the peer answers
+ * with its current window and the persist timer backs off. */
+void
+us_tcp_send_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    size_t off = c->snd_una - c->snd_buf_seq;
+    if (off < us_ring_len(&c->sndbuf)) {
+        tcp_emit(st, c, c->snd_una, US_TCP_ACK, 1, now);
+        c->snd_max = us_seq_max(c->snd_max, c->snd_una + 1);
+    }
+}
+
+/* Keepalive probe: SEG.SEQ = SND.NXT - 1 and no data, which any live peer must ACK
+ * (RFC 1122 4.2.3.6). */
+void
+us_tcp_send_keepalive(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    tcp_emit(st, c, c->snd_nxt - 1, US_TCP_ACK, 0, now);
+}

@@ -1,0 +1,124 @@
+/* TCP timers: retransmission (RFC 6298 5), persist (RFC 9293 3.8.6.1), keepalive (RFC 1122
+ * 4.2.3.6), TIME-WAIT and FIN-WAIT-2 (2*MSL, fin_timeout), delayed ACK (RFC 1122 4.2.3.2).
+ * Layer: transport. Handlers run from us_poll(now) and never read a clock. */
+#include <errno.h>
+
+#include "stack.h"
+#include "tcp/tcp.h"
+
+static void
+timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why)
+{
+    us_stat_inc(st, US_STAT_TCP_TIMEOUTS);
+    int err = c->soft_err ? c->soft_err : ETIMEDOUT;
+    if (c->state != US_TCPS_SYN_SENT && c->state != US_TCPS_SYN_RECEIVED)
+        us_tcp_send_rst(st, c, 0);
+    us_tcp_close_conn(st, c, err, why);
+}
+
+static void
+rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    bool syn = c->state == US_TCPS_SYN_SENT || c->state == US_TCPS_SYN_RECEIVED;
+    unsigned limit = syn ? st->cfg.tcp_syn_retries : st->cfg.tcp_retries;
+    bool user_to = c->user_timeout && now - c->last_rx >= c->user_timeout && !syn;
+    if (c->backoff >= limit || user_to) {
+        timeout_abort(st, c, syn ? "SYN not answered" : "retransmissions exhausted");
+        return;
+    }
+    us_stat_inc(st, US_STAT_TCP_RTO);
+    c->backoff++;
+    c->rto = US_MIN(c->rto * 2, st->cfg.tcp_rto_max); /* RFC 6298 5.5 */
+    c->rtt_timing = false; /* Karn: no samples from retransmitted data */
+    char a[16];
+    US_TRACE(st, "tcp: %s:%u retransmission timeout #%u, rto now %lld ms", us_ip4_ntoa(c->raddr, a),
+             (unsigned)c->rport, (unsigned)c->backoff, (long long)(c->rto / US_NSEC_PER_MSEC));
+    if (syn) {
+        us_tcp_retransmit_head(st, c, now);
+        us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+        return;
+    }
+    /* RFC 5681 3.1: after a timeout, ssthresh from the flight and a one-segment loss window;
+     * then go back to SND.UNA and resend from there. */
+    const struct us_cc_ops *cc = c->cc_id == US_CC_NEWRENO ? &us_cc_newreno : &us_cc_cubic;
+    if (c->backoff == 1)
+        c->ssthresh = cc->on_loss(c, now);
+    c->cwnd = c->mss;
+    c->in_recovery = false;
+    c->dupacks = 0;
+    c->recover = c->snd_max;
+    us_rangeset_clear(&c->sacked);
+    c->snd_nxt = c->snd_una;
+    us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+    us_tcp_output(st, c, now);
+}
+
+static void
+persist_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    if (c->snd_wnd > 0)
+        return;
+    us_tcp_send_probe(st, c, now);
+    if (c->backoff < 16)
+        c->backoff++;
+    us_time_t next = US_MIN(c->rto << c->backoff, US_SEC(60));
+    us_tcp_timer_arm(st, c, US_TT_PERSIST, now + next);
+}
+
+static void
+keep_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    if (!c->keepalive || c->state != US_TCPS_ESTABLISHED)
+        return;
+    us_time_t idle = now - c->last_rx;
+    if (idle < US_SEC(c->keep_idle)) {
+        us_tcp_timer_arm(st, c, US_TT_KEEP, c->last_rx + US_SEC(c->keep_idle));
+        return;
+    }
+    if (c->keep_probes >= c->keep_cnt) {
+        timeout_abort(st, c, "keepalive: peer stopped answering");
+        return;
+    }
+    c->keep_probes++;
+    us_stat_inc(st, US_STAT_TCP_KEEPALIVE_PROBES);
+    us_tcp_send_keepalive(st, c, now);
+    us_tcp_timer_arm(st, c, US_TT_KEEP, now + US_SEC(c->keep_intvl));
+}
+
+void
+us_tcp_timer(struct us_stack *st, uint32_t id, uint32_t gen, uint8_t kind, us_time_t deadline,
+             us_time_t now)
+{
+    if (id >= st->tcp.n_conns || kind >= US_TT_N)
+        return;
+    struct us_tcp_conn *c = st->tcp.conns[id];
+    if (!c || c->gen != gen || c->tq[kind] != deadline)
+        return; /* stale heap entry */
+    c->tq[kind] = US_TIME_NEVER;
+    if (c->t[kind] == US_TIME_NEVER)
+        return; /* stopped */
+    if (c->t[kind] > now) { /* moved later while this entry waited: re-queue */
+        us_tcp_timer_arm(st, c, kind, c->t[kind]);
+        return;
+    }
+    c->t[kind] = US_TIME_NEVER;
+    switch (kind) {
+    case US_TT_RTO:
+        rto_fired(st, c, now);
+        break;
+    case US_TT_PERSIST:
+        persist_fired(st, c, now);
+        break;
+    case US_TT_KEEP:
+        keep_fired(st, c, now);
+        break;
+    case US_TT_2MSL:
+        us_tcp_close_conn(st, c, 0, c->state == US_TCPS_TIME_WAIT ? "2MSL expired"
+                                                                   : "FIN-WAIT-2 timeout");
+        break;
+    case US_TT_DELACK:
+        if (c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT)
+            us_tcp_send_ack(st, c, now);
+        break;
+    }
+}
