@@ -30,6 +30,10 @@ void us_ring_commit(struct us_ring *r, size_t n);
 size_t us_ring_peek(const struct us_ring *r, size_t off, void *out, size_t n);
 /* Removes n bytes (n <= len) from the front; frees storage when empty. */
 void us_ring_consume(struct us_ring *r, size_t n);
+/* Like us_ring_consume, but keeps the storage (and the position of data written ahead with
+ * write_at) when the ring empties. A receive ring that still holds out-of-order data (its range
+ * set is not empty) must use this, or the out-of-order bytes are lost with the buffer. */
+void us_ring_consume_keep(struct us_ring *r, size_t n);
 /* Sets the capacity; fails (-EINVAL) below the stored length. */
 int us_ring_set_cap(struct us_ring *r, size_t cap);
 /* Contiguous view of stored bytes from off: sets *p and returns the length (may be < len-off
