@@ -14,6 +14,7 @@
 #include "ip/ip.h"
 #include "link/link.h"
 #include "pcb.h"
+#include "tcp/tcp.h"
 
 /* Upward dispatch (STYLE.md 1): filled at stack creation, so lower layers never name the
  * handlers of the layer above (like microps' net_protocol_register, Linux's inet_protos). */
@@ -26,7 +27,7 @@ struct us_eth_proto {
 };
 
 /* Timer kinds in the stack's timer queue. */
-enum us_timer_kind { US_TMR_ARP = 1, US_TMR_FRAG = 2 };
+enum us_timer_kind { US_TMR_ARP = 1, US_TMR_FRAG = 2, US_TMR_TCP = 16 /* + enum us_tcp_timer */ };
 
 struct us_stack {
     struct us_config cfg;
@@ -40,6 +41,7 @@ struct us_stack {
 
     struct us_eth_proto eth_protos[US_MAX_ETH_PROTOS];
     us_ip_proto_fn ip_protos[256];
+    us_ip_err_fn ip_errs[256];
 
     struct us_iface ifaces[US_MAX_IFACES];
     size_t n_ifaces;
@@ -49,6 +51,10 @@ struct us_stack {
     struct us_icmp_state icmp;
     uint16_t ip_id;
     struct us_pcb_table pcbs;
+    struct us_tcp_globals tcp;
+    /* The time of the latest entry point that carried one; used only by calls without a `now`
+     * parameter (us_recvfrom's TCP window update). */
+    us_time_t now_last;
     struct us_socket_table *socks;
 };
 

@@ -96,3 +96,20 @@ us_ping_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t 
     int err = us_ip4_output(st, pkt, &tx, now);
     return err < 0 ? err : (ssize_t)len;
 }
+
+void
+us_udp_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t now)
+{
+    (void)now;
+    us_pcb_notify_error(st, US_IPPROTO_UDP, e->src, us_load_be16(e->l4), e->dst,
+                        us_load_be16(e->l4 + 2), e->err);
+}
+
+void
+us_ping_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t now)
+{
+    (void)now;
+    if (e->l4[0] != US_ICMP_ECHO_REQUEST)
+        return; /* only our echo requests have a socket to tell */
+    us_pcb_notify_error(st, US_IPPROTO_ICMP, e->src, us_load_be16(e->l4 + 4), e->dst, 0, e->err);
+}

@@ -14,4 +14,7 @@ ssize_t us_udp_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, 
 ssize_t us_ping_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t len,
                        us_ip4_t dst, us_time_t now);
 
+void us_udp_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t now);
+void us_ping_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t now);
+
 #endif

@@ -33,6 +33,21 @@ us_config_default(struct us_config *c)
     c->icmp_err_burst = 50;
     c->ephemeral_lo = 32768; /* Linux ip_local_port_range */
     c->ephemeral_hi = 60999;
+    c->tcp_sndbuf = 256 * 1024;
+    c->tcp_rcvbuf = 128 * 1024;
+    c->tcp_rcvbuf_max = 4 * 1024 * 1024;
+    c->tcp_msl = US_SEC(30); /* 2*MSL = 60 s, Linux's TCP_TIMEWAIT_LEN */
+    c->tcp_rto_min = US_MSEC(200);
+    c->tcp_rto_max = US_SEC(120);
+    c->tcp_rto_initial = US_SEC(1); /* RFC 6298 2.1 */
+    c->tcp_delack = US_MSEC(40);    /* Linux's minimum; RFC 1122 allows up to 500 ms */
+    c->tcp_syn_retries = 6;
+    c->tcp_retries = 15;
+    c->tcp_fin_timeout = US_SEC(60);
+    c->tcp_max_conns = 1u << 20;
+    c->tcp_default_cc = US_CC_CUBIC;
+    c->tcp_challenge_ack_limit = 1000;
+    c->tcp_syncookies = true;
 }
 
 struct us_stack *
@@ -57,8 +72,12 @@ us_stack_new(const struct us_config *cfg, uint64_t seed)
     st->eth_protos[1] = (struct us_eth_proto){US_ETHERTYPE_ARP, us_arp_input};
     st->ip_protos[US_IPPROTO_ICMP] = us_icmp_input;
     st->ip_protos[US_IPPROTO_UDP] = us_udp_input;
+    st->ip_protos[US_IPPROTO_TCP] = us_tcp_input;
+    st->ip_errs[US_IPPROTO_UDP] = us_udp_icmp_error;
+    st->ip_errs[US_IPPROTO_TCP] = us_tcp_icmp_error_quoted;
+    st->ip_errs[US_IPPROTO_ICMP] = us_ping_icmp_error;
     if (us_arp_init(st) < 0 || us_frag_init(st) < 0 || us_pcb_table_init(&st->pcbs, 256) < 0 ||
-        us_socket_table_init(st) < 0) {
+        us_socket_table_init(st) < 0 || us_tcp_init(st) < 0) {
         us_stack_free(st);
         return NULL;
     }
@@ -74,6 +93,7 @@ us_stack_free(struct us_stack *st)
     if (!st)
         return;
     us_socket_table_destroy(st); /* closes sockets, returning their buffers to the pools */
+    us_tcp_destroy(st);
     us_pcb_table_destroy(&st->pcbs);
     us_frag_destroy(st);
     us_arp_destroy(st);
@@ -127,6 +147,7 @@ us_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, size_t
          us_time_t now)
 {
     us_poll(st, now); /* timers due before this frame fire first, in order */
+    st->now_last = now;
     us_eth_input(st, ifp, frame, len, now);
 }
 
@@ -134,6 +155,7 @@ void
 us_poll(struct us_stack *st, us_time_t now)
 {
     struct us_timer_ent e;
+    st->now_last = now;
     /* Bounded: a handler may re-arm, but only for a later time. */
     while (us_timerq_pop_due(&st->timers, now, &e)) {
         switch (e.kind) {
@@ -144,7 +166,10 @@ us_poll(struct us_stack *st, us_time_t now)
             us_frag_timer(st, e.owner, e.gen, now);
             break;
         default:
-            US_ASSERT(!"unknown timer kind");
+            if (e.kind >= US_TMR_TCP && e.kind < US_TMR_TCP + US_TT_N)
+                us_tcp_timer(st, e.owner, e.gen, (uint8_t)(e.kind - US_TMR_TCP), e.deadline, now);
+            else
+                US_ASSERT(!"unknown timer kind");
         }
     }
 }

@@ -44,40 +44,30 @@ icmp_errno(uint8_t type, uint8_t code)
     }
 }
 
-/* Hands an error about the quoted datagram (its IP header first) to the transport that sent it.
- * Returns false when the quote is not a datagram we could have sent. */
+/* Hands an error about the quoted datagram (its IP header first) to the transport that sent it,
+ * through the protocol's error handler. Returns false when the quote is not a datagram we could
+ * have sent. */
 static bool
-icmp_notify(struct us_stack *st, uint8_t type, uint8_t code, const uint8_t *q, size_t qlen)
+icmp_notify(struct us_stack *st, uint8_t type, uint8_t code, uint16_t mtu, const uint8_t *q,
+            size_t qlen, us_time_t now)
 {
-    struct us_ip4_repr in;
     /* The quote may be cut short of the datagram's total length: parse the header alone. */
     if (qlen < US_IP4_HDR_LEN)
         return false;
     size_t hl = (size_t)(q[0] & 0x0f) * 4;
     if ((q[0] >> 4) != 4 || hl < US_IP4_HDR_LEN || qlen < hl + 8)
         return false;
-    in.src = us_load_be32(q + 12);
-    in.dst = us_load_be32(q + 16);
-    in.proto = q[9];
-    if (!us_iface_by_addr(st, in.src))
+    struct us_icmp_err e = {.type = type, .code = code, .mtu = mtu,
+                            .src = us_load_be32(q + 12), .dst = us_load_be32(q + 16),
+                            .l4 = q + hl, .l4_len = qlen - hl, .err = icmp_errno(type, code)};
+    if (!us_iface_by_addr(st, e.src))
         return false;
-    const uint8_t *l4 = q + hl;
-    int err = icmp_errno(type, code);
-    if (!err)
-        return true;
-    switch (in.proto) {
-    case US_IPPROTO_UDP:
-        us_pcb_notify_error(st, US_IPPROTO_UDP, in.src, us_load_be16(l4), in.dst,
-                            us_load_be16(l4 + 2), err);
-        return true;
-    case US_IPPROTO_ICMP:
-        if (l4[0] != US_ICMP_ECHO_REQUEST)
-            return false;
-        us_pcb_notify_error(st, US_IPPROTO_ICMP, in.src, us_load_be16(l4 + 4), in.dst, 0, err);
-        return true;
-    default:
-        return true; /* TCP will take these (RFC 5927 checks) */
-    }
+    if (!e.err && !(type == US_ICMP_DEST_UNREACH && code == US_ICMP_UNREACH_NEEDFRAG))
+        return true; /* nothing to report */
+    us_ip_err_fn fn = st->ip_errs[q[9]];
+    if (fn)
+        fn(st, &e, now);
+    return true;
 }
 
 static void
@@ -149,7 +139,7 @@ us_icmp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
     us_stat_inc(st, US_STAT_ICMP_ERR_IN);
     US_TRACE(st, "icmp: error type %u code %u from %s", (unsigned)m.type, (unsigned)m.code,
              us_ip4_ntoa(rx->ip.src, a));
-    if (!icmp_notify(st, m.type, m.code, m.data, m.data_len))
+    if (!icmp_notify(st, m.type, m.code, m.next_hop_mtu, m.data, m.data_len, now))
         us_drop(st, US_DROP_ICMP_BAD_QUOTE);
 }
 
@@ -218,9 +208,8 @@ void
 us_icmp_local_error(struct us_stack *st, const uint8_t *dgram, size_t len, uint8_t type,
                     uint8_t code, us_time_t now)
 {
-    (void)now;
     /* RFC 1122 3.3.1.4 / 2.3.2.1: a datagram of ours that cannot be delivered is reported to the
      * transport as if an ICMP error had come back, without sending anything. */
-    if (!icmp_notify(st, type, code, dgram, len))
+    if (!icmp_notify(st, type, code, 0, dgram, len, now))
         us_stat_inc(st, US_STAT_ICMP_ERR_SUPPRESSED);
 }

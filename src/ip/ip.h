@@ -17,6 +17,17 @@ struct us_ip4_rx {
 
 struct us_stack;
 typedef void (*us_ip_proto_fn)(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
+/* An ICMP error about a datagram we sent: the quoted IP header's addresses and at least 8 bytes
+ * of the quoted transport header. */
+struct us_icmp_err {
+    uint8_t type, code;
+    uint16_t mtu;
+    us_ip4_t src, dst; /* of the quoted datagram: src is ours */
+    const uint8_t *l4;
+    size_t l4_len;     /* >= 8 */
+    int err;           /* errno Linux would report */
+};
+typedef void (*us_ip_err_fn)(struct us_stack *st, const struct us_icmp_err *e, us_time_t now);
 
 /* ---- routes (route.c) ---- */
 #define US_MAX_ROUTES 64

@@ -7,10 +7,17 @@
 
 #include "socket/socket.h"
 #include "stack.h"
+#include "tcp/tcp.h"
 #include "udp.h"
 
+/* A descriptor names a control block: a datagram pcb or a TCP connection. */
+struct us_fd_slot {
+    enum us_sock_type type; /* 0: free */
+    void *cb;
+};
+
 struct us_socket_table {
-    struct us_pcb **slot;
+    struct us_fd_slot *slot;
     size_t n;
     size_t open;
 };
@@ -22,7 +29,7 @@ us_socket_table_init(struct us_stack *st)
     if (!st->socks)
         return -ENOMEM;
     st->socks->n = st->cfg.max_sockets;
-    st->socks->slot = calloc(st->socks->n ? st->socks->n : 1, sizeof(struct us_pcb *));
+    st->socks->slot = calloc(st->socks->n ? st->socks->n : 1, sizeof(struct us_fd_slot));
     return st->socks->slot ? 0 : -ENOMEM;
 }
 
@@ -31,7 +38,7 @@ sock_destroy(struct us_stack *st, struct us_pcb *pcb)
 {
     us_pcb_unhash(st, pcb);
     us_pktq_purge(st->pools, &pcb->rcvq);
-    st->socks->slot[pcb->fd] = NULL;
+    st->socks->slot[pcb->fd] = (struct us_fd_slot){0};
     st->socks->open--;
     free(pcb);
 }
@@ -41,20 +48,63 @@ us_socket_table_destroy(struct us_stack *st)
 {
     if (!st->socks)
         return;
-    for (size_t i = 0; i < st->socks->n; i++)
-        if (st->socks->slot && st->socks->slot[i])
-            sock_destroy(st, st->socks->slot[i]);
+    for (size_t i = 0; st->socks->slot && i < st->socks->n; i++) {
+        struct us_fd_slot *sl = &st->socks->slot[i];
+        if (sl->type == US_SOCK_STREAM) {
+            struct us_tcp_conn *c = sl->cb;
+            *sl = (struct us_fd_slot){0};
+            c->fd = -1; /* the TCP teardown frees every connection block */
+        } else if (sl->type) {
+            sock_destroy(st, sl->cb);
+        }
+    }
     free(st->socks->slot);
     free(st->socks);
     st->socks = NULL;
 }
 
+static struct us_fd_slot *
+slot_get(struct us_stack *st, int fd)
+{
+    if (fd < 0 || (size_t)fd >= st->socks->n || !st->socks->slot[fd].type)
+        return NULL;
+    return &st->socks->slot[fd];
+}
+
+/* The datagram control block named by fd, or NULL (bad descriptor or a TCP socket). */
 static struct us_pcb *
 sock_get(struct us_stack *st, int fd)
 {
-    if (fd < 0 || (size_t)fd >= st->socks->n)
-        return NULL;
-    return st->socks->slot[fd];
+    struct us_fd_slot *sl = slot_get(st, fd);
+    return sl && sl->type != US_SOCK_STREAM ? sl->cb : NULL;
+}
+
+/* The TCP connection named by fd, or NULL. */
+static struct us_tcp_conn *
+tcp_get(struct us_stack *st, int fd)
+{
+    struct us_fd_slot *sl = slot_get(st, fd);
+    return sl && sl->type == US_SOCK_STREAM ? sl->cb : NULL;
+}
+
+static int
+lowest_free_fd(struct us_stack *st)
+{
+    size_t fd = 0;
+    while (fd < st->socks->n && st->socks->slot[fd].type)
+        fd++; /* lowest free descriptor, as POSIX requires */
+    if (fd == st->socks->n) {
+        us_stat_inc(st, US_STAT_SOCK_LIMIT);
+        return -EMFILE;
+    }
+    return (int)fd;
+}
+
+static void
+slot_set(struct us_stack *st, int fd, enum us_sock_type type, void *cb)
+{
+    st->socks->slot[fd] = (struct us_fd_slot){type, cb};
+    st->socks->open++;
 }
 
 int
@@ -69,40 +119,73 @@ us_socket(struct us_stack *st, enum us_sock_type type)
         proto = US_IPPROTO_ICMP;
         break;
     case US_SOCK_STREAM:
-        return -EPROTONOSUPPORT; /* TCP arrives with its own issue */
+        proto = US_IPPROTO_TCP;
+        break;
     default:
         return -EINVAL;
     }
-    size_t fd = 0;
-    while (fd < st->socks->n && st->socks->slot[fd])
-        fd++; /* lowest free descriptor, as POSIX requires */
-    if (fd == st->socks->n) {
-        us_stat_inc(st, US_STAT_SOCK_LIMIT);
-        return -EMFILE;
+    int fd = lowest_free_fd(st);
+    if (fd < 0)
+        return fd;
+    if (type == US_SOCK_STREAM) {
+        struct us_tcp_conn *c = us_tcp_conn_new(st);
+        if (!c)
+            return -ENOBUFS;
+        c->fd = fd;
+        slot_set(st, fd, type, c);
+        US_TRACE(st, "socket: %d created (tcp)", fd);
+        return fd;
     }
     struct us_pcb *pcb = calloc(1, sizeof(*pcb));
     if (!pcb)
         return -ENOMEM;
     pcb->type = type;
     pcb->proto = proto;
-    pcb->fd = (int)fd;
+    pcb->fd = fd;
     pcb->rcvbuf = st->cfg.udp_rcvbuf;
-    st->socks->slot[fd] = pcb;
-    st->socks->open++;
-    US_TRACE(st, "socket: %d created (%s)", (int)fd, type == US_SOCK_DGRAM ? "udp" : "ping");
-    return (int)fd;
+    slot_set(st, fd, type, pcb);
+    US_TRACE(st, "socket: %d created (%s)", fd, type == US_SOCK_DGRAM ? "udp" : "ping");
+    return fd;
+}
+
+static int
+tcp_bind(struct us_stack *st, struct us_tcp_conn *c, const struct us_sockaddr *addr)
+{
+    if (c->port_ref || c->used)
+        return -EINVAL;
+    uint16_t port = addr->port;
+    if (port == 0) {
+        uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
+        uint32_t start = us_rand_below(&st->rand, n);
+        for (uint32_t i = 0; i < n && !port; i++) {
+            uint16_t cand = (uint16_t)(lo + (start + i) % n);
+            if (!us_tcp_port_busy(st, cand, false))
+                port = cand;
+        }
+        if (!port)
+            return -EADDRINUSE;
+    } else if (us_tcp_port_busy(st, port, c->reuseaddr)) {
+        return -EADDRINUSE;
+    }
+    int err = us_tcp_port_ref(st, c, port);
+    if (err == 0)
+        c->laddr = addr->addr;
+    return err;
 }
 
 int
 us_bind(struct us_stack *st, int fd, const struct us_sockaddr *addr)
 {
-    struct us_pcb *pcb = sock_get(st, fd);
-    if (!pcb)
+    struct us_fd_slot *sl = slot_get(st, fd);
+    if (!sl)
         return -EBADF;
-    if (pcb->hashed)
-        return -EINVAL; /* already bound */
     if (addr->addr && !us_iface_by_addr(st, addr->addr) && addr->addr != US_IP4_BROADCAST)
         return -EADDRNOTAVAIL;
+    if (sl->type == US_SOCK_STREAM)
+        return tcp_bind(st, sl->cb, addr);
+    struct us_pcb *pcb = sl->cb;
+    if (pcb->hashed)
+        return -EINVAL; /* already bound */
     return us_pcb_bind(st, pcb, addr->addr, addr->port);
 }
 
@@ -115,7 +198,9 @@ sock_autobind(struct us_stack *st, struct us_pcb *pcb)
 int
 us_connect(struct us_stack *st, int fd, const struct us_sockaddr *addr, us_time_t now)
 {
-    (void)now;
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c)
+        return addr ? us_tcp_user_connect(st, c, addr->addr, addr->port, now) : -EAFNOSUPPORT;
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -146,6 +231,9 @@ us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
           const struct us_sockaddr *to, us_time_t now)
 {
     (void)flags;
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c)
+        return us_tcp_user_send(st, c, buf, len, now); /* the address is ignored (EISCONN-free) */
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -181,6 +269,16 @@ ssize_t
 us_recvfrom(struct us_stack *st, int fd, void *buf, size_t len, int flags,
             struct us_sockaddr *from, struct us_msginfo *info)
 {
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c) {
+        if (from) {
+            from->addr = c->raddr;
+            from->port = c->rport;
+        }
+        if (info)
+            memset(info, 0, sizeof(*info));
+        return us_tcp_user_recv(st, c, buf, len, flags, st->now_last);
+    }
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -213,6 +311,12 @@ us_recvfrom(struct us_stack *st, int fd, void *buf, size_t len, int flags,
 int
 us_getsockname(struct us_stack *st, int fd, struct us_sockaddr *out)
 {
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c) {
+        out->addr = c->laddr;
+        out->port = c->lport;
+        return 0;
+    }
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -224,6 +328,14 @@ us_getsockname(struct us_stack *st, int fd, struct us_sockaddr *out)
 int
 us_getpeername(struct us_stack *st, int fd, struct us_sockaddr *out)
 {
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c) {
+        if (c->state < US_TCPS_SYN_SENT || c->state == US_TCPS_SYN_SENT)
+            return -ENOTCONN;
+        out->addr = c->raddr;
+        out->port = c->rport;
+        return 0;
+    }
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -237,7 +349,14 @@ us_getpeername(struct us_stack *st, int fd, struct us_sockaddr *out)
 int
 us_close(struct us_stack *st, int fd, us_time_t now)
 {
-    (void)now;
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c) {
+        US_TRACE(st, "socket: %d closed", fd);
+        st->socks->slot[fd] = (struct us_fd_slot){0};
+        st->socks->open--;
+        us_tcp_user_close(st, c, now);
+        return 0;
+    }
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -249,6 +368,9 @@ us_close(struct us_stack *st, int fd, us_time_t now)
 int
 us_sock_poll(struct us_stack *st, int fd)
 {
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c)
+        return us_tcp_user_poll(c);
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -263,6 +385,12 @@ us_sock_poll(struct us_stack *st, int fd)
 int
 us_sock_error(struct us_stack *st, int fd)
 {
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c) {
+        int e = c->so_error;
+        c->so_error = 0;
+        return e;
+    }
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -271,9 +399,74 @@ us_sock_error(struct us_stack *st, int fd)
     return e;
 }
 
+static int
+tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, int v)
+{
+    switch (opt) {
+    case US_SO_RCVBUF:
+        /* fixes the receive buffer, as on Linux: no more auto-tuning past it */
+        if (v < 2048)
+            v = 2048;
+        c->rcvbuf_max = (size_t)v;
+        if (us_ring_len(&c->rcvbuf) <= (size_t)v)
+            us_ring_set_cap(&c->rcvbuf, (size_t)v);
+        return 0;
+    case US_SO_SNDBUF:
+        if (v < 2048)
+            v = 2048;
+        return us_ring_len(&c->sndbuf) <= (size_t)v ? us_ring_set_cap(&c->sndbuf, (size_t)v) : 0;
+    case US_SO_REUSEADDR:
+        c->reuseaddr = v != 0;
+        return 0;
+    case US_SO_KEEPALIVE:
+        c->keepalive = v != 0;
+        if (c->keepalive && c->state == US_TCPS_ESTABLISHED)
+            us_tcp_timer_arm(st, c, US_TT_KEEP, c->last_rx + US_SEC(c->keep_idle));
+        return 0;
+    case US_SO_LINGER:
+        c->linger_on = v >= 0;
+        c->linger_secs = v;
+        return 0;
+    case US_TCP_NODELAY:
+        c->nodelay = v != 0;
+        return 0;
+    case US_TCP_KEEPIDLE:
+    case US_TCP_KEEPINTVL:
+        if (v < 1 || v > 32767)
+            return -EINVAL;
+        if (opt == US_TCP_KEEPIDLE)
+            c->keep_idle = (uint32_t)v;
+        else
+            c->keep_intvl = (uint32_t)v;
+        return 0;
+    case US_TCP_KEEPCNT:
+        if (v < 1 || v > 127)
+            return -EINVAL;
+        c->keep_cnt = (uint8_t)v;
+        return 0;
+    case US_TCP_USER_TIMEOUT:
+        if (v < 0)
+            return -EINVAL;
+        c->user_timeout = US_MSEC(v);
+        return 0;
+    case US_TCP_CONGESTION:
+        if (v != US_CC_NEWRENO && v != US_CC_CUBIC)
+            return -ENOENT; /* Linux: unknown congestion control */
+        us_tcp_set_cc(c, (unsigned)v);
+        (c->cc_id == US_CC_NEWRENO ? &us_cc_newreno : &us_cc_cubic)->init(c);
+        return 0;
+    case US_SO_BROADCAST:
+        return -ENOPROTOOPT;
+    }
+    return -ENOPROTOOPT;
+}
+
 int
 us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value)
 {
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (c)
+        return tcp_setsockopt(st, c, opt, value);
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
@@ -286,8 +479,118 @@ us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value)
     case US_SO_BROADCAST:
         pcb->bcast_ok = value != 0;
         return 0;
+    default:
+        return -ENOPROTOOPT;
     }
-    return -ENOPROTOOPT;
+}
+
+int
+us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value)
+{
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    struct us_pcb *pcb = sock_get(st, fd);
+    if (!c && !pcb)
+        return -EBADF;
+    switch (opt) {
+    case US_SO_RCVBUF:
+        *value = (int)(c ? c->rcvbuf.cap : pcb->rcvbuf);
+        return 0;
+    case US_SO_SNDBUF:
+        *value = c ? (int)c->sndbuf.cap : (int)st->cfg.udp_sndbuf;
+        return 0;
+    case US_SO_BROADCAST:
+        *value = pcb ? pcb->bcast_ok : 0;
+        return 0;
+    default:
+        break;
+    }
+    if (!c)
+        return -ENOPROTOOPT;
+    switch (opt) {
+    case US_SO_REUSEADDR:
+        *value = c->reuseaddr;
+        return 0;
+    case US_SO_KEEPALIVE:
+        *value = c->keepalive;
+        return 0;
+    case US_SO_LINGER:
+        *value = c->linger_on ? c->linger_secs : -1;
+        return 0;
+    case US_TCP_NODELAY:
+        *value = c->nodelay;
+        return 0;
+    case US_TCP_KEEPIDLE:
+        *value = (int)c->keep_idle;
+        return 0;
+    case US_TCP_KEEPINTVL:
+        *value = (int)c->keep_intvl;
+        return 0;
+    case US_TCP_KEEPCNT:
+        *value = c->keep_cnt;
+        return 0;
+    case US_TCP_USER_TIMEOUT:
+        *value = (int)(c->user_timeout / US_NSEC_PER_MSEC);
+        return 0;
+    case US_TCP_CONGESTION:
+        *value = c->cc_id;
+        return 0;
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+int
+us_listen(struct us_stack *st, int fd, int backlog)
+{
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (!c)
+        return slot_get(st, fd) ? -EOPNOTSUPP : -EBADF;
+    return us_tcp_user_listen(st, c, backlog);
+}
+
+int
+us_accept(struct us_stack *st, int fd, struct us_sockaddr *peer)
+{
+    struct us_tcp_conn *l = tcp_get(st, fd);
+    if (!l)
+        return slot_get(st, fd) ? -EOPNOTSUPP : -EBADF;
+    if (l->state != US_TCPS_LISTEN)
+        return -EINVAL;
+    if (!l->lsn->acc_head)
+        return -EAGAIN;
+    int nfd = lowest_free_fd(st);
+    if (nfd < 0)
+        return nfd; /* the connection stays queued */
+    struct us_tcp_conn *c = us_tcp_user_accept(st, l);
+    c->fd = nfd;
+    slot_set(st, nfd, US_SOCK_STREAM, c);
+    if (peer) {
+        peer->addr = c->raddr;
+        peer->port = c->rport;
+    }
+    US_TRACE(st, "socket: %d accepted from listener %d", nfd, fd);
+    return nfd;
+}
+
+int
+us_shutdown(struct us_stack *st, int fd, int how, us_time_t now)
+{
+    if (how < US_SHUT_RD || how > US_SHUT_RDWR)
+        return -EINVAL;
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (!c)
+        return slot_get(st, fd) ? -ENOTCONN : -EBADF;
+    return us_tcp_user_shutdown(st, c, how, now);
+}
+
+int
+us_tcp_get_info(struct us_stack *st, int fd, struct us_tcp_info *o)
+{
+    struct us_tcp_conn *c = tcp_get(st, fd);
+    if (!c)
+        return slot_get(st, fd) ? -EOPNOTSUPP : -EBADF;
+    us_tcp_conn_info(c, o);
+    return 0;
 }
 
 size_t
@@ -295,22 +598,31 @@ us_sock_list(struct us_stack *st, struct us_sock_info *out, size_t max)
 {
     size_t k = 0;
     for (size_t i = 0; i < st->socks->n; i++) {
-        struct us_pcb *p = st->socks->slot[i];
-        if (!p)
+        struct us_fd_slot *sl = &st->socks->slot[i];
+        if (!sl->type)
             continue;
         if (k < max) {
             struct us_sock_info *s = &out[k];
-            s->fd = p->fd;
-            s->type = p->type;
-            s->recv_q = p->rcvq.bytes;
-            s->send_q = 0;
-            s->local.addr = p->laddr;
-            s->local.port = p->lport;
-            s->remote.addr = p->connected ? p->raddr : 0;
-            s->remote.port = p->connected ? p->rport : 0;
-            s->state = "";
+            memset(s, 0, sizeof(*s));
+            s->fd = (int)i;
+            s->type = sl->type;
+            if (sl->type == US_SOCK_STREAM) {
+                const struct us_tcp_conn *c = sl->cb;
+                us_tcp_conn_sockinfo(c, s);
+            } else {
+                const struct us_pcb *p = sl->cb;
+                s->recv_q = p->rcvq.bytes;
+                s->local.addr = p->laddr;
+                s->local.port = p->lport;
+                s->remote.addr = p->connected ? p->raddr : 0;
+                s->remote.port = p->connected ? p->rport : 0;
+                s->state = "";
+            }
         }
         k++;
     }
+    /* Connections without a descriptor (orphans closing, TIME-WAIT, not yet accepted) are still
+     * control blocks in the stack: netstat shows them too, as Linux's does. */
+    k += us_tcp_list_orphans(st, out ? out + US_MIN(k, max) : NULL, max > k ? max - k : 0);
     return k;
 }

@@ -84,6 +84,7 @@ struct us_tcp_conn {
     bool in_ehash : 1;
     bool port_ref : 1;          /* holds a reference on lport in the port table */
     bool delack_pending : 1;
+    bool used : 1;              /* connect() or listen() was called: the socket has a past */
     bool in_accq : 1;           /* on the listener's accept queue (else its SYN queue) */
 
     us_ip4_t laddr, raddr;
@@ -141,7 +142,7 @@ struct us_tcp_conn {
 };
 
 /* Per-stack TCP state (inside struct us_stack). */
-struct us_tcp_state {
+struct us_tcp_globals {
     struct us_tcp_conn **conns; /* by id */
     uint32_t n_conns, cap_conns;
     uint32_t *free_ids;
@@ -165,6 +166,8 @@ void us_tcp_timer(struct us_stack *st, uint32_t id, uint32_t gen, uint8_t kind, 
 void us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_ip4_t raddr,
                        uint16_t rport, us_seq_t seq, uint8_t type, uint8_t code, uint16_t mtu,
                        us_time_t now);
+
+void us_tcp_icmp_error_quoted(struct us_stack *st, const struct us_icmp_err *e, us_time_t now);
 
 /* connections (tcp_conn.c) */
 struct us_tcp_conn *us_tcp_conn_new(struct us_stack *st);
@@ -196,6 +199,10 @@ void us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c);
 void us_tcp_child_established(struct us_tcp_conn *c);
 void us_tcp_child_unlink(struct us_tcp_conn *c);
 void us_tcp_check_invariants(const struct us_tcp_conn *c);
+/* netstat: what a connection shows (`ss -ti` style), and connections without a descriptor. */
+void us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o);
+void us_tcp_conn_sockinfo(const struct us_tcp_conn *c, struct us_sock_info *s);
+size_t us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t max);
 
 /* output (tcp_output.c) */
 void us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);

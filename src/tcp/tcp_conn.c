@@ -20,7 +20,7 @@ us_tcp_state_name(int s)
 int
 us_tcp_init(struct us_stack *st)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     t->ehash_n = 1024;
     t->ehash = calloc(t->ehash_n, sizeof(*t->ehash));
     if (!t->ehash)
@@ -36,7 +36,7 @@ us_tcp_init(struct us_stack *st)
 void
 us_tcp_destroy(struct us_stack *st)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     for (uint32_t i = 0; i < t->n_conns; i++) {
         struct us_tcp_conn *c = t->conns[i];
         if (c) {
@@ -56,7 +56,7 @@ us_tcp_destroy(struct us_stack *st)
 struct us_tcp_conn *
 us_tcp_conn_new(struct us_stack *st)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     if (t->n_conns - t->n_free >= st->cfg.tcp_max_conns)
         return NULL;
     struct us_tcp_conn *c = calloc(1, sizeof(*c));
@@ -106,7 +106,7 @@ us_tcp_conn_new(struct us_stack *st)
 void
 us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     US_ASSERT(!c->in_ehash && c->fd < 0);
     us_ring_free(&c->sndbuf);
     us_ring_free(&c->rcvbuf);
@@ -138,7 +138,7 @@ us_tcp_set_state(struct us_stack *st, struct us_tcp_conn *c, int state, const ch
 /* ---- hashes ---------------------------------------------------------------------------------- */
 
 static size_t
-ehash_idx(const struct us_tcp_state *t, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
+ehash_idx(const struct us_tcp_globals *t, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
 {
     uint64_t k = ((uint64_t)ra << 32 | (uint64_t)rp << 16 | lp) ^ ((uint64_t)la * 0x9e3779b97f4a7c15ull);
     k ^= k >> 29;
@@ -150,7 +150,7 @@ ehash_idx(const struct us_tcp_state *t, us_ip4_t la, uint16_t lp, us_ip4_t ra, u
 static void
 ehash_grow(struct us_stack *st)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     size_t n = t->ehash_n * 2;
     struct us_tcp_conn **nh = calloc(n, sizeof(*nh));
     if (!nh)
@@ -175,7 +175,7 @@ ehash_grow(struct us_stack *st)
 struct us_tcp_conn *
 us_tcp_lookup(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     for (struct us_tcp_conn *c = t->ehash[ehash_idx(t, la, lp, ra, rp)]; c; c = c->hnext)
         if (c->lport == lp && c->rport == rp && c->raddr == ra && c->laddr == la)
             return c;
@@ -185,7 +185,7 @@ us_tcp_lookup(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16
 int
 us_tcp_ehash_insert(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     if (us_tcp_lookup(st, c->laddr, c->lport, c->raddr, c->rport))
         return -EADDRINUSE;
     if (t->ehash_count >= t->ehash_n * 2)
@@ -201,7 +201,7 @@ us_tcp_ehash_insert(struct us_stack *st, struct us_tcp_conn *c)
 void
 us_tcp_ehash_remove(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     if (!c->in_ehash)
         return;
     struct us_tcp_conn **pp = &t->ehash[ehash_idx(t, c->laddr, c->lport, c->raddr, c->rport)];
@@ -253,7 +253,7 @@ us_tcp_lookup_listener(struct us_stack *st, us_ip4_t la, uint16_t lp)
 int
 us_tcp_port_ref(struct us_stack *st, struct us_tcp_conn *c, uint16_t port)
 {
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     if (!t->port_refs) {
         t->port_refs = calloc(65536, sizeof(*t->port_refs));
         if (!t->port_refs)
@@ -431,4 +431,66 @@ us_tcp_check_invariants(const struct us_tcp_conn *c)
 #else
     (void)c;
 #endif
+}
+
+void
+us_tcp_conn_sockinfo(const struct us_tcp_conn *c, struct us_sock_info *s)
+{
+    s->fd = c->fd;
+    s->type = US_SOCK_STREAM;
+    s->state = us_tcp_state_name(c->state);
+    s->local.addr = c->laddr;
+    s->local.port = c->lport;
+    s->remote.addr = c->raddr;
+    s->remote.port = c->rport;
+    if (c->state == US_TCPS_LISTEN) {
+        s->recv_q = (size_t)c->lsn->acc_count; /* Linux: the accept queue */
+        s->send_q = (size_t)c->lsn->backlog;
+    } else {
+        s->recv_q = us_ring_len(&c->rcvbuf);
+        s->send_q = us_ring_len(&c->sndbuf); /* sent or not, not yet acknowledged */
+    }
+}
+
+void
+us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->state = us_tcp_state_name(c->state);
+    o->cc = c->cc_id == US_CC_NEWRENO ? us_cc_newreno.name : us_cc_cubic.name;
+    o->cwnd = c->cwnd;
+    o->ssthresh = c->ssthresh;
+    o->mss_snd = c->mss;
+    o->mss_rcv = c->rcv_mss;
+    o->srtt = c->srtt;
+    o->rttvar = c->rttvar;
+    o->rto = c->rto;
+    o->wscale = c->ws_ok;
+    o->snd_wscale = c->snd_wscale;
+    o->rcv_wscale = c->rcv_wscale;
+    o->ts = c->ts_ok;
+    o->sack = c->sack_ok;
+    o->snd_wnd = c->snd_wnd;
+    o->rcv_wnd = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    o->retrans = c->retrans;
+    o->bytes_sent = c->bytes_sent;
+    o->bytes_acked = c->bytes_acked;
+    o->bytes_received = c->bytes_received;
+    o->unacked = c->snd_max - c->snd_una;
+    o->sacked = us_rangeset_bytes(&c->sacked);
+}
+
+size_t
+us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t max)
+{
+    size_t k = 0;
+    for (uint32_t i = 0; i < st->tcp.n_conns; i++) {
+        const struct us_tcp_conn *c = st->tcp.conns[i];
+        if (!c || c->fd >= 0)
+            continue;
+        if (out && k < max)
+            us_tcp_conn_sockinfo(c, &out[k]);
+        k++;
+    }
+    return k;
 }

@@ -122,6 +122,7 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     c->raddr = rx->ip.src;
     c->rport = r->src_port;
     c->passive = true;
+    c->used = true;
     c->nodelay = l->nodelay;
     c->keepalive = l->keepalive;
     c->keep_idle = l->keep_idle;
@@ -214,7 +215,7 @@ static bool
 challenge_ack_ok(struct us_stack *st, us_time_t now)
 {
     /* RFC 5961 7: at most tcp_challenge_ack_limit challenge ACKs per second, stack-wide. */
-    struct us_tcp_state *t = &st->tcp;
+    struct us_tcp_globals *t = &st->tcp;
     if (now - t->chal_window >= US_SEC(1)) {
         t->chal_window = now;
         t->chal_count = 0;
@@ -735,4 +736,11 @@ us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_ip4_t 
     c->soft_err = type == US_ICMP_TIME_EXCEEDED ? EHOSTUNREACH
                   : code == US_ICMP_UNREACH_NET ? ENETUNREACH
                                                 : EHOSTUNREACH;
+}
+
+void
+us_tcp_icmp_error_quoted(struct us_stack *st, const struct us_icmp_err *e, us_time_t now)
+{
+    us_tcp_icmp_error(st, e->src, us_load_be16(e->l4), e->dst, us_load_be16(e->l4 + 2),
+                      us_load_be32(e->l4 + 4), e->type, e->code, e->mtu, now);
 }

@@ -1,0 +1,119 @@
+/* Congestion control, pluggable per connection: NewReno (RFC 5681, RFC 6582) and CUBIC
+ * (RFC 9438, the default as on Linux). Layer: transport. Slow start with appropriate byte
+ * counting (RFC 3465, L = 2 SMSS) is shared; the algorithms differ in congestion avoidance and in
+ * the ssthresh they choose on a loss. Fast recovery itself lives in tcp_input.c. */
+#include <math.h>
+
+#include "stack.h"
+#include "tcp/tcp.h"
+
+static uint32_t
+flight(const struct us_tcp_conn *c)
+{
+    return c->snd_max - c->snd_una;
+}
+
+static bool
+slow_start(struct us_tcp_conn *c, uint32_t acked)
+{
+    if (c->cwnd >= c->ssthresh)
+        return false;
+    c->cwnd += US_MIN(acked, 2u * c->mss); /* RFC 5681 3.1 (3.1) with RFC 3465 */
+    return true;
+}
+
+static void
+reno_init(struct us_tcp_conn *c)
+{
+    c->ca_acked = 0;
+}
+
+static void
+reno_on_ack(struct us_tcp_conn *c, uint32_t acked, us_time_t now)
+{
+    (void)now;
+    if (slow_start(c, acked))
+        return;
+    /* RFC 5681 3.1 (3.3): about one SMSS per RTT, counted in bytes. */
+    c->ca_acked += acked;
+    if (c->ca_acked >= c->cwnd) {
+        c->ca_acked -= c->cwnd;
+        c->cwnd += c->mss;
+    }
+}
+
+static uint32_t
+reno_on_loss(struct us_tcp_conn *c, us_time_t now)
+{
+    (void)now;
+    c->ca_acked = 0;
+    return US_MAX(flight(c) / 2, 2u * c->mss); /* RFC 5681 (4) */
+}
+
+const struct us_cc_ops us_cc_newreno = {"reno", reno_init, reno_on_ack, reno_on_loss};
+
+/* ---- CUBIC (RFC 9438) ------------------------------------------------------------------------ */
+
+#define CUBIC_C 0.4
+#define CUBIC_BETA 0.7
+
+static void
+cubic_init(struct us_tcp_conn *c)
+{
+    c->cubic.w_max = c->cubic.w_last_max = 0;
+    c->cubic.epoch = 0;
+    c->ca_acked = 0;
+}
+
+static void
+cubic_on_ack(struct us_tcp_conn *c, uint32_t acked, us_time_t now)
+{
+    if (slow_start(c, acked))
+        return;
+    double mss = c->mss, cwnd = c->cwnd / mss; /* in segments */
+    if (c->cubic.epoch == 0) { /* RFC 9438 4.2: a new congestion-avoidance epoch */
+        c->cubic.epoch = now;
+        if (cwnd < c->cubic.w_max) {
+            c->cubic.k = cbrt((c->cubic.w_max - cwnd) / CUBIC_C); /* (2) */
+            c->cubic.origin = c->cubic.w_max;
+        } else {
+            c->cubic.k = 0;
+            c->cubic.origin = cwnd;
+        }
+        c->cubic.w_est = cwnd;
+    }
+    double rtt = c->srtt ? (double)c->srtt / 1e9 : 0.1;
+    double t = (double)(now - c->cubic.epoch) / 1e9 + rtt; /* target one RTT ahead (4.2) */
+    double target = c->cubic.origin + CUBIC_C * pow(t - c->cubic.k, 3); /* (1) */
+    /* 4.3: the Reno-friendly estimate, alpha = 3(1 - beta) / (1 + beta) */
+    double alpha = 3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA);
+    c->cubic.w_est += alpha * ((double)acked / mss) / cwnd;
+    double next;
+    if (c->cubic.w_est > target)
+        next = c->cubic.w_est; /* Reno-friendly region */
+    else if (target > cwnd)
+        next = cwnd + (target - cwnd) / cwnd * ((double)acked / mss); /* 4.4, 4.5 */
+    else
+        next = cwnd; /* at or above target: hold */
+    if (next > cwnd * 1.5)
+        next = cwnd * 1.5; /* 4.4: never more than 1.5x per RTT step */
+    c->cwnd = (uint32_t)(next * mss);
+}
+
+static uint32_t
+cubic_on_loss(struct us_tcp_conn *c, us_time_t now)
+{
+    (void)now;
+    double cwnd = (double)c->cwnd / c->mss;
+    /* 4.7 fast convergence: release bandwidth to newer flows */
+    if (cwnd < c->cubic.w_last_max)
+        c->cubic.w_max = cwnd * (1.0 + CUBIC_BETA) / 2.0;
+    else
+        c->cubic.w_max = cwnd;
+    c->cubic.w_last_max = cwnd;
+    c->cubic.epoch = 0;
+    uint32_t ss = (uint32_t)(flight(c) * CUBIC_BETA); /* 4.6 */
+    return US_MAX(ss, 2u * c->mss);
+}
+
+const struct us_cc_ops us_cc_cubic = {"cubic", cubic_init, cubic_on_ack, cubic_on_loss};

@@ -1,0 +1,271 @@
+/* TCP user calls (RFC 9293 3.10.1-3.10.6): open, listen, send, receive, shutdown, close, and the
+ * readiness the socket layer reports. Layer: transport. Nothing here blocks: where RFC 9293
+ * says "queue the request", a call returns -EAGAIN or -EINPROGRESS and poll tells when to retry. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack.h"
+#include "tcp/tcp.h"
+
+/* RFC 6056 algorithm 3 (double-hash port selection): a keyed hash of the destination picks
+ * where to start, a counter moves on; a port is free for this destination when its 4-tuple is. */
+static int
+pick_port(struct us_stack *st, struct us_tcp_conn *c)
+{
+    uint32_t lo = st->cfg.ephemeral_lo, n = (uint32_t)st->cfg.ephemeral_hi - lo + 1;
+    uint8_t b[10];
+    us_store_be32(b, c->laddr);
+    us_store_be32(b + 4, c->raddr);
+    us_store_be16(b + 8, c->rport);
+    uint32_t off = (uint32_t)us_siphash24(&st->tcp.isn_key, b, sizeof(b));
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(lo + (off + st->tcp.eph_counter + i) % n);
+        if (us_tcp_lookup_listener(st, 0, port) || us_tcp_lookup_listener(st, c->laddr, port))
+            continue;
+        struct us_tcp_conn *old = us_tcp_lookup(st, c->laddr, port, c->raddr, c->rport);
+        if (old) {
+            /* Like Linux's tcp_tw_reuse: a TIME-WAIT 4-tuple may be reused when timestamps
+             * protect the new connection from the old one's segments (RFC 6191 spirit). */
+            if (old->state == US_TCPS_TIME_WAIT && old->ts_ok && old->fd < 0) {
+                us_stat_inc(st, US_STAT_TCP_TW_REOPEN);
+                us_tcp_close_conn(st, old, 0, "4-tuple reused by connect");
+            } else {
+                continue;
+            }
+        }
+        st->tcp.eph_counter += i + 1;
+        return us_tcp_port_ref(st, c, port);
+    }
+    return -EADDRNOTAVAIL; /* Linux's answer when no local port is left */
+}
+
+int
+us_tcp_user_connect(struct us_stack *st, struct us_tcp_conn *c, us_ip4_t addr, uint16_t port,
+                    us_time_t now)
+{
+    switch (c->state) {
+    case US_TCPS_CLOSED:
+        break;
+    case US_TCPS_SYN_SENT:
+    case US_TCPS_SYN_RECEIVED:
+        return -EALREADY;
+    case US_TCPS_LISTEN:
+        return -EINVAL;
+    default:
+        return -EISCONN;
+    }
+    if (c->so_error || c->used) /* a connection attempt already ended on this socket */
+        return -EISCONN;
+    if (port == 0 || addr == 0 || addr == US_IP4_BROADCAST || us_ip4_is_mcast(addr))
+        return -EINVAL;
+    if (!us_route_lookup(st, addr, NULL))
+        return -ENETUNREACH;
+    c->raddr = addr;
+    c->rport = port;
+    if (!c->laddr)
+        c->laddr = us_ip4_select_src(st, addr);
+    int err;
+    if (c->port_ref) {
+        if (us_tcp_lookup(st, c->laddr, c->lport, addr, port))
+            return -EADDRNOTAVAIL;
+    } else if ((err = pick_port(st, c)) < 0) {
+        return err;
+    }
+    us_tcp_syn_options(st, c);
+    c->rcv_mss = us_tcp_mss_for(st, addr);
+    c->mss = US_MIN((uint16_t)536, c->rcv_mss);
+    c->used = true;
+    c->iss = us_tcp_isn(st, c->laddr, c->lport, addr, port, now);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_buf_seq = c->iss + 1;
+    c->recover = c->iss;
+    c->rtt_start = now;
+    c->last_rx = now;
+    if ((err = us_tcp_ehash_insert(st, c)) < 0)
+        return err;
+    us_stat_inc(st, US_STAT_TCP_ACTIVE_OPENS);
+    us_tcp_set_state(st, c, US_TCPS_SYN_SENT, "connect");
+    us_tcp_output(st, c, now);
+    return -EINPROGRESS;
+}
+
+int
+us_tcp_user_listen(struct us_stack *st, struct us_tcp_conn *c, int backlog)
+{
+    if (c->state == US_TCPS_LISTEN) {
+        c->lsn->backlog = US_MAX(1, US_MIN(backlog, 65535)); /* like Linux: adjust */
+        return 0;
+    }
+    if (c->state != US_TCPS_CLOSED || c->used)
+        return -EINVAL;
+    if (!c->port_ref) {
+        int err = pick_port(st, c);
+        if (err < 0)
+            return err;
+    }
+    c->lsn = calloc(1, sizeof(*c->lsn));
+    if (!c->lsn)
+        return -ENOMEM;
+    c->lsn->backlog = US_MAX(1, US_MIN(backlog, 65535));
+    c->used = true;
+    us_tcp_lhash_insert(st, c);
+    us_tcp_set_state(st, c, US_TCPS_LISTEN, "listen");
+    return 0;
+}
+
+struct us_tcp_conn *
+us_tcp_user_accept(struct us_stack *st, struct us_tcp_conn *l)
+{
+    (void)st;
+    struct us_tcp_conn *c = l->lsn->acc_head;
+    if (c)
+        us_tcp_child_unlink(c);
+    return c;
+}
+
+ssize_t
+us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, size_t len,
+                 us_time_t now)
+{
+    switch (c->state) {
+    case US_TCPS_ESTABLISHED:
+    case US_TCPS_CLOSE_WAIT:
+        break;
+    case US_TCPS_SYN_SENT:
+    case US_TCPS_SYN_RECEIVED:
+        return -EAGAIN; /* writable once connected */
+    case US_TCPS_LISTEN:
+        return -ENOTCONN;
+    case US_TCPS_CLOSED:
+        if (c->so_error) {
+            int e = c->so_error;
+            c->so_error = 0;
+            return -e;
+        }
+        return c->used ? -EPIPE : -ENOTCONN;
+    default:
+        return -EPIPE; /* our FIN is queued or sent */
+    }
+    if (c->fin_queued)
+        return -EPIPE;
+    if (len == 0)
+        return 0;
+    size_t n = us_ring_write(&c->sndbuf, buf, len);
+    if (n == 0)
+        return -EAGAIN;
+    us_tcp_output(st, c, now);
+    return (ssize_t)n;
+}
+
+ssize_t
+us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t len, int flags,
+                 us_time_t now)
+{
+    size_t have = us_ring_len(&c->rcvbuf);
+    if (have == 0) {
+        if (c->so_error && c->state == US_TCPS_CLOSED) {
+            int e = c->so_error;
+            c->so_error = 0;
+            return -e;
+        }
+        if (c->rcv_fin || c->rd_shut || (c->state == US_TCPS_CLOSED && c->used))
+            return 0; /* end of stream */
+        if (c->state == US_TCPS_LISTEN || (c->state == US_TCPS_CLOSED && !c->used))
+            return -ENOTCONN;
+        return -EAGAIN;
+    }
+    size_t n = us_ring_peek(&c->rcvbuf, 0, buf, US_MIN(len, have));
+    if (flags & US_MSG_PEEK)
+        return (ssize_t)n;
+    uint32_t before = us_tcp_rcv_window(c);
+    if (c->ooo.n)
+        us_ring_consume_keep(&c->rcvbuf, n); /* out-of-order bytes wait past a hole */
+    else
+        us_ring_consume(&c->rcvbuf, n);
+    /* RFC 1122 4.2.3.3: tell the sender once the window opened by a useful amount. */
+    if (c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT && !c->rcv_fin) {
+        uint32_t after = us_tcp_rcv_window(c);
+        if (after > before && (before < c->rcv_mss || after - before >= 2u * c->rcv_mss)) {
+            c->ack_now = true;
+            us_tcp_output(st, c, now);
+        }
+    }
+    return (ssize_t)n;
+}
+
+int
+us_tcp_user_shutdown(struct us_stack *st, struct us_tcp_conn *c, int how, us_time_t now)
+{
+    if (c->state == US_TCPS_LISTEN || c->state == US_TCPS_CLOSED ||
+        c->state == US_TCPS_SYN_SENT) {
+        if (c->state == US_TCPS_CLOSED && !c->used)
+            return -ENOTCONN;
+        if (c->state != US_TCPS_CLOSED)
+            us_tcp_close_conn(st, c, 0, "shutdown before connection");
+        return 0;
+    }
+    if (how == US_SHUT_RD || how == US_SHUT_RDWR) {
+        c->rd_shut = true;
+        us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf));
+        us_rangeset_clear(&c->ooo);
+    }
+    if ((how == US_SHUT_WR || how == US_SHUT_RDWR) && !c->fin_queued) {
+        c->fin_queued = true; /* the FIN follows the queued data (RFC 9293 3.10.4) */
+        us_tcp_output(st, c, now);
+    }
+    return 0;
+}
+
+void
+us_tcp_user_close(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    c->fd = -1;
+    switch (c->state) {
+    case US_TCPS_CLOSED:
+        us_tcp_close_conn(st, c, 0, "close");
+        return;
+    case US_TCPS_LISTEN:
+    case US_TCPS_SYN_SENT:
+        us_tcp_close_conn(st, c, 0, "close");
+        return;
+    default:
+        break;
+    }
+    bool unread = us_ring_len(&c->rcvbuf) > 0 && !c->rd_shut;
+    if ((c->linger_on && c->linger_secs == 0) || unread) {
+        /* SO_LINGER 0 aborts; so does closing with unread data (RFC 1122 4.2.2.13, Linux). */
+        us_tcp_send_rst(st, c, now);
+        us_tcp_close_conn(st, c, 0, unread ? "close with unread data (RST)" : "abortive close");
+        return;
+    }
+    us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf));
+    us_ring_free(&c->rcvbuf);
+    if (c->state == US_TCPS_FIN_WAIT_2 && c->t[US_TT_2MSL] == US_TIME_NEVER)
+        us_tcp_timer_arm(st, c, US_TT_2MSL, now + st->cfg.tcp_fin_timeout);
+    if (!c->fin_queued) {
+        c->fin_queued = true;
+        us_tcp_output(st, c, now);
+    }
+}
+
+int
+us_tcp_user_poll(const struct us_tcp_conn *c)
+{
+    int m = 0;
+    if (c->state == US_TCPS_LISTEN)
+        return c->lsn->acc_head ? US_POLLIN : 0;
+    if (us_ring_len(&c->rcvbuf) > 0 || c->rcv_fin || c->rd_shut ||
+        (c->state == US_TCPS_CLOSED && c->used))
+        m |= US_POLLIN;
+    if ((c->state == US_TCPS_ESTABLISHED || c->state == US_TCPS_CLOSE_WAIT) && !c->fin_queued &&
+        us_ring_space(&c->sndbuf) >= US_MIN(c->sndbuf.cap / 4, (size_t)65536))
+        m |= US_POLLOUT; /* a useful amount of room, like Linux's sk_stream_wspace rule */
+    if (c->so_error)
+        m |= US_POLLERR;
+    if ((c->state == US_TCPS_CLOSED && c->used) || (c->rcv_fin && c->fin_queued))
+        m |= US_POLLHUP;
+    if (c->state == US_TCPS_CLOSED && c->used && !c->so_error)
+        m |= US_POLLOUT; /* a write will report the error (EPIPE) */
+    return m;
+}
