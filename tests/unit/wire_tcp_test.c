@@ -440,6 +440,13 @@ START_TEST(test_option_repeated_last_wins)
     static const uint8_t o[8] = {0x02, 0x04, 0x05, 0xb4, 0x02, 0x04, 0x02, 0x18};
     ck_assert_int_eq(parse_opts(o, 8, &r), 0);
     ck_assert_uint_eq(r.mss, 536);
+    /* A later copy with a wrong length is ignored and does not erase the earlier one. */
+    static const uint8_t s[16] = {0x01, 0x01, 0x05, 0x0a, 0, 0, 0, 1, 0, 0, 0, 9,
+                                  0x01, 0x01, 0x05, 0x02};
+    ck_assert_int_eq(parse_opts(s, 16, &r), 0);
+    ck_assert_uint_eq(r.n_sack, 1);
+    ck_assert_uint_eq(r.sack[0].start, 1);
+    ck_assert_uint_eq(r.sack[0].end, 9);
 }
 END_TEST
 
