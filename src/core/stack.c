@@ -51,6 +51,7 @@ us_stack_new(const struct us_config *cfg, uint64_t seed)
     us_timerq_init(&st->timers);
     us_rand_seed(&st->rand, seed);
     st->ip_id = (uint16_t)us_rand_next(&st->rand);
+    st->icmp.tb_tokens_milli = (uint64_t)st->cfg.icmp_err_burst * 1000; /* bucket starts full */
     if (us_arp_init(st) < 0 || us_frag_init(st) < 0 || us_pcb_table_init(&st->pcbs, 256) < 0 ||
         us_socket_table_init(st) < 0) {
         us_stack_free(st);
