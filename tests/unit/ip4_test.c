@@ -244,6 +244,29 @@ START_TEST(routing_longest_prefix_and_gateway)
 }
 END_TEST
 
+/* Limited broadcast goes out as an Ethernet broadcast even when a default route exists (it
+ * must not be sent to the gateway). */
+START_TEST(limited_broadcast_ignores_default_route)
+{
+    struct onestack o;
+    os_init(&o, NULL, 0);
+    os_clear(&o);
+    ck_assert_int_eq(us_route_add(o.st, 0, 0, US_IP4(192, 0, 2, 254), o.ifp), 0);
+    int fd = us_socket(o.st, US_SOCK_DGRAM);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_BROADCAST, 1), 0);
+    struct us_sockaddr to = {US_IP4_BROADCAST, 67};
+    ck_assert_int_eq(us_sendto(o.st, fd, "dhcp?", 5, 0, &to, o.now), 5);
+    ck_assert_uint_eq(os_pending(&o), 1);
+    struct os_pkt p = os_take_ip(&o);
+    ck_assert_mem_eq(p.eth.dst, os_bcast_mac, US_ETH_ALEN);
+    ck_assert_uint_eq(p.ip.dst, US_IP4_BROADCAST);
+    ck_assert_uint_eq(p.ip.src, OS_IP);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_ARP_REQ_OUT), 0);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 /* Sends a 3000-byte datagram and checks the fragments; returns how many there were. */
 static size_t
 check_fragmentation(uint16_t mtu, size_t want_frags)
@@ -316,6 +339,7 @@ make_suite(void)
     tcase_add_test(tc, protocol_unreachable);
     tcase_add_test(tc, ethernet_padding_ignored);
     tcase_add_test(tc, routing_longest_prefix_and_gateway);
+    tcase_add_test(tc, limited_broadcast_ignores_default_route);
     tcase_add_test(tc, output_fragmentation_1500);
     tcase_add_test(tc, output_fragmentation_576);
     suite_add_tcase(su, tc);
