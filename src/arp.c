@@ -214,9 +214,10 @@ us_arp_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, size_t
             us_drop(st, US_DROP_ARP_NOT_FOR_US);
         return;
     }
-    /* RFC 826: we are the target; add the sender if it was not there. Only into a free slot:
-     * requests from strangers must not evict entries we resolved ourselves. */
-    if (!e && a.spa) {
+    /* RFC 826: we are the target; add the sender if it was not there. Only for a request (a
+     * reply we did not ask for teaches nothing; Linux's arp_accept=0), and only into a free
+     * slot: requests from strangers must not evict entries we resolved ourselves. */
+    if (!e && a.spa && a.op == US_ARP_OP_REQUEST) {
         e = arp_alloc(st, a.spa, false);
         if (e) {
             e->ifp = ifp;

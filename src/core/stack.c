@@ -76,6 +76,7 @@ us_stack_new(const struct us_config *cfg, uint64_t seed)
     st->ip_errs[US_IPPROTO_UDP] = us_udp_icmp_error;
     st->ip_errs[US_IPPROTO_TCP] = us_tcp_icmp_error_quoted;
     st->ip_errs[US_IPPROTO_ICMP] = us_ping_icmp_error;
+    st->icmp.tb_tokens_milli = (uint64_t)st->cfg.icmp_err_burst * 1000; /* bucket starts full */
     if (us_arp_init(st) < 0 || us_frag_init(st) < 0 || us_pcb_table_init(&st->pcbs, 256) < 0 ||
         us_socket_table_init(st) < 0 || us_tcp_init(st) < 0) {
         us_stack_free(st);

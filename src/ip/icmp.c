@@ -149,10 +149,11 @@ icmp_rate_ok(struct us_stack *st, us_time_t now)
 {
     struct us_icmp_state *s = &st->icmp;
     uint64_t cap = (uint64_t)st->cfg.icmp_err_burst * 1000;
-    if (s->tb_last == 0 && s->tb_tokens_milli == 0)
-        s->tb_tokens_milli = cap;
-    else if (now > s->tb_last) {
-        uint64_t add = (uint64_t)(now - s->tb_last) * st->cfg.icmp_err_rate / US_NSEC_PER_MSEC;
+    /* The bucket starts full (us_stack_new). An hour refills any sane bucket; the clamp keeps
+     * the product below 2^64 whatever the clock's origin. */
+    if (now > s->tb_last) {
+        us_time_t dt = US_MIN(now - s->tb_last, US_SEC(3600));
+        uint64_t add = (uint64_t)dt * st->cfg.icmp_err_rate / US_NSEC_PER_MSEC;
         s->tb_tokens_milli = US_MIN(cap, s->tb_tokens_milli + add);
     }
     s->tb_last = now;

@@ -19,13 +19,17 @@ ip4_emit(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *tx, us
 int
 us_ip4_output(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *tx, us_time_t now)
 {
-    us_ip4_t nh;
-    const struct us_route *rt = us_route_lookup(st, tx->dst, &nh);
+    us_ip4_t nh = 0;
+    const struct us_route *rt = NULL;
     struct us_iface *ifp;
+    /* RFC 1122 3.3.6: limited broadcast stays on the link (never to a gateway, even when a
+     * default route matches it); it leaves by the first interface. */
+    if (tx->dst != US_IP4_BROADCAST)
+        rt = us_route_lookup(st, tx->dst, &nh);
     if (rt) {
         ifp = rt->ifp;
     } else if (tx->dst == US_IP4_BROADCAST && st->n_ifaces > 0) {
-        ifp = &st->ifaces[0]; /* limited broadcast leaves by the first interface */
+        ifp = &st->ifaces[0];
         nh = US_IP4_BROADCAST;
     } else {
         us_drop(st, US_DROP_IP_NO_ROUTE);

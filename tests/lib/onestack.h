@@ -1,0 +1,97 @@
+/* One-stack harness for protocol unit tests: a single stack on a virtual clock, fed crafted
+ * frames, with every frame it transmits captured for exact comparison (STYLE.md 11).
+ * Interface: 192.0.2.2/24, MAC 02:00:00:00:00:02. The usual peer is 192.0.2.1 at
+ * 02:00:00:00:00:01. Frames are built with the src/wire emitters, so a test that wants a wrong
+ * field builds a correct frame and then edits bytes (os_fix_ip_csum re-seals the header). */
+#ifndef US_TEST_ONESTACK_H
+#define US_TEST_ONESTACK_H
+
+#include <ustack.h>
+
+#include "wire/wire.h"
+
+#define OS_IP US_IP4(192, 0, 2, 2)
+#define OS_PEER_IP US_IP4(192, 0, 2, 1)
+#define OS_BCAST_IP US_IP4(192, 0, 2, 255)
+#define OS_MAX_FRAME 70000
+
+extern const uint8_t os_mac[US_ETH_ALEN];      /* the stack's MAC */
+extern const uint8_t os_peer_mac[US_ETH_ALEN]; /* 02:00:00:00:00:01 */
+extern const uint8_t os_bcast_mac[US_ETH_ALEN];
+
+struct os_frame {
+    uint8_t *b;
+    size_t len;
+};
+
+struct onestack {
+    struct us_stack *st;
+    struct us_iface *ifp;
+    us_time_t now;
+    struct os_frame *out; /* captured transmissions, oldest first */
+    size_t n_out, cap_out;
+    size_t taken;         /* frames already consumed with os_take */
+};
+
+/* Creates the stack (cfg NULL: defaults; mtu 0: 1500) at time 0 and adds the interface. The
+ * gratuitous ARP it sends stays in the capture list. */
+void os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu);
+/* Advances `dur` of virtual time, firing every timer at its own deadline. */
+void os_advance(struct onestack *o, us_time_t dur);
+/* Advances 300 s so every timer runs out, asserts that no packet buffer is in use, and frees. */
+void os_finish(struct onestack *o);
+/* Feeds one frame at the current time. */
+void os_input(struct onestack *o, const uint8_t *frame, size_t len);
+/* Forgets captured frames. */
+void os_clear(struct onestack *o);
+/* Frames captured and not yet taken. */
+size_t os_pending(const struct onestack *o);
+/* Next captured frame not yet taken; fails the test if none. */
+const struct os_frame *os_take(struct onestack *o);
+
+/* ---- building frames (return the frame length; out must hold OS_MAX_FRAME bytes) ---- */
+
+size_t os_build_arp(uint8_t *out, const uint8_t eth_dst[US_ETH_ALEN], uint16_t op,
+                    const uint8_t sha[US_ETH_ALEN], us_ip4_t spa, const uint8_t tha[US_ETH_ALEN],
+                    us_ip4_t tpa);
+/* Ethernet (peer MAC -> our MAC unless eth_dst is given) + IPv4 header + payload.
+ * ip->payload_len is set from plen. */
+size_t os_build_ip(uint8_t *out, const uint8_t *eth_dst, const struct us_ip4_repr *ip,
+                   const void *payload, size_t plen);
+/* A plain IPv4 header template: src -> dst, proto, TTL 64, random-ish id 0x1234. */
+struct us_ip4_repr os_ip_hdr(us_ip4_t src, us_ip4_t dst, uint8_t proto);
+/* UDP datagram (header + data) with a correct checksum into out; returns its length. */
+size_t os_build_udp_seg(uint8_t *out, us_ip4_t src, us_ip4_t dst, uint16_t sport, uint16_t dport,
+                        const void *data, size_t dlen);
+/* Whole frame: peer -> dst UDP. */
+size_t os_build_udp(uint8_t *out, us_ip4_t src, us_ip4_t dst, uint16_t sport, uint16_t dport,
+                    const void *data, size_t dlen);
+/* ICMP message (header + data) with checksum into out; returns its length. */
+size_t os_build_icmp_msg(uint8_t *out, const struct us_icmp_repr *m);
+/* Whole frame: peer -> dst ICMP echo request. */
+size_t os_build_echo(uint8_t *out, us_ip4_t src, us_ip4_t dst, uint16_t id, uint16_t seq,
+                     const void *data, size_t dlen);
+/* Recomputes the IPv4 header checksum of the frame's IP header (at offset 14). */
+void os_fix_ip_csum(uint8_t *frame);
+
+/* ---- parsing what the stack sent ---- */
+
+struct os_pkt {
+    struct us_eth_repr eth;
+    struct us_arp_repr arp;  /* eth.type ARP */
+    struct us_ip4_repr ip;   /* eth.type IPv4 */
+    struct us_udp_repr udp;  /* UDP, unfragmented */
+    struct us_icmp_repr icmp;/* ICMP, unfragmented */
+};
+/* Parses every layer, failing the test on anything malformed (bad checksums included). */
+void os_parse(const struct os_frame *f, struct os_pkt *p);
+/* Takes the next frame, asserts it is an ARP packet and returns its repr. */
+struct os_pkt os_take_arp(struct onestack *o);
+struct os_pkt os_take_ip(struct onestack *o);
+
+/* Makes the peer (ip, mac) known: feeds its ARP request for our address and discards the reply. */
+void os_learn(struct onestack *o, us_ip4_t ip, const uint8_t mac[US_ETH_ALEN]);
+/* A UDP socket bound to (0, port). */
+int os_udp_bound(struct onestack *o, uint16_t port);
+
+#endif
