@@ -82,8 +82,8 @@ void us_http_srv_set_date(struct us_http_server_conn *conn, int64_t unix_seconds
 int us_http_srv_feed(struct us_http_server_conn *conn, const uint8_t *data, size_t len,
                      size_t *consumed);
 
-/* Copies the next bytes of the response into buf (head first, then the file in read() sized
- * pieces). Returns the number of bytes, 0 when no response is pending. When the last byte has
+/* Copies the next bytes of the response into buf (cap > 0; head first, then the file in read()
+ * sized pieces). Returns the number of bytes, 0 when no response is pending. When the last byte has
  * been produced the connection is ready for the next request, or wants_close turns true. If the
  * file cannot be read to its announced length, the bytes so far are returned and the connection
  * is marked for closing (the peer sees a short body, RFC 9112 8). */
