@@ -173,26 +173,35 @@ pump_drain(void)
 /* Pump until done() holds. kick() (may be NULL) is called whenever the link is idle, so an
  * application can push more data. Fails if nothing is delivered for STALL_S seconds (timers
  * keep running meanwhile, so delayed ACKs and retransmissions still get their chance). */
+static double idle_wait_s;   /* time spent with the link idle, waiting on lwIP's timers */
+static uint64_t idle_waits;  /* number of such waits */
+
 static void
 pump_until(bool (*done)(void), void (*kick)(void), const char *what)
 {
-    double last_progress = now_s();
-    unsigned idle_spins = 0;
+    bool idle = false;
+    double idle_start = 0;
+    unsigned spins = 0;
     while (!done()) {
         if (kick)
             kick();
         if (pump_drain() > 0) {
-            idle_spins = 0;
+            if (idle)
+                idle_wait_s += now_s() - idle_start;
+            idle = false;
             continue;
         }
-        if (++idle_spins % 1024 == 0) {
-            double t = now_s();
-            if (idle_spins == 1024)
-                last_progress = t;
-            else if (t - last_progress > STALL_S)
-                fail("stalled: %s (no frame for %.0f s)", what, STALL_S);
+        if (!idle) {
+            idle = true;
+            idle_start = now_s();
+            idle_waits++;
+            spins = 0;
+        } else if (++spins % 1024 == 0 && now_s() - idle_start > STALL_S) {
+            fail("stalled: %s (no frame for %.0f s)", what, STALL_S);
         }
     }
+    if (idle)
+        idle_wait_s += now_s() - idle_start;
 }
 
 /* ---------- shared TCP state and callbacks ---------- */
@@ -243,7 +252,14 @@ bulk_push(void)
         if (room == 0 || tcp_sndqueuelen(cli) >= TCP_SND_QUEUELEN - 2)
             break;
         uint64_t left = bulk_target - bulk_sent;
-        uint64_t want = room < left ? room : left;
+        /* whole segments only (Nagle is off), except for the tail of the transfer */
+        uint64_t want = left;
+        if (room < left) {
+            u16_t mss = tcp_mss(cli);
+            want = room - room % mss;
+            if (want == 0)
+                break;
+        }
         u16_t len = (u16_t)(want < sizeof txbuf - 1 ? want : sizeof txbuf - 1);
         err_t e = tcp_write(cli, txbuf, len, TCP_WRITE_FLAG_COPY);
         if (e == ERR_MEM)
@@ -376,7 +392,9 @@ client_start(void)
     tcp_recv(cli, cli_recv);
     tcp_sent(cli, cli_sent);
     tcp_err(cli, cli_err);
-    if (g_mode == M_RR)
+    /* Nagle off for rr, and for bulk so the final partial segment is not held until the
+     * receiver's delayed ACK (up to 250 ms, lwIP's fast timer) */
+    if (g_mode == M_RR || g_mode == M_BULK)
         tcp_nagle_disable(cli);
     ip_addr_t dst;
     ip_addr_copy_from_ip4(dst, ip_b);
@@ -434,7 +452,28 @@ struct result {
     double value;        /* Gbit/s, transactions/s or connections/s */
     uint64_t done;       /* work units completed */
     char stop[96];       /* why a connection test stopped early ("none" if it did not) */
+    double idle_s;       /* timed time spent with the link idle, waiting on lwIP's timers */
+    uint64_t idle_n;     /* number of such waits */
+    uint64_t frames;     /* frames that crossed the link in the timed part (both ways) */
 };
+
+static void
+timing_start(double *t0)
+{
+    idle_wait_s = 0;
+    idle_waits = 0;
+    frames_delivered = 0;
+    *t0 = now_s();
+}
+
+static double
+timing_stop(double t0, struct result *r)
+{
+    r->idle_s = idle_wait_s;
+    r->idle_n = idle_waits;
+    r->frames = frames_delivered;
+    return now_s() - t0;
+}
 
 static void
 run_bulk(uint64_t bytes, struct result *r)
@@ -444,10 +483,11 @@ run_bulk(uint64_t bytes, struct result *r)
         txbuf[i] = (uint8_t)i;
     setup_pair();
     bulk_target = bytes;
-    double t0 = now_s();
+    double t0;
+    timing_start(&t0);
     bulk_push();
     pump_until(bulk_done, bulk_push, "bulk transfer");
-    double dt = now_s() - t0;
+    double dt = timing_stop(t0, r);
     if (cli_errored || srv_errored)
         fail("bulk: connection error");
     check_routes();
@@ -464,10 +504,11 @@ run_rr(uint64_t n, struct result *r)
     setup_pair();
     pump_until(rr_finished, NULL, "rr warm-up");
     rr_target = 1 + n;
-    double t0 = now_s();
+    double t0;
+    timing_start(&t0);
     rr_send(cli);
     pump_until(rr_finished, NULL, "request/response");
-    double dt = now_s() - t0;
+    double dt = timing_stop(t0, r);
     if (cli_errored || srv_errored)
         fail("rr: connection error");
     check_routes();
@@ -498,7 +539,8 @@ run_conn(uint64_t n, bool rst, struct result *r)
     g_mode = rst ? M_CONN_RST : M_CONN_GRACEFUL;
     listen_start();
     strcpy(r->stop, "none");
-    double t0 = now_s();
+    double t0;
+    timing_start(&t0);
     for (conn_i = 0; conn_i < n; conn_i++) {
         err_t e = client_start();
         if (e != ERR_OK) {
@@ -528,7 +570,7 @@ run_conn(uint64_t n, bool rst, struct result *r)
             fail("connection %" PRIu64 ": server error", conn_i);
         srv = NULL;
     }
-    double dt = now_s() - t0;
+    double dt = timing_stop(t0, r);
     check_routes();
     r->done = conn_i;
     r->value = dt > 0 ? (double)conn_i / dt : 0;
@@ -626,7 +668,8 @@ measure(enum test t, uint64_t n, int runs, const char *label, const char *key, d
     }
     if (t == T_CONN || t == T_RST)
         printf(" completed=%" PRIu64 " stop=%s", res[mi].done, res[mi].stop);
-    printf("\n");
+    printf(" frames=%" PRIu64 " idle_ms=%.1f idle_waits=%" PRIu64 "\n", res[mi].frames,
+           res[mi].idle_s * 1e3, res[mi].idle_n);
     fflush(stdout);
     return ok == runs ? 0 : -1;
 }
