@@ -75,6 +75,16 @@ fail(const char *fmt, ...)
     _exit(2);
 }
 
+/* errname() is "" in this build (it needs LWIP_DEBUG), so name the codes here. */
+static const char *
+errname(err_t e)
+{
+    static const char *const names[] = {"ERR_OK", "ERR_MEM", "ERR_BUF", "ERR_TIMEOUT", "ERR_RTE",
+        "ERR_INPROGRESS", "ERR_VAL", "ERR_WOULDBLOCK", "ERR_USE", "ERR_ALREADY", "ERR_ISCONN",
+        "ERR_CONN", "ERR_IF", "ERR_ABRT", "ERR_RST", "ERR_CLSD", "ERR_ARG"};
+    return e <= 0 && -e < (int)(sizeof names / sizeof names[0]) ? names[-e] : "ERR_?";
+}
+
 /* ---------- the in-memory link ---------- */
 
 static struct netif nif[2];       /* 0 = A (client), 1 = B (server) */
@@ -265,7 +275,7 @@ bulk_push(void)
         if (e == ERR_MEM)
             break;
         if (e != ERR_OK)
-            fail("bulk: tcp_write: %s", lwip_strerr(e));
+            fail("bulk: tcp_write: %s", errname(e));
         bulk_sent += len;
         wrote = true;
     }
@@ -288,10 +298,10 @@ rr_send(struct tcp_pcb *pcb)
     static const char b = 'x';
     err_t e = tcp_write(pcb, &b, 1, TCP_WRITE_FLAG_COPY);
     if (e != ERR_OK)
-        fail("rr: tcp_write: %s", lwip_strerr(e));
+        fail("rr: tcp_write: %s", errname(e));
     e = tcp_output(pcb);
     if (e != ERR_OK)
-        fail("rr: tcp_output: %s", lwip_strerr(e));
+        fail("rr: tcp_output: %s", errname(e));
 }
 
 static err_t
@@ -316,7 +326,7 @@ cli_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     (void)arg;
     if (err != ERR_OK)
-        fail("connected callback with %s", lwip_strerr(err));
+        fail("connected callback with %s", errname(err));
     cli_connected = true;
     if (g_mode == M_RR)
         rr_send(pcb);
@@ -353,7 +363,7 @@ srv_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     (void)arg;
     if (err != ERR_OK || pcb == NULL)
-        fail("accept error %s", lwip_strerr(err));
+        fail("accept error %s", errname(err));
     n_accepted++;
     srv = pcb;
     tcp_recv(pcb, srv_recv);
@@ -372,7 +382,7 @@ listen_start(void)
     tcp_bind_netif(l, &nif[1]);
     err_t e = tcp_bind(l, IP4_ADDR_ANY, SERVER_PORT);
     if (e != ERR_OK)
-        fail("tcp_bind(listener): %s", lwip_strerr(e));
+        fail("tcp_bind(listener): %s", errname(e));
     listener = tcp_listen(l);
     if (listener == NULL)
         fail("tcp_listen failed");
@@ -433,10 +443,10 @@ setup_pair(void)
     listen_start();
     err_t e = client_start();
     if (e != ERR_OK)
-        fail("tcp_connect: %s", lwip_strerr(e));
+        fail("tcp_connect: %s", errname(e));
     pump_until(connected_both, NULL, "handshake");
     if (cli_errored)
-        fail("handshake failed: %s", lwip_strerr(cli_err_code));
+        fail("handshake failed: %s", errname(cli_err_code));
 }
 
 static void
@@ -544,12 +554,14 @@ run_conn(uint64_t n, bool rst, struct result *r)
     for (conn_i = 0; conn_i < n; conn_i++) {
         err_t e = client_start();
         if (e != ERR_OK) {
-            snprintf(r->stop, sizeof r->stop, "tcp_connect:%s", lwip_strerr(e));
+            /* ERR_BUF from tcp_connect: tcp_new_port() found no free local port */
+            snprintf(r->stop, sizeof r->stop, "tcp_connect:%s%s", errname(e),
+                     e == ERR_BUF ? "(no_free_local_port)" : "");
             break;
         }
         pump_until(connected_both, NULL, "connection handshake");
         if (cli_errored)
-            fail("connection %" PRIu64 ": handshake failed: %s", conn_i, lwip_strerr(cli_err_code));
+            fail("connection %" PRIu64 ": handshake failed: %s", conn_i, errname(cli_err_code));
         struct tcp_pcb *c = cli;
         cli = NULL;
         tcp_arg(c, NULL);
