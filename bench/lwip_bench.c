@@ -459,7 +459,9 @@ check_routes(void)
 /* ---------- measurements (each runs in a fresh child process) ---------- */
 
 struct result {
-    double value;        /* Gbit/s, transactions/s or connections/s */
+    double value;        /* Gbit/s, transactions/s or connections/s, over wall-clock time */
+    double value_cpu;    /* the same over this process's CPU time (steadier on a busy machine) */
+    double cpu_s;        /* CPU time of the timed part */
     uint64_t done;       /* work units completed */
     char stop[96];       /* why a connection test stopped early ("none" if it did not) */
     double idle_s;       /* timed time spent with the link idle, waiting on lwIP's timers */
@@ -467,9 +469,20 @@ struct result {
     uint64_t frames;     /* frames that crossed the link in the timed part (both ways) */
 };
 
+static double cpu0;
+
+static double
+cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 timing_start(double *t0)
 {
+    cpu0 = cpu_s();
     idle_wait_s = 0;
     idle_waits = 0;
     frames_delivered = 0;
@@ -482,7 +495,11 @@ timing_stop(double t0, struct result *r)
     r->idle_s = idle_wait_s;
     r->idle_n = idle_waits;
     r->frames = frames_delivered;
-    return now_s() - t0;
+    double dt = now_s() - t0;
+    r->cpu_s = cpu_s() - cpu0;
+    if (r->cpu_s <= 0)
+        r->cpu_s = 1e-9;
+    return dt;
 }
 
 static void
@@ -502,6 +519,7 @@ run_bulk(uint64_t bytes, struct result *r)
         fail("bulk: connection error");
     check_routes();
     r->value = (double)bulk_rcvd * 8 / dt / 1e9;
+    r->value_cpu = (double)bulk_rcvd * 8 / r->cpu_s / 1e9;
     r->done = bulk_rcvd;
     strcpy(r->stop, "none");
 }
@@ -523,6 +541,7 @@ run_rr(uint64_t n, struct result *r)
         fail("rr: connection error");
     check_routes();
     r->value = (double)(rr_done - 1) / dt;
+    r->value_cpu = (double)(rr_done - 1) / r->cpu_s;
     r->done = rr_done - 1;
     strcpy(r->stop, "none");
 }
@@ -586,6 +605,7 @@ run_conn(uint64_t n, bool rst, struct result *r)
     check_routes();
     r->done = conn_i;
     r->value = dt > 0 ? (double)conn_i / dt : 0;
+    r->value_cpu = (double)conn_i / r->cpu_s;
 }
 
 /* ---------- driver ---------- */
@@ -678,6 +698,11 @@ measure(enum test t, uint64_t n, int runs, const char *label, const char *key, d
         printf(i ? "," : "");
         printf(fmt, v[i] * scale);
     }
+    for (int i = 0; i < ok; i++)
+        sorted[i] = res[i].value_cpu;
+    qsort(sorted, (size_t)ok, sizeof(double), cmp_double);
+    printf(" %s_cpu=", key);
+    printf(fmt, sorted[ok / 2] * scale);
     if (t == T_CONN || t == T_RST)
         printf(" completed=%" PRIu64 " stop=%s", res[mi].done, res[mi].stop);
     printf(" frames=%" PRIu64 " idle_ms=%.1f idle_waits=%" PRIu64 "\n", res[mi].frames,
