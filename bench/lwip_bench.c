@@ -7,16 +7,33 @@
  *     and queues it for the other netif (one copy per frame, as ustack's in-memory wire);
  *   - the pump pops frames, calls peer->input() (ethernet_input: etharp + IPv4) and
  *     sys_check_timeouts().
- * The client pcb and the listener are bound to their netif (tcp_bind_netif), because both netifs
- * are on 192.0.2.0/24 and ip4_route would otherwise send everything out of the first netif.
+ * The client pcb and the listener are bound to their netif (tcp_bind_netif; accepted pcbs inherit
+ * it), because both netifs are on 192.0.2.0/24 and ip4_route picks the first netif in the list.
+ * Unbound, a segment for the peer's address leaves through the peer's own netif, which lwIP
+ * treats as loopback: netif_loop_output posts to the tcpip thread's mbox, which does not exist
+ * here, and the build aborts ('Assertion "Invalid mbox" failed ... tcpip.c'). link_output checks
+ * every IPv4 frame's source address against the netif it leaves by.
  * lwip_init() is called without tcpip_init(): no tcpip thread is marked, so the port's core-lock
  * check is a no-op and the raw API runs from this thread. Input pbufs are PBUF_RAM (PBUF_POOL
- * crashes in this build).
+ * is reported to crash in this build).
+ *
+ * Debian's lwipopts: TCP_MSS 1460, TCP_WND 0xFFFF (window scaling on, shift 1: no larger window),
+ * TCP_SND_BUF = TCP_WND, TCP_SND_QUEUELEN 180, MEM_LIBC_MALLOC and MEMP_MEM_MALLOC (pools and
+ * heap are malloc: no pcb limit), LWIP_CHECKSUM_ON_COPY, software checksums both ways. TCP_MSS is
+ * a compile-time cap, so --mtu 9000 still sends 1460-byte segments. Local ports come from
+ * 0xC000-0xFFFF and TIME-WAIT lasts 2*TCP_MSL = 120 s, so graceful closes (the client closes
+ * first and holds TIME-WAIT) stop after 16,383 connections with tcp_connect returning ERR_BUF.
+ * Nagle is off on the client (rr; bulk, where the tail segment otherwise waits for the delayed
+ * ACK, up to 250 ms); bulk writes whole segments with TCP_WRITE_FLAG_COPY.
+ *
+ * Timing: each figure is work over wall-clock time (CLOCK_MONOTONIC, as ustack's benchmarks);
+ * KEY_cpu is the same work over the process's CPU time, which is steadier when other jobs share
+ * the machine. idle_ms/idle_waits: time the link sat idle waiting on lwIP's timers (should be 0).
  *
  * Each measurement run is a fork()ed child, so each starts from a fresh lwIP (no TIME-WAIT pcbs
  * or used ports left by an earlier run) and a crash or stall is reported, not fatal. Output, one
  * line per measurement (median over --runs), e.g.
- *   lwip mtu=1500 bulk_bytes=1073741824 bulk_gbps=12.3 runs=12.1,12.3,12.4
+ *   lwip mtu=1500 bulk_bytes=1073741824 bulk_gbps=12.3 runs=12.1,12.3,12.4 bulk_gbps_cpu=12.4 ...
  * Exit status 0 if every run finished (a connection test that stops for lack of ports counts as
  * finished: it reports where it stopped), 1 otherwise. */
 #ifndef _GNU_SOURCE
