@@ -34,6 +34,14 @@ def udp(sp, dp, payload, src=b"\xc0\x00\x02\x01", dst=b"\xc0\x00\x02\x02"):
     return u[:6] + struct.pack(">H", c) + u[8:]
 
 
+def tcp(sp, dp, seq, ack, flags, wnd, opts=b"", payload=b"", src=b"\xc0\x00\x02\x01",
+        dst=b"\xc0\x00\x02\x02"):
+    doff = (20 + len(opts)) // 4
+    seg = struct.pack(">HHIIBBHHH", sp, dp, seq, ack, doff << 4, flags, wnd, 0, 0) + opts + payload
+    c = csum(src + dst + struct.pack(">BBH", 0, 6, len(seg)) + seg)
+    return seg[:16] + struct.pack(">H", c) + seg[18:]
+
+
 def arp(op, sha, spa, tha, tpa):
     return struct.pack(">HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, spa, tha, tpa)
 
@@ -44,6 +52,9 @@ echo = icmp(8, 0, struct.pack(">HH", 1, 1), b"abcdefghijklmnopqrstuvwabcdefghi")
 unreach = icmp(3, 4, struct.pack(">HH", 0, 1400), ip4(b"\0" * 8)[:28])
 d1 = udp(12345, 53, b"hello")
 req = arp(1, MAC1, IPA, b"\0" * 6, IPB)
+TS = lambda v, e: b"\x08\x0a" + struct.pack(">II", v, e)
+SACK = lambda blocks: b"\x05" + bytes([2 + 8 * len(blocks)]) + b"".join(struct.pack(">II", *x) for x in blocks)
+SYN_OPTS = bytes.fromhex("020405b40402") + TS(0x01020304, 0) + bytes.fromhex("01030307")
 seeds = {
     "fuzz_wire_eth": {
         "arp_bcast": b"\xff" * 6 + MAC1 + b"\x08\x06" + req + b"\0" * 18,
@@ -65,6 +76,18 @@ seeds = {
         "echo": echo,
         "unreach_needfrag": unreach,
         "param_problem": icmp(12, 0, b"\x14\0\0\0", ip4(b"")),
+    },
+    "fuzz_wire_tcp": {
+        "syn_linux": IPA + IPB + tcp(40000, 80, 0x12345678, 0, 0x02, 64240, SYN_OPTS),
+        "synack": IPB + IPA + tcp(80, 40000, 0x9ABCDEF0, 0x12345679, 0x12, 65160, SYN_OPTS),
+        "data_ts": IPA + IPB + tcp(80, 40000, 1, 2, 0x18, 501, b"\x01\x01" + TS(5, 6), b"hello, tcp!"),
+        "ack_ts_sack3": IPA + IPB + tcp(1, 2, 3, 4, 0x10, 100, b"\x01\x01" + TS(7, 8) + b"\x01\x01" +
+                                        SACK([(100, 200), (300, 400), (500, 600)])),
+        "ack_sack4": IPA + IPB + tcp(1, 2, 3, 4, 0x10, 100, b"\x01\x01" +
+                                     SACK([(1, 2), (3, 4), (5, 6), (7, 8)])),
+        "rst": IPA + IPB + tcp(5, 6, 7, 0, 0x04, 0),
+        "fin_ack": IPA + IPB + tcp(5, 6, 7, 8, 0x11, 1000, payload=b"bye"),
+        "odd_opts": IPA + IPB + tcp(1, 2, 3, 4, 0x02, 5, b"\xfe\x06abcd\x02\x03\x05\x03\x03\x0f\x00\x02\x00\x00"),
     },
     "fuzz_wire_udp": {
         "dns": IPA + IPB + d1,
