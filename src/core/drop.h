@@ -119,7 +119,8 @@ enum us_drop_reason {
     X(TCP_SYNCOOKIES_OK, "tcp syn cookies accepted")                                               \
     X(TCP_TW_REOPEN, "tcp time-wait connections reopened by a new SYN")                            \
     X(TCP_PMTU_LOWERED, "tcp mss lowered by fragmentation-needed")                                 \
-    X(TCP_KEEPALIVE_PROBES, "tcp keepalive probes sent")
+    X(TCP_KEEPALIVE_PROBES, "tcp keepalive probes sent")                                          \
+    X(TCP_OOW_ACK_LIMITED, "tcp acks for invalid segments suppressed by the rate limit")
 
 enum us_stat {
 #define US_STAT_ENUM(name, text) US_STAT_##name,

@@ -116,6 +116,7 @@ struct us_tcp_conn {
     us_time_t rtt_start;
     us_time_t srtt, rttvar, rto;
     us_time_t last_rx;          /* for keepalive and user timeout */
+    us_time_t last_oow_ack;     /* last ACK sent for an unacceptable segment (rate limit) */
     us_time_t user_timeout;
     uint32_t keep_idle, keep_intvl; /* seconds */
     int linger_secs;

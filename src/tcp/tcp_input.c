@@ -75,6 +75,7 @@ syn_negotiate(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_re
     if (c->ts_ok) {
         c->ts_recent = r->ts_val;
         c->ts_recent_age = now;
+        c->mss -= 12; /* RFC 6691: MSS counts no options; every segment carries 12 bytes of TS */
     }
     c->cwnd = US_MIN(10u * c->mss, US_MAX(2u * c->mss, 14600u)); /* RFC 6928 IW10 (Linux) */
     c->ssthresh = UINT32_MAX;
@@ -550,6 +551,7 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (more) {
         us_ring_commit(&c->rcvbuf, more);
         c->rcv_nxt += more;
+        us_rangeset_shift(&c->ooo, more); /* the rest stays relative to RCV.NXT */
     }
     rcv_autotune(c, s->now);
     /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, at once
@@ -620,6 +622,13 @@ synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (v == V_DONE)
         return;
     if (v == V_DROP_ACK) {
+        /* Like Linux's tcp_invalid_ratelimit: at most one such ACK per 500 ms for segments
+         * without data, so two confused ends cannot ping-pong ACKs forever. */
+        if (s->r.payload_len == 0 && c->last_oow_ack && s->now - c->last_oow_ack < US_MSEC(500)) {
+            us_stat_inc(st, US_STAT_TCP_OOW_ACK_LIMITED);
+            return;
+        }
+        c->last_oow_ack = s->now;
         us_tcp_send_ack(st, c, s->now);
         return;
     }

@@ -42,7 +42,8 @@ us_tcp_rcv_window(const struct us_tcp_conn *c)
 }
 
 static void
-tcp_fill_options(struct us_tcp_repr *r, const struct us_tcp_conn *c, bool syn, us_time_t now)
+tcp_fill_options(struct us_tcp_repr *r, const struct us_tcp_conn *c, bool syn, size_t len,
+                 us_time_t now)
 {
     if (syn) {
         r->has_mss = true;
@@ -62,7 +63,10 @@ tcp_fill_options(struct us_tcp_repr *r, const struct us_tcp_conn *c, bool syn, u
     /* RFC 2018 4: SACK blocks for what we hold out of order (first block: most recent would be
      * ideal; we report in sequence order, which every receiver accepts). */
     if (!syn && c->sack_ok && c->ooo.n && c->state >= US_TCPS_ESTABLISHED) {
-        r->n_sack = (uint8_t)US_MIN((size_t)c->ooo.n, (size_t)US_TCP_MAX_SACK);
+        /* Blocks must not push a full segment past the MTU (the MSS already counts TS). */
+        size_t room = c->mss + (r->has_ts ? 12u : 0u) - len - (r->has_ts ? 12u : 0u);
+        size_t fit = room >= 4 ? (room - 4) / 8 : 0;
+        r->n_sack = (uint8_t)US_MIN(US_MIN((size_t)c->ooo.n, (size_t)US_TCP_MAX_SACK), fit);
         for (uint8_t i = 0; i < r->n_sack; i++) {
             r->sack[i].start = c->rcv_nxt + c->ooo.r[i].start;
             r->sack[i].end = c->rcv_nxt + c->ooo.r[i].end;
@@ -84,7 +88,7 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     uint32_t win = us_tcp_rcv_window(c);
     /* RFC 7323 2.2: the window in a SYN is never scaled. */
     r.wnd = (uint16_t)US_MIN(syn ? win : win >> c->rcv_wscale, 65535u);
-    tcp_fill_options(&r, c, syn, now);
+    tcp_fill_options(&r, c, syn, len, now);
     size_t hl = us_wire_tcp_hdr_len(&r);
     struct us_pkt *pkt = us_pkt_alloc(st->pools, hl + len);
     if (!pkt) {

@@ -13,6 +13,12 @@ sim_rx(void *ctx, const uint8_t *frame, size_t len, us_time_t now)
 }
 
 
+static void
+sim_trace(void *ctx, const char *line)
+{
+    fprintf(stderr, "%s %s\n", (const char *)ctx, line);
+}
+
 void
 sim_init(struct sim *s, const struct us_impair *imp, uint64_t seed, uint16_t mtu,
          const struct us_config *cfg)
@@ -30,6 +36,8 @@ sim_init(struct sim *s, const struct us_impair *imp, uint64_t seed, uint16_t mtu
                                   .tx = us_wire_end_tx,
                                   .tx_ctx = us_wire_link_end(s->link, i)};
         us_wire_link_set_now(s->link, 0);
+        if (getenv("SIM_TRACE")) /* SIM_TRACE=1: narrate both stacks on stderr */
+            us_set_trace(s->st[i], sim_trace, (void *)(i ? "B:" : "A:"));
         s->ifp[i] = us_iface_add(s->st[i], &c, 0);
     }
 }
