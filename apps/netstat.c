@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "wire/wire.h"
 
@@ -84,6 +85,24 @@ us_netstat_format(struct us_stack *st, int flags, char *buf, size_t cap)
         const char *proto = si[i].type == US_SOCK_DGRAM ? "udp" : si[i].type == US_SOCK_PING ? "icmp" : "tcp";
         outf(&o, "%-5s %6zu %6zu %-23s %-23s %s\n", proto, si[i].recv_q, si[i].send_q, l, r,
              si[i].state);
+        if ((flags & US_NETSTAT_INFO) && si[i].type == US_SOCK_STREAM &&
+            strcmp(si[i].state, "LISTEN") != 0) {
+            const struct us_tcp_info *t = &si[i].tcp;
+            /* the fields and spelling of Linux's `ss -ti` */
+            outf(&o, "\t %s%s%s", t->ts ? "ts " : "", t->sack ? "sack " : "", t->cc);
+            if (t->wscale)
+                outf(&o, " wscale:%u,%u", (unsigned)t->snd_wscale, (unsigned)t->rcv_wscale);
+            outf(&o, " rto:%lld rtt:%.3f/%.3f mss:%u rcvmss:%u cwnd:%u", (long long)(t->rto / 1000000),
+                 (double)t->srtt / 1e6, (double)t->rttvar / 1e6, (unsigned)t->mss_snd,
+                 (unsigned)t->mss_rcv, t->mss_snd ? (unsigned)(t->cwnd / t->mss_snd) : 0u);
+            if (t->ssthresh < UINT32_MAX)
+                outf(&o, " ssthresh:%u", t->mss_snd ? (unsigned)(t->ssthresh / t->mss_snd) : 0u);
+            outf(&o, " bytes_sent:%llu bytes_acked:%llu bytes_received:%llu retrans:%llu"
+                     " snd_wnd:%u rcv_wnd:%u unacked:%u\n",
+                 (unsigned long long)t->bytes_sent, (unsigned long long)t->bytes_acked,
+                 (unsigned long long)t->bytes_received, (unsigned long long)t->retrans,
+                 (unsigned)t->snd_wnd, (unsigned)t->rcv_wnd, (unsigned)t->unacked);
+        }
     }
     free(si);
     if (flags & US_NETSTAT_STATS) {

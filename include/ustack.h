@@ -187,6 +187,9 @@ enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
 int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);
 int us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value);
 
+struct us_tcp_info;
+int us_tcp_get_info(struct us_stack *st, int fd, struct us_tcp_info *out);
+
 /* What `ss -ti` shows for a connection (netstat -i). */
 struct us_tcp_info {
     const char *state, *cc;
@@ -199,8 +202,6 @@ struct us_tcp_info {
     uint64_t retrans, bytes_sent, bytes_acked, bytes_received;
     uint32_t unacked, sacked, lost;
 };
-int us_tcp_get_info(struct us_stack *st, int fd, struct us_tcp_info *out);
-
 /* What netstat prints, read straight from the control block. */
 struct us_sock_info {
     int fd;
@@ -209,6 +210,7 @@ struct us_sock_info {
     size_t send_q; /* bytes sent, not yet acknowledged (0 for UDP) */
     struct us_sockaddr local, remote;
     const char *state; /* TCP state name; "" for datagram sockets */
+    struct us_tcp_info tcp; /* TCP only (netstat -i) */
 };
 /* Fills up to max entries; returns the number of open sockets. */
 size_t us_sock_list(struct us_stack *st, struct us_sock_info *out, size_t max);

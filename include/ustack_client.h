@@ -35,10 +35,25 @@ int usc_setsockopt(struct usc *c, int fd, enum us_sockopt opt, int value);
 int usc_sockerror(struct usc *c, int fd);
 /* Non-blocking mode is a property of the descriptor on the client side. */
 int usc_set_nonblock(struct usc *c, int fd, bool on);
+/* TCP. usc_connect on a stream socket waits for the handshake (unless non-blocking: then
+ * -EINPROGRESS, and usc_poll for US_POLLOUT then usc_sockerror). usc_send sends everything on a
+ * blocking descriptor, waiting for room as needed; usc_recv returns what is there (0 at EOF). */
+int usc_listen(struct usc *c, int fd, int backlog);
+/* timeout_ms as for usc_recvfrom. */
+int usc_accept(struct usc *c, int fd, struct us_sockaddr *peer, int timeout_ms);
+ssize_t usc_send(struct usc *c, int fd, const void *buf, size_t len);
+ssize_t usc_recv(struct usc *c, int fd, void *buf, size_t len, int timeout_ms);
+int usc_shutdown(struct usc *c, int fd, int how);
+int usc_getsockopt(struct usc *c, int fd, enum us_sockopt opt, int *value);
+int usc_tcp_info(struct usc *c, int fd, struct us_tcp_info *out);
+/* The DNS server the daemon was started with (--dns), or 0. */
+us_ip4_t usc_dns_server(struct usc *c);
+
 /* netstat text into buf (NUL-terminated); returns its length or -errno. */
 #define US_NETSTAT_ALL 0x1
 #define US_NETSTAT_NUMERIC 0x2
 #define US_NETSTAT_STATS 0x4
+#define US_NETSTAT_INFO 0x8 /* per-connection TCP internals, like ss -ti */
 ssize_t usc_netstat(struct usc *c, int flags, char *buf, size_t cap);
 
 #endif

@@ -10,6 +10,7 @@
 #include <ustack.h>
 #include <ustack_client.h>
 
+#include "get.h"
 #include "lookup.h"
 #include "netstat.h"
 #include "ping.h"
@@ -22,13 +23,15 @@ usage(FILE *f)
     fprintf(f,
             "usage: ustack up --tap NAME --addr IP/PREFIX [--gateway IP] [--mac MAC] [--mtu N]\n"
             "                 [--host-addr IP/PREFIX] [--serve LIST] [--pcap FILE]\n"
-            "                 [--impair SPEC] [--ctl PATH] [--trace] [--vnet] [--seed N]\n"
+            "                 [--impair SPEC] [--ctl PATH] [--trace] [--vnet] [--seed N] [--dns IP]\n"
             "       ustack ping [-c COUNT] [-s SIZE] [-i SEC] [-W SEC] HOST\n"
-            "       ustack netstat [-a] [-n] [-s]\n"
-            "       ustack lookup NAME --server IP [--tries N] [--timeout MS]\n"
+            "       ustack netstat [-a] [-n] [-s] [-i]\n"
+            "       ustack lookup NAME [--server IP] [--tries N] [--timeout MS]\n"
+            "       ustack get URL [-o FILE] [--dns IP]\n"
+            "       ustack connect HOST PORT\n"
             "Client commands find the daemon at --ctl PATH, $USTACK_CTL or "
             "/run/ustack/ustack.ctl.\n"
-            "--serve takes a comma list of echo, discard, chargen (UDP).\n"
+            "--serve takes a comma list of echo, discard, chargen (UDP and TCP), http=DIR (TCP 80).\n"
             "--impair takes e.g. loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,seed=7\n");
 }
 
@@ -53,7 +56,8 @@ parse_prefix(const char *s, us_ip4_t *addr, uint8_t *prefix)
 }
 
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
-       OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT };
+       OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
+       OPT_DNS };
 
 static int
 cmd_up(int argc, char **argv)
@@ -63,7 +67,7 @@ cmd_up(int argc, char **argv)
         {"mac", 1, 0, OPT_MAC},       {"mtu", 1, 0, OPT_MTU},       {"host-addr", 1, 0, OPT_HOST},
         {"serve", 1, 0, OPT_SERVE},   {"pcap", 1, 0, OPT_PCAP},     {"impair", 1, 0, OPT_IMPAIR},
         {"ctl", 1, 0, OPT_CTL},       {"trace", 0, 0, OPT_TRACE},   {"vnet", 0, 0, OPT_VNET},
-        {"seed", 1, 0, OPT_SEED},     {0, 0, 0, 0}};
+        {"seed", 1, 0, OPT_SEED},     {"dns", 1, 0, OPT_DNS},       {0, 0, 0, 0}};
     struct us_daemon_opts o = {.seed = 1};
     bool have_addr = false;
     int c;
@@ -118,6 +122,10 @@ cmd_up(int argc, char **argv)
             break;
         case OPT_SEED:
             o.seed = strtoull(optarg, NULL, 0);
+            break;
+        case OPT_DNS:
+            if (us_ip4_aton(optarg, &o.dns) < 0)
+                goto bad;
             break;
         default:
             usage(stderr);
@@ -193,7 +201,7 @@ cmd_netstat(int argc, char **argv)
     static const struct option lo[] = {{"ctl", 1, 0, OPT_CTL}, {0, 0, 0, 0}};
     const char *ctl = NULL;
     int flags = 0, c;
-    while ((c = getopt_long(argc, argv, "ans", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ansie", lo, NULL)) != -1) {
         switch (c) {
         case 'a':
             flags |= US_NETSTAT_ALL;
@@ -203,6 +211,10 @@ cmd_netstat(int argc, char **argv)
             break;
         case 's':
             flags |= US_NETSTAT_STATS;
+            break;
+        case 'i':
+        case 'e':
+            flags |= US_NETSTAT_INFO;
             break;
         case OPT_CTL:
             ctl = optarg;
@@ -260,13 +272,18 @@ cmd_lookup(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc - 1 || !server) {
-        fprintf(stderr, "ustack lookup: usage: ustack lookup NAME --server IP\n");
+    if (optind != argc - 1) {
+        fprintf(stderr, "ustack lookup: usage: ustack lookup NAME [--server IP]\n");
         return 2;
     }
     struct usc *cl = client_open(ctl);
     if (!cl)
         return 2;
+    if (!server && !(server = usc_dns_server(cl))) {
+        fprintf(stderr, "ustack lookup: no --server given and the daemon has no --dns\n");
+        usc_close(cl);
+        return 2;
+    }
     struct us_dns_result res;
     const char *name = argv[optind];
     int err = us_lookup(cl, server, name, &opts, &res);
@@ -287,6 +304,83 @@ cmd_lookup(int argc, char **argv)
     return 0;
 }
 
+static int
+cmd_get(int argc, char **argv)
+{
+    static const struct option lo[] = {{"ctl", 1, 0, OPT_CTL}, {"dns", 1, 0, OPT_DNS}, {0, 0, 0, 0}};
+    const char *ctl = NULL, *outpath = NULL;
+    us_ip4_t dns = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            outpath = optarg;
+            break;
+        case OPT_CTL:
+            ctl = optarg;
+            break;
+        case OPT_DNS:
+            if (us_ip4_aton(optarg, &dns) < 0) {
+                fprintf(stderr, "ustack get: bad --dns address\n");
+                return 2;
+            }
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "ustack get: usage: ustack get URL [-o FILE]\n");
+        return 2;
+    }
+    struct usc *cl = client_open(ctl);
+    if (!cl)
+        return 2;
+    if (!dns)
+        dns = usc_dns_server(cl);
+    FILE *out = stdout;
+    if (outpath && !(out = fopen(outpath, "wb"))) {
+        fprintf(stderr, "ustack get: %s: %s\n", outpath, strerror(errno));
+        usc_close(cl);
+        return 2;
+    }
+    int err = us_get(cl, argv[optind], dns, out, stderr);
+    if (out != stdout && fclose(out) != 0 && !err)
+        err = -EIO;
+    usc_close(cl);
+    return err ? 1 : 0;
+}
+
+static int
+cmd_connect(int argc, char **argv)
+{
+    static const struct option lo[] = {{"ctl", 1, 0, OPT_CTL}, {0, 0, 0, 0}};
+    const char *ctl = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (c != OPT_CTL) {
+            usage(stderr);
+            return 2;
+        }
+        ctl = optarg;
+    }
+    us_ip4_t addr;
+    char *end = NULL;
+    long port = optind + 2 == argc ? strtol(argv[optind + 1], &end, 10) : 0;
+    if (optind + 2 != argc || us_ip4_aton(argv[optind], &addr) < 0 || *end || port < 1 ||
+        port > 65535) {
+        fprintf(stderr, "ustack connect: usage: ustack connect IPv4 PORT\n");
+        return 2;
+    }
+    struct usc *cl = client_open(ctl);
+    if (!cl)
+        return 2;
+    int err = us_connect_pipe(cl, addr, (uint16_t)port, stderr);
+    usc_close(cl);
+    return err ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -305,6 +399,10 @@ main(int argc, char **argv)
         return cmd_netstat(argc, argv);
     if (strcmp(cmd, "lookup") == 0)
         return cmd_lookup(argc, argv);
+    if (strcmp(cmd, "get") == 0)
+        return cmd_get(argc, argv);
+    if (strcmp(cmd, "connect") == 0)
+        return cmd_connect(argc, argv);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

@@ -127,6 +127,8 @@ usc_bind(struct usc *c, int fd, const struct us_sockaddr *a)
     return (int)usc_simple(c, &q, NULL, 0);
 }
 
+static bool usc_is_nonblock(const struct usc *c, int fd);
+
 int
 usc_connect(struct usc *c, int fd, const struct us_sockaddr *a)
 {
@@ -137,7 +139,15 @@ usc_connect(struct usc *c, int fd, const struct us_sockaddr *a)
     } else {
         q.flags = US_CTL_F_UNSPEC;
     }
-    return (int)usc_simple(c, &q, NULL, 0);
+    int r = (int)usc_simple(c, &q, NULL, 0);
+    if (r != -EINPROGRESS || usc_is_nonblock(c, fd))
+        return r;
+    /* A blocking connect waits for the handshake's outcome, as connect(2) does. */
+    int m = usc_poll(c, fd, US_POLLOUT, -1);
+    if (m < 0)
+        return m;
+    int err = usc_sockerror(c, fd);
+    return err > 0 ? -err : err;
 }
 
 ssize_t
@@ -257,6 +267,104 @@ usc_set_nonblock(struct usc *c, int fd, bool on)
     }
     c->nonblock[fd] = on;
     return 0;
+}
+
+int
+usc_listen(struct usc *c, int fd, int backlog)
+{
+    struct us_ctl_req q = {.op = US_CTL_LISTEN, .fd = fd, .arg = backlog};
+    return (int)usc_simple(c, &q, NULL, 0);
+}
+
+int
+usc_accept(struct usc *c, int fd, struct us_sockaddr *peer, int timeout_ms)
+{
+    if (usc_is_nonblock(c, fd))
+        timeout_ms = 0;
+    struct us_ctl_req q = {.op = US_CTL_ACCEPT, .fd = fd, .timeout_ms = timeout_ms};
+    long err = 0;
+    const struct us_ctl_resp *r = usc_call(c, &q, NULL, 0, &err);
+    if (!r)
+        return (int)err;
+    if (r->ret >= 0) {
+        usc_set_nonblock(c, (int)r->ret, false);
+        if (peer) {
+            peer->addr = r->addr;
+            peer->port = r->port;
+        }
+    }
+    return (int)r->ret;
+}
+
+ssize_t
+usc_send(struct usc *c, int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        size_t n = len - done < US_CTL_MAX_PAYLOAD ? len - done : US_CTL_MAX_PAYLOAD;
+        ssize_t w = usc_sendto(c, fd, p + done, n, 0, NULL);
+        if (w == -EAGAIN && !usc_is_nonblock(c, fd)) {
+            int m = usc_poll(c, fd, US_POLLOUT, -1);
+            if (m < 0)
+                return done ? (ssize_t)done : m;
+            continue;
+        }
+        if (w < 0)
+            return done ? (ssize_t)done : w;
+        done += (size_t)w;
+        if (usc_is_nonblock(c, fd) && (size_t)w < n)
+            break;
+    }
+    return (ssize_t)done;
+}
+
+ssize_t
+usc_recv(struct usc *c, int fd, void *buf, size_t len, int timeout_ms)
+{
+    return usc_recvfrom(c, fd, buf, len, 0, NULL, NULL, timeout_ms);
+}
+
+int
+usc_shutdown(struct usc *c, int fd, int how)
+{
+    struct us_ctl_req q = {.op = US_CTL_SHUTDOWN, .fd = fd, .arg = how};
+    return (int)usc_simple(c, &q, NULL, 0);
+}
+
+int
+usc_getsockopt(struct usc *c, int fd, enum us_sockopt opt, int *value)
+{
+    struct us_ctl_req q = {.op = US_CTL_GETSOCKOPT, .fd = fd, .arg = (int32_t)opt};
+    long r = usc_simple(c, &q, NULL, 0);
+    if (r < 0)
+        return (int)r;
+    *value = (int)r;
+    return 0;
+}
+
+int
+usc_tcp_info(struct usc *c, int fd, struct us_tcp_info *out)
+{
+    struct us_ctl_req q = {.op = US_CTL_TCPINFO, .fd = fd};
+    long err = 0;
+    const struct us_ctl_resp *r = usc_call(c, &q, NULL, 0, &err);
+    if (!r)
+        return (int)err;
+    if (r->ret == 0 && r->len == sizeof(*out)) {
+        memcpy(out, r + 1, sizeof(*out));
+        out->state = out->cc = NULL;
+    }
+    return (int)r->ret;
+}
+
+us_ip4_t
+usc_dns_server(struct usc *c)
+{
+    struct us_ctl_req q = {.op = US_CTL_CONFIG};
+    long err = 0;
+    const struct us_ctl_resp *r = usc_call(c, &q, NULL, 0, &err);
+    return r && r->ret == 0 ? r->addr : 0;
 }
 
 ssize_t

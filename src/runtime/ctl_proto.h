@@ -23,6 +23,12 @@ enum us_ctl_op {
     US_CTL_SETSOCKOPT, /* arg = option, arg2 = value */
     US_CTL_SOCKERR,
     US_CTL_NETSTAT,    /* arg = US_NETSTAT_* flags; reply payload is text */
+    US_CTL_LISTEN,     /* arg = backlog */
+    US_CTL_ACCEPT,     /* waits like RECVFROM; reply: new fd, peer in addr/port */
+    US_CTL_SHUTDOWN,   /* arg = how */
+    US_CTL_GETSOCKOPT, /* arg = option; reply ret = value */
+    US_CTL_TCPINFO,    /* reply payload: struct us_tcp_info (strings omitted) */
+    US_CTL_CONFIG,     /* reply: addr = the daemon's DNS server (0: none) */
 };
 
 #define US_CTL_F_ADDR 0x1

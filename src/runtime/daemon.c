@@ -185,7 +185,8 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
     size_t out_len = 0;
     struct us_sockaddr a = {q->addr, q->port};
     int msgflags = q->flags >> 8;
-    if (q->op != US_CTL_SOCKET && q->op != US_CTL_NETSTAT && !client_owns(c, q->fd)) {
+    if (q->op != US_CTL_SOCKET && q->op != US_CTL_NETSTAT && q->op != US_CTL_CONFIG &&
+        !client_owns(c, q->fd)) {
         r.ret = -EBADF;
         goto reply;
     }
@@ -248,6 +249,46 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
         break;
     case US_CTL_SOCKERR:
         r.ret = us_sock_error(d->st, q->fd);
+        break;
+    case US_CTL_LISTEN:
+        r.ret = us_listen(d->st, q->fd, q->arg);
+        break;
+    case US_CTL_ACCEPT:
+        r.ret = us_accept(d->st, q->fd, &a);
+        if (r.ret == -EAGAIN && may_park && q->timeout_ms != 0)
+            return false;
+        if (r.ret >= 0) {
+            if (client_add_fd(c, (int)r.ret) < 0) {
+                us_close(d->st, (int)r.ret, d->now);
+                r.ret = -ENOMEM;
+            }
+            r.addr = a.addr;
+            r.port = a.port;
+        }
+        break;
+    case US_CTL_SHUTDOWN:
+        r.ret = us_shutdown(d->st, q->fd, q->arg, d->now);
+        break;
+    case US_CTL_GETSOCKOPT: {
+        int v = 0;
+        r.ret = us_getsockopt(d->st, q->fd, (enum us_sockopt)q->arg, &v);
+        if (r.ret == 0)
+            r.ret = v;
+        break;
+    }
+    case US_CTL_TCPINFO: {
+        struct us_tcp_info *ti = (struct us_tcp_info *)(d->respbuf + sizeof(struct us_ctl_resp));
+        r.ret = us_tcp_get_info(d->st, q->fd, ti);
+        if (r.ret == 0) {
+            ti->state = ti->cc = NULL; /* pointers mean nothing in another process */
+            out = ti;
+            out_len = sizeof(*ti);
+        }
+        break;
+    }
+    case US_CTL_CONFIG:
+        r.ret = 0;
+        r.addr = d->o->dns;
         break;
     case US_CTL_NETSTAT: {
         char *buf = (char *)d->respbuf + sizeof(struct us_ctl_resp);

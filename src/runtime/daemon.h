@@ -22,6 +22,7 @@ struct us_daemon_opts {
     bool trace;
     bool vnet;              /* open the TAP with IFF_VNET_HDR (checksum offload) */
     uint64_t seed;
+    us_ip4_t dns;           /* DNS server the client commands use by default (0: none) */
 };
 
 /* Runs until SIGINT/SIGTERM. Returns 0, or a negative errno after printing why. */

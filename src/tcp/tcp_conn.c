@@ -450,6 +450,7 @@ us_tcp_conn_sockinfo(const struct us_tcp_conn *c, struct us_sock_info *s)
         s->recv_q = us_ring_len(&c->rcvbuf);
         s->send_q = us_ring_len(&c->sndbuf); /* sent or not, not yet acknowledged */
     }
+    us_tcp_conn_info(c, &s->tcp);
 }
 
 void
