@@ -407,7 +407,7 @@ tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, 
         /* fixes the receive buffer, as on Linux: no more auto-tuning past it */
         if (v < 2048)
             v = 2048;
-        c->rcvbuf_max = (size_t)v;
+        c->rcvbuf_max = (uint32_t)v;
         if (us_ring_len(&c->rcvbuf) <= (size_t)v)
             us_ring_set_cap(&c->rcvbuf, (size_t)v);
         return 0;
@@ -425,7 +425,7 @@ tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, 
         return 0;
     case US_SO_LINGER:
         c->linger_on = v >= 0;
-        c->linger_secs = v;
+        c->linger_secs = (int16_t)US_MIN(v, 32767);
         return 0;
     case US_TCP_NODELAY:
         c->nodelay = v != 0;
@@ -435,9 +435,9 @@ tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, 
         if (v < 1 || v > 32767)
             return -EINVAL;
         if (opt == US_TCP_KEEPIDLE)
-            c->keep_idle = (uint32_t)v;
+            c->keep_idle = (uint16_t)v;
         else
-            c->keep_intvl = (uint32_t)v;
+            c->keep_intvl = (uint16_t)v;
         return 0;
     case US_TCP_KEEPCNT:
         if (v < 1 || v > 127)

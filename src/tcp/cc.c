@@ -70,24 +70,24 @@ cubic_on_ack(struct us_tcp_conn *c, uint32_t acked, us_time_t now)
 {
     if (slow_start(c, acked))
         return;
-    double mss = c->mss, cwnd = c->cwnd / mss; /* in segments */
+    double mss = c->mss, cwnd = c->cwnd / mss; /* in segments; state kept as float */
     if (c->cubic.epoch == 0) { /* RFC 9438 4.2: a new congestion-avoidance epoch */
         c->cubic.epoch = now;
         if (cwnd < c->cubic.w_max) {
-            c->cubic.k = cbrt((c->cubic.w_max - cwnd) / CUBIC_C); /* (2) */
+            c->cubic.k = (float)cbrt((c->cubic.w_max - cwnd) / CUBIC_C); /* (2) */
             c->cubic.origin = c->cubic.w_max;
         } else {
             c->cubic.k = 0;
-            c->cubic.origin = cwnd;
+            c->cubic.origin = (float)cwnd;
         }
-        c->cubic.w_est = cwnd;
+        c->cubic.w_est = (float)cwnd;
     }
     double rtt = c->srtt ? (double)c->srtt / 1e9 : 0.1;
     double t = (double)(now - c->cubic.epoch) / 1e9 + rtt; /* target one RTT ahead (4.2) */
     double target = c->cubic.origin + CUBIC_C * pow(t - c->cubic.k, 3); /* (1) */
     /* 4.3: the Reno-friendly estimate, alpha = 3(1 - beta) / (1 + beta) */
     double alpha = 3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA);
-    c->cubic.w_est += alpha * ((double)acked / mss) / cwnd;
+    c->cubic.w_est += (float)(alpha * ((double)acked / mss) / cwnd);
     double next;
     if (c->cubic.w_est > target)
         next = c->cubic.w_est; /* Reno-friendly region */
@@ -107,10 +107,10 @@ cubic_on_loss(struct us_tcp_conn *c, us_time_t now)
     double cwnd = (double)c->cwnd / c->mss;
     /* 4.7 fast convergence: release bandwidth to newer flows */
     if (cwnd < c->cubic.w_last_max)
-        c->cubic.w_max = cwnd * (1.0 + CUBIC_BETA) / 2.0;
+        c->cubic.w_max = (float)(cwnd * (1.0 + CUBIC_BETA) / 2.0);
     else
-        c->cubic.w_max = cwnd;
-    c->cubic.w_last_max = cwnd;
+        c->cubic.w_max = (float)cwnd;
+    c->cubic.w_last_max = (float)cwnd;
     c->cubic.epoch = 0;
     uint32_t ss = (uint32_t)(flight(c) * CUBIC_BETA); /* 4.6 */
     return US_MAX(ss, 2u * c->mss);

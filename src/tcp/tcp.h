@@ -91,6 +91,11 @@ struct us_tcp_conn {
     uint16_t lport, rport;
     uint16_t mss;               /* effective send MSS (payload per segment) */
     uint16_t rcv_mss;           /* MSS we advertised */
+    uint16_t keep_idle, keep_intvl; /* seconds (Linux caps both at 32767) */
+    int16_t linger_secs;
+    uint16_t unacked_segs;      /* full segments received since our last ACK */
+    uint8_t so_error;           /* pending error (errno), reported once */
+    uint8_t soft_err;           /* last ICMP soft error, reported if the connection times out */
     uint32_t id, gen;           /* slot in the connection table; bumped when freed */
 
     struct us_tcp_conn *hnext;  /* ehash or lhash chain */
@@ -106,34 +111,29 @@ struct us_tcp_conn {
     uint32_t snd_wnd, max_snd_wnd;
     /* receive sequence variables */
     us_seq_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window we advertised */
-    uint32_t unacked_segs;      /* full segments received since our last ACK */
 
     uint32_t cwnd, ssthresh;
     uint32_t ca_acked;          /* bytes acked toward the next congestion-avoidance step */
     uint32_t ts_recent, ts_offset;
-    int soft_err;               /* last ICMP soft error, reported if the connection times out */
     us_time_t ts_recent_age;
     us_time_t rtt_start;
     us_time_t srtt, rttvar, rto;
     us_time_t last_rx;          /* for keepalive and user timeout */
     us_time_t last_oow_ack;     /* last ACK sent for an unacceptable segment (rate limit) */
     us_time_t user_timeout;
-    uint32_t keep_idle, keep_intvl; /* seconds */
-    int linger_secs;
-    int so_error;
 
     struct us_ring sndbuf, rcvbuf;
-    size_t rcvbuf_max;
+    uint32_t rcvbuf_max;
     us_time_t rcv_tune_time;    /* auto-tuning measurement start */
     us_seq_t rcv_tune_seq;
-    struct us_rangeset ooo;     /* received out of order, relative to rcv_nxt */
-    struct us_rangeset sacked;  /* SACK scoreboard, relative to snd_una */
-    us_seq_t high_rxt;          /* RFC 6675 HighRxt */
+    /* Both range sets exist only while they hold something (loss is rare; idle is common). */
+    struct us_rangeset *ooo;    /* received out of order, relative to rcv_nxt */
+    struct us_rangeset *sacked; /* SACK scoreboard, relative to snd_una */
+    us_seq_t high_rxt;          /* RFC 6675 HighRxt: retransmitted up to here in this recovery */
 
-    struct {                    /* CUBIC (RFC 9438) */
-        double w_max, w_last_max, k, origin;
+    struct {                    /* CUBIC (RFC 9438), in segments */
+        float w_max, w_last_max, k, origin, w_est;
         us_time_t epoch;
-        double w_est;
     } cubic;
 
     us_time_t t[US_TT_N];       /* logical deadlines, US_TIME_NEVER = off */
@@ -200,6 +200,14 @@ void us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c);
 void us_tcp_child_established(struct us_tcp_conn *c);
 void us_tcp_child_unlink(struct us_tcp_conn *c);
 void us_tcp_check_invariants(const struct us_tcp_conn *c);
+/* The lazily allocated range sets: get (allocating; NULL if out of memory) and release if empty. */
+struct us_rangeset *us_tcp_rs_get(struct us_rangeset **p);
+void us_tcp_rs_trim(struct us_rangeset **p);
+static inline uint8_t
+us_tcp_rs_n(const struct us_rangeset *s)
+{
+    return s ? s->n : 0;
+}
 /* netstat: what a connection shows (`ss -ti` style), and connections without a descriptor. */
 void us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o);
 void us_tcp_conn_sockinfo(const struct us_tcp_conn *c, struct us_sock_info *s);
@@ -213,6 +221,8 @@ void us_tcp_send_rst_for(struct us_stack *st, const struct us_ip4_rx *rx,
 void us_tcp_send_rst(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 void us_tcp_send_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 void us_tcp_send_keepalive(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+/* RFC 6675: bytes in flight during SACK recovery, and the next hole to retransmit. */
+uint32_t us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len);
 void us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 uint32_t us_tcp_rcv_window(const struct us_tcp_conn *c);
 uint32_t us_tcp_ts_now(const struct us_tcp_conn *c, us_time_t now);

@@ -7,6 +7,10 @@
 #include "stack.h"
 #include "tcp/tcp.h"
 
+/* The memory target: an idle established connection costs its control block and nothing else
+ * (buffers and range sets are allocated only while they hold data). */
+_Static_assert(sizeof(struct us_tcp_conn) <= 512, "TCP control block over 512 bytes");
+
 static const char *const state_names[US_TCPS__COUNT] = {
     "CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
     "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT"};
@@ -43,6 +47,8 @@ us_tcp_destroy(struct us_stack *st)
             us_ring_free(&c->sndbuf);
             us_ring_free(&c->rcvbuf);
             free(c->lsn);
+            free(c->ooo);
+            free(c->sacked);
             free(c);
         }
     }
@@ -92,7 +98,7 @@ us_tcp_conn_new(struct us_stack *st)
         c->t[k] = c->tq[k] = US_TIME_NEVER;
     us_ring_init(&c->sndbuf, st->cfg.tcp_sndbuf);
     us_ring_init(&c->rcvbuf, st->cfg.tcp_rcvbuf);
-    c->rcvbuf_max = st->cfg.tcp_rcvbuf_max;
+    c->rcvbuf_max = (uint32_t)US_MIN(st->cfg.tcp_rcvbuf_max, (size_t)UINT32_MAX);
     c->rto = st->cfg.tcp_rto_initial;
     c->keep_idle = 7200;
     c->keep_intvl = 75;
@@ -111,6 +117,8 @@ us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
     us_ring_free(&c->sndbuf);
     us_ring_free(&c->rcvbuf);
     free(c->lsn);
+    free(c->ooo);
+    free(c->sacked);
     t->conns[c->id] = NULL;
     t->free_ids[t->n_free++] = c->id;
     free(c);
@@ -398,7 +406,9 @@ us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const cha
     for (int k = 0; k < US_TT_N; k++)
         c->t[k] = US_TIME_NEVER;
     us_ring_consume(&c->sndbuf, us_ring_len(&c->sndbuf));
-    us_rangeset_clear(&c->ooo);
+    free(c->ooo);
+    free(c->sacked);
+    c->ooo = c->sacked = NULL;
     if (c->fd < 0)
         us_tcp_conn_free(st, c);
     /* with a descriptor the block stays until close(): the reader sees EOF or the error */
@@ -478,7 +488,7 @@ us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o)
     o->bytes_acked = c->bytes_acked;
     o->bytes_received = c->bytes_received;
     o->unacked = c->snd_max - c->snd_una;
-    o->sacked = us_rangeset_bytes(&c->sacked);
+    o->sacked = c->sacked ? us_rangeset_bytes(c->sacked) : 0;
 }
 
 size_t
@@ -494,4 +504,21 @@ us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t max)
         k++;
     }
     return k;
+}
+
+struct us_rangeset *
+us_tcp_rs_get(struct us_rangeset **p)
+{
+    if (!*p)
+        *p = calloc(1, sizeof(**p));
+    return *p;
+}
+
+void
+us_tcp_rs_trim(struct us_rangeset **p)
+{
+    if (*p && (*p)->n == 0) {
+        free(*p);
+        *p = NULL;
+    }
 }

@@ -2,6 +2,7 @@
  * Layer: transport. RFC 5961 (blind attacks), RFC 7323 (PAWS), RFC 5681/6582 (dupacks and
  * recovery), RFC 1122 4.2.3.2 (delayed ACK). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
@@ -333,7 +334,8 @@ enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const
     for (int k = 0; k < US_TT_N; k++)
         us_tcp_timer_stop(c, k);
     us_ring_free(&c->sndbuf);
-    us_rangeset_clear(&c->sacked);
+    free(c->sacked);
+    c->sacked = NULL;
     us_tcp_timer_arm(st, c, US_TT_2MSL, now + 2 * st->cfg.tcp_msl);
 }
 
@@ -368,7 +370,10 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         c->snd_buf_seq += n;
         c->bytes_acked += n;
     }
-    us_rangeset_shift(&c->sacked, acked);
+    if (c->sacked) {
+        us_rangeset_shift(c->sacked, acked);
+        us_tcp_rs_trim(&c->sacked);
+    }
     c->snd_una = r->ack;
     if (us_seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una; /* a window probe byte was taken */
@@ -380,9 +385,12 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (c->in_recovery) {
         if (us_seq_geq(r->ack, c->recover)) { /* RFC 6582 3.2 step 3: full acknowledgment */
             uint32_t flight = c->snd_max - c->snd_una;
-            c->cwnd = US_MIN(c->ssthresh, US_MAX(flight, (uint32_t)c->mss) + c->mss);
+            c->cwnd = c->sack_ok ? c->ssthresh
+                                 : US_MIN(c->ssthresh, US_MAX(flight, (uint32_t)c->mss) + c->mss);
             c->in_recovery = false;
             c->dupacks = 0;
+        } else if (c->sack_ok) {
+            /* RFC 6675: partial ACKs need nothing special; the pipe sends the next hole. */
         } else { /* partial acknowledgment: retransmit the next hole, deflate */
             us_tcp_retransmit_head(st, c, s->now);
             c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
@@ -395,6 +403,65 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     }
 }
 
+/* RFC 2018 / RFC 6675 4: record the peer's SACK blocks in the scoreboard (relative to
+ * SND.UNA). Blocks at or below SND.UNA (D-SACK) or beyond SND.MAX are ignored. Returns whether
+ * the scoreboard learned something. */
+static bool
+sack_update(struct us_tcp_conn *c, const struct us_tcp_repr *r)
+{
+    bool news = false;
+    for (uint8_t i = 0; i < r->n_sack; i++) {
+        us_seq_t a = r->sack[i].start, b = r->sack[i].end;
+        if (!us_seq_lt(a, b) || us_seq_leq(b, r->ack) || us_seq_leq(b, c->snd_una) ||
+            us_seq_gt(b, c->snd_max))
+            continue;
+        if (us_seq_lt(a, c->snd_una))
+            a = c->snd_una;
+        struct us_rangeset *sb = us_tcp_rs_get(&c->sacked);
+        if (!sb)
+            break;
+        uint32_t before = us_rangeset_bytes(sb);
+        if (us_rangeset_add(sb, a - c->snd_una, b - c->snd_una) == 0 &&
+            us_rangeset_bytes(sb) != before)
+            news = true;
+    }
+    us_tcp_rs_trim(&c->sacked);
+    return news;
+}
+
+/* RFC 6675 IsLost(SND.UNA): more than (DupThresh - 1) * SMSS bytes SACKed above it. */
+static bool
+sack_head_lost(const struct us_tcp_conn *c)
+{
+    return c->sacked && us_rangeset_bytes(c->sacked) > 2u * c->mss;
+}
+
+static void
+enter_recovery(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    const struct us_cc_ops *cc = cc_of(c);
+    c->ssthresh = cc->on_loss(c, now);
+    c->recover = c->snd_max;
+    c->in_recovery = true;
+    c->high_rxt = c->snd_una;
+    us_stat_inc(st, US_STAT_TCP_FAST_RETRANS);
+    char a[16];
+    if (c->sack_ok) {
+        /* RFC 6675 5 step 4: cwnd = ssthresh; the pipe decides what goes out. */
+        c->cwnd = c->ssthresh;
+        US_TRACE(st, "tcp: %s:%u loss detected (SACK) -> recovery, cwnd %u ssthresh %u",
+                 us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd,
+                 (unsigned)c->ssthresh);
+        us_tcp_output(st, c, now);
+        return;
+    }
+    c->cwnd = c->ssthresh + 3u * c->mss; /* RFC 6582 */
+    US_TRACE(st, "tcp: %s:%u 3 duplicate ACKs -> fast retransmit seq %u, cwnd %u ssthresh %u",
+             us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)(c->snd_una - c->iss),
+             (unsigned)c->cwnd, (unsigned)c->ssthresh);
+    us_tcp_retransmit_head(st, c, now);
+}
+
 /* RFC 5681 3.2 duplicate ACK handling with RFC 3042 limited transmit and RFC 6582 recovery. */
 static void
 dup_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
@@ -402,22 +469,12 @@ dup_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     c->dupacks++;
     us_stat_inc(st, US_STAT_TCP_DUPACKS);
     if (c->in_recovery) {
-        c->cwnd += c->mss; /* inflate: a segment left the network */
+        if (!c->sack_ok)
+            c->cwnd += c->mss; /* RFC 6582: inflate, a segment left the network */
         return;
     }
-    if (c->dupacks == 3 && us_seq_gt(c->snd_una, c->recover - 1)) {
-        uint32_t ss = cc_of(c)->on_loss(c, s->now);
-        c->ssthresh = ss;
-        c->cwnd = ss + 3u * c->mss;
-        c->recover = c->snd_max;
-        c->in_recovery = true;
-        us_stat_inc(st, US_STAT_TCP_FAST_RETRANS);
-        char a[16];
-        US_TRACE(st, "tcp: %s:%u 3 duplicate ACKs -> fast retransmit seq %u, cwnd %u ssthresh %u",
-                 us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)(c->snd_una - c->iss),
-                 (unsigned)c->cwnd, (unsigned)c->ssthresh);
-        us_tcp_retransmit_head(st, c, s->now);
-    }
+    if ((c->dupacks >= 3 || sack_head_lost(c)) && us_seq_gt(c->snd_una, c->recover - 1))
+        enter_recovery(st, c, s->now);
 }
 
 static enum verdict
@@ -458,10 +515,14 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     }
     bool window_update = false;
     uint32_t new_wnd = (uint32_t)r->wnd << c->snd_wscale;
+    bool sack_news = c->sack_ok && r->n_sack && sack_update(c, r);
     if (us_seq_gt(r->ack, c->snd_una)) {
         ack_new_data(st, c, s);
-    } else if (r->ack == c->snd_una && s->len == 0 && new_wnd == c->snd_wnd &&
-               c->snd_max != c->snd_una) {
+        if (sack_news && !c->in_recovery && sack_head_lost(c) &&
+            us_seq_gt(c->snd_una, c->recover - 1))
+            enter_recovery(st, c, s->now);
+    } else if (r->ack == c->snd_una && s->len == 0 && c->snd_max != c->snd_una &&
+               (new_wnd == c->snd_wnd || sack_news)) {
         dup_ack(st, c, s);
     }
     /* Window update (3.10.7.4, SND.WL1/WL2 guard against old segments). */
@@ -536,22 +597,27 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (off > 0) {
         /* Out of order: keep it at its offset and tell the sender at once (RFC 5681 4.2). */
         size_t w = us_ring_write_at(&c->rcvbuf, off, r->payload, len);
-        if (w < len || us_rangeset_add(&c->ooo, off, off + len) < 0)
+        struct us_rangeset *ooo = us_tcp_rs_get(&c->ooo);
+        if (w < len || !ooo || us_rangeset_add(ooo, off, off + len) < 0)
             us_drop(st, US_DROP_TCP_OOO_FULL);
+        us_tcp_rs_trim(&c->ooo);
         c->ack_now = true;
         return;
     }
-    bool had_ooo = c->ooo.n > 0;
+    bool had_ooo = c->ooo != NULL;
     size_t w = us_ring_write(&c->rcvbuf, r->payload, len);
     if (w < len)
         us_drop(st, US_DROP_TCP_RCVBUF_FULL);
     c->rcv_nxt += (uint32_t)w;
-    us_rangeset_shift(&c->ooo, (uint32_t)w);
-    uint32_t more = us_rangeset_pop_front(&c->ooo);
-    if (more) {
-        us_ring_commit(&c->rcvbuf, more);
-        c->rcv_nxt += more;
-        us_rangeset_shift(&c->ooo, more); /* the rest stays relative to RCV.NXT */
+    if (c->ooo) {
+        us_rangeset_shift(c->ooo, (uint32_t)w);
+        uint32_t more = us_rangeset_pop_front(c->ooo);
+        if (more) {
+            us_ring_commit(&c->rcvbuf, more);
+            c->rcv_nxt += more;
+            us_rangeset_shift(c->ooo, more); /* the rest stays relative to RCV.NXT */
+        }
+        us_tcp_rs_trim(&c->ooo);
     }
     rcv_autotune(c, s->now);
     /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, at once

@@ -62,14 +62,14 @@ tcp_fill_options(struct us_tcp_repr *r, const struct us_tcp_conn *c, bool syn, s
     }
     /* RFC 2018 4: SACK blocks for what we hold out of order (first block: most recent would be
      * ideal; we report in sequence order, which every receiver accepts). */
-    if (!syn && c->sack_ok && c->ooo.n && c->state >= US_TCPS_ESTABLISHED) {
+    if (!syn && c->sack_ok && us_tcp_rs_n(c->ooo) && c->state >= US_TCPS_ESTABLISHED) {
         /* Blocks must not push a full segment past the MTU (the MSS already counts TS). */
         size_t room = c->mss + (r->has_ts ? 12u : 0u) - len - (r->has_ts ? 12u : 0u);
         size_t fit = room >= 4 ? (room - 4) / 8 : 0;
-        r->n_sack = (uint8_t)US_MIN(US_MIN((size_t)c->ooo.n, (size_t)US_TCP_MAX_SACK), fit);
+        r->n_sack = (uint8_t)US_MIN(US_MIN((size_t)c->ooo->n, (size_t)US_TCP_MAX_SACK), fit);
         for (uint8_t i = 0; i < r->n_sack; i++) {
-            r->sack[i].start = c->rcv_nxt + c->ooo.r[i].start;
-            r->sack[i].end = c->rcv_nxt + c->ooo.r[i].end;
+            r->sack[i].start = c->rcv_nxt + c->ooo->r[i].start;
+            r->sack[i].end = c->rcv_nxt + c->ooo->r[i].end;
         }
     }
 }
@@ -200,6 +200,60 @@ us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
     us_stat_inc(st, US_STAT_TCP_RETRANS);
 }
 
+uint32_t
+us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len)
+{
+    /* RFC 6675 4: pipe = bytes out - bytes SACKed - bytes lost and not yet retransmitted.
+     * A hole counts as lost when more than 2 * SMSS bytes above it are SACKed (IsLost). */
+    uint32_t flight = c->snd_max - c->snd_una;
+    if (hole_len)
+        *hole_len = 0;
+    if (!c->sacked)
+        return flight;
+    const struct us_rangeset *sb = c->sacked;
+    uint32_t sacked = us_rangeset_bytes(sb);
+    uint32_t hrx = us_seq_gt(c->high_rxt, c->snd_una) ? c->high_rxt - c->snd_una : 0;
+    uint32_t above = sacked, lost = 0, prev_end = 0;
+    for (uint8_t i = 0; i < sb->n; i++) {
+        uint32_t hs = prev_end, he = sb->r[i].start;
+        if (he > hs && above > 2u * c->mss) {
+            uint32_t from = US_MAX(hs, hrx);
+            if (he > from) {
+                lost += he - from;
+                if (hole_len && *hole_len == 0) {
+                    *hole = c->snd_una + from;
+                    *hole_len = he - from;
+                }
+            }
+        }
+        above -= sb->r[i].end - sb->r[i].start;
+        prev_end = sb->r[i].end;
+    }
+    uint32_t gone = sacked + lost;
+    return flight > gone ? flight - gone : 0;
+}
+
+/* RFC 6675 5 (NextSeg rule 1): during SACK recovery, resend lost holes while the pipe allows. */
+static void
+sack_retransmit(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    for (int k = 0; k < 256; k++) {
+        us_seq_t hole = 0;
+        uint32_t hlen = 0;
+        uint32_t pipe = us_tcp_sack_pipe(c, &hole, &hlen);
+        if (hlen == 0 || pipe >= c->cwnd)
+            return;
+        uint32_t len = US_MIN(hlen, (uint32_t)c->mss);
+        if (tcp_emit(st, c, hole, US_TCP_ACK, len, now) < 0)
+            return;
+        c->high_rxt = hole + len;
+        c->retrans++;
+        us_stat_inc(st, US_STAT_TCP_RETRANS);
+        if (c->t[US_TT_RTO] == US_TIME_NEVER)
+            us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+    }
+}
+
 void
 us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
@@ -228,14 +282,20 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         break;
     }
     size_t rlen = us_ring_len(&c->sndbuf);
+    bool sack_rec = c->in_recovery && c->sack_ok;
+    if (sack_rec)
+        sack_retransmit(st, c, now);
+    /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs. */
+    uint32_t lt = (!c->in_recovery && c->dupacks < 3) ? (uint32_t)c->dupacks * c->mss : 0;
     for (int burst = 0; burst < 1024; burst++) {
         us_seq_t fs = fin_seq(c);
         size_t off = c->snd_nxt - c->snd_buf_seq;
         if (us_seq_gt(c->snd_nxt, fs))
             break; /* FIN already sent */
         size_t avail = rlen - off;
-        uint32_t flight = c->snd_nxt - c->snd_una;
-        uint32_t wnd = US_MIN(c->snd_wnd, c->cwnd);
+        uint32_t flight = sack_rec && c->snd_nxt == c->snd_max ? us_tcp_sack_pipe(c, NULL, NULL)
+                                                                : c->snd_nxt - c->snd_una;
+        uint32_t wnd = US_MIN(c->snd_wnd, c->cwnd + lt);
         size_t usable = wnd > flight ? wnd - flight : 0;
         size_t len = US_MIN(US_MIN(avail, usable), (size_t)c->mss);
         bool fin = c->fin_queued && off + len == rlen;

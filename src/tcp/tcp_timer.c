@@ -2,6 +2,7 @@
  * 4.2.3.6), TIME-WAIT and FIN-WAIT-2 (2*MSL, fin_timeout), delayed ACK (RFC 1122 4.2.3.2).
  * Layer: transport. Handlers run from us_poll(now) and never read a clock. */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "stack.h"
 #include "tcp/tcp.h"
@@ -47,7 +48,8 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     c->in_recovery = false;
     c->dupacks = 0;
     c->recover = c->snd_max;
-    us_rangeset_clear(&c->sacked);
+    free(c->sacked); /* RFC 6675 5.1: after a timeout, start the scoreboard afresh */
+    c->sacked = NULL;
     c->snd_nxt = c->snd_una;
     us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
     us_tcp_output(st, c, now);

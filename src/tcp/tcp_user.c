@@ -179,7 +179,7 @@ us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t l
     if (flags & US_MSG_PEEK)
         return (ssize_t)n;
     uint32_t before = us_tcp_rcv_window(c);
-    if (c->ooo.n)
+    if (us_tcp_rs_n(c->ooo))
         us_ring_consume_keep(&c->rcvbuf, n); /* out-of-order bytes wait past a hole */
     else
         us_ring_consume(&c->rcvbuf, n);
@@ -208,7 +208,8 @@ us_tcp_user_shutdown(struct us_stack *st, struct us_tcp_conn *c, int how, us_tim
     if (how == US_SHUT_RD || how == US_SHUT_RDWR) {
         c->rd_shut = true;
         us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf));
-        us_rangeset_clear(&c->ooo);
+        free(c->ooo);
+        c->ooo = NULL;
     }
     if ((how == US_SHUT_WR || how == US_SHUT_RDWR) && !c->fin_queued) {
         c->fin_queued = true; /* the FIN follows the queued data (RFC 9293 3.10.4) */
