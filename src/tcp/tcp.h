@@ -216,6 +216,8 @@ size_t us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t
 /* output (tcp_output.c) */
 void us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 void us_tcp_send_ack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+/* A SYN-ACK from c's fields alone (SYN cookies answer with a block that is never kept). */
+void us_tcp_send_synack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 void us_tcp_send_rst_for(struct us_stack *st, const struct us_ip4_rx *rx,
                          const struct us_tcp_repr *seg, us_time_t now);
 void us_tcp_send_rst(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);

@@ -92,6 +92,125 @@ us_tcp_syn_options(struct us_stack *st, struct us_tcp_conn *c)
     c->ts_offset = (uint32_t)us_rand_next(&st->rand);
 }
 
+static void synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s);
+
+/* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------------------------- */
+
+/* When the SYN queue is full, the listener keeps no state: the connection's essentials ride in
+ * our ISS and come back in the ACK. ISS = 5-bit time slot (64 s) | 3-bit MSS index | 24-bit keyed
+ * hash of the 4-tuple, the peer's ISN and the slot. Window scale and SACK-permitted ride in the low
+ * 5 bits of our TSval when the peer uses timestamps (as Linux does); without timestamps a cookie
+ * connection has neither. */
+static const uint16_t cookie_mss[8] = {216, 536, 1200, 1360, 1400, 1440, 1460, 8960};
+#define COOKIE_SLOT US_SEC(64)
+
+static uint32_t
+cookie_hash(struct us_stack *st, const struct us_ip4_rx *rx, const struct us_tcp_repr *r,
+            us_seq_t peer_isn, uint32_t slot)
+{
+    uint8_t b[20];
+    us_store_be32(b, rx->ip.src);
+    us_store_be32(b + 4, rx->ip.dst);
+    us_store_be16(b + 8, r->src_port);
+    us_store_be16(b + 10, r->dst_port);
+    us_store_be32(b + 12, peer_isn);
+    us_store_be32(b + 16, slot);
+    return (uint32_t)us_siphash24(&st->tcp.cookie_key, b, sizeof(b)) & 0xffffff;
+}
+
+static void
+cookie_send(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    struct us_tcp_conn tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.laddr = s->rx->ip.dst;
+    tmp.raddr = s->rx->ip.src;
+    tmp.lport = l->lport;
+    tmp.rport = r->src_port;
+    tmp.rcvbuf.cap = st->cfg.tcp_rcvbuf;
+    tmp.rcvbuf_max = l->rcvbuf_max;
+    tmp.irs = r->seq;
+    tmp.rcv_nxt = r->seq + 1;
+    tmp.rcv_adv = tmp.rcv_nxt;
+    us_tcp_syn_options(st, &tmp);
+    syn_negotiate(st, &tmp, r, s->now);
+    uint32_t slot = (uint32_t)(s->now / COOKIE_SLOT);
+    uint32_t mi = 0;
+    uint16_t peer = r->has_mss ? r->mss : 536;
+    for (uint32_t i = 0; i < 8; i++)
+        if (cookie_mss[i] <= peer && cookie_mss[i] <= tmp.rcv_mss)
+            mi = i;
+    tmp.iss = (slot & 31) << 27 | mi << 24 | cookie_hash(st, s->rx, r, r->seq, slot);
+    if (tmp.ts_ok) { /* TSval's low 5 bits: wscale (15 = none) and SACK-permitted */
+        uint32_t opt = (tmp.ws_ok ? tmp.snd_wscale : 15u) | (tmp.sack_ok ? 16u : 0u);
+        uint32_t now_ms = (uint32_t)(s->now / US_NSEC_PER_MSEC);
+        tmp.ts_offset = ((now_ms & ~31u) | opt) - now_ms;
+    }
+    us_stat_inc(st, US_STAT_TCP_SYNCOOKIES_SENT);
+    us_tcp_send_synack(st, &tmp, s->now);
+}
+
+/* Checks the ACK of a cookie SYN-ACK; on success returns a new ESTABLISHED connection. */
+static struct us_tcp_conn *
+cookie_accept(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    us_seq_t iss = r->ack - 1, peer_isn = r->seq - 1;
+    uint32_t now_slot = (uint32_t)(s->now / COOKIE_SLOT);
+    uint32_t slot = (now_slot & ~31u) | (iss >> 27);
+    if (slot > now_slot)
+        slot -= 32;
+    if (now_slot - slot > 1 || cookie_hash(st, s->rx, r, peer_isn, slot) != (iss & 0xffffff))
+        return NULL; /* older than two slots (up to 128 s) or forged */
+    if (l->lsn->acc_count >= l->lsn->backlog)
+        return NULL;
+    struct us_tcp_conn *c = us_tcp_conn_new(st);
+    if (!c)
+        return NULL;
+    c->laddr = s->rx->ip.dst;
+    c->raddr = s->rx->ip.src;
+    c->rport = r->src_port;
+    c->passive = c->used = c->cookie = true;
+    c->nodelay = l->nodelay;
+    c->cc_id = l->cc_id;
+    c->rcvbuf_max = l->rcvbuf_max;
+    us_tcp_port_ref(st, c, l->lport);
+    us_tcp_syn_options(st, c);
+    struct us_tcp_repr syn = {.has_mss = true, .mss = cookie_mss[(iss >> 24) & 7]};
+    if (r->has_ts) {
+        uint32_t opt = r->ts_ecr & 31;
+        syn.has_ts = true;
+        syn.ts_val = r->ts_val;
+        syn.has_wscale = (opt & 15) != 15;
+        syn.wscale = (uint8_t)(opt & 15);
+        syn.sack_ok = opt & 16;
+        c->ts_offset = r->ts_ecr - (uint32_t)(s->now / US_NSEC_PER_MSEC); /* keep TSvals rising */
+    }
+    c->irs = peer_isn;
+    c->rcv_nxt = r->seq;
+    c->rcv_adv = c->rcv_nxt;
+    syn_negotiate(st, c, &syn, s->now);
+    c->iss = iss;
+    c->snd_una = c->snd_nxt = c->snd_max = r->ack;
+    c->snd_buf_seq = r->ack;
+    c->snd_wnd = (uint32_t)r->wnd << c->snd_wscale;
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = r->seq;
+    c->snd_wl2 = r->ack;
+    c->last_rx = s->now;
+    if (us_tcp_ehash_insert(st, c) < 0) {
+        us_tcp_close_conn(st, c, 0, "duplicate");
+        return NULL;
+    }
+    us_tcp_child_add(l, c);
+    us_stat_inc(st, US_STAT_TCP_SYNCOOKIES_OK);
+    us_stat_inc(st, US_STAT_TCP_PASSIVE_OPENS);
+    us_tcp_set_state(st, c, US_TCPS_ESTABLISHED, "valid SYN cookie");
+    us_tcp_child_established(c);
+    return c;
+}
+
 /* ---- LISTEN (RFC 9293 3.10.7.2) -------------------------------------------------------------- */
 
 static void
@@ -102,7 +221,16 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     if (r->flags & US_TCP_RST)
         return; /* first: a RST to a listener is ignored */
     if (r->flags & US_TCP_ACK) {
-        us_drop(st, US_DROP_TCP_LISTEN_ACK);
+        if (st->cfg.tcp_syncookies && !(r->flags & US_TCP_SYN)) {
+            struct us_tcp_conn *c = cookie_accept(st, l, s);
+            if (c) {
+                synchronized_input(st, c, s); /* the ACK may carry data already */
+                return;
+            }
+            us_drop(st, US_DROP_TCP_BAD_COOKIE);
+        } else {
+            us_drop(st, US_DROP_TCP_LISTEN_ACK);
+        }
         us_tcp_send_rst_for(st, rx, r, s->now); /* second: <SEQ=SEG.ACK><CTL=RST> */
         return;
     }
@@ -111,8 +239,15 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
         return;
     }
     struct us_tcp_listen *q = l->lsn;
-    if (q->acc_count >= q->backlog || q->syn_count >= q->backlog) {
-        us_drop(st, US_DROP_TCP_LISTEN_OVERFLOW); /* the peer retries its SYN */
+    if (q->acc_count >= q->backlog) {
+        us_drop(st, US_DROP_TCP_LISTEN_OVERFLOW); /* the peer retries its SYN (as Linux) */
+        return;
+    }
+    if (q->syn_count >= q->backlog) {
+        if (st->cfg.tcp_syncookies)
+            cookie_send(st, l, s); /* RFC 4987 3.6: answer without keeping state */
+        else
+            us_drop(st, US_DROP_TCP_LISTEN_OVERFLOW);
         return;
     }
     struct us_tcp_conn *c = us_tcp_conn_new(st);

@@ -126,6 +126,12 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
 }
 
 void
+us_tcp_send_synack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    tcp_emit(st, c, c->iss, US_TCP_SYN | US_TCP_ACK, 0, now);
+}
+
+void
 us_tcp_send_ack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     tcp_emit(st, c, c->snd_nxt, US_TCP_ACK, 0, now);
