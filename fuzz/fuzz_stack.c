@@ -1,14 +1,18 @@
 /* libFuzzer target for the whole frame input path (lwIP fuzz2, smoltcp fuzz/iface.rs).
- * Input: records of (2-byte big-endian time delta in ms, 2-byte big-endian length, frame bytes);
+ * Input: records of (2-byte big-endian time delta in ms, 2-byte big-endian length whose top bit
+ * asks for the checksums to be fixed up, frame bytes);
  * a short last record takes what is left. One stack 192.0.2.2/24 with a UDP socket bound to port
  * 7 and a ping socket; frames are fed with us_input at the advancing virtual time, and the UDP
  * socket echoes what it receives so output paths run too. At the end: close the sockets, run
  * 120 s of virtual time, and abort() if any packet buffer is still in use. */
 #include <stdint.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ustack.h>
+
+#include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,6 +38,59 @@ drain(struct us_stack *st, int udp, int ping, us_time_t now)
         ;
 }
 
+/* Records whose length field has its top bit set get their IPv4 header checksum and their
+ * TCP/UDP/ICMP checksum recomputed first, so the fuzzer can explore past the checksums (the
+ * checksum checks themselves are explored by records without the bit). */
+static void
+fix_checksums(uint8_t *f, size_t len)
+{
+    if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
+        return;
+    uint8_t *ip = f + 14;
+    size_t hl = (size_t)(ip[0] & 15) * 4, tot = (size_t)ip[2] << 8 | ip[3];
+    if ((ip[0] >> 4) != 4 || hl < 20 || tot < hl || 14 + tot > len)
+        return;
+    ip[10] = ip[11] = 0;
+    uint16_t c = us_csum_finish(us_csum_add(0, ip, hl));
+    ip[10] = (uint8_t)(c >> 8);
+    ip[11] = (uint8_t)c;
+    if ((ip[6] & 0x3f) || ip[7]) /* fragments: leave their transport bytes alone */
+        return;
+    uint8_t *l4 = ip + hl;
+    size_t l4len = tot - hl;
+    size_t at = ip[9] == 6 ? 16 : ip[9] == 17 ? 6 : ip[9] == 1 ? 2 : 0;
+    if (!at || l4len < at + 2)
+        return;
+    l4[at] = l4[at + 1] = 0;
+    uint32_t sum = ip[9] == 1 ? 0
+                              : us_csum_pseudo4(us_load_be32(ip + 12), us_load_be32(ip + 16), ip[9],
+                                                (uint16_t)l4len);
+    c = us_csum_finish(us_csum_add(sum, l4, l4len));
+    l4[at] = (uint8_t)(c >> 8);
+    l4[at + 1] = (uint8_t)c;
+}
+
+/* Accepts what the listener holds and echoes what each connection received; EOF closes. */
+static void
+tcp_serve(struct us_stack *st, int lsn, int *conns, size_t *n, us_time_t now)
+{
+    int fd;
+    while (*n < 8 && (fd = us_accept(st, lsn, NULL)) >= 0)
+        conns[(*n)++] = fd;
+    uint8_t buf[2048];
+    for (size_t i = 0; i < *n;) {
+        ssize_t r = us_recvfrom(st, conns[i], buf, sizeof(buf), 0, NULL, NULL);
+        if (r > 0)
+            us_sendto(st, conns[i], buf, (size_t)r, 0, NULL, now);
+        if (r == 0 || (r < 0 && r != -EAGAIN)) {
+            us_close(st, conns[i], now);
+            conns[i] = conns[--*n];
+            continue;
+        }
+        i++;
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,11 +113,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ifp || udp < 0 || ping < 0 || us_bind(st, udp, &a) != 0)
         abort();
     us_setsockopt(st, udp, US_SO_BROADCAST, 1);
+    /* TCP: a listener on 80 whose connections echo, so every TCP path is reachable. */
+    int lsn = us_socket(st, US_SOCK_STREAM);
+    struct us_sockaddr la = {0, 80};
+    if (lsn < 0 || us_bind(st, lsn, &la) != 0 || us_listen(st, lsn, 4) != 0)
+        abort();
+    int conns[8];
+    size_t n_conns = 0;
     us_time_t now = 0;
     size_t off = 0;
     while (size - off >= 4) {
         now += US_MSEC(((uint32_t)data[off] << 8) | data[off + 1]);
-        size_t len = ((size_t)data[off + 2] << 8) | data[off + 3];
+        size_t len = ((size_t)(data[off + 2] & 0x7f) << 8) | data[off + 3];
+        bool fix = data[off + 2] & 0x80;
         off += 4;
         if (len > size - off)
             len = size - off;
@@ -69,16 +134,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!frame)
             abort();
         memcpy(frame, data + off, len);
+        if (fix)
+            fix_checksums(frame, len);
         us_input(st, ifp, frame, len, now);
         free(frame);
         off += len;
         drain(st, udp, ping, now);
+        tcp_serve(st, lsn, conns, &n_conns, now);
         us_poll(st, now);
         if (us_next_deadline(st) < now)
             abort(); /* us_poll must leave nothing overdue */
     }
     us_close(st, udp, now);
     us_close(st, ping, now);
+    for (size_t i = 0; i < n_conns; i++)
+        us_close(st, conns[i], now);
+    us_close(st, lsn, now);
     for (us_time_t end = now + US_SEC(120); now < end;) {
         us_time_t t = us_next_deadline(st);
         now = t < end ? (t > now ? t : now) : end;
