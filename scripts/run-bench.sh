@@ -1,22 +1,63 @@
 #!/usr/bin/env bash
-# Builds and runs the benchmarks against the release library; prints their tables.
+# Builds and runs the benchmarks against the release library; prints their tables, then one
+# combined TCP table (ustack beside a baseline measured in this run, ratio, target, met?).
+# Knobs (environment): BENCH_RUNS (3), BENCH_BULK_BYTES (268435456), BENCH_RR (1000000),
+# BENCH_CONNS (1000,10000,100000), BENCH_MEM_CONNS (1000000), BENCH_TAP (1; 0 skips the TAP part).
 set -euo pipefail
 CC=${CC:-cc}
-mkdir -p build/rel/bench
+RUNS=${BENCH_RUNS:-3}
+BULK=${BENCH_BULK_BYTES:-268435456}
+RR=${BENCH_RR:-1000000}
+CONNS=${BENCH_CONNS:-1000,10000,100000}
+MEMN=${BENCH_MEM_CONNS:-1000000}
+D=build/rel/bench
+mkdir -p $D
 for b in bench/*.c; do
     case $(basename "$b") in lwip_*) continue ;; esac   # standalone, built by build-lwip.sh
-    out=build/rel/bench/$(basename "$b" .c)
+    out=$D/$(basename "$b" .c)
     $CC -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Isrc -Iapps -Itests "$b" tests/lib/sim.c \
         build/rel/libustack.a -lpcap -lresolv -lm -o "$out"
-    echo "== $(basename "$out")"
-    "$out"
 done
 
-# lwIP TCP baseline: standalone program against Debian's liblwip-dev (not linked with ustack).
+echo "== bench_core"
+$D/bench_core
+
+RAW=$D/tcp-raw.txt
+: >"$RAW"
+have_lwip=0
 if pkg-config --exists lwip 2>/dev/null; then
     bash bench/build-lwip.sh >/dev/null
-    echo "== lwip_bench"
-    build/rel/bench/lwip_bench --mtu 1500
+    have_lwip=1
 else
     echo "== lwip_bench skipped: liblwip-dev not installed"
 fi
+for mtu in 1500 9000; do
+    echo "== bench_tcp --mtu $mtu (ustack, in-memory wire)"
+    $D/bench_tcp --mtu $mtu --runs "$RUNS" --bulk-bytes "$BULK" --rr "$RR" --conns "$CONNS" \
+        | tee -a "$RAW"
+    if [ $have_lwip = 1 ]; then
+        echo "== lwip_bench --mtu $mtu (lwIP 2.1.3, in-memory link)"
+        $D/lwip_bench --mtu $mtu --runs "$RUNS" --bulk-bytes "$BULK" --rr "$RR" --conns "$CONNS" \
+            --only bulk | tee -a "$RAW" || true
+        $D/lwip_bench --mtu $mtu --runs "$RUNS" --rr "$RR" --only rr | tee -a "$RAW" || true
+        $D/lwip_bench --mtu $mtu --runs "$RUNS" --conns "$CONNS" --only conn | tee -a "$RAW" || true
+    fi
+done
+echo "== bench_mem $MEMN"
+$D/bench_mem "$MEMN" | tee -a "$RAW"
+
+# TAP: a namespace of our own (RFC 5737 addresses), removed on any exit.
+if [ "${BENCH_TAP:-1}" = 1 ] && [ -c /dev/net/tun ] && ip netns add "usbench-$$" 2>/dev/null; then
+    NS=usbench-$$
+    trap 'ip netns del "$NS" 2>/dev/null || true' EXIT INT TERM
+    ip -n "$NS" link set lo up
+    echo "== bench_tap (ustack on TAP vs Linux in netns $NS)"
+    $D/bench_tap "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 | tee -a "$RAW" || true
+    echo "== tap_ceiling (reflector on the same TAP)"
+    $D/tap_ceiling "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet 0 | tee -a "$RAW" || true
+    $D/tap_ceiling "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet 1 | tee -a "$RAW" || true
+else
+    echo "== TAP benchmarks skipped (BENCH_TAP=0, no /dev/net/tun or no netns)"
+fi
+
+python3 scripts/bench-table.py "$RAW"

@@ -20,6 +20,7 @@ struct us_socket_table {
     struct us_fd_slot *slot;
     size_t n;
     size_t open;
+    size_t free_hint; /* every slot below this index is in use */
 };
 
 int
@@ -40,6 +41,8 @@ sock_destroy(struct us_stack *st, struct us_pcb *pcb)
     us_pktq_purge(st->pools, &pcb->rcvq);
     st->socks->slot[pcb->fd] = (struct us_fd_slot){0};
     st->socks->open--;
+    if ((size_t)pcb->fd < st->socks->free_hint)
+        st->socks->free_hint = (size_t)pcb->fd;
     free(pcb);
 }
 
@@ -90,9 +93,10 @@ tcp_get(struct us_stack *st, int fd)
 static int
 lowest_free_fd(struct us_stack *st)
 {
-    size_t fd = 0;
+    size_t fd = st->socks->free_hint; /* slots below it are all in use */
     while (fd < st->socks->n && st->socks->slot[fd].type)
         fd++; /* lowest free descriptor, as POSIX requires */
+    st->socks->free_hint = fd;
     if (fd == st->socks->n) {
         us_stat_inc(st, US_STAT_SOCK_LIMIT);
         return -EMFILE;
@@ -354,6 +358,8 @@ us_close(struct us_stack *st, int fd, us_time_t now)
         US_TRACE(st, "socket: %d closed", fd);
         st->socks->slot[fd] = (struct us_fd_slot){0};
         st->socks->open--;
+        if ((size_t)fd < st->socks->free_hint)
+            st->socks->free_hint = (size_t)fd;
         us_tcp_user_close(st, c, now);
         return 0;
     }

@@ -1,0 +1,402 @@
+/* TCP benchmarks, in-memory (the TCP issue, part 1): two ustack stacks joined by the in-memory
+ * wire (tests/lib/sim.c) in ONE thread, at a given MTU:
+ *   - bulk: one connection, A sends --bulk-bytes to B (Gbit/s of payload received);
+ *   - rr: 1 byte A->B, 1 byte B->A, repeated (transactions/s), TCP_NODELAY on both ends;
+ *   - conn: sequential connections with graceful close (client closes first and keeps
+ *     TIME-WAIT; server closes on EOF), 1k, 10k and 100k of them (connections/s).
+ * The same work as bench/lwip_bench.c does for lwIP, so run-bench.sh can set them side by side.
+ *
+ * Clock: the stacks' virtual clock follows the wall clock (ns since the run started), so timers
+ * (delayed ACK 40 ms, RTO, TIME-WAIT 60 s) behave as on a real host, as lwIP's do with its
+ * sys_now(). After every application step the harness runs the link to quiescence at the
+ * current time (sim_run), like lwip_bench's pump_drain().
+ *
+ * Copies per byte of bulk data: user buffer -> send ring, ring -> frame, frame -> wire buffer,
+ * wire -> receive ring, ring -> user buffer (lwIP with TCP_WRITE_FLAG_COPY: buffer -> pbuf,
+ * pbuf -> link copy; the application reads pbufs in place).
+ *
+ * Output: one line per measurement, median over --runs, e.g.
+ *   ustack mtu=1500 bulk_bytes=1073741824 bulk_gbps=X runs=a,b,c bulk_gbps_cpu=Y ...
+ * KEY is work over wall-clock time (CLOCK_MONOTONIC); KEY_cpu the same work over the process's
+ * CPU time (steadier when other jobs share the machine). Speed is never asserted. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/sim.h"
+
+#define MAX_RUNS 15
+#define STALL_S 10.0
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what, long v)
+{
+    fprintf(stderr, "bench_tcp: %s (%ld)\n", what, v);
+    exit(1);
+}
+
+/* ---- the harness: a sim whose virtual clock follows the wall clock ---- */
+
+struct bt {
+    struct sim s;
+    double wall0;
+    int lfd;
+    uint16_t port;
+};
+
+/* Advances the virtual clock to the wall clock and runs the link to quiescence. */
+static void
+pump(struct bt *b)
+{
+    us_time_t target = (us_time_t)((now_s() - b->wall0) * 1e9);
+    if (target < b->s.now)
+        target = b->s.now;
+    sim_run(&b->s, target - b->s.now);
+}
+
+static void
+bt_init(struct bt *b, uint16_t mtu, const struct us_config *cfg)
+{
+    memset(b, 0, sizeof(*b));
+    sim_init(&b->s, NULL, 1, mtu, cfg);
+    b->wall0 = now_s();
+    b->port = 5001;
+    struct us_stack *B = b->s.st[1];
+    b->lfd = us_socket(B, US_SOCK_STREAM);
+    struct us_sockaddr la = {0, b->port};
+    if (b->lfd < 0 || us_bind(B, b->lfd, &la) < 0 || us_listen(B, b->lfd, 1024) < 0)
+        die("listen", b->lfd);
+    pump(b);
+}
+
+static void
+bt_free(struct bt *b)
+{
+    us_close(b->s.st[1], b->lfd, b->s.now);
+    sim_free(&b->s);
+}
+
+/* Connects a client socket on A to B's listener; returns the client fd and the accepted fd,
+ * or a negative errno from connect (e.g. -EADDRNOTAVAIL: no local port left). */
+static int
+bt_connect(struct bt *b, int *cfd, int *sfd, bool nodelay)
+{
+    struct us_stack *A = b->s.st[0], *B = b->s.st[1];
+    int c = us_socket(A, US_SOCK_STREAM);
+    if (c < 0)
+        die("socket", c);
+    if (nodelay)
+        us_setsockopt(A, c, US_TCP_NODELAY, 1);
+    struct us_sockaddr to = {SIM_B_IP, b->port};
+    int r = us_connect(A, c, &to, b->s.now);
+    if (r != -EINPROGRESS) {
+        us_close(A, c, b->s.now);
+        return r < 0 ? r : -EIO;
+    }
+    double t0 = now_s();
+    int s = -EAGAIN;
+    for (;;) {
+        pump(b);
+        if (s < 0)
+            s = us_accept(B, b->lfd, NULL);
+        int m = us_sock_poll(A, c);
+        if (m & US_POLLERR)
+            die("connect failed", us_sock_error(A, c));
+        if (s >= 0 && (m & US_POLLOUT))
+            break;
+        if (now_s() - t0 > STALL_S)
+            die("handshake stalled", s);
+    }
+    if (nodelay)
+        us_setsockopt(B, s, US_TCP_NODELAY, 1);
+    *cfd = c;
+    *sfd = s;
+    return 0;
+}
+
+struct result {
+    double v, v_cpu;
+    uint64_t done;
+    char stop[64];
+};
+
+/* ---- bulk ---- */
+
+static uint8_t txbuf[1 << 18], rxbuf[1 << 18];
+
+static void
+run_bulk(uint16_t mtu, uint64_t bytes, struct result *res)
+{
+    struct bt b;
+    bt_init(&b, mtu, NULL);
+    int c, s;
+    if (bt_connect(&b, &c, &s, true) < 0)
+        die("bulk connect", 0);
+    struct us_stack *A = b.s.st[0], *B = b.s.st[1];
+    for (size_t i = 0; i < sizeof(txbuf); i++)
+        txbuf[i] = (uint8_t)i;
+    uint64_t sent = 0, got = 0;
+    double t0 = now_s(), c0 = cpu_s(), last = t0;
+    while (got < bytes) {
+        while (sent < bytes) {
+            size_t n = (size_t)(bytes - sent < sizeof(txbuf) ? bytes - sent : sizeof(txbuf));
+            ssize_t w = us_sendto(A, c, txbuf, n, 0, NULL, b.s.now);
+            if (w == -EAGAIN)
+                break;
+            if (w <= 0)
+                die("bulk send", (long)w);
+            sent += (uint64_t)w;
+            if ((size_t)w < n)
+                break;
+        }
+        pump(&b);
+        ssize_t r;
+        bool progress = false;
+        while ((r = us_recvfrom(B, s, rxbuf, sizeof(rxbuf), 0, NULL, NULL)) > 0) {
+            got += (uint64_t)r;
+            progress = true;
+        }
+        if (r != -EAGAIN && r <= 0)
+            die("bulk recv", (long)r);
+        double t = now_s();
+        if (progress)
+            last = t;
+        else if (t - last > STALL_S)
+            die("bulk stalled", (long)got);
+    }
+    double dt = now_s() - t0, dc = cpu_s() - c0;
+    res->v = (double)got * 8 / dt / 1e9;
+    res->v_cpu = (double)got * 8 / dc / 1e9;
+    res->done = got;
+    strcpy(res->stop, "none");
+    us_close(A, c, b.s.now);
+    us_close(B, s, b.s.now);
+    pump(&b);
+    bt_free(&b);
+}
+
+/* ---- request/response ---- */
+
+static void
+rr_wait(struct bt *b, struct us_stack *st, int fd)
+{
+    char x;
+    double t0 = 0;
+    for (;;) {
+        pump(b);
+        ssize_t r = us_recvfrom(st, fd, &x, 1, 0, NULL, NULL);
+        if (r == 1)
+            return;
+        if (r != -EAGAIN)
+            die("rr recv", (long)r);
+        if (t0 == 0)
+            t0 = now_s();
+        else if (now_s() - t0 > STALL_S)
+            die("rr stalled", 0);
+    }
+}
+
+static void
+run_rr(uint16_t mtu, uint64_t n, struct result *res)
+{
+    struct bt b;
+    bt_init(&b, mtu, NULL);
+    int c, s;
+    if (bt_connect(&b, &c, &s, true) < 0)
+        die("rr connect", 0);
+    struct us_stack *A = b.s.st[0], *B = b.s.st[1];
+    char x = 'x';
+    /* warm-up transaction */
+    us_sendto(A, c, &x, 1, 0, NULL, b.s.now);
+    rr_wait(&b, B, s);
+    us_sendto(B, s, &x, 1, 0, NULL, b.s.now);
+    rr_wait(&b, A, c);
+    double t0 = now_s(), c0 = cpu_s();
+    for (uint64_t i = 0; i < n; i++) {
+        if (us_sendto(A, c, &x, 1, 0, NULL, b.s.now) != 1)
+            die("rr send A", 0);
+        rr_wait(&b, B, s);
+        if (us_sendto(B, s, &x, 1, 0, NULL, b.s.now) != 1)
+            die("rr send B", 0);
+        rr_wait(&b, A, c);
+    }
+    double dt = now_s() - t0, dc = cpu_s() - c0;
+    res->v = (double)n / dt;
+    res->v_cpu = (double)n / dc;
+    res->done = n;
+    strcpy(res->stop, "none");
+    us_close(A, c, b.s.now);
+    us_close(B, s, b.s.now);
+    pump(&b);
+    bt_free(&b);
+}
+
+/* ---- connection rate, graceful close ---- */
+
+static void
+run_conn(uint16_t mtu, uint64_t n, struct result *res)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    struct bt b;
+    bt_init(&b, mtu, &cfg);
+    struct us_stack *A = b.s.st[0], *B = b.s.st[1];
+    strcpy(res->stop, "none");
+    uint64_t i;
+    char x;
+    double t0 = now_s(), c0 = cpu_s();
+    for (i = 0; i < n; i++) {
+        int c, s;
+        int r = bt_connect(&b, &c, &s, false);
+        if (r < 0) {
+            snprintf(res->stop, sizeof(res->stop), "connect:%s",
+                     r == -EADDRNOTAVAIL ? "EADDRNOTAVAIL(no_free_local_port)" : strerror(-r));
+            break;
+        }
+        us_close(A, c, b.s.now); /* client FIN first: the client keeps TIME-WAIT */
+        double w0 = now_s();
+        for (;;) {
+            pump(&b);
+            ssize_t e = us_recvfrom(B, s, &x, 1, 0, NULL, NULL);
+            if (e == 0)
+                break;
+            if (e != -EAGAIN)
+                die("conn: server recv", (long)e);
+            if (now_s() - w0 > STALL_S)
+                die("conn: FIN stalled", (long)i);
+        }
+        us_close(B, s, b.s.now);
+        pump(&b); /* server FIN, client's ACK: server CLOSED, client TIME-WAIT */
+    }
+    double dt = now_s() - t0, dc = cpu_s() - c0;
+    res->done = i;
+    res->v = (double)i / dt;
+    res->v_cpu = (double)i / dc;
+    pump(&b);
+    bt_free(&b);
+}
+
+/* ---- driver ---- */
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+enum test { T_BULK, T_RR, T_CONN };
+
+static void
+measure(enum test t, uint16_t mtu, uint64_t n, int runs, const char *label, const char *key,
+        double scale, const char *fmt)
+{
+    struct result r[MAX_RUNS];
+    double v[MAX_RUNS], vc[MAX_RUNS];
+    for (int i = 0; i < runs; i++) {
+        memset(&r[i], 0, sizeof(r[i]));
+        switch (t) {
+        case T_BULK: run_bulk(mtu, n, &r[i]); break;
+        case T_RR: run_rr(mtu, n, &r[i]); break;
+        case T_CONN: run_conn(mtu, n, &r[i]); break;
+        }
+        v[i] = r[i].v;
+        vc[i] = r[i].v_cpu;
+    }
+    double sv[MAX_RUNS];
+    memcpy(sv, v, sizeof(double) * (size_t)runs);
+    qsort(sv, (size_t)runs, sizeof(double), cmp_double);
+    qsort(vc, (size_t)runs, sizeof(double), cmp_double);
+    int mi = 0;
+    for (int i = 0; i < runs; i++)
+        if (v[i] == sv[runs / 2])
+            mi = i;
+    printf("ustack mtu=%u %s %s=", mtu, label, key);
+    printf(fmt, sv[runs / 2] * scale);
+    printf(" runs=");
+    for (int i = 0; i < runs; i++) {
+        printf(i ? "," : "");
+        printf(fmt, v[i] * scale);
+    }
+    printf(" %s_cpu=", key);
+    printf(fmt, vc[runs / 2] * scale);
+    if (t == T_CONN)
+        printf(" completed=%" PRIu64 " stop=%s", r[mi].done, r[mi].stop);
+    printf("\n");
+    fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+    int runs = 3;
+    uint16_t mtu = 1500;
+    uint64_t bulk_bytes = 1ull << 30, rr_n = 1000000;
+    uint64_t conns[8] = {1000, 10000, 100000};
+    int nconns = 3;
+    const char *only = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        if (!strcmp(a, "--mtu"))
+            mtu = (uint16_t)strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--runs"))
+            runs = atoi(v);
+        else if (!strcmp(a, "--bulk-bytes"))
+            bulk_bytes = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--rr"))
+            rr_n = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--only"))
+            only = v;
+        else if (!strcmp(a, "--conns")) {
+            nconns = 0;
+            char *p = (char *)v, *end;
+            while (*p && nconns < 8) {
+                conns[nconns++] = strtoull(p, &end, 0);
+                p = *end == ',' ? end + 1 : end;
+                if (end == p && *p)
+                    break;
+            }
+        } else {
+            fprintf(stderr, "usage: bench_tcp [--mtu N] [--runs N] [--bulk-bytes N] [--rr N] "
+                            "[--conns N,N,..] [--only bulk|rr|conn]\n");
+            return 2;
+        }
+    }
+    if (runs < 1 || runs > MAX_RUNS)
+        runs = 3;
+    char label[64];
+    if (!only || !strcmp(only, "bulk")) {
+        snprintf(label, sizeof(label), "bulk_bytes=%" PRIu64, bulk_bytes);
+        measure(T_BULK, mtu, bulk_bytes, runs, label, "bulk_gbps", 1, "%.2f");
+    }
+    if (!only || !strcmp(only, "rr")) {
+        snprintf(label, sizeof(label), "rr_n=%" PRIu64, rr_n);
+        measure(T_RR, mtu, rr_n, runs, label, "rr_mps", 1e-6, "%.3f");
+    }
+    if (!only || !strcmp(only, "conn")) {
+        for (int i = 0; i < nconns; i++) {
+            snprintf(label, sizeof(label), "close=graceful conns=%" PRIu64, conns[i]);
+            measure(T_CONN, mtu, conns[i], runs, label, "conn_kps", 1e-3, "%.1f");
+        }
+    }
+    return 0;
+}

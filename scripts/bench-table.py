@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Reads the key=value lines of bench_tcp, lwip_bench, bench_mem, bench_tap and tap_ceiling
+(scripts/run-bench.sh collects them) and prints ONE table: benchmark, ustack, baseline, ratio,
+target, met?. Throughput/rate figures are the *_cpu medians (work over the process's CPU time),
+because wall-clock on the shared 2-core machine is noisy; the wall-clock medians are in the raw
+lines above the table."""
+import sys
+
+
+def parse(path):
+    rows = []
+    for line in open(path):
+        w = line.split()
+        if not w or w[0] not in ("ustack", "lwip", "ceiling"):
+            continue
+        d = {"who": w[0]}
+        for t in w[1:]:
+            if "=" in t:
+                k, v = t.split("=", 1)
+                d[k] = v
+            else:
+                d[t] = True
+        rows.append(d)
+    return rows
+
+
+def find(rows, who, **kv):
+    for r in rows:
+        if r["who"] == who and all(k in r and r[k] == str(v) for k, v in kv.items()):
+            return r
+    return None
+
+
+def num(r, k):
+    try:
+        return float(r[k]) if r and k in r else None
+    except ValueError:
+        return None
+
+
+out = []
+
+
+def row(name, u, b, unit, target=None, ratio_min=None, note=""):
+    ratio = u / b if (u is not None and b) else None
+    met = "-"
+    if ratio_min is not None and ratio is not None:
+        met = "yes" if ratio >= ratio_min else "NO"
+    fmt = lambda v: "n/a" if v is None else (f"{v:.3g} {unit}" if v < 1000 else f"{v:,.0f} {unit}")
+    out.append((name, fmt(u), fmt(b) if b is not None else "-",
+                f"{ratio:.2f}x" if ratio is not None else "-", target or "-", met, note))
+
+
+rows = parse(sys.argv[1])
+for mtu in (1500, 9000):
+    ub = next((r for r in rows if r["who"] == "ustack" and r.get("mtu") == str(mtu) and "bulk_gbps" in r), None)
+    lb = next((r for r in rows if r["who"] == "lwip" and r.get("mtu") == str(mtu) and "bulk_gbps" in r), None)
+    row(f"bulk 1 conn, MTU {mtu} (vs lwIP)", num(ub, "bulk_gbps_cpu"), num(lb, "bulk_gbps_cpu"),
+        "Gb/s", ">=2x lwIP", 2.0, "lwIP MSS capped at 1460" if mtu == 9000 else "")
+    ur = next((r for r in rows if r["who"] == "ustack" and r.get("mtu") == str(mtu) and "rr_mps" in r), None)
+    lr = next((r for r in rows if r["who"] == "lwip" and r.get("mtu") == str(mtu) and "rr_mps" in r), None)
+    f = lambda r: num(r, "rr_mps_cpu") * 1e6 if num(r, "rr_mps_cpu") is not None else None
+    row(f"rr 1 B each way, MTU {mtu} (vs lwIP)", f(ur), f(lr), "/s", ">=1.5x lwIP", 1.5)
+    first = {}
+    for who in ("ustack", "lwip"):
+        cs = [r for r in rows if r["who"] == who and r.get("mtu") == str(mtu) and "conn_kps" in r
+              and r.get("close") == "graceful"]
+        first[who] = cs
+    for uc in first["ustack"]:
+        n = uc["conns"]
+        lc = next((r for r in first["lwip"] if r["conns"] == n), None)
+        note = ""
+        if uc.get("stop", "none") != "none":
+            note += f"ustack stopped at {uc.get('completed')}: {uc['stop']}; "
+        if lc and lc.get("stop", "none") != "none":
+            note += f"lwIP stopped at {lc.get('completed')} ({lc['stop']})"
+        v = lambda r: num(r, "conn_kps_cpu") * 1e3 if num(r, "conn_kps_cpu") is not None else None
+        row(f"conn+graceful close x{int(n):,}, MTU {mtu}", v(uc), v(lc), "/s", "report", None, note)
+    if first["ustack"]:
+        a, z = first["ustack"][0], first["ustack"][-1]
+        flat = num(z, "conn_kps_cpu") / num(a, "conn_kps_cpu")
+        lf = None
+        if first["lwip"]:
+            lf = num(first["lwip"][-1], "conn_kps_cpu") / num(first["lwip"][0], "conn_kps_cpu")
+        ok = flat >= 0.8 and z.get("completed") == z.get("conns")
+        out.append((f"conn rate {int(z['conns']):,} / {int(a['conns']):,}, MTU {mtu}",
+                    f"{flat:.2f}", f"{lf:.2f}" if lf else "-", "-", ">=0.80 (flat)",
+                    "yes" if ok else "NO", "lwIP: " + ("ports ran out" if first["lwip"] and first["lwip"][-1].get("stop", "none") != "none" else "")))
+
+m = next((r for r in rows if r["who"] == "ustack" and "bytes_per_conn" in r), None)
+if m:
+    bpc = num(m, "bytes_per_conn")
+    out.append(("bytes per idle established conn", f"{bpc:.0f} B", "-", "-", "<=512 B",
+                "yes" if bpc <= 512 else "NO",
+                f"mallinfo2 growth/{int(m['established_client']) + int(m['accepted']):,} conns; sizeof={m['sizeof_conn']}"))
+    fit = num(m, "fit_1gib")
+    out.append(("connections in 1 GiB (extrapolated)", f"{fit:,.0f}", "-", "-", ">=1,000,000",
+                "yes" if fit >= 1e6 else "NO",
+                f"opened {int(m['established_client']):,} pairs in sim, stop={m.get('stop')}"))
+
+ut = next((r for r in rows if r["who"] == "ustack" and "tx_gbps" in r), None)
+ur = next((r for r in rows if r["who"] == "ustack" and "rx_gbps" in r), None)
+uq = next((r for r in rows if r["who"] == "ustack" and "rr_kps" in r and "tap" in r), None)
+c0 = next((r for r in rows if r["who"] == "ceiling" and r.get("vnet") == "0"), None)
+c1 = next((r for r in rows if r["who"] == "ceiling" and r.get("vnet") == "1"), None)
+# TAP rows use wall-clock figures: the kernel side's work is not in ustack's CPU time.
+row("TAP bulk ustack->Linux (vs reflector rx)", num(ut, "tx_gbps"), num(c0, "rx_gbps"), "Gb/s",
+    "report", None, "wall; no TSO/csum offload")
+row("TAP bulk Linux->ustack (vs reflector rx)", num(ur, "rx_gbps"), num(c0, "rx_gbps"), "Gb/s",
+    "report", None, "wall; no offload")
+row("TAP rr 1 B, Linux client (vs reflector)",
+    num(uq, "rr_kps") * 1e3 if uq else None, num(c0, "rr_kps") * 1e3 if c0 else None, "/s",
+    "report", None, "wall")
+row("TAP ceiling with IFF_VNET_HDR (64 KiB reads)", None, num(c1, "rx_gbps"), "Gb/s", "info",
+    None, "ustack has no TSO/GRO path yet")
+
+hdr = ("benchmark", "ustack", "baseline", "ratio", "target", "met?", "notes")
+w = [max(len(str(r[i])) for r in out + [hdr]) for i in range(len(hdr))]
+print()
+print("TCP benchmarks (medians; in-memory rows use CPU-time figures, TAP rows wall-clock)")
+print("  ".join(h.ljust(w[i]) for i, h in enumerate(hdr)).rstrip())
+print("  ".join("-" * w[i] for i in range(len(hdr))))
+for r in out:
+    print("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip())
