@@ -453,7 +453,7 @@ tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, 
     case US_TCP_USER_TIMEOUT:
         if (v < 0)
             return -EINVAL;
-        c->user_timeout = US_MSEC(v);
+        c->user_timeout_ms = (uint32_t)v;
         return 0;
     case US_TCP_CONGESTION:
         if (v != US_CC_NEWRENO && v != US_CC_CUBIC)
@@ -535,7 +535,7 @@ us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value)
         *value = c->keep_cnt;
         return 0;
     case US_TCP_USER_TIMEOUT:
-        *value = (int)(c->user_timeout / US_NSEC_PER_MSEC);
+        *value = (int)c->user_timeout_ms;
         return 0;
     case US_TCP_CONGESTION:
         *value = c->cc_id;

@@ -37,7 +37,9 @@ enum us_tcp_state {
 
 const char *us_tcp_state_name(int s);
 
-enum us_tcp_timer { US_TT_RTO, US_TT_PERSIST, US_TT_KEEP, US_TT_2MSL, US_TT_DELACK, US_TT_N };
+/* IDLE releases the data buffers of a connection whose rings stayed empty for a while, so busy
+ * connections keep them (no malloc per message) and idle ones cost only the control block. */
+enum us_tcp_timer { US_TT_RTO, US_TT_PERSIST, US_TT_KEEP, US_TT_2MSL, US_TT_DELACK, US_TT_IDLE, US_TT_N };
 
 struct us_tcp_conn;
 struct us_cc_ops {
@@ -115,12 +117,12 @@ struct us_tcp_conn {
     uint32_t cwnd, ssthresh;
     uint32_t ca_acked;          /* bytes acked toward the next congestion-avoidance step */
     uint32_t ts_recent, ts_offset;
-    us_time_t ts_recent_age;
+    uint32_t ts_recent_age;     /* seconds on the stack clock when ts_recent was taken */
+    uint32_t user_timeout_ms;
+    uint32_t last_oow_ack_ms;   /* last ACK sent for an unacceptable segment (rate limit) */
     us_time_t rtt_start;
     us_time_t srtt, rttvar, rto;
     us_time_t last_rx;          /* for keepalive and user timeout */
-    us_time_t last_oow_ack;     /* last ACK sent for an unacceptable segment (rate limit) */
-    us_time_t user_timeout;
 
     struct us_ring sndbuf, rcvbuf;
     uint32_t rcvbuf_max;

@@ -75,7 +75,7 @@ syn_negotiate(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_re
     c->ts_ok = c->ts_ok && r->has_ts;
     if (c->ts_ok) {
         c->ts_recent = r->ts_val;
-        c->ts_recent_age = now;
+        c->ts_recent_age = (uint32_t)(now / US_NSEC_PER_SEC);
         c->mss -= 12; /* RFC 6691: MSS counts no options; every segment carries 12 bytes of TS */
     }
     c->cwnd = US_MIN(10u * c->mss, US_MAX(2u * c->mss, 14600u)); /* RFC 6928 IW10 (Linux) */
@@ -380,7 +380,7 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     struct us_tcp_repr *r = &s->r;
     /* RFC 7323 5.3 PAWS: an old timestamp marks an old duplicate. */
     if (c->ts_ok && r->has_ts && !(r->flags & US_TCP_RST) && us_seq_lt(r->ts_val, c->ts_recent) &&
-        s->now - c->ts_recent_age < US_SEC(24 * 24 * 3600)) {
+        (uint32_t)(s->now / US_NSEC_PER_SEC) - c->ts_recent_age < 24u * 24 * 3600) {
         us_drop(st, US_DROP_TCP_PAWS);
         return V_DROP_ACK;
     }
@@ -501,7 +501,9 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     /* Release acknowledged bytes (SYN and FIN occupy sequence space but no buffer). */
     if (us_seq_gt(r->ack, c->snd_buf_seq)) {
         uint32_t n = US_MIN(r->ack - c->snd_buf_seq, (uint32_t)us_ring_len(&c->sndbuf));
-        us_ring_consume(&c->sndbuf, n);
+        us_ring_consume_keep(&c->sndbuf, n);
+        if (us_ring_len(&c->sndbuf) == 0 && c->t[US_TT_IDLE] == US_TIME_NEVER)
+            us_tcp_timer_arm(st, c, US_TT_IDLE, s->now + US_SEC(1));
         c->snd_buf_seq += n;
         c->bytes_acked += n;
     }
@@ -825,11 +827,12 @@ synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (v == V_DROP_ACK) {
         /* Like Linux's tcp_invalid_ratelimit: at most one such ACK per 500 ms for segments
          * without data, so two confused ends cannot ping-pong ACKs forever. */
-        if (s->r.payload_len == 0 && c->last_oow_ack && s->now - c->last_oow_ack < US_MSEC(500)) {
+        uint32_t now_ms = (uint32_t)(s->now / US_NSEC_PER_MSEC) | 1; /* 0 means never */
+        if (s->r.payload_len == 0 && c->last_oow_ack_ms && now_ms - c->last_oow_ack_ms < 500) {
             us_stat_inc(st, US_STAT_TCP_OOW_ACK_LIMITED);
             return;
         }
-        c->last_oow_ack = s->now;
+        c->last_oow_ack_ms = now_ms;
         us_tcp_send_ack(st, c, s->now);
         return;
     }
@@ -839,7 +842,7 @@ synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (c->ts_ok && s->r.has_ts && us_seq_leq(s->r.seq, c->rcv_nxt) &&
         us_seq_geq(s->r.ts_val, c->ts_recent)) {
         c->ts_recent = s->r.ts_val;
-        c->ts_recent_age = s->now;
+        c->ts_recent_age = (uint32_t)(s->now / US_NSEC_PER_SEC);
     }
     c->last_rx = s->now;
     c->keep_probes = 0;

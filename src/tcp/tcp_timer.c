@@ -22,7 +22,7 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     bool syn = c->state == US_TCPS_SYN_SENT || c->state == US_TCPS_SYN_RECEIVED;
     unsigned limit = syn ? st->cfg.tcp_syn_retries : st->cfg.tcp_retries;
-    bool user_to = c->user_timeout && now - c->last_rx >= c->user_timeout && !syn;
+    bool user_to = c->user_timeout_ms && now - c->last_rx >= US_MSEC(c->user_timeout_ms) && !syn;
     if (c->backoff >= limit || user_to) {
         timeout_abort(st, c, syn ? "SYN not answered" : "retransmissions exhausted");
         return;
@@ -117,6 +117,12 @@ us_tcp_timer(struct us_stack *st, uint32_t id, uint32_t gen, uint8_t kind, us_ti
     case US_TT_2MSL:
         us_tcp_close_conn(st, c, 0, c->state == US_TCPS_TIME_WAIT ? "2MSL expired"
                                                                    : "FIN-WAIT-2 timeout");
+        break;
+    case US_TT_IDLE:
+        if (us_ring_len(&c->sndbuf) == 0)
+            us_ring_free(&c->sndbuf);
+        if (us_ring_len(&c->rcvbuf) == 0 && !c->ooo)
+            us_ring_free(&c->rcvbuf);
         break;
     case US_TT_DELACK:
         if (c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT)

@@ -179,10 +179,9 @@ us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t l
     if (flags & US_MSG_PEEK)
         return (ssize_t)n;
     uint32_t before = us_tcp_rcv_window(c);
-    if (us_tcp_rs_n(c->ooo))
-        us_ring_consume_keep(&c->rcvbuf, n); /* out-of-order bytes wait past a hole */
-    else
-        us_ring_consume(&c->rcvbuf, n);
+    us_ring_consume_keep(&c->rcvbuf, n); /* the buffer is released when it stays idle */
+    if (us_ring_len(&c->rcvbuf) == 0 && c->t[US_TT_IDLE] == US_TIME_NEVER)
+        us_tcp_timer_arm(st, c, US_TT_IDLE, now + US_SEC(1));
     /* RFC 1122 4.2.3.3: tell the sender once the window opened by a useful amount. */
     if (c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT && !c->rcv_fin) {
         uint32_t after = us_tcp_rcv_window(c);
