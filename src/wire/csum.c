@@ -60,13 +60,25 @@ us_csum_add(uint32_t sum, const void *data, size_t len)
         p += 8;
         len -= 8;
     }
-    if (len > 0) {
-        /* RFC 1071 4.1: an odd final byte is the high byte of a word padded with zero; in memory
-         * order that is the same as zero-filling the rest of an 8-byte block. */
-        uint8_t tail[8] = {0};
-        memcpy(tail, p, len);
-        acc = csum_adc(acc, csum_load64(tail));
+    /* The tail in 4-, 2- and 1-byte steps; offsets stay even, so 16-bit words stay aligned.
+     * RFC 1071 4.1: an odd final byte is the high byte of a word padded with zero, which in
+     * memory order is the byte itself in the low lane. */
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, sizeof(w));
+        acc = csum_adc(acc, w);
+        p += 4;
+        len -= 4;
     }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, p, sizeof(w));
+        acc = csum_adc(acc, w);
+        p += 2;
+        len -= 2;
+    }
+    if (len > 0)
+        acc = csum_adc(acc, *p);
 
     uint32_t folded = csum_fold64(acc);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
