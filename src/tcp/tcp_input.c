@@ -259,6 +259,10 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         ok = us_seq_in(r->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
              us_seq_in(r->seq + len - 1, c->rcv_nxt, c->rcv_nxt + wnd);
     if (!ok) {
+        /* TIME-WAIT: a retransmission of the peer's FIN is wholly old, so it ends here; it still
+         * restarts 2*MSL (3.10.7.4 eighth; Linux tcp_timewait_state_process). */
+        if (c->state == US_TCPS_TIME_WAIT && (r->flags & US_TCP_FIN) && r->seq + len == c->rcv_nxt)
+            us_tcp_timer_arm(st, c, US_TT_2MSL, s->now + 2 * st->cfg.tcp_msl);
         us_drop(st, US_DROP_TCP_OUT_OF_WINDOW);
         return (r->flags & US_TCP_RST) ? V_DROP : V_DROP_ACK;
     }
