@@ -29,6 +29,13 @@ os_tx(void *ctx, const uint8_t *frame, size_t len)
     return 0;
 }
 
+static void
+os_trace(void *ctx, const char *line)
+{
+    const struct onestack *o = ctx;
+    fprintf(stderr, "%10.3f ms  %s\n", (double)o->now / 1e6, line);
+}
+
 void
 os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu)
 {
@@ -38,6 +45,8 @@ os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu)
     struct us_iface_conf c = {.name = "os0", .addr = OS_IP, .prefix_len = 24, .mtu = mtu,
                               .tx = os_tx, .tx_ctx = o};
     memcpy(c.mac, os_mac, US_ETH_ALEN);
+    if (getenv("OS_TRACE")) /* OS_TRACE=1: every layer's trace lines on stderr */
+        us_set_trace(o->st, os_trace, o);
     o->ifp = us_iface_add(o->st, &c, 0);
     ck_assert_ptr_nonnull(o->ifp);
 }

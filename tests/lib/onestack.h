@@ -34,7 +34,8 @@ struct onestack {
 };
 
 /* Creates the stack (cfg NULL: defaults; mtu 0: 1500) at time 0 and adds the interface. The
- * gratuitous ARP it sends stays in the capture list. */
+ * gratuitous ARP it sends stays in the capture list. OS_TRACE=1 in the environment prints the
+ * stack's trace lines on stderr. */
 void os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu);
 /* Advances `dur` of virtual time, firing every timer at its own deadline. */
 void os_advance(struct onestack *o, us_time_t dur);

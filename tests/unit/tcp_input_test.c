@@ -1,0 +1,942 @@
+/* TCP segment-arrival unit tests on one stack and a virtual clock: data delivery and ACK policy
+ * (delayed ACK, out of order with SACK, trimming, window edges, zero window), RFC 5961 blind
+ * attack checks, PAWS (RFC 7323 5), retransmission timers (RFC 6298), fast retransmit
+ * (RFC 5681/6582), persist, keepalive, Nagle, and what netstat reports. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/drop.h"
+#include "lib/onestack.h"
+#include "lib/testutil.h"
+
+#define S US_TCP_SYN
+#define A US_TCP_ACK
+#define F US_TCP_FIN
+#define R US_TCP_RST
+#define P US_TCP_PSH
+
+static uint8_t data[65536];
+
+static void
+fill_data(void)
+{
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + i / 251);
+}
+
+static void
+setup(struct onestack *o, const struct us_config *cfg)
+{
+    fill_data();
+    os_init(o, cfg, 0);
+    os_clear(o);
+}
+
+static void
+finish(struct onestack *o)
+{
+    os_advance(o, US_SEC(300));
+    struct us_sock_info s[8];
+    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
+    os_finish(o);
+}
+
+/* Abortive close (RST), discarding what it sends. */
+static void
+abort_close(struct onestack *o, int fd)
+{
+    us_setsockopt(o->st, fd, US_SO_LINGER, 0);
+    us_close(o->st, fd, o->now);
+    os_clear(o);
+}
+
+/* An accepted connection (listener closed), peer options MSS 1460 + SACK, window 65535. */
+static int
+open_conn(struct onestack *o, struct os_tcp *t, unsigned opts)
+{
+    int l;
+    int fd = os_tcp_open_passive(o, 80, opts, t, &l);
+    us_close(o->st, l, o->now);
+    return fd;
+}
+
+static void
+expect_read(struct onestack *o, int fd, const void *want, size_t n)
+{
+    static uint8_t buf[65536];
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL), (ssize_t)n);
+    ck_assert_mem_eq(buf, want, n);
+}
+
+/* ---- data and ACK policy --------------------------------------------------------------------- */
+
+START_TEST(delayed_ack)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    /* RFC 1122 4.2.3.2: one small segment is ACKed after the delayed-ACK time (40 ms) */
+    os_tcp_tx(&o, &t, A | P, data, 100);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_MSEC(40) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    struct us_tcp_repr r;
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    expect_read(&o, fd, data, 100);
+    /* two full-sized segments: ACK at once after the second */
+    os_tcp_tx(&o, &t, A, data, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_tcp_tx(&o, &t, A, data + 1460, 1460);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_SEC(1));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0); /* the delayed-ACK timer was cancelled */
+    expect_read(&o, fd, data, 2920);
+    /* data we send carries the pending ACK: no separate one later */
+    os_tcp_tx(&o, &t, A | P, "q", 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, "answer", 6, 0, NULL, o.now), 6);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 6);
+    os_advance(&o, US_MSEC(100));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(out_of_order_sack)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    /* bytes 100..199 before 0..99: duplicate ACK at once with a SACK block (RFC 2018, 5681 4.2) */
+    t.seq = base + 100;
+    os_tcp_tx(&o, &t, A, data + 100, 100);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack, .ack = base,
+                               .flags = A, .n_sack = 1, .sack = {{base + 100, base + 200}}};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    char b[4];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
+    /* a second island: two blocks */
+    t.seq = base + 300;
+    os_tcp_tx(&o, &t, A, data + 300, 50);
+    want.n_sack = 2;
+    want.sack[1] = (struct us_tcp_sack_block){base + 300, base + 350};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    /* filling the first hole: one ACK covering both, the remaining island still SACKed */
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 100);
+    want.ack = base + 200;
+    want.n_sack = 1;
+    want.sack[0] = want.sack[1];
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    t.seq = base + 200;
+    os_tcp_tx(&o, &t, A, data + 200, 100);
+    want.ack = base + 350;
+    want.n_sack = 0;
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_read(&o, fd, data, 350);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(out_of_order_no_sack)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    uint32_t base = t.seq;
+    t.seq = base + 10;
+    os_tcp_tx(&o, &t, A, data + 10, 10);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, base);
+    ck_assert_uint_eq(r.n_sack, 0);
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 10);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, base + 20);
+    expect_read(&o, fd, data, 20);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(duplicate_and_overlap_trimmed)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    os_tcp_tx(&o, &t, A | P, data, 100);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 100, 0);
+    /* an exact duplicate: ACK at once, nothing delivered twice */
+    t.seq = base;
+    os_tcp_tx(&o, &t, A | P, data, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 100, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    /* partly left of RCV.NXT: only the new part is taken */
+    t.seq = base + 50;
+    os_tcp_tx(&o, &t, A | P, data + 50, 150);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 200, 0);
+    expect_read(&o, fd, data, 200);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(beyond_window)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    /* wholly right of the window (65535): ACK and drop */
+    t.seq = base + 70000;
+    os_tcp_tx(&o, &t, A, data, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    char b[4];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
+    t.seq = base;
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(zero_window)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int fd = us_socket(o.st, US_SOCK_STREAM);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 4096), 0);
+    struct us_sockaddr to = {OS_PEER_IP, 80};
+    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
+    struct us_tcp_repr syn;
+    os_tcp_pop(&o, &syn);
+    ck_assert_uint_eq(syn.wnd, 4096);
+    ck_assert_uint_eq(syn.wscale, 0); /* a 4 KiB buffer needs no scaling */
+    struct os_tcp t = {.port = syn.src_port, .pport = 80, .seq = 5000, .ack = syn.seq + 1,
+                       .wnd = 65535};
+    struct us_tcp_repr sa = os_tcp_seg(&t, S | A);
+    sa.has_mss = true;
+    sa.mss = 1460;
+    os_tcp_send(&o, &sa);
+    t.seq++;
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.wnd, 4096);
+    os_tcp_tx(&o, &t, A, data, 1460);
+    os_tcp_tx(&o, &t, A, data + 1460, 1460);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, 4096 - 2920);
+    os_tcp_tx(&o, &t, A | P, data + 2920, 1176);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).recv_q, 4096);
+    /* a zero-window probe: the byte is not taken, the ACK repeats the zero window */
+    os_tcp_tx(&o, &t, A, "z", 1);
+    t.seq--;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* reading opens the window: a window update goes out at once */
+    expect_read(&o, fd, data, 4096);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, A);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, 4096);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(listener_rcvbuf_inherited)
+{
+    /* SO_RCVBUF set on a listener applies to the connections it accepts (as Linux) */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_SO_RCVBUF, 4096), 0);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct us_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = S,
+                              .wnd = 65535, .has_mss = true, .mss = 1460};
+    os_tcp_send(&o, &syn);
+    struct us_tcp_repr sa;
+    os_tcp_pop(&o, &sa);
+    ck_assert_uint_eq(sa.wnd, 4096);
+    us_close(o.st, l, o.now);
+    finish(&o);
+}
+END_TEST
+
+/* ---- RFC 5961 -------------------------------------------------------------------------------- */
+
+START_TEST(rst_exact_resets)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    os_tcp_tx(&o, &t, A | P, "lost", 4);
+    os_tcp_tx(&o, &t, R, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -ECONNRESET);
+    ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, NULL, o.now), -EPIPE);
+    us_close(o.st, fd, o.now);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(rst_in_window_challenged)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    struct os_tcp x = t;
+    x.seq = t.seq + 1000; /* inside the window, not RCV.NXT */
+    os_tcp_tx(&o, &x, R, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 1);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    /* outside the window: ignored without a word */
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, R, NULL, 0);
+    x.seq = t.seq - 1;
+    os_tcp_tx(&o, &x, R | A, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 2);
+    /* the peer answers the challenge with the exact RST */
+    os_tcp_tx(&o, &t, R, NULL, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ECONNRESET);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(syn_established_challenged)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    struct os_tcp x = t;
+    static const uint32_t seqs[] = {0, 1000, 100000, (uint32_t)-5};
+    for (size_t i = 0; i < 4; i++) {
+        x.seq = t.seq + seqs[i];
+        struct us_tcp_repr s = os_tcp_seg(&x, S);
+        os_tcp_send(&o, &s);
+        os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+        ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+        os_advance(&o, US_SEC(1)); /* out of the 500 ms limit for out-of-window ACKs */
+    }
+    ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 2);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(bad_acks)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    /* an ACK for data never sent: ACK and drop (RFC 5961 5.2 / 3.10.7.4 fifth) */
+    struct os_tcp x = t;
+    x.ack = t.ack + 10;
+    os_tcp_tx(&o, &x, A | P, "data", 4);
+    x.seq -= 4;
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_ACK), 1);
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -EAGAIN);
+    /* an ACK older than SND.UNA - MAX.SND.WND: challenge ACK */
+    x.ack = t.ack - 70000;
+    os_tcp_tx(&o, &x, A | P, "data", 4);
+    x.seq -= 4;
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_ACK), 2);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 1);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -EAGAIN);
+    /* an old ACK within MAX.SND.WND is fine: the data is taken */
+    x.ack = t.ack - 1000;
+    os_tcp_tx(&o, &x, A | P, "data", 4);
+    t.seq = x.seq;
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    expect_read(&o, fd, "data", 4);
+    /* no segment without ACK is processed in a synchronized state */
+    os_tcp_tx(&o, &t, P, "zz", 2);
+    t.seq -= 2;
+    os_advance(&o, US_MSEC(100));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -EAGAIN);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(challenge_ack_limit)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_challenge_ack_limit = 2;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    struct os_tcp x = t;
+    x.seq = t.seq + 500;
+    for (int i = 0; i < 4; i++)
+        os_tcp_tx(&o, &x, R, NULL, 0), x.seq -= 0;
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 2);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK_LIMITED), 2);
+    /* the budget is per second */
+    os_advance(&o, US_SEC(1));
+    os_tcp_tx(&o, &x, R, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 3);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* ---- PAWS (RFC 7323 5) ----------------------------------------------------------------------- */
+
+START_TEST(paws)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    ck_assert(t.ts);
+    t.ts_val = 100010;
+    os_tcp_tx(&o, &t, A | P, "new", 3);
+    os_advance(&o, US_MSEC(40));
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert(r.has_ts);
+    ck_assert_uint_eq(r.ts_ecr, 100010);
+    /* an older TSval: dropped as an old duplicate, with an ACK echoing TS.Recent */
+    t.ts_val = 100005;
+    os_tcp_tx(&o, &t, A | P, "old", 3);
+    t.seq -= 3;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, A);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.ts_ecr, 100010);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_PAWS), 1);
+    expect_read(&o, fd, "new", 3);
+    char b[4];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
+    /* an equal TSval is fine (same millisecond) */
+    t.ts_val = 100010;
+    os_tcp_tx(&o, &t, A | P, "eq", 2);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    expect_read(&o, fd, "eq", 2);
+    /* a RST is not subject to PAWS */
+    t.ts_val = 1;
+    os_tcp_tx(&o, &t, R, NULL, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ECONNRESET);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+/* ---- retransmission -------------------------------------------------------------------------- */
+
+START_TEST(rto_backoff_timeout)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_retries = 3;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
+    /* no RTT sample yet: RTO 1 s, doubling (RFC 6298 2.1, 5.5) */
+    us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4)};
+    for (size_t i = 0; i < 3; i++) {
+        os_advance(&o, gaps[i] - 1);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+        os_advance(&o, 1);
+        struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
+                                   .ack = t.seq, .flags = A | P, .payload = data,
+                                   .payload_len = 100};
+        os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    }
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.retrans, 3);
+    ck_assert_int_eq(ti.rto, US_SEC(8));
+    ck_assert_uint_eq(ti.cwnd, ti.mss_snd);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 100);
+    os_advance(&o, US_SEC(8) - 1);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    os_advance(&o, 1);
+    /* tcp_retries exhausted: RST (<SEQ=SND.NXT>) and ETIMEDOUT */
+    os_tcp_rx_expect(&o, &t, R | A, t.ack + 100, t.seq, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(rto_from_rtt)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    /* RTT 100 ms: SRTT 100, RTTVAR 50, RTO = 100 + 4*50 = 300 ms (RFC 6298 2.2) */
+    ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    t.ack += 1;
+    os_advance(&o, US_MSEC(100));
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_int_eq(ti.srtt, US_MSEC(100));
+    ck_assert_int_eq(ti.rttvar, US_MSEC(50));
+    ck_assert_int_eq(ti.rto, US_MSEC(300));
+    ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    os_advance(&o, US_MSEC(300) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    os_advance(&o, US_MSEC(600) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    /* the ACK of a retransmission gives no sample (Karn), the backoff ends */
+    t.ack += 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_int_eq(ti.srtt, US_MSEC(100));
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(rto_min_floor)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    /* RTT 10 ms: 10 + 4*5 = 30 ms, raised to the 200 ms floor (tcp_rto_min) */
+    ck_assert_int_eq(us_sendto(o.st, fd, "c", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    t.ack += 1;
+    os_advance(&o, US_MSEC(10));
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_int_eq(ti.srtt, US_MSEC(10));
+    ck_assert_int_eq(ti.rto, US_MSEC(200));
+    ck_assert_int_eq(us_sendto(o.st, fd, "d", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    os_advance(&o, US_MSEC(200) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(fast_retransmit_newreno)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_str_eq(ti.cc, "reno");
+    ck_assert_uint_eq(ti.cwnd, 14600); /* IW10 */
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 14600, 0, NULL, o.now), 14600);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 10; i++)
+        os_tcp_rx_expect(&o, &t, i == 9 ? A | P : A, una + 1460u * (uint32_t)i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* the first segment is lost: three duplicate ACKs */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 0);
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = una, .ack = t.seq,
+                               .flags = A | P, .payload = data, .payload_len = 1460};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 1);
+    us_tcp_get_info(o.st, fd, &ti);
+    /* RFC 5681 (4): ssthresh = max(FlightSize/2, 2*SMSS); cwnd = ssthresh + 3*SMSS */
+    ck_assert_uint_eq(ti.ssthresh, 7300);
+    ck_assert_uint_eq(ti.cwnd, 7300 + 3 * 1460);
+    /* a further duplicate inflates cwnd by one SMSS */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.cwnd, 7300 + 4 * 1460);
+    /* RFC 6582 partial ACK (first two segments): retransmit the next one, deflate */
+    t.ack = una + 2920;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    want.seq = una + 2920;
+    want.payload = data + 2920;
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.cwnd, 7300 + 4 * 1460 - 2920 + 1460);
+    /* full ACK: leave recovery with cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS) */
+    t.ack = una + 14600;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.cwnd, 2920);
+    ck_assert_uint_eq(ti.ssthresh, 7300);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(persist_probes)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    /* the peer closes its window */
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* probes of one byte at SND.UNA after RTO, then backing off (RFC 9293 3.8.6.1) */
+    us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4), US_SEC(8)};
+    for (size_t i = 0; i < 4; i++) {
+        os_advance(&o, gaps[i] - 1);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+        os_advance(&o, 1);
+        struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
+                                   .ack = t.seq, .flags = A, .payload = data, .payload_len = 1};
+        os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+        /* the peer still has no room */
+        os_tcp_tx(&o, &t, A, NULL, 0);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    }
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    /* the window opens: everything goes */
+    t.wnd = 65535;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack += 100;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    os_advance(&o, US_SEC(100));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(persist_probe_taken)
+{
+    /* the peer takes the probe byte: SND.UNA moves past it and the rest follows later */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10, 0, NULL, o.now), 10);
+    os_advance(&o, US_SEC(1));
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 1);
+    t.ack += 1;
+    t.wnd = 100;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack, .ack = t.seq,
+                               .flags = A | P, .payload = data + 1, .payload_len = 9};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    t.ack += 9;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    os_advance(&o, US_SEC(100));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* ---- keepalive ------------------------------------------------------------------------------- */
+
+static int
+keepalive_conn(struct onestack *o, struct os_tcp *t)
+{
+    int fd = open_conn(o, t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPIDLE, 10), 0);
+    ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPINTVL, 2), 0);
+    ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPCNT, 3), 0);
+    ck_assert_int_eq(us_setsockopt(o->st, fd, US_SO_KEEPALIVE, 1), 0);
+    return fd;
+}
+
+START_TEST(keepalive_timeout)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = keepalive_conn(&o, &t);
+    /* probes at idle 10 s, then every 2 s: SEG.SEQ = SND.NXT - 1, no data */
+    us_time_t gaps[] = {US_SEC(10), US_SEC(2), US_SEC(2)};
+    for (size_t i = 0; i < 3; i++) {
+        os_advance(&o, gaps[i] - 1);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+        os_advance(&o, 1);
+        os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    }
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_KEEPALIVE_PROBES), 3);
+    os_advance(&o, US_SEC(2) - 1);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(keepalive_answered)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = keepalive_conn(&o, &t);
+    os_advance(&o, US_SEC(10));
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(2));
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(1));
+    os_tcp_tx(&o, &t, A, NULL, 0); /* the answer */
+    /* idle again from here: the next probe 10 s later, and the count starts over */
+    os_advance(&o, US_SEC(10) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(2));
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(2));
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_advance(&o, US_SEC(5));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* ---- Nagle (RFC 896) ------------------------------------------------------------------------- */
+
+START_TEST(nagle)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, NULL, o.now), 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, "c", 1, 0, NULL, o.now), 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0); /* one small segment in flight at a time */
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 3);
+    t.ack += 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack, .ack = t.seq,
+                               .flags = A | P, .payload = (const uint8_t *)"bc",
+                               .payload_len = 2};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    t.ack += 2;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    /* TCP_NODELAY: each write goes at once */
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, "d", 1, 0, NULL, o.now), 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, "e", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack + 1, t.seq, 1);
+    t.ack += 2;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(nagle_full_segments)
+{
+    /* Nagle holds only the small tail: full segments go regardless */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, data + 1, 3000, 0, NULL, o.now), 3000);
+    os_tcp_rx_expect(&o, &t, A, t.ack + 1, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, t.ack + 1461, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0); /* 80 bytes wait */
+    t.ack += 2921;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 80);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* ---- netstat --------------------------------------------------------------------------------- */
+
+START_TEST(netstat_queues)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int l;
+    int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
+    /* two more connections complete the handshake but are not accepted */
+    for (uint16_t p = 40001; p <= 40002; p++) {
+        struct os_tcp u = {.port = 80, .pport = p, .seq = 1000, .wnd = 65535};
+        os_tcp_tx(&o, &u, S, NULL, 0);
+        struct us_tcp_repr sa;
+        os_tcp_rx(&o, &u, &sa);
+        u.ack = sa.seq + 1;
+        os_tcp_tx(&o, &u, A, NULL, 0);
+    }
+    struct us_sock_info li = os_sock_info(&o, l);
+    ck_assert_str_eq(li.state, "LISTEN");
+    ck_assert_uint_eq(li.recv_q, 2);
+    ck_assert_uint_eq(li.local.port, 80);
+    struct us_sock_info all[16];
+    size_t n = us_sock_list(o.st, all, 16);
+    ck_assert_uint_eq(n, 4); /* listener, accepted, two queued */
+    size_t queued = 0;
+    for (size_t i = 0; i < n; i++)
+        if (all[i].fd < 0) {
+            ck_assert_str_eq(all[i].state, "ESTABLISHED");
+            queued++;
+        }
+    ck_assert_uint_eq(queued, 2);
+    /* Recv-Q: received, unread; Send-Q: sent, unacknowledged */
+    os_tcp_tx(&o, &t, A | P, data, 10);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 20, 0, NULL, o.now), 20);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 20);
+    struct us_sock_info si = os_sock_info(&o, fd);
+    ck_assert_str_eq(si.state, "ESTABLISHED");
+    ck_assert_uint_eq(si.recv_q, 10);
+    ck_assert_uint_eq(si.send_q, 20);
+    ck_assert_uint_eq(si.remote.addr, OS_PEER_IP);
+    ck_assert_uint_eq(si.remote.port, 40000);
+    t.ack += 5;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    si = os_sock_info(&o, fd);
+    ck_assert_uint_eq(si.send_q, 15);
+    expect_read(&o, fd, data, 10);
+    ck_assert_uint_eq(os_sock_info(&o, fd).recv_q, 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.unacked, 15);
+    ck_assert_uint_eq(ti.bytes_acked, 5);
+    ck_assert_uint_eq(ti.bytes_received, 10);
+    us_close(o.st, l, o.now); /* the two queued connections are reset */
+    os_tcp_pop(&o, &(struct us_tcp_repr){0});
+    os_tcp_pop(&o, &(struct us_tcp_repr){0});
+    ck_assert_uint_eq(us_sock_list(o.st, all, 16), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+Suite *
+make_suite(void)
+{
+    Suite *s = suite_create("tcp_input");
+    TCase *tc = tcase_create("data");
+    tcase_add_test(tc, delayed_ack);
+    tcase_add_test(tc, out_of_order_sack);
+    tcase_add_test(tc, out_of_order_no_sack);
+    tcase_add_test(tc, duplicate_and_overlap_trimmed);
+    tcase_add_test(tc, beyond_window);
+    tcase_add_test(tc, zero_window);
+    tcase_add_test(tc, listener_rcvbuf_inherited);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rfc5961");
+    tcase_add_test(tc, rst_exact_resets);
+    tcase_add_test(tc, rst_in_window_challenged);
+    tcase_add_test(tc, syn_established_challenged);
+    tcase_add_test(tc, bad_acks);
+    tcase_add_test(tc, challenge_ack_limit);
+    tcase_add_test(tc, paws);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("timers");
+    tcase_add_test(tc, rto_backoff_timeout);
+    tcase_add_test(tc, rto_from_rtt);
+    tcase_add_test(tc, rto_min_floor);
+    tcase_add_test(tc, fast_retransmit_newreno);
+    tcase_add_test(tc, persist_probes);
+    tcase_add_test(tc, persist_probe_taken);
+    tcase_add_test(tc, keepalive_timeout);
+    tcase_add_test(tc, keepalive_answered);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("send");
+    tcase_add_test(tc, nagle);
+    tcase_add_test(tc, nagle_full_segments);
+    tcase_add_test(tc, netstat_queues);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+US_TEST_MAIN()
