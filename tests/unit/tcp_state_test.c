@@ -903,6 +903,242 @@ START_TEST(time_wait_no_listener)
 }
 END_TEST
 
+START_TEST(handshake_ack_with_data)
+{
+    /* the third segment of the handshake may carry data: delivered once ESTABLISHED */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    os_tcp_tx(&o, &t, S, NULL, 0);
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    t.ack = sa.seq + 1;
+    os_tcp_tx(&o, &t, A | P, "GET", 3);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), 3);
+    ck_assert_mem_eq(b, "GET", 3);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, 1004, 0);
+    us_close(o.st, l, o.now);
+    us_setsockopt(o.st, fd, US_SO_LINGER, 0);
+    us_close(o.st, fd, o.now);
+    os_clear(&o);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(fin_with_data)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
+    os_tcp_tx(&o, &t, F | A | P, "bye", 3);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0); /* covers the data and the FIN, at once */
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSE-WAIT");
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), 3);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), 0);
+    us_close(o.st, fd, o.now);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
+    t.ack++;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    check_state(&o, -1, &t, "");
+    finish(&o);
+}
+END_TEST
+
+START_TEST(out_of_order_fin)
+{
+    /* A FIN beyond a hole is not taken (documented: "the peer will send it again"); its data
+     * is kept, and the FIN counts once it comes again in order. */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
+    uint32_t base = t.seq;
+    t.seq = base + 3;
+    os_tcp_tx(&o, &t, F | A, "def", 3);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, "abc", 3);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 6, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    t.seq = base + 3;
+    os_tcp_tx(&o, &t, F | A, "def", 3);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 7, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSE-WAIT");
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), 6);
+    ck_assert_mem_eq(b, "abcdef", 6);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), 0);
+    us_setsockopt(o.st, fd, US_SO_LINGER, 0);
+    us_close(o.st, fd, o.now);
+    os_clear(&o);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(fin_retransmitted_with_data)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
+    ck_assert_int_eq(us_sendto(o.st, fd, "abc", 3, 0, NULL, o.now), 3);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 3);
+    us_close(o.st, fd, o.now);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack + 3, t.seq, 0);
+    /* nothing acknowledged: after the RTO (200 ms: the handshake measured RTT 0 on the virtual
+     * clock) the data and the FIN go again, together */
+    os_advance(&o, US_MSEC(200));
+    os_tcp_rx_expect(&o, &t, F | A | P, t.ack, t.seq, 3);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack += 4;
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    check_state(&o, -1, &t, "TIME-WAIT");
+    finish(&o);
+}
+END_TEST
+
+/* Brings a fresh active connection to `state`; returns the descriptor (or -1 if closed). */
+static int
+conn_in_state(struct onestack *o, struct os_tcp *t, const char *state)
+{
+    int fd = os_tcp_open_active(o, 80, OS_OPT_MSS, t);
+    if (!strcmp(state, "ESTABLISHED"))
+        return fd;
+    if (!strcmp(state, "CLOSE-WAIT") || !strcmp(state, "LAST-ACK")) {
+        os_tcp_tx(o, t, F | A, NULL, 0);
+        os_tcp_rx_expect(o, t, A, t->ack, t->seq, 0);
+        if (!strcmp(state, "LAST-ACK")) {
+            us_close(o->st, fd, o->now);
+            os_tcp_rx_expect(o, t, F | A, t->ack, t->seq, 0);
+            return -1;
+        }
+        return fd;
+    }
+    ck_assert_int_eq(us_shutdown(o->st, fd, US_SHUT_WR, o->now), 0);
+    os_tcp_rx_expect(o, t, F | A, t->ack, t->seq, 0);
+    if (!strcmp(state, "FIN-WAIT-1"))
+        return fd;
+    if (!strcmp(state, "CLOSING")) {
+        os_tcp_tx(o, t, F | A, NULL, 0);
+        os_tcp_rx_expect(o, t, A, t->ack + 1, t->seq, 0);
+        return fd;
+    }
+    t->ack++;
+    os_tcp_tx(o, t, A, NULL, 0);
+    if (!strcmp(state, "TIME-WAIT")) {
+        os_tcp_tx(o, t, F | A, NULL, 0);
+        os_tcp_rx_expect(o, t, A, t->ack, t->seq, 0);
+    }
+    return fd;
+}
+
+START_TEST(rst_in_each_state)
+{
+    static const struct {
+        const char *state;
+        int err;
+    } cases[] = {{"ESTABLISHED", ECONNRESET}, {"FIN-WAIT-1", ECONNRESET},
+                 {"FIN-WAIT-2", ECONNRESET},  {"CLOSE-WAIT", ECONNRESET},
+                 {"CLOSING", 0},              {"LAST-ACK", 0},
+                 {"TIME-WAIT", 0}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct onestack o;
+        setup(&o, NULL);
+        struct os_tcp t;
+        int fd = conn_in_state(&o, &t, cases[i].state);
+        ck_assert_str_eq(os_tcp_state(&o, fd, &t), cases[i].state);
+        os_tcp_tx(&o, &t, R, NULL, 0);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+        if (fd >= 0) {
+            ck_assert_msg(!strcmp(os_sock_info(&o, fd).state, "CLOSED"), "%s: %s", cases[i].state,
+                          os_sock_info(&o, fd).state);
+            ck_assert_msg(us_sock_error(o.st, fd) == cases[i].err, "%s", cases[i].state);
+            us_close(o.st, fd, o.now);
+        } else {
+            check_state(&o, -1, &t, "");
+        }
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+        finish(&o);
+    }
+}
+END_TEST
+
+START_TEST(simultaneous_open_synack)
+{
+    /* Both sides in SYN-RECEIVED: the peer's SYN-ACK repeats a SYN we already have, so it is
+     * answered with an ACK (3.10.7.4 first) and dropped; the peer's ACK of our SYN-ACK then
+     * completes the open. (Linux accepts that SYN-ACK directly; both converge.) */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int fd = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr to = {OS_PEER_IP, 80};
+    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
+    struct us_tcp_repr syn;
+    os_tcp_pop(&o, &syn);
+    struct os_tcp t = {.port = syn.src_port, .pport = 80, .seq = 5000, .ack = syn.seq + 1,
+                       .wnd = 30000};
+    os_tcp_tx(&o, &t, S, NULL, 0);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, S | A);
+    t.seq = 5000;
+    os_tcp_tx(&o, &t, S | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 5001, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "SYN-RECEIVED");
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    ck_assert_int_eq(us_sock_error(o.st, fd), 0);
+    us_setsockopt(o.st, fd, US_SO_LINGER, 0);
+    us_close(o.st, fd, o.now);
+    os_clear(&o);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(shutdown_read)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
+    ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_RD, o.now), 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), 0);
+    /* what arrives is acknowledged and discarded */
+    os_tcp_tx(&o, &t, A | P, "ignored", 7);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).recv_q, 0);
+    /* sending still works */
+    ck_assert_int_eq(us_sendto(o.st, fd, "out", 3, 0, NULL, o.now), 3);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 3);
+    t.ack += 3;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    /* and close is orderly (nothing unread) */
+    us_close(o.st, fd, o.now);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
+    t.ack++;
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -920,6 +1156,8 @@ make_suite(void)
     tcase_add_test(tc, simultaneous_open);
     tcase_add_test(tc, syn_backoff_timeout);
     tcase_add_test(tc, synack_backoff_timeout);
+    tcase_add_test(tc, handshake_ack_with_data);
+    tcase_add_test(tc, simultaneous_open_synack);
     suite_add_tcase(s, tc);
     tc = tcase_create("close");
     tcase_add_test(tc, active_close);
@@ -936,6 +1174,11 @@ make_suite(void)
     tcase_add_test(tc, time_wait_fin_retransmitted);
     tcase_add_test(tc, time_wait_reopen);
     tcase_add_test(tc, time_wait_no_listener);
+    tcase_add_test(tc, fin_with_data);
+    tcase_add_test(tc, out_of_order_fin);
+    tcase_add_test(tc, fin_retransmitted_with_data);
+    tcase_add_test(tc, rst_in_each_state);
+    tcase_add_test(tc, shutdown_read);
     suite_add_tcase(s, tc);
     return s;
 }
