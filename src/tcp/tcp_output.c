@@ -242,8 +242,10 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         if (len == 0 && !fin)
             break;
         if (len > 0 && len < c->mss && len < avail) {
-            /* Window-limited short segment: RFC 1122 4.2.3.4 sender SWS avoidance. */
-            if (len < c->max_snd_wnd / 2)
+            /* Window-limited short segment: RFC 1122 4.2.3.4 sender SWS avoidance. With nothing
+             * in flight no ACK will come to move the window, so send it now: RFC 1122's
+             * override timeout, at zero (BSD sends it when the persist timer fires). */
+            if (len < c->max_snd_wnd / 2 && flight > 0)
                 break;
         }
         if (len > 0 && len == avail && len < c->mss && !fin && !c->nodelay && flight > 0)
