@@ -1149,6 +1149,182 @@ START_TEST(rst_syn_received_challenged)
 }
 END_TEST
 
+/* Feeds an ICMP error from the peer quoting the last frame taken (its IP header + 8 bytes). */
+static void
+icmp_about_last(struct onestack *o, uint8_t type, uint8_t code, uint16_t mtu)
+{
+    const struct os_frame *f = &o->out[o->taken - 1];
+    static uint8_t msg[256], fr[512];
+    struct us_icmp_repr m = {.type = type, .code = code, .next_hop_mtu = mtu,
+                             .data = f->b + US_ETH_HDR_LEN, .data_len = US_IP4_HDR_LEN + 8};
+    size_t n = os_build_icmp_msg(msg, &m);
+    struct us_ip4_repr ip = os_ip_hdr(OS_PEER_IP, OS_IP, US_IPPROTO_ICMP);
+    os_input(o, fr, os_build_ip(fr, NULL, &ip, msg, n));
+}
+
+START_TEST(icmp_frag_needed)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 1460, 0, NULL, o.now), 1460);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1460);
+    /* RFC 1191: a router on the path has MTU 1000: resend in 960-byte segments at once */
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 1000);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 960);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack + 960, t.seq, 500);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.mss_snd, 960);
+    /* an error quoting a sequence number outside the flight is ignored (RFC 5927) */
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack += 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 600);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(icmp_unreachable)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    /* port unreachable for our SYN: the connect fails at once (RFC 1122 4.2.3.9 hard error) */
+    int fd = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr to = {OS_PEER_IP, 80};
+    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
+    struct us_tcp_repr syn;
+    os_tcp_pop(&o, &syn);
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PORT, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
+    ck_assert_int_eq(us_sock_error(o.st, fd), ECONNREFUSED);
+    us_close(o.st, fd, o.now);
+    /* host unreachable is soft: the attempt goes on, and explains the final timeout */
+    fd = us_socket(o.st, US_SOCK_STREAM);
+    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
+    os_tcp_pop(&o, &syn);
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_HOST, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "SYN-SENT");
+    os_advance(&o, US_SEC(200)); /* 6 retries: 1+2+4+8+16+32+64 = 127 s */
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
+    ck_assert_int_eq(us_sock_error(o.st, fd), EHOSTUNREACH);
+    us_close(o.st, fd, o.now);
+    os_clear(&o);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(read_with_hole_pending)
+{
+    /* reading in-order bytes while out-of-order ones wait past a hole keeps both right */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    os_tcp_tx(&o, &t, A, data, 100);
+    t.seq = base + 200;
+    os_tcp_tx(&o, &t, A, data + 200, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 100, 0);
+    static uint8_t buf[512];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, 50, 0, NULL, NULL), 50);
+    ck_assert_mem_eq(buf, data, 50);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, 30, US_MSG_PEEK, NULL, NULL), 30);
+    ck_assert_mem_eq(buf, data + 50, 30);
+    t.seq = base + 100;
+    os_tcp_tx(&o, &t, A, data + 100, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 300, 0);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 250);
+    ck_assert_mem_eq(buf, data + 50, 250);
+    /* and once more with the read between the island and the fill */
+    base += 300;
+    t.seq = base + 1000;
+    os_tcp_tx(&o, &t, A, data + 1000, 500);
+    os_tcp_rx(&o, &t, &(struct us_tcp_repr){0});
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 1000);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 1500, 0);
+    static uint8_t big[2048];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, big, sizeof(big), 0, NULL, NULL), 1500);
+    ck_assert_mem_eq(big, data, 1500);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(data_after_close)
+{
+    /* the application closed (nothing unread); the peer still sends: acknowledged and
+     * discarded as after SHUT_RD, not held by the orphan (into TIME-WAIT) */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    us_close(o.st, fd, o.now);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
+    t.ack++;
+    os_tcp_tx(&o, &t, A | P, data, 500);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    struct us_sock_info si[4];
+    ck_assert_uint_eq(us_sock_list(o.st, si, 4), 1);
+    ck_assert_str_eq(si[0].state, "FIN-WAIT-2");
+    ck_assert_uint_eq(si[0].recv_q, 0);
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_sock_list(o.st, si, 4), 1);
+    ck_assert_str_eq(si[0].state, "TIME-WAIT");
+    ck_assert_uint_eq(si[0].recv_q, 0);
+    os_advance(&o, US_SEC(61));
+    ck_assert_str_eq(os_tcp_state(&o, -1, &t), "");
+    os_clear(&o);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(send_buffer_full)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_SNDBUF, 8192), 0);
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10000, 0, NULL, o.now), 8192);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10, 0, NULL, o.now), -EAGAIN);
+    ck_assert_int_eq(us_sock_poll(o.st, fd) & US_POLLOUT, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 8192);
+    t.wnd = 65535;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 5; i++)
+        os_tcp_rx_expect(&o, &t, A, una + 1460u * (uint32_t)i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0); /* Nagle holds the 892-byte tail */
+    /* an ACK in the middle of a segment frees exactly that much */
+    t.ack = una + 2500;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 8192 - 2500);
+    ck_assert(us_sock_poll(o.st, fd) & US_POLLOUT); /* a quarter of the buffer is free */
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* the RTO resends from SND.UNA, mid-segment */
+    os_advance(&o, US_SEC(1));
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = una + 2500,
+                               .ack = t.seq, .flags = A, .payload = data + 2500,
+                               .payload_len = 1460};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -1165,6 +1341,9 @@ make_suite(void)
     tcase_add_test(tc, window_scaling);
     tcase_add_test(tc, timestamps_rtt);
     tcase_add_test(tc, listen_backlog_full);
+    tcase_add_test(tc, read_with_hole_pending);
+    tcase_add_test(tc, data_after_close);
+    tcase_add_test(tc, send_buffer_full);
     suite_add_tcase(s, tc);
     tc = tcase_create("rfc5961");
     tcase_add_test(tc, rst_exact_resets);
@@ -1182,6 +1361,8 @@ make_suite(void)
     tcase_add_test(tc, rto_goes_back_n);
     tcase_add_test(tc, fast_retransmit_cubic);
     tcase_add_test(tc, user_timeout);
+    tcase_add_test(tc, icmp_frag_needed);
+    tcase_add_test(tc, icmp_unreachable);
     tcase_add_test(tc, fast_retransmit_newreno);
     tcase_add_test(tc, persist_probes);
     tcase_add_test(tc, persist_probe_taken);
