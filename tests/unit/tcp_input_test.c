@@ -1325,6 +1325,75 @@ START_TEST(send_buffer_full)
 }
 END_TEST
 
+START_TEST(keepalive_inherited)
+{
+    /* keepalive options set on the listener apply to what it accepts */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_SO_KEEPALIVE, 1), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_TCP_KEEPIDLE, 5), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_TCP_KEEPINTVL, 1), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_TCP_KEEPCNT, 1), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    os_tcp_tx(&o, &t, S, NULL, 0);
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    t.ack = sa.seq + 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    us_close(o.st, l, o.now);
+    int v = 0;
+    ck_assert_int_eq(us_getsockopt(o.st, fd, US_TCP_KEEPIDLE, &v), 0);
+    ck_assert_int_eq(v, 5);
+    os_advance(&o, US_SEC(5) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(1));
+    os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(oow_ack_rate_limit)
+{
+    /* ACKs for unacceptable segments without data: at most one per 500 ms (as Linux's
+     * tcp_invalid_ratelimit); segments with data are always answered */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    /* (not at time 0: last_oow_ack == 0 means "never", so the limit starts after t = 0) */
+    os_advance(&o, US_SEC(1));
+    struct os_tcp x = t;
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, A, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_OOW_ACK_LIMITED), 1);
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, A, "d", 1);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    os_advance(&o, US_MSEC(500));
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_OOW_ACK_LIMITED), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -1351,6 +1420,7 @@ make_suite(void)
     tcase_add_test(tc, syn_established_challenged);
     tcase_add_test(tc, bad_acks);
     tcase_add_test(tc, challenge_ack_limit);
+    tcase_add_test(tc, oow_ack_rate_limit);
     tcase_add_test(tc, paws);
     tcase_add_test(tc, rst_syn_received_challenged);
     suite_add_tcase(s, tc);
@@ -1368,6 +1438,7 @@ make_suite(void)
     tcase_add_test(tc, persist_probe_taken);
     tcase_add_test(tc, keepalive_timeout);
     tcase_add_test(tc, keepalive_answered);
+    tcase_add_test(tc, keepalive_inherited);
     suite_add_tcase(s, tc);
     tc = tcase_create("send");
     tcase_add_test(tc, nagle);
