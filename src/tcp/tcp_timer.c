@@ -7,12 +7,12 @@
 #include "tcp/tcp.h"
 
 static void
-timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why)
+timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why, us_time_t now)
 {
     us_stat_inc(st, US_STAT_TCP_TIMEOUTS);
     int err = c->soft_err ? c->soft_err : ETIMEDOUT;
     if (c->state != US_TCPS_SYN_SENT && c->state != US_TCPS_SYN_RECEIVED)
-        us_tcp_send_rst(st, c, 0);
+        us_tcp_send_rst(st, c, now);
     us_tcp_close_conn(st, c, err, why);
 }
 
@@ -23,7 +23,7 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     unsigned limit = syn ? st->cfg.tcp_syn_retries : st->cfg.tcp_retries;
     bool user_to = c->user_timeout && now - c->last_rx >= c->user_timeout && !syn;
     if (c->backoff >= limit || user_to) {
-        timeout_abort(st, c, syn ? "SYN not answered" : "retransmissions exhausted");
+        timeout_abort(st, c, syn ? "SYN not answered" : "retransmissions exhausted", now);
         return;
     }
     us_stat_inc(st, US_STAT_TCP_RTO);
@@ -76,7 +76,7 @@ keep_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         return;
     }
     if (c->keep_probes >= c->keep_cnt) {
-        timeout_abort(st, c, "keepalive: peer stopped answering");
+        timeout_abort(st, c, "keepalive: peer stopped answering", now);
         return;
     }
     c->keep_probes++;

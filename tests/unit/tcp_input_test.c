@@ -1394,6 +1394,35 @@ START_TEST(oow_ack_rate_limit)
 }
 END_TEST
 
+START_TEST(timeout_rst_timestamp)
+{
+    /* the RST sent when a connection times out carries the current TSval, like every segment */
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_retries = 1;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    os_advance(&o, US_SEC(10));
+    ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, NULL, o.now), 1);
+    struct us_tcp_repr first, r;
+    os_tcp_rx(&o, &t, &first);
+    /* RTO 200 ms (the handshake's echo measured ~0), then 400 ms */
+    os_advance(&o, US_MSEC(200));
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ts_val - first.ts_val, 200);
+    os_advance(&o, US_MSEC(400));
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, R | A);
+    ck_assert(r.has_ts);
+    ck_assert_uint_eq(r.ts_val - first.ts_val, 600);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -1431,6 +1460,7 @@ make_suite(void)
     tcase_add_test(tc, rto_goes_back_n);
     tcase_add_test(tc, fast_retransmit_cubic);
     tcase_add_test(tc, user_timeout);
+    tcase_add_test(tc, timeout_rst_timestamp);
     tcase_add_test(tc, icmp_frag_needed);
     tcase_add_test(tc, icmp_unreachable);
     tcase_add_test(tc, fast_retransmit_newreno);
