@@ -415,7 +415,7 @@ START_TEST(challenge_ack_limit)
     struct os_tcp x = t;
     x.seq = t.seq + 500;
     for (int i = 0; i < 4; i++)
-        os_tcp_tx(&o, &x, R, NULL, 0), x.seq -= 0;
+        os_tcp_tx(&o, &x, R, NULL, 0);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
@@ -1025,8 +1025,8 @@ START_TEST(rto_goes_back_n)
     os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
     os_tcp_rx_expect(&o, &t, A | P, una + 2920, t.seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    /* the RTO restarts from this ACK with the backed-off value cleared: 2 s? no: RFC 6298 5.7
-     * keeps the doubled RTO until a new sample; Karn gives none here */
+    /* the doubled RTO stays until a new RTT sample (RFC 6298 5.7), and Karn's rule gives none
+     * from the ACK of a retransmitted segment */
     us_tcp_get_info(o.st, fd, &ti);
     ck_assert_int_eq(ti.rto, US_SEC(2));
     t.ack = una + 4380;

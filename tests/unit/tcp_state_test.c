@@ -72,7 +72,7 @@ START_TEST(passive_open_options)
         struct us_tcp_repr sa;
         os_tcp_pop(&o, &sa);
         want.seq = sa.seq; /* our ISN */
-        o.taken--;
+        o.taken--;          /* and compare the same segment field by field */
         os_tcp_expect(&o, &want, 0, NULL);
         ck_assert_uint_eq(os_tcp_pending(&o), 0);
         ck_assert_int_eq(us_accept(o.st, l, NULL), -EAGAIN);
@@ -299,7 +299,7 @@ START_TEST(active_open)
                                .flags = S, .wnd = 65535, .has_mss = true, .mss = 1460,
                                .has_wscale = true, .wscale = 7, .sack_ok = true, .has_ts = true,
                                .ts_ecr = 0};
-    o.taken--;
+    o.taken--; /* compare the same SYN field by field */
     os_tcp_expect(&o, &want, 0, NULL);
     ck_assert_uint_ge(syn.src_port, 32768);
     ck_assert_uint_le(syn.src_port, 60999);
