@@ -1423,6 +1423,46 @@ START_TEST(timeout_rst_timestamp)
 }
 END_TEST
 
+START_TEST(window_closes_with_data_in_flight)
+{
+    /* the peer closes its window before acknowledging what is in flight: the sender must keep
+     * probing (a retransmission or a window probe), never fall silent until it times out */
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_retries = 4;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    size_t sent = 0;
+    for (int i = 0; i < 300; i++) { /* 5 minutes, far past tcp_retries' 31 s */
+        os_advance(&o, US_SEC(1));
+        while (os_tcp_pending(&o)) {
+            struct us_tcp_repr r;
+            os_tcp_rx(&o, &t, &r);
+            ck_assert(!(r.flags & R));
+            sent++;
+            os_tcp_tx(&o, &t, A, NULL, 0); /* still no room */
+        }
+    }
+    ck_assert_uint_ge(sent, 5);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    /* the window opens: the data goes at once */
+    t.wnd = 65535;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
+    t.ack += 100;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -1466,6 +1506,7 @@ make_suite(void)
     tcase_add_test(tc, fast_retransmit_newreno);
     tcase_add_test(tc, persist_probes);
     tcase_add_test(tc, persist_probe_taken);
+    tcase_add_test(tc, window_closes_with_data_in_flight);
     tcase_add_test(tc, keepalive_timeout);
     tcase_add_test(tc, keepalive_answered);
     tcase_add_test(tc, keepalive_inherited);
