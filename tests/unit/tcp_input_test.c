@@ -1463,6 +1463,52 @@ START_TEST(window_closes_with_data_in_flight)
 }
 END_TEST
 
+START_TEST(sequence_wraparound)
+{
+    /* the peer's sequence numbers wrap past 2^32 in the middle of out-of-order data */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 0xffffff00u, .wnd = 65535};
+    struct us_tcp_repr syn = os_tcp_seg(&t, S);
+    syn.has_mss = true;
+    syn.mss = 1460;
+    syn.sack_ok = true;
+    os_tcp_send(&o, &syn);
+    t.seq++;
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    t.ack = sa.seq + 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    us_close(o.st, l, o.now);
+    uint32_t base = t.seq; /* 0xffffff01: 255 bytes before the wrap */
+    t.seq = base + 300;    /* island past the wrap */
+    os_tcp_tx(&o, &t, A, data + 300, 200);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = 40000, .seq = t.ack, .ack = base,
+                               .flags = A, .n_sack = 1, .sack = {{base + 300, base + 500}}};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    ck_assert_uint_lt(want.sack[0].start, 1000u); /* really wrapped */
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 300); /* crosses 2^32 itself */
+    want.ack = base + 500;
+    want.n_sack = 0;
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    expect_read(&o, fd, data, 500);
+    /* old data from before the wrap is a duplicate */
+    t.seq = base + 100;
+    os_tcp_tx(&o, &t, A, data + 100, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 500, 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -1480,6 +1526,7 @@ make_suite(void)
     tcase_add_test(tc, timestamps_rtt);
     tcase_add_test(tc, listen_backlog_full);
     tcase_add_test(tc, read_with_hole_pending);
+    tcase_add_test(tc, sequence_wraparound);
     tcase_add_test(tc, data_after_close);
     tcase_add_test(tc, send_buffer_full);
     suite_add_tcase(s, tc);
