@@ -105,7 +105,8 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     us_wire_tcp_emit(&r, h, hl, len, c->laddr, c->raddr);
     if (flags & US_TCP_ACK) {
         /* Every segment carries the ACK: nothing left to delay. */
-        c->rcv_adv = c->rcv_nxt + (syn ? win : (uint32_t)r.wnd << c->rcv_wscale);
+        /* the right edge the peer was told: a SYN's field is unscaled and at most 65535 */
+        c->rcv_adv = c->rcv_nxt + (syn ? r.wnd : (uint32_t)r.wnd << c->rcv_wscale);
         c->ack_now = false;
         c->unacked_segs = 0;
         us_tcp_timer_stop(c, US_TT_DELACK);

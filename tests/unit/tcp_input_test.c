@@ -1509,6 +1509,47 @@ START_TEST(sequence_wraparound)
 }
 END_TEST
 
+START_TEST(syn_window_edge)
+{
+    /* The SYN-ACK advertised 65535 (a SYN's window is never scaled, RFC 7323 2.2) though the
+     * buffer holds 128 KiB: until our first scaled window, data past 65535 is outside it. */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    struct us_tcp_repr syn = os_tcp_seg(&t, S);
+    syn.has_mss = true;
+    syn.mss = 1460;
+    syn.has_wscale = true;
+    syn.wscale = 7;
+    os_tcp_send(&o, &syn);
+    t.seq++;
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    ck_assert_uint_eq(sa.wnd, 65535);
+    t.ack = sa.seq + 1;
+    uint32_t base = t.seq;
+    t.seq = base + 65535 + 100;
+    os_tcp_tx(&o, &t, A, data, 100); /* completes the handshake, data beyond the window */
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    /* an unacceptable segment is dropped whole: its ACK did not complete the handshake */
+    ck_assert_int_eq(us_accept(o.st, l, NULL), -EAGAIN);
+    t.seq = base + 65535 - 100;
+    os_tcp_tx(&o, &t, A, data, 100); /* the last 100 bytes of the window: fine */
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    us_close(o.st, l, o.now);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -1527,6 +1568,7 @@ make_suite(void)
     tcase_add_test(tc, listen_backlog_full);
     tcase_add_test(tc, read_with_hole_pending);
     tcase_add_test(tc, sequence_wraparound);
+    tcase_add_test(tc, syn_window_edge);
     tcase_add_test(tc, data_after_close);
     tcase_add_test(tc, send_buffer_full);
     suite_add_tcase(s, tc);
