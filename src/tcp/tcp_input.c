@@ -268,6 +268,7 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     c->cc_id = l->cc_id;
     c->rcvbuf_max = l->rcvbuf_max;
     us_ring_set_cap(&c->sndbuf, l->sndbuf.cap);
+    us_ring_set_cap(&c->rcvbuf, l->rcvbuf.cap); /* SO_RCVBUF on the listener, as Linux */
     us_tcp_port_ref(st, c, l->lport);
     us_tcp_syn_options(st, c);
     c->irs = r->seq;
@@ -277,6 +278,7 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     c->iss = us_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport, s->now);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->snd_buf_seq = c->iss + 1;
+    c->recover = c->iss; /* RFC 6582 3.2 step 1, as connect does */
     c->snd_wnd = r->wnd; /* RFC 7323 2.2: a SYN's window is not scaled */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = r->seq;
@@ -395,6 +397,10 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         ok = us_seq_in(r->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
              us_seq_in(r->seq + len - 1, c->rcv_nxt, c->rcv_nxt + wnd);
     if (!ok) {
+        /* TIME-WAIT: a retransmission of the peer's FIN is wholly old, so it ends here; it still
+         * restarts 2*MSL (3.10.7.4 eighth; Linux tcp_timewait_state_process). */
+        if (c->state == US_TCPS_TIME_WAIT && (r->flags & US_TCP_FIN) && r->seq + len == c->rcv_nxt)
+            us_tcp_timer_arm(st, c, US_TT_2MSL, s->now + 2 * st->cfg.tcp_msl);
         us_drop(st, US_DROP_TCP_OUT_OF_WINDOW);
         return (r->flags & US_TCP_RST) ? V_DROP : V_DROP_ACK;
     }
@@ -415,8 +421,11 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     }
     uint32_t room = c->rcv_nxt + wnd - r->seq;
     if (r->payload_len > room) {
+        /* Bytes past the right edge (a zero-window probe, too) are not acceptable: ACK them
+         * with the current window (3.10.7.4 first; Linux tcp_data_queue out_of_window). */
         r->payload_len = room;
         r->flags &= (uint8_t)~US_TCP_FIN;
+        c->ack_now = true;
     }
     s->len = seg_len(r);
     return V_CONTINUE;
@@ -492,6 +501,8 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
 {
     const struct us_tcp_repr *r = &s->r;
     uint32_t acked = r->ack - c->snd_una;
+    /* the SYN takes sequence space but is no data: it does not grow cwnd (RFC 5681 3.1) */
+    uint32_t data_acked = c->snd_una == c->iss ? acked - 1 : acked;
     if (c->ts_ok && r->has_ts && r->ts_ecr)
         rtt_sample(st, c, (us_time_t)(uint32_t)(us_tcp_ts_now(c, s->now) - r->ts_ecr) * US_NSEC_PER_MSEC);
     else if (c->rtt_timing && us_seq_gt(r->ack, c->rtt_seq)) {
@@ -536,7 +547,8 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         }
     } else {
         c->dupacks = 0;
-        cc_of(c)->on_ack(c, acked, s->now);
+        if (data_acked)
+            cc_of(c)->on_ack(c, data_acked, s->now);
     }
 }
 
@@ -658,8 +670,10 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         if (sack_news && !c->in_recovery && sack_head_lost(c) &&
             us_seq_gt(c->snd_una, c->recover - 1))
             enter_recovery(st, c, s->now);
-    } else if (r->ack == c->snd_una && s->len == 0 && c->snd_max != c->snd_una &&
+    } else if (r->ack == c->snd_una && s->len == 0 && c->snd_max != c->snd_una && new_wnd != 0 &&
                (new_wnd == c->snd_wnd || sack_news)) {
+        /* (a zero window makes answers to our window probes look like duplicates: they are
+         * not a loss signal, and a retransmission could not go out anyway) */
         dup_ack(st, c, s);
     }
     /* Window update (3.10.7.4, SND.WL1/WL2 guard against old segments). */

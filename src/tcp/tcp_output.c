@@ -105,7 +105,8 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     us_wire_tcp_emit(&r, h, hl, len, c->laddr, c->raddr);
     if (flags & US_TCP_ACK) {
         /* Every segment carries the ACK: nothing left to delay. */
-        c->rcv_adv = c->rcv_nxt + (syn ? win : (uint32_t)r.wnd << c->rcv_wscale);
+        /* the right edge the peer was told: a SYN's field is unscaled and at most 65535 */
+        c->rcv_adv = c->rcv_nxt + (syn ? r.wnd : (uint32_t)r.wnd << c->rcv_wscale);
         c->ack_now = false;
         c->unacked_segs = 0;
         us_tcp_timer_stop(c, US_TT_DELACK);
@@ -308,8 +309,10 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         if (len == 0 && !fin)
             break;
         if (len > 0 && len < c->mss && len < avail) {
-            /* Window-limited short segment: RFC 1122 4.2.3.4 sender SWS avoidance. */
-            if (len < c->max_snd_wnd / 2)
+            /* Window-limited short segment: RFC 1122 4.2.3.4 sender SWS avoidance. With nothing
+             * in flight no ACK will come to move the window, so send it now: RFC 1122's
+             * override timeout, at zero (BSD sends it when the persist timer fires). */
+            if (len < c->max_snd_wnd / 2 && flight > 0)
                 break;
         }
         if (len > 0 && len == avail && len < c->mss && !fin && !c->nodelay && flight > 0)

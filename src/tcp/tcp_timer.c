@@ -8,12 +8,12 @@
 #include "tcp/tcp.h"
 
 static void
-timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why)
+timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why, us_time_t now)
 {
     us_stat_inc(st, US_STAT_TCP_TIMEOUTS);
     int err = c->soft_err ? c->soft_err : ETIMEDOUT;
     if (c->state != US_TCPS_SYN_SENT && c->state != US_TCPS_SYN_RECEIVED)
-        us_tcp_send_rst(st, c, 0);
+        us_tcp_send_rst(st, c, now);
     us_tcp_close_conn(st, c, err, why);
 }
 
@@ -23,12 +23,18 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     bool syn = c->state == US_TCPS_SYN_SENT || c->state == US_TCPS_SYN_RECEIVED;
     unsigned limit = syn ? st->cfg.tcp_syn_retries : st->cfg.tcp_retries;
     bool user_to = c->user_timeout_ms && now - c->last_rx >= US_MSEC(c->user_timeout_ms) && !syn;
-    if (c->backoff >= limit || user_to) {
-        timeout_abort(st, c, syn ? "SYN not answered" : "retransmissions exhausted");
+    /* RFC 9293 3.8.6.1: the peer closed its window with data in flight. Nothing can be resent;
+     * a window probe goes instead, and while the peer keeps answering the connection must not
+     * time out (Linux tcp_retransmit_timer; orphans still do). */
+    bool probe0 = !syn && c->snd_wnd == 0 && c->fd >= 0 &&
+                  now - c->last_rx < 2 * st->cfg.tcp_rto_max;
+    if (user_to || (c->backoff >= limit && !probe0)) {
+        timeout_abort(st, c, syn ? "SYN not answered" : "retransmissions exhausted", now);
         return;
     }
     us_stat_inc(st, US_STAT_TCP_RTO);
-    c->backoff++;
+    if (c->backoff < UINT8_MAX)
+        c->backoff++;
     c->rto = US_MIN(c->rto * 2, st->cfg.tcp_rto_max); /* RFC 6298 5.5 */
     c->rtt_timing = false; /* Karn: no samples from retransmitted data */
     char a[16];
@@ -53,6 +59,8 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     c->snd_nxt = c->snd_una;
     us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
     us_tcp_output(st, c, now);
+    if (probe0)
+        us_tcp_send_probe(st, c, now);
 }
 
 static void
@@ -78,7 +86,7 @@ keep_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         return;
     }
     if (c->keep_probes >= c->keep_cnt) {
-        timeout_abort(st, c, "keepalive: peer stopped answering");
+        timeout_abort(st, c, "keepalive: peer stopped answering", now);
         return;
     }
     c->keep_probes++;

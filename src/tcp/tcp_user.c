@@ -241,6 +241,7 @@ us_tcp_user_close(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf));
     us_ring_free(&c->rcvbuf);
+    c->rd_shut = true; /* nobody reads any more: what still arrives is ACKed and discarded */
     if (c->state == US_TCPS_FIN_WAIT_2 && c->t[US_TT_2MSL] == US_TIME_NEVER)
         us_tcp_timer_arm(st, c, US_TT_2MSL, now + st->cfg.tcp_fin_timeout);
     if (!c->fin_queued) {

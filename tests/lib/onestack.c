@@ -2,6 +2,7 @@
 #include "lib/onestack.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,13 @@ os_tx(void *ctx, const uint8_t *frame, size_t len)
     return 0;
 }
 
+static void
+os_trace(void *ctx, const char *line)
+{
+    const struct onestack *o = ctx;
+    fprintf(stderr, "%10.3f ms  %s\n", (double)o->now / 1e6, line);
+}
+
 void
 os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu)
 {
@@ -37,6 +45,8 @@ os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu)
     struct us_iface_conf c = {.name = "os0", .addr = OS_IP, .prefix_len = 24, .mtu = mtu,
                               .tx = os_tx, .tx_ctx = o};
     memcpy(c.mac, os_mac, US_ETH_ALEN);
+    if (getenv("OS_TRACE")) /* OS_TRACE=1: every layer's trace lines on stderr */
+        us_set_trace(o->st, os_trace, o);
     o->ifp = us_iface_add(o->st, &c, 0);
     ck_assert_ptr_nonnull(o->ifp);
 }
@@ -249,4 +259,267 @@ os_udp_bound(struct onestack *o, uint16_t port)
     struct us_sockaddr a = {0, port};
     ck_assert_int_eq(us_bind(o->st, fd, &a), 0);
     return fd;
+}
+
+/* ---- TCP ---- */
+
+size_t
+os_build_tcp(uint8_t *out, us_ip4_t src, us_ip4_t dst, const struct us_tcp_repr *r)
+{
+    static _Thread_local uint8_t seg[OS_MAX_FRAME];
+    size_t hl = us_wire_tcp_hdr_len(r);
+    ck_assert_uint_le(hl + r->payload_len, sizeof(seg));
+    if (r->payload_len)
+        memcpy(seg + hl, r->payload, r->payload_len);
+    us_wire_tcp_emit(r, seg, hl, r->payload_len, src, dst);
+    struct us_ip4_repr ip = os_ip_hdr(src, dst, US_IPPROTO_TCP);
+    return os_build_ip(out, NULL, &ip, seg, hl + r->payload_len);
+}
+
+void
+os_tcp_send(struct onestack *o, const struct us_tcp_repr *r)
+{
+    static _Thread_local uint8_t f[OS_MAX_FRAME];
+    size_t n = os_build_tcp(f, OS_PEER_IP, OS_IP, r);
+    os_input(o, f, n);
+}
+
+const char *
+os_tcp_str(const struct us_tcp_repr *r, char *buf, size_t n)
+{
+    snprintf(buf, n, "[%s%s%s%s%s] seq %u ack %u win %u len %zu", r->flags & US_TCP_SYN ? "S" : "",
+             r->flags & US_TCP_FIN ? "F" : "", r->flags & US_TCP_RST ? "R" : "",
+             r->flags & US_TCP_PSH ? "P" : "", r->flags & US_TCP_ACK ? "." : "", (unsigned)r->seq,
+             (unsigned)r->ack, (unsigned)r->wnd, r->payload_len);
+    return buf;
+}
+
+/* ARP traffic between TCP segments (the neighbour entry ages out during long virtual waits):
+ * answers requests for the peer, as the peer would, and skips the rest. */
+static void
+skip_arp(struct onestack *o)
+{
+    while (o->taken < o->n_out) {
+        struct us_eth_repr e;
+        const struct os_frame *f = &o->out[o->taken];
+        if (us_wire_eth_parse(&e, f->b, f->len) != 0 || e.type != US_ETHERTYPE_ARP)
+            return;
+        struct os_pkt p = os_take_arp(o);
+        if (p.arp.op == US_ARP_OP_REQUEST && p.arp.tpa == OS_PEER_IP) {
+            uint8_t rep[64];
+            size_t n = os_build_arp(rep, os_mac, US_ARP_OP_REPLY, os_peer_mac, OS_PEER_IP, os_mac,
+                                    OS_IP);
+            os_input(o, rep, n);
+        }
+    }
+}
+
+size_t
+os_tcp_pending(struct onestack *o)
+{
+    skip_arp(o);
+    return os_pending(o);
+}
+
+void
+os_tcp_pop(struct onestack *o, struct us_tcp_repr *out)
+{
+    skip_arp(o);
+    struct os_pkt p = os_take_ip(o);
+    ck_assert_uint_eq(p.ip.proto, US_IPPROTO_TCP);
+    ck_assert(!p.ip.mf && p.ip.frag_off == 0);
+    ck_assert_uint_eq(p.ip.src, OS_IP);
+    ck_assert_uint_eq(p.ip.dst, OS_PEER_IP);
+    ck_assert_mem_eq(p.eth.dst, os_peer_mac, US_ETH_ALEN);
+    ck_assert_int_eq(us_wire_tcp_parse(out, p.ip.payload, p.ip.payload_len, p.ip.src, p.ip.dst,
+                                       true),
+                     0);
+}
+
+void
+os_tcp_expect(struct onestack *o, const struct us_tcp_repr *want, unsigned ignore,
+              struct us_tcp_repr *got)
+{
+    struct us_tcp_repr g;
+    os_tcp_pop(o, &g);
+    char a[96], b[96];
+    os_tcp_str(want, a, sizeof(a));
+    os_tcp_str(&g, b, sizeof(b));
+    ck_assert_msg(g.src_port == want->src_port && g.dst_port == want->dst_port,
+                  "ports %u->%u, want %u->%u", g.src_port, g.dst_port, want->src_port,
+                  want->dst_port);
+    bool ok = g.flags == want->flags && g.seq == want->seq &&
+              (!(want->flags & US_TCP_ACK) || g.ack == want->ack) &&
+              g.payload_len == want->payload_len && ((ignore & OS_IGN_WND) || g.wnd == want->wnd);
+    ck_assert_msg(ok, "got %s, want %s", b, a);
+    if (want->payload_len && want->payload)
+        ck_assert_mem_eq(g.payload, want->payload, want->payload_len);
+    if (!(ignore & OS_IGN_OPTS)) {
+        ck_assert_msg(g.has_mss == want->has_mss && (!g.has_mss || g.mss == want->mss),
+                      "mss %d/%u, want %d/%u", g.has_mss, g.mss, want->has_mss, want->mss);
+        ck_assert_msg(g.has_wscale == want->has_wscale &&
+                          (!g.has_wscale || g.wscale == want->wscale),
+                      "ws %d/%u, want %d/%u", g.has_wscale, g.wscale, want->has_wscale,
+                      want->wscale);
+        ck_assert_int_eq(g.sack_ok, want->sack_ok);
+    }
+    if (!(ignore & OS_IGN_TS)) {
+        ck_assert_int_eq(g.has_ts, want->has_ts);
+        if (want->has_ts)
+            ck_assert_uint_eq(g.ts_ecr, want->ts_ecr);
+    }
+    ck_assert_uint_eq(g.n_sack, want->n_sack);
+    for (uint8_t i = 0; i < g.n_sack; i++) {
+        ck_assert_uint_eq(g.sack[i].start, want->sack[i].start);
+        ck_assert_uint_eq(g.sack[i].end, want->sack[i].end);
+    }
+    if (got)
+        *got = g;
+}
+
+struct us_tcp_repr
+os_tcp_seg(const struct os_tcp *t, uint8_t flags)
+{
+    struct us_tcp_repr r = {.src_port = t->pport, .dst_port = t->port, .seq = t->seq,
+                            .flags = flags, .wnd = t->wnd};
+    if (flags & US_TCP_ACK)
+        r.ack = t->ack;
+    if (t->ts) {
+        r.has_ts = true;
+        r.ts_val = t->ts_val;
+        r.ts_ecr = t->ts_ecr;
+    }
+    return r;
+}
+
+void
+os_tcp_tx(struct onestack *o, struct os_tcp *t, uint8_t flags, const void *data, size_t len)
+{
+    struct us_tcp_repr r = os_tcp_seg(t, flags);
+    r.payload = data;
+    r.payload_len = len;
+    t->seq += (uint32_t)len + ((flags & US_TCP_SYN) ? 1 : 0) + ((flags & US_TCP_FIN) ? 1 : 0);
+    os_tcp_send(o, &r);
+}
+
+void
+os_tcp_rx(struct onestack *o, struct os_tcp *t, struct us_tcp_repr *out)
+{
+    os_tcp_pop(o, out);
+    ck_assert_uint_eq(out->src_port, t->port);
+    ck_assert_uint_eq(out->dst_port, t->pport);
+    if (out->has_ts)
+        t->ts_ecr = out->ts_val;
+}
+
+void
+os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint32_t seq, uint32_t ack,
+                 size_t len)
+{
+    struct us_tcp_repr r;
+    os_tcp_rx(o, t, &r);
+    char b[96];
+    os_tcp_str(&r, b, sizeof(b));
+    ck_assert_msg(r.flags == flags && r.seq == seq && (!(flags & US_TCP_ACK) || r.ack == ack) &&
+                      r.payload_len == len,
+                  "got %s, want flags 0x%x seq %u ack %u len %zu", b, flags, (unsigned)seq,
+                  (unsigned)ack, len);
+}
+
+static void
+syn_opts(struct us_tcp_repr *r, unsigned opts)
+{
+    r->has_mss = opts & OS_OPT_MSS;
+    r->mss = 1460;
+    r->has_wscale = opts & OS_OPT_WS;
+    r->wscale = 7;
+    r->sack_ok = opts & OS_OPT_SACK;
+    r->has_ts = opts & OS_OPT_TS;
+    r->ts_val = r->has_ts ? 100000 : 0;
+}
+
+int
+os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t, int *lfd)
+{
+    os_learn(o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o->st, US_SOCK_STREAM);
+    ck_assert_int_ge(l, 0);
+    struct us_sockaddr a = {0, port};
+    ck_assert_int_eq(us_bind(o->st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o->st, l, 8), 0);
+    *t = (struct os_tcp){.port = port, .pport = 40000, .seq = 1000, .wnd = 65535,
+                         .ts = opts & OS_OPT_TS, .ts_val = 100000};
+    struct us_tcp_repr syn = os_tcp_seg(t, US_TCP_SYN);
+    syn_opts(&syn, opts);
+    os_tcp_send(o, &syn);
+    t->seq++;
+    struct us_tcp_repr sa;
+    os_tcp_rx(o, t, &sa);
+    ck_assert_uint_eq(sa.flags, US_TCP_SYN | US_TCP_ACK);
+    ck_assert_uint_eq(sa.ack, 1001);
+    t->ack = sa.seq + 1;
+    os_tcp_tx(o, t, US_TCP_ACK, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+    struct us_sockaddr peer;
+    int fd = us_accept(o->st, l, &peer);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_uint_eq(peer.addr, OS_PEER_IP);
+    ck_assert_uint_eq(peer.port, 40000);
+    *lfd = l;
+    return fd;
+}
+
+int
+os_tcp_open_active(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t)
+{
+    os_learn(o, OS_PEER_IP, os_peer_mac);
+    int fd = us_socket(o->st, US_SOCK_STREAM);
+    ck_assert_int_ge(fd, 0);
+    struct us_sockaddr to = {OS_PEER_IP, port};
+    ck_assert_int_eq(us_connect(o->st, fd, &to, o->now), -EINPROGRESS);
+    struct us_tcp_repr syn;
+    os_tcp_pop(o, &syn);
+    ck_assert_uint_eq(syn.flags, US_TCP_SYN);
+    ck_assert_uint_eq(syn.dst_port, port);
+    *t = (struct os_tcp){.port = syn.src_port, .pport = port, .seq = 5000, .ack = syn.seq + 1,
+                         .wnd = 65535, .ts = (opts & OS_OPT_TS) && syn.has_ts, .ts_val = 100000,
+                         .ts_ecr = syn.ts_val};
+    struct us_tcp_repr sa = os_tcp_seg(t, US_TCP_SYN | US_TCP_ACK);
+    syn_opts(&sa, opts);
+    sa.ts_ecr = syn.ts_val;
+    os_tcp_send(o, &sa);
+    t->seq++;
+    os_tcp_rx_expect(o, t, US_TCP_ACK, t->ack, t->seq, 0);
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+    ck_assert_int_eq(us_sock_error(o->st, fd), 0);
+    return fd;
+}
+
+struct us_sock_info
+os_sock_info(struct onestack *o, int fd)
+{
+    struct us_sock_info s[64];
+    size_t n = us_sock_list(o->st, s, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (s[i].fd == fd)
+            return s[i];
+    ck_abort_msg("fd %d not in us_sock_list", fd);
+    return s[0];
+}
+
+const char *
+os_tcp_state(struct onestack *o, int fd, const struct os_tcp *t)
+{
+    struct us_sock_info s[64];
+    size_t n = us_sock_list(o->st, s, 64);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        if (s[i].type != US_SOCK_STREAM)
+            continue;
+        if (fd >= 0 && s[i].fd == fd)
+            return s[i].state;
+        if (fd < 0 && s[i].fd < 0 && t && s[i].local.port == t->port &&
+            s[i].remote.port == t->pport && s[i].remote.addr == OS_PEER_IP)
+            return s[i].state;
+    }
+    return "";
 }

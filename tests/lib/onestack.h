@@ -34,7 +34,8 @@ struct onestack {
 };
 
 /* Creates the stack (cfg NULL: defaults; mtu 0: 1500) at time 0 and adds the interface. The
- * gratuitous ARP it sends stays in the capture list. */
+ * gratuitous ARP it sends stays in the capture list. OS_TRACE=1 in the environment prints the
+ * stack's trace lines on stderr. */
 void os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu);
 /* Advances `dur` of virtual time, firing every timer at its own deadline. */
 void os_advance(struct onestack *o, us_time_t dur);
@@ -93,5 +94,72 @@ struct os_pkt os_take_ip(struct onestack *o);
 void os_learn(struct onestack *o, us_ip4_t ip, const uint8_t mac[US_ETH_ALEN]);
 /* A UDP socket bound to (0, port). */
 int os_udp_bound(struct onestack *o, uint16_t port);
+
+/* ---- TCP (peer 192.0.2.1 talking to the stack) ---- */
+
+/* Whole frame: peer -> us TCP segment described by r (payload from r->payload/payload_len),
+ * with a correct checksum. */
+size_t os_build_tcp(uint8_t *out, us_ip4_t src, us_ip4_t dst, const struct us_tcp_repr *r);
+/* Builds and feeds r from OS_PEER_IP to OS_IP at the current time. */
+void os_tcp_send(struct onestack *o, const struct us_tcp_repr *r);
+/* Takes the next captured frame, asserts it is an unfragmented IPv4/TCP segment from us to the
+ * peer with correct checksums, and parses it into out (payload points into the capture). */
+void os_tcp_pop(struct onestack *o, struct us_tcp_repr *out);
+/* os_pending after ARP traffic is skipped (requests for the peer are answered): the number of
+ * other frames waiting. os_tcp_pop skips ARP the same way. */
+size_t os_tcp_pending(struct onestack *o);
+
+/* Fields os_tcp_expect does not compare. ts_val is never compared (a clock with a random
+ * offset); ts_ecr is compared when want->has_ts unless OS_IGN_TS. */
+#define OS_IGN_WND 0x1
+#define OS_IGN_TS 0x2
+#define OS_IGN_OPTS 0x4 /* MSS, WS, SACK-permitted */
+/* Pops the next segment and asserts it equals want (ports, seq, ack, flags, window, options,
+ * SACK blocks, payload bytes); returns it in got if not NULL. */
+void os_tcp_expect(struct onestack *o, const struct us_tcp_repr *want, unsigned ignore,
+                   struct us_tcp_repr *got);
+/* "S.", "FA", "R" ... style description for failure messages. */
+const char *os_tcp_str(const struct us_tcp_repr *r, char *buf, size_t n);
+
+/* The peer's side of one connection, for building segments and checking the stack's. */
+struct os_tcp {
+    uint16_t port;      /* the stack's port */
+    uint16_t pport;     /* the peer's port */
+    uint32_t seq;       /* peer's SND.NXT: next sequence number the peer sends */
+    uint32_t ack;       /* peer's RCV.NXT: next sequence number expected from the stack */
+    uint16_t wnd;       /* window the peer advertises (raw field) */
+    bool ts;            /* timestamps in use: every segment carries TS */
+    uint32_t ts_val;    /* peer's TSval to send next (tests may move it) */
+    uint32_t ts_ecr;    /* the stack's last TSval, echoed */
+};
+/* Peer options for the SYN: each flag offers one option. */
+#define OS_OPT_MSS 0x1  /* MSS 1460 */
+#define OS_OPT_WS 0x2   /* window scale 7 */
+#define OS_OPT_SACK 0x4 /* SACK permitted */
+#define OS_OPT_TS 0x8
+#define OS_OPT_ALL 0xf
+/* A segment template from the peer's state: seq, ack (with the ACK flag), window, TS. */
+struct us_tcp_repr os_tcp_seg(const struct os_tcp *t, uint8_t flags);
+/* Like os_tcp_send, then advances t->seq by the segment's sequence length. */
+void os_tcp_tx(struct onestack *o, struct os_tcp *t, uint8_t flags, const void *data, size_t len);
+/* Pops the next segment, checks its ports, records its TSval into t->ts_ecr. */
+void os_tcp_rx(struct onestack *o, struct os_tcp *t, struct us_tcp_repr *out);
+/* Pops and asserts: flags, seq, ack (when ACK) and payload length; records TS. */
+void os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint32_t seq,
+                      uint32_t ack, size_t len);
+
+/* Learns the peer, creates a listener on port, drives the handshake with the given SYN options
+ * and accepts it; returns the accepted descriptor (listener in *lfd). t->seq/ack are ready for
+ * data. The peer's ISN is 1000; port 40000. */
+int os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t,
+                        int *lfd);
+/* Learns the peer, connects to peer:port, answers the SYN with a SYN-ACK (peer ISN 5000,
+ * options as given) and checks the final ACK; returns the descriptor. */
+int os_tcp_open_active(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t);
+/* A state name as us_sock_list reports it for fd (or an orphan on t's 4-tuple when fd < 0);
+ * "" when there is none. */
+const char *os_tcp_state(struct onestack *o, int fd, const struct os_tcp *t);
+/* us_sock_list entry for fd; fails the test if absent. */
+struct us_sock_info os_sock_info(struct onestack *o, int fd);
 
 #endif

@@ -1,0 +1,1611 @@
+/* TCP segment-arrival unit tests on one stack and a virtual clock: data delivery and ACK policy
+ * (delayed ACK, out of order with SACK, trimming, window edges, zero window), RFC 5961 blind
+ * attack checks, PAWS (RFC 7323 5), retransmission timers (RFC 6298), fast retransmit
+ * (RFC 5681/6582), persist, keepalive, Nagle, and what netstat reports. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/drop.h"
+#include "lib/onestack.h"
+#include "lib/testutil.h"
+
+#define S US_TCP_SYN
+#define A US_TCP_ACK
+#define F US_TCP_FIN
+#define R US_TCP_RST
+#define P US_TCP_PSH
+
+static uint8_t data[65536];
+
+static void
+fill_data(void)
+{
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + i / 251);
+}
+
+static void
+setup(struct onestack *o, const struct us_config *cfg)
+{
+    fill_data();
+    os_init(o, cfg, 0);
+    os_clear(o);
+}
+
+static void
+finish(struct onestack *o)
+{
+    os_advance(o, US_SEC(300));
+    struct us_sock_info s[8];
+    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
+    os_finish(o);
+}
+
+/* Abortive close (RST), discarding what it sends. */
+static void
+abort_close(struct onestack *o, int fd)
+{
+    us_setsockopt(o->st, fd, US_SO_LINGER, 0);
+    us_close(o->st, fd, o->now);
+    os_clear(o);
+}
+
+/* An accepted connection (listener closed), peer options MSS 1460 + SACK, window 65535. */
+static int
+open_conn(struct onestack *o, struct os_tcp *t, unsigned opts)
+{
+    int l;
+    int fd = os_tcp_open_passive(o, 80, opts, t, &l);
+    us_close(o->st, l, o->now);
+    return fd;
+}
+
+static void
+expect_read(struct onestack *o, int fd, const void *want, size_t n)
+{
+    static uint8_t buf[65536];
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL), (ssize_t)n);
+    ck_assert_mem_eq(buf, want, n);
+}
+
+/* ---- data and ACK policy --------------------------------------------------------------------- */
+
+START_TEST(delayed_ack)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    /* RFC 1122 4.2.3.2: one small segment is ACKed after the delayed-ACK time (40 ms) */
+    os_tcp_tx(&o, &t, A | P, data, 100);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_MSEC(40) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    struct us_tcp_repr r;
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    expect_read(&o, fd, data, 100);
+    /* two full-sized segments: ACK at once after the second */
+    os_tcp_tx(&o, &t, A, data, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_tcp_tx(&o, &t, A, data + 1460, 1460);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_SEC(1));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0); /* the delayed-ACK timer was cancelled */
+    expect_read(&o, fd, data, 2920);
+    /* data we send carries the pending ACK: no separate one later */
+    os_tcp_tx(&o, &t, A | P, "q", 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, "answer", 6, 0, NULL, o.now), 6);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 6);
+    os_advance(&o, US_MSEC(100));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(out_of_order_sack)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    /* bytes 100..199 before 0..99: duplicate ACK at once with a SACK block (RFC 2018, 5681 4.2) */
+    t.seq = base + 100;
+    os_tcp_tx(&o, &t, A, data + 100, 100);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack, .ack = base,
+                               .flags = A, .n_sack = 1, .sack = {{base + 100, base + 200}}};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    char b[4];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
+    /* a second island: two blocks */
+    t.seq = base + 300;
+    os_tcp_tx(&o, &t, A, data + 300, 50);
+    want.n_sack = 2;
+    want.sack[1] = (struct us_tcp_sack_block){base + 300, base + 350};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    /* filling the first hole: one ACK covering both, the remaining island still SACKed */
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 100);
+    want.ack = base + 200;
+    want.n_sack = 1;
+    want.sack[0] = want.sack[1];
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    t.seq = base + 200;
+    os_tcp_tx(&o, &t, A, data + 200, 100);
+    want.ack = base + 350;
+    want.n_sack = 0;
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_read(&o, fd, data, 350);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(out_of_order_no_sack)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    uint32_t base = t.seq;
+    t.seq = base + 10;
+    os_tcp_tx(&o, &t, A, data + 10, 10);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, base);
+    ck_assert_uint_eq(r.n_sack, 0);
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 10);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, base + 20);
+    expect_read(&o, fd, data, 20);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(duplicate_and_overlap_trimmed)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    os_tcp_tx(&o, &t, A | P, data, 100);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 100, 0);
+    /* an exact duplicate: ACK at once, nothing delivered twice */
+    t.seq = base;
+    os_tcp_tx(&o, &t, A | P, data, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 100, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    /* partly left of RCV.NXT: only the new part is taken */
+    t.seq = base + 50;
+    os_tcp_tx(&o, &t, A | P, data + 50, 150);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 200, 0);
+    expect_read(&o, fd, data, 200);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(beyond_window)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    /* wholly right of the window (65535): ACK and drop */
+    t.seq = base + 70000;
+    os_tcp_tx(&o, &t, A, data, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    char b[4];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
+    t.seq = base;
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(zero_window)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int fd = us_socket(o.st, US_SOCK_STREAM);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 4096), 0);
+    struct us_sockaddr to = {OS_PEER_IP, 80};
+    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
+    struct us_tcp_repr syn;
+    os_tcp_pop(&o, &syn);
+    ck_assert_uint_eq(syn.wnd, 4096);
+    ck_assert_uint_eq(syn.wscale, 0); /* a 4 KiB buffer needs no scaling */
+    struct os_tcp t = {.port = syn.src_port, .pport = 80, .seq = 5000, .ack = syn.seq + 1,
+                       .wnd = 65535};
+    struct us_tcp_repr sa = os_tcp_seg(&t, S | A);
+    sa.has_mss = true;
+    sa.mss = 1460;
+    os_tcp_send(&o, &sa);
+    t.seq++;
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.wnd, 4096);
+    os_tcp_tx(&o, &t, A, data, 1460);
+    os_tcp_tx(&o, &t, A, data + 1460, 1460);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, 4096 - 2920);
+    os_tcp_tx(&o, &t, A | P, data + 2920, 1176);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).recv_q, 4096);
+    /* a zero-window probe: the byte is not taken, the ACK repeats the zero window */
+    os_tcp_tx(&o, &t, A, "z", 1);
+    t.seq--;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* reading opens the window: a window update goes out at once */
+    expect_read(&o, fd, data, 4096);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, A);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, 4096);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(listener_rcvbuf_inherited)
+{
+    /* SO_RCVBUF set on a listener applies to the connections it accepts (as Linux) */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_SO_RCVBUF, 4096), 0);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct us_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = S,
+                              .wnd = 65535, .has_mss = true, .mss = 1460};
+    os_tcp_send(&o, &syn);
+    struct us_tcp_repr sa;
+    os_tcp_pop(&o, &sa);
+    ck_assert_uint_eq(sa.wnd, 4096);
+    us_close(o.st, l, o.now);
+    finish(&o);
+}
+END_TEST
+
+/* ---- RFC 5961 -------------------------------------------------------------------------------- */
+
+START_TEST(rst_exact_resets)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    os_tcp_tx(&o, &t, A | P, "lost", 4);
+    os_tcp_tx(&o, &t, R, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -ECONNRESET);
+    ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, NULL, o.now), -EPIPE);
+    us_close(o.st, fd, o.now);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(rst_in_window_challenged)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    struct os_tcp x = t;
+    x.seq = t.seq + 1000; /* inside the window, not RCV.NXT */
+    os_tcp_tx(&o, &x, R, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 1);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    /* outside the window: ignored without a word */
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, R, NULL, 0);
+    x.seq = t.seq - 1;
+    os_tcp_tx(&o, &x, R | A, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 2);
+    /* the peer answers the challenge with the exact RST */
+    os_tcp_tx(&o, &t, R, NULL, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ECONNRESET);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(syn_established_challenged)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    struct os_tcp x = t;
+    static const uint32_t seqs[] = {0, 1000, 100000, (uint32_t)-5};
+    for (size_t i = 0; i < 4; i++) {
+        x.seq = t.seq + seqs[i];
+        struct us_tcp_repr s = os_tcp_seg(&x, S);
+        os_tcp_send(&o, &s);
+        os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+        ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+        os_advance(&o, US_SEC(1)); /* out of the 500 ms limit for out-of-window ACKs */
+    }
+    ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 2);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(bad_acks)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    /* an ACK for data never sent: ACK and drop (RFC 5961 5.2 / 3.10.7.4 fifth) */
+    struct os_tcp x = t;
+    x.ack = t.ack + 10;
+    os_tcp_tx(&o, &x, A | P, "data", 4);
+    x.seq -= 4;
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_ACK), 1);
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -EAGAIN);
+    /* an ACK older than SND.UNA - MAX.SND.WND: challenge ACK */
+    x.ack = t.ack - 70000;
+    os_tcp_tx(&o, &x, A | P, "data", 4);
+    x.seq -= 4;
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_ACK), 2);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 1);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -EAGAIN);
+    /* an old ACK within MAX.SND.WND is fine: the data is taken */
+    x.ack = t.ack - 1000;
+    os_tcp_tx(&o, &x, A | P, "data", 4);
+    t.seq = x.seq;
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    expect_read(&o, fd, "data", 4);
+    /* no segment without ACK is processed in a synchronized state */
+    os_tcp_tx(&o, &t, P, "zz", 2);
+    t.seq -= 2;
+    os_advance(&o, US_MSEC(100));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -EAGAIN);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(challenge_ack_limit)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_challenge_ack_limit = 2;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    struct os_tcp x = t;
+    x.seq = t.seq + 500;
+    for (int i = 0; i < 4; i++)
+        os_tcp_tx(&o, &x, R, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 2);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK_LIMITED), 2);
+    /* the budget is per second */
+    os_advance(&o, US_SEC(1));
+    os_tcp_tx(&o, &x, R, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 3);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* ---- PAWS (RFC 7323 5) ----------------------------------------------------------------------- */
+
+START_TEST(paws)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    ck_assert(t.ts);
+    t.ts_val = 100010;
+    os_tcp_tx(&o, &t, A | P, "new", 3);
+    os_advance(&o, US_MSEC(40));
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert(r.has_ts);
+    ck_assert_uint_eq(r.ts_ecr, 100010);
+    /* an older TSval: dropped as an old duplicate, with an ACK echoing TS.Recent */
+    t.ts_val = 100005;
+    os_tcp_tx(&o, &t, A | P, "old", 3);
+    t.seq -= 3;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, A);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.ts_ecr, 100010);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_PAWS), 1);
+    expect_read(&o, fd, "new", 3);
+    char b[4];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
+    /* an equal TSval is fine (same millisecond) */
+    t.ts_val = 100010;
+    os_tcp_tx(&o, &t, A | P, "eq", 2);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    expect_read(&o, fd, "eq", 2);
+    /* a RST is not subject to PAWS */
+    t.ts_val = 1;
+    os_tcp_tx(&o, &t, R, NULL, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ECONNRESET);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+/* ---- retransmission -------------------------------------------------------------------------- */
+
+START_TEST(rto_backoff_timeout)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_retries = 3;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
+    /* no RTT sample yet: RTO 1 s, doubling (RFC 6298 2.1, 5.5) */
+    us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4)};
+    for (size_t i = 0; i < 3; i++) {
+        os_advance(&o, gaps[i] - 1);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+        os_advance(&o, 1);
+        struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
+                                   .ack = t.seq, .flags = A | P, .payload = data,
+                                   .payload_len = 100};
+        os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    }
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.retrans, 3);
+    ck_assert_int_eq(ti.rto, US_SEC(8));
+    ck_assert_uint_eq(ti.cwnd, ti.mss_snd);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 100);
+    os_advance(&o, US_SEC(8) - 1);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    os_advance(&o, 1);
+    /* tcp_retries exhausted: RST (<SEQ=SND.NXT>) and ETIMEDOUT */
+    os_tcp_rx_expect(&o, &t, R | A, t.ack + 100, t.seq, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(rto_from_rtt)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    /* RTT 100 ms: SRTT 100, RTTVAR 50, RTO = 100 + 4*50 = 300 ms (RFC 6298 2.2) */
+    ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    t.ack += 1;
+    os_advance(&o, US_MSEC(100));
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_int_eq(ti.srtt, US_MSEC(100));
+    ck_assert_int_eq(ti.rttvar, US_MSEC(50));
+    ck_assert_int_eq(ti.rto, US_MSEC(300));
+    ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    os_advance(&o, US_MSEC(300) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    os_advance(&o, US_MSEC(600) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    /* the ACK of a retransmission gives no sample (Karn), the backoff ends */
+    t.ack += 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_int_eq(ti.srtt, US_MSEC(100));
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(rto_min_floor)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    /* RTT 10 ms: 10 + 4*5 = 30 ms, raised to the 200 ms floor (tcp_rto_min) */
+    ck_assert_int_eq(us_sendto(o.st, fd, "c", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    t.ack += 1;
+    os_advance(&o, US_MSEC(10));
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_int_eq(ti.srtt, US_MSEC(10));
+    ck_assert_int_eq(ti.rto, US_MSEC(200));
+    ck_assert_int_eq(us_sendto(o.st, fd, "d", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    os_advance(&o, US_MSEC(200) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(fast_retransmit_newreno)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_str_eq(ti.cc, "reno");
+    ck_assert_uint_eq(ti.cwnd, 14600); /* IW10 */
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 14600, 0, NULL, o.now), 14600);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 10; i++)
+        os_tcp_rx_expect(&o, &t, i == 9 ? A | P : A, una + 1460u * (uint32_t)i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* the first segment is lost: three duplicate ACKs */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 0);
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = una, .ack = t.seq,
+                               .flags = A | P, .payload = data, .payload_len = 1460};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 1);
+    us_tcp_get_info(o.st, fd, &ti);
+    /* RFC 5681 (4): ssthresh = max(FlightSize/2, 2*SMSS); cwnd = ssthresh + 3*SMSS */
+    ck_assert_uint_eq(ti.ssthresh, 7300);
+    ck_assert_uint_eq(ti.cwnd, 7300 + 3 * 1460);
+    /* a further duplicate inflates cwnd by one SMSS */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.cwnd, 7300 + 4 * 1460);
+    /* RFC 6582 partial ACK (first two segments): retransmit the next one, deflate */
+    t.ack = una + 2920;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    want.seq = una + 2920;
+    want.payload = data + 2920;
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.cwnd, 7300 + 4 * 1460 - 2920 + 1460);
+    /* full ACK: leave recovery with cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS) */
+    t.ack = una + 14600;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.cwnd, 2920);
+    ck_assert_uint_eq(ti.ssthresh, 7300);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(persist_probes)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    /* the peer closes its window */
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* probes of one byte at SND.UNA after RTO, then backing off (RFC 9293 3.8.6.1) */
+    us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4), US_SEC(8)};
+    for (size_t i = 0; i < 4; i++) {
+        os_advance(&o, gaps[i] - 1);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+        os_advance(&o, 1);
+        struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
+                                   .ack = t.seq, .flags = A, .payload = data, .payload_len = 1};
+        os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+        /* the peer still has no room */
+        os_tcp_tx(&o, &t, A, NULL, 0);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    }
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    /* the window opens: everything goes */
+    t.wnd = 65535;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack += 100;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    os_advance(&o, US_SEC(100));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(persist_probe_taken)
+{
+    /* the peer takes the probe byte: SND.UNA moves past it and the rest follows later */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10, 0, NULL, o.now), 10);
+    os_advance(&o, US_SEC(1));
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 1);
+    t.ack += 1;
+    t.wnd = 100;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack, .ack = t.seq,
+                               .flags = A | P, .payload = data + 1, .payload_len = 9};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    t.ack += 9;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    os_advance(&o, US_SEC(100));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* ---- keepalive ------------------------------------------------------------------------------- */
+
+static int
+keepalive_conn(struct onestack *o, struct os_tcp *t)
+{
+    int fd = open_conn(o, t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPIDLE, 10), 0);
+    ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPINTVL, 2), 0);
+    ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPCNT, 3), 0);
+    ck_assert_int_eq(us_setsockopt(o->st, fd, US_SO_KEEPALIVE, 1), 0);
+    return fd;
+}
+
+START_TEST(keepalive_timeout)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = keepalive_conn(&o, &t);
+    /* probes at idle 10 s, then every 2 s: SEG.SEQ = SND.NXT - 1, no data */
+    us_time_t gaps[] = {US_SEC(10), US_SEC(2), US_SEC(2)};
+    for (size_t i = 0; i < 3; i++) {
+        os_advance(&o, gaps[i] - 1);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+        os_advance(&o, 1);
+        os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+        ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    }
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_KEEPALIVE_PROBES), 3);
+    os_advance(&o, US_SEC(2) - 1);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(keepalive_answered)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = keepalive_conn(&o, &t);
+    os_advance(&o, US_SEC(10));
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(2));
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(1));
+    os_tcp_tx(&o, &t, A, NULL, 0); /* the answer */
+    /* idle again from here: the next probe 10 s later, and the count starts over */
+    os_advance(&o, US_SEC(10) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(2));
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(2));
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_advance(&o, US_SEC(5));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* ---- Nagle (RFC 896) ------------------------------------------------------------------------- */
+
+START_TEST(nagle)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, NULL, o.now), 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, "c", 1, 0, NULL, o.now), 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0); /* one small segment in flight at a time */
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 3);
+    t.ack += 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack, .ack = t.seq,
+                               .flags = A | P, .payload = (const uint8_t *)"bc",
+                               .payload_len = 2};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    t.ack += 2;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    /* TCP_NODELAY: each write goes at once */
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, "d", 1, 0, NULL, o.now), 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, "e", 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack + 1, t.seq, 1);
+    t.ack += 2;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(nagle_full_segments)
+{
+    /* Nagle holds only the small tail: full segments go regardless */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 1, 0, NULL, o.now), 1);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
+    ck_assert_int_eq(us_sendto(o.st, fd, data + 1, 3000, 0, NULL, o.now), 3000);
+    os_tcp_rx_expect(&o, &t, A, t.ack + 1, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, t.ack + 1461, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0); /* 80 bytes wait */
+    t.ack += 2921;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 80);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* ---- netstat --------------------------------------------------------------------------------- */
+
+START_TEST(netstat_queues)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int l;
+    int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
+    /* two more connections complete the handshake but are not accepted */
+    for (uint16_t p = 40001; p <= 40002; p++) {
+        struct os_tcp u = {.port = 80, .pport = p, .seq = 1000, .wnd = 65535};
+        os_tcp_tx(&o, &u, S, NULL, 0);
+        struct us_tcp_repr sa;
+        os_tcp_rx(&o, &u, &sa);
+        u.ack = sa.seq + 1;
+        os_tcp_tx(&o, &u, A, NULL, 0);
+    }
+    struct us_sock_info li = os_sock_info(&o, l);
+    ck_assert_str_eq(li.state, "LISTEN");
+    ck_assert_uint_eq(li.recv_q, 2);
+    ck_assert_uint_eq(li.local.port, 80);
+    struct us_sock_info all[16];
+    size_t n = us_sock_list(o.st, all, 16);
+    ck_assert_uint_eq(n, 4); /* listener, accepted, two queued */
+    size_t queued = 0;
+    for (size_t i = 0; i < n; i++)
+        if (all[i].fd < 0) {
+            ck_assert_str_eq(all[i].state, "ESTABLISHED");
+            queued++;
+        }
+    ck_assert_uint_eq(queued, 2);
+    /* Recv-Q: received, unread; Send-Q: sent, unacknowledged */
+    os_tcp_tx(&o, &t, A | P, data, 10);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 20, 0, NULL, o.now), 20);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 20);
+    struct us_sock_info si = os_sock_info(&o, fd);
+    ck_assert_str_eq(si.state, "ESTABLISHED");
+    ck_assert_uint_eq(si.recv_q, 10);
+    ck_assert_uint_eq(si.send_q, 20);
+    ck_assert_uint_eq(si.remote.addr, OS_PEER_IP);
+    ck_assert_uint_eq(si.remote.port, 40000);
+    t.ack += 5;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    si = os_sock_info(&o, fd);
+    ck_assert_uint_eq(si.send_q, 15);
+    expect_read(&o, fd, data, 10);
+    ck_assert_uint_eq(os_sock_info(&o, fd).recv_q, 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.unacked, 15);
+    ck_assert_uint_eq(ti.bytes_acked, 5);
+    ck_assert_uint_eq(ti.bytes_received, 10);
+    us_close(o.st, l, o.now); /* the two queued connections are reset */
+    os_tcp_pop(&o, &(struct us_tcp_repr){0});
+    os_tcp_pop(&o, &(struct us_tcp_repr){0});
+    ck_assert_uint_eq(us_sock_list(o.st, all, 16), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(peer_window_limits)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    t.wnd = 3000;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10000, 0, NULL, o.now), 10000);
+    uint32_t una = t.ack;
+    /* two full segments fit; the 80-byte rest of the window is not worth a segment
+     * (RFC 1122 4.2.3.4 sender SWS avoidance) */
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack = una + 2920;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, una + 2920, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 4380, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.snd_wnd, 3000);
+    ck_assert_uint_eq(ti.unacked, 2920);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(window_scaling)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_WS);
+    /* the peer's windows are scaled by 7 after the SYN; ours by 7 too (128 KiB buffer) */
+    t.wnd = 10;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.snd_wnd, 1280);
+    ck_assert_uint_eq(ti.rcv_wscale, 7);
+    ck_assert_uint_eq(ti.snd_wscale, 7);
+    os_tcp_tx(&o, &t, A | P, data, 128);
+    os_advance(&o, US_MSEC(40));
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    ck_assert_uint_eq(r.wnd, (131072 - 128) >> 7);
+    /* a 2000-byte write: one segment of 1280 (the window; nothing in flight, so sender SWS
+     * avoidance must not hold it: no ACK would ever come to release it), the rest waits */
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 2000, 0, NULL, o.now), 2000);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 1280);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack += 1280;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 720);
+    t.ack += 720;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(timestamps_rtt)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert(ti.ts);
+    ck_assert_uint_eq(ti.mss_snd, 1448); /* 12 bytes of every segment are the TS option */
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert(r.has_ts);
+    ck_assert_uint_eq(r.ts_ecr, t.ts_val);
+    uint32_t tsv = r.ts_val;
+    /* the echo of that TSval 70 ms later measures the RTT (RFC 7323 4.1) */
+    os_advance(&o, US_MSEC(70));
+    t.ack += 100;
+    t.ts_val += 70;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    us_tcp_get_info(o.st, fd, &ti);
+    /* (the handshake's ACK echoed our SYN-ACK at once: a first sample of ~0, 0.1 ms) */
+    ck_assert_int_eq(ti.srtt, (7 * (US_NSEC_PER_MSEC / 10) + US_MSEC(70)) / 8);
+    /* our TS clock ticks in milliseconds */
+    os_advance(&o, US_MSEC(30));
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10, 0, NULL, o.now), 10);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ts_val - tsv, 100);
+    ck_assert_uint_eq(r.ts_ecr, t.ts_val);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(rto_goes_back_n)
+{
+    /* After an RTO, cwnd is one segment: only the first is resent; each ACK then opens more
+     * (RFC 5681 3.1, RFC 6298 5.4-5.6) */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 4380, 0, NULL, o.now), 4380);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 3; i++)
+        os_tcp_rx_expect(&o, &t, i == 2 ? A | P : A, una + 1460u * (uint32_t)i, t.seq, 1460);
+    os_advance(&o, US_SEC(1));
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.cwnd, 1460);
+    ck_assert_uint_eq(ti.ssthresh, 2920); /* max(FlightSize / 2, 2 * SMSS) */
+    /* the ACK of the first: slow start to 2 segments, both remaining ones go */
+    t.ack = una + 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A | P, una + 2920, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* the doubled RTO stays until a new RTT sample (RFC 6298 5.7), and Karn's rule gives none
+     * from the ACK of a retransmitted segment */
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_int_eq(ti.rto, US_SEC(2));
+    t.ack = una + 4380;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    os_advance(&o, US_SEC(10));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(fast_retransmit_cubic)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_str_eq(ti.cc, "cubic"); /* the default */
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 14600, 0, NULL, o.now), 14600);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 10; i++)
+        os_tcp_rx(&o, &t, &(struct us_tcp_repr){0});
+    for (int i = 0; i < 3; i++)
+        os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, una, t.seq, 1460);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.ssthresh, (uint32_t)(14600 * 0.7)); /* RFC 9438 4.6: beta 0.7 */
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(user_timeout)
+{
+    /* TCP_USER_TIMEOUT: give up once data stayed unacknowledged that long, whatever
+     * tcp_retries says */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_USER_TIMEOUT, 2500), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10, 0, NULL, o.now), 10);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 10);
+    os_advance(&o, US_SEC(1));
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 10);
+    os_advance(&o, US_SEC(2)); /* the RTO at 3 s finds 3 s > 2.5 s of silence */
+    os_tcp_rx_expect(&o, &t, R | A, t.ack + 10, t.seq, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(listen_backlog_full)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 1), 0);
+    struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
+    os_tcp_tx(&o, &t1, S, NULL, 0);
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t1, &sa);
+    /* the SYN queue (backlog 1) is full: a second SYN is dropped silently, the peer retries */
+    struct os_tcp t2 = {.port = 80, .pport = 40002, .seq = 1000, .wnd = 65535};
+    os_tcp_tx(&o, &t2, S, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_LISTEN_OVERFLOW), 1);
+    t1.ack = sa.seq + 1;
+    os_tcp_tx(&o, &t1, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, l).recv_q, 1);
+    /* the accept queue is full now too */
+    t2.seq = 1000;
+    os_tcp_tx(&o, &t2, S, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_LISTEN_OVERFLOW), 2);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    t2.seq = 1000;
+    os_tcp_tx(&o, &t2, S, NULL, 0);
+    os_tcp_rx(&o, &t2, &sa);
+    ck_assert_uint_eq(sa.flags, S | A);
+    us_close(o.st, l, o.now);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(rst_syn_received_challenged)
+{
+    /* RFC 5961 3.2 applies in SYN-RECEIVED too: a RST with another in-window seq is
+     * challenged, not obeyed */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    os_tcp_tx(&o, &t, S, NULL, 0);
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    t.ack = sa.seq + 1;
+    struct os_tcp x = t;
+    x.seq += 100;
+    os_tcp_tx(&o, &x, R, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_str_eq(os_tcp_state(&o, -1, &t), "SYN-RECEIVED");
+    us_close(o.st, l, o.now);
+    ck_assert_str_eq(os_tcp_state(&o, -1, &t), "");
+    finish(&o);
+}
+END_TEST
+
+/* Feeds an ICMP error from the peer quoting the last frame taken (its IP header + 8 bytes). */
+static void
+icmp_about_last(struct onestack *o, uint8_t type, uint8_t code, uint16_t mtu)
+{
+    const struct os_frame *f = &o->out[o->taken - 1];
+    static uint8_t msg[256], fr[512];
+    struct us_icmp_repr m = {.type = type, .code = code, .next_hop_mtu = mtu,
+                             .data = f->b + US_ETH_HDR_LEN, .data_len = US_IP4_HDR_LEN + 8};
+    size_t n = os_build_icmp_msg(msg, &m);
+    struct us_ip4_repr ip = os_ip_hdr(OS_PEER_IP, OS_IP, US_IPPROTO_ICMP);
+    os_input(o, fr, os_build_ip(fr, NULL, &ip, msg, n));
+}
+
+START_TEST(icmp_frag_needed)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 1460, 0, NULL, o.now), 1460);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1460);
+    /* RFC 1191: a router on the path has MTU 1000: resend in 960-byte segments at once */
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 1000);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 960);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack + 960, t.seq, 500);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.mss_snd, 960);
+    /* an error quoting a sequence number outside the flight is ignored (RFC 5927) */
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack += 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 600);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(icmp_unreachable)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    /* port unreachable for our SYN: the connect fails at once (RFC 1122 4.2.3.9 hard error) */
+    int fd = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr to = {OS_PEER_IP, 80};
+    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
+    struct us_tcp_repr syn;
+    os_tcp_pop(&o, &syn);
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PORT, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
+    ck_assert_int_eq(us_sock_error(o.st, fd), ECONNREFUSED);
+    us_close(o.st, fd, o.now);
+    /* host unreachable is soft: the attempt goes on, and explains the final timeout */
+    fd = us_socket(o.st, US_SOCK_STREAM);
+    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
+    os_tcp_pop(&o, &syn);
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_HOST, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "SYN-SENT");
+    os_advance(&o, US_SEC(200)); /* 6 retries: 1+2+4+8+16+32+64 = 127 s */
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
+    ck_assert_int_eq(us_sock_error(o.st, fd), EHOSTUNREACH);
+    us_close(o.st, fd, o.now);
+    os_clear(&o);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(read_with_hole_pending)
+{
+    /* reading in-order bytes while out-of-order ones wait past a hole keeps both right */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    os_tcp_tx(&o, &t, A, data, 100);
+    t.seq = base + 200;
+    os_tcp_tx(&o, &t, A, data + 200, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 100, 0);
+    static uint8_t buf[512];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, 50, 0, NULL, NULL), 50);
+    ck_assert_mem_eq(buf, data, 50);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, 30, US_MSG_PEEK, NULL, NULL), 30);
+    ck_assert_mem_eq(buf, data + 50, 30);
+    t.seq = base + 100;
+    os_tcp_tx(&o, &t, A, data + 100, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 300, 0);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 250);
+    ck_assert_mem_eq(buf, data + 50, 250);
+    /* and once more with the read between the island and the fill */
+    base += 300;
+    t.seq = base + 1000;
+    os_tcp_tx(&o, &t, A, data + 1000, 500);
+    os_tcp_rx(&o, &t, &(struct us_tcp_repr){0});
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 1000);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 1500, 0);
+    static uint8_t big[2048];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, big, sizeof(big), 0, NULL, NULL), 1500);
+    ck_assert_mem_eq(big, data, 1500);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(data_after_close)
+{
+    /* the application closed (nothing unread); the peer still sends: acknowledged and
+     * discarded as after SHUT_RD, not held by the orphan (into TIME-WAIT) */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    us_close(o.st, fd, o.now);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
+    t.ack++;
+    os_tcp_tx(&o, &t, A | P, data, 500);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    struct us_sock_info si[4];
+    ck_assert_uint_eq(us_sock_list(o.st, si, 4), 1);
+    ck_assert_str_eq(si[0].state, "FIN-WAIT-2");
+    ck_assert_uint_eq(si[0].recv_q, 0);
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_sock_list(o.st, si, 4), 1);
+    ck_assert_str_eq(si[0].state, "TIME-WAIT");
+    ck_assert_uint_eq(si[0].recv_q, 0);
+    os_advance(&o, US_SEC(61));
+    ck_assert_str_eq(os_tcp_state(&o, -1, &t), "");
+    os_clear(&o);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(send_buffer_full)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_SNDBUF, 8192), 0);
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10000, 0, NULL, o.now), 8192);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 10, 0, NULL, o.now), -EAGAIN);
+    ck_assert_int_eq(us_sock_poll(o.st, fd) & US_POLLOUT, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 8192);
+    t.wnd = 65535;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 5; i++)
+        os_tcp_rx_expect(&o, &t, A, una + 1460u * (uint32_t)i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0); /* Nagle holds the 892-byte tail */
+    /* an ACK in the middle of a segment frees exactly that much */
+    t.ack = una + 2500;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 8192 - 2500);
+    ck_assert(us_sock_poll(o.st, fd) & US_POLLOUT); /* a quarter of the buffer is free */
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* the RTO resends from SND.UNA, mid-segment */
+    os_advance(&o, US_SEC(1));
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = una + 2500,
+                               .ack = t.seq, .flags = A, .payload = data + 2500,
+                               .payload_len = 1460};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(keepalive_inherited)
+{
+    /* keepalive options set on the listener apply to what it accepts */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_SO_KEEPALIVE, 1), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_TCP_KEEPIDLE, 5), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_TCP_KEEPINTVL, 1), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, l, US_TCP_KEEPCNT, 1), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    os_tcp_tx(&o, &t, S, NULL, 0);
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    t.ack = sa.seq + 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    us_close(o.st, l, o.now);
+    int v = 0;
+    ck_assert_int_eq(us_getsockopt(o.st, fd, US_TCP_KEEPIDLE, &v), 0);
+    ck_assert_int_eq(v, 5);
+    os_advance(&o, US_SEC(5) - 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, 1);
+    os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
+    os_advance(&o, US_SEC(1));
+    os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(oow_ack_rate_limit)
+{
+    /* ACKs for unacceptable segments without data: at most one per 500 ms (as Linux's
+     * tcp_invalid_ratelimit); segments with data are always answered */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    /* (not at time 0: last_oow_ack == 0 means "never", so the limit starts after t = 0) */
+    os_advance(&o, US_SEC(1));
+    struct os_tcp x = t;
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, A, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_OOW_ACK_LIMITED), 1);
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, A, "d", 1);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    os_advance(&o, US_MSEC(500));
+    x.seq = t.seq + 100000;
+    os_tcp_tx(&o, &x, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_OOW_ACK_LIMITED), 1);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(timeout_rst_timestamp)
+{
+    /* the RST sent when a connection times out carries the current TSval, like every segment */
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_retries = 1;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    os_advance(&o, US_SEC(10));
+    ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, NULL, o.now), 1);
+    struct us_tcp_repr first, r;
+    os_tcp_rx(&o, &t, &first);
+    /* RTO 200 ms (the handshake's echo measured ~0), then 400 ms */
+    os_advance(&o, US_MSEC(200));
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ts_val - first.ts_val, 200);
+    os_advance(&o, US_MSEC(400));
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, R | A);
+    ck_assert(r.has_ts);
+    ck_assert_uint_eq(r.ts_val - first.ts_val, 600);
+    ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
+    us_close(o.st, fd, o.now);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(window_closes_with_data_in_flight)
+{
+    /* the peer closes its window before acknowledging what is in flight: the sender must keep
+     * probing (a retransmission or a window probe), never fall silent until it times out */
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_retries = 4;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    size_t sent = 0;
+    for (int i = 0; i < 300; i++) { /* 5 minutes, far past tcp_retries' 31 s */
+        os_advance(&o, US_SEC(1));
+        while (os_tcp_pending(&o)) {
+            struct us_tcp_repr r;
+            os_tcp_rx(&o, &t, &r);
+            ck_assert(!(r.flags & R));
+            sent++;
+            os_tcp_tx(&o, &t, A, NULL, 0); /* still no room */
+        }
+    }
+    ck_assert_uint_ge(sent, 5);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    /* the window opens: the data goes at once */
+    t.wnd = 65535;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
+    t.ack += 100;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(sequence_wraparound)
+{
+    /* the peer's sequence numbers wrap past 2^32 in the middle of out-of-order data */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 0xffffff00u, .wnd = 65535};
+    struct us_tcp_repr syn = os_tcp_seg(&t, S);
+    syn.has_mss = true;
+    syn.mss = 1460;
+    syn.sack_ok = true;
+    os_tcp_send(&o, &syn);
+    t.seq++;
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    t.ack = sa.seq + 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    us_close(o.st, l, o.now);
+    uint32_t base = t.seq; /* 0xffffff01: 255 bytes before the wrap */
+    t.seq = base + 300;    /* island past the wrap */
+    os_tcp_tx(&o, &t, A, data + 300, 200);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = 40000, .seq = t.ack, .ack = base,
+                               .flags = A, .n_sack = 1, .sack = {{base + 300, base + 500}}};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    ck_assert_uint_lt(want.sack[0].start, 1000u); /* really wrapped */
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 300); /* crosses 2^32 itself */
+    want.ack = base + 500;
+    want.n_sack = 0;
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    expect_read(&o, fd, data, 500);
+    /* old data from before the wrap is a duplicate */
+    t.seq = base + 100;
+    os_tcp_tx(&o, &t, A, data + 100, 100);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 500, 0);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+START_TEST(syn_window_edge)
+{
+    /* The SYN-ACK advertised 65535 (a SYN's window is never scaled, RFC 7323 2.2) though the
+     * buffer holds 128 KiB: until our first scaled window, data past 65535 is outside it. */
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    struct us_tcp_repr syn = os_tcp_seg(&t, S);
+    syn.has_mss = true;
+    syn.mss = 1460;
+    syn.has_wscale = true;
+    syn.wscale = 7;
+    os_tcp_send(&o, &syn);
+    t.seq++;
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    ck_assert_uint_eq(sa.wnd, 65535);
+    t.ack = sa.seq + 1;
+    uint32_t base = t.seq;
+    t.seq = base + 65535 + 100;
+    os_tcp_tx(&o, &t, A, data, 100); /* completes the handshake, data beyond the window */
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    /* an unacceptable segment is dropped whole: its ACK did not complete the handshake */
+    ck_assert_int_eq(us_accept(o.st, l, NULL), -EAGAIN);
+    t.seq = base + 65535 - 100;
+    os_tcp_tx(&o, &t, A, data, 100); /* the last 100 bytes of the window: fine */
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    us_close(o.st, l, o.now);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+Suite *
+make_suite(void)
+{
+    Suite *s = suite_create("tcp_input");
+    TCase *tc = tcase_create("data");
+    tcase_add_test(tc, delayed_ack);
+    tcase_add_test(tc, out_of_order_sack);
+    tcase_add_test(tc, out_of_order_no_sack);
+    tcase_add_test(tc, duplicate_and_overlap_trimmed);
+    tcase_add_test(tc, beyond_window);
+    tcase_add_test(tc, zero_window);
+    tcase_add_test(tc, listener_rcvbuf_inherited);
+    tcase_add_test(tc, peer_window_limits);
+    tcase_add_test(tc, window_scaling);
+    tcase_add_test(tc, timestamps_rtt);
+    tcase_add_test(tc, listen_backlog_full);
+    tcase_add_test(tc, read_with_hole_pending);
+    tcase_add_test(tc, sequence_wraparound);
+    tcase_add_test(tc, syn_window_edge);
+    tcase_add_test(tc, data_after_close);
+    tcase_add_test(tc, send_buffer_full);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rfc5961");
+    tcase_add_test(tc, rst_exact_resets);
+    tcase_add_test(tc, rst_in_window_challenged);
+    tcase_add_test(tc, syn_established_challenged);
+    tcase_add_test(tc, bad_acks);
+    tcase_add_test(tc, challenge_ack_limit);
+    tcase_add_test(tc, oow_ack_rate_limit);
+    tcase_add_test(tc, paws);
+    tcase_add_test(tc, rst_syn_received_challenged);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("timers");
+    tcase_add_test(tc, rto_backoff_timeout);
+    tcase_add_test(tc, rto_from_rtt);
+    tcase_add_test(tc, rto_min_floor);
+    tcase_add_test(tc, rto_goes_back_n);
+    tcase_add_test(tc, fast_retransmit_cubic);
+    tcase_add_test(tc, user_timeout);
+    tcase_add_test(tc, timeout_rst_timestamp);
+    tcase_add_test(tc, icmp_frag_needed);
+    tcase_add_test(tc, icmp_unreachable);
+    tcase_add_test(tc, fast_retransmit_newreno);
+    tcase_add_test(tc, persist_probes);
+    tcase_add_test(tc, persist_probe_taken);
+    tcase_add_test(tc, window_closes_with_data_in_flight);
+    tcase_add_test(tc, keepalive_timeout);
+    tcase_add_test(tc, keepalive_answered);
+    tcase_add_test(tc, keepalive_inherited);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("send");
+    tcase_add_test(tc, nagle);
+    tcase_add_test(tc, nagle_full_segments);
+    tcase_add_test(tc, netstat_queues);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+US_TEST_MAIN()
