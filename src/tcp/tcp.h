@@ -59,6 +59,7 @@ struct us_tcp_listen {
     int acc_count;              /* established, waiting for accept(): the accept queue */
     struct us_tcp_conn *syn_head;
     struct us_tcp_conn *acc_head, *acc_tail;
+    us_time_t cookie_time;      /* when we last answered with a SYN cookie (0: never) */
 };
 
 struct us_tcp_conn {

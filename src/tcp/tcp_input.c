@@ -148,6 +148,7 @@ cookie_send(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
         tmp.ts_offset = ((now_ms & ~31u) | opt) - now_ms;
     }
     us_stat_inc(st, US_STAT_TCP_SYNCOOKIES_SENT);
+    l->lsn->cookie_time = s->now ? s->now : 1;
     us_tcp_send_synack(st, &tmp, s->now);
 }
 
@@ -189,7 +190,8 @@ cookie_accept(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     }
     c->irs = peer_isn;
     c->rcv_nxt = r->seq;
-    c->rcv_adv = c->rcv_nxt;
+    /* the window our SYN-ACK offered (unscaled in a SYN), so data on this ACK fits */
+    c->rcv_adv = c->rcv_nxt + (uint32_t)US_MIN(us_ring_space(&c->rcvbuf), (size_t)65535);
     syn_negotiate(st, c, &syn, s->now);
     c->iss = iss;
     c->snd_una = c->snd_nxt = c->snd_max = r->ack;
@@ -221,7 +223,10 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     if (r->flags & US_TCP_RST)
         return; /* first: a RST to a listener is ignored */
     if (r->flags & US_TCP_ACK) {
-        if (st->cfg.tcp_syncookies && !(r->flags & US_TCP_SYN)) {
+        /* Cookies are checked only if this listener sent some lately (as Linux), so a plain
+         * stray ACK keeps its usual answer and counter. */
+        if (st->cfg.tcp_syncookies && !(r->flags & US_TCP_SYN) && l->lsn->cookie_time &&
+            s->now - l->lsn->cookie_time < 2 * COOKIE_SLOT) {
             struct us_tcp_conn *c = cookie_accept(st, l, s);
             if (c) {
                 synchronized_input(st, c, s); /* the ACK may carry data already */

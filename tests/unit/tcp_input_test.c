@@ -1087,7 +1087,10 @@ END_TEST
 START_TEST(listen_backlog_full)
 {
     struct onestack o;
-    setup(&o, NULL);
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_syncookies = false; /* the plain queue rules; syn_cookies below covers the rest */
+    setup(&o, &cfg);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int l = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr a = {0, 80};
@@ -1116,6 +1119,55 @@ START_TEST(listen_backlog_full)
     os_tcp_tx(&o, &t2, S, NULL, 0);
     os_tcp_rx(&o, &t2, &sa);
     ck_assert_uint_eq(sa.flags, S | A);
+    us_close(o.st, l, o.now);
+    abort_close(&o, fd);
+    finish(&o);
+}
+END_TEST
+
+/* RFC 4987: with the SYN queue full, a SYN is answered statelessly; the ACK that echoes the
+ * cookie creates the connection; a forged ACK gets a RST. */
+START_TEST(syn_cookies)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, 80};
+    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o.st, l, 1), 0);
+    struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
+    os_tcp_tx(&o, &t1, S, NULL, 0);
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t1, &sa); /* t1 fills the SYN queue */
+    struct os_tcp t2 = {.port = 80, .pport = 40002, .seq = 7000, .wnd = 65535};
+    os_tcp_tx(&o, &t2, S, NULL, 0);
+    struct us_tcp_repr ck;
+    os_tcp_rx(&o, &t2, &ck);
+    ck_assert_uint_eq(ck.flags, S | A);
+    ck_assert_uint_eq(ck.ack, 7001);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_SENT), 1);
+    struct us_sock_info si = os_sock_info(&o, l);
+    ck_assert_uint_eq(si.recv_q, 0); /* no state kept for t2 */
+    /* a forged ACK (wrong cookie) from a third port: RST, no connection */
+    struct os_tcp t3 = {.port = 80, .pport = 40003, .seq = 9001, .ack = ck.seq + 1, .wnd = 65535};
+    os_tcp_tx(&o, &t3, A, NULL, 0);
+    struct us_tcp_repr rst;
+    os_tcp_rx(&o, &t3, &rst);
+    ck_assert_uint_eq(rst.flags & R, R);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_COOKIE), 1);
+    /* the real ACK, carrying data: established, data queued, accept() returns it */
+    t2.seq = 7001;
+    t2.ack = ck.seq + 1;
+    os_tcp_tx(&o, &t2, A | P, "hi", 2);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_OK), 1);
+    struct us_sockaddr peer;
+    int fd = us_accept(o.st, l, &peer);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_uint_eq(peer.port, 40002);
+    char buf[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 2);
+    ck_assert_mem_eq(buf, "hi", 2);
     us_close(o.st, l, o.now);
     abort_close(&o, fd);
     finish(&o);
@@ -1589,6 +1641,7 @@ make_suite(void)
     tcase_add_test(tc, rto_goes_back_n);
     tcase_add_test(tc, fast_retransmit_cubic);
     tcase_add_test(tc, user_timeout);
+    tcase_add_test(tc, syn_cookies);
     tcase_add_test(tc, timeout_rst_timestamp);
     tcase_add_test(tc, icmp_frag_needed);
     tcase_add_test(tc, icmp_unreachable);
