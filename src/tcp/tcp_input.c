@@ -328,7 +328,7 @@ syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     c->last_rx = s->now;
     if (ack) {
         c->snd_una = r->ack;
-        c->snd_wnd = (uint32_t)r->wnd << c->snd_wscale;
+        c->snd_wnd = r->wnd; /* RFC 7323 2.2: the window in a SYN-ACK is never scaled */
         c->max_snd_wnd = c->snd_wnd;
         c->snd_wl1 = r->seq;
         c->snd_wl2 = r->ack;
