@@ -61,6 +61,12 @@ void us_stack_free(struct us_stack *st);
 /* Transmit callback: the driver copies or writes the frame before returning (the stack keeps
  * ownership of the bytes). Returns 0 or a negative errno (counted as a TX_DRIVER drop). */
 typedef int (*us_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
+/* Optional offload transmit: the frame's L4 checksum (at l4_off) holds only the pseudo-header
+ * sum and the device finishes it; when gso_size is non-zero the frame is a TCP super-segment of
+ * up to 64 KiB that the device cuts into gso_size-byte segments (TSO). hdr_len covers the
+ * Ethernet, IP and TCP headers. Same ownership rule as us_tx_fn. */
+typedef int (*us_tx_gso_fn)(void *ctx, const uint8_t *frame, size_t len, uint16_t gso_size,
+                            uint16_t l4_off, uint16_t hdr_len);
 
 struct us_iface_conf {
     const char *name;
@@ -69,6 +75,7 @@ struct us_iface_conf {
     uint8_t prefix_len;
     uint16_t mtu;     /* IP MTU, 68..65535; 0 means 1500 */
     us_tx_fn tx;
+    us_tx_gso_fn tx_gso; /* NULL: no offloads (every checksum computed, every segment <= MTU) */
     void *tx_ctx;
 };
 

@@ -49,6 +49,8 @@ pool_get(struct us_pool *p, uint8_t cls)
     k->addr = k->addr2 = 0;
     k->port = 0;
     k->ttl = 0;
+    k->csum_partial = false;
+    k->gso_size = 0;
     return k;
 }
 

@@ -23,6 +23,8 @@ struct us_pkt {
     us_ip4_t addr2;      /* e.g. destination of a datagram */
     uint16_t port;
     uint8_t ttl;
+    bool csum_partial; /* the L4 checksum is left to the device (us_tx_gso_fn) */
+    uint16_t gso_size; /* non-zero: a TCP super-segment the device cuts into this size */
 };
 
 struct us_pool {

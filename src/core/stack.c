@@ -123,6 +123,7 @@ us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t no
     ifp->mask = conf->prefix_len ? ~(us_ip4_t)0 << (32 - conf->prefix_len) : 0;
     ifp->mtu = mtu;
     ifp->tx = conf->tx;
+    ifp->tx_gso = conf->tx_gso;
     ifp->tx_ctx = conf->tx_ctx;
     st->n_ifaces++;
     if (conf->prefix_len < 32)

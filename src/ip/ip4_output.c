@@ -41,7 +41,7 @@ us_ip4_output(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *t
     uint16_t id = st->ip_id++;
     us_stat_inc(st, US_STAT_IP_OUT);
     char s[16], d[16];
-    if (US_IP4_HDR_LEN + len <= ifp->mtu) {
+    if (US_IP4_HDR_LEN + len <= ifp->mtu || pkt->gso_size) { /* TSO: the device segments */
         US_TRACE(st, "ip: send %zu-byte datagram %s -> %s proto %u", US_IP4_HDR_LEN + len,
                  us_ip4_ntoa(src, s), us_ip4_ntoa(tx->dst, d), (unsigned)tx->proto);
         ip4_emit(st, pkt, tx, src, id, 0, false, len);

@@ -54,7 +54,15 @@ us_eth_output(struct us_stack *st, struct us_iface *ifp, const uint8_t dst[US_ET
     us_wire_eth_emit(&eth, us_pkt_push(pkt, US_ETH_HDR_LEN));
     /* DEVIATION(IEEE 802.3 minimum frame): we do not pad to 60 bytes; TAP and the in-memory wire
      * carry short frames, and a real NIC driver pads in hardware. */
-    int err = ifp->tx(ifp->tx_ctx, pkt->data, pkt->len);
+    int err;
+    if (pkt->csum_partial && ifp->tx_gso) {
+        /* offload: the device finishes the TCP checksum (and cuts a super-segment) */
+        uint16_t l4 = (uint16_t)(US_ETH_HDR_LEN + (pkt->data[US_ETH_HDR_LEN] & 0x0f) * 4);
+        uint16_t hl = (uint16_t)(l4 + (pkt->data[l4 + 12] >> 4) * 4);
+        err = ifp->tx_gso(ifp->tx_ctx, pkt->data, pkt->len, pkt->gso_size, l4, hl);
+    } else {
+        err = ifp->tx(ifp->tx_ctx, pkt->data, pkt->len);
+    }
     if (err < 0)
         us_drop(st, US_DROP_TX_DRIVER);
     else

@@ -18,6 +18,7 @@ struct us_iface {
     uint8_t prefix_len;
     uint16_t mtu;
     us_tx_fn tx;
+    us_tx_gso_fn tx_gso;
     void *tx_ctx;
 };
 

@@ -99,6 +99,21 @@ daemon_tx(void *ctx, const uint8_t *frame, size_t len)
     return tap_send(d, frame, len);
 }
 
+/* The offload transmit callback (--vnet): the kernel finishes the checksum and cuts TSO
+ * super-segments, so one write carries up to 64 KiB. */
+static int
+daemon_tx_gso(void *ctx, const uint8_t *frame, size_t len, uint16_t gso_size, uint16_t l4_off,
+              uint16_t hdr_len)
+{
+    struct daemon *d = ctx;
+    struct us_tap_txgso g = {.gso_type = gso_size ? US_TAP_GSO_TCPV4 : US_TAP_GSO_NONE,
+                             .gso_size = gso_size, .hdr_len = hdr_len, .csum_start = l4_off,
+                             .csum_offset = 16};
+    if (d->pcap)
+        us_pcap_write(d->pcap, frame, len, wall_now());
+    return us_tap_write_gso(&d->tap, frame, len, &g);
+}
+
 static void
 delayed_frame(void *ctx, int tag, const uint8_t *frame, size_t len, us_time_t now)
 {
@@ -486,6 +501,9 @@ daemon_setup(struct daemon *d)
     }
     struct us_iface_conf ic = {.name = d->tap.name, .addr = o->addr, .prefix_len = o->prefix_len,
                                .mtu = o->mtu, .tx = daemon_tx, .tx_ctx = d};
+    /* Offloads need the frame to reach the kernel as built: not through the impairment queue. */
+    if (o->vnet && !d->delayq)
+        ic.tx_gso = daemon_tx_gso;
     if (o->mac_set) {
         memcpy(ic.mac, o->mac, US_ETH_ALEN);
     } else { /* locally administered unicast, derived from the address */

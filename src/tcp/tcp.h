@@ -88,6 +88,7 @@ struct us_tcp_conn {
     bool port_ref : 1;          /* holds a reference on lport in the port table */
     bool delack_pending : 1;
     bool used : 1;              /* connect() or listen() was called: the socket has a past */
+    bool tso : 1;               /* the route's device takes checksum offload and TSO */
     bool in_accq : 1;           /* on the listener's accept queue (else its SYN queue) */
 
     us_ip4_t laddr, raddr;

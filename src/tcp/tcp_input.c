@@ -61,6 +61,8 @@ static void
 syn_negotiate(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r, us_time_t now)
 {
     uint16_t ours = us_tcp_mss_for(st, c->raddr);
+    const struct us_route *rt = us_route_lookup(st, c->raddr, NULL);
+    c->tso = rt && rt->ifp->tx_gso;
     c->rcv_mss = ours;
     uint16_t peer = r->has_mss ? r->mss : 536;
     c->mss = (uint16_t)US_MAX(US_MIN(peer, ours), 64);

@@ -102,7 +102,13 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
         US_ASSERT(got == len);
         (void)got;
     }
-    us_wire_tcp_emit(&r, h, hl, len, c->laddr, c->raddr);
+    if (c->tso) {
+        pkt->csum_partial = true;
+        pkt->gso_size = len > c->mss ? c->mss : 0;
+        us_wire_tcp_emit_partial(&r, h, hl, len, c->laddr, c->raddr);
+    } else {
+        us_wire_tcp_emit(&r, h, hl, len, c->laddr, c->raddr);
+    }
     if (flags & US_TCP_ACK) {
         /* Every segment carries the ACK: nothing left to delay. */
         /* the right edge the peer was told: a SYN's field is unscaled and at most 65535 */
@@ -294,6 +300,8 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         sack_retransmit(st, c, now);
     /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs. */
     uint32_t lt = (!c->in_recovery && c->dupacks < 3) ? (uint32_t)c->dupacks * c->mss : 0;
+    /* With TSO one emit carries as many whole segments as fit in a 64 KiB IP datagram. */
+    size_t seg_max = c->tso ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss : c->mss;
     for (int burst = 0; burst < 1024; burst++) {
         us_seq_t fs = fin_seq(c);
         size_t off = c->snd_nxt - c->snd_buf_seq;
@@ -304,7 +312,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
                                                                 : c->snd_nxt - c->snd_una;
         uint32_t wnd = US_MIN(c->snd_wnd, c->cwnd + lt);
         size_t usable = wnd > flight ? wnd - flight : 0;
-        size_t len = US_MIN(US_MIN(avail, usable), (size_t)c->mss);
+        size_t len = US_MIN(US_MIN(avail, usable), seg_max);
         bool fin = c->fin_queued && off + len == rlen;
         if (len == 0 && !fin)
             break;

@@ -237,9 +237,9 @@ tcp_emit_options(const struct us_tcp_repr *r, uint8_t *p)
     return (size_t)(p - start);
 }
 
-void
-us_wire_tcp_emit(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size_t payload_len,
-                 us_ip4_t src, us_ip4_t dst)
+static void
+tcp_emit_common(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size_t payload_len,
+                us_ip4_t src, us_ip4_t dst, bool partial)
 {
     US_ASSERT(hdr_len == us_wire_tcp_hdr_len(r));
     US_ASSERT(hdr_len % 4 == 0 && hdr_len <= US_TCP_HDR_LEN + US_TCP_MAX_OPT_LEN);
@@ -259,5 +259,23 @@ us_wire_tcp_emit(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size
     /* RFC 9293 3.1 "Checksum": pseudo-header, header with the field zero, then the data. */
     uint16_t seg_len = (uint16_t)(hdr_len + payload_len);
     uint32_t sum = us_csum_pseudo4(src, dst, US_IPPROTO_TCP, seg_len);
+    if (partial) { /* offload: the field holds the folded pseudo-header sum, uncomplemented */
+        us_store_be16(out + 16, (uint16_t)~us_csum_finish(sum));
+        return;
+    }
     us_store_be16(out + 16, us_csum_finish(us_csum_add(sum, out, seg_len)));
+}
+
+void
+us_wire_tcp_emit(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size_t payload_len,
+                 us_ip4_t src, us_ip4_t dst)
+{
+    tcp_emit_common(r, out, hdr_len, payload_len, src, dst, false);
+}
+
+void
+us_wire_tcp_emit_partial(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,
+                         size_t payload_len, us_ip4_t src, us_ip4_t dst)
+{
+    tcp_emit_common(r, out, hdr_len, payload_len, src, dst, true);
 }

@@ -202,6 +202,10 @@ size_t us_wire_tcp_hdr_len(const struct us_tcp_repr *r);
  * must already follow it. Computes the checksum over pseudo-header, header and payload. */
 void us_wire_tcp_emit(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,
                       size_t payload_len, us_ip4_t src, us_ip4_t dst);
+/* The same, for checksum offload: the checksum field gets the folded pseudo-header sum (not
+ * complemented) and the device or kernel finishes it over the segment (or each TSO segment). */
+void us_wire_tcp_emit_partial(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,
+                              size_t payload_len, us_ip4_t src, us_ip4_t dst);
 
 /* ---- helpers for trace output ------------------------------------------------------------------ */
 
