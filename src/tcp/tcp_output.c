@@ -104,8 +104,13 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     }
     us_wire_tcp_emit(&r, h, hl, len, c->laddr, c->raddr);
     if (flags & US_TCP_ACK) {
-        /* Every segment carries the ACK: nothing left to delay. */
-        c->rcv_adv = c->rcv_nxt + (syn ? win : (uint32_t)r.wnd << c->rcv_wscale);
+        /* Every segment carries the ACK: nothing left to delay. The right edge we accept up
+         * to never moves left (RFC 9293 3.8.6.2.2), even when scaling truncates the window we
+         * write by less than one unit: data the peer sent into the old edge is kept, as
+         * FreeBSD's tcp_output does with rcv_adv. */
+        us_seq_t edge = c->rcv_nxt + (syn ? win : (uint32_t)r.wnd << c->rcv_wscale);
+        if (syn || us_seq_gt(edge, c->rcv_adv))
+            c->rcv_adv = edge;
         c->ack_now = false;
         c->unacked_segs = 0;
         us_tcp_timer_stop(c, US_TT_DELACK);
