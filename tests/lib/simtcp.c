@@ -262,14 +262,21 @@ simtcp_close_all(struct simtcp_pair *p)
 size_t
 simtcp_count(struct sim *s, int side, const char *only)
 {
-    struct us_sock_info si[64];
-    size_t n = us_sock_list(s->st[side], si, 64);
-    if (only) {
-        for (size_t i = 0; i < n && i < 64; i++) {
-            ck_assert_msg(si[i].fd == -1 && strcmp(si[i].state, only) == 0,
-                          "seed %llu: side %d has fd %d in %s (expected only orphans in %s)",
-                          (unsigned long long)simtcp_seed, side, si[i].fd, si[i].state, only);
+    size_t n = us_sock_list(s->st[side], NULL, 0);
+    if (only && n) {
+        struct us_sock_info *si = calloc(n, sizeof(*si));
+        ck_assert_ptr_nonnull(si);
+        n = us_sock_list(s->st[side], si, n);
+        for (size_t i = 0; i < n; i++) {
+            if (si[i].fd == -1 && strcmp(si[i].state, only) == 0)
+                continue;
+            int fd = si[i].fd;
+            const char *state = si[i].state;
+            free(si);
+            ck_abort_msg("seed %llu: side %d has fd %d in %s (expected only orphans in %s)",
+                         (unsigned long long)simtcp_seed, side, fd, state, only);
         }
+        free(si);
     }
     return n;
 }
