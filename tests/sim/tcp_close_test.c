@@ -89,6 +89,44 @@ expect_tw(struct simtcp_pair *p, bool strict, size_t tw_a, size_t tw_b)
                       (unsigned long long)simtcp_seed, a, b);
 }
 
+struct settle_ctx {
+    struct simtcp_pair *p;
+    size_t tw_a, tw_b;
+};
+
+static bool
+only_tw(struct sim *s, int side, size_t max)
+{
+    size_t n = us_sock_list(s->st[side], NULL, 0);
+    if (n > max)
+        return false;
+    struct us_sock_info si[4];
+    us_sock_list(s->st[side], si, 4);
+    for (size_t i = 0; i < n; i++)
+        if (si[i].fd != -1 || strcmp(si[i].state, "TIME-WAIT") != 0)
+            return false;
+    return true;
+}
+
+static bool
+settled(void *ctx)
+{
+    struct settle_ctx *c = ctx;
+    return only_tw(&c->p->s, 0, c->tw_a) && only_tw(&c->p->s, 1, c->tw_b);
+}
+
+/* Runs until nothing but the expected orphaned TIME-WAITs is left: at once on a clean link; on
+ * a lossy one, FINs and their ACKs may need several retransmission timeouts. */
+static void
+settle(struct simtcp_pair *p, bool strict, size_t tw_a, size_t tw_b)
+{
+    sim_run(&p->s, US_SEC(1));
+    struct settle_ctx c = {p, tw_a, tw_b};
+    if (!strict)
+        sim_run_until(&p->s, US_SEC(200), settled, &c);
+    expect_tw(p, strict, tw_a, tw_b);
+}
+
 static void
 start(struct simtcp_pair *p, bool lossy_link, uint64_t seed)
 {
@@ -116,8 +154,7 @@ client_first(bool l, uint64_t seed)
     ck_assert_int_eq(us_sendto(b, p.sfd, "bye", 3, 0, NULL, p.s.now), 3); /* still allowed */
     ck_assert_int_eq(us_close(b, p.sfd, p.s.now), 0);
     ck_assert_int_eq(us_close(b, p.lfd, p.s.now), 0);
-    sim_run(&p.s, l ? US_SEC(30) : US_SEC(1));
-    expect_tw(&p, !l, 1, 0);
+    settle(&p, !l, 1, 0);
     ck_assert_uint_eq(simtcp_count(&p.s, 1, NULL), 0);
     simtcp_finish(&p.s);
 }
@@ -137,8 +174,7 @@ server_first(bool l, uint64_t seed)
     ck_assert_int_eq(drain(&p.s, 0, p.cfd, &n), 0);
     ck_assert_uint_eq(n, sizeof(buf));
     ck_assert_int_eq(us_close(a, p.cfd, p.s.now), 0);
-    sim_run(&p.s, l ? US_SEC(30) : US_SEC(1));
-    expect_tw(&p, !l, 0, 1);
+    settle(&p, !l, 0, 1);
     ck_assert_uint_eq(simtcp_count(&p.s, 0, NULL), 0);
     simtcp_finish(&p.s);
 }
@@ -152,9 +188,8 @@ simultaneous(bool l, uint64_t seed)
     ck_assert_int_eq(us_close(b, p.lfd, p.s.now), 0);
     ck_assert_int_eq(us_close(a, p.cfd, p.s.now), 0);
     ck_assert_int_eq(us_close(b, p.sfd, p.s.now), 0);
-    sim_run(&p.s, l ? US_SEC(30) : US_SEC(1));
     /* both FINs crossed: both sides went FIN-WAIT-1 -> CLOSING -> TIME-WAIT */
-    expect_tw(&p, !l, 1, 1);
+    settle(&p, !l, 1, 1);
     simtcp_finish(&p.s);
 }
 
@@ -171,7 +206,8 @@ half_close(bool l, uint64_t seed)
     size_t n = 0;
     ck_assert_int_eq(drain(&p.s, 1, p.sfd, &n), 0);
     ck_assert_uint_eq(n, 7);
-    sim_run(&p.s, US_SEC(2)); /* our FIN's ACK arrives */
+    for (int t = 0; t < 600 && strcmp(state_of(&p.s, 0, p.cfd), "FIN-WAIT-2") != 0; t++)
+        sim_run(&p.s, US_MSEC(100)); /* our FIN's ACK arrives (maybe after a timeout) */
     ck_assert_str_eq(state_of(&p.s, 0, p.cfd), "FIN-WAIT-2");
     pump(&p.s, 1, p.sfd, 0, p.cfd, 1u << 20, seed * 2 + 1);
     ck_assert_str_eq(state_of(&p.s, 0, p.cfd), "FIN-WAIT-2");
@@ -181,13 +217,14 @@ half_close(bool l, uint64_t seed)
     ck_assert_int_eq(drain(&p.s, 0, p.cfd, &n), 0);
     ck_assert_uint_eq(n, 0);
     sim_run(&p.s, US_SEC(1));
-    ck_assert_str_eq(state_of(&p.s, 0, p.cfd), "TIME-WAIT"); /* still named by its fd */
-    struct us_sock_info si[2];
-    ck_assert_uint_eq(us_sock_list(a, si, 2), 1);
-    ck_assert_int_eq(si[0].fd, p.cfd);
+    if (!l) { /* (on a lossy link a RST drawn by a late duplicate may end TIME-WAIT early) */
+        ck_assert_str_eq(state_of(&p.s, 0, p.cfd), "TIME-WAIT"); /* still named by its fd */
+        struct us_sock_info si[2];
+        ck_assert_uint_eq(us_sock_list(a, si, 2), 1);
+        ck_assert_int_eq(si[0].fd, p.cfd);
+    }
     ck_assert_int_eq(us_close(a, p.cfd, p.s.now), 0);
-    sim_run(&p.s, l ? US_SEC(30) : US_SEC(1));
-    expect_tw(&p, !l, 1, 0);
+    settle(&p, !l, 1, 0);
     ck_assert_uint_eq(simtcp_count(&p.s, 1, NULL), 0);
     simtcp_finish(&p.s);
 }
@@ -306,8 +343,7 @@ listener_queue(bool l, uint64_t seed)
     ck_assert_int_eq(us_close(b, p.lfd, p.s.now), 0);
     for (int i = 0; i < 3; i++)
         expect_reset(&p, 0, fds[i]);
-    sim_run(&p.s, l ? US_SEC(30) : US_SEC(1));
-    expect_tw(&p, !l, 1, 0); /* only the first connection's, closed gracefully by A */
+    settle(&p, !l, 1, 0); /* only the first connection's, closed gracefully by A */
     simtcp_finish(&p.s);
 }
 
