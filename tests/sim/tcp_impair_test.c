@@ -3,7 +3,10 @@
  * queue, blackouts. Data flows both ways at once; every received byte is compared with the
  * stream and both ends' FNV-1a hashes must agree. Afterwards: bytes_acked equals what was sent,
  * retransmission counters moved, the connection closes cleanly and nothing is left.
- * SIM_SEEDS=n changes the number of seeds (default 16); SIM_SEED=n replays one. */
+ * SIM_SEEDS=n changes the number of seeds (default 16); SIM_SEED=n replays one.
+ * Known: the wire has no Ethernet FCS, so "corrupt" also flips bits in ARP frames, which have no
+ * checksum; seed 1236 (profile "corrupt") poisons A's ARP entry for B and the handshake never
+ * completes (an ARP-layer finding, not TCP's). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,9 +72,10 @@ run(const struct profile *pr, uint64_t seed, int cc)
     if (pr->imp.blackout_len)
         ck_assert_msg(rto > 0 && w0->blackout + w1->blackout > 0, "%s seed %llu: a 2 s blackout without a timeout", pr->name,
                       (unsigned long long)seed);
-    if (w0->corrupted + w1->corrupted > 0) {
+    if (w0->corrupted + w1->corrupted >= 8) {
         /* A flipped bit lands in the Ethernet, IP or TCP header or payload: whichever, the
-         * byte-exact stream above proves none got through; most are caught by a checksum. */
+         * byte-exact stream above proves none got through; most are caught by a checksum (a
+         * single flip may land on a MAC address or the EtherType and be dropped otherwise). */
         uint64_t cs = 0;
         for (int i = 0; i < 2; i++)
             cs += simtcp_stat(&p.s, i, "TCP_BAD_CSUM") + simtcp_stat(&p.s, i, "IP_BAD_CSUM");
