@@ -91,7 +91,13 @@ us_tcp_syn_options(struct us_stack *st, struct us_tcp_conn *c)
     /* What our SYN offers: everything; syn_negotiate keeps what the peer also offered. */
     c->ws_ok = c->sack_ok = c->ts_ok = true;
     c->rcv_wscale = wscale_for(c->rcvbuf_max);
-    c->ts_offset = (uint32_t)us_rand_next(&st->rand);
+    /* RFC 7323 5.4 / 7.1: a keyed hash of the address pair, not of the connection (Linux's
+     * secure_tcp_ts_off): one timestamp clock per peer keeps successive connections' timestamps
+     * increasing, which reusing a 4-tuple in TIME-WAIT relies on (RFC 6191, tcp_tw_reuse). */
+    uint8_t b[9] = {'T'};
+    us_store_be32(b + 1, c->laddr);
+    us_store_be32(b + 5, c->raddr);
+    c->ts_offset = (uint32_t)us_siphash24(&st->tcp.isn_key, b, sizeof(b));
 }
 
 static void synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s);

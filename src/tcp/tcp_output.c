@@ -110,9 +110,13 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
         us_wire_tcp_emit(&r, h, hl, len, c->laddr, c->raddr);
     }
     if (flags & US_TCP_ACK) {
-        /* Every segment carries the ACK: nothing left to delay. */
-        /* the right edge the peer was told: a SYN's field is unscaled and at most 65535 */
-        c->rcv_adv = c->rcv_nxt + (syn ? r.wnd : (uint32_t)r.wnd << c->rcv_wscale);
+        /* Every segment carries the ACK: nothing left to delay. The right edge we accept up
+         * to never moves left (RFC 9293 3.8.6.2.2), even when scaling truncates the window we
+         * write by less than one unit: data the peer sent into the old edge is kept, as
+         * FreeBSD's tcp_output does with rcv_adv. A SYN's field is unscaled, at most 65535. */
+        us_seq_t edge = c->rcv_nxt + (syn ? r.wnd : (uint32_t)r.wnd << c->rcv_wscale);
+        if (syn || us_seq_gt(edge, c->rcv_adv))
+            c->rcv_adv = edge;
         c->ack_now = false;
         c->unacked_segs = 0;
         us_tcp_timer_stop(c, US_TT_DELACK);
@@ -132,6 +136,20 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     return us_ip4_output(st, pkt, &tx, now);
 }
 
+/* The sequence number of a segment without data: the highest one sent (SND.MAX), not SND.NXT
+ * pulled back by a retransmission timeout: the peer may already hold those bytes and would drop
+ * the segment, ACK field and all, as old; two ends in that state never hear each other's ACKs.
+ * Never past the peer's window edge (a zero-window probe byte). FreeBSD's tcp_output uses
+ * snd_max for pure ACKs; Linux's tcp_acceptable_seq caps at the window edge. */
+static us_seq_t
+acceptable_seq(const struct us_tcp_conn *c)
+{
+    us_seq_t s = c->snd_max, edge = c->snd_una + c->snd_wnd;
+    if (us_seq_gt(s, edge))
+        s = us_seq_max(edge, c->snd_nxt);
+    return s;
+}
+
 void
 us_tcp_send_synack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
@@ -141,7 +159,7 @@ us_tcp_send_synack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 void
 us_tcp_send_ack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
-    tcp_emit(st, c, c->snd_nxt, US_TCP_ACK, 0, now);
+    tcp_emit(st, c, acceptable_seq(c), US_TCP_ACK, 0, now);
 }
 
 void
@@ -149,7 +167,7 @@ us_tcp_send_rst(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     /* RFC 9293 3.10.7.1 (abort): <SEQ=SND.NXT><CTL=RST>; Linux adds the ACK. */
     us_stat_inc(st, US_STAT_TCP_RST_OUT);
-    tcp_emit(st, c, c->snd_nxt, US_TCP_RST | US_TCP_ACK, 0, now);
+    tcp_emit(st, c, acceptable_seq(c), US_TCP_RST | US_TCP_ACK, 0, now);
 }
 
 void

@@ -87,8 +87,10 @@ sim_run_until(struct sim *s, us_time_t limit, bool (*cond)(void *ctx), void *ctx
     us_time_t end = s->now + limit;
     while (!cond(ctx)) {
         us_time_t t = sim_next(s);
-        if (t > end)
+        if (t > end) {
+            sim_step_to(s, end); /* the limit really passes: a later call starts from there */
             return cond(ctx);
+        }
         sim_step_to(s, t < s->now ? s->now : t);
     }
     return true;

@@ -22,7 +22,8 @@ void sim_init(struct sim *s, const struct us_impair *imp, uint64_t seed, uint16_
               const struct us_config *cfg);
 /* Advances virtual time by `dur`, delivering frames and firing timers as they fall due. */
 void sim_run(struct sim *s, us_time_t dur);
-/* Runs until cond(ctx) holds or `limit` of virtual time passes; returns cond's last value. */
+/* Runs until cond(ctx) holds or `limit` of virtual time passes (the clock then stands at the
+ * limit); returns cond's last value. */
 bool sim_run_until(struct sim *s, us_time_t limit, bool (*cond)(void *ctx), void *ctx);
 /* Frees everything; checks (returns false) if any packet buffer is still in use. */
 bool sim_free(struct sim *s);
