@@ -6,7 +6,7 @@
 
 #include "core/types.h"
 
-#define US_RANGESET_MAX 8
+#define US_RANGESET_MAX 16
 
 struct us_rangeset {
     uint8_t n;

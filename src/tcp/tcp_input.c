@@ -393,8 +393,13 @@ static enum verdict
 check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
 {
     struct us_tcp_repr *r = &s->r;
-    /* RFC 7323 5.3 PAWS: an old timestamp marks an old duplicate. */
-    if (c->ts_ok && r->has_ts && !(r->flags & US_TCP_RST) && us_seq_lt(r->ts_val, c->ts_recent) &&
+    /* RFC 7323 5.3 PAWS: an old timestamp marks an old duplicate. Except, as Linux's
+     * tcp_disordered_ack, a pure duplicate ACK that was merely overtaken by a newer one. */
+    bool disordered_ack = r->payload_len == 0 &&
+                          !(r->flags & (US_TCP_SYN | US_TCP_FIN | US_TCP_RST)) &&
+                          r->seq == c->rcv_nxt && r->ack == c->snd_una;
+    if (c->ts_ok && r->has_ts && !(r->flags & US_TCP_RST) && !disordered_ack &&
+        us_seq_lt(r->ts_val, c->ts_recent) &&
         (uint32_t)(s->now / US_NSEC_PER_SEC) - c->ts_recent_age < 24u * 24 * 3600) {
         us_drop(st, US_DROP_TCP_PAWS);
         return V_DROP_ACK;
@@ -751,7 +756,6 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         return; /* 3.10.7.4 seventh: after the peer's FIN, text is ignored */
     uint32_t off = r->seq - c->rcv_nxt;
     uint32_t len = (uint32_t)r->payload_len;
-    c->bytes_received += len;
     if (c->rd_shut) { /* SHUT_RD: accept and discard */
         if (off == 0)
             c->rcv_nxt += len;
@@ -773,12 +777,14 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (w < len)
         us_drop(st, US_DROP_TCP_RCVBUF_FULL);
     c->rcv_nxt += (uint32_t)w;
+    c->bytes_received += w;
     if (c->ooo) {
         us_rangeset_shift(c->ooo, (uint32_t)w);
         uint32_t more = us_rangeset_pop_front(c->ooo);
         if (more) {
             us_ring_commit(&c->rcvbuf, more);
             c->rcv_nxt += more;
+            c->bytes_received += more;
             us_rangeset_shift(c->ooo, more); /* the rest stays relative to RCV.NXT */
         }
         us_tcp_rs_trim(&c->ooo);
@@ -837,6 +843,10 @@ synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     /* Duplicate SYN from a peer whose SYN-ACK got lost: resend ours at once (as Linux). */
     if (c->state == US_TCPS_SYN_RECEIVED && (s->r.flags & US_TCP_SYN) &&
         !(s->r.flags & US_TCP_ACK) && s->r.seq == c->irs) {
+        if (c->ts_ok && s->r.has_ts) { /* echo the retransmitted SYN's time, not the first's */
+            c->ts_recent = s->r.ts_val;
+            c->ts_recent_age = (uint32_t)(s->now / US_NSEC_PER_SEC);
+        }
         us_tcp_retransmit_head(st, c, s->now);
         return;
     }

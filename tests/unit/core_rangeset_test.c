@@ -201,8 +201,8 @@ START_TEST(test_contains)
 }
 END_TEST
 
-/* Bitmap model over a small universe, so the eight-entry limit is hit often. */
-#define UNIV 160u
+/* Bitmap model over a small universe, so the entry limit is hit often. */
+#define UNIV (20u * US_RANGESET_MAX)
 
 /* Runs of set bits in m: what the range set must hold. Returns the count (may exceed MAX). */
 static unsigned
