@@ -28,7 +28,7 @@ static struct us_tap tap;
 static struct us_stack *st;
 static struct us_iface *ifp;
 static double wall0;
-static uint8_t frame[65536 + 64];
+static uint8_t frame[US_TAP_FRAME_MAX];
 static uint64_t frames_in, frames_out;
 
 static us_time_t
@@ -42,6 +42,19 @@ tx_frame(void *ctx, const uint8_t *f, size_t len)
 {
     frames_out++;
     return us_tap_write(ctx, f, len);
+}
+
+static bool vnet; /* --vnet 1: IFF_VNET_HDR, GSO receive, TSO and checksum offload on send */
+
+static int
+tx_gso(void *ctx, const uint8_t *f, size_t len, uint16_t gso_size, uint16_t l4_off,
+       uint16_t hdr_len)
+{
+    frames_out++;
+    struct us_tap_txgso g = {.gso_type = gso_size ? US_TAP_GSO_TCPV4 : US_TAP_GSO_NONE,
+                             .gso_size = gso_size, .hdr_len = hdr_len, .csum_start = l4_off,
+                             .csum_offset = 16};
+    return us_tap_write_gso(ctx, f, len, &g);
 }
 
 /* One turn of the loop: wait at most until the stack's deadline (or `max_ms`), read frames. */
@@ -59,9 +72,12 @@ turn(int extra_fd, int max_ms)
     struct pollfd p[2] = {{us_tap_fd(&tap), POLLIN, 0}, {extra_fd, POLLIN, 0}};
     poll(p, extra_fd >= 0 ? 2 : 1, to);
     for (int i = 0; i < 256; i++) {
-        ssize_t n = us_tap_read(&tap, frame, sizeof(frame), NULL);
+        struct us_tap_rxmeta meta;
+        ssize_t n = us_tap_read(&tap, frame, sizeof(frame), &meta);
         if (n <= 0)
             break;
+        if (meta.needs_csum)
+            us_tap_complete_csum(frame, (size_t)n, &meta);
         frames_in++;
         us_input(st, ifp, frame, (size_t)n, vnow());
     }
@@ -80,6 +96,7 @@ stack_up(int mtu)
                               .prefix_len = 24,
                               .mtu = (uint16_t)mtu,
                               .tx = tx_frame,
+                              .tx_gso = vnet ? tx_gso : NULL,
                               .tx_ctx = &tap};
     ifp = us_iface_add(st, &c, vnow());
 }
@@ -238,12 +255,14 @@ main(int argc, char **argv)
             rr = strtoull(argv[i + 1], NULL, 0);
         else if (!strcmp(argv[i], "--runs"))
             runs = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--vnet"))
+            vnet = atoi(argv[i + 1]) != 0;
     }
     if (runs < 1 || runs > MAX_RUNS)
         runs = 3;
     signal(SIGPIPE, SIG_IGN);
     wall0 = tb_now();
-    tb_open_tap(&tap, ns, mtu, 0);
+    tb_open_tap(&tap, ns, mtu, vnet ? US_TAP_VNET_HDR : 0);
     stack_up(mtu);
     double v[3][MAX_RUNS], c[3][MAX_RUNS];
     for (int i = 0; i < runs; i++) {
@@ -254,7 +273,7 @@ main(int argc, char **argv)
     const char *key[3] = {"tx_gbps", "rx_gbps", "rr_kps"};
     double scale[3] = {1, 1, 1e-3};
     for (int k = 0; k < 3; k++) {
-        printf("ustack tap mtu=%d %s=", mtu, key[k]);
+        printf("ustack tap%s mtu=%d %s=", vnet ? "_vnet" : "", mtu, key[k]);
         double s[MAX_RUNS];
         memcpy(s, v[k], sizeof(double) * (size_t)runs);
         qsort(s, (size_t)runs, sizeof(double), tb_cmp_double);

@@ -53,6 +53,7 @@ if [ "${BENCH_TAP:-1}" = 1 ] && [ -c /dev/net/tun ] && ip netns add "usbench-$$"
     ip -n "$NS" link set lo up
     echo "== bench_tap (ustack on TAP vs Linux in netns $NS)"
     $D/bench_tap "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 | tee -a "$RAW" || true
+    $D/bench_tap "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet 1 | tee -a "$RAW" || true
     echo "== tap_ceiling (reflector on the same TAP)"
     $D/tap_ceiling "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet 0 | tee -a "$RAW" || true
     $D/tap_ceiling "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet 1 | tee -a "$RAW" || true
