@@ -61,15 +61,21 @@ struct bt {
     double wall0;
     int lfd;
     uint16_t port;
+    unsigned pumps;
 };
 
 /* Advances the virtual clock to the wall clock and runs the link to quiescence. */
 static void
 pump(struct bt *b)
 {
-    us_time_t target = (us_time_t)((now_s() - b->wall0) * 1e9);
-    if (target < b->s.now)
-        target = b->s.now;
+    /* Like the lwIP harness, which looks at the clock every 256 frames: read it every 64th
+     * pump only (frames due now are delivered either way). */
+    us_time_t target = b->s.now;
+    if ((b->pumps++ & 63) == 0) {
+        target = (us_time_t)((now_s() - b->wall0) * 1e9);
+        if (target < b->s.now)
+            target = b->s.now;
+    }
     sim_run(&b->s, target - b->s.now);
 }
 

@@ -96,18 +96,29 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
         return -ENOBUFS;
     }
     uint8_t *h = us_pkt_put(pkt, hl + len);
+    uint32_t psum = 0;
     if (len) {
-        size_t off = seq - c->snd_buf_seq;
-        size_t got = us_ring_peek(&c->sndbuf, off, h + hl, len);
-        US_ASSERT(got == len);
-        (void)got;
+        /* Copy the payload out of the send buffer, summing it on the way (one pass). */
+        size_t off = seq - c->snd_buf_seq, done = 0;
+        while (done < len) {
+            const uint8_t *src;
+            size_t run = US_MIN(us_ring_view(&c->sndbuf, off + done, &src), len - done);
+            US_ASSERT(run > 0);
+            if (run == 0)
+                break;
+            uint32_t s = c->tso ? 0 : us_csum_copy(h + hl + done, src, run, 0);
+            if (c->tso)
+                memcpy(h + hl + done, src, run);
+            psum += (done & 1) ? us_csum_swap(s) : s; /* a chunk at an odd offset: swapped */
+            done += run;
+        }
     }
     if (c->tso) {
         pkt->csum_partial = true;
         pkt->gso_size = len > c->mss ? c->mss : 0;
         us_wire_tcp_emit_partial(&r, h, hl, len, c->laddr, c->raddr);
     } else {
-        us_wire_tcp_emit(&r, h, hl, len, c->laddr, c->raddr);
+        us_wire_tcp_emit_sum(&r, h, hl, len, c->laddr, c->raddr, psum);
     }
     if (flags & US_TCP_ACK) {
         /* Every segment carries the ACK: nothing left to delay. The right edge we accept up

@@ -87,6 +87,68 @@ us_csum_add(uint32_t sum, const void *data, size_t len)
     return csum_fold64((uint64_t)sum + folded);
 }
 
+uint32_t
+us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
+{
+    /* One pass for both jobs: the bytes are in registers anyway. Same word rules as above. */
+    const uint8_t *p = src;
+    uint8_t *q = dst;
+    uint64_t acc = 0, acc2 = 0;
+    while (len >= 16) {
+        uint64_t a = csum_load64(p), b = csum_load64(p + 8);
+        memcpy(q, &a, 8);
+        memcpy(q + 8, &b, 8);
+        acc = csum_adc(acc, a);
+        acc2 = csum_adc(acc2, b);
+        p += 16;
+        q += 16;
+        len -= 16;
+    }
+    acc = csum_adc(acc, acc2);
+    if (len >= 8) {
+        uint64_t a = csum_load64(p);
+        memcpy(q, &a, 8);
+        acc = csum_adc(acc, a);
+        p += 8;
+        q += 8;
+        len -= 8;
+    }
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, sizeof(w));
+        memcpy(q, &w, sizeof(w));
+        acc = csum_adc(acc, w);
+        p += 4;
+        q += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, p, sizeof(w));
+        memcpy(q, &w, sizeof(w));
+        acc = csum_adc(acc, w);
+        p += 2;
+        q += 2;
+        len -= 2;
+    }
+    if (len > 0) {
+        *q = *p;
+        acc = csum_adc(acc, *p);
+    }
+    uint32_t folded = csum_fold64(acc);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    folded = ((folded & 0xffu) << 8) | (folded >> 8);
+#endif
+    return csum_fold64((uint64_t)sum + folded);
+}
+
+uint32_t
+us_csum_swap(uint32_t sum)
+{
+    uint32_t f = csum_fold64(sum);
+    return ((f & 0xffu) << 8) | (f >> 8);
+}
+
 uint16_t
 us_csum_finish(uint32_t sum)
 {

@@ -239,7 +239,7 @@ tcp_emit_options(const struct us_tcp_repr *r, uint8_t *p)
 
 static void
 tcp_emit_common(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size_t payload_len,
-                us_ip4_t src, us_ip4_t dst, bool partial)
+                us_ip4_t src, us_ip4_t dst, bool partial, const uint32_t *payload_sum)
 {
     US_ASSERT(hdr_len == us_wire_tcp_hdr_len(r));
     US_ASSERT(hdr_len % 4 == 0 && hdr_len <= US_TCP_HDR_LEN + US_TCP_MAX_OPT_LEN);
@@ -263,19 +263,29 @@ tcp_emit_common(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size_
         us_store_be16(out + 16, (uint16_t)~us_csum_finish(sum));
         return;
     }
-    us_store_be16(out + 16, us_csum_finish(us_csum_add(sum, out, seg_len)));
+    if (payload_sum) /* the header has even length, so the payload's sum just adds on */
+        us_store_be16(out + 16, us_csum_finish(us_csum_add(sum + *payload_sum, out, hdr_len)));
+    else
+        us_store_be16(out + 16, us_csum_finish(us_csum_add(sum, out, seg_len)));
 }
 
 void
 us_wire_tcp_emit(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size_t payload_len,
                  us_ip4_t src, us_ip4_t dst)
 {
-    tcp_emit_common(r, out, hdr_len, payload_len, src, dst, false);
+    tcp_emit_common(r, out, hdr_len, payload_len, src, dst, false, NULL);
+}
+
+void
+us_wire_tcp_emit_sum(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,
+                     size_t payload_len, us_ip4_t src, us_ip4_t dst, uint32_t payload_sum)
+{
+    tcp_emit_common(r, out, hdr_len, payload_len, src, dst, false, &payload_sum);
 }
 
 void
 us_wire_tcp_emit_partial(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,
                          size_t payload_len, us_ip4_t src, us_ip4_t dst)
 {
-    tcp_emit_common(r, out, hdr_len, payload_len, src, dst, true);
+    tcp_emit_common(r, out, hdr_len, payload_len, src, dst, true, NULL);
 }

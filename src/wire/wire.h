@@ -18,6 +18,12 @@ uint32_t us_csum_add(uint32_t sum, const void *data, size_t len);
 /* Folds and complements: the 16-bit value to store (with us_store_be16) in a checksum field.
  * Over data that includes a correct checksum field the result is 0. */
 uint16_t us_csum_finish(uint32_t sum);
+/* Copies len bytes from src to dst and adds them to the running sum, in one pass (the same
+ * chunking rule as us_csum_add). */
+uint32_t us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
+/* The sum of a chunk that starts at an odd offset of the data being summed: its bytes are
+ * swapped (RFC 1071 2(B), byte-order independence). */
+uint32_t us_csum_swap(uint32_t sum);
 /* Sum of the IPv4 pseudo-header for TCP/UDP (RFC 768, RFC 9293 3.1). */
 uint32_t us_csum_pseudo4(us_ip4_t src, us_ip4_t dst, uint8_t proto, uint16_t l4_len);
 
@@ -202,6 +208,9 @@ size_t us_wire_tcp_hdr_len(const struct us_tcp_repr *r);
  * must already follow it. Computes the checksum over pseudo-header, header and payload. */
 void us_wire_tcp_emit(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,
                       size_t payload_len, us_ip4_t src, us_ip4_t dst);
+/* The same with the payload's sum already known (us_csum_copy while copying it in). */
+void us_wire_tcp_emit_sum(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,
+                          size_t payload_len, us_ip4_t src, us_ip4_t dst, uint32_t payload_sum);
 /* The same, for checksum offload: the checksum field gets the folded pseudo-header sum (not
  * complemented) and the device or kernel finishes it over the segment (or each TSO segment). */
 void us_wire_tcp_emit_partial(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len,

@@ -129,6 +129,31 @@ START_TEST(test_chunks_combine)
 }
 END_TEST
 
+/* us_csum_copy copies exactly and sums like us_csum_add; a buffer split at any offset, odd
+ * ones with the second sum swapped, gives the whole buffer's sum (what TCP does across the
+ * send ring's wrap point). */
+START_TEST(test_copy_and_swap)
+{
+    static uint8_t src[3000], dst[3000];
+    uint32_t x = 99;
+    for (int iter = 0; iter < 2000; iter++) {
+        size_t len = 1 + (size_t)(x = x * 1103515245u + 12345u) % sizeof(src);
+        for (size_t i = 0; i < len; i++)
+            src[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+        memset(dst, 0xa5, sizeof(dst));
+        uint32_t whole = us_csum_add(0, src, len);
+        ck_assert_uint_eq(us_csum_finish(us_csum_copy(dst, src, len, 0)), us_csum_finish(whole));
+        ck_assert_mem_eq(dst, src, len);
+        ck_assert_uint_eq(dst[len], 0xa5); /* not one byte more */
+        size_t cut = (size_t)(x >> 8) % (len + 1);
+        uint32_t a = us_csum_copy(dst, src, cut, 0);
+        uint32_t b = us_csum_copy(dst + cut, src + cut, len - cut, 0);
+        uint32_t joined = a + ((cut & 1) ? us_csum_swap(b) : b);
+        ck_assert_uint_eq(us_csum_finish(joined), us_csum_finish(whole));
+    }
+}
+END_TEST
+
 START_TEST(test_pseudo4)
 {
     /* Pseudo-header bytes c0a8 0001 c0a8 00c7 0011 001c summed as words. */
@@ -156,6 +181,7 @@ make_suite(void)
     tcase_add_test(tc, test_random_vs_reference);
     tcase_add_test(tc, test_chunks_combine);
     tcase_add_test(tc, test_pseudo4);
+    tcase_add_test(tc, test_copy_and_swap);
     suite_add_tcase(s, tc);
     return s;
 }
