@@ -219,14 +219,18 @@ finish() {
     exit 0
 }
 
-# build_udpclient: compiles tests/interop/udpclient.c against the libustack.a next to $USTACK
-# (with the sanitizers when that build has them) into $TMP/udpclient.
-build_udpclient() {
+# build_prog NAME: compiles tests/interop/NAME.c against the libustack.a next to $USTACK (with the
+# sanitizers when that build has them) into $TMP/NAME.
+build_prog() {
     local san=()
     nm "$BUILD/libustack.a" 2>/dev/null | grep -q __asan_ && san=(-fsanitize=address,undefined)
     ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I"$ROOT/include" -I"$ROOT/src" \
-        -I"$ROOT/apps" "${san[@]}" "$ROOT/tests/interop/udpclient.c" "$BUILD/libustack.a" \
-        -lpcap -lresolv -lm -o "$TMP/udpclient" || die "cannot build udpclient"
+        -I"$ROOT/apps" "${san[@]}" "$ROOT/tests/interop/$1.c" "$BUILD/libustack.a" \
+        -lpcap -lresolv -lm -o "$TMP/$1" || die "cannot build $1"
+}
+# build_udpclient: build_prog udpclient; sets UDPCLIENT.
+build_udpclient() {
+    build_prog udpclient
     UDPCLIENT=$TMP/udpclient
 }
 
