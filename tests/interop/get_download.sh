@@ -5,11 +5,12 @@
 # one command) both with `get --dns` and with the daemon's `up --dns`; a name that does not
 # resolve and a 404 fail with a non-zero exit.
 # Sizes: INTEROP_BIG_MB (clean link, default 100) and INTEROP_LOSSY_MB (impaired, default 4);
-# INTEROP_IMPAIR_SEED (default 12).
+# INTEROP_IMPAIR_SEED (default 12); INTEROP_XFER_TIMEOUT the limit per download (default 300 s).
 . "$(dirname "$0")/lib.sh" "$@"
 BIG_MB=${INTEROP_BIG_MB:-100}
 LOSSY_MB=${INTEROP_LOSSY_MB:-4}
 SEED=${INTEROP_IMPAIR_SEED:-12}
+XFER_TIMEOUT=${INTEROP_XFER_TIMEOUT:-300}
 IMPAIR="loss=0.05,reorder=0.02,dup=0.01,seed=$SEED"
 
 WWW=$TMP/www
@@ -33,7 +34,7 @@ get() {
     shift 3
     rm -f "$TMP/got"
     t0=$(date +%s.%N)
-    timeout -k 5 300 "$USTACK" get "$url" -o "$TMP/got" "$@" 2>"$TMP/get.err"; rc=$?
+    timeout -k 5 "$XFER_TIMEOUT" "$USTACK" get "$url" -o "$TMP/got" "$@" 2>"$TMP/get.err"; rc=$?
     t1=$(date +%s.%N)
     log "$what: exit $rc, $(fsize "$TMP/got") bytes in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
     [ "$rc" -eq 0 ] || fail "$what: ustack get exit status $rc: $(head -c 500 "$TMP/get.err")"

@@ -5,11 +5,12 @@
 # connection and the server answers both).
 # Sizes: INTEROP_BIG_MB (clean link, default 100) and INTEROP_LOSSY_MB (impaired link, default 4:
 # with 5% loss the transfer is RTO-bound, about 0.25 MB/s under ASan). INTEROP_IMPAIR_SEED picks
-# the impairment seed (default 11).
+# the impairment seed (default 11), INTEROP_XFER_TIMEOUT the limit per download (default 300 s).
 . "$(dirname "$0")/lib.sh" "$@"
 BIG_MB=${INTEROP_BIG_MB:-100}
 LOSSY_MB=${INTEROP_LOSSY_MB:-4}
 SEED=${INTEROP_IMPAIR_SEED:-11}
+XFER_TIMEOUT=${INTEROP_XFER_TIMEOUT:-300}
 IMPAIR="loss=0.05,reorder=0.02,dup=0.01,seed=$SEED"
 
 WWW=$TMP/www
@@ -24,7 +25,7 @@ fetch() {
     local t0 t1 rc
     rm -f "$TMP/got"
     t0=$(date +%s.%N)
-    nsx curl -sS --max-time 300 -o "$TMP/got" "http://$US_IP/$1" 2>"$TMP/curl.err"; rc=$?
+    nsx curl -sS --max-time "$XFER_TIMEOUT" -o "$TMP/got" "http://$US_IP/$1" 2>"$TMP/curl.err"; rc=$?
     t1=$(date +%s.%N)
     log "$2: curl exit $rc, $(fsize "$TMP/got") bytes in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
     [ "$rc" -eq 0 ] || fail "$2: curl exit status $rc: $(cat "$TMP/curl.err")"
