@@ -5,8 +5,8 @@
 # connection and the server answers both).
 # Sizes: INTEROP_BIG_MB (clean link, default 100) and INTEROP_LOSSY_MB (impaired link, default 4:
 # with 5% loss ustack's sending is RTO-bound, about 0.25 MB/s under ASan: 100 MB took 391 s).
-# INTEROP_IMPAIR_SEED picks
-# the impairment seed (default 11), INTEROP_XFER_TIMEOUT the limit per download (default 300 s).
+# INTEROP_IMPAIR_SEED picks the impairment seed (default 11), INTEROP_XFER_TIMEOUT the limit per
+# download (default 300 s).
 . "$(dirname "$0")/lib.sh" "$@"
 BIG_MB=${INTEROP_BIG_MB:-100}
 LOSSY_MB=${INTEROP_LOSSY_MB:-4}
