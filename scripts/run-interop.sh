@@ -28,8 +28,10 @@ for t in "${tests[@]}"; do
     [ "$name" = lib ] && continue
     log=$(mktemp /tmp/ust-interop-log.XXXXXX)
     run="$$-$((pass + fail))"   # names this test's namespace (ust-$run-*) and temp dir
+    t0=$(date +%s%N)
     UST_RUN=$run timeout -k 10 "$limit" bash "$t" "$bin" >"$log" 2>&1
     rc=$?
+    secs=$(( ($(date +%s%N) - t0) / 100000000 )); secs="$((secs / 10)).$((secs % 10))s"
     # Safety net: the test's own trap should have removed all of these.
     leftover=""
     for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^ust-$run-" || true); do
@@ -49,9 +51,9 @@ for t in "${tests[@]}"; do
         [ "$rc" -eq 0 ] && rc=1
     fi
     if [ "$rc" -eq 0 ]; then
-        pass=$((pass + 1)); echo "PASS interop $name"
+        pass=$((pass + 1)); echo "PASS interop $name ($secs)"
     else
-        fail=$((fail + 1)); echo "FAIL interop $name (exit $rc)"
+        fail=$((fail + 1)); echo "FAIL interop $name (exit $rc, $secs)"
         sed 's/^/    /' "$log" | tail -80
     fi
     rm -f "$log"

@@ -129,6 +129,20 @@ us_stop() {
     return 0
 }
 
+# us_restart [EXTRA up OPTIONS...]: us_stop, keep the old logs as ustack.{out,err}.N (finish still
+# checks them for sanitizer reports), then us_start with the new options.
+US_GEN=0
+us_restart() {
+    us_stop
+    US_GEN=$((US_GEN + 1))
+    mv "$TMP/ustack.out" "$TMP/ustack.out.$US_GEN" 2>/dev/null
+    mv "$TMP/ustack.err" "$TMP/ustack.err.$US_GEN" 2>/dev/null
+    # The TAP of the old daemon goes away with it; wait (bounded) so the new one can take the name.
+    local i
+    for i in $(seq 50); do nsx ip link show "$TAP" >/dev/null 2>&1 || break; sleep 0.1; done
+    us_start "$@"
+}
+
 # us CMD ARGS...: a ustack client command (talks to the daemon over $USTACK_CTL).
 us() { "$USTACK" "$@"; }
 
@@ -187,11 +201,13 @@ finish() {
         fail "sanitizer report in $(basename "$f"):"
         head -60 "$f"
     done
-    if grep -Eq "AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:" \
-        "$TMP/ustack.err" 2>/dev/null; then
-        fail "sanitizer output on ustack's stderr:"
-        head -60 "$TMP/ustack.err"
-    fi
+    for f in "$TMP"/ustack.err "$TMP"/ustack.err.*; do
+        [ -e "$f" ] || continue
+        if grep -Eq "AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:" "$f"; then
+            fail "sanitizer output on ustack's stderr ($(basename "$f")):"
+            head -60 "$f"
+        fi
+    done
     if [ "$FAILS" -gt 0 ]; then
         dump_logs
         FINISHED=1
@@ -203,15 +219,44 @@ finish() {
     exit 0
 }
 
-# build_udpclient: compiles tests/interop/udpclient.c against the libustack.a next to $USTACK
-# (with the sanitizers when that build has them) into $TMP/udpclient.
-build_udpclient() {
+# build_prog NAME: compiles tests/interop/NAME.c against the libustack.a next to $USTACK (with the
+# sanitizers when that build has them) into $TMP/NAME.
+build_prog() {
     local san=()
     nm "$BUILD/libustack.a" 2>/dev/null | grep -q __asan_ && san=(-fsanitize=address,undefined)
     ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I"$ROOT/include" -I"$ROOT/src" \
-        -I"$ROOT/apps" "${san[@]}" "$ROOT/tests/interop/udpclient.c" "$BUILD/libustack.a" \
-        -lpcap -lresolv -lm -o "$TMP/udpclient" || die "cannot build udpclient"
+        -I"$ROOT/apps" "${san[@]}" "$ROOT/tests/interop/$1.c" "$BUILD/libustack.a" \
+        -lpcap -lresolv -lm -o "$TMP/$1" || die "cannot build $1"
+}
+# build_udpclient: build_prog udpclient; sets UDPCLIENT.
+build_udpclient() {
+    build_prog udpclient
     UDPCLIENT=$TMP/udpclient
+}
+
+# sha FILE: the file's sha256 (hex only).
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# fsize FILE: its size in bytes (0 when missing).
+fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# wait_tcp_port PORT [ADDR]: waits (bounded, 5 s) until something in the namespace listens on TCP
+# PORT.
+wait_tcp_port() {
+    local i
+    for i in $(seq 50); do
+        nsx ss -Htnl "sport = :$1" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+    done
+    fail "nothing listens on TCP port $1 in the namespace after 5 s"
+    return 1
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; returns 1 after SECONDS.
+wait_for() {
+    local n=$(($1 * 10)); shift
+    local i
+    for i in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+    return 1
 }
 
 # wait_udp_port PORT: waits (bounded, 5 s) until something in the namespace listens on UDP PORT.
