@@ -60,12 +60,33 @@ fmt_addr(char *out, size_t cap, const struct us_sockaddr *a, bool remote, bool n
         snprintf(out, cap, "%s:%u", ip, (unsigned)a->port);
 }
 
+static void
+format_stats(struct us_stack *st, struct out *o)
+{
+    outf(o, "Counters:\n");
+    for (size_t i = 0; i < us_stat_count(); i++)
+        outf(o, "    %-26s %10llu  %s\n", us_stat_name(i), (unsigned long long)us_stat_get(st, i),
+             us_stat_text(i));
+    outf(o, "\nDrops by reason (total %llu):\n", (unsigned long long)us_drop_total(st));
+    for (size_t i = 1; i < us_drop_count(); i++)
+        outf(o, "    %-26s %10llu  %s\n", us_drop_name(i), (unsigned long long)us_drop_get(st, i),
+             us_drop_text(i));
+}
+
 size_t
 us_netstat_format(struct us_stack *st, int flags, char *buf, size_t cap)
 {
     struct out o = {buf, cap, 0};
     if (cap)
         buf[0] = '\0';
+    if (flags & US_NETSTAT_STATS) { /* like netstat -s: the counters alone */
+        format_stats(st, &o);
+        return o.len;
+    }
+    /* Keep room for a closing line if the table does not fit. */
+    const size_t reserve = 96;
+    o.cap = cap > reserve ? cap - reserve : cap;
+    size_t shown = 0, want = 0;
     size_t n = us_sock_list(st, NULL, 0);
     struct us_sock_info *si = calloc(n ? n : 1, sizeof(*si));
     if (si)
@@ -79,6 +100,10 @@ us_netstat_format(struct us_stack *st, int flags, char *buf, size_t cap)
         bool listening = si[i].remote.addr == 0 && si[i].remote.port == 0;
         if (listening && !(flags & US_NETSTAT_ALL))
             continue; /* like netstat: unconnected datagram sockets count as servers */
+        want++;
+        if (o.len + 512 > o.cap)
+            continue; /* full: counted, not printed */
+        shown++;
         char l[32], r[32];
         fmt_addr(l, sizeof(l), &si[i].local, false, flags & US_NETSTAT_NUMERIC);
         fmt_addr(r, sizeof(r), &si[i].remote, true, flags & US_NETSTAT_NUMERIC);
@@ -105,15 +130,8 @@ us_netstat_format(struct us_stack *st, int flags, char *buf, size_t cap)
         }
     }
     free(si);
-    if (flags & US_NETSTAT_STATS) {
-        outf(&o, "\nCounters:\n");
-        for (size_t i = 0; i < us_stat_count(); i++)
-            outf(&o, "    %-22s %10llu  %s\n", us_stat_name(i),
-                 (unsigned long long)us_stat_get(st, i), us_stat_text(i));
-        outf(&o, "\nDrops by reason (total %llu):\n", (unsigned long long)us_drop_total(st));
-        for (size_t i = 1; i < us_drop_count(); i++)
-            outf(&o, "    %-22s %10llu  %s\n", us_drop_name(i),
-                 (unsigned long long)us_drop_get(st, i), us_drop_text(i));
-    }
+    o.cap = cap;
+    if (shown < want)
+        outf(&o, "(%zu of %zu sockets shown: output limit)\n", shown, want);
     return o.len;
 }

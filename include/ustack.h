@@ -37,7 +37,7 @@ struct us_config {
     us_time_t tcp_msl;         /* TIME-WAIT lasts 2*MSL */
     us_time_t tcp_rto_min, tcp_rto_max, tcp_rto_initial;
     us_time_t tcp_delack;      /* delayed ACK timer (RFC 1122 4.2.3.2: at most 500 ms) */
-    unsigned tcp_syn_retries, tcp_retries; /* give up after this many retransmissions */
+    unsigned tcp_syn_retries, tcp_synack_retries, tcp_retries; /* retransmissions before giving up */
     us_time_t tcp_fin_timeout; /* orphaned FIN-WAIT-2 lifetime */
     size_t tcp_max_conns;      /* connections of every state, TIME-WAIT included */
     unsigned tcp_default_cc;   /* enum us_tcp_cc */

@@ -41,7 +41,8 @@ us_config_default(struct us_config *c)
     c->tcp_rto_max = US_SEC(120);
     c->tcp_rto_initial = US_SEC(1); /* RFC 6298 2.1 */
     c->tcp_delack = US_MSEC(40);    /* Linux's minimum; RFC 1122 allows up to 500 ms */
-    c->tcp_syn_retries = 6;
+    c->tcp_syn_retries = 6;    /* Linux: 127 s */
+    c->tcp_synack_retries = 5; /* Linux: 63 s, so half-open connections from a flood go sooner */
     c->tcp_retries = 15;
     c->tcp_fin_timeout = US_SEC(60);
     c->tcp_max_conns = 1u << 20;

@@ -21,7 +21,9 @@ static void
 rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     bool syn = c->state == US_TCPS_SYN_SENT || c->state == US_TCPS_SYN_RECEIVED;
-    unsigned limit = syn ? st->cfg.tcp_syn_retries : st->cfg.tcp_retries;
+    unsigned limit = !syn ? st->cfg.tcp_retries
+                     : c->state == US_TCPS_SYN_RECEIVED ? st->cfg.tcp_synack_retries
+                                                        : st->cfg.tcp_syn_retries;
     bool user_to = c->user_timeout_ms && now - c->last_rx >= US_MSEC(c->user_timeout_ms) && !syn;
     /* RFC 9293 3.8.6.1: the peer closed its window with data in flight. Nothing can be resent;
      * a window probe goes instead, and while the peer keeps answering the connection must not
