@@ -503,7 +503,7 @@ START_TEST(synack_backoff_timeout)
     /* SYN-RECEIVED retransmits its SYN-ACK the same way and then forgets the embryo */
     struct us_config cfg;
     us_config_default(&cfg);
-    cfg.tcp_syn_retries = 2;
+    cfg.tcp_synack_retries = 2;
     struct onestack o;
     setup(&o, &cfg);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
