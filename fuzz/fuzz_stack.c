@@ -7,6 +7,7 @@
  * 120 s of virtual time, and abort() if any packet buffer is still in use. */
 #include <stdint.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,13 @@ fix_checksums(uint8_t *f, size_t len)
     l4[at + 1] = (uint8_t)c;
 }
 
+static void
+trace_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
 /* Accepts what the listener holds and echoes what each connection received; EOF closes. */
 static void
 tcp_serve(struct us_stack *st, int lsn, int *conns, size_t *n, us_time_t now)
@@ -105,6 +113,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     struct us_iface_conf c = {.name = "fz0", .mac = {0x02, 0, 0, 0, 0, 0x02},
                               .addr = US_IP4(192, 0, 2, 2), .prefix_len = 24, .tx = tx_discard};
+    if (getenv("FUZZ_TRACE")) /* replaying a finding: narrate it */
+        us_set_trace(st, trace_line, NULL);
     struct us_iface *ifp = us_iface_add(st, &c, 0);
     us_route_add(st, 0, 0, US_IP4(192, 0, 2, 1), ifp);
     int udp = us_socket(st, US_SOCK_DGRAM);
@@ -150,15 +160,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < n_conns; i++)
         us_close(st, conns[i], now);
     us_close(st, lsn, now);
-    for (us_time_t end = now + US_SEC(120); now < end;) {
+    /* Run until nothing is pending: orphaned TCP connections retry for up to half an hour of
+     * virtual time before they give up, and a retransmission may sit in the ARP queue. */
+    for (us_time_t end = now + US_SEC(4 * 3600); now < end;) {
         us_time_t t = us_next_deadline(st);
+        if (t == US_TIME_NEVER)
+            break;
         now = t < end ? (t > now ? t : now) : end;
         us_poll(st, now);
     }
     struct us_pool_info pi;
     us_pool_info(st, &pi);
-    if (pi.small_in_use || pi.large_in_use)
+    if (pi.small_in_use || pi.large_in_use) {
+        fprintf(stderr, "fuzz_stack: %zu small and %zu large buffers still in use\n",
+                pi.small_in_use, pi.large_in_use);
         abort();
+    }
     us_stack_free(st);
     return 0;
 }
