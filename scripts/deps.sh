@@ -2,7 +2,7 @@
 # Installs the Debian packages the build, the tests and the demo need (Debian 12, as root).
 # Skips apt entirely when everything is already present.
 set -euo pipefail
-pkgs=(build-essential clang llvm pkg-config check libsubunit-dev libpcap-dev tcpdump socat
+pkgs=(build-essential clang llvm libclang-rt-14-dev pkg-config check libsubunit-dev libpcap-dev tcpdump socat
       netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3 liblwip-dev)
 missing=()
 for p in "${pkgs[@]}"; do
