@@ -134,6 +134,7 @@ struct us_tcp_conn {
     struct us_rangeset *ooo;    /* received out of order, relative to rcv_nxt */
     struct us_rangeset *sacked; /* SACK scoreboard, relative to snd_una */
     us_seq_t high_rxt;          /* RFC 6675 HighRxt: retransmitted up to here in this recovery */
+    us_seq_t rtx_mark;          /* SND.MAX when the last hole was resent (lost-retransmit check) */
 
     struct {                    /* CUBIC (RFC 9438), in segments */
         float w_max, w_last_max, k, origin, w_est;

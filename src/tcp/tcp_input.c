@@ -611,6 +611,7 @@ enter_recovery(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     c->recover = c->snd_max;
     c->in_recovery = true;
     c->high_rxt = c->snd_una;
+    c->rtx_mark = c->snd_max;
     us_stat_inc(st, US_STAT_TCP_FAST_RETRANS);
     char a[16];
     if (c->sack_ok) {
@@ -683,6 +684,15 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     bool window_update = false;
     uint32_t new_wnd = (uint32_t)r->wnd << c->snd_wscale;
     bool sack_news = c->sack_ok && r->n_sack && sack_update(c, r);
+    if (sack_news && c->in_recovery && c->sacked && us_seq_gt(c->high_rxt, c->snd_una) &&
+        us_seq_gt(c->snd_una + c->sacked->r[c->sacked->n - 1].end, c->rtx_mark)) {
+        /* Data sent after our last retransmission has arrived, yet the holes we resent are
+         * still holes: those retransmissions were lost too. Resend them now rather than wait
+         * for the RTO (the idea of Linux's lost-retransmit detection; RFC 8985 does it by time). */
+        c->high_rxt = c->snd_una;
+        c->rtx_mark = c->snd_max;
+        us_stat_inc(st, US_STAT_TCP_LOST_RETRANS);
+    }
     if (us_seq_gt(r->ack, c->snd_una)) {
         ack_new_data(st, c, s);
         if (sack_news && !c->in_recovery && sack_head_lost(c) &&

@@ -289,6 +289,7 @@ sack_retransmit(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         if (tcp_emit(st, c, hole, US_TCP_ACK, len, now) < 0)
             return;
         c->high_rxt = hole + len;
+        c->rtx_mark = c->snd_max;
         c->retrans++;
         us_stat_inc(st, US_STAT_TCP_RETRANS);
         if (c->t[US_TT_RTO] == US_TIME_NEVER)
