@@ -70,6 +70,12 @@ persist_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     if (c->snd_wnd > 0)
         return;
+    /* Probing forever is allowed while the peer answers (RFC 9293 3.8.6.1), but not when it has
+     * gone silent, nor for an orphan (Linux: tcp_orphan_retries). */
+    if (now - c->last_rx > 2 * st->cfg.tcp_rto_max || (c->fd < 0 && c->backoff >= 8)) {
+        timeout_abort(st, c, "zero-window probes unanswered", now);
+        return;
+    }
     us_tcp_send_probe(st, c, now);
     if (c->backoff < 16)
         c->backoff++;

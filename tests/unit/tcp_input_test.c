@@ -682,6 +682,28 @@ START_TEST(persist_probes)
 }
 END_TEST
 
+/* Found by fuzz_stack: an orphan probing a closed window toward a peer that went silent kept
+ * probing (and holding its buffers) forever. Now it gives up: silent for 2 * rto_max, or an
+ * orphan after 8 probes. */
+START_TEST(persist_gives_up_when_silent)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    t.wnd = 0;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    us_close(o.st, fd, o.now); /* orphan with queued data and a closed peer window */
+    os_advance(&o, US_SEC(600)); /* the peer never answers a probe */
+    os_clear(&o);
+    struct us_sock_info si[4];
+    ck_assert_uint_eq(us_sock_list(o.st, si, 4), 0);
+    ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_TIMEOUTS), 1);
+    finish(&o);
+}
+END_TEST
+
 START_TEST(persist_probe_taken)
 {
     /* the peer takes the probe byte: SND.UNA moves past it and the rest follows later */
@@ -1642,6 +1664,7 @@ make_suite(void)
     tcase_add_test(tc, fast_retransmit_cubic);
     tcase_add_test(tc, user_timeout);
     tcase_add_test(tc, syn_cookies);
+    tcase_add_test(tc, persist_gives_up_when_silent);
     tcase_add_test(tc, timeout_rst_timestamp);
     tcase_add_test(tc, icmp_frag_needed);
     tcase_add_test(tc, icmp_unreachable);
