@@ -222,9 +222,14 @@ struct dq_buf {
     uint8_t data[];
 };
 
+/* Frames wait in a min-heap ordered by (delivery time, push order). Most pushes arrive in order
+ * (no delay, jitter or reordering), so those go to a plain FIFO instead (linked through
+ * next_free) and pop merges the two by the same key: same order, O(1) for the common case. */
 struct us_delayq {
     struct dq_buf **heap;
     size_t n, heap_cap, max_frames;
+    struct dq_buf *fifo_head, *fifo_tail;
+    size_t fifo_n;
     size_t allocated; /* buffers obtained from malloc (in the heap or on a free list) */
     uint64_t seq;
     struct dq_buf *free_small, *free_large;
@@ -257,6 +262,7 @@ us_delayq_free(struct us_delayq *q)
         return;
     for (size_t i = 0; i < q->n; i++)
         free(q->heap[i]);
+    dq_free_list(q->fifo_head);
     free(q->heap);
     dq_free_list(q->free_small);
     dq_free_list(q->free_large);
@@ -266,7 +272,7 @@ us_delayq_free(struct us_delayq *q)
 size_t
 us_delayq_len(const struct us_delayq *q)
 {
-    return q->n;
+    return q->n + q->fifo_n;
 }
 
 size_t
@@ -278,7 +284,10 @@ us_delayq_allocated(const struct us_delayq *q)
 us_time_t
 us_delayq_next_due(const struct us_delayq *q)
 {
-    return q->n > 0 ? q->heap[0]->at : US_TIME_NEVER;
+    us_time_t t = q->n > 0 ? q->heap[0]->at : US_TIME_NEVER;
+    if (q->fifo_head && q->fifo_head->at < t)
+        t = q->fifo_head->at;
+    return t;
 }
 
 static bool
@@ -357,7 +366,7 @@ dq_push(struct us_delayq *q, const uint8_t *frame, size_t len, us_time_t at, int
         *err = -EMSGSIZE;
         return NULL;
     }
-    if (q->n >= q->max_frames) {
+    if (q->n + q->fifo_n >= q->max_frames) {
         *err = -ENOBUFS;
         return NULL;
     }
@@ -382,6 +391,15 @@ dq_push(struct us_delayq *q, const uint8_t *frame, size_t len, us_time_t at, int
     b->seq = q->seq++;
     b->tag = tag;
     b->next_free = NULL;
+    if (q->n == 0 && (!q->fifo_tail || q->fifo_tail->at <= at)) {
+        if (q->fifo_tail)
+            q->fifo_tail->next_free = b;
+        else
+            q->fifo_head = b;
+        q->fifo_tail = b;
+        q->fifo_n++;
+        return b;
+    }
     q->heap[q->n++] = b;
     dq_sift_up(q, q->n - 1);
     return b;
@@ -420,9 +438,31 @@ us_delayq_push_impaired(struct us_delayq *q, struct us_impairer *im, const uint8
     return v.copies;
 }
 
+/* The earliest frame of the FIFO and the heap, or NULL. */
+static struct dq_buf *
+dq_peek(const struct us_delayq *q)
+{
+    struct dq_buf *h = q->n > 0 ? q->heap[0] : NULL;
+    struct dq_buf *f = q->fifo_head;
+    if (!h)
+        return f;
+    if (!f)
+        return h;
+    return dq_before(f, h) ? f : h;
+}
+
 static struct dq_buf *
 dq_pop(struct us_delayq *q)
 {
+    struct dq_buf *f = q->fifo_head;
+    if (f && dq_peek(q) == f) {
+        q->fifo_head = f->next_free;
+        if (!q->fifo_head)
+            q->fifo_tail = NULL;
+        q->fifo_n--;
+        f->next_free = NULL;
+        return f;
+    }
     struct dq_buf *top = q->heap[0];
     q->heap[0] = q->heap[--q->n];
     if (q->n > 0)
@@ -435,7 +475,8 @@ us_delayq_deliver(struct us_delayq *q, us_time_t now, size_t max, us_delayq_fn f
 {
     size_t done = 0;
 
-    while (done < max && q->n > 0 && q->heap[0]->at <= now) {
+    struct dq_buf *b0;
+    while (done < max && (b0 = dq_peek(q)) != NULL && b0->at <= now) {
         struct dq_buf *b = dq_pop(q);
         /* Popped before the call, so the callback may push into this queue. */
         fn(ctx, b->tag, b->data, b->len, now);

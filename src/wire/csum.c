@@ -44,17 +44,24 @@ us_csum_add(uint32_t sum, const void *data, size_t len)
     const uint8_t *p = data;
     uint64_t acc = 0;
 
-    /* Two independent carry chains so the CPU can overlap them; joined below. */
-    uint64_t acc2 = 0;
+    /* Four independent 64-bit accumulators of 32-bit halves: no carries to chase (each can
+     * take 2^32 additions), so the CPU overlaps them freely; joined below. */
+    uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     while (len >= 32) {
-        acc = csum_adc(acc, csum_load64(p));
-        acc2 = csum_adc(acc2, csum_load64(p + 8));
-        acc = csum_adc(acc, csum_load64(p + 16));
-        acc2 = csum_adc(acc2, csum_load64(p + 24));
+        uint64_t w0 = csum_load64(p), w1 = csum_load64(p + 8);
+        uint64_t w2 = csum_load64(p + 16), w3 = csum_load64(p + 24);
+        a0 += (uint32_t)w0;
+        a1 += w0 >> 32;
+        a2 += (uint32_t)w1;
+        a3 += w1 >> 32;
+        a0 += (uint32_t)w2;
+        a1 += w2 >> 32;
+        a2 += (uint32_t)w3;
+        a3 += w3 >> 32;
         p += 32;
         len -= 32;
     }
-    acc = csum_adc(acc, acc2);
+    acc = csum_adc(acc, a0 + a1 + a2 + a3);
     while (len >= 8) {
         acc = csum_adc(acc, csum_load64(p));
         p += 8;
@@ -93,18 +100,20 @@ us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
     /* One pass for both jobs: the bytes are in registers anyway. Same word rules as above. */
     const uint8_t *p = src;
     uint8_t *q = dst;
-    uint64_t acc = 0, acc2 = 0;
+    uint64_t acc = 0, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     while (len >= 16) {
-        uint64_t a = csum_load64(p), b = csum_load64(p + 8);
-        memcpy(q, &a, 8);
-        memcpy(q + 8, &b, 8);
-        acc = csum_adc(acc, a);
-        acc2 = csum_adc(acc2, b);
+        uint64_t w0 = csum_load64(p), w1 = csum_load64(p + 8);
+        memcpy(q, &w0, 8);
+        memcpy(q + 8, &w1, 8);
+        a0 += (uint32_t)w0;
+        a1 += w0 >> 32;
+        a2 += (uint32_t)w1;
+        a3 += w1 >> 32;
         p += 16;
         q += 16;
         len -= 16;
     }
-    acc = csum_adc(acc, acc2);
+    acc = csum_adc(acc, a0 + a1 + a2 + a3);
     if (len >= 8) {
         uint64_t a = csum_load64(p);
         memcpy(q, &a, 8);
