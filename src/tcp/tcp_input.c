@@ -712,6 +712,11 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         c->snd_wl1 = r->seq;
         c->snd_wl2 = r->ack;
     }
+    if (window_update && (c->snd_wnd == 0 || new_wnd == c->max_snd_wnd) && us_trace_on(st)) {
+        char a[16];
+        US_TRACE(st, "tcp: %s:%u peer window %s %u", us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
+                 c->snd_wnd ? "opened to" : "closed:", (unsigned)c->snd_wnd);
+    }
     if (window_update && c->snd_wnd > 0 && c->t[US_TT_PERSIST] != US_TIME_NEVER) {
         us_tcp_timer_stop(c, US_TT_PERSIST);
         c->backoff = 0;

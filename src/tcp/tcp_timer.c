@@ -53,6 +53,9 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     if (c->backoff == 1)
         c->ssthresh = cc->on_loss(c, now);
     c->cwnd = c->mss;
+    US_TRACE(st, "tcp: %s:%u after the timeout: cwnd %u (one segment), ssthresh %u, resend from "
+             "SND.UNA", us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd,
+             (unsigned)c->ssthresh);
     c->in_recovery = false;
     c->dupacks = 0;
     c->recover = c->snd_max;
