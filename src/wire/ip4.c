@@ -55,7 +55,8 @@ us_wire_ip4_parse(struct us_ip4_repr *r, const uint8_t *b, size_t len, bool veri
     if (total < hdr_len || total > len)
         return US_DROP_IP_BAD_TOTAL_LEN;
     /* RFC 791 3.1 "Header Checksum": the sum over the header including the field is 0xffff. */
-    if (verify_csum && us_csum_finish(us_csum_add(0, b, hdr_len)) != 0)
+    if (verify_csum && us_csum_finish(hdr_len == US_IP4_HDR_LEN ? us_csum_ip4_hdr(b)
+                                                                 : us_csum_add(0, b, hdr_len)) != 0)
         return US_DROP_IP_BAD_CSUM;
     int rc = ip4_check_options(b + US_IP4_HDR_LEN, hdr_len - US_IP4_HDR_LEN);
     if (rc != 0)
@@ -104,5 +105,5 @@ us_wire_ip4_emit(const struct us_ip4_repr *r, uint8_t *out)
     us_store_be16(out + 10, 0);
     us_store_be32(out + 12, r->src);
     us_store_be32(out + 16, r->dst);
-    us_store_be16(out + 10, us_csum_finish(us_csum_add(0, out, US_IP4_HDR_LEN)));
+    us_store_be16(out + 10, us_csum_finish(us_csum_ip4_hdr(out)));
 }

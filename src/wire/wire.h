@@ -24,6 +24,15 @@ uint32_t us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
 /* The sum of a chunk that starts at an odd offset of the data being summed: its bytes are
  * swapped (RFC 1071 2(B), byte-order independence). */
 uint32_t us_csum_swap(uint32_t sum);
+/* The sum of a 20-byte IPv4 header (every datagram has one): ten big-endian words, no loop. */
+static inline uint32_t
+us_csum_ip4_hdr(const uint8_t *h)
+{
+    uint32_t s = 0;
+    for (int i = 0; i < 20; i += 2)
+        s += (uint32_t)h[i] << 8 | h[i + 1];
+    return s; /* at most 10 * 0xffff: us_csum_finish folds it */
+}
 /* Sum of the IPv4 pseudo-header for TCP/UDP (RFC 768, RFC 9293 3.1). */
 uint32_t us_csum_pseudo4(us_ip4_t src, us_ip4_t dst, uint8_t proto, uint16_t l4_len);
 
