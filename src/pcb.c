@@ -109,11 +109,15 @@ bool
 us_pcb_enqueue(struct us_stack *st, struct us_pcb *pcb, const uint8_t *data, size_t len,
                us_ip4_t src, uint16_t sport, us_ip4_t dst, uint8_t ttl)
 {
-    if (pcb->rcvq.bytes + len > pcb->rcvbuf)
+    if (pcb->rcvq.bytes + len > pcb->rcvbuf) {
+        us_drop(st, US_DROP_UDP_RCVBUF_FULL);
         return false;
+    }
     struct us_pkt *p = us_pkt_alloc(st->pools, len);
-    if (!p)
+    if (!p) {
+        us_drop(st, US_DROP_NO_BUFFER); /* the pools, not the socket, ran out */
         return false;
+    }
     memcpy(us_pkt_put(p, len), data, len);
     p->addr = src;
     p->port = sport;

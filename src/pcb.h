@@ -40,7 +40,8 @@ void us_pcb_unhash(struct us_stack *st, struct us_pcb *pcb);
  * bound to the address, which wins over one bound to any address. NULL when none. */
 struct us_pcb *us_pcb_lookup(struct us_stack *st, uint8_t proto, us_ip4_t laddr, uint16_t lport,
                              us_ip4_t raddr, uint16_t rport);
-/* Queues a datagram copy on pcb; false (and a drop is due) when the receive buffer is full. */
+/* Queues a datagram copy on pcb; false when it could not, with the drop already counted under
+ * its real reason (receive buffer full, or no packet buffer left). */
 bool us_pcb_enqueue(struct us_stack *st, struct us_pcb *pcb, const uint8_t *data, size_t len,
                     us_ip4_t src, uint16_t sport, us_ip4_t dst, uint8_t ttl);
 /* Records an asynchronous error reported by ICMP for the flow (laddr,lport)->(raddr,rport). */

@@ -29,10 +29,8 @@ us_udp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         return;
     }
     if (!us_pcb_enqueue(st, pcb, u.payload, u.payload_len, rx->ip.src, u.src_port, rx->ip.dst,
-                        rx->ip.ttl)) {
-        us_drop(st, US_DROP_UDP_RCVBUF_FULL);
+                        rx->ip.ttl))
         return;
-    }
     US_TRACE(st, "udp: %zu bytes to port %u from %s:%u -> socket %d", u.payload_len,
              (unsigned)u.dst_port, us_ip4_ntoa(rx->ip.src, a), (unsigned)u.src_port, pcb->fd);
 }

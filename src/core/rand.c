@@ -1,8 +1,8 @@
 /* xoshiro256** PRNG (Blackman and Vigna, public domain algorithm), seeded with splitmix64. */
 #include "core/rand.h"
 
-static uint64_t
-splitmix64(uint64_t *x)
+uint64_t
+us_rand_splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -14,7 +14,7 @@ void
 us_rand_seed(struct us_rand *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
+        r->s[i] = us_rand_splitmix64(&seed);
 }
 
 static inline uint64_t

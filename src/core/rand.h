@@ -9,6 +9,8 @@ struct us_rand {
     uint64_t s[4];
 };
 
+/* One splitmix64 step: turns a seed into well-mixed seeds for further generators. */
+uint64_t us_rand_splitmix64(uint64_t *x);
 void us_rand_seed(struct us_rand *r, uint64_t seed);
 uint64_t us_rand_next(struct us_rand *r);
 /* Uniform in [0, n) for n > 0. */

@@ -5,6 +5,8 @@
  * per-impairer xoshiro256** seeded through splitmix64, so a run replays from its seed. */
 #include "drivers/wire.h"
 
+#include "core/rand.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h> /* isfinite (a macro: no libm) */
@@ -12,66 +14,26 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- PRNG: xoshiro256** (Blackman and Vigna), seeded by splitmix64 ------------------------- */
-
-struct wire_rng {
-    uint64_t s[4];
-};
-
-static uint64_t
-wire_splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static void
-wire_rng_seed(struct wire_rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = wire_splitmix64(&seed);
-}
-
-static uint64_t
-wire_rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t
-wire_rng_next(struct wire_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = wire_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = wire_rotl(s[3], 45);
-    return result;
-}
+/* ---- PRNG: the stack's own xoshiro256** (core/rand.h) --------------------------------------- */
 
 /* Uniform in [0, 1). */
 static double
-wire_rng_unit(struct wire_rng *r)
+wire_rng_unit(struct us_rand *r)
 {
-    return (double)(wire_rng_next(r) >> 11) * 0x1.0p-53;
+    return (double)(us_rand_next(r) >> 11) * 0x1.0p-53;
 }
 
 /* Uniform in [0, n); n > 0. The modulo bias is below 2^-40 for the n we use. */
 static uint64_t
-wire_rng_below(struct wire_rng *r, uint64_t n)
+wire_rng_below(struct us_rand *r, uint64_t n)
 {
-    return wire_rng_next(r) % n;
+    return us_rand_next(r) % n;
 }
 
 /* True with probability p. Draws nothing when p is 0, so an unused impairment does not shift
  * the stream of the others. */
 static bool
-wire_rng_chance(struct wire_rng *r, double p)
+wire_rng_chance(struct us_rand *r, double p)
 {
     return p > 0 && wire_rng_unit(r) < p;
 }
@@ -83,7 +45,7 @@ wire_rng_chance(struct wire_rng *r, double p)
 
 struct us_impairer {
     struct us_impair imp;
-    struct wire_rng rng;
+    struct us_rand rng;
     struct us_wire_stats stats;
     /* Rate limiting: when the serialiser is next free, and a ring of the finish times of the
      * frames it still holds (their number is the queue length). */
@@ -105,7 +67,7 @@ us_impairer_new(const struct us_impair *imp, uint64_t seed)
     /* Time never runs backwards on the wire. */
     im->imp.delay = US_MAX(im->imp.delay, 0);
     im->imp.jitter = US_MAX(im->imp.jitter, 0);
-    wire_rng_seed(&im->rng, seed);
+    us_rand_seed(&im->rng, seed);
     if (im->imp.rate_bps > 0) {
         im->finish_cap = im->imp.queue_limit ? im->imp.queue_limit : WIRE_QUEUE_LIMIT_DEFAULT;
         im->finish = calloc(im->finish_cap, sizeof(*im->finish));
@@ -511,7 +473,7 @@ us_wire_link_new(const struct us_impair *imp, uint64_t seed)
     for (int i = 0; i < 2; i++) {
         l->ends[i].link = l;
         l->ends[i].idx = i;
-        l->imp[i] = us_impairer_new(imp, wire_splitmix64(&s));
+        l->imp[i] = us_impairer_new(imp, us_rand_splitmix64(&s));
     }
     l->q = us_delayq_new(0);
     if (l->imp[0] == NULL || l->imp[1] == NULL || l->q == NULL) {

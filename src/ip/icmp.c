@@ -124,9 +124,8 @@ us_icmp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         }
         US_TRACE(st, "icmp: echo reply id %u seq %u from %s -> socket %d", (unsigned)m.id,
                  (unsigned)m.seq, us_ip4_ntoa(rx->ip.src, a), pcb->fd);
-        if (!us_pcb_enqueue(st, pcb, rx->ip.payload, rx->ip.payload_len, rx->ip.src, 0,
-                            rx->ip.dst, rx->ip.ttl))
-            us_drop(st, US_DROP_UDP_RCVBUF_FULL);
+        us_pcb_enqueue(st, pcb, rx->ip.payload, rx->ip.payload_len, rx->ip.src, 0, rx->ip.dst,
+                       rx->ip.ttl); /* counts its own drop if it cannot queue */
         return;
     }
     default:

@@ -187,6 +187,29 @@ START_TEST(receive_buffer_limit)
 }
 END_TEST
 
+/* Out of packet buffers is not a full socket: the drop is counted as what it is. */
+START_TEST(no_buffer_is_not_rcvbuf_full)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.pkt_small_max = 2;
+    cfg.pkt_large_max = 0;
+    struct onestack o;
+    os_init(&o, &cfg, 0);
+    os_clear(&o);
+    int fd = os_udp_bound(&o, 7);
+    for (int i = 0; i < 3; i++) /* two fit in the pool, the third finds none */
+        os_input(&o, frame, udp_frame(OS_PEER_IP, 4000, 7, "x"));
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_NO_BUFFER), 1);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_UDP_RCVBUF_FULL), 0);
+    expect_recv(&o, fd, "x");
+    expect_recv(&o, fd, "x");
+    expect_empty(&o, fd);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 START_TEST(ephemeral_ports)
 {
     struct onestack o;
@@ -283,6 +306,7 @@ make_suite(void)
     tcase_add_test(tc, demux_best_match);
     tcase_add_test(tc, closed_port_unreachable);
     tcase_add_test(tc, receive_buffer_limit);
+    tcase_add_test(tc, no_buffer_is_not_rcvbuf_full);
     tcase_add_test(tc, ephemeral_ports);
     tcase_add_test(tc, bind_errors);
     suite_add_tcase(su, tc);
