@@ -51,7 +51,8 @@ ring_copy_in(struct us_ring *r, size_t i, const uint8_t *src, size_t n)
     size_t pos = ring_pos(r, i);
     size_t first = US_MIN(n, r->alloc - pos);
     memcpy(r->buf + pos, src, first);
-    memcpy(r->buf, src + first, n - first);
+    if (first < n) /* wrapped */
+        memcpy(r->buf, src + first, n - first);
 }
 
 /* Copies logical offsets [i, i + n) out; requires i + n <= alloc. */
@@ -61,7 +62,8 @@ ring_copy_out(const struct us_ring *r, size_t i, uint8_t *dst, size_t n)
     size_t pos = ring_pos(r, i);
     size_t first = US_MIN(n, r->alloc - pos);
     memcpy(dst, r->buf + pos, first);
-    memcpy(dst + first, r->buf, n - first);
+    if (first < n) /* wrapped */
+        memcpy(dst + first, r->buf, n - first);
 }
 
 /* Makes logical offsets [0, need) addressable; need <= max(cap, alloc). Every byte of the old

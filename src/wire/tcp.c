@@ -135,9 +135,19 @@ us_wire_tcp_parse(struct us_tcp_repr *r, const uint8_t *b, size_t len, us_ip4_t 
 
     /* Zero everything, padding included, so reprs can be compared byte-wise (fuzz target). */
     memset(r, 0, sizeof(*r));
-    int rc = tcp_parse_options(r, b + US_TCP_HDR_LEN, hdr_len - US_TCP_HDR_LEN);
-    if (rc != 0)
-        return rc;
+    const uint8_t *opt = b + US_TCP_HDR_LEN;
+    if (hdr_len == US_TCP_HDR_LEN + 12 && us_load_be32(opt) == 0x0101080au) {
+        /* RFC 7323 Appendix A: the layout nearly every segment of a connection with timestamps
+         * uses (NOP, NOP, TS): taken without walking the list (as Linux's
+         * tcp_parse_aligned_timestamp). Anything else takes the general path below. */
+        r->has_ts = true;
+        r->ts_val = us_load_be32(opt + 4);
+        r->ts_ecr = us_load_be32(opt + 8);
+    } else {
+        int rc = tcp_parse_options(r, opt, hdr_len - US_TCP_HDR_LEN);
+        if (rc != 0)
+            return rc;
+    }
     r->src_port = us_load_be16(b);
     r->dst_port = us_load_be16(b + 2);
     r->seq = us_load_be32(b + 4);

@@ -78,7 +78,10 @@ sim_run(struct sim *s, us_time_t dur)
             break;
         sim_step_to(s, t < s->now ? s->now : t);
     }
-    sim_step_to(s, end);
+    /* Time still has to reach `end` (timers armed for later must see it pass); when the last
+     * step already ran at `end`, nothing is due there any more (sim_next said so). */
+    if (s->now < end)
+        sim_step_to(s, end);
 }
 
 bool

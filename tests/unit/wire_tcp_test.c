@@ -139,6 +139,26 @@ START_TEST(test_emit_known_syn_exact)
 }
 END_TEST
 
+START_TEST(test_aligned_ts_same_as_general)
+{
+    /* The NOP, NOP, TS layout is taken by a shortcut; the same option in another layout walks
+     * the general list. Both must give the same repr, byte for byte. */
+    static const uint8_t aligned[12] = {1, 1, 8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 42};
+    static const uint8_t trailing[12] = {8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 42, 1, 0};
+    struct us_tcp_repr a, g;
+    ck_assert_int_eq(parse_opts(aligned, sizeof(aligned), &a), 0);
+    ck_assert_int_eq(parse_opts(trailing, sizeof(trailing), &g), 0);
+    ck_assert(a.has_ts);
+    ck_assert_uint_eq(a.ts_val, 0xdeadbeef);
+    ck_assert_uint_eq(a.ts_ecr, 42);
+    ck_assert_mem_eq(&a, &g, sizeof(a));
+    /* A TS option of the wrong length in the aligned position is no shortcut: it is ignored. */
+    static const uint8_t badlen[12] = {1, 1, 8, 9, 0, 0, 0, 1, 0, 0, 0, 0};
+    ck_assert_int_eq(parse_opts(badlen, sizeof(badlen), &a), 0);
+    ck_assert(!a.has_ts);
+}
+END_TEST
+
 START_TEST(test_known_data_segment)
 {
     uint8_t *b = copy_of(data_seg, sizeof(data_seg));
@@ -621,6 +641,7 @@ make_suite(void)
     tcase_add_test(tc, test_parse_known_syn);
     tcase_add_test(tc, test_emit_known_syn_exact);
     tcase_add_test(tc, test_known_data_segment);
+    tcase_add_test(tc, test_aligned_ts_same_as_general);
     tcase_add_test(tc, test_bad_csum);
     tcase_add_test(tc, test_truncated_every_length);
     tcase_add_test(tc, test_doff);
