@@ -8,13 +8,14 @@
  * popped. Heap in use is read with glibc's mallinfo2() (uordblks + hblkhd: bytes handed out by
  * malloc, including each chunk's 8-16 byte header, plus mmap()ed blocks) before the first
  * connect and after the last; the growth divided by 2N (N connections on each stack) is the
- * cost of one connection: its control block, its share of the connection table (conns[],
- * free_ids[]), of the 4-tuple hash table and of the stack's timer heap, as they stand after
- * growing (capacity, not just use). Not included: the descriptor table, preallocated at
+ * cost of one connection: its control block, its share of the control-block pages (64 blocks
+ * per malloc, with a small header, and the page table), of the 4-tuple hash table and of the
+ * stack's timer heap, as they stand after growing (capacity, not just use; the timer heap
+ * shrinks again once the handshake timers have fired). Not included: the descriptor table, preallocated at
  * us_stack_new() from max_sockets (16 bytes per slot; reported separately).
  * "Fit in 1 GiB" is 2^30 / (bytes per connection + 16 for its descriptor slot).
  * Output: one line, e.g.
- *   ustack mem conns=100000 bytes_per_conn=712.3 sizeof_conn=656 fit_1gib=... */
+ *   ustack mem conns=1000000 bytes_per_conn=485.9 sizeof_conn=480 fit_1gib=2139439 ... */
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>

@@ -20,7 +20,7 @@ void
 us_ring_init(struct us_ring *r, size_t cap)
 {
     r->buf = NULL;
-    r->cap = cap;
+    r->cap = (uint32_t)US_MIN(cap, (size_t)UINT32_MAX);
     r->alloc = 0;
     r->head = 0;
     r->len = 0;
@@ -88,7 +88,7 @@ ring_reserve(struct us_ring *r, size_t need)
     memset(nb + r->alloc, 0, want - r->alloc);
     free(r->buf);
     r->buf = nb;
-    r->alloc = want;
+    r->alloc = (uint32_t)want; /* want <= max(cap, need), and both fit 32 bits */
     r->head = 0;
     return true;
 }
@@ -104,7 +104,7 @@ us_ring_write(struct us_ring *r, const void *data, size_t n)
     if (n == 0)
         return 0;
     ring_copy_in(r, r->len, data, n);
-    r->len += n;
+    r->len += (uint32_t)n;
     return n;
 }
 
@@ -133,8 +133,8 @@ us_ring_commit(struct us_ring *r, size_t n)
      * covers bytes outside the allocation. */
     US_ASSERT(n <= us_ring_space(r) && r->len + n <= r->alloc);
     n = US_MIN(n, us_ring_space(r));
-    n = US_MIN(n, r->alloc - r->len);
-    r->len += n;
+    n = US_MIN(n, (size_t)(r->alloc - r->len));
+    r->len += (uint32_t)n;
 }
 
 size_t
@@ -155,8 +155,8 @@ ring_drop_front(struct us_ring *r, size_t n)
     n = US_MIN(n, r->len);
     if (n == 0)
         return false;
-    r->head = ring_pos(r, n);
-    r->len -= n;
+    r->head = (uint32_t)ring_pos(r, n);
+    r->len -= (uint32_t)n;
     return r->len == 0;
 }
 
@@ -176,9 +176,9 @@ us_ring_consume_keep(struct us_ring *r, size_t n)
 int
 us_ring_set_cap(struct us_ring *r, size_t cap)
 {
-    if (cap < r->len)
+    if (cap < r->len || cap > UINT32_MAX)
         return -EINVAL;
-    r->cap = cap;
+    r->cap = (uint32_t)cap;
     return 0;
 }
 

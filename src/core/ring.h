@@ -7,14 +7,17 @@
 
 #include "core/types.h"
 
+/* 32-bit sizes: a ring lives in every TCP control block (two of them), and no socket buffer
+ * comes near 4 GiB (us_ring_set_cap refuses that). */
 struct us_ring {
     uint8_t *buf;   /* NULL while nothing is stored */
-    size_t cap;     /* logical capacity (limit), bytes */
-    size_t alloc;   /* bytes allocated in buf (0 or >= len) */
-    size_t head;    /* offset of the first stored byte in buf */
-    size_t len;     /* bytes stored */
+    uint32_t cap;   /* logical capacity (limit), bytes */
+    uint32_t alloc; /* bytes allocated in buf (0 or >= len) */
+    uint32_t head;  /* offset of the first stored byte in buf */
+    uint32_t len;   /* bytes stored */
 };
 
+/* cap is clamped to UINT32_MAX. */
 void us_ring_init(struct us_ring *r, size_t cap);
 void us_ring_free(struct us_ring *r);
 static inline size_t us_ring_len(const struct us_ring *r) { return r->len; }
@@ -34,7 +37,7 @@ void us_ring_consume(struct us_ring *r, size_t n);
  * write_at) when the ring empties. A receive ring that still holds out-of-order data (its range
  * set is not empty) must use this, or the out-of-order bytes are lost with the buffer. */
 void us_ring_consume_keep(struct us_ring *r, size_t n);
-/* Sets the capacity; fails (-EINVAL) below the stored length. */
+/* Sets the capacity; fails (-EINVAL) below the stored length or above UINT32_MAX. */
 int us_ring_set_cap(struct us_ring *r, size_t cap);
 /* Contiguous view of stored bytes from off: sets *p and returns the length (may be < len-off
  * because of wrap-around). */

@@ -70,6 +70,13 @@ us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out)
     }
     if (q->len > 0)
         q->heap[i] = last;
+    if (q->cap > 64 && q->len < q->cap / 4) { /* halve; a failed shrink just keeps the memory */
+        struct us_timer_ent *n = realloc(q->heap, q->cap / 2 * sizeof(*n));
+        if (n) {
+            q->heap = n;
+            q->cap /= 2;
+        }
+    }
     return true;
 }
 

@@ -9,16 +9,19 @@
 
 struct us_timer_ent {
     us_time_t deadline;
-    uint64_t seq;
+    uint32_t seq;   /* push order: equal deadlines pop first-in first-out (until it wraps, when
+                     * only the order among equal deadlines changes) */
     uint32_t owner; /* index into the owning table */
     uint32_t gen;   /* owner's generation when armed */
     uint8_t kind;
 };
 
+/* The heap shrinks again when it is mostly empty, so a burst of timers (a million connections
+ * opening) does not keep its memory. */
 struct us_timerq {
     struct us_timer_ent *heap;
     size_t len, cap;
-    uint64_t next_seq;
+    uint32_t next_seq;
 };
 
 void us_timerq_init(struct us_timerq *q);

@@ -147,12 +147,21 @@ struct us_tcp_conn {
     uint64_t bytes_sent, bytes_acked, bytes_received, retrans;
 };
 
+/* Control blocks come from pages of US_TCP_PAGE_CONNS blocks (tcp_conn.c), not one malloc each:
+ * no allocator header per connection, and the page table is the id -> block map. A block's id is
+ * page index * US_TCP_PAGE_CONNS + slot; timers name connections by id and generation. */
+#define US_TCP_PAGE_SHIFT 6
+#define US_TCP_PAGE_CONNS (1u << US_TCP_PAGE_SHIFT)
+struct us_tcp_page;
+
 /* Per-stack TCP state (inside struct us_stack). */
 struct us_tcp_globals {
-    struct us_tcp_conn **conns; /* by id */
-    uint32_t n_conns, cap_conns;
-    uint32_t *free_ids;
-    uint32_t n_free;
+    struct us_tcp_page **pages; /* by page index; NULL: released */
+    uint32_t n_pages, cap_pages;
+    uint32_t partial;           /* first page with a free slot (list through the pages), or NONE */
+    uint32_t spare;             /* one empty page kept for reuse, or NONE */
+    uint32_t n_released;        /* NULL entries below n_pages */
+    uint32_t n_live;            /* blocks in use */
     struct us_tcp_conn **ehash; /* 4-tuple hash */
     size_t ehash_n, ehash_count;
     struct us_tcp_conn *lhash[256]; /* listeners by port */
@@ -177,6 +186,8 @@ void us_tcp_icmp_error_quoted(struct us_stack *st, const struct us_icmp_err *e, 
 
 /* connections (tcp_conn.c) */
 struct us_tcp_conn *us_tcp_conn_new(struct us_stack *st);
+/* The live block with this id, or NULL (never allocated, or freed). */
+struct us_tcp_conn *us_tcp_conn_by_id(struct us_stack *st, uint32_t id);
 void us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c);
 void us_tcp_set_state(struct us_stack *st, struct us_tcp_conn *c, int state, const char *why);
 struct us_tcp_conn *us_tcp_lookup(struct us_stack *st, us_ip4_t laddr, uint16_t lport,

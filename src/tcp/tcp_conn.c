@@ -7,9 +7,12 @@
 #include "stack.h"
 #include "tcp/tcp.h"
 
-/* The memory target: an idle established connection costs its control block and nothing else
- * (buffers and range sets are allocated only while they hold data). */
-_Static_assert(sizeof(struct us_tcp_conn) <= 512, "TCP control block over 512 bytes");
+/* The memory target: an idle established connection costs at most 512 bytes: its control block
+ * (buffers and range sets are allocated only while they hold data) plus its share of the page
+ * headers, the 4-tuple hash and the timer heap (bench_mem measures the whole: 486 bytes). */
+_Static_assert(sizeof(struct us_tcp_conn) <= 496, "TCP control block over 496 bytes");
+
+#define PAGE_NONE UINT32_MAX /* no page (ends the list of pages with free blocks) */
 
 static const char *const state_names[US_TCPS__COUNT] = {
     "CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
@@ -25,6 +28,7 @@ int
 us_tcp_init(struct us_stack *st)
 {
     struct us_tcp_globals *t = &st->tcp;
+    t->partial = t->spare = PAGE_NONE;
     t->ehash_n = 1024;
     t->ehash = calloc(t->ehash_n, sizeof(*t->ehash));
     if (!t->ehash)
@@ -37,23 +41,132 @@ us_tcp_init(struct us_stack *st)
     return 0;
 }
 
+/* ---- control block pages ------------------------------------------------------------------ */
+
+/* Under AddressSanitizer a free block is poisoned, so a use after free is still caught although
+ * the page stays allocated. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TCP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TCP_ASAN 1
+#endif
+#endif
+#ifdef TCP_ASAN
+#include <sanitizer/asan_interface.h>
+#define TCP_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define TCP_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define TCP_POISON(p, n) ((void)(p), (void)(n))
+#define TCP_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+
+struct us_tcp_page {
+    uint64_t live;          /* bit i: block i is in use */
+    uint32_t idx;           /* this page's index in pages[] */
+    uint32_t next, prev;    /* list of pages with a free block (indices; PAGE_NONE ends it) */
+    bool listed;
+    struct us_tcp_conn c[US_TCP_PAGE_CONNS];
+};
+_Static_assert(US_TCP_PAGE_CONNS == 64, "one 64-bit mask of live blocks per page");
+
+static void
+page_list_push(struct us_tcp_globals *t, struct us_tcp_page *p)
+{
+    p->prev = PAGE_NONE;
+    p->next = t->partial;
+    if (t->partial != PAGE_NONE)
+        t->pages[t->partial]->prev = p->idx;
+    t->partial = p->idx;
+    p->listed = true;
+}
+
+static void
+page_list_unlink(struct us_tcp_globals *t, struct us_tcp_page *p)
+{
+    if (!p->listed)
+        return;
+    if (p->prev != PAGE_NONE)
+        t->pages[p->prev]->next = p->next;
+    else
+        t->partial = p->next;
+    if (p->next != PAGE_NONE)
+        t->pages[p->next]->prev = p->prev;
+    p->listed = false;
+}
+
+/* Puts a page with free blocks on the list: the spare if there is one, else a new one.
+ * Returns false when out of memory (or of ids). */
+static bool
+page_add(struct us_tcp_globals *t)
+{
+    if (t->spare != PAGE_NONE) {
+        page_list_push(t, t->pages[t->spare]);
+        t->spare = PAGE_NONE;
+        return true;
+    }
+    uint32_t idx = t->n_pages;
+    if (t->n_released > 0) /* reuse a released page's index (rare: only after shrinking) */
+        for (idx = 0; t->pages[idx]; idx++)
+            ;
+    if (idx == t->n_pages && t->n_pages == t->cap_pages) {
+        if (t->cap_pages >= (UINT32_MAX >> US_TCP_PAGE_SHIFT) / 2)
+            return false; /* ids are 32-bit */
+        uint32_t n = t->cap_pages ? t->cap_pages * 2 : 16;
+        struct us_tcp_page **np = realloc(t->pages, n * sizeof(*np));
+        if (!np)
+            return false;
+        t->pages = np;
+        t->cap_pages = n;
+    }
+    struct us_tcp_page *p = malloc(sizeof(*p));
+    if (!p)
+        return false;
+    p->live = 0;
+    p->idx = idx;
+    TCP_POISON(p->c, sizeof(p->c));
+    t->pages[idx] = p;
+    if (idx == t->n_pages)
+        t->n_pages++;
+    else
+        t->n_released--;
+    page_list_push(t, p);
+    return true;
+}
+
+struct us_tcp_conn *
+us_tcp_conn_by_id(struct us_stack *st, uint32_t id)
+{
+    struct us_tcp_globals *t = &st->tcp;
+    uint32_t pi = id >> US_TCP_PAGE_SHIFT, slot = id & (US_TCP_PAGE_CONNS - 1);
+    struct us_tcp_page *p = pi < t->n_pages ? t->pages[pi] : NULL;
+    return p && (p->live >> slot & 1) ? &p->c[slot] : NULL;
+}
+
+/* Releases a block's side allocations (buffers, range sets, listener state). */
+static void
+conn_release(struct us_tcp_conn *c)
+{
+    us_ring_free(&c->sndbuf);
+    us_ring_free(&c->rcvbuf);
+    free(c->lsn);
+    free(c->ooo);
+    free(c->sacked);
+}
+
 void
 us_tcp_destroy(struct us_stack *st)
 {
     struct us_tcp_globals *t = &st->tcp;
-    for (uint32_t i = 0; i < t->n_conns; i++) {
-        struct us_tcp_conn *c = t->conns[i];
-        if (c) {
-            us_ring_free(&c->sndbuf);
-            us_ring_free(&c->rcvbuf);
-            free(c->lsn);
-            free(c->ooo);
-            free(c->sacked);
-            free(c);
-        }
+    for (uint32_t pi = 0; pi < t->n_pages; pi++) {
+        struct us_tcp_page *p = t->pages[pi];
+        for (uint32_t i = 0; p && i < US_TCP_PAGE_CONNS; i++)
+            if (p->live >> i & 1)
+                conn_release(&p->c[i]);
+        free(p);
     }
-    free(t->conns);
-    free(t->free_ids);
+    free(t->pages);
     free(t->ehash);
     free(t->port_refs);
     memset(t, 0, sizeof(*t));
@@ -63,33 +176,20 @@ struct us_tcp_conn *
 us_tcp_conn_new(struct us_stack *st)
 {
     struct us_tcp_globals *t = &st->tcp;
-    if (t->n_conns - t->n_free >= st->cfg.tcp_max_conns)
+    if (t->n_live >= st->cfg.tcp_max_conns)
         return NULL;
-    struct us_tcp_conn *c = calloc(1, sizeof(*c));
-    if (!c)
+    if (t->partial == PAGE_NONE && !page_add(t))
         return NULL;
-    uint32_t id;
-    if (t->n_free) {
-        id = t->free_ids[--t->n_free];
-    } else {
-        if (t->n_conns == t->cap_conns) {
-            uint32_t n = t->cap_conns ? t->cap_conns * 2 : 64;
-            struct us_tcp_conn **p = realloc(t->conns, n * sizeof(*p));
-            uint32_t *f = realloc(t->free_ids, n * sizeof(*f));
-            if (p)
-                t->conns = p;
-            if (f)
-                t->free_ids = f;
-            if (!p || !f) {
-                free(c);
-                return NULL;
-            }
-            t->cap_conns = n;
-        }
-        id = t->n_conns++;
-    }
-    t->conns[id] = c;
-    c->id = id;
+    struct us_tcp_page *p = t->pages[t->partial];
+    uint32_t slot = (uint32_t)__builtin_ctzll(~p->live);
+    p->live |= 1ull << slot;
+    if (p->live == UINT64_MAX)
+        page_list_unlink(t, p);
+    t->n_live++;
+    struct us_tcp_conn *c = &p->c[slot];
+    TCP_UNPOISON(c, sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    c->id = p->idx << US_TCP_PAGE_SHIFT | slot;
     c->gen = (uint32_t)us_rand_next(&st->rand);
     c->type = US_SOCK_STREAM;
     c->fd = -1;
@@ -114,14 +214,28 @@ us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
 {
     struct us_tcp_globals *t = &st->tcp;
     US_ASSERT(!c->in_ehash && c->fd < 0);
-    us_ring_free(&c->sndbuf);
-    us_ring_free(&c->rcvbuf);
-    free(c->lsn);
-    free(c->ooo);
-    free(c->sacked);
-    t->conns[c->id] = NULL;
-    t->free_ids[t->n_free++] = c->id;
-    free(c);
+    conn_release(c);
+    uint32_t pi = c->id >> US_TCP_PAGE_SHIFT, slot = c->id & (US_TCP_PAGE_CONNS - 1);
+    struct us_tcp_page *p = t->pages[pi];
+    US_ASSERT(p && (p->live >> slot & 1) && &p->c[slot] == c);
+    bool was_full = p->live == UINT64_MAX;
+    p->live &= ~(1ull << slot);
+    TCP_POISON(c, sizeof(*c));
+    t->n_live--;
+    if (was_full)
+        page_list_push(t, p);
+    if (p->live == 0) {
+        /* Keep one empty page for the next connection, so a lone connection opening and
+         * closing at a page boundary does not allocate each time; release the rest. */
+        page_list_unlink(t, p);
+        if (t->spare == PAGE_NONE) {
+            t->spare = pi;
+        } else {
+            t->pages[pi] = NULL;
+            t->n_released++;
+            free(p);
+        }
+    }
 }
 
 void
@@ -495,8 +609,8 @@ size_t
 us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t max)
 {
     size_t k = 0;
-    for (uint32_t i = 0; i < st->tcp.n_conns; i++) {
-        const struct us_tcp_conn *c = st->tcp.conns[i];
+    for (uint32_t id = 0; id < st->tcp.n_pages << US_TCP_PAGE_SHIFT; id++) {
+        const struct us_tcp_conn *c = us_tcp_conn_by_id(st, id);
         if (!c || c->fd >= 0)
             continue;
         if (out && k < max)

@@ -110,9 +110,9 @@ void
 us_tcp_timer(struct us_stack *st, uint32_t id, uint32_t gen, uint8_t kind, us_time_t deadline,
              us_time_t now)
 {
-    if (id >= st->tcp.n_conns || kind >= US_TT_N)
+    if (kind >= US_TT_N)
         return;
-    struct us_tcp_conn *c = st->tcp.conns[id];
+    struct us_tcp_conn *c = us_tcp_conn_by_id(st, id);
     if (!c || c->gen != gen || c->tq[kind] != deadline)
         return; /* stale heap entry */
     c->tq[kind] = US_TIME_NEVER;

@@ -308,6 +308,8 @@ START_TEST(test_set_cap_limits)
     ck_assert_uint_eq(us_ring_write(&r, b, 10), 10);
     ck_assert_int_eq(us_ring_set_cap(&r, 9), -EINVAL);
     ck_assert_uint_eq(r.cap, 16);
+    ck_assert_int_eq(us_ring_set_cap(&r, (size_t)UINT32_MAX + 1), -EINVAL); /* 32-bit sizes */
+    ck_assert_uint_eq(r.cap, 16);
     expect_seq(&r, 10, 0);
     ck_assert_int_eq(us_ring_set_cap(&r, 10), 0); /* down to exactly len */
     ck_assert_uint_eq(us_ring_space(&r), 0);

@@ -67,6 +67,28 @@ START_TEST(timerq_keeps_fields_and_interleaves)
 }
 END_TEST
 
+START_TEST(timerq_gives_memory_back)
+{
+    /* A burst of 100,000 timers grows the heap; once they have fired, it is small again. */
+    struct us_timerq q;
+    us_timerq_init(&q);
+    for (uint32_t i = 0; i < 100000; i++)
+        ck_assert_int_eq(us_timerq_add(&q, (us_time_t)(i % 977), 1, i, 0), 0);
+    ck_assert_uint_ge(q.cap, 100000);
+    struct us_timer_ent e;
+    size_t n = 0;
+    us_time_t last = 0;
+    while (us_timerq_pop_due(&q, 1000, &e)) {
+        ck_assert_int_ge(e.deadline, last); /* shrinking keeps the heap in order */
+        last = e.deadline;
+        n++;
+    }
+    ck_assert_uint_eq(n, 100000);
+    ck_assert_uint_le(q.cap, 128);
+    us_timerq_destroy(&q);
+}
+END_TEST
+
 /* Stale entries: a stack whose ARP entry is re-armed leaves old heap entries behind; they must
  * fire as no-ops. A request resolves at 0.5 s (entry re-armed for 30.5 s); the stale retry
  * entry at 1 s must not send another request. */
@@ -216,6 +238,7 @@ make_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, timerq_orders_by_deadline_then_insertion);
     tcase_add_test(tc, timerq_keeps_fields_and_interleaves);
+    tcase_add_test(tc, timerq_gives_memory_back);
     tcase_add_test(tc, stale_timer_entries_are_skipped);
     tcase_add_test(tc, pool_limits_and_reuse);
     tcase_add_test(tc, rand_is_deterministic);
