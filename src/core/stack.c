@@ -159,6 +159,8 @@ us_poll(struct us_stack *st, us_time_t now)
 {
     struct us_timer_ent e;
     st->now_last = now;
+    if (us_timerq_next(&st->timers) > now)
+        return; /* the common case: nothing due */
     /* Bounded: a handler may re-arm, but only for a later time. */
     while (us_timerq_pop_due(&st->timers, now, &e)) {
         switch (e.kind) {

@@ -79,9 +79,3 @@ us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out)
     }
     return true;
 }
-
-us_time_t
-us_timerq_next(const struct us_timerq *q)
-{
-    return q->len ? q->heap[0].deadline : US_TIME_NEVER;
-}

@@ -31,6 +31,11 @@ int us_timerq_add(struct us_timerq *q, us_time_t deadline, uint8_t kind, uint32_
                   uint32_t gen);
 /* Pops the earliest entry due at `now` into *out; false when none is due. */
 bool us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out);
-us_time_t us_timerq_next(const struct us_timerq *q);
+/* The earliest deadline, or US_TIME_NEVER. Inline: asked on every poll. */
+static inline us_time_t
+us_timerq_next(const struct us_timerq *q)
+{
+    return q->len ? q->heap[0].deadline : US_TIME_NEVER;
+}
 
 #endif

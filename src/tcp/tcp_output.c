@@ -326,6 +326,12 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     size_t rlen = us_ring_len(&c->sndbuf);
     bool sack_rec = c->in_recovery && c->sack_ok;
+    if (!sack_rec && !c->fin_queued && c->snd_nxt - c->snd_buf_seq == rlen) {
+        /* Everything queued has been sent (the common case after input): at most an ACK. */
+        if (c->ack_now)
+            us_tcp_send_ack(st, c, now);
+        return;
+    }
     if (sack_rec)
         sack_retransmit(st, c, now);
     /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs. */
