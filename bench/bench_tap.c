@@ -76,10 +76,9 @@ turn(int extra_fd, int max_ms)
         ssize_t n = us_tap_read(&tap, frame, sizeof(frame), &meta);
         if (n <= 0)
             break;
-        if (meta.needs_csum)
-            us_tap_complete_csum(frame, (size_t)n, &meta);
         frames_in++;
-        us_input(st, ifp, frame, (size_t)n, vnow());
+        us_input_flags(st, ifp, frame, (size_t)n,
+                       meta.needs_csum || meta.csum_valid ? US_RX_L4_CSUM_OK : 0, vnow());
     }
     us_poll(st, vnow());
 }

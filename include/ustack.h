@@ -91,6 +91,18 @@ int us_route_add(struct us_stack *st, us_ip4_t dst, uint8_t prefix_len, us_ip4_t
  * Frames up to 64 KiB (GSO super-frames) are accepted. */
 void us_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, size_t len,
               us_time_t now);
+/* What a driver can tell the stack about a received frame (us_input_flags). */
+enum {
+    /* The TCP/UDP checksum need not be verified: the frame never crossed a wire. For a TAP in
+     * vnet mode, frames the kernel marks NEEDS_CSUM (its checksum left to offload, the field
+     * holds only the pseudo-header sum) or DATA_VALID, as a virtio-net guest trusts them
+     * (Linux: CHECKSUM_PARTIAL / CHECKSUM_UNNECESSARY). Never set it for frames that were
+     * impaired (corrupted) on the way. */
+    US_RX_L4_CSUM_OK = 1u << 0,
+};
+/* us_input with what the driver knows about the frame (US_RX_* flags). */
+void us_input_flags(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, size_t len,
+                    unsigned flags, us_time_t now);
 /* Fires due timers (ARP retries, reassembly timeouts, ...). */
 void us_poll(struct us_stack *st, us_time_t now);
 /* When us_poll must next be called; US_TIME_NEVER when nothing is pending. */

@@ -187,8 +187,9 @@ arp_confirm(struct us_stack *st, struct us_arp_entry *e, const uint8_t *mac, us_
 
 void
 us_arp_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, size_t len,
-             us_time_t now)
+             unsigned rx_flags, us_time_t now)
 {
+    (void)rx_flags; /* ARP has no checksum to skip */
     struct us_arp_repr a;
     us_stat_inc(st, US_STAT_ARP_IN);
     int err = us_wire_arp_parse(&a, b, len);

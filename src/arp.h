@@ -36,7 +36,7 @@ struct us_iface;
 int us_arp_init(struct us_stack *st);
 void us_arp_destroy(struct us_stack *st);
 void us_arp_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, size_t len,
-                  us_time_t now);
+                  unsigned rx_flags, us_time_t now);
 /* Sends an IPv4 datagram (pkt->data = IP header) to next hop `nh` on ifp, resolving it first if
  * needed (then the pkt waits in the entry's queue). Consumes pkt. */
 void us_arp_output(struct us_stack *st, struct us_iface *ifp, us_ip4_t nh, struct us_pkt *pkt,

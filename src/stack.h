@@ -19,7 +19,7 @@
 /* Upward dispatch (STYLE.md 1): filled at stack creation, so lower layers never name the
  * handlers of the layer above (like microps' net_protocol_register, Linux's inet_protos). */
 typedef void (*us_eth_proto_fn)(struct us_stack *st, struct us_iface *ifp, const uint8_t *b,
-                                size_t len, us_time_t now);
+                                size_t len, unsigned rx_flags, us_time_t now);
 #define US_MAX_ETH_PROTOS 4
 struct us_eth_proto {
     uint16_t type;

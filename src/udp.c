@@ -12,7 +12,7 @@ us_udp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
     struct us_udp_repr u;
     us_stat_inc(st, US_STAT_UDP_IN);
     int err = us_wire_udp_parse(&u, rx->ip.payload, rx->ip.payload_len, rx->ip.src, rx->ip.dst,
-                                true);
+                                !rx->l4_csum_ok);
     if (err) {
         us_drop(st, (enum us_drop_reason)err);
         return;

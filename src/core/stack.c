@@ -149,9 +149,16 @@ void
 us_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, size_t len,
          us_time_t now)
 {
+    us_input_flags(st, ifp, frame, len, 0, now);
+}
+
+void
+us_input_flags(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, size_t len,
+               unsigned flags, us_time_t now)
+{
     us_poll(st, now); /* timers due before this frame fire first, in order */
     st->now_last = now;
-    us_eth_input(st, ifp, frame, len, now);
+    us_eth_input(st, ifp, frame, len, flags, now);
 }
 
 void

@@ -14,6 +14,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/csum.h"
+
 _Static_assert(sizeof(struct virtio_net_hdr) == US_TAP_VNET_HDR_LEN, "vnet header size");
 _Static_assert(US_TAP_GSO_TCPV4 == VIRTIO_NET_HDR_GSO_TCPV4, "gso values");
 _Static_assert(US_TAP_GSO_UDP == VIRTIO_NET_HDR_GSO_UDP, "gso values");
@@ -130,30 +132,6 @@ us_tap_read(struct us_tap *t, uint8_t *buf, size_t cap, struct us_tap_rxmeta *me
     return n - (ssize_t)sizeof(h);
 }
 
-/* One's-complement sum of b[0..len) as big-endian 16-bit words, odd byte padded with zero
- * (RFC 1071). Returned unfolded; tap_csum_fold() finishes it. */
-static uint32_t
-tap_csum_add(uint32_t sum, const uint8_t *b, size_t len)
-{
-    size_t i;
-    for (i = 0; i + 1 < len; i += 2) {
-        sum += (uint32_t)b[i] << 8 | b[i + 1];
-        if (sum & 0x80000000u)
-            sum = (sum & 0xffff) + (sum >> 16);
-    }
-    if (len & 1)
-        sum += (uint32_t)b[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t
-tap_csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
 void
 us_tap_complete_csum(uint8_t *frame, size_t len, const struct us_tap_rxmeta *meta)
 {
@@ -162,7 +140,7 @@ us_tap_complete_csum(uint8_t *frame, size_t len, const struct us_tap_rxmeta *met
 
     if (!meta->needs_csum || start >= len || at + 2 > len)
         return;
-    c = (uint16_t)~tap_csum_fold(tap_csum_add(0, frame + start, len - start));
+    c = us_csum_finish(us_csum_add(0, frame + start, len - start));
     /* RFC 768: a computed UDP checksum of 0 goes out as 0xffff (0 means "none"). For TCP the
      * two are the same number in one's complement, so we do it for every protocol (as Linux's
      * skb_checksum_help does). */

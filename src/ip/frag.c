@@ -191,6 +191,7 @@ us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx 
     out->ip.payload = d->buf->data;
     out->ip.payload_len = d->total;
     out->ifp = d->ifp;
+    out->l4_csum_ok = false; /* vouched for one fragment at most, never the whole */
     memcpy(hdr_out, d->hdr, d->hdr_len);
     us_store_be16(hdr_out + 2, (uint16_t)(d->hdr_len + d->total));
     us_store_be16(hdr_out + 6, 0);

@@ -13,6 +13,7 @@ struct us_ip4_rx {
     const uint8_t *hdr; /* the header as received, ip.hdr_len bytes */
     struct us_iface *ifp;
     bool to_bcast;      /* sent to a broadcast address */
+    bool l4_csum_ok;    /* the driver vouched for the TCP/UDP checksum (US_RX_L4_CSUM_OK) */
 };
 
 struct us_stack;
@@ -78,7 +79,7 @@ void us_frag_timer(struct us_stack *st, uint32_t idx, uint32_t gen, us_time_t no
 
 /* ---- input/output (ip4_input.c, ip4_output.c) ---- */
 void us_ip4_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, size_t len,
-                  us_time_t now);
+                  unsigned rx_flags, us_time_t now);
 void us_ip4_deliver(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
 
 struct us_ip4_tx {

@@ -34,9 +34,9 @@ ip4_src_ok(struct us_stack *st, us_ip4_t src)
 
 void
 us_ip4_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, size_t len,
-             us_time_t now)
+             unsigned rx_flags, us_time_t now)
 {
-    struct us_ip4_rx rx = {.hdr = b, .ifp = ifp};
+    struct us_ip4_rx rx = {.hdr = b, .ifp = ifp, .l4_csum_ok = rx_flags & US_RX_L4_CSUM_OK};
     us_stat_inc(st, US_STAT_IP_IN);
     int err = us_wire_ip4_parse(&rx.ip, b, len, true);
     if (err) {

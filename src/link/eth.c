@@ -8,7 +8,7 @@
 
 void
 us_eth_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, size_t len,
-             us_time_t now)
+             unsigned rx_flags, us_time_t now)
 {
     struct us_eth_repr eth;
     us_stat_inc(st, US_STAT_ETH_IN);
@@ -36,7 +36,7 @@ us_eth_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, si
     }
     for (size_t i = 0; i < US_MAX_ETH_PROTOS; i++) {
         if (st->eth_protos[i].input && st->eth_protos[i].type == eth.type) {
-            st->eth_protos[i].input(st, ifp, eth.payload, eth.payload_len, now);
+            st->eth_protos[i].input(st, ifp, eth.payload, eth.payload_len, rx_flags, now);
             return;
         }
     }

@@ -29,9 +29,9 @@ us_iface_bcast(const struct us_iface *ifp)
 }
 
 struct us_stack;
-/* Receives one frame (borrowed). */
+/* Receives one frame (borrowed); rx_flags: US_RX_* from the driver. */
 void us_eth_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, size_t len,
-                  us_time_t now);
+                  unsigned rx_flags, us_time_t now);
 /* Prepends the Ethernet header and hands the frame to the driver. Consumes pkt. */
 void us_eth_output(struct us_stack *st, struct us_iface *ifp, const uint8_t dst[US_ETH_ALEN],
                    uint16_t type, struct us_pkt *pkt);

@@ -134,13 +134,17 @@ tap_readable(struct daemon *d)
             return;
         if (d->pcap)
             us_pcap_write(d->pcap, d->rxbuf, (size_t)n, wall_now());
-        if (meta.needs_csum)
-            us_tap_complete_csum(d->rxbuf, (size_t)n, &meta);
-        if (d->delayq)
+        if (d->delayq) {
+            /* The impairer may corrupt the frame: its checksum must be whole and checked. */
+            if (meta.needs_csum)
+                us_tap_complete_csum(d->rxbuf, (size_t)n, &meta);
             us_delayq_push_impaired(d->delayq, d->imp[TAG_RX], d->rxbuf, (size_t)n, d->now,
                                     TAG_RX);
-        else
-            us_input(d->st, d->ifp, d->rxbuf, (size_t)n, d->now);
+        } else {
+            /* From the local kernel, never on a wire: trust what it says of the checksum. */
+            unsigned fl = meta.needs_csum || meta.csum_valid ? US_RX_L4_CSUM_OK : 0;
+            us_input_flags(d->st, d->ifp, d->rxbuf, (size_t)n, fl, d->now);
+        }
     }
 }
 

@@ -806,10 +806,13 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     }
     rcv_autotune(c, s->now);
     /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, at once
-     * when a hole was filled, else within the delayed-ACK time. */
+     * when a hole was filled, else within the delayed-ACK time. A GSO super-segment from a TAP
+     * counts as the full-sized segments it carries (Linux ACKs each GRO packet likewise). */
+    uint32_t segs = US_MAX(len / US_MAX((uint32_t)c->rcv_mss, 1u), 1u);
+    c->unacked_segs = (uint16_t)US_MIN(c->unacked_segs + segs, 0xffffu);
     if (had_ooo) {
         c->ack_now = true;
-    } else if (++c->unacked_segs >= 2 && len >= c->rcv_mss / 2) {
+    } else if (c->unacked_segs >= 2 && len >= c->rcv_mss / 2) {
         c->ack_now = true;
     } else if (c->t[US_TT_DELACK] == US_TIME_NEVER) {
         us_tcp_timer_arm(st, c, US_TT_DELACK, s->now + st->cfg.tcp_delack);
@@ -929,7 +932,7 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
     struct seg s = {.rx = rx, .now = now};
     us_stat_inc(st, US_STAT_TCP_IN_SEGS);
     int err = us_wire_tcp_parse(&s.r, rx->ip.payload, rx->ip.payload_len, rx->ip.src, rx->ip.dst,
-                                true);
+                                !rx->l4_csum_ok);
     if (err) {
         us_drop(st, (enum us_drop_reason)err);
         return;

@@ -7,61 +7,13 @@
 
 #include <string.h>
 
+#include "core/csum.h"
 #include "core/drop.h"
 #include "core/types.h"
 #include "wire/bytes.h"
 
-/* ---- Internet checksum (RFC 1071) ---------------------------------------------------------- */
-
-/* Adds `len` bytes at `data` to a running one's-complement sum (start with 0 or a pseudo-header
- * sum). Bytes are taken as big-endian 16-bit words; chunks other than the last must have even
- * length. The result is a partially folded 32-bit accumulator. */
-uint32_t us_csum_add(uint32_t sum, const void *data, size_t len);
-/* Folds and complements: the 16-bit value to store (with us_store_be16) in a checksum field.
- * Over data that includes a correct checksum field the result is 0. Inline: every packet
- * passes here once or twice. */
-static inline uint16_t
-us_csum_finish(uint32_t sum)
-{
-    sum = (sum & 0xffffu) + (sum >> 16); /* at most 0x1fffe */
-    sum = (sum & 0xffffu) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-/* Copies len bytes from src to dst and adds them to the running sum, in one pass (the same
- * chunking rule as us_csum_add). */
-uint32_t us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
-/* The sum of a chunk that starts at an odd offset of the data being summed: its bytes are
- * swapped (RFC 1071 2(B), byte-order independence). */
-uint32_t us_csum_swap(uint32_t sum);
-/* The sum of a 20-byte IPv4 header (every datagram has one): five 32-bit loads in memory order,
- * no loop and no carries to chase (RFC 1071 2(B): the sum does not depend on byte order, so it
- * is folded and swapped once at the end). */
-static inline uint32_t
-us_csum_ip4_hdr(const uint8_t *h)
-{
-    uint64_t s = 0;
-    for (int i = 0; i < 20; i += 4) {
-        uint32_t w;
-        memcpy(&w, h + i, sizeof(w));
-        s += w;
-    }
-    s = (s & 0xffffffffu) + (s >> 32); /* s < 5 * 2^32, so this is below 2^32 + 5 */
-    s = (s & 0xffffffffu) + (s >> 32);
-    uint32_t f = (uint32_t)s;
-    f = (f & 0xffffu) + (f >> 16);
-    f = (f & 0xffffu) + (f >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    f = ((f & 0xffu) << 8) | (f >> 8);
-#endif
-    return f; /* at most 0xffff: us_csum_finish folds and complements it */
-}
-/* Sum of the IPv4 pseudo-header for TCP/UDP (RFC 768, RFC 9293 3.1): source, destination,
- * zero, protocol, length. At most 6 * 0xffff: a partial sum like us_csum_add's. */
-static inline uint32_t
-us_csum_pseudo4(us_ip4_t src, us_ip4_t dst, uint8_t proto, uint16_t l4_len)
-{
-    return (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + l4_len;
-}
+/* The Internet checksum (RFC 1071) lives in core/csum.h: drivers finish offloaded checksums
+ * with it too. */
 
 /* ---- Ethernet II ------------------------------------------------------------------------------- */
 

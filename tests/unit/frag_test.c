@@ -21,7 +21,8 @@ make_dgram(uint8_t tag)
     return os_build_udp_seg(dgram, OS_PEER_IP, OS_IP, 4000, 7, payload, sizeof(payload));
 }
 
-/* Feeds bytes [off, off+len) of `d` as a fragment with IP id `id`. */
+/* Feeds bytes [off, off+len) of `d` as a fragment with IP id `id`, with these driver flags. */
+static unsigned frag_rx_flags;
 static void
 frag(struct onestack *o, uint16_t id, const uint8_t *d, size_t off, size_t len, bool mf)
 {
@@ -30,7 +31,7 @@ frag(struct onestack *o, uint16_t id, const uint8_t *d, size_t off, size_t len, 
     r.frag_off = (uint16_t)off;
     r.mf = mf;
     size_t n = os_build_ip(frame, NULL, &r, d + off, len);
-    os_input(o, frame, n);
+    us_input_flags(o->st, o->ifp, frame, n, frag_rx_flags, o->now);
 }
 
 /* 3008 bytes in three fragments: [0,1480) [1480,2960) [2960,3008). */
@@ -88,6 +89,27 @@ START_TEST(in_order_and_reverse)
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_IP_REASM_OK), 2);
     ck_assert_uint_eq(us_drop_total(o.st), 0);
     ck_assert_uint_eq(large_in_use(&o), 0);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
+START_TEST(vouched_checksum_not_for_reassembled)
+{
+    /* A driver's US_RX_L4_CSUM_OK speaks for one frame; a reassembled datagram is checked. */
+    struct onestack o;
+    os_init(&o, NULL, 0);
+    os_clear(&o);
+    int fd = os_udp_bound(&o, 7);
+    make_dgram(3);
+    dgram[6] ^= 0x10; /* break the UDP checksum */
+    frag_rx_flags = US_RX_L4_CSUM_OK;
+    for (int i = 0; i < 3; i++)
+        frag_n(&o, 102, dgram, i);
+    frag_rx_flags = 0;
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_IP_REASM_OK), 1);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_UDP_BAD_CSUM), 1);
+    expect_nothing(&o, fd);
     us_close(o.st, fd, o.now);
     os_finish(&o);
 }
@@ -290,6 +312,7 @@ make_suite(void)
     Suite *su = suite_create("frag");
     TCase *tc = tcase_create("frag");
     tcase_add_test(tc, in_order_and_reverse);
+    tcase_add_test(tc, vouched_checksum_not_for_reassembled);
     tcase_add_test(tc, interleaved_two_datagrams);
     tcase_add_test(tc, exact_duplicate_dropped_alone);
     tcase_add_test(tc, overlap_with_different_data_drops_datagram);

@@ -95,6 +95,12 @@ START_TEST(delayed_ack)
     os_advance(&o, US_SEC(1));
     ck_assert_uint_eq(os_tcp_pending(&o), 0); /* the delayed-ACK timer was cancelled */
     expect_read(&o, fd, data, 2920);
+    /* A GSO super-segment from a TAP (three full-sized segments in one) is ACKed at once,
+     * as the segments it stands for would be. */
+    os_tcp_tx(&o, &t, A, data, 3 * 1460);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, t.seq);
+    expect_read(&o, fd, data, 3 * 1460);
     /* data we send carries the pending ACK: no separate one later */
     os_tcp_tx(&o, &t, A | P, "q", 1);
     ck_assert_int_eq(us_sendto(o.st, fd, "answer", 6, 0, NULL, o.now), 6);

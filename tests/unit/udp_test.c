@@ -61,6 +61,34 @@ START_TEST(checksum_rules)
 }
 END_TEST
 
+START_TEST(driver_vouched_checksum)
+{
+    /* A TAP in vnet mode hands over frames whose checksum the kernel left to offload (the
+     * field holds only the pseudo-header sum): with US_RX_L4_CSUM_OK the stack takes them
+     * unverified; without it the same frame is a bad checksum. */
+    struct onestack o;
+    os_init(&o, NULL, 0);
+    os_clear(&o);
+    int fd = os_udp_bound(&o, 7);
+    size_t n = udp_frame(OS_PEER_IP, 4000, 7, "partial");
+    us_store_be16(frame + UDP_OFF + 6, 0x1234); /* not the sum of this datagram */
+    os_input(&o, frame, n);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_UDP_BAD_CSUM), 1);
+    expect_empty(&o, fd);
+    us_input_flags(o.st, o.ifp, frame, n, US_RX_L4_CSUM_OK, o.now);
+    expect_recv(&o, fd, "partial");
+    /* The IP header checksum is still checked: the flag covers TCP and UDP only. */
+    n = udp_frame(OS_PEER_IP, 4000, 7, "badip");
+    frame[US_ETH_HDR_LEN + 10] ^= 0x01;
+    us_input_flags(o.st, o.ifp, frame, n, US_RX_L4_CSUM_OK, o.now);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_IP_BAD_CSUM), 1);
+    expect_empty(&o, fd);
+    ck_assert_uint_eq(us_drop_total(o.st), 2);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 START_TEST(length_field)
 {
     struct onestack o;
@@ -302,6 +330,7 @@ make_suite(void)
     Suite *su = suite_create("udp");
     TCase *tc = tcase_create("udp");
     tcase_add_test(tc, checksum_rules);
+    tcase_add_test(tc, driver_vouched_checksum);
     tcase_add_test(tc, length_field);
     tcase_add_test(tc, demux_best_match);
     tcase_add_test(tc, closed_port_unreachable);

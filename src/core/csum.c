@@ -1,10 +1,10 @@
 /* Internet checksum (RFC 1071): one's-complement sum of 16-bit big-endian words.
- * Layer: wire. Pure functions over caller memory; no state, no allocation.
+ * Layer: core (see csum.h). Pure functions over caller memory; no state, no allocation.
  * Sums 8 bytes per load in native byte order and swaps once at the end (RFC 1071 2(B):
  * the sum is byte-order independent), so it is fast on any alignment. Must never read past len. */
 #include <string.h>
 
-#include "wire/wire.h"
+#include "core/csum.h"
 
 #if !defined(__BYTE_ORDER__) || !defined(__ORDER_LITTLE_ENDIAN__)
 #error "csum.c needs the compiler's __BYTE_ORDER__ (gcc, clang)"
