@@ -808,7 +808,7 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, at once
      * when a hole was filled, else within the delayed-ACK time. A GSO super-segment from a TAP
      * counts as the full-sized segments it carries (Linux ACKs each GRO packet likewise). */
-    uint32_t segs = US_MAX(len / US_MAX((uint32_t)c->rcv_mss, 1u), 1u);
+    uint32_t segs = c->rcv_mss && len >= 2u * c->rcv_mss ? len / c->rcv_mss : 1;
     c->unacked_segs = (uint16_t)US_MIN(c->unacked_segs + segs, 0xffffu);
     if (had_ooo) {
         c->ack_now = true;
