@@ -10,17 +10,6 @@
 #error "csum.c needs the compiler's __BYTE_ORDER__ (gcc, clang)"
 #endif
 
-/* Folds a 64-bit one's-complement accumulator to 16 bits (end-around carries): 64 -> 32 bits
- * with the carry added back, then 32 -> 16 twice (the first can carry once more). */
-static inline uint32_t
-csum_fold64(uint64_t acc)
-{
-    uint32_t hi = (uint32_t)(acc >> 32), s = (uint32_t)acc + hi;
-    s += s < hi;
-    s = (s & 0xffffu) + (s >> 16);
-    return (s & 0xffffu) + (s >> 16);
-}
-
 /* One's-complement 64-bit add: the carry out of bit 63 wraps into bit 0 (RFC 1071 2(A)). */
 static inline uint64_t
 csum_adc(uint64_t acc, uint64_t w)
@@ -104,11 +93,11 @@ tail:
     if (len > 0)
         acc = csum_adc(acc, *p);
 
-    uint32_t folded = csum_fold64(acc);
+    uint32_t folded = us_csum_fold_words(acc);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     folded = ((folded & 0xffu) << 8) | (folded >> 8);
 #endif
-    return csum_fold64((uint64_t)sum + folded);
+    return us_csum_fold_words((uint64_t)sum + folded);
 }
 
 uint32_t
@@ -161,17 +150,17 @@ us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
         *q = *p;
         acc = csum_adc(acc, *p);
     }
-    uint32_t folded = csum_fold64(acc);
+    uint32_t folded = us_csum_fold_words(acc);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     folded = ((folded & 0xffu) << 8) | (folded >> 8);
 #endif
-    return csum_fold64((uint64_t)sum + folded);
+    return us_csum_fold_words((uint64_t)sum + folded);
 }
 
 uint32_t
 us_csum_swap(uint32_t sum)
 {
-    uint32_t f = csum_fold64(sum);
+    uint32_t f = us_csum_fold_words(sum);
     return ((f & 0xffu) << 8) | (f >> 8);
 }
 

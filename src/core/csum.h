@@ -28,6 +28,19 @@ uint32_t us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
 /* The sum of a chunk that starts at an odd offset of the data being summed: its bytes are
  * swapped (RFC 1071 2(B), byte-order independence). */
 uint32_t us_csum_swap(uint32_t sum);
+/* Folds a sum of big-endian word values (16- or 32-bit words taken as numbers, e.g. the
+ * values an emitter just stored) to a 16-bit partial sum: one's-complement addition does not
+ * care how the words were grouped (RFC 1071 2(C)). An emitter that sums the words it writes
+ * never reads them back, so no load waits for the stores it depends on. */
+static inline uint32_t
+us_csum_fold_words(uint64_t s)
+{
+    s = (s & 0xffffffffu) + (s >> 32);
+    s = (s & 0xffffffffu) + (s >> 32);
+    uint32_t f = (uint32_t)s;
+    f = (f & 0xffffu) + (f >> 16);
+    return (f & 0xffffu) + (f >> 16);
+}
 /* The sum of a 20-byte IPv4 header (every datagram has one): five 32-bit loads in memory order,
  * no loop and no carries to chase (RFC 1071 2(B): the sum does not depend on byte order, so it
  * is folded and swapped once at the end). */
@@ -40,11 +53,7 @@ us_csum_ip4_hdr(const uint8_t *h)
         memcpy(&w, h + i, sizeof(w));
         s += w;
     }
-    s = (s & 0xffffffffu) + (s >> 32); /* s < 5 * 2^32, so this is below 2^32 + 5 */
-    s = (s & 0xffffffffu) + (s >> 32);
-    uint32_t f = (uint32_t)s;
-    f = (f & 0xffffu) + (f >> 16);
-    f = (f & 0xffffu) + (f >> 16);
+    uint32_t f = us_csum_fold_words(s); /* memory-order words: swapped below */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     f = ((f & 0xffu) << 8) | (f >> 8);
 #endif

@@ -95,15 +95,16 @@ us_wire_ip4_emit(const struct us_ip4_repr *r, uint8_t *out)
     if (r->mf)
         ff |= IP4_FLAG_MF;
 
-    out[0] = 0x45; /* version 4, IHL 5: we never emit options */
-    out[1] = r->tos;
-    us_store_be16(out + 2, (uint16_t)(US_IP4_HDR_LEN + r->payload_len));
-    us_store_be16(out + 4, r->id);
-    us_store_be16(out + 6, ff);
-    out[8] = r->ttl;
-    out[9] = r->proto;
-    us_store_be16(out + 10, 0);
+    /* Five words, summed from their values as they are written (us_csum_fold_words): version 4
+     * and IHL 5 (we never emit options), TOS, total length; id, flags and fragment offset; TTL,
+     * protocol, checksum (zero until the end); source; destination. */
+    uint32_t w0 = 0x45u << 24 | (uint32_t)r->tos << 16 | (uint32_t)(US_IP4_HDR_LEN + r->payload_len);
+    uint32_t w1 = (uint32_t)r->id << 16 | ff;
+    uint32_t w2 = (uint32_t)r->ttl << 24 | (uint32_t)r->proto << 16;
+    us_store_be32(out, w0);
+    us_store_be32(out + 4, w1);
     us_store_be32(out + 12, r->src);
     us_store_be32(out + 16, r->dst);
-    us_store_be16(out + 10, us_csum_finish(us_csum_ip4_hdr(out)));
+    uint64_t sum = (uint64_t)w0 + w1 + w2 + r->src + r->dst;
+    us_store_be32(out + 8, w2 | us_csum_finish(us_csum_fold_words(sum)));
 }

@@ -198,53 +198,57 @@ us_wire_tcp_hdr_len(const struct us_tcp_repr *r)
     return US_TCP_HDR_LEN + opts;
 }
 
-/* Writes the options at p in Linux's order; returns the number of bytes written. */
-static size_t
-tcp_emit_options(const struct us_tcp_repr *r, uint8_t *p)
+/* The header is written one 32-bit word at a time, each word also added to a running sum of
+ * word values: the checksum then never reads back what was just stored. */
+struct tcp_out {
+    uint8_t *p;
+    uint64_t sum;
+};
+
+static inline void
+tcp_put32(struct tcp_out *o, uint32_t w)
 {
-    uint8_t *start = p;
-    if (r->has_mss) { /* RFC 9293 3.2 */
-        p[0] = TCP_OPT_MSS;
-        p[1] = TCP_OPT_MSS_LEN;
-        us_store_be16(p + 2, r->mss);
-        p += 4;
-    }
+    us_store_be32(o->p, w);
+    o->sum += w;
+    o->p += 4;
+}
+
+/* Four option bytes as one word. */
+static inline uint32_t
+tcp_opt_word(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
+}
+
+/* Writes the options in Linux's order; returns the number of bytes written. */
+static size_t
+tcp_emit_options(const struct us_tcp_repr *r, struct tcp_out *o)
+{
+    uint8_t *start = o->p;
+    if (r->has_mss) /* RFC 9293 3.2 */
+        tcp_put32(o, tcp_opt_word(TCP_OPT_MSS, TCP_OPT_MSS_LEN, 0, 0) | r->mss);
     if (r->has_ts) { /* RFC 7323 3.2, preceded by RFC 2018 2 SACK-OK or by two NOPs */
-        p[0] = r->sack_ok ? TCP_OPT_SACK_OK : TCP_OPT_NOP;
-        p[1] = r->sack_ok ? TCP_OPT_SACK_OK_LEN : TCP_OPT_NOP;
-        p[2] = TCP_OPT_TS;
-        p[3] = TCP_OPT_TS_LEN;
-        us_store_be32(p + 4, r->ts_val);
-        us_store_be32(p + 8, r->ts_ecr);
-        p += 12;
+        tcp_put32(o, r->sack_ok ? tcp_opt_word(TCP_OPT_SACK_OK, TCP_OPT_SACK_OK_LEN, TCP_OPT_TS,
+                                               TCP_OPT_TS_LEN)
+                                : tcp_opt_word(TCP_OPT_NOP, TCP_OPT_NOP, TCP_OPT_TS,
+                                               TCP_OPT_TS_LEN));
+        tcp_put32(o, r->ts_val);
+        tcp_put32(o, r->ts_ecr);
     } else if (r->sack_ok) {
-        p[0] = TCP_OPT_NOP;
-        p[1] = TCP_OPT_NOP;
-        p[2] = TCP_OPT_SACK_OK;
-        p[3] = TCP_OPT_SACK_OK_LEN;
-        p += 4;
+        tcp_put32(o, tcp_opt_word(TCP_OPT_NOP, TCP_OPT_NOP, TCP_OPT_SACK_OK, TCP_OPT_SACK_OK_LEN));
     }
-    if (r->has_wscale) { /* RFC 7323 2.2 */
-        p[0] = TCP_OPT_NOP;
-        p[1] = TCP_OPT_WS;
-        p[2] = TCP_OPT_WS_LEN;
-        p[3] = r->wscale;
-        p += 4;
-    }
-    size_t n = tcp_sack_fit(r, (size_t)(p - start));
+    if (r->has_wscale) /* RFC 7323 2.2 */
+        tcp_put32(o, tcp_opt_word(TCP_OPT_NOP, TCP_OPT_WS, TCP_OPT_WS_LEN, r->wscale));
+    size_t n = tcp_sack_fit(r, (size_t)(o->p - start));
     if (n > 0) { /* RFC 2018 3 */
-        p[0] = TCP_OPT_NOP;
-        p[1] = TCP_OPT_NOP;
-        p[2] = TCP_OPT_SACK;
-        p[3] = (uint8_t)(2 + n * TCP_OPT_SACK_BLOCK_LEN);
-        p += 4;
+        tcp_put32(o, tcp_opt_word(TCP_OPT_NOP, TCP_OPT_NOP, TCP_OPT_SACK,
+                                  (uint8_t)(2 + n * TCP_OPT_SACK_BLOCK_LEN)));
         for (size_t i = 0; i < n; i++) {
-            us_store_be32(p, r->sack[i].start);
-            us_store_be32(p + 4, r->sack[i].end);
-            p += TCP_OPT_SACK_BLOCK_LEN;
+            tcp_put32(o, r->sack[i].start);
+            tcp_put32(o, r->sack[i].end);
         }
     }
-    return (size_t)(p - start);
+    return (size_t)(o->p - start);
 }
 
 static void
@@ -254,16 +258,14 @@ tcp_emit_common(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size_
     US_ASSERT(hdr_len == us_wire_tcp_hdr_len(r));
     US_ASSERT(hdr_len % 4 == 0 && hdr_len <= US_TCP_HDR_LEN + US_TCP_MAX_OPT_LEN);
     US_ASSERT(payload_len <= 0xffff - hdr_len);
-    us_store_be16(out, r->src_port);
-    us_store_be16(out + 2, r->dst_port);
-    us_store_be32(out + 4, r->seq);
-    us_store_be32(out + 8, r->ack);
-    out[12] = (uint8_t)((hdr_len / 4) << 4); /* data offset; reserved bits zero */
-    out[13] = r->flags;
-    us_store_be16(out + 14, r->wnd);
-    us_store_be16(out + 16, 0);
-    us_store_be16(out + 18, r->urg_ptr);
-    size_t written = tcp_emit_options(r, out + US_TCP_HDR_LEN);
+    struct tcp_out o = {.p = out, .sum = 0};
+    tcp_put32(&o, (uint32_t)r->src_port << 16 | r->dst_port);
+    tcp_put32(&o, r->seq);
+    tcp_put32(&o, r->ack);
+    /* data offset (reserved bits zero), flags, window */
+    tcp_put32(&o, (uint32_t)(hdr_len / 4) << 28 | (uint32_t)r->flags << 16 | r->wnd);
+    tcp_put32(&o, r->urg_ptr); /* checksum field zero for now */
+    size_t written = tcp_emit_options(r, &o);
     US_ASSERT(US_TCP_HDR_LEN + written == hdr_len);
     (void)written;
     /* RFC 9293 3.1 "Checksum": pseudo-header, header with the field zero, then the data. */
@@ -273,10 +275,12 @@ tcp_emit_common(const struct us_tcp_repr *r, uint8_t *out, size_t hdr_len, size_
         us_store_be16(out + 16, (uint16_t)~us_csum_finish(sum));
         return;
     }
+    sum += us_csum_fold_words(o.sum);
     if (payload_sum) /* the header has even length, so the payload's sum just adds on */
-        us_store_be16(out + 16, us_csum_finish(us_csum_add(sum + *payload_sum, out, hdr_len)));
-    else
-        us_store_be16(out + 16, us_csum_finish(us_csum_add(sum, out, seg_len)));
+        sum += *payload_sum;
+    else if (payload_len)
+        sum = us_csum_add(sum, out + hdr_len, payload_len);
+    us_store_be16(out + 16, us_csum_finish(sum));
 }
 
 void
