@@ -145,10 +145,12 @@ struct us_sockaddr {
     uint16_t port; /* host order; for ping sockets the echo identifier */
 };
 
+#define US_MSG_OOB 0x1    /* TCP send: the data ends with urgent data (see "Urgent data" below) */
 #define US_MSG_PEEK 0x2
 #define US_MSG_TRUNC 0x20 /* recv: return the real datagram length even if longer than buf */
 
 #define US_POLLIN 0x001
+#define US_POLLPRI 0x002  /* TCP: urgent data remains to be read */
 #define US_POLLOUT 0x004
 #define US_POLLERR 0x008
 #define US_POLLHUP 0x010
@@ -188,6 +190,19 @@ int us_accept(struct us_stack *st, int fd, struct us_sockaddr *peer);
 #define US_SHUT_RDWR 2
 int us_shutdown(struct us_stack *st, int fd, int how, us_time_t now);
 
+/* Urgent data (RFC 9293 3.8.5; new applications should not use it, RFC 6093). Sending:
+ * us_sendto(..., US_MSG_OOB, ...) marks the last byte it queues as the end of the urgent data;
+ * segments carry URG and the urgent pointer until that byte is acknowledged. A Linux receiver
+ * sees that last byte as its out-of-band byte: recv(MSG_OOB) returns it, and it is left out of
+ * the normal stream unless the receiver set SO_OOBINLINE. Receiving: urgent data always stays
+ * inline (SO_OOBINLINE behaviour, as RFC 6093 recommends); there is no out-of-band delivery, so
+ * recv with US_MSG_OOB fails with -EINVAL (Linux's answer on an SO_OOBINLINE socket), and when a
+ * Linux peer sends with MSG_OOB its byte arrives inline, in order, like any other. While urgent
+ * data remains unread, us_sock_poll reports US_POLLPRI. The mark is the last urgent byte (BSD's
+ * SIOCATMARK): a read never goes past it in one call, so the reader stops right before it, where
+ * getsockopt US_SO_ATMARK reads 1; the next read starts with that byte, and US_POLLPRI clears
+ * once it has been read. Later urgent data moves the mark on. */
+
 enum us_sockopt {
     US_SO_RCVBUF = 1,
     US_SO_BROADCAST = 2,
@@ -201,6 +216,8 @@ enum us_sockopt {
     US_TCP_KEEPCNT = 10,
     US_TCP_USER_TIMEOUT = 11,/* milliseconds; 0: the default retry count decides */
     US_TCP_CONGESTION = 12,  /* enum us_tcp_cc */
+    US_SO_ATMARK = 13,       /* read only: 1 when the next byte recv returns is the urgent mark
+                              * (sockatmark(), SIOCATMARK), else 0 */
 };
 enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
 int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);

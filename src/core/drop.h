@@ -121,7 +121,10 @@ enum us_drop_reason {
     X(TCP_TW_REOPEN, "tcp time-wait connections reopened by a new SYN")                            \
     X(TCP_PMTU_LOWERED, "tcp mss lowered by fragmentation-needed")                                 \
     X(TCP_KEEPALIVE_PROBES, "tcp keepalive probes sent")                                          \
-    X(TCP_OOW_ACK_LIMITED, "tcp acks for invalid segments suppressed by the rate limit")
+    X(TCP_OOW_ACK_LIMITED, "tcp acks for invalid segments suppressed by the rate limit")         \
+    X(TCP_SYN_DATA, "tcp data on a SYN queued until the handshake completed")                      \
+    X(TCP_URG_IN, "tcp urgent pointers received that started or moved urgent mode")                \
+    X(TCP_URG_OUT, "tcp sends marked urgent (MSG_OOB)")
 
 enum us_stat {
 #define US_STAT_ENUM(name, text) US_STAT_##name,

@@ -234,13 +234,14 @@ ssize_t
 us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
           const struct us_sockaddr *to, us_time_t now)
 {
-    (void)flags;
     struct us_tcp_conn *c = tcp_get(st, fd);
-    if (c)
-        return us_tcp_user_send(st, c, buf, len, now); /* the address is ignored (EISCONN-free) */
+    if (c) /* the address is ignored (EISCONN-free) */
+        return us_tcp_user_send(st, c, buf, len, flags, now);
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
+    if (flags & US_MSG_OOB)
+        return -EOPNOTSUPP; /* no urgent data in datagrams (Linux's udp_sendmsg says the same) */
     if (pcb->so_error) { /* a pending asynchronous error is reported first, once */
         int e = pcb->so_error;
         pcb->so_error = 0;
@@ -455,6 +456,8 @@ tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, 
             return -EINVAL;
         c->user_timeout_ms = (uint32_t)v;
         return 0;
+    case US_SO_ATMARK:
+        return -ENOPROTOOPT; /* read only */
     case US_TCP_CONGESTION:
         if (v != US_CC_NEWRENO && v != US_CC_CUBIC)
             return -ENOENT; /* Linux: unknown congestion control */
@@ -539,6 +542,9 @@ us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value)
         return 0;
     case US_TCP_CONGESTION:
         *value = c->cc_id;
+        return 0;
+    case US_SO_ATMARK:
+        *value = us_tcp_user_atmark(c);
         return 0;
     default:
         return -ENOPROTOOPT;

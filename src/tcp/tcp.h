@@ -30,7 +30,8 @@ enum us_tcp_state {
 /* Invariants per state (checked by us_tcp_check_invariants in debug builds):
  * - LISTEN: no peer; lsn != NULL.
  * - SYN-SENT: snd_una == iss; nothing received (rcv_nxt unset).
- * - SYN-RECEIVED .. TIME-WAIT: snd_una <= snd_nxt <= snd_max; rcv ring holds in-order data only.
+ * - SYN-RECEIVED .. TIME-WAIT: snd_una <= snd_nxt <= snd_max; rcv ring holds in-order data only
+ *   (a SYN's text waits out of order, at offset 0, until SYN-RECEIVED ends).
  * - FIN-WAIT-1, CLOSING, LAST-ACK: our FIN is queued (fin_queued).
  * - CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN was received (rcv_fin).
  * - TIME-WAIT: no buffers held. */
@@ -90,6 +91,8 @@ struct us_tcp_conn {
     bool used : 1;              /* connect() or listen() was called: the socket has a past */
     bool tso : 1;               /* the route's device takes checksum offload and TSO */
     bool in_accq : 1;           /* on the listener's accept queue (else its SYN queue) */
+    bool snd_urg : 1;           /* SND.UP is meaningful: urgent data not yet acknowledged */
+    bool rcv_urg : 1;           /* urgent mode: RCV.UP is ahead of what the user has read */
 
     us_ip4_t laddr, raddr;
     uint16_t lport, rport;
@@ -112,9 +115,11 @@ struct us_tcp_conn {
     us_seq_t snd_buf_seq;       /* sequence number of sndbuf's first byte */
     us_seq_t recover;           /* RFC 6582 */
     us_seq_t rtt_seq;
+    us_seq_t snd_up;            /* RFC 9293 3.8.5, RFC 6093: the byte after the urgent data */
     uint32_t snd_wnd, max_snd_wnd;
     /* receive sequence variables */
     us_seq_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge of the window we advertised */
+    us_seq_t rcv_up;            /* the byte after the peer's urgent data (valid with rcv_urg) */
 
     uint32_t cwnd, ssthresh;
     uint32_t ca_acked;          /* bytes acked toward the next congestion-avoidance step */
@@ -128,8 +133,8 @@ struct us_tcp_conn {
 
     struct us_ring sndbuf, rcvbuf;
     uint32_t rcvbuf_max;
+    us_seq_t rcv_tune_seq;      /* (next to rcvbuf_max: two 32-bit fields, no padding) */
     us_time_t rcv_tune_time;    /* auto-tuning measurement start */
-    us_seq_t rcv_tune_seq;
     /* Both range sets exist only while they hold something (loss is rare; idle is common). */
     struct us_rangeset *ooo;    /* received out of order, relative to rcv_nxt */
     struct us_rangeset *sacked; /* SACK scoreboard, relative to snd_una */
@@ -224,6 +229,13 @@ us_tcp_rs_n(const struct us_rangeset *s)
 {
     return s ? s->n : 0;
 }
+/* Sequence number of the next byte recv() returns: RCV.NXT less the bytes waiting in the ring
+ * and less the peer's FIN, which takes a sequence number but no room. */
+static inline us_seq_t
+us_tcp_read_seq(const struct us_tcp_conn *c)
+{
+    return c->rcv_nxt - (uint32_t)us_ring_len(&c->rcvbuf) - (c->rcv_fin ? 1u : 0u);
+}
 /* netstat: what a connection shows (`ss -ti` style), and connections without a descriptor. */
 void us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o);
 void us_tcp_conn_sockinfo(const struct us_tcp_conn *c, struct us_sock_info *s);
@@ -253,11 +265,13 @@ int us_tcp_user_connect(struct us_stack *st, struct us_tcp_conn *c, us_ip4_t add
 int us_tcp_user_listen(struct us_stack *st, struct us_tcp_conn *c, int backlog);
 struct us_tcp_conn *us_tcp_user_accept(struct us_stack *st, struct us_tcp_conn *l);
 ssize_t us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, size_t len,
-                         us_time_t now);
+                         int flags, us_time_t now);
 ssize_t us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t len,
                          int flags, us_time_t now);
 int us_tcp_user_shutdown(struct us_stack *st, struct us_tcp_conn *c, int how, us_time_t now);
 void us_tcp_user_close(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 int us_tcp_user_poll(const struct us_tcp_conn *c);
+/* SIOCATMARK: is the next byte recv() returns the last urgent byte (the byte sent with MSG_OOB)? */
+bool us_tcp_user_atmark(const struct us_tcp_conn *c);
 
 #endif

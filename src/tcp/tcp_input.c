@@ -13,6 +13,7 @@ enum verdict { V_CONTINUE, V_DROP, V_DROP_ACK, V_DONE };
 struct seg {
     struct us_tcp_repr r;
     uint32_t len; /* SEG.LEN: payload + SYN + FIN */
+    us_seq_t up;  /* SEG.UP with URG: from the segment as it arrived, before any trimming */
     us_time_t now;
     const struct us_ip4_rx *rx;
 };
@@ -102,6 +103,56 @@ us_tcp_syn_options(struct us_stack *st, struct us_tcp_conn *c)
 
 static void synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s);
 
+/* ---- urgent pointer (RFC 9293 3.8.5, 3.10.7.4 sixth step; RFC 6093) -------------------------- */
+
+/* RCV.UP <- max(RCV.UP, SEG.UP); the user is in urgent mode while RCV.UP is ahead of what it has
+ * read. SEG.UP is the byte after the urgent data (MUST-62, RFC 6093), and may lie beyond the
+ * segment or beyond what has arrived. A pointer into data already read starts nothing. The data
+ * itself stays inline: recv() returns every byte, stopping at the mark (tcp_user.c). */
+static void
+urg_update(struct us_stack *st, struct us_tcp_conn *c, us_seq_t up)
+{
+    if (c->rd_shut)
+        return; /* nothing will be read: there is no one to tell */
+    if (c->rcv_urg ? !us_seq_gt(up, c->rcv_up) : !us_seq_gt(up, us_tcp_read_seq(c)))
+        return;
+    c->rcv_up = up;
+    c->rcv_urg = true;
+    us_stat_inc(st, US_STAT_TCP_URG_IN);
+    char a[16];
+    US_TRACE(st, "tcp: %s:%u urgent data up to seq %u (urgent mode)", us_ip4_ntoa(c->raddr, a),
+             (unsigned)c->rport, (unsigned)(up - c->irs));
+}
+
+/* ---- text on a SYN (RFC 9293 3.10.7.2, 3.10.7.3) --------------------------------------------- */
+
+/* "Any other control or text should be queued for processing later": the SYN's text waits in the
+ * receive ring as out-of-order data at offset 0. RCV.NXT stays at SEG.SEQ + 1, so the SYN-ACK
+ * does not acknowledge it; syn_text_release delivers it when the handshake completes. At most
+ * one MSS is kept, so a flood of SYNs with data pins no more than a small buffer per embryonic
+ * connection (their number is bounded by the backlog); what is cut is not acknowledged and the
+ * peer sends it again. Linux without TCP Fast Open keeps none of it: the peer resends it all
+ * after the handshake. SYN cookies keep none either (cookie_send). A FIN on a SYN never gets
+ * here: the parser drops SYN+FIN (DEVIATION noted in src/wire/tcp.c). */
+static void
+syn_text_queue(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    uint32_t len = (uint32_t)US_MIN(r->payload_len, (size_t)c->rcv_mss);
+    if (len == 0)
+        return;
+    size_t w = us_ring_write_at(&c->rcvbuf, 0, r->payload, len);
+    struct us_rangeset *q = w ? us_tcp_rs_get(&c->ooo) : NULL;
+    if (!q || us_rangeset_add(q, 0, (uint32_t)w) < 0) {
+        us_drop(st, US_DROP_TCP_NO_MEM); /* not acknowledged: the peer sends it again */
+        us_tcp_rs_trim(&c->ooo);
+        return;
+    }
+    us_stat_inc(st, US_STAT_TCP_SYN_DATA);
+    if (r->flags & US_TCP_URG)
+        urg_update(st, c, s->up);
+}
+
 /* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------------------------- */
 
 /* When the SYN queue is full, the listener keeps no state: the connection's essentials ride in
@@ -126,6 +177,8 @@ cookie_hash(struct us_stack *st, const struct us_ip4_rx *rx, const struct us_tcp
     return (uint32_t)us_siphash24(&st->tcp.cookie_key, b, sizeof(b)) & 0xffffff;
 }
 
+/* Text on the SYN is not kept (there is no state to keep it in) and not acknowledged: the
+ * SYN-ACK acknowledges SEG.SEQ + 1 only, so the peer sends the text again after the handshake. */
 static void
 cookie_send(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
 {
@@ -304,10 +357,35 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     us_tcp_child_add(l, c);
     us_stat_inc(st, US_STAT_TCP_PASSIVE_OPENS);
     us_tcp_set_state(st, c, US_TCPS_SYN_RECEIVED, "SYN received");
+    syn_text_queue(st, c, s);
     us_tcp_output(st, c, s->now); /* SYN-ACK */
 }
 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ------------------------------------------------------------ */
+
+static void process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s);
+
+/* "If there are other controls or text in the segment, then continue processing at the sixth
+ * step": the URG bit, then the text, once the SYN is taken off. The text must fit the window our
+ * SYN offered (unscaled, RFC 7323 2.2); it is acknowledged by the ACK that completes the
+ * handshake. Linux keeps text on a SYN-ACK only when its own SYN used Fast Open
+ * (tcp_fastopen_add_skb); otherwise it drops it unacknowledged and the peer sends it again. */
+static void
+syn_ack_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    struct us_tcp_repr *r = &s->r;
+    if (r->payload_len == 0 && !(r->flags & US_TCP_URG))
+        return;
+    r->flags &= (uint8_t)~US_TCP_SYN;
+    r->seq++;
+    c->rcv_adv = c->rcv_nxt + (uint32_t)US_MIN(us_ring_space(&c->rcvbuf), (size_t)65535);
+    if (r->payload_len > c->rcv_adv - c->rcv_nxt)
+        r->payload_len = c->rcv_adv - c->rcv_nxt; /* not acknowledged: the peer sends it again */
+    s->len = seg_len(r);
+    if (r->flags & US_TCP_URG)
+        urg_update(st, c, s->up);
+    process_text(st, c, s);
+}
 
 static void
 syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
@@ -349,7 +427,8 @@ syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         us_tcp_set_state(st, c, US_TCPS_ESTABLISHED, "SYN-ACK received");
         if (c->keepalive)
             us_tcp_timer_arm(st, c, US_TT_KEEP, s->now + US_SEC(c->keep_idle));
-        c->ack_now = true;
+        syn_ack_text(st, c, s);
+        c->ack_now = true; /* one ACK for the SYN and any text on it */
         us_tcp_output(st, c, s->now);
         return;
     }
@@ -358,6 +437,7 @@ syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     c->snd_wl1 = r->seq;
     c->snd_nxt = c->iss;
     us_tcp_set_state(st, c, US_TCPS_SYN_RECEIVED, "simultaneous open");
+    syn_text_queue(st, c, s); /* "queue them for processing after ESTABLISHED" */
     us_tcp_output(st, c, s->now);
 }
 
@@ -387,6 +467,26 @@ challenge_ack(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     } else {
         us_stat_inc(st, US_STAT_TCP_CHALLENGE_ACK_LIMITED);
     }
+}
+
+/* Cuts what lies before rcv_nxt off the front of r: an old SYN, old bytes, an old FIN. */
+static void
+trim_front(struct us_tcp_repr *r, us_seq_t rcv_nxt)
+{
+    if (!us_seq_lt(r->seq, rcv_nxt))
+        return;
+    uint32_t cut = rcv_nxt - r->seq;
+    if (r->flags & US_TCP_SYN) {
+        r->flags &= (uint8_t)~US_TCP_SYN;
+        cut--;
+        r->seq++;
+    }
+    uint32_t dcut = US_MIN(cut, (uint32_t)r->payload_len);
+    r->payload += dcut;
+    r->payload_len -= dcut;
+    r->seq += dcut;
+    if (cut > dcut) /* the FIN was old too */
+        r->flags &= (uint8_t)~US_TCP_FIN;
 }
 
 static enum verdict
@@ -423,20 +523,7 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         return (r->flags & US_TCP_RST) ? V_DROP : V_DROP_ACK;
     }
     /* Trim to the window: old bytes in front, bytes past the right edge behind. */
-    if (us_seq_lt(r->seq, c->rcv_nxt)) {
-        uint32_t cut = c->rcv_nxt - r->seq;
-        if (r->flags & US_TCP_SYN) {
-            r->flags &= (uint8_t)~US_TCP_SYN;
-            cut--;
-            r->seq++;
-        }
-        uint32_t dcut = US_MIN(cut, (uint32_t)r->payload_len);
-        r->payload += dcut;
-        r->payload_len -= dcut;
-        r->seq += dcut;
-        if (cut > dcut) /* the FIN was old too */
-            r->flags &= (uint8_t)~US_TCP_FIN;
-    }
+    trim_front(r, c->rcv_nxt);
     uint32_t room = c->rcv_nxt + wnd - r->seq;
     if (r->payload_len > room) {
         /* Bytes past the right edge (a zero-window probe, too) are not acceptable: ACK them
@@ -475,6 +562,7 @@ check_rst(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         err = 0; /* CLOSING, LAST-ACK, TIME-WAIT: just close */
     }
     us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf)); /* Linux drops unread data too */
+    c->rcv_urg = false;                                   /* and with it the urgent data */
     us_tcp_close_conn(st, c, err, "RST received");
     return V_DONE;
 }
@@ -541,6 +629,8 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         us_tcp_rs_trim(&c->sacked);
     }
     c->snd_una = r->ack;
+    if (c->snd_urg && us_seq_geq(c->snd_una, c->snd_up))
+        c->snd_urg = false; /* the urgent data arrived: segments stop carrying URG */
     if (us_seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una; /* a window probe byte was taken */
     c->backoff = 0;
@@ -645,6 +735,37 @@ dup_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         enter_recovery(st, c, s->now);
 }
 
+/* In-order bytes at the front of the out-of-order set become readable; returns how many. */
+static uint32_t
+rcv_take_front(struct us_tcp_conn *c)
+{
+    if (!c->ooo)
+        return 0;
+    uint32_t n = us_rangeset_pop_front(c->ooo);
+    if (n) {
+        us_ring_commit(&c->rcvbuf, n);
+        c->rcv_nxt += n;
+        c->bytes_received += n;
+        us_rangeset_shift(c->ooo, n); /* the rest stays relative to RCV.NXT */
+    }
+    us_tcp_rs_trim(&c->ooo);
+    return n;
+}
+
+/* The handshake completed: text queued from the SYN (syn_text_queue) is processed now, before
+ * the segment at hand, which is cut to what it adds beyond it (it is often the same text sent
+ * again). In SYN-RECEIVED nothing else reaches the out-of-order set: a segment gets past
+ * check_ack only by completing the handshake. */
+static void
+syn_text_release(struct us_tcp_conn *c, struct seg *s)
+{
+    if (rcv_take_front(c) == 0)
+        return;
+    c->ack_now = true;
+    trim_front(&s->r, c->rcv_nxt);
+    s->len = seg_len(&s->r);
+}
+
 static enum verdict
 check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
 {
@@ -669,6 +790,7 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
             us_tcp_child_established(c);
         if (c->keepalive)
             us_tcp_timer_arm(st, c, US_TT_KEEP, s->now + US_SEC(c->keep_idle));
+        syn_text_release(c, s);
         /* the SYN-ACK is acknowledged below like any data */
     }
     /* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
@@ -760,6 +882,17 @@ rcv_autotune(struct us_tcp_conn *c, us_time_t now)
     c->rcv_tune_seq = c->rcv_nxt;
 }
 
+/* RFC 9293 3.10.7.4 sixth, check the URG bit (only while the peer may still send). */
+static void
+process_urg(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
+{
+    if (!(s->r.flags & US_TCP_URG))
+        return;
+    if (c->state == US_TCPS_ESTABLISHED || c->state == US_TCPS_FIN_WAIT_1 ||
+        c->state == US_TCPS_FIN_WAIT_2)
+        urg_update(st, c, s->up);
+}
+
 static void
 process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
 {
@@ -795,14 +928,7 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     c->bytes_received += w;
     if (c->ooo) {
         us_rangeset_shift(c->ooo, (uint32_t)w);
-        uint32_t more = us_rangeset_pop_front(c->ooo);
-        if (more) {
-            us_ring_commit(&c->rcvbuf, more);
-            c->rcv_nxt += more;
-            c->bytes_received += more;
-            us_rangeset_shift(c->ooo, more); /* the rest stays relative to RCV.NXT */
-        }
-        us_tcp_rs_trim(&c->ooo);
+        rcv_take_front(c);
     }
     rcv_autotune(c, s->now);
     /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, at once
@@ -832,6 +958,12 @@ process_fin(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         if (c->state == US_TCPS_TIME_WAIT)
             us_tcp_timer_arm(st, c, US_TT_2MSL, s->now + 2 * st->cfg.tcp_msl);
         return;
+    }
+    if (c->rcv_urg && us_seq_gt(c->rcv_up, c->rcv_nxt)) {
+        /* An urgent pointer past the end of the stream (3.8.5: "robust to invalid urgent
+         * pointer values"): the urgent data ends with the last byte. */
+        c->rcv_up = c->rcv_nxt;
+        c->rcv_urg = us_seq_gt(c->rcv_up, us_tcp_read_seq(c));
     }
     c->rcv_nxt++;
     c->rcv_fin = true;
@@ -903,6 +1035,7 @@ synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     c->keep_probes = 0;
     if (c->keepalive && c->state == US_TCPS_ESTABLISHED)
         us_tcp_timer_arm(st, c, US_TT_KEEP, s->now + US_SEC(c->keep_idle));
+    process_urg(st, c, s);
     process_text(st, c, s);
     process_fin(st, c, s);
     us_tcp_check_invariants(c);
@@ -942,14 +1075,16 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         return;
     }
     s.len = seg_len(&s.r);
+    s.up = s.r.seq + s.r.urg_ptr;
     struct us_tcp_conn *c = us_tcp_lookup(st, rx->ip.dst, s.r.dst_port, rx->ip.src, s.r.src_port);
     if (us_trace_on(st)) {
         char a[16];
         uint8_t f = s.r.flags;
-        US_TRACE(st, "tcp: <- %s:%u [%s%s%s%s%s] seq %u ack %u win %u len %zu%s%s",
+        US_TRACE(st, "tcp: <- %s:%u [%s%s%s%s%s%s] seq %u ack %u win %u len %zu%s%s",
                  us_ip4_ntoa(rx->ip.src, a), (unsigned)s.r.src_port, f & US_TCP_SYN ? "S" : "",
                  f & US_TCP_FIN ? "F" : "", f & US_TCP_RST ? "R" : "", f & US_TCP_PSH ? "P" : "",
-                 f & US_TCP_ACK ? "." : "", (unsigned)(c ? s.r.seq - c->irs : s.r.seq),
+                 f & US_TCP_URG ? "U" : "", f & US_TCP_ACK ? "." : "",
+                 (unsigned)(c ? s.r.seq - c->irs : s.r.seq),
                  (unsigned)(c ? s.r.ack - c->iss : s.r.ack), (unsigned)s.r.wnd, s.r.payload_len,
                  c ? " -> " : "", c ? us_tcp_state_name(c->state) : "");
     }

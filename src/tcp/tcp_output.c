@@ -74,6 +74,28 @@ tcp_fill_options(struct us_tcp_repr *r, const struct us_tcp_conn *c, bool syn, s
     }
 }
 
+/* RFC 9293 3.8.5: while urgent data is unacknowledged, every segment that starts before SND.UP
+ * carries URG and the pointer, an offset from its own sequence number to the byte after the
+ * urgent data: also a segment whose data ends before it, a pure ACK or a window probe (the pointer
+ * lies beyond them). An offset past 65535 cannot be written; 65535 is sent instead as long as it
+ * still points beyond everything sent, so the receiver's mark never falls inside data it has (as
+ * Linux's tcp_transmit_skb). Not on a SYN or RST. */
+static void
+tcp_set_urg(struct us_tcp_repr *r, const struct us_tcp_conn *c)
+{
+    if (!c->snd_urg || (r->flags & (US_TCP_SYN | US_TCP_RST)) || !us_seq_lt(r->seq, c->snd_up))
+        return;
+    uint32_t off = c->snd_up - r->seq;
+    if (off <= 0xffff) {
+        r->urg_ptr = (uint16_t)off;
+    } else if (us_seq_gt(r->seq + 0xffff, c->snd_max)) {
+        r->urg_ptr = 0xffff;
+    } else {
+        return;
+    }
+    r->flags |= US_TCP_URG;
+}
+
 /* Builds and sends one segment: `len` data bytes from the send buffer at sequence `seq`.
  * Returns 0 or -errno. */
 static int
@@ -88,6 +110,7 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     uint32_t win = us_tcp_rcv_window(c);
     /* RFC 7323 2.2: the window in a SYN is never scaled. */
     r.wnd = (uint16_t)US_MIN(syn ? win : win >> c->rcv_wscale, 65535u);
+    tcp_set_urg(&r, c);
     tcp_fill_options(&r, c, syn, len, now);
     size_t hl = us_wire_tcp_hdr_len(&r);
     struct us_pkt *pkt = us_pkt_alloc(st->pools, hl + len);
@@ -136,11 +159,12 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     c->bytes_sent += len;
     if (us_trace_on(st)) {
         char a[16];
-        US_TRACE(st, "tcp: -> %s:%u [%s%s%s%s%s] seq %u ack %u win %u len %zu",
+        US_TRACE(st, "tcp: -> %s:%u [%s%s%s%s%s%s] seq %u ack %u win %u len %zu",
                  us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, syn ? "S" : "",
                  flags & US_TCP_FIN ? "F" : "", flags & US_TCP_RST ? "R" : "",
-                 flags & US_TCP_PSH ? "P" : "", flags & US_TCP_ACK ? "." : "",
-                 (unsigned)(seq - c->iss), (unsigned)(r.ack - c->irs), (unsigned)win, len);
+                 flags & US_TCP_PSH ? "P" : "", (r.flags & US_TCP_URG) ? "U" : "",
+                 flags & US_TCP_ACK ? "." : "", (unsigned)(seq - c->iss),
+                 (unsigned)(r.ack - c->irs), (unsigned)win, len);
     }
     struct us_ip4_tx tx = {.src = c->laddr, .dst = c->raddr, .proto = US_IPPROTO_TCP,
                            .df = true};
@@ -336,8 +360,10 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         sack_retransmit(st, c, now);
     /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs. */
     uint32_t lt = (!c->in_recovery && c->dupacks < 3) ? (uint32_t)c->dupacks * c->mss : 0;
-    /* With TSO one emit carries as many whole segments as fit in a 64 KiB IP datagram. */
-    size_t seg_max = c->tso ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss : c->mss;
+    /* With TSO one emit carries as many whole segments as fit in a 64 KiB IP datagram; not while
+     * urgent data is outstanding: each segment needs its own urgent pointer. */
+    size_t seg_max = c->tso && !c->snd_urg ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss
+                                           : c->mss;
     for (int burst = 0; burst < 1024; burst++) {
         us_seq_t fs = fin_seq(c);
         size_t off = c->snd_nxt - c->snd_buf_seq;
@@ -359,8 +385,10 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             if (len < c->max_snd_wnd / 2 && flight > 0)
                 break;
         }
-        if (len > 0 && len == avail && len < c->mss && !fin && !c->nodelay && flight > 0)
-            break; /* RFC 896 (Nagle): one small segment in flight at a time */
+        if (len > 0 && len == avail && len < c->mss && !fin && !c->nodelay && !c->snd_urg &&
+            flight > 0)
+            break; /* RFC 896 (Nagle): one small segment in flight at a time; urgent data
+                    * goes at once (as Linux's tcp_nagle_test) */
         uint8_t flags = US_TCP_ACK | (fin ? US_TCP_FIN : 0) | (len && len == avail ? US_TCP_PSH : 0);
         bool is_rtx = us_seq_lt(c->snd_nxt, c->snd_max);
         if (tcp_emit(st, c, c->snd_nxt, flags, len, now) < 0)

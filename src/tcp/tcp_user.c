@@ -126,7 +126,7 @@ us_tcp_user_accept(struct us_stack *st, struct us_tcp_conn *l)
 
 ssize_t
 us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, size_t len,
-                 us_time_t now)
+                 int flags, us_time_t now)
 {
     switch (c->state) {
     case US_TCPS_ESTABLISHED:
@@ -154,14 +154,42 @@ us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, si
     size_t n = us_ring_write(&c->sndbuf, buf, len);
     if (n == 0)
         return -EAGAIN;
+    if (flags & US_MSG_OOB) {
+        /* RFC 9293 3.10.2 "SND.UP <- SND.NXT": the urgent data ends with the last byte queued
+         * (the byte Linux's recv(MSG_OOB) returns). A later urgent send moves the pointer on. */
+        c->snd_up = c->snd_buf_seq + (uint32_t)us_ring_len(&c->sndbuf);
+        c->snd_urg = true;
+        us_stat_inc(st, US_STAT_TCP_URG_OUT);
+    }
     us_tcp_output(st, c, now);
     return (ssize_t)n;
+}
+
+/* Urgent data is delivered inline (RFC 6093 recommends it; Linux's SO_OOBINLINE), so a read
+ * stops just before the mark, the last urgent byte: the user then finds itself at the mark
+ * (us_tcp_user_atmark) and the next read starts with that byte (as Linux with SO_OOBINLINE).
+ * Urgent mode ends once the user has read past it (RFC 9293 3.8.5 "normal mode"). */
+static size_t
+recv_limit_at_mark(const struct us_tcp_conn *c, size_t n)
+{
+    if (!c->rcv_urg)
+        return n;
+    uint32_t to_mark = (c->rcv_up - 1) - us_tcp_read_seq(c);
+    return to_mark > 0 && to_mark < n ? to_mark : n;
+}
+
+bool
+us_tcp_user_atmark(const struct us_tcp_conn *c)
+{
+    return c->rcv_urg && us_tcp_read_seq(c) == c->rcv_up - 1;
 }
 
 ssize_t
 us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t len, int flags,
                  us_time_t now)
 {
+    if (flags & US_MSG_OOB)
+        return -EINVAL; /* urgent data is inline: Linux's answer with SO_OOBINLINE */
     size_t have = us_ring_len(&c->rcvbuf);
     if (have == 0) {
         if (c->so_error && c->state == US_TCPS_CLOSED) {
@@ -175,11 +203,13 @@ us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t l
             return -ENOTCONN;
         return -EAGAIN;
     }
-    size_t n = us_ring_peek(&c->rcvbuf, 0, buf, US_MIN(len, have));
+    size_t n = us_ring_peek(&c->rcvbuf, 0, buf, recv_limit_at_mark(c, US_MIN(len, have)));
     if (flags & US_MSG_PEEK)
         return (ssize_t)n;
     uint32_t before = us_tcp_rcv_window(c);
     us_ring_consume_keep(&c->rcvbuf, n); /* the buffer is released when it stays idle */
+    if (c->rcv_urg && us_seq_geq(us_tcp_read_seq(c), c->rcv_up))
+        c->rcv_urg = false; /* all the urgent data has been read */
     if (us_ring_len(&c->rcvbuf) == 0 && c->t[US_TT_IDLE] == US_TIME_NEVER)
         us_tcp_timer_arm(st, c, US_TT_IDLE, now + US_SEC(1));
     /* RFC 1122 4.2.3.3: tell the sender once the window opened by a useful amount. */
@@ -206,6 +236,7 @@ us_tcp_user_shutdown(struct us_stack *st, struct us_tcp_conn *c, int how, us_tim
     }
     if (how == US_SHUT_RD || how == US_SHUT_RDWR) {
         c->rd_shut = true;
+        c->rcv_urg = false;
         us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf));
         free(c->ooo);
         c->ooo = NULL;
@@ -262,6 +293,8 @@ us_tcp_user_poll(const struct us_tcp_conn *c)
     if ((c->state == US_TCPS_ESTABLISHED || c->state == US_TCPS_CLOSE_WAIT) && !c->fin_queued &&
         us_ring_space(&c->sndbuf) >= US_MIN(c->sndbuf.cap / 4, (size_t)65536))
         m |= US_POLLOUT; /* a useful amount of room, like Linux's sk_stream_wspace rule */
+    if (c->rcv_urg)
+        m |= US_POLLPRI; /* RFC 9293 MUST-32/33: urgent data remains to be read */
     if (c->so_error)
         m |= US_POLLERR;
     if ((c->state == US_TCPS_CLOSED && c->used) || (c->rcv_fin && c->fin_queued))

@@ -127,7 +127,11 @@ us_wire_tcp_parse(struct us_tcp_repr *r, const uint8_t *b, size_t len, us_ip4_t 
             return US_DROP_TCP_BAD_CSUM;
     }
     /* RFC 9293 3.10.7: SYN, FIN and RST each start or end a connection in a different way; a
-     * segment with two of them has no meaning, so it never reaches the state machine. */
+     * segment with two of them has no meaning, so it never reaches the state machine.
+     * DEVIATION(RFC 9293 3.10.7.2, 3.10.7.3): a FIN on a SYN or SYN-ACK is legal there, to be
+     * queued with the SYN's text; we drop the whole segment, unacknowledged, as Linux does in
+     * LISTEN (SYN+FIN is a scanning pattern more than a real open). A peer that sent one sends
+     * it again and never connects, exactly as against Linux; nothing of it is acknowledged. */
     uint8_t flags = b[13];
     uint8_t ctl = flags & TCP_CTL_MASK;
     if ((ctl & (ctl - 1)) != 0)

@@ -287,10 +287,11 @@ os_tcp_send(struct onestack *o, const struct us_tcp_repr *r)
 const char *
 os_tcp_str(const struct us_tcp_repr *r, char *buf, size_t n)
 {
-    snprintf(buf, n, "[%s%s%s%s%s] seq %u ack %u win %u len %zu", r->flags & US_TCP_SYN ? "S" : "",
-             r->flags & US_TCP_FIN ? "F" : "", r->flags & US_TCP_RST ? "R" : "",
-             r->flags & US_TCP_PSH ? "P" : "", r->flags & US_TCP_ACK ? "." : "", (unsigned)r->seq,
-             (unsigned)r->ack, (unsigned)r->wnd, r->payload_len);
+    snprintf(buf, n, "[%s%s%s%s%s%s] seq %u ack %u win %u len %zu urg %u",
+             r->flags & US_TCP_SYN ? "S" : "", r->flags & US_TCP_FIN ? "F" : "",
+             r->flags & US_TCP_RST ? "R" : "", r->flags & US_TCP_PSH ? "P" : "",
+             r->flags & US_TCP_URG ? "U" : "", r->flags & US_TCP_ACK ? "." : "", (unsigned)r->seq,
+             (unsigned)r->ack, (unsigned)r->wnd, r->payload_len, (unsigned)r->urg_ptr);
     return buf;
 }
 
@@ -350,6 +351,7 @@ os_tcp_expect(struct onestack *o, const struct us_tcp_repr *want, unsigned ignor
                   want->dst_port);
     bool ok = g.flags == want->flags && g.seq == want->seq &&
               (!(want->flags & US_TCP_ACK) || g.ack == want->ack) &&
+              (!(want->flags & US_TCP_URG) || g.urg_ptr == want->urg_ptr) &&
               g.payload_len == want->payload_len && ((ignore & OS_IGN_WND) || g.wnd == want->wnd);
     ck_assert_msg(ok, "got %s, want %s", b, a);
     if (want->payload_len && want->payload)
@@ -470,20 +472,34 @@ os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_
 }
 
 int
-os_tcp_open_active(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t)
+os_tcp_connect(struct onestack *o, int fd, uint16_t port, uint16_t wnd, struct os_tcp *t,
+               struct us_tcp_repr *syn)
 {
     os_learn(o, OS_PEER_IP, os_peer_mac);
-    int fd = us_socket(o->st, US_SOCK_STREAM);
+    if (fd < 0)
+        fd = us_socket(o->st, US_SOCK_STREAM);
     ck_assert_int_ge(fd, 0);
     struct us_sockaddr to = {OS_PEER_IP, port};
     ck_assert_int_eq(us_connect(o->st, fd, &to, o->now), -EINPROGRESS);
+    struct us_tcp_repr s;
+    os_tcp_pop(o, &s);
+    ck_assert_uint_eq(s.flags, US_TCP_SYN);
+    ck_assert_uint_eq(s.dst_port, port);
+    *t = (struct os_tcp){.port = s.src_port, .pport = port, .seq = 5000, .ack = s.seq + 1,
+                         .wnd = wnd};
+    if (syn)
+        *syn = s;
+    return fd;
+}
+
+int
+os_tcp_open_active(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t)
+{
     struct us_tcp_repr syn;
-    os_tcp_pop(o, &syn);
-    ck_assert_uint_eq(syn.flags, US_TCP_SYN);
-    ck_assert_uint_eq(syn.dst_port, port);
-    *t = (struct os_tcp){.port = syn.src_port, .pport = port, .seq = 5000, .ack = syn.seq + 1,
-                         .wnd = 65535, .ts = (opts & OS_OPT_TS) && syn.has_ts, .ts_val = 100000,
-                         .ts_ecr = syn.ts_val};
+    int fd = os_tcp_connect(o, -1, port, 65535, t, &syn);
+    t->ts = (opts & OS_OPT_TS) && syn.has_ts;
+    t->ts_val = 100000;
+    t->ts_ecr = syn.ts_val;
     struct us_tcp_repr sa = os_tcp_seg(t, US_TCP_SYN | US_TCP_ACK);
     syn_opts(&sa, opts);
     sa.ts_ecr = syn.ts_val;
@@ -493,6 +509,32 @@ os_tcp_open_active(struct onestack *o, uint16_t port, unsigned opts, struct os_t
     ck_assert_uint_eq(os_tcp_pending(o), 0);
     ck_assert_int_eq(us_sock_error(o->st, fd), 0);
     return fd;
+}
+
+int
+os_tcp_accepted(struct onestack *o, struct os_tcp *t, unsigned opts)
+{
+    int l;
+    int fd = os_tcp_open_passive(o, 80, opts, t, &l);
+    us_close(o->st, l, o->now);
+    return fd;
+}
+
+void
+os_tcp_abort(struct onestack *o, int fd)
+{
+    us_setsockopt(o->st, fd, US_SO_LINGER, 0);
+    us_close(o->st, fd, o->now);
+    os_clear(o);
+}
+
+void
+os_tcp_finish(struct onestack *o)
+{
+    os_advance(o, US_SEC(300));
+    struct us_sock_info s[8];
+    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
+    os_finish(o);
 }
 
 struct us_sock_info

@@ -114,8 +114,8 @@ size_t os_tcp_pending(struct onestack *o);
 #define OS_IGN_WND 0x1
 #define OS_IGN_TS 0x2
 #define OS_IGN_OPTS 0x4 /* MSS, WS, SACK-permitted */
-/* Pops the next segment and asserts it equals want (ports, seq, ack, flags, window, options,
- * SACK blocks, payload bytes); returns it in got if not NULL. */
+/* Pops the next segment and asserts it equals want (ports, seq, ack, flags, urgent pointer when
+ * URG, window, options, SACK blocks, payload bytes); returns it in got if not NULL. */
 void os_tcp_expect(struct onestack *o, const struct us_tcp_repr *want, unsigned ignore,
                    struct us_tcp_repr *got);
 /* "S.", "FA", "R" ... style description for failure messages. */
@@ -153,9 +153,21 @@ void os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint3
  * data. The peer's ISN is 1000; port 40000. */
 int os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t,
                         int *lfd);
+/* Learns the peer, connects fd (a new stream socket when fd < 0) to peer:port and takes our SYN
+ * (into *syn unless NULL); t becomes the peer's side: ISN 5000 (the SYN not sent yet), window
+ * wnd, t->ack after our SYN. Returns the descriptor. */
+int os_tcp_connect(struct onestack *o, int fd, uint16_t port, uint16_t wnd, struct os_tcp *t,
+                   struct us_tcp_repr *syn);
 /* Learns the peer, connects to peer:port, answers the SYN with a SYN-ACK (peer ISN 5000,
  * options as given) and checks the final ACK; returns the descriptor. */
 int os_tcp_open_active(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t);
+/* os_tcp_open_passive on port 80 with the listener closed again: one accepted connection. */
+int os_tcp_accepted(struct onestack *o, struct os_tcp *t, unsigned opts);
+/* Closes fd abortively (SO_LINGER 0) and forgets what that sends. */
+void os_tcp_abort(struct onestack *o, int fd);
+/* Runs the clock out (300 s), asserts that no socket or orphaned connection is left, then
+ * os_finish (no packet buffer in use). */
+void os_tcp_finish(struct onestack *o);
 /* A state name as us_sock_list reports it for fd (or an orphan on t's 4-tuple when fd < 0);
  * "" when there is none. */
 const char *os_tcp_state(struct onestack *o, int fd, const struct os_tcp *t);

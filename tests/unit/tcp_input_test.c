@@ -33,34 +33,6 @@ setup(struct onestack *o, const struct us_config *cfg)
 }
 
 static void
-finish(struct onestack *o)
-{
-    os_advance(o, US_SEC(300));
-    struct us_sock_info s[8];
-    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
-    os_finish(o);
-}
-
-/* Abortive close (RST), discarding what it sends. */
-static void
-abort_close(struct onestack *o, int fd)
-{
-    us_setsockopt(o->st, fd, US_SO_LINGER, 0);
-    us_close(o->st, fd, o->now);
-    os_clear(o);
-}
-
-/* An accepted connection (listener closed), peer options MSS 1460 + SACK, window 65535. */
-static int
-open_conn(struct onestack *o, struct os_tcp *t, unsigned opts)
-{
-    int l;
-    int fd = os_tcp_open_passive(o, 80, opts, t, &l);
-    us_close(o->st, l, o->now);
-    return fd;
-}
-
-static void
 expect_read(struct onestack *o, int fd, const void *want, size_t n)
 {
     static uint8_t buf[65536];
@@ -75,7 +47,7 @@ START_TEST(delayed_ack)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     /* RFC 1122 4.2.3.2: one small segment is ACKed after the delayed-ACK time (40 ms) */
     os_tcp_tx(&o, &t, A | P, data, 100);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
@@ -107,8 +79,8 @@ START_TEST(delayed_ack)
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 6);
     os_advance(&o, US_MSEC(100));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -117,7 +89,7 @@ START_TEST(out_of_order_sack)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
     /* bytes 100..199 before 0..99: duplicate ACK at once with a SACK block (RFC 2018, 5681 4.2) */
     t.seq = base + 100;
@@ -147,8 +119,8 @@ START_TEST(out_of_order_sack)
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     expect_read(&o, fd, data, 350);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -157,7 +129,7 @@ START_TEST(out_of_order_no_sack)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     uint32_t base = t.seq;
     t.seq = base + 10;
     os_tcp_tx(&o, &t, A, data + 10, 10);
@@ -170,8 +142,8 @@ START_TEST(out_of_order_no_sack)
     os_tcp_rx(&o, &t, &r);
     ck_assert_uint_eq(r.ack, base + 20);
     expect_read(&o, fd, data, 20);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -180,7 +152,7 @@ START_TEST(duplicate_and_overlap_trimmed)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
     os_tcp_tx(&o, &t, A | P, data, 100);
     os_advance(&o, US_MSEC(40));
@@ -197,8 +169,8 @@ START_TEST(duplicate_and_overlap_trimmed)
     os_tcp_rx_expect(&o, &t, A, t.ack, base + 200, 0);
     expect_read(&o, fd, data, 200);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -207,7 +179,7 @@ START_TEST(beyond_window)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
     /* wholly right of the window (65535): ACK and drop */
     t.seq = base + 70000;
@@ -217,8 +189,8 @@ START_TEST(beyond_window)
     char b[4];
     ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
     t.seq = base;
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -270,8 +242,8 @@ START_TEST(zero_window)
     ck_assert_uint_eq(r.ack, t.seq);
     ck_assert_uint_eq(r.wnd, 4096);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -293,7 +265,7 @@ START_TEST(listener_rcvbuf_inherited)
     os_tcp_pop(&o, &sa);
     ck_assert_uint_eq(sa.wnd, 4096);
     us_close(o.st, l, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -304,7 +276,7 @@ START_TEST(rst_exact_resets)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     os_tcp_tx(&o, &t, A | P, "lost", 4);
     os_tcp_tx(&o, &t, R, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
@@ -314,7 +286,7 @@ START_TEST(rst_exact_resets)
     ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, NULL, o.now), -EPIPE);
     us_close(o.st, fd, o.now);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -323,7 +295,7 @@ START_TEST(rst_in_window_challenged)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
     x.seq = t.seq + 1000; /* inside the window, not RCV.NXT */
     os_tcp_tx(&o, &x, R, NULL, 0);
@@ -342,7 +314,7 @@ START_TEST(rst_in_window_challenged)
     os_tcp_tx(&o, &t, R, NULL, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ECONNRESET);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -351,7 +323,7 @@ START_TEST(syn_established_challenged)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
     static const uint32_t seqs[] = {0, 1000, 100000, (uint32_t)-5};
     for (size_t i = 0; i < 4; i++) {
@@ -363,8 +335,8 @@ START_TEST(syn_established_challenged)
         os_advance(&o, US_SEC(1)); /* out of the 500 ms limit for out-of-window ACKs */
     }
     ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 2);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -373,7 +345,7 @@ START_TEST(bad_acks)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     /* an ACK for data never sent: ACK and drop (RFC 5961 5.2 / 3.10.7.4 fifth) */
     struct os_tcp x = t;
     x.ack = t.ack + 10;
@@ -404,8 +376,8 @@ START_TEST(bad_acks)
     os_advance(&o, US_MSEC(100));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -EAGAIN);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -417,7 +389,7 @@ START_TEST(challenge_ack_limit)
     struct onestack o;
     setup(&o, &cfg);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
     x.seq = t.seq + 500;
     for (int i = 0; i < 4; i++)
@@ -433,8 +405,8 @@ START_TEST(challenge_ack_limit)
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 3);
     ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -445,7 +417,7 @@ START_TEST(paws)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     ck_assert(t.ts);
     t.ts_val = 100010;
     os_tcp_tx(&o, &t, A | P, "new", 3);
@@ -479,7 +451,7 @@ START_TEST(paws)
     os_tcp_tx(&o, &t, R, NULL, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ECONNRESET);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -493,7 +465,7 @@ START_TEST(rto_backoff_timeout)
     struct onestack o;
     setup(&o, &cfg);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
     /* no RTT sample yet: RTO 1 s, doubling (RFC 6298 2.1, 5.5) */
@@ -522,7 +494,7 @@ START_TEST(rto_backoff_timeout)
     ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -531,7 +503,7 @@ START_TEST(rto_from_rtt)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
     /* RTT 100 ms: SRTT 100, RTTVAR 50, RTO = 100 + 4*50 = 300 ms (RFC 6298 2.2) */
     ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, NULL, o.now), 1);
@@ -559,8 +531,8 @@ START_TEST(rto_from_rtt)
     os_tcp_tx(&o, &t, A, NULL, 0);
     us_tcp_get_info(o.st, fd, &ti);
     ck_assert_int_eq(ti.srtt, US_MSEC(100));
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -569,7 +541,7 @@ START_TEST(rto_min_floor)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     /* RTT 10 ms: 10 + 4*5 = 30 ms, raised to the 200 ms floor (tcp_rto_min) */
     ck_assert_int_eq(us_sendto(o.st, fd, "c", 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
@@ -586,8 +558,8 @@ START_TEST(rto_min_floor)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     os_advance(&o, 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -596,7 +568,7 @@ START_TEST(fast_retransmit_newreno)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
     struct us_tcp_info ti;
     us_tcp_get_info(o.st, fd, &ti);
@@ -642,8 +614,8 @@ START_TEST(fast_retransmit_newreno)
     ck_assert_uint_eq(ti.ssthresh, 7300);
     ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -652,7 +624,7 @@ START_TEST(persist_probes)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     /* the peer closes its window */
     t.wnd = 0;
     os_tcp_tx(&o, &t, A, NULL, 0);
@@ -683,8 +655,8 @@ START_TEST(persist_probes)
     ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
     os_advance(&o, US_SEC(100));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -696,7 +668,7 @@ START_TEST(persist_gives_up_when_silent)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     t.wnd = 0;
     os_tcp_tx(&o, &t, A, NULL, 0);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
@@ -706,7 +678,7 @@ START_TEST(persist_gives_up_when_silent)
     struct us_sock_info si[4];
     ck_assert_uint_eq(us_sock_list(o.st, si, 4), 0);
     ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_TIMEOUTS), 1);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -716,7 +688,7 @@ START_TEST(persist_probe_taken)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     t.wnd = 0;
     os_tcp_tx(&o, &t, A, NULL, 0);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 10, 0, NULL, o.now), 10);
@@ -733,8 +705,8 @@ START_TEST(persist_probe_taken)
     ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
     os_advance(&o, US_SEC(100));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -743,7 +715,7 @@ END_TEST
 static int
 keepalive_conn(struct onestack *o, struct os_tcp *t)
 {
-    int fd = open_conn(o, t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(o, t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPIDLE, 10), 0);
     ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPINTVL, 2), 0);
     ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_KEEPCNT, 3), 0);
@@ -773,7 +745,7 @@ START_TEST(keepalive_timeout)
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -803,8 +775,8 @@ START_TEST(keepalive_answered)
     os_advance(&o, US_SEC(5));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -815,7 +787,7 @@ START_TEST(nagle)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, NULL, o.now), 1);
@@ -839,8 +811,8 @@ START_TEST(nagle)
     t.ack += 2;
     os_tcp_tx(&o, &t, A, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -850,7 +822,7 @@ START_TEST(nagle_full_segments)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     ck_assert_int_eq(us_sendto(o.st, fd, data + 1, 3000, 0, NULL, o.now), 3000);
@@ -860,8 +832,8 @@ START_TEST(nagle_full_segments)
     t.ack += 2921;
     os_tcp_tx(&o, &t, A, NULL, 0);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 80);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -923,8 +895,8 @@ START_TEST(netstat_queues)
     os_tcp_pop(&o, &(struct us_tcp_repr){0});
     os_tcp_pop(&o, &(struct us_tcp_repr){0});
     ck_assert_uint_eq(us_sock_list(o.st, all, 16), 1);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -933,7 +905,7 @@ START_TEST(peer_window_limits)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     t.wnd = 3000;
     os_tcp_tx(&o, &t, A, NULL, 0);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 10000, 0, NULL, o.now), 10000);
@@ -952,8 +924,8 @@ START_TEST(peer_window_limits)
     us_tcp_get_info(o.st, fd, &ti);
     ck_assert_uint_eq(ti.snd_wnd, 3000);
     ck_assert_uint_eq(ti.unacked, 2920);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -962,7 +934,7 @@ START_TEST(window_scaling)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_WS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_WS);
     /* the peer's windows are scaled by 7 after the SYN; ours by 7 too (128 KiB buffer) */
     t.wnd = 10;
     os_tcp_tx(&o, &t, A, NULL, 0);
@@ -987,8 +959,8 @@ START_TEST(window_scaling)
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 720);
     t.ack += 720;
     os_tcp_tx(&o, &t, A, NULL, 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -997,7 +969,7 @@ START_TEST(timestamps_rtt)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     struct us_tcp_info ti;
     us_tcp_get_info(o.st, fd, &ti);
     ck_assert(ti.ts);
@@ -1022,8 +994,8 @@ START_TEST(timestamps_rtt)
     os_tcp_rx(&o, &t, &r);
     ck_assert_uint_eq(r.ts_val - tsv, 100);
     ck_assert_uint_eq(r.ts_ecr, t.ts_val);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1034,7 +1006,7 @@ START_TEST(rto_goes_back_n)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 4380, 0, NULL, o.now), 4380);
     uint32_t una = t.ack;
@@ -1062,8 +1034,8 @@ START_TEST(rto_goes_back_n)
     ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
     os_advance(&o, US_SEC(10));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1072,7 +1044,7 @@ START_TEST(fast_retransmit_cubic)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     struct us_tcp_info ti;
     us_tcp_get_info(o.st, fd, &ti);
     ck_assert_str_eq(ti.cc, "cubic"); /* the default */
@@ -1086,8 +1058,8 @@ START_TEST(fast_retransmit_cubic)
     us_tcp_get_info(o.st, fd, &ti);
     ck_assert_uint_eq(ti.ssthresh, (uint32_t)(14600 * 0.7)); /* RFC 9438 4.6: beta 0.7 */
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 1);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1098,7 +1070,7 @@ START_TEST(user_timeout)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_USER_TIMEOUT, 2500), 0);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 10, 0, NULL, o.now), 10);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 10);
@@ -1108,7 +1080,7 @@ START_TEST(user_timeout)
     os_tcp_rx_expect(&o, &t, R | A, t.ack + 10, t.seq, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1148,8 +1120,8 @@ START_TEST(listen_backlog_full)
     os_tcp_rx(&o, &t2, &sa);
     ck_assert_uint_eq(sa.flags, S | A);
     us_close(o.st, l, o.now);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1197,8 +1169,8 @@ START_TEST(syn_cookies)
     ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 2);
     ck_assert_mem_eq(buf, "hi", 2);
     us_close(o.st, l, o.now);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1225,7 +1197,7 @@ START_TEST(rst_syn_received_challenged)
     ck_assert_str_eq(os_tcp_state(&o, -1, &t), "SYN-RECEIVED");
     us_close(o.st, l, o.now);
     ck_assert_str_eq(os_tcp_state(&o, -1, &t), "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1247,7 +1219,7 @@ START_TEST(icmp_frag_needed)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 1460, 0, NULL, o.now), 1460);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1460);
@@ -1266,8 +1238,8 @@ START_TEST(icmp_frag_needed)
     icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 600);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1297,7 +1269,7 @@ START_TEST(icmp_unreachable)
     ck_assert_int_eq(us_sock_error(o.st, fd), EHOSTUNREACH);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1307,7 +1279,7 @@ START_TEST(read_with_hole_pending)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
     os_tcp_tx(&o, &t, A, data, 100);
     t.seq = base + 200;
@@ -1334,8 +1306,8 @@ START_TEST(read_with_hole_pending)
     static uint8_t big[2048];
     ck_assert_int_eq(us_recvfrom(o.st, fd, big, sizeof(big), 0, NULL, NULL), 1500);
     ck_assert_mem_eq(big, data, 1500);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1346,7 +1318,7 @@ START_TEST(data_after_close)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     us_close(o.st, fd, o.now);
     os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
     t.ack++;
@@ -1365,7 +1337,7 @@ START_TEST(data_after_close)
     os_advance(&o, US_SEC(61));
     ck_assert_str_eq(os_tcp_state(&o, -1, &t), "");
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1374,7 +1346,7 @@ START_TEST(send_buffer_full)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_SNDBUF, 8192), 0);
     t.wnd = 0;
     os_tcp_tx(&o, &t, A, NULL, 0);
@@ -1400,8 +1372,8 @@ START_TEST(send_buffer_full)
                                .ack = t.seq, .flags = A, .payload = data + 2500,
                                .payload_len = 1460};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1439,7 +1411,7 @@ START_TEST(keepalive_inherited)
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1450,7 +1422,7 @@ START_TEST(oow_ack_rate_limit)
     struct onestack o;
     setup(&o, NULL);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     /* (not at time 0: last_oow_ack == 0 means "never", so the limit starts after t = 0) */
     os_advance(&o, US_SEC(1));
     struct os_tcp x = t;
@@ -1469,8 +1441,8 @@ START_TEST(oow_ack_rate_limit)
     os_tcp_tx(&o, &x, A, NULL, 0);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_OOW_ACK_LIMITED), 1);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1483,7 +1455,7 @@ START_TEST(timeout_rst_timestamp)
     struct onestack o;
     setup(&o, &cfg);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     os_advance(&o, US_SEC(10));
     ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, NULL, o.now), 1);
     struct us_tcp_repr first, r;
@@ -1499,7 +1471,7 @@ START_TEST(timeout_rst_timestamp)
     ck_assert_uint_eq(r.ts_val - first.ts_val, 600);
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1513,7 +1485,7 @@ START_TEST(window_closes_with_data_in_flight)
     struct onestack o;
     setup(&o, &cfg);
     struct os_tcp t;
-    int fd = open_conn(&o, &t, OS_OPT_MSS);
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 100);
     t.wnd = 0;
@@ -1538,8 +1510,8 @@ START_TEST(window_closes_with_data_in_flight)
     t.ack += 100;
     os_tcp_tx(&o, &t, A, NULL, 0);
     ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1584,8 +1556,8 @@ START_TEST(sequence_wraparound)
     t.seq = base + 100;
     os_tcp_tx(&o, &t, A, data + 100, 100);
     os_tcp_rx_expect(&o, &t, A, t.ack, base + 500, 0);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1625,8 +1597,8 @@ START_TEST(syn_window_edge)
     int fd = us_accept(o.st, l, NULL);
     ck_assert_int_ge(fd, 0);
     us_close(o.st, l, o.now);
-    abort_close(&o, fd);
-    finish(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 

@@ -22,17 +22,6 @@ setup(struct onestack *o, const struct us_config *cfg)
     os_clear(o);
 }
 
-/* Runs the clock out, checks that no socket or orphaned connection is left, then os_finish
- * (no packet buffer in use, no timer pending). */
-static void
-finish(struct onestack *o)
-{
-    os_advance(o, US_SEC(300));
-    struct us_sock_info s[8];
-    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
-    os_finish(o);
-}
-
 static void
 check_state(struct onestack *o, int fd, const struct os_tcp *t, const char *want)
 {
@@ -106,7 +95,7 @@ START_TEST(passive_open_options)
         us_close(o.st, fd, o.now);
         us_close(o.st, l, o.now);
         os_clear(&o);
-        finish(&o);
+        os_tcp_finish(&o);
     }
 }
 END_TEST
@@ -141,7 +130,7 @@ START_TEST(passive_rst_forgets)
     os_advance(&o, US_SEC(10));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     us_close(o.st, l, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -179,7 +168,7 @@ START_TEST(passive_dup_syn)
     us_close(o.st, fd, o.now);
     us_close(o.st, l, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -210,7 +199,7 @@ START_TEST(syn_received_bad_ack)
     want = (struct us_tcp_repr){.src_port = 80, .dst_port = 40000, .seq = sa.seq + 1,
                                 .ack = 1001, .flags = R | A};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -247,7 +236,7 @@ START_TEST(closed_port_rst)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_NO_SOCKET), 5);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_RST_OUT), 3);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -276,7 +265,7 @@ START_TEST(listener_segments)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_LISTEN_ACK), 2);
     us_close(o.st, l, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -328,7 +317,7 @@ START_TEST(active_open)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -379,7 +368,7 @@ START_TEST(active_refused)
     us_close(o.st, fd, o.now);
     us_close(o.st, fd2, o.now);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -416,7 +405,7 @@ START_TEST(active_bad_synack)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -458,7 +447,7 @@ START_TEST(simultaneous_open)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -494,7 +483,7 @@ START_TEST(syn_backoff_timeout)
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_TIMEOUTS), 1);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -526,7 +515,7 @@ START_TEST(synack_backoff_timeout)
     check_state(&o, -1, &t, "");
     ck_assert_int_eq(us_accept(o.st, l, NULL), -EAGAIN);
     us_close(o.st, l, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -561,7 +550,7 @@ START_TEST(active_close)
     ck_assert_int_eq(us_sock_error(o.st, fd), 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -587,7 +576,7 @@ START_TEST(active_close_orphan)
     os_advance(&o, 1);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -607,7 +596,7 @@ START_TEST(orphan_fin_wait_2_timeout)
     os_advance(&o, 1);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -628,7 +617,7 @@ START_TEST(fin_ack_together)
     check_state(&o, -1, &t, "TIME-WAIT");
     os_advance(&o, US_SEC(60));
     check_state(&o, -1, &t, "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -660,7 +649,7 @@ START_TEST(passive_close)
     os_tcp_tx(&o, &t, A, NULL, 0);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -682,7 +671,7 @@ START_TEST(last_ack_retransmit)
     t.ack++;
     os_tcp_tx(&o, &t, A, NULL, 0);
     check_state(&o, -1, &t, "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -705,7 +694,7 @@ START_TEST(simultaneous_close)
     us_close(o.st, fd, o.now);
     os_advance(&o, US_SEC(60));
     check_state(&o, -1, &t, "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -737,7 +726,7 @@ START_TEST(half_close)
     ck_assert_str_eq(os_sock_info(&o, fd).state, "TIME-WAIT");
     us_close(o.st, fd, o.now);
     os_advance(&o, US_SEC(60));
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -759,7 +748,7 @@ START_TEST(half_close_fin_wait_1_data)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_tcp_rx_expect(&o, &t, R | A, t.ack + 1, t.seq, 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -780,7 +769,7 @@ START_TEST(linger_zero_rst)
     t.ack += 7;
     os_tcp_tx(&o, &t, A, NULL, 0);
     os_tcp_rx_expect(&o, &t, R, t.ack, 0, 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -795,7 +784,7 @@ START_TEST(close_unread_rst)
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -821,7 +810,7 @@ START_TEST(time_wait_fin_retransmitted)
     os_advance(&o, 1);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -869,7 +858,7 @@ time_wait_reopen_case(unsigned opts)
     us_close(o.st, l, o.now);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 
 START_TEST(time_wait_reopen)
@@ -899,7 +888,7 @@ START_TEST(time_wait_no_listener)
     os_tcp_rx(&o, &t, &r);
     ck_assert_uint_eq(r.flags, A);
     check_state(&o, -1, &t, "TIME-WAIT");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -931,7 +920,7 @@ START_TEST(handshake_ack_with_data)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -952,7 +941,7 @@ START_TEST(fin_with_data)
     t.ack++;
     os_tcp_tx(&o, &t, A, NULL, 0);
     check_state(&o, -1, &t, "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -983,7 +972,7 @@ START_TEST(out_of_order_fin)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1006,7 +995,7 @@ START_TEST(fin_retransmitted_with_data)
     os_tcp_tx(&o, &t, F | A, NULL, 0);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     check_state(&o, -1, &t, "TIME-WAIT");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1071,7 +1060,7 @@ START_TEST(rst_in_each_state)
             check_state(&o, -1, &t, "");
         }
         ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        finish(&o);
+        os_tcp_finish(&o);
     }
 }
 END_TEST
@@ -1105,7 +1094,7 @@ START_TEST(simultaneous_open_synack)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1135,7 +1124,272 @@ START_TEST(shutdown_read)
     t.ack++;
     os_tcp_tx(&o, &t, F | A, NULL, 0);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
-    finish(&o);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* ---- text on a SYN or a SYN-ACK (RFC 9293 3.10.7.2, 3.10.7.3) -------------------------------- */
+
+static int
+listener(struct onestack *o, uint16_t port, int backlog)
+{
+    os_learn(o, OS_PEER_IP, os_peer_mac);
+    int l = us_socket(o->st, US_SOCK_STREAM);
+    struct us_sockaddr a = {0, port};
+    ck_assert_int_eq(us_bind(o->st, l, &a), 0);
+    ck_assert_int_eq(us_listen(o->st, l, backlog), 0);
+    return l;
+}
+
+/* The peer sends a SYN carrying `len` bytes; returns our SYN-ACK (checked: it acknowledges the
+ * SYN only). t->seq is left after the SYN, t->ack after our SYN. */
+static struct us_tcp_repr
+syn_with_text(struct onestack *o, struct os_tcp *t, const void *text, size_t len)
+{
+    struct us_tcp_repr syn = os_tcp_seg(t, S);
+    syn.has_mss = true;
+    syn.mss = 1460;
+    syn.payload = text;
+    syn.payload_len = len;
+    os_tcp_send(o, &syn);
+    struct us_tcp_repr sa;
+    os_tcp_rx(o, t, &sa);
+    ck_assert_uint_eq(sa.flags, S | A);
+    ck_assert_uint_eq(sa.ack, t->seq + 1); /* the text is not acknowledged yet */
+    t->seq++;
+    t->ack = sa.seq + 1;
+    return sa;
+}
+
+static void
+read_exactly(struct onestack *o, int fd, const void *want, size_t n)
+{
+    static uint8_t buf[8192];
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL), (ssize_t)n);
+    ck_assert_mem_eq(buf, want, n);
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+}
+
+START_TEST(syn_text_queued)
+{
+    /* Text on a SYN is queued, not acknowledged by the SYN-ACK, and delivered (and acknowledged
+     * at once) when the handshake completes, exactly once even when the peer sends it again. */
+    static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+    const size_t n = sizeof(req) - 1;
+    struct onestack o;
+    setup(&o, NULL);
+    int l = listener(&o, 80, 4);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    syn_with_text(&o, &t, req, n);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYN_DATA), 1);
+    ck_assert_int_eq(us_accept(o.st, l, NULL), -EAGAIN);
+    /* the handshake's ACK, from SND.NXT after the text as an RFC 9293 peer sends it */
+    t.seq += (uint32_t)n;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 1001 + n, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(us_sock_poll(o.st, fd) & US_POLLIN);
+    ck_assert_uint_eq(os_sock_info(&o, fd).recv_q, n);
+    read_exactly(&o, fd, req, n);
+    /* a peer that resends it anyway: a duplicate, acknowledged, not delivered again */
+    t.seq = 1001;
+    os_tcp_tx(&o, &t, A | P, req, n);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 1001 + n, 0);
+    char b[4];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL), -EAGAIN);
+    us_close(o.st, l, o.now);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(syn_text_resent_on_handshake_ack)
+{
+    /* The handshake's ACK repeats the SYN's text and adds more (a Linux-like peer resending what
+     * the SYN-ACK did not cover): the queued bytes count once, the new ones follow. */
+    struct onestack o;
+    setup(&o, NULL);
+    int l = listener(&o, 80, 4);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    syn_with_text(&o, &t, "abc", 3);
+    os_tcp_tx(&o, &t, A | P, "abcdef", 6);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 1007, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    read_exactly(&o, fd, "abcdef", 6);
+    us_close(o.st, l, o.now);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(syn_text_over_mss)
+{
+    /* At most one MSS of a SYN's text is kept; the rest is neither kept nor acknowledged, and
+     * arrives again after the handshake. */
+    static uint8_t big[3000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 13 + 1);
+    struct onestack o;
+    setup(&o, NULL);
+    int l = listener(&o, 80, 4);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    syn_with_text(&o, &t, big, sizeof(big));
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 1001 + 1460, 0); /* our MSS: 1500 - 40 */
+    t.seq = 1001 + 1460;
+    os_tcp_tx(&o, &t, A | P, big + 1460, sizeof(big) - 1460);
+    os_advance(&o, US_MSEC(40)); /* one segment: the delayed ACK */
+    os_tcp_rx_expect(&o, &t, A, t.ack, 1001 + sizeof(big), 0);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    read_exactly(&o, fd, big, sizeof(big));
+    us_close(o.st, l, o.now);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(syn_text_cookie_not_kept)
+{
+    /* SYN cookies keep no state, so a SYN's text is neither kept nor acknowledged; the peer's
+     * resend after the handshake is delivered once. */
+    struct onestack o;
+    setup(&o, NULL);
+    int l = listener(&o, 80, 1);
+    struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
+    syn_with_text(&o, &t1, NULL, 0); /* fills the SYN queue */
+    struct os_tcp t2 = {.port = 80, .pport = 40002, .seq = 7000, .wnd = 65535};
+    syn_with_text(&o, &t2, "hello", 5);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_SENT), 1);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYN_DATA), 0);
+    os_tcp_tx(&o, &t2, A | P, "hello", 5);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_OK), 1);
+    int fd = us_accept(o.st, l, NULL);
+    ck_assert_int_ge(fd, 0);
+    read_exactly(&o, fd, "hello", 5);
+    os_advance(&o, US_MSEC(40));
+    os_tcp_rx_expect(&o, &t2, A, t2.ack, 7006, 0); /* delayed ACK covers the 5 bytes */
+    us_close(o.st, l, o.now);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(synack_text_delivered)
+{
+    /* Text on a SYN-ACK (a Fast Open server's answer): processed at once (3.10.7.3 "continue at
+     * the sixth step"), acknowledged by the one ACK that completes the handshake. */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_connect(&o, -1, 80, 65535, &t, NULL);
+    os_tcp_tx(&o, &t, S | A | P, "welcome", 7);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 5008, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    ck_assert(us_sock_poll(o.st, fd) & US_POLLIN);
+    read_exactly(&o, fd, "welcome", 7);
+    /* the SYN-ACK again: an old duplicate, answered with the same ACK, nothing delivered */
+    t.seq = 5000;
+    os_tcp_tx(&o, &t, S | A | P, "welcome", 7);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 5008, 0);
+    char b[4];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL), -EAGAIN);
+    /* and the stream goes on after it */
+    os_tcp_tx(&o, &t, A | P, "!", 1);
+    read_exactly(&o, fd, "!", 1);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(synack_text_past_window)
+{
+    /* Only what fits the window our SYN offered is taken (and acknowledged); the peer sends
+     * the rest when the window opens. */
+    static uint8_t big[3000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 7 + 3);
+    struct onestack o;
+    setup(&o, NULL);
+    int fd = us_socket(o.st, US_SOCK_STREAM);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 2048), 0);
+    struct os_tcp t;
+    struct us_tcp_repr syn;
+    os_tcp_connect(&o, fd, 80, 65535, &t, &syn);
+    ck_assert_uint_eq(syn.wnd, 2048);
+    os_tcp_tx(&o, &t, S | A, big, sizeof(big));
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, A);
+    ck_assert_uint_eq(r.ack, 5001 + 2048);
+    ck_assert_uint_eq(r.wnd, 0); /* full */
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    static uint8_t got[4096];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, got, sizeof(got), 0, NULL, NULL), 2048);
+    ck_assert_mem_eq(got, big, 2048);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 5001 + 2048, 0); /* window update */
+    t.seq = 5001 + 2048;
+    os_tcp_tx(&o, &t, A | P, big + 2048, sizeof(big) - 2048);
+    read_exactly(&o, fd, big + 2048, sizeof(big) - 2048);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(simultaneous_open_syn_text)
+{
+    /* A simultaneous open whose crossing SYN carries text: queued in SYN-RECEIVED (3.10.7.3
+     * "queue them for processing after the ESTABLISHED state has been reached"). */
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_connect(&o, -1, 80, 30000, &t, NULL);
+    os_tcp_tx(&o, &t, S, "xyz", 3);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.flags, S | A);
+    ck_assert_uint_eq(r.ack, 5001);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "SYN-RECEIVED");
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL), -EAGAIN);
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 5004, 0);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
+    read_exactly(&o, fd, "xyz", 3);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(syn_fin_dropped)
+{
+    /* DEVIATION(RFC 9293 3.10.7.2/3): a FIN on a SYN or SYN-ACK drops the whole segment, counted,
+     * as Linux does in LISTEN. Nothing of it is acknowledged, so nothing is lost. */
+    struct onestack o;
+    setup(&o, NULL);
+    int l = listener(&o, 80, 4);
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
+    os_tcp_tx(&o, &t, S | F, "bye", 3);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_FLAGS), 1);
+    ck_assert_str_eq(os_tcp_state(&o, -1, &t), "");
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PASSIVE_OPENS), 0);
+    us_close(o.st, l, o.now);
+    /* on a SYN-ACK: dropped the same way; still SYN-SENT, nothing acknowledged */
+    struct os_tcp t2;
+    int fd = os_tcp_connect(&o, -1, 80, 65535, &t2, NULL);
+    os_tcp_tx(&o, &t2, S | A | F, "bye", 3);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_FLAGS), 2);
+    ck_assert_str_eq(os_sock_info(&o, fd).state, "SYN-SENT");
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1159,6 +1413,17 @@ make_suite(void)
     tcase_add_test(tc, handshake_ack_with_data);
     tcase_add_test(tc, simultaneous_open_synack);
     suite_add_tcase(s, tc);
+    tc = tcase_create("syn text");
+    tcase_add_test(tc, syn_text_queued);
+    tcase_add_test(tc, syn_text_resent_on_handshake_ack);
+    tcase_add_test(tc, syn_text_over_mss);
+    tcase_add_test(tc, syn_text_cookie_not_kept);
+    tcase_add_test(tc, synack_text_delivered);
+    tcase_add_test(tc, synack_text_past_window);
+    tcase_add_test(tc, simultaneous_open_syn_text);
+    tcase_add_test(tc, syn_fin_dropped);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("close");
     tcase_add_test(tc, active_close);
     tcase_add_test(tc, active_close_orphan);
