@@ -43,6 +43,8 @@ struct us_config {
     unsigned tcp_default_cc;   /* enum us_tcp_cc */
     unsigned tcp_challenge_ack_limit; /* per second, RFC 5961 7 */
     bool tcp_syncookies;
+    bool tcp_tlp;              /* RFC 8985 7 tail loss probe (SACK connections) */
+    us_time_t tcp_tlp_max_ack_delay; /* the peer's delayed-ACK budget in a one-segment PTO */
     uint8_t ttl;
     unsigned icmp_err_rate;    /* ICMP errors per second (token bucket) */
     unsigned icmp_err_burst;

@@ -112,6 +112,8 @@ enum us_drop_reason {
     X(TCP_RTO, "tcp retransmission timeouts")                                                      \
     X(TCP_FAST_RETRANS, "tcp fast retransmits")                                                    \
     X(TCP_LOST_RETRANS, "tcp retransmissions found lost by SACK and resent")                       \
+    X(TCP_TLP_PROBES, "tcp tail loss probes sent (RFC 8985)")                                      \
+    X(TCP_TLP_LOSS, "tcp losses found by a tail loss probe or its timeout")                        \
     X(TCP_DUPACKS, "tcp duplicate acks received")                                                  \
     X(TCP_TIMEOUTS, "tcp connections timed out")                                                   \
     X(TCP_CHALLENGE_ACK, "tcp challenge acks sent (RFC 5961)")                                     \

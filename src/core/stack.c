@@ -49,6 +49,8 @@ us_config_default(struct us_config *c)
     c->tcp_default_cc = US_CC_CUBIC;
     c->tcp_challenge_ack_limit = 1000;
     c->tcp_syncookies = true;
+    c->tcp_tlp = true;
+    c->tcp_tlp_max_ack_delay = US_MSEC(200); /* RFC 8985 7.2 WCDelAckT; Linux: tcp_rto_min */
 }
 
 struct us_stack *

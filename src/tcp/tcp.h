@@ -93,6 +93,11 @@ struct us_tcp_conn {
     bool in_accq : 1;           /* on the listener's accept queue (else its SYN queue) */
     bool snd_urg : 1;           /* SND.UP is meaningful: urgent data not yet acknowledged */
     bool rcv_urg : 1;           /* urgent mode: RCV.UP is ahead of what the user has read */
+    /* RFC 8985 7 tail loss probe */
+    bool tlp_pto : 1;           /* the RTO slot holds the probe timeout, not the RTO */
+    bool tlp_out : 1;           /* a probe is out and unresolved: TLP.end_seq is tlp_end */
+    bool tlp_rtx : 1;           /* that probe resent data (TLP.is_retrans) */
+    bool tlp_lost : 1;          /* this recovery counts every hole below tlp_end as lost */
 
     us_ip4_t laddr, raddr;
     uint16_t lport, rport;
@@ -134,6 +139,7 @@ struct us_tcp_conn {
     struct us_ring sndbuf, rcvbuf;
     uint32_t rcvbuf_max;
     us_seq_t rcv_tune_seq;      /* (next to rcvbuf_max: two 32-bit fields, no padding) */
+    us_seq_t tlp_end;           /* SND.MAX after the probe; or, with tlp_lost, the loss bound */
     us_time_t rcv_tune_time;    /* auto-tuning measurement start */
     /* Both range sets exist only while they hold something (loss is rare; idle is common). */
     struct us_rangeset *ooo;    /* received out of order, relative to rcv_nxt */
@@ -188,6 +194,10 @@ void us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_i
                        us_time_t now);
 
 void us_tcp_icmp_error_quoted(struct us_stack *st, const struct us_icmp_err *e, us_time_t now);
+/* Fast recovery; `timed`: the probe timeout found SACKed data above holes (tcp_input.c). */
+void us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now);
+/* RFC 8985 7.4.2: the loss probe repaired a lost tail: the congestion response (tcp_input.c). */
+void us_tcp_tlp_repaired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 
 /* connections (tcp_conn.c) */
 struct us_tcp_conn *us_tcp_conn_new(struct us_stack *st);
@@ -213,6 +223,16 @@ us_tcp_timer_stop(struct us_tcp_conn *c, int kind)
 {
     c->t[kind] = US_TIME_NEVER;
 }
+/* The retransmission timer proper (the slot may also carry the tail loss probe's timeout). */
+static inline void
+us_tcp_rto_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t when)
+{
+    c->tlp_pto = false;
+    us_tcp_timer_arm(st, c, US_TT_RTO, when);
+}
+/* RFC 8985 7.2: puts the probe timeout in the RTO slot if a probe may go out; rto_at is when the
+ * RTO would expire. Returns false (and changes nothing) when the RTO should run instead. */
+bool us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_time_t rto_at);
 /* Enters CLOSED: unhashes, frees buffers; frees the block unless a descriptor still names it. */
 void us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const char *why);
 void us_tcp_set_cc(struct us_tcp_conn *c, unsigned id);
@@ -251,6 +271,8 @@ void us_tcp_send_rst_for(struct us_stack *st, const struct us_ip4_rx *rx,
 void us_tcp_send_rst(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 void us_tcp_send_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 void us_tcp_send_keepalive(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+/* RFC 8985 7.3: new data if the peer's window allows, else the last segment again. */
+int us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 /* RFC 6675: bytes in flight during SACK recovery, and the next hole to retransmit. */
 uint32_t us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len);
 void us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);

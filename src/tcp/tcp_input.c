@@ -634,16 +634,13 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (us_seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una; /* a window probe byte was taken */
     c->backoff = 0;
-    if (c->snd_una == c->snd_max)
-        us_tcp_timer_stop(c, US_TT_RTO);
-    else
-        us_tcp_timer_arm(st, c, US_TT_RTO, s->now + c->rto); /* RFC 6298 5.3 */
     if (c->in_recovery) {
         if (us_seq_geq(r->ack, c->recover)) { /* RFC 6582 3.2 step 3: full acknowledgment */
             uint32_t flight = c->snd_max - c->snd_una;
             c->cwnd = c->sack_ok ? c->ssthresh
                                  : US_MIN(c->ssthresh, US_MAX(flight, (uint32_t)c->mss) + c->mss);
             c->in_recovery = false;
+            c->tlp_lost = false;
             c->dupacks = 0;
         } else if (c->sack_ok) {
             /* RFC 6675: partial ACKs need nothing special; the pipe sends the next hole. */
@@ -657,6 +654,13 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         c->dupacks = 0;
         if (data_acked)
             cc_of(c)->on_ack(c, data_acked, s->now);
+    }
+    /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the probe timeout, where one may go, in the RTO's place. */
+    if (c->snd_una == c->snd_max) {
+        us_tcp_timer_stop(c, US_TT_RTO);
+        c->tlp_pto = false;
+    } else if (!us_tcp_tlp_arm(st, c, s->now, s->now + c->rto)) {
+        us_tcp_rto_arm(st, c, s->now + c->rto);
     }
 }
 
@@ -686,15 +690,63 @@ sack_update(struct us_tcp_conn *c, const struct us_tcp_repr *r)
     return news;
 }
 
-/* RFC 6675 IsLost(SND.UNA): more than (DupThresh - 1) * SMSS bytes SACKed above it. */
+/* RFC 8985 7.4.1: the loss probe (the highest segment when it went out, or its last data byte
+ * if it carried the FIN) has been SACKed. */
+static bool
+tlp_probe_sacked(const struct us_tcp_conn *c)
+{
+    if (!c->tlp_out || !c->sacked || !us_seq_gt(c->tlp_end, c->snd_una))
+        return false;
+    return c->sacked->r[c->sacked->n - 1].end + 1 >= c->tlp_end - c->snd_una;
+}
+
+/* RFC 6675 IsLost(SND.UNA): more than (DupThresh - 1) * SMSS bytes SACKed above it; or (RFC 8985
+ * 6.2 in the one case we can tell without per-segment send times) SACKed data includes the loss
+ * probe, which went out at least a PTO after everything below it. */
 static bool
 sack_head_lost(const struct us_tcp_conn *c)
 {
-    return c->sacked && us_rangeset_bytes(c->sacked) > 2u * c->mss;
+    return c->sacked && (us_rangeset_bytes(c->sacked) > 2u * c->mss || tlp_probe_sacked(c));
 }
 
+/* RFC 8985 7.4.2: the loss probe repaired a lost tail. Congestion control must hear of that loss
+ * as if a fast recovery had begun and ended at once (Linux: TCPLossProbeRecovery). */
+void
+us_tcp_tlp_repaired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    c->tlp_out = false;
+    c->ssthresh = cc_of(c)->on_loss(c, now);
+    c->cwnd = US_MIN(c->cwnd, c->ssthresh);
+    us_stat_inc(st, US_STAT_TCP_TLP_LOSS);
+    char a[16];
+    US_TRACE(st, "tcp: %s:%u the loss probe repaired a lost tail: cwnd %u ssthresh %u",
+             us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd,
+             (unsigned)c->ssthresh);
+}
+
+/* RFC 8985 7.4: what an ACK at or past the probe says about it. A probe of new data needs no
+ * verdict. A resent segment that arrived twice (a D-SACK of it, RFC 2883, or a plain duplicate
+ * ACK from a receiver without D-SACK) repaired nothing. An ACK beyond it with no such sign says
+ * the probe repaired a lost tail. An ACK exactly at it waits for the next. */
 static void
-enter_recovery(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+tlp_ack(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    if (!c->tlp_out || us_seq_lt(r->ack, c->tlp_end))
+        return;
+    bool dsack = r->n_sack && r->sack[0].end == c->tlp_end && us_seq_leq(r->sack[0].end, r->ack);
+    if (!c->tlp_rtx || dsack)
+        c->tlp_out = false;
+    else if (us_seq_gt(r->ack, c->tlp_end))
+        us_tcp_tlp_repaired(st, c, s->now);
+    else if (r->ack == c->snd_una && r->n_sack == 0 && s->len == 0)
+        c->tlp_out = false;
+}
+
+/* Fast recovery (RFC 6675 with SACK, else RFC 6582). `timed`: the probe timeout found SACKed data
+ * above holes (us_tcp_tlp_fired). */
+void
+us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now)
 {
     const struct us_cc_ops *cc = cc_of(c);
     c->ssthresh = cc->on_loss(c, now);
@@ -703,12 +755,30 @@ enter_recovery(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     c->high_rxt = c->snd_una;
     c->rtx_mark = c->snd_max;
     us_stat_inc(st, US_STAT_TCP_FAST_RETRANS);
+    /* RFC 8985 7.1: recovery ends the probe episode. Every hole below a SACKed probe (tlp_end
+     * stays its end), or, when the probe timeout found SACKed data, below the highest SACKed
+     * byte, is lost for this recovery: it went out at least a PTO before, and ahead of, data
+     * that has arrived (RACK's inference, RFC 8985 6.2, without per-segment send times). */
+    bool by_probe = tlp_probe_sacked(c);
+    c->tlp_out = false;
+    c->tlp_lost = by_probe || (timed && c->sacked);
+    if (c->tlp_lost) {
+        if (!by_probe)
+            c->tlp_end = c->snd_una + c->sacked->r[c->sacked->n - 1].end;
+        us_stat_inc(st, US_STAT_TCP_TLP_LOSS);
+    }
+    if (c->tlp_pto) /* a probe timeout armed before the SACKs came: the RTO again */
+        us_tcp_rto_arm(st, c, now + c->rto);
     char a[16];
     if (c->sack_ok) {
         /* RFC 6675 5 step 4: cwnd = ssthresh; the pipe decides what goes out. */
         c->cwnd = c->ssthresh;
-        US_TRACE(st, "tcp: %s:%u loss detected (SACK) -> recovery, cwnd %u ssthresh %u",
-                 us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd,
+        US_TRACE(st, "tcp: %s:%u loss detected (%s) -> recovery, cwnd %u ssthresh %u",
+                 us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
+                 by_probe ? "SACK of the loss probe"
+                 : timed  ? "SACKed data past holes at the probe timeout"
+                          : "SACK",
+                 (unsigned)c->cwnd,
                  (unsigned)c->ssthresh);
         us_tcp_output(st, c, now);
         return;
@@ -732,7 +802,7 @@ dup_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         return;
     }
     if ((c->dupacks >= 3 || sack_head_lost(c)) && us_seq_gt(c->snd_una, c->recover - 1))
-        enter_recovery(st, c, s->now);
+        us_tcp_enter_recovery(st, c, false, s->now);
 }
 
 /* In-order bytes at the front of the out-of-order set become readable; returns how many. */
@@ -815,11 +885,12 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         c->rtx_mark = c->snd_max;
         us_stat_inc(st, US_STAT_TCP_LOST_RETRANS);
     }
+    tlp_ack(st, c, s);
     if (us_seq_gt(r->ack, c->snd_una)) {
         ack_new_data(st, c, s);
         if (sack_news && !c->in_recovery && sack_head_lost(c) &&
             us_seq_gt(c->snd_una, c->recover - 1))
-            enter_recovery(st, c, s->now);
+            us_tcp_enter_recovery(st, c, false, s->now);
     } else if (r->ack == c->snd_una && s->len == 0 && c->snd_max != c->snd_una && new_wnd != 0 &&
                (new_wnd == c->snd_wnd || sack_news)) {
         /* (a zero window makes answers to our window probes look like duplicates: they are

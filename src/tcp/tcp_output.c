@@ -270,7 +270,8 @@ uint32_t
 us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len)
 {
     /* RFC 6675 4: pipe = bytes out - bytes SACKed - bytes lost and not yet retransmitted.
-     * A hole counts as lost when more than 2 * SMSS bytes above it are SACKed (IsLost). */
+     * A hole counts as lost when more than 2 * SMSS bytes above it are SACKed (IsLost), or when
+     * a loss probe sent after it was SACKed (tlp_lost). */
     uint32_t flight = c->snd_max - c->snd_una;
     if (hole_len)
         *hole_len = 0;
@@ -279,10 +280,13 @@ us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len
     const struct us_rangeset *sb = c->sacked;
     uint32_t sacked = us_rangeset_bytes(sb);
     uint32_t hrx = us_seq_gt(c->high_rxt, c->snd_una) ? c->high_rxt - c->snd_una : 0;
+    /* RFC 8985 6.2 through a loss probe: data sent after these holes has been delivered. */
+    uint32_t lost_below =
+        c->tlp_lost && us_seq_gt(c->tlp_end, c->snd_una) ? c->tlp_end - c->snd_una : 0;
     uint32_t above = sacked, lost = 0, prev_end = 0;
     for (uint8_t i = 0; i < sb->n; i++) {
         uint32_t hs = prev_end, he = sb->r[i].start;
-        if (he > hs && above > 2u * c->mss) {
+        if (he > hs && (above > 2u * c->mss || he <= lost_below)) {
             uint32_t from = US_MAX(hs, hrx);
             if (he > from) {
                 lost += he - from;
@@ -317,8 +321,40 @@ sack_retransmit(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         c->retrans++;
         us_stat_inc(st, US_STAT_TCP_RETRANS);
         if (c->t[US_TT_RTO] == US_TIME_NEVER)
-            us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+            us_tcp_rto_arm(st, c, now + c->rto);
     }
+}
+
+/* Sends `len` bytes at SND.NXT, with the FIN if `fin`, and moves SND.NXT (and SND.MAX) past them:
+ * new data, or data again after a timeout pulled SND.NXT back. Returns 0 or -errno. */
+static int
+send_at_nxt(struct us_stack *st, struct us_tcp_conn *c, size_t len, bool fin, bool push,
+            us_time_t now)
+{
+    uint8_t flags = US_TCP_ACK | (fin ? US_TCP_FIN : 0) | (push ? US_TCP_PSH : 0);
+    bool is_rtx = us_seq_lt(c->snd_nxt, c->snd_max);
+    int err = tcp_emit(st, c, c->snd_nxt, flags, len, now);
+    if (err < 0)
+        return err;
+    if (is_rtx) {
+        c->retrans++;
+        us_stat_inc(st, US_STAT_TCP_RETRANS);
+    } else if (!c->ts_ok && !c->rtt_timing && len) {
+        c->rtt_timing = true; /* RFC 6298 3: time one segment per RTT (Karn's rule) */
+        c->rtt_seq = c->snd_nxt;
+        c->rtt_start = now;
+    }
+    c->snd_nxt += (uint32_t)len + (fin ? 1 : 0);
+    c->snd_max = us_seq_max(c->snd_max, c->snd_nxt);
+    if (c->t[US_TT_RTO] == US_TIME_NEVER)
+        us_tcp_rto_arm(st, c, now + c->rto);
+    if (fin) {
+        if (c->state == US_TCPS_ESTABLISHED)
+            us_tcp_set_state(st, c, US_TCPS_FIN_WAIT_1, "close, FIN sent");
+        else if (c->state == US_TCPS_CLOSE_WAIT)
+            us_tcp_set_state(st, c, US_TCPS_LAST_ACK, "close, FIN sent");
+    }
+    return 0;
 }
 
 void
@@ -336,7 +372,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             c->snd_nxt = c->iss + 1;
             c->snd_max = us_seq_max(c->snd_max, c->snd_nxt);
             if (c->t[US_TT_RTO] == US_TIME_NEVER)
-                us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+                us_tcp_rto_arm(st, c, now + c->rto);
         } else if (c->ack_now) {
             us_tcp_send_ack(st, c, now);
         }
@@ -364,6 +400,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
      * urgent data is outstanding: each segment needs its own urgent pointer. */
     size_t seg_max = c->tso && !c->snd_urg ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss
                                            : c->mss;
+    bool sent_new = false;
     for (int burst = 0; burst < 1024; burst++) {
         us_seq_t fs = fin_seq(c);
         size_t off = c->snd_nxt - c->snd_buf_seq;
@@ -389,30 +426,18 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             flight > 0)
             break; /* RFC 896 (Nagle): one small segment in flight at a time; urgent data
                     * goes at once (as Linux's tcp_nagle_test) */
-        uint8_t flags = US_TCP_ACK | (fin ? US_TCP_FIN : 0) | (len && len == avail ? US_TCP_PSH : 0);
-        bool is_rtx = us_seq_lt(c->snd_nxt, c->snd_max);
-        if (tcp_emit(st, c, c->snd_nxt, flags, len, now) < 0)
+        bool is_new = c->snd_nxt == c->snd_max;
+        if (send_at_nxt(st, c, len, fin, len && len == avail, now) < 0)
             break;
-        if (is_rtx) {
-            c->retrans++;
-            us_stat_inc(st, US_STAT_TCP_RETRANS);
-        } else if (!c->ts_ok && !c->rtt_timing && len) {
-            c->rtt_timing = true; /* RFC 6298 3: time one segment per RTT (Karn's rule) */
-            c->rtt_seq = c->snd_nxt;
-            c->rtt_start = now;
-        }
-        c->snd_nxt += (uint32_t)len + (fin ? 1 : 0);
-        c->snd_max = us_seq_max(c->snd_max, c->snd_nxt);
-        if (c->t[US_TT_RTO] == US_TIME_NEVER)
-            us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
-        if (fin) {
-            if (c->state == US_TCPS_ESTABLISHED)
-                us_tcp_set_state(st, c, US_TCPS_FIN_WAIT_1, "close, FIN sent");
-            else if (c->state == US_TCPS_CLOSE_WAIT)
-                us_tcp_set_state(st, c, US_TCPS_LAST_ACK, "close, FIN sent");
+        sent_new |= is_new;
+        if (fin)
             break;
-        }
     }
+    /* RFC 8985 7.2: new data (re)starts the probe timeout. The RTO it must not outlast is the
+     * one running, or, when the slot holds an earlier probe timeout, one started now: an RTO
+     * later by at most one PTO than RFC 6298 5.1 would have it (one timer slot, as Linux). */
+    if (sent_new)
+        us_tcp_tlp_arm(st, c, now, c->tlp_pto ? now + c->rto : c->t[US_TT_RTO]);
     /* RFC 9293 3.8.6.1: zero window with data waiting and nothing in flight: probe. */
     size_t off = c->snd_nxt - c->snd_buf_seq;
     if (c->snd_wnd == 0 && off < rlen && c->snd_nxt == c->snd_una &&
@@ -433,6 +458,50 @@ us_tcp_send_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         tcp_emit(st, c, c->snd_una, US_TCP_ACK, 1, now);
         c->snd_max = us_seq_max(c->snd_max, c->snd_una + 1);
     }
+}
+
+/* RFC 8985 7.3: the tail loss probe. One segment of new data if there is some and the peer's
+ * window takes it (cwnd does not hold it back, nor does Nagle: Linux's tcp_send_loss_probe
+ * likewise), else the last segment sent, again. Its ACK or SACK tells what became of the tail.
+ * Returns 0 or -errno. */
+int
+us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    size_t rlen = us_ring_len(&c->sndbuf);
+    size_t off = c->snd_nxt - c->snd_buf_seq;
+    size_t avail = off < rlen ? rlen - off : 0;
+    size_t len = US_MIN(avail, (size_t)c->mss);
+    uint32_t flight = c->snd_max - c->snd_una;
+    us_seq_t seq;
+    int err;
+    if (len && c->snd_nxt == c->snd_max && flight + len <= c->snd_wnd) {
+        seq = c->snd_nxt;
+        err = send_at_nxt(st, c, len, c->fin_queued && off + len == rlen, len == avail, now);
+        c->tlp_rtx = false;
+    } else {
+        bool fin = c->fin_queued && us_seq_gt(c->snd_max, fin_seq(c));
+        us_seq_t data_end = c->snd_max - (fin ? 1u : 0u);
+        len = us_seq_gt(data_end, c->snd_una) ? US_MIN(data_end - c->snd_una, (uint32_t)c->mss) : 0;
+        seq = data_end - (uint32_t)len;
+        uint8_t flags = US_TCP_ACK | (fin ? US_TCP_FIN : 0) | (len ? US_TCP_PSH : 0);
+        err = tcp_emit(st, c, seq, flags, len, now);
+        if (err == 0) {
+            c->retrans++;
+            us_stat_inc(st, US_STAT_TCP_RETRANS);
+            c->rtt_timing = false; /* Karn */
+        }
+        c->tlp_rtx = true;
+    }
+    if (err < 0)
+        return err;
+    c->tlp_out = true;
+    c->tlp_end = c->snd_max; /* TLP.end_seq = SND.NXT */
+    us_stat_inc(st, US_STAT_TCP_TLP_PROBES);
+    char a[16];
+    US_TRACE(st, "tcp: %s:%u no ACK within the probe timeout: tail loss probe, %s seq %u len %zu",
+             us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
+             c->tlp_rtx ? "the last segment again" : "new data", (unsigned)(seq - c->iss), len);
+    return 0;
 }
 
 /* Keepalive probe: SEG.SEQ = SND.NXT - 1 and no data, which any live peer must ACK

@@ -1,5 +1,6 @@
-/* TCP timers: retransmission (RFC 6298 5), persist (RFC 9293 3.8.6.1), keepalive (RFC 1122
- * 4.2.3.6), TIME-WAIT and FIN-WAIT-2 (2*MSL, fin_timeout), delayed ACK (RFC 1122 4.2.3.2).
+/* TCP timers: retransmission (RFC 6298 5) and the tail loss probe that shares its slot (RFC 8985
+ * 7), persist (RFC 9293 3.8.6.1), keepalive (RFC 1122 4.2.3.6), TIME-WAIT and FIN-WAIT-2 (2*MSL,
+ * fin_timeout), delayed ACK (RFC 1122 4.2.3.2).
  * Layer: transport. Handlers run from us_poll(now) and never read a clock. */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,9 +18,74 @@ timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why, us_ti
     us_tcp_close_conn(st, c, err, why);
 }
 
+/* ---- tail loss probe (RFC 8985 7) ------------------------------------------------------------ */
+
+/* Whether the probe timeout may run: SACK in use (RFC 8985 2), data in flight, no probe
+ * unacknowledged (one per episode), and neither fast recovery nor RTO recovery under way (both
+ * end when SND.UNA reaches `recover`). A closed peer window is the persist logic's case.
+ * DEVIATION(RFC 8985 7.2): also with SACKed data (too little for RFC 6675 to call a loss): RFC
+ * 8985 leaves that case to RACK's reordering timer, which needs per-segment send times we do not
+ * keep; the probe timeout stands in for it (tlp_fired). */
+static bool
+tlp_allowed(const struct us_stack *st, const struct us_tcp_conn *c)
+{
+    return st->cfg.tcp_tlp && c->sack_ok && !c->in_recovery &&
+           (!c->tlp_out || us_seq_geq(c->snd_una, c->tlp_end)) &&
+           c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT &&
+           c->snd_max != c->snd_una && us_seq_geq(c->snd_una, c->recover) && c->snd_wnd > 0;
+}
+
+bool
+us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_time_t rto_at)
+{
+    if (!tlp_allowed(st, c))
+        return false;
+    /* RFC 8985 7.2: PTO = 2 * SRTT, plus the peer's delayed-ACK budget when one segment is out
+     * (its ACK may wait for a second one), 1 s without an RTT sample, never past the RTO. */
+    us_time_t pto = US_SEC(1);
+    if (c->srtt) {
+        /* DEVIATION(RFC 8985 7.2): at least 10 ms (Linux before 4.13), so that a sub-millisecond
+         * SRTT does not fire probes at a receiver that is merely slow to run. */
+        pto = US_MAX(2 * c->srtt, US_MSEC(10));
+        if (c->snd_max - c->snd_una <= c->mss)
+            pto += st->cfg.tcp_tlp_max_ack_delay;
+    }
+    us_tcp_timer_arm(st, c, US_TT_RTO, US_MIN(now + pto, rto_at));
+    c->tlp_pto = true;
+    return true;
+}
+
+/* RFC 8985 7.3: the probe timeout fired. Send the probe, then the RTO takes over as the last
+ * resort (whether or not a probe went out). If SACKed data lies above holes, those holes went out
+ * at least a PTO ago (new data restarts the PTO), before data that has arrived since: RACK (6.2)
+ * would have called them lost by now. Recovery resends them; no probe is needed. */
+static void
+tlp_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    if (tlp_allowed(st, c)) {
+        /* The last probe was ACKed exactly (RFC 8985 7.4 waits for one more ACK) and no sign
+         * that it arrived twice came since, for a whole PTO: it repaired a loss. */
+        if (c->tlp_out)
+            us_tcp_tlp_repaired(st, c, now);
+        if (c->sacked && (c->sacked->n > 1 || c->sacked->r[0].start > 0))
+            us_tcp_enter_recovery(st, c, true, now);
+        else
+            us_tcp_send_loss_probe(st, c, now);
+    }
+    if (c->snd_max != c->snd_una)
+        us_tcp_rto_arm(st, c, now + c->rto);
+}
+
+/* ---- retransmission timeout ------------------------------------------------------------------ */
+
 static void
 rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
+    if (c->tlp_pto) {
+        c->tlp_pto = false;
+        tlp_fired(st, c, now);
+        return;
+    }
     bool syn = c->state == US_TCPS_SYN_SENT || c->state == US_TCPS_SYN_RECEIVED;
     unsigned limit = !syn ? st->cfg.tcp_retries
                      : c->state == US_TCPS_SYN_RECEIVED ? st->cfg.tcp_synack_retries
@@ -44,7 +110,7 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
              (unsigned)c->rport, (unsigned)c->backoff, (long long)(c->rto / US_NSEC_PER_MSEC));
     if (syn) {
         us_tcp_retransmit_head(st, c, now);
-        us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+        us_tcp_rto_arm(st, c, now + c->rto);
         return;
     }
     /* RFC 5681 3.1: after a timeout, ssthresh from the flight and a one-segment loss window;
@@ -59,10 +125,11 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     c->in_recovery = false;
     c->dupacks = 0;
     c->recover = c->snd_max;
+    c->tlp_out = c->tlp_lost = false; /* RFC 8985 7.1: RTO recovery starts a new episode */
     free(c->sacked); /* RFC 6675 5.1: after a timeout, start the scoreboard afresh */
     c->sacked = NULL;
     c->snd_nxt = c->snd_una;
-    us_tcp_timer_arm(st, c, US_TT_RTO, now + c->rto);
+    us_tcp_rto_arm(st, c, now + c->rto);
     us_tcp_output(st, c, now);
     if (probe0)
         us_tcp_send_probe(st, c, now);

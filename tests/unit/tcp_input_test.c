@@ -1,7 +1,8 @@
 /* TCP segment-arrival unit tests on one stack and a virtual clock: data delivery and ACK policy
  * (delayed ACK, out of order with SACK, trimming, window edges, zero window), RFC 5961 blind
  * attack checks, PAWS (RFC 7323 5), retransmission timers (RFC 6298), fast retransmit
- * (RFC 5681/6582), persist, keepalive, Nagle, and what netstat reports. */
+ * (RFC 5681/6582), tail loss probes (RFC 8985 7), persist, keepalive, Nagle, and what netstat
+ * reports. */
 #include <errno.h>
 #include <string.h>
 
@@ -1602,6 +1603,370 @@ START_TEST(syn_window_edge)
 }
 END_TEST
 
+/* ---- tail loss probe (RFC 8985 7) ------------------------------------------------------------ */
+
+static void
+expect_stat(struct onestack *o, enum us_stat k, uint64_t n)
+{
+    ck_assert_uint_eq(us_stat_get(o->st, k), n);
+}
+
+static struct us_tcp_info
+tcp_info(struct onestack *o, int fd)
+{
+    struct us_tcp_info ti;
+    ck_assert_int_eq(us_tcp_get_info(o->st, fd, &ti), 0);
+    return ti;
+}
+
+/* An accepted SACK connection whose SRTT is 30 ms (one sample: RTTVAR 15 ms). */
+static int
+tlp_conn(struct onestack *o, struct os_tcp *t)
+{
+    int fd = os_tcp_accepted(o, t, OS_OPT_MSS | OS_OPT_SACK);
+    ck_assert_int_eq(us_sendto(o->st, fd, data, 100, 0, NULL, o->now), 100);
+    os_tcp_rx_expect(o, t, A | P, t->ack, t->seq, 100);
+    t->ack += 100;
+    os_advance(o, US_MSEC(30));
+    os_tcp_tx(o, t, A, NULL, 0);
+    ck_assert_int_eq(tcp_info(o, fd).srtt, US_MSEC(30));
+    return fd;
+}
+
+/* Writes n full segments and takes them off the wire (the last with PSH). */
+static void
+tlp_burst(struct onestack *o, struct os_tcp *t, int fd, uint32_t n)
+{
+    uint32_t una = t->ack;
+    ck_assert_int_eq(us_sendto(o->st, fd, data, n * 1460, 0, NULL, o->now), (ssize_t)(n * 1460));
+    for (uint32_t i = 0; i < n; i++)
+        os_tcp_rx_expect(o, t, i == n - 1 ? A | P : A, una + 1460 * i, t->seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+}
+
+/* Nothing is sent for dur - 1 ns; then the clock reaches dur. */
+static void
+quiet_until(struct onestack *o, us_time_t dur)
+{
+    os_advance(o, dur - 1);
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+    os_advance(o, 1);
+}
+
+/* The peer's ACK (at t->ack) with one SACK block. */
+static void
+sack_ack(struct onestack *o, const struct os_tcp *t, uint32_t start, uint32_t end)
+{
+    struct us_tcp_repr r = os_tcp_seg(t, A);
+    r.n_sack = 1;
+    r.sack[0] = (struct us_tcp_sack_block){start, end};
+    os_tcp_send(o, &r);
+}
+
+/* One segment of 1000 bytes out with a 1 s RTO floor: its ACK may wait for the peer's delayed-
+ * ACK timer, so the PTO adds the allowance (200 ms): the probe, the same segment again, comes at
+ * 2 * 30 + 200 ms. Returns the descriptor; *una is the segment's sequence number. */
+static int
+tlp_one_probe(struct onestack *o, struct os_tcp *t, uint32_t *una)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_rto_min = US_SEC(1);
+    setup(o, &cfg);
+    int fd = tlp_conn(o, t);
+    *una = t->ack;
+    ck_assert_int_eq(us_sendto(o->st, fd, data, 1000, 0, NULL, o->now), 1000);
+    os_tcp_rx_expect(o, t, A | P, *una, t->seq, 1000);
+    quiet_until(o, US_MSEC(260));
+    os_tcp_rx_expect(o, t, A | P, *una, t->seq, 1000);
+    expect_stat(o, US_STAT_TCP_TLP_PROBES, 1);
+    expect_stat(o, US_STAT_TCP_RETRANS, 1);
+    return fd;
+}
+
+/* 100 more bytes, after the 1000 of tlp_one_probe. */
+static void
+tlp_send_more(struct onestack *o, struct os_tcp *t, int fd, uint32_t una)
+{
+    ck_assert_int_eq(us_sendto(o->st, fd, data, 100, 0, NULL, o->now), 100);
+    os_tcp_rx_expect(o, t, A | P, una + 1000, t->seq, 100);
+}
+
+struct trace_seen {
+    int probe, recovery;
+};
+
+static void
+trace_catch(void *ctx, const char *line)
+{
+    struct trace_seen *ts = ctx;
+    if (strstr(line, "tail loss probe, the last segment again"))
+        ts->probe++;
+    if (strstr(line, "loss detected (SACK of the loss probe) -> recovery"))
+        ts->recovery++;
+}
+
+/* Four segments; the first two arrive and are ACKed 30 ms later (SRTT stays 30 ms); the last two
+ * are lost and nothing reports them. */
+START_TEST(tlp_tail_loss)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct trace_seen seen = {0, 0};
+    us_set_trace(o.st, trace_catch, &seen);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    uint32_t una = t.ack;
+    tlp_burst(&o, &t, fd, 4);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 2920;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    /* PTO = 2 * SRTT = 60 ms after that ACK, well before its RTO (200 ms): the last segment
+     * again, as the probe (no new data is waiting) */
+    quiet_until(&o, US_MSEC(60));
+    os_tcp_rx_expect(&o, &t, A | P, una + 3 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 1);
+    ck_assert_int_eq(seen.probe, 1);
+    /* the peer SACKs it: the hole below was sent before the probe and is lost; SACK recovery
+     * resends it at once, though only one segment is SACKed (not the three of RFC 6675) */
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 3 * 1460, una + 4 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 1);
+    ck_assert_int_eq(seen.recovery, 1);
+    /* all ACKed: recovery ends; no timeout ever fired, none is left to fire */
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 4 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_advance(&o, US_SEC(3));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RTO, 0);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 1);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* The third of four segments is lost and the fourth SACKed: too little for RFC 6675 (three
+ * segments). When the probe timeout fires, the hole went out a PTO ago, before data that has
+ * arrived: lost (RACK's inference, RFC 8985 6.2). Recovery resends it; no probe is needed. */
+START_TEST(tlp_timeout_finds_hole)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    uint32_t una = t.ack;
+    tlp_burst(&o, &t, fd, 4);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 2920;
+    sack_ack(&o, &t, una + 3 * 1460, una + 4 * 1460);
+    quiet_until(&o, US_MSEC(60));
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 0);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 4 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_advance(&o, US_SEC(3));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RTO, 0);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(tlp_off)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_tlp = false;
+    struct onestack o;
+    setup(&o, &cfg);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    uint32_t una = t.ack;
+    tlp_burst(&o, &t, fd, 4);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 2920;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    /* as before tail loss probes: nothing until the RTO, 200 ms after the ACK; then go-back-N
+     * from SND.UNA with a one-segment window */
+    quiet_until(&o, US_MSEC(200));
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RTO, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 0);
+    struct us_tcp_info ti = tcp_info(&o, fd);
+    ck_assert_uint_eq(ti.cwnd, ti.mss_snd);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* The probe's ACK is exactly at its end: undecided (the original may have arrived) until the
+ * next ACK goes past it without a D-SACK: then the probe repaired a loss and cwnd is cut
+ * (RFC 8985 7.4). */
+START_TEST(tlp_one_segment)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = tlp_one_probe(&o, &t, &una);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 1000;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    struct us_tcp_info ti = tcp_info(&o, fd);
+    ck_assert_uint_eq(ti.ssthresh, UINT32_MAX);
+    uint32_t cwnd = ti.cwnd;
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 0);
+    tlp_send_more(&o, &t, fd, una);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 1100;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 1);
+    ti = tcp_info(&o, fd);
+    ck_assert_uint_eq(ti.ssthresh, 2 * ti.mss_snd); /* CUBIC: max(0.7 * flight, 2 * SMSS) */
+    ck_assert_uint_lt(ti.cwnd, cwnd / 2);           /* cut to it, then this ACK's growth */
+    expect_stat(&o, US_STAT_TCP_RTO, 0);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* A probe ACKed exactly, then silence: no sign that the segment arrived twice came within a
+ * whole PTO, so when the next tail needs a probe, the last one is judged to have repaired a loss
+ * (the verdict RFC 8985 7.4 leaves to the next ACK), and the new probe goes out. */
+START_TEST(tlp_verdict_at_next_probe)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = tlp_one_probe(&o, &t, &una);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 1000;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 0);
+    tlp_send_more(&o, &t, fd, una);
+    quiet_until(&o, US_MSEC(260));
+    os_tcp_rx_expect(&o, &t, A | P, una + 1000, t.seq, 100);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 2);
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 1);
+    struct us_tcp_info ti = tcp_info(&o, fd);
+    ck_assert_uint_eq(ti.ssthresh, 2 * ti.mss_snd);
+    expect_stat(&o, US_STAT_TCP_RTO, 0);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* The probe resent a segment that had arrived (its ACK was late): the peer's next duplicate ACK
+ * says so, with a D-SACK of the probe (RFC 2883) or, from a receiver without D-SACK, plain. No
+ * loss, no cwnd cut, not even when the next tail needs a probe of its own. */
+START_TEST(tlp_probe_was_spurious)
+{
+    for (int dsack = 0; dsack < 2; dsack++) {
+        struct onestack o;
+        struct os_tcp t;
+        uint32_t una;
+        int fd = tlp_one_probe(&o, &t, &una);
+        t.ack = una + 1000;
+        os_tcp_tx(&o, &t, A, NULL, 0); /* the original's ACK */
+        if (dsack)
+            sack_ack(&o, &t, una, una + 1000); /* the probe's */
+        else
+            os_tcp_tx(&o, &t, A, NULL, 0);
+        tlp_send_more(&o, &t, fd, una);
+        quiet_until(&o, US_MSEC(260));
+        os_tcp_rx_expect(&o, &t, A | P, una + 1000, t.seq, 100);
+        expect_stat(&o, US_STAT_TCP_TLP_PROBES, 2);
+        expect_stat(&o, US_STAT_TCP_TLP_LOSS, 0);
+        ck_assert_uint_eq(tcp_info(&o, fd).ssthresh, UINT32_MAX);
+        os_tcp_abort(&o, fd);
+        os_tcp_finish(&o);
+    }
+}
+END_TEST
+
+/* Data waits (the congestion window holds it back) and the peer's window has room: the probe is
+ * one segment of that new data, past cwnd, not a retransmission. */
+START_TEST(tlp_new_data)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    uint32_t una = t.ack;
+    ck_assert_uint_lt(tcp_info(&o, fd).cwnd, 11 * 1460);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 20 * 1460, 0, NULL, o.now), 20 * 1460);
+    for (uint32_t i = 0; i < 10; i++)
+        os_tcp_rx_expect(&o, &t, A, una + 1460 * i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    quiet_until(&o, US_MSEC(60));
+    os_tcp_rx_expect(&o, &t, A, una + 10 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 1);
+    expect_stat(&o, US_STAT_TCP_RETRANS, 0);
+    /* everything arrived (the ACKs were slow): no loss to answer */
+    os_advance(&o, US_MSEC(20));
+    t.ack = una + 11 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_gt(os_tcp_pending(&o), 0); /* the window opened: more data */
+    os_clear(&o);
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).ssthresh, UINT32_MAX);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* No probe on an idle connection, none without SACK (RFC 8985 2), and none in SACK recovery:
+ * there the RTO stays the timer. */
+START_TEST(tlp_not_when)
+{
+    struct onestack o;
+    setup(&o, NULL);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    os_advance(&o, US_SEC(5)); /* idle: everything ACKed */
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* recovery: of six segments the first is lost; three SACKed above it start recovery */
+    uint32_t una = t.ack;
+    tlp_burst(&o, &t, fd, 6);
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 1460, una + 4 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+    quiet_until(&o, US_MSEC(200));
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    expect_stat(&o, US_STAT_TCP_RTO, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 0);
+    os_tcp_abort(&o, fd);
+    /* no SACK: a lost tail waits for the RTO */
+    struct os_tcp t2;
+    fd = os_tcp_accepted(&o, &t2, OS_OPT_MSS);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    os_tcp_rx_expect(&o, &t2, A | P, t2.ack, t2.seq, 100);
+    t2.ack += 100;
+    os_advance(&o, US_MSEC(30));
+    os_tcp_tx(&o, &t2, A, NULL, 0);
+    una = t2.ack;
+    tlp_burst(&o, &t2, fd, 4);
+    quiet_until(&o, US_MSEC(200));
+    os_tcp_rx_expect(&o, &t2, A, una, t2.seq, 1460);
+    expect_stat(&o, US_STAT_TCP_RTO, 2);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 0);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -1653,6 +2018,16 @@ make_suite(void)
     tcase_add_test(tc, keepalive_timeout);
     tcase_add_test(tc, keepalive_answered);
     tcase_add_test(tc, keepalive_inherited);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tlp");
+    tcase_add_test(tc, tlp_tail_loss);
+    tcase_add_test(tc, tlp_timeout_finds_hole);
+    tcase_add_test(tc, tlp_off);
+    tcase_add_test(tc, tlp_one_segment);
+    tcase_add_test(tc, tlp_verdict_at_next_probe);
+    tcase_add_test(tc, tlp_probe_was_spurious);
+    tcase_add_test(tc, tlp_new_data);
+    tcase_add_test(tc, tlp_not_when);
     suite_add_tcase(s, tc);
     tc = tcase_create("send");
     tcase_add_test(tc, nagle);
