@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -94,6 +95,20 @@ tb_open_tap(struct us_tap *tap, const char *ns, int mtu, unsigned flags)
     tb_sh("ip -n %s addr add " TAPB_KERNEL_IP "/24 dev " TAPB_DEV "%.0d", ns, 0);
     tb_sh("ip -n %s neigh replace " TAPB_USER_IP " lladdr " TAPB_USER_MAC " dev " TAPB_DEV
           " nud permanent%.0d", ns, 0);
+}
+
+/* The kernel side's MAC: the TAP device's own address, which a user-space program must put in
+ * the frames it originates (a reply can copy the request's source instead). The TAP fd answers
+ * SIOCGIFHWADDR for its device in the namespace where it was opened. */
+static inline void
+tb_kernel_mac(const struct us_tap *tap, uint8_t mac[6])
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap->name);
+    if (ioctl(us_tap_fd(tap), SIOCGIFHWADDR, &ifr) < 0)
+        tb_die("SIOCGIFHWADDR on the TAP", errno);
+    memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 }
 
 /* ---- kernel-side peers (children in the namespace); each reports on fd `rep` ---- */

@@ -15,7 +15,7 @@ mkdir -p $D
 for b in bench/*.c; do
     case $(basename "$b") in lwip_*) continue ;; esac   # standalone, built by build-lwip.sh
     out=$D/$(basename "$b" .c)
-    $CC -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Isrc -Iapps -Itests "$b" tests/lib/sim.c \
+    $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g -Iinclude -Isrc -Iapps -Itests "$b" tests/lib/sim.c \
         build/rel/libustack.a -lpcap -lresolv -lm -o "$out"
 done
 
@@ -54,7 +54,7 @@ if [ "${BENCH_TAP:-1}" = 1 ] && [ -c /dev/net/tun ] && ip netns add "usbench-$$"
     echo "== bench_tap (ustack on TAP vs Linux in netns $NS)"
     $D/bench_tap "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 | tee -a "$RAW" || true
     $D/bench_tap "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet 1 | tee -a "$RAW" || true
-    echo "== tap_ceiling (reflector on the same TAP)"
+    echo "== tap_ceiling (no TCP stack on the same TAP: minimal sender, stateless reflector)"
     $D/tap_ceiling "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet 0 | tee -a "$RAW" || true
     $D/tap_ceiling "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet 1 | tee -a "$RAW" || true
 else
