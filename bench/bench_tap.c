@@ -1,11 +1,13 @@
 /* ustack on a TAP device against the Linux kernel in a network namespace (the TCP issue,
- * part 2). Usage: bench_tap NETNS [--mtu 1500] [--bytes N] [--rr N] [--runs N]
+ * part 2). Usage: bench_tap NETNS [--mtu 1500] [--bytes N] [--rr N] [--runs N] [--vnet 0|1]
+ * [--only tx|rx|rr]
  * The namespace must exist (scripts/run-bench.sh creates it and removes it on exit); the TAP is
  * created inside it, so it never touches the host's own interfaces.
  *
- * In-process harness, one thread: us_tap_open() (no IFF_VNET_HDR: ustack's TCP has no TSO or
- * checksum-offload send path yet, so these are the non-offloaded figures), one ustack stack
- * with one interface (192.0.2.2) whose tx callback is us_tap_write (one write(2) per frame);
+ * In-process harness, one thread: us_tap_open() (with --vnet 1: IFF_VNET_HDR, so GSO
+ * super-frames and partial checksums come in with US_RX_L4_CSUM_OK, and TSO super-segments go
+ * out gathered from the send buffer), one ustack stack with one interface (192.0.2.2) whose tx
+ * callback is us_tap_write (one write(2) per frame; us_tap_writev_gso with --vnet 1);
  * a poll(2) loop reads every waiting frame into us_input, calls us_poll when the stack's
  * deadline falls due, and runs the application step. The kernel side is a forked child inside
  * the namespace using ordinary sockets:
@@ -47,14 +49,14 @@ tx_frame(void *ctx, const uint8_t *f, size_t len)
 static bool vnet; /* --vnet 1: IFF_VNET_HDR, GSO receive, TSO and checksum offload on send */
 
 static int
-tx_gso(void *ctx, const uint8_t *f, size_t len, uint16_t gso_size, uint16_t l4_off,
+tx_gso(void *ctx, const struct iovec *iov, int n, uint16_t gso_size, uint16_t l4_off,
        uint16_t hdr_len)
 {
     frames_out++;
     struct us_tap_txgso g = {.gso_type = gso_size ? US_TAP_GSO_TCPV4 : US_TAP_GSO_NONE,
                              .gso_size = gso_size, .hdr_len = hdr_len, .csum_start = l4_off,
                              .csum_offset = 16};
-    return us_tap_write_gso(ctx, f, len, &g);
+    return us_tap_writev_gso(ctx, iov, n, &g);
 }
 
 /* One turn of the loop: wait at most until the stack's deadline (or `max_ms`), read frames. */
@@ -239,11 +241,13 @@ int
 main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_tap NETNS [--mtu N] [--bytes N] [--rr N] [--runs N]\n");
+        fprintf(stderr, "usage: bench_tap NETNS [--mtu N] [--bytes N] [--rr N] [--runs N] "
+                        "[--vnet 0|1] [--only tx|rx|rr]\n");
         return 2;
     }
     const char *ns = argv[1];
     int mtu = 1500, runs = 3;
+    const char *only = ""; /* --only tx|rx|rr: one measurement (for profiling) */
     unsigned long long bytes = 256ull << 20, rr = 20000;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--mtu"))
@@ -256,6 +260,8 @@ main(int argc, char **argv)
             runs = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--vnet"))
             vnet = atoi(argv[i + 1]) != 0;
+        else if (!strcmp(argv[i], "--only"))
+            only = argv[i + 1];
     }
     if (runs < 1 || runs > MAX_RUNS)
         runs = 3;
@@ -263,15 +269,17 @@ main(int argc, char **argv)
     wall0 = tb_now();
     tb_open_tap(&tap, ns, mtu, vnet ? US_TAP_VNET_HDR : 0);
     stack_up(mtu);
-    double v[3][MAX_RUNS], c[3][MAX_RUNS];
+    double v[3][MAX_RUNS] = {{0}}, c[3][MAX_RUNS] = {{0}};
     for (int i = 0; i < runs; i++) {
-        v[0][i] = run_tx(ns, bytes, &c[0][i]);
-        v[1][i] = run_rx(ns, bytes, &c[1][i]);
-        v[2][i] = run_rr(ns, rr, &c[2][i]);
+        v[0][i] = !*only || !strcmp(only, "tx") ? run_tx(ns, bytes, &c[0][i]) : 0;
+        v[1][i] = !*only || !strcmp(only, "rx") ? run_rx(ns, bytes, &c[1][i]) : 0;
+        v[2][i] = !*only || !strcmp(only, "rr") ? run_rr(ns, rr, &c[2][i]) : 0;
     }
     const char *key[3] = {"tx_gbps", "rx_gbps", "rr_kps"};
     double scale[3] = {1, 1, 1e-3};
     for (int k = 0; k < 3; k++) {
+        if (*only && strncmp(only, key[k], 2) != 0)
+            continue;
         printf("ustack tap%s mtu=%d %s=", vnet ? "_vnet" : "", mtu, key[k]);
         double s[MAX_RUNS];
         memcpy(s, v[k], sizeof(double) * (size_t)runs);

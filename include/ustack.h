@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "core/types.h"
 
@@ -34,6 +35,8 @@ struct us_config {
     size_t tcp_sndbuf;         /* default send buffer per connection */
     size_t tcp_rcvbuf;         /* initial receive buffer; auto-tuning grows it to tcp_rcvbuf_max */
     size_t tcp_rcvbuf_max;
+    size_t tcp_sndbuf_max;     /* send buffer auto-tuning limit (Linux tcp_wmem[2]); SO_SNDBUF
+                                * fixes a socket's buffer instead */
     us_time_t tcp_msl;         /* TIME-WAIT lasts 2*MSL */
     us_time_t tcp_rto_min, tcp_rto_max, tcp_rto_initial;
     us_time_t tcp_delack;      /* delayed ACK timer (RFC 1122 4.2.3.2: at most 500 ms) */
@@ -66,8 +69,10 @@ typedef int (*us_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
 /* Optional offload transmit: the frame's L4 checksum (at l4_off) holds only the pseudo-header
  * sum and the device finishes it; when gso_size is non-zero the frame is a TCP super-segment of
  * up to 64 KiB that the device cuts into gso_size-byte segments (TSO). hdr_len covers the
- * Ethernet, IP and TCP headers. Same ownership rule as us_tx_fn. */
-typedef int (*us_tx_gso_fn)(void *ctx, const uint8_t *frame, size_t len, uint16_t gso_size,
+ * Ethernet, IP and TCP headers. The frame comes in n_iov pieces (1 to 3; gather I/O, so TCP's
+ * payload goes from its send buffer to the device without a copy): every header byte is in the
+ * first piece. Same ownership rule as us_tx_fn. */
+typedef int (*us_tx_gso_fn)(void *ctx, const struct iovec *iov, int n_iov, uint16_t gso_size,
                             uint16_t l4_off, uint16_t hdr_len);
 
 struct us_iface_conf {

@@ -3,6 +3,7 @@
 #include "core/pkt.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void
 us_pool_init(struct us_pool *p, size_t buf_size, size_t max)
@@ -51,6 +52,7 @@ pool_get(struct us_pool *p, uint8_t cls)
     k->ttl = 0;
     k->csum_partial = false;
     k->gso_size = 0;
+    k->n_ext = 0;
     return k;
 }
 
@@ -77,6 +79,14 @@ us_pkt_free(struct us_pool pools[2], struct us_pkt *k)
     p->in_use--;
     k->next = p->free;
     p->free = k;
+}
+
+void
+us_pkt_linearize(struct us_pkt *p)
+{
+    for (uint8_t i = 0; i < p->n_ext; i++)
+        memcpy(us_pkt_put(p, p->ext[i].len), p->ext[i].p, p->ext[i].len);
+    p->n_ext = 0;
 }
 
 void

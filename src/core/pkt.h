@@ -25,6 +25,15 @@ struct us_pkt {
     uint8_t ttl;
     bool csum_partial; /* the L4 checksum is left to the device (us_tx_gso_fn) */
     uint16_t gso_size; /* non-zero: a TCP super-segment the device cuts into this size */
+    /* Payload that follows data[0, len) but is borrowed from elsewhere (TCP's send buffer), so a
+     * device that gathers (us_tx_gso_fn) writes it without a copy into the pkt. Valid only for
+     * the call that sends the pkt: whoever keeps the pkt longer calls us_pkt_linearize first.
+     * The storage always has room for it. */
+    uint8_t n_ext;
+    struct {
+        const uint8_t *p;
+        size_t len;
+    } ext[2];
 };
 
 struct us_pool {
@@ -64,6 +73,19 @@ us_pkt_put(struct us_pkt *p, size_t n)
     return t;
 }
 
+/* Bytes of the packet: its own and the borrowed payload after them. */
+static inline size_t
+us_pkt_total(const struct us_pkt *p)
+{
+    size_t n = p->len;
+    for (uint8_t i = 0; i < p->n_ext; i++)
+        n += p->ext[i].len;
+    return n;
+}
+
+/* Copies borrowed payload into the pkt's own storage (see ext). */
+void us_pkt_linearize(struct us_pkt *p);
+
 static inline size_t
 us_pkt_headroom(const struct us_pkt *p)
 {
@@ -82,9 +104,12 @@ struct us_pktq {
     size_t count, bytes;
 };
 
+/* Takes p; a queued pkt holds all its bytes itself (borrowed payload is copied in). */
 static inline void
 us_pktq_push(struct us_pktq *q, struct us_pkt *p)
 {
+    if (p->n_ext)
+        us_pkt_linearize(p);
     p->next = NULL;
     if (q->tail)
         q->tail->next = p;

@@ -150,24 +150,30 @@ us_tap_complete_csum(uint8_t *frame, size_t len, const struct us_tap_rxmeta *met
     frame[at + 1] = (uint8_t)c;
 }
 
+#define TAP_MAX_IOV 8
+
+/* Writes the vnet header (in vnet mode) and the frame given as n pieces, in one writev. */
 static int
-tap_writev(struct us_tap *t, const struct virtio_net_hdr *h, const uint8_t *frame, size_t len)
+tap_writev(struct us_tap *t, const struct virtio_net_hdr *h, const struct iovec *frame, int n)
 {
-    struct iovec iov[2];
-    size_t total = len;
-    int n = 0;
+    struct iovec iov[TAP_MAX_IOV + 1];
+    size_t total = 0;
+    int k = 0;
     ssize_t w;
 
+    if (n < 1 || n > TAP_MAX_IOV)
+        return -EINVAL;
     if (t->flags & US_TAP_VNET_HDR) {
-        iov[n].iov_base = (void *)h;
-        iov[n].iov_len = sizeof(*h);
+        iov[k].iov_base = (void *)h;
+        iov[k].iov_len = sizeof(*h);
         total += sizeof(*h);
-        n++;
+        k++;
     }
-    iov[n].iov_base = (void *)frame;
-    iov[n].iov_len = len;
-    n++;
-    w = writev(t->fd, iov, n);
+    for (int i = 0; i < n; i++) {
+        iov[k++] = frame[i];
+        total += frame[i].iov_len;
+    }
+    w = writev(t->fd, iov, k);
     if (w < 0)
         return -errno;
     return (size_t)w == total ? 0 : -EIO;
@@ -178,20 +184,29 @@ us_tap_write(void *tap, const uint8_t *frame, size_t len)
 {
     struct virtio_net_hdr h;
     memset(&h, 0, sizeof(h));
-    return tap_writev(tap, &h, frame, len);
+    struct iovec v = {(void *)frame, len};
+    return tap_writev(tap, &h, &v, 1);
 }
 
 int
 us_tap_write_gso(struct us_tap *t, const uint8_t *frame, size_t len,
                  const struct us_tap_txgso *gso)
 {
+    struct iovec v = {(void *)frame, len};
+    return us_tap_writev_gso(t, &v, 1, gso);
+}
+
+int
+us_tap_writev_gso(struct us_tap *t, const struct iovec *frame, int n,
+                  const struct us_tap_txgso *gso)
+{
     struct virtio_net_hdr h;
     size_t at = (size_t)gso->csum_start + gso->csum_offset;
 
     if (!(t->flags & US_TAP_VNET_HDR))
         return -EOPNOTSUPP;
-    if (at + 2 > len || gso->hdr_len > len)
-        return -EINVAL;
+    if (n < 1 || at + 2 > frame[0].iov_len || gso->hdr_len > frame[0].iov_len)
+        return -EINVAL; /* the headers, checksum field included, are in the first piece */
     if (gso->gso_type != US_TAP_GSO_NONE && gso->gso_type != US_TAP_GSO_TCPV4)
         return -EINVAL;
     if (gso->gso_type != US_TAP_GSO_NONE && gso->gso_size == 0)
@@ -203,5 +218,5 @@ us_tap_write_gso(struct us_tap *t, const uint8_t *frame, size_t len,
     h.hdr_len = gso->hdr_len;
     h.csum_start = gso->csum_start;
     h.csum_offset = gso->csum_offset;
-    return tap_writev(t, &h, frame, len);
+    return tap_writev(t, &h, frame, n);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "core/types.h"
 
@@ -88,5 +89,9 @@ int us_tap_write(void *tap, const uint8_t *frame, size_t len);
  * (-EOPNOTSUPP otherwise); -EINVAL when the offsets do not fit the frame. */
 int us_tap_write_gso(struct us_tap *t, const uint8_t *frame, size_t len,
                      const struct us_tap_txgso *gso);
+/* The same with the frame in n pieces (1..8), written by one writev: the headers (through the
+ * checksum field and hdr_len) in the first piece, the payload after it from anywhere. */
+int us_tap_writev_gso(struct us_tap *t, const struct iovec *frame, int n,
+                      const struct us_tap_txgso *gso);
 
 #endif

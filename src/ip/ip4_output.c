@@ -37,7 +37,7 @@ us_ip4_output(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *t
         return -ENETUNREACH;
     }
     us_ip4_t src = tx->src ? tx->src : ifp->addr;
-    size_t len = pkt->len;
+    size_t len = us_pkt_total(pkt); /* with payload borrowed from TCP's send buffer (TSO) */
     uint16_t id = st->ip_id++;
     us_stat_inc(st, US_STAT_IP_OUT);
     char s[16], d[16];
@@ -53,6 +53,7 @@ us_ip4_output(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *t
         us_pkt_free(st->pools, pkt);
         return -EMSGSIZE;
     }
+    us_pkt_linearize(pkt); /* the fragments copy from one buffer */
     /* RFC 791 3.2: every fragment but the last carries a multiple of 8 payload bytes. */
     size_t chunk = (size_t)(ifp->mtu - US_IP4_HDR_LEN) & ~(size_t)7;
     size_t nfrag = (len + chunk - 1) / chunk;

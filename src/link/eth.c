@@ -56,11 +56,16 @@ us_eth_output(struct us_stack *st, struct us_iface *ifp, const uint8_t dst[US_ET
      * carry short frames, and a real NIC driver pads in hardware. */
     int err;
     if (pkt->csum_partial && ifp->tx_gso) {
-        /* offload: the device finishes the TCP checksum (and cuts a super-segment) */
+        /* offload: the device finishes the TCP checksum (and cuts a super-segment); borrowed
+         * payload goes as further pieces of one gathered write */
         uint16_t l4 = (uint16_t)(US_ETH_HDR_LEN + (pkt->data[US_ETH_HDR_LEN] & 0x0f) * 4);
         uint16_t hl = (uint16_t)(l4 + (pkt->data[l4 + 12] >> 4) * 4);
-        err = ifp->tx_gso(ifp->tx_ctx, pkt->data, pkt->len, pkt->gso_size, l4, hl);
+        struct iovec iov[3] = {{pkt->data, pkt->len}};
+        for (uint8_t i = 0; i < pkt->n_ext; i++)
+            iov[1 + i] = (struct iovec){(void *)pkt->ext[i].p, pkt->ext[i].len};
+        err = ifp->tx_gso(ifp->tx_ctx, iov, 1 + pkt->n_ext, pkt->gso_size, l4, hl);
     } else {
+        us_pkt_linearize(pkt);
         err = ifp->tx(ifp->tx_ctx, pkt->data, pkt->len);
     }
     if (err < 0)

@@ -57,6 +57,7 @@ struct daemon {
     struct client clients[MAX_CLIENTS];
     struct us_services *svc;
     uint8_t rxbuf[US_TAP_FRAME_MAX];
+    uint8_t txbuf[US_TAP_FRAME_MAX]; /* a gathered frame in one piece, for the capture */
     uint8_t reqbuf[sizeof(struct us_ctl_req) + US_CTL_MAX_PAYLOAD];
     uint8_t respbuf[sizeof(struct us_ctl_resp) + US_CTL_MAX_PAYLOAD];
     us_time_t now;
@@ -102,16 +103,23 @@ daemon_tx(void *ctx, const uint8_t *frame, size_t len)
 /* The offload transmit callback (--vnet): the kernel finishes the checksum and cuts TSO
  * super-segments, so one write carries up to 64 KiB. */
 static int
-daemon_tx_gso(void *ctx, const uint8_t *frame, size_t len, uint16_t gso_size, uint16_t l4_off,
+daemon_tx_gso(void *ctx, const struct iovec *iov, int n, uint16_t gso_size, uint16_t l4_off,
               uint16_t hdr_len)
 {
     struct daemon *d = ctx;
     struct us_tap_txgso g = {.gso_type = gso_size ? US_TAP_GSO_TCPV4 : US_TAP_GSO_NONE,
                              .gso_size = gso_size, .hdr_len = hdr_len, .csum_start = l4_off,
                              .csum_offset = 16};
-    if (d->pcap)
-        us_pcap_write(d->pcap, frame, len, wall_now());
-    return us_tap_write_gso(&d->tap, frame, len, &g);
+    if (d->pcap) { /* the capture wants the frame in one piece */
+        size_t len = 0;
+        for (int i = 0; i < n && len < sizeof(d->txbuf); i++) {
+            size_t k = US_MIN(iov[i].iov_len, sizeof(d->txbuf) - len);
+            memcpy(d->txbuf + len, iov[i].iov_base, k);
+            len += k;
+        }
+        us_pcap_write(d->pcap, d->txbuf, len, wall_now());
+    }
+    return us_tap_writev_gso(&d->tap, iov, n, &g);
 }
 
 static void

@@ -421,6 +421,7 @@ tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, 
     case US_SO_SNDBUF:
         if (v < 2048)
             v = 2048;
+        c->sndbuf_lock = true; /* fixed, as on Linux: no auto-tuning past it */
         return us_ring_len(&c->sndbuf) <= (size_t)v ? us_ring_set_cap(&c->sndbuf, (size_t)v) : 0;
     case US_SO_REUSEADDR:
         c->reuseaddr = v != 0;

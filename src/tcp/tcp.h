@@ -98,6 +98,7 @@ struct us_tcp_conn {
     bool tlp_out : 1;           /* a probe is out and unresolved: TLP.end_seq is tlp_end */
     bool tlp_rtx : 1;           /* that probe resent data (TLP.is_retrans) */
     bool tlp_lost : 1;          /* this recovery counts every hole below tlp_end as lost */
+    bool sndbuf_lock : 1;       /* SO_SNDBUF was set: no send-buffer auto-tuning */
 
     us_ip4_t laddr, raddr;
     uint16_t lport, rport;

@@ -334,6 +334,7 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     c->cc_id = l->cc_id;
     c->rcvbuf_max = l->rcvbuf_max;
     us_ring_set_cap(&c->sndbuf, l->sndbuf.cap);
+    c->sndbuf_lock = l->sndbuf_lock;
     us_ring_set_cap(&c->rcvbuf, l->rcvbuf.cap); /* SO_RCVBUF on the listener, as Linux */
     us_tcp_port_ref(st, c, l->lport);
     us_tcp_syn_options(st, c);

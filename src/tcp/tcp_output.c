@@ -118,23 +118,26 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
         us_drop(st, US_DROP_NO_BUFFER);
         return -ENOBUFS;
     }
-    uint8_t *h = us_pkt_put(pkt, hl + len);
+    /* With offload the payload stays in the send buffer: the pkt borrows it (at most two
+     * pieces, the ring may wrap) and the device gathers it; otherwise it is copied out and
+     * summed on the way (one pass). */
+    uint8_t *h = us_pkt_put(pkt, c->tso ? hl : hl + len);
     uint32_t psum = 0;
-    if (len) {
-        /* Copy the payload out of the send buffer, summing it on the way (one pass). */
-        size_t off = seq - c->snd_buf_seq, done = 0;
-        while (done < len) {
-            const uint8_t *src;
-            size_t run = US_MIN(us_ring_view(&c->sndbuf, off + done, &src), len - done);
-            US_ASSERT(run > 0);
-            if (run == 0)
-                break;
-            uint32_t s = c->tso ? 0 : us_csum_copy(h + hl + done, src, run, 0);
-            if (c->tso)
-                memcpy(h + hl + done, src, run);
+    size_t off = seq - c->snd_buf_seq, done = 0;
+    while (done < len) {
+        const uint8_t *src;
+        size_t run = US_MIN(us_ring_view(&c->sndbuf, off + done, &src), len - done);
+        US_ASSERT(run > 0 && pkt->n_ext < 2);
+        if (run == 0 || pkt->n_ext == 2)
+            break;
+        if (c->tso) {
+            pkt->ext[pkt->n_ext].p = src;
+            pkt->ext[pkt->n_ext++].len = run;
+        } else {
+            uint32_t s = us_csum_copy(h + hl + done, src, run, 0);
             psum += (done & 1) ? us_csum_swap(s) : s; /* a chunk at an odd offset: swapped */
-            done += run;
         }
+        done += run;
     }
     if (c->tso) {
         pkt->csum_partial = true;

@@ -124,6 +124,20 @@ us_tcp_user_accept(struct us_stack *st, struct us_tcp_conn *l)
     return c;
 }
 
+/* Send-buffer auto-tuning (the idea of Linux's tcp_sndbuf_expand): room for twice what may be
+ * in flight (the congestion window, or the peer's largest window when smaller), so the
+ * application refills one window's worth while another is out; up to tcp_sndbuf_max. Only ever
+ * grows, and costs nothing until filled (the ring allocates as it holds data). */
+static void
+sndbuf_expand(struct us_stack *st, struct us_tcp_conn *c)
+{
+    if (c->sndbuf_lock)
+        return;
+    size_t want = US_MIN(2 * (size_t)US_MIN(c->cwnd, c->max_snd_wnd), st->cfg.tcp_sndbuf_max);
+    if (want > c->sndbuf.cap)
+        us_ring_set_cap(&c->sndbuf, want);
+}
+
 ssize_t
 us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, size_t len,
                  int flags, us_time_t now)
@@ -151,6 +165,8 @@ us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, si
         return -EPIPE;
     if (len == 0)
         return 0;
+    if (len > us_ring_space(&c->sndbuf))
+        sndbuf_expand(st, c);
     size_t n = us_ring_write(&c->sndbuf, buf, len);
     if (n == 0)
         return -EAGAIN;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # --vnet: the TAP device carries a virtio-net header, so the kernel hands ustack GSO super-frames
 # with partial checksums and ustack hands the kernel TSO super-segments. Downloads both ways must
-# be byte-exact, and fewer (bigger) segments must cross than the data would need at MTU 1500.
+# be byte-exact, and fewer (bigger) segments must cross than the data would need at MTU 1500;
+# the pcap capture records super-segments whole.
 . "$(dirname "$0")/lib.sh" "$@"
 mkdir -p "$TMP/www"
 head -c 20000000 /dev/urandom >"$TMP/www/f.bin"
 want=$(sha256sum <"$TMP/www/f.bin" | cut -d' ' -f1)
-us_start --vnet --serve "http=$TMP/www,echo"
+us_start --vnet --serve "http=$TMP/www,echo" --pcap "$TMP/cap.pcap"
 # ustack -> kernel: TSO on ustack's send side
 nsx curl -s -m 120 -o "$TMP/a.bin" "http://$US_IP/f.bin"
 assert_eq "$want" "$(sha256sum <"$TMP/a.bin" | cut -d' ' -f1)" "curl download over TSO"
@@ -24,4 +25,9 @@ in_segs=$(counter TCP_IN_SEGS)
 out=$(echo "offloaded echo" | nsx nc -q1 "$US_IP" 7)
 assert_eq "offloaded echo" "$out" "TCP echo with checksum offload"
 us_stop
+# the capture (complete once ustack stopped) holds the super-segments whole: gathered from the
+# send buffer into one record each
+big=$(tcpdump -nn -r "$TMP/cap.pcap" "src host $US_IP and tcp and greater 9000" 2>/dev/null | wc -l)
+[ "$big" -gt 0 ] || fail "no TSO super-segment in the capture"
+tcpdump -nn -r "$TMP/cap.pcap" 2>&1 | grep -q truncated && fail "capture has truncated frames"
 finish

@@ -163,6 +163,33 @@ START_TEST(bulk_both_directions)
 }
 END_TEST
 
+START_TEST(sndbuf_autotuning)
+{
+    /* The send buffer grows with the window (2 x min(cwnd, peer window), up to tcp_sndbuf_max)
+     * so one connection can keep more than the initial 256 KiB in flight; a socket whose
+     * SO_SNDBUF was set keeps that size. */
+    struct pair p;
+    connect_pair(&p, NULL, 3, 0);
+    struct us_stack *a = p.s.st[0];
+    int v = 0;
+    ck_assert_int_eq(us_getsockopt(a, p.cfd, US_SO_SNDBUF, &v), 0);
+    ck_assert_int_eq(v, 256 * 1024);
+    transfer(&p, 0, 16u << 20, US_SEC(60));
+    ck_assert_int_eq(us_getsockopt(a, p.cfd, US_SO_SNDBUF, &v), 0);
+    ck_assert_int_gt(v, 256 * 1024);
+    ck_assert_int_le(v, 4 * 1024 * 1024);
+    ck_assert_int_eq(us_setsockopt(a, p.cfd, US_SO_SNDBUF, 100000), 0);
+    transfer(&p, 0, 4u << 20, US_SEC(60));
+    ck_assert_int_eq(us_getsockopt(a, p.cfd, US_SO_SNDBUF, &v), 0);
+    ck_assert_int_eq(v, 100000);
+    us_close(p.s.st[0], p.cfd, p.s.now);
+    us_close(p.s.st[1], p.sfd, p.s.now);
+    us_close(p.s.st[1], p.lfd, p.s.now);
+    sim_run(&p.s, US_SEC(120));
+    ck_assert(sim_free(&p.s));
+}
+END_TEST
+
 START_TEST(bulk_lossy)
 {
     struct us_impair imp = {.loss = 0.02, .reorder = 0.02, .dup = 0.01, .delay = US_MSEC(5)};
@@ -186,6 +213,7 @@ make_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, handshake_and_small_exchange);
     tcase_add_test(tc, bulk_both_directions);
+    tcase_add_test(tc, sndbuf_autotuning);
     tcase_add_test(tc, bulk_lossy);
     suite_add_tcase(su, tc);
     return su;
