@@ -9,6 +9,7 @@
 #include "core/rangeset.h"
 #include "core/ring.h"
 #include "core/siphash.h"
+#include "core/timerq.h"
 #include "ip/ip.h"
 #include "tcp/tcp_seq.h"
 
@@ -167,8 +168,8 @@ struct us_stack;
 int us_tcp_init(struct us_stack *st);
 void us_tcp_destroy(struct us_stack *st);
 void us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
-void us_tcp_timer(struct us_stack *st, uint32_t id, uint32_t gen, uint8_t kind, us_time_t deadline,
-                  us_time_t now);
+/* Runs the TCP timer a popped heap entry names (kind US_TMR_TCP + enum us_tcp_timer). */
+void us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now);
 void us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_ip4_t raddr,
                        uint16_t rport, us_seq_t seq, uint8_t type, uint8_t code, uint16_t mtu,
                        us_time_t now);

@@ -314,17 +314,12 @@ us_tcp_isn(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t 
 
 /* ---- timers ---------------------------------------------------------------------------------- */
 
-/* The heap keeps at most one live entry per timer: moving a deadline later keeps the earlier
- * entry, which re-arms itself when it fires (so an RTO restarted on every ACK costs no heap
- * push). Moving it earlier pushes a new entry; the old one is skipped when it pops. */
+/* Lazy re-arm (core/timerq.h): an RTO restarted on every ACK costs no heap push. */
 void
 us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t when)
 {
-    c->t[kind] = when;
-    if (c->tq[kind] == US_TIME_NEVER || when < c->tq[kind]) {
-        if (us_timerq_add(&st->timers, when, (uint8_t)(US_TMR_TCP + kind), c->id, c->gen) == 0)
-            c->tq[kind] = when;
-    }
+    us_timerq_arm(&st->timers, &c->t[kind], &c->tq[kind], when, (uint8_t)(US_TMR_TCP + kind),
+                  c->id, c->gen);
 }
 
 void

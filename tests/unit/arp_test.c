@@ -7,6 +7,7 @@
 #include "arp.h"
 #include "core/drop.h"
 #include "lib/onestack.h"
+#include "stack.h" /* the timer heap's length */
 #include "lib/testutil.h"
 
 static const uint8_t zero_mac[US_ETH_ALEN];
@@ -415,6 +416,50 @@ START_TEST(cache_full_strangers_do_not_evict)
 }
 END_TEST
 
+START_TEST(reconfirm_does_not_grow_timer_heap)
+{
+    struct onestack o;
+    os_init(&o, NULL, 0);
+    os_clear(&o);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    size_t heap = o.st->timers.len;
+    ck_assert_uint_ge(heap, 1);
+    /* the peer answers us 1000 times in 10 s: every reply re-confirms the entry */
+    uint8_t f[64];
+    size_t n = os_build_arp(f, os_mac, US_ARP_OP_REPLY, os_peer_mac, OS_PEER_IP, os_mac, OS_IP);
+    for (int i = 0; i < 1000; i++) {
+        o.now += US_MSEC(10);
+        os_input(&o, f, n);
+    }
+    ck_assert_uint_eq(o.st->timers.len, heap);
+    ck_assert_uint_eq(os_pending(&o), 0);
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->confirmed, US_SEC(10));
+    /* used after the last confirmation: the unicast probe goes 30 s after it, not before */
+    int fd = send_udp(&o, OS_PEER_IP, 1);
+    assert_udp_to(&o, os_peer_mac, OS_PEER_IP, '0');
+    os_advance(&o, US_SEC(30) - 1);
+    ck_assert_uint_eq(os_pending(&o), 0);
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->state, US_ARP_REACHABLE);
+    os_advance(&o, 1);
+    assert_request(&o, os_peer_mac, OS_PEER_IP);
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->state, US_ARP_PROBE);
+    /* answered 100 ms later, then unused: it expires 30 s after that answer, to the ns */
+    os_advance(&o, US_MSEC(100));
+    os_input(&o, f, n);
+    us_time_t answered = o.now;
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->state, US_ARP_REACHABLE);
+    os_advance(&o, answered + US_SEC(30) - 1 - o.now);
+    ck_assert_ptr_nonnull(us_arp_lookup(o.st, OS_PEER_IP));
+    os_advance(&o, 1);
+    ck_assert_ptr_null(us_arp_lookup(o.st, OS_PEER_IP));
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_ARP_EXPIRED), 1);
+    ck_assert_uint_eq(os_pending(&o), 0);
+    ck_assert_uint_eq(us_drop_total(o.st), 0);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -433,6 +478,7 @@ make_suite(void)
     tcase_add_test(tc, unused_entry_expires);
     tcase_add_test(tc, used_entry_probed_unicast);
     tcase_add_test(tc, cache_full_strangers_do_not_evict);
+    tcase_add_test(tc, reconfirm_does_not_grow_timer_heap);
     suite_add_tcase(su, tc);
     return su;
 }
