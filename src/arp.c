@@ -115,12 +115,23 @@ arp_alloc(struct us_stack *st, us_ip4_t ip, bool may_evict)
 }
 
 /* Moves the entry's timer to `when`. Lazy re-arm (core/timerq.h), so a host whose every packet
- * re-confirms its entry adds nothing to the heap. */
-static void
+ * re-confirms its entry adds nothing to the heap. An entry whose timer cannot be queued (out of
+ * memory) would never expire or give up, so it is removed instead: one ARP_NO_TIMER drop per
+ * packet waiting in it, or one for the ARP packet that would have created it. Returns false
+ * then (e is free). */
+static bool
 arp_arm(struct us_stack *st, struct us_arp_entry *e, us_time_t when)
 {
-    us_timerq_arm(&st->timers, &e->deadline, &e->deadline_q, when, US_TMR_ARP,
-                  (uint32_t)(e - st->arp.e), e->gen);
+    if (us_timerq_arm(&st->timers, &e->deadline, &e->deadline_q, when, US_TMR_ARP,
+                      (uint32_t)(e - st->arp.e), e->gen) == 0)
+        return true;
+    char a[16];
+    US_TRACE(st, "arp: no memory for the timer of %s -> entry not kept", us_ip4_ntoa(e->ip, a));
+    size_t lost = e->pending.count ? e->pending.count : 1;
+    for (size_t i = 0; i < lost; i++)
+        us_drop(st, US_DROP_ARP_NO_TIMER);
+    arp_unlink(st, e);
+    return false;
 }
 
 static void
@@ -260,7 +271,8 @@ us_arp_output(struct us_stack *st, struct us_iface *ifp, us_ip4_t nh, struct us_
         e->ifp = ifp;
         e->state = US_ARP_INCOMPLETE;
         us_pktq_push(&e->pending, pkt);
-        arp_arm(st, e, now + st->cfg.arp_retry);
+        if (!arp_arm(st, e, now + st->cfg.arp_retry))
+            return;
         arp_request(st, e, mac_bcast);
         US_TRACE(st, "arp: %s unresolved -> queued 1 packet", us_ip4_ntoa(nh, a));
         return;
@@ -289,8 +301,8 @@ us_arp_timer(struct us_stack *st, const struct us_timer_ent *t, us_time_t now)
     switch (e->state) {
     case US_ARP_INCOMPLETE:
         if (e->tries < st->cfg.arp_retries) {
-            arp_arm(st, e, now + st->cfg.arp_retry);
-            arp_request(st, e, mac_bcast);
+            if (arp_arm(st, e, now + st->cfg.arp_retry))
+                arp_request(st, e, mac_bcast);
             return;
         }
         /* RFC 1122 2.3.2.1: give up; each waiting datagram gets "host unreachable". */
@@ -318,8 +330,8 @@ us_arp_timer(struct us_stack *st, const struct us_timer_ent *t, us_time_t now)
         /* fall through */
     case US_ARP_PROBE:
         if (e->tries < st->cfg.arp_retries) {
-            arp_arm(st, e, now + st->cfg.arp_retry);
-            arp_request(st, e, e->mac);
+            if (arp_arm(st, e, now + st->cfg.arp_retry))
+                arp_request(st, e, e->mac);
             return;
         }
         us_stat_inc(st, US_STAT_ARP_EXPIRED);

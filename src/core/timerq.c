@@ -10,6 +10,7 @@ us_timerq_init(struct us_timerq *q)
     q->heap = NULL;
     q->len = q->cap = 0;
     q->next_seq = 0;
+    q->limit = 0;
 }
 
 void
@@ -28,6 +29,8 @@ ent_before(const struct us_timer_ent *a, const struct us_timer_ent *b)
 int
 us_timerq_add(struct us_timerq *q, us_time_t deadline, uint8_t kind, uint32_t owner, uint32_t gen)
 {
+    if (q->limit && q->len >= q->limit)
+        return -ENOMEM;
     if (q->len == q->cap) {
         size_t ncap = q->cap ? q->cap * 2 : 64;
         struct us_timer_ent *n = realloc(q->heap, ncap * sizeof(*n));

@@ -19,6 +19,7 @@ struct us_timerq {
     struct us_timer_ent *heap;
     size_t len, cap;
     uint64_t next_seq;
+    size_t limit; /* most entries held; 0: only memory bounds it (tests lower it to fail adds) */
 };
 
 void us_timerq_init(struct us_timerq *q);

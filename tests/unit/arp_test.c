@@ -7,7 +7,7 @@
 #include "arp.h"
 #include "core/drop.h"
 #include "lib/onestack.h"
-#include "stack.h" /* the timer heap's length */
+#include "stack.h" /* the timer heap's length and limit */
 #include "lib/testutil.h"
 
 static const uint8_t zero_mac[US_ETH_ALEN];
@@ -460,6 +460,40 @@ START_TEST(reconfirm_does_not_grow_timer_heap)
 }
 END_TEST
 
+START_TEST(no_timer_memory_keeps_no_entry)
+{
+    struct onestack o;
+    os_init(&o, NULL, 0);
+    os_clear(&o);
+    os_learn(&o, IP_B, mac_b); /* one entry with its timer */
+    ck_assert_uint_ge(o.st->timers.len, 1);
+    o.st->timers.limit = o.st->timers.len; /* the heap can take no more */
+    /* resolving: an INCOMPLETE entry without a timer would wait forever; none is kept */
+    int fd = send_udp(&o, OS_PEER_IP, 1);
+    ck_assert_ptr_null(us_arp_lookup(o.st, OS_PEER_IP));
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_ARP_NO_TIMER), 1);
+    ck_assert_uint_eq(os_pending(&o), 0); /* no request for an entry we could not keep */
+    /* learning from a request: still answered, but not learned */
+    uint8_t f[64], want[64];
+    size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_peer_mac, OS_PEER_IP, zero_mac,
+                            OS_IP);
+    os_input(&o, f, n);
+    n = os_build_arp(want, os_peer_mac, US_ARP_OP_REPLY, os_mac, OS_IP, os_peer_mac, OS_PEER_IP);
+    assert_frame(os_take(&o), want, n);
+    ck_assert_ptr_null(us_arp_lookup(o.st, OS_PEER_IP));
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_ARP_NO_TIMER), 2);
+    ck_assert_uint_eq(us_drop_total(o.st), 2);
+    /* with room again, resolution works as usual */
+    o.st->timers.limit = 0;
+    ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, &(struct us_sockaddr){OS_PEER_IP, 9}, o.now),
+                     1);
+    assert_request(&o, os_bcast_mac, OS_PEER_IP);
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->state, US_ARP_INCOMPLETE);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -479,6 +513,7 @@ make_suite(void)
     tcase_add_test(tc, used_entry_probed_unicast);
     tcase_add_test(tc, cache_full_strangers_do_not_evict);
     tcase_add_test(tc, reconfirm_does_not_grow_timer_heap);
+    tcase_add_test(tc, no_timer_memory_keeps_no_entry);
     suite_add_tcase(su, tc);
     return su;
 }

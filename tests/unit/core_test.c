@@ -1,5 +1,6 @@
 /* Core unit tests: timer queue ordering, ties, lazy re-arm, stale entries (through the stack),
  * packet pool limits and reuse, PRNG determinism. */
+#include <errno.h>
 #include <string.h>
 
 #include <ustack.h>
@@ -41,7 +42,7 @@ START_TEST(timerq_orders_by_deadline_then_insertion)
 }
 END_TEST
 
-START_TEST(timerq_lazy_rearm)
+START_TEST(timerq_lazy_rearm_and_limit)
 {
     struct us_timerq q;
     us_timerq_init(&q);
@@ -75,6 +76,12 @@ START_TEST(timerq_lazy_rearm)
     ck_assert(us_timerq_pop_due(&q, 300, &e));
     ck_assert(!us_timerq_fire(&q, &e, &t, &tq, 300));
     ck_assert_uint_eq(q.len, 0);
+    /* a full heap refuses an entry and leaves tq alone */
+    q.limit = 1;
+    ck_assert_int_eq(us_timerq_add(&q, 400, 1, 6, 0), 0);
+    ck_assert_int_eq(us_timerq_arm(&q, &t, &tq, 350, 1, 5, 2), -ENOMEM);
+    ck_assert_int_eq(tq, US_TIME_NEVER);
+    ck_assert_uint_eq(q.len, 1);
     us_timerq_destroy(&q);
 }
 END_TEST
@@ -254,7 +261,7 @@ make_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, timerq_orders_by_deadline_then_insertion);
     tcase_add_test(tc, timerq_keeps_fields_and_interleaves);
-    tcase_add_test(tc, timerq_lazy_rearm);
+    tcase_add_test(tc, timerq_lazy_rearm_and_limit);
     tcase_add_test(tc, stale_timer_entries_are_skipped);
     tcase_add_test(tc, pool_limits_and_reuse);
     tcase_add_test(tc, rand_is_deterministic);
