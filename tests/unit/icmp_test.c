@@ -205,17 +205,27 @@ reflect_error(struct onestack *o, const struct os_frame *f, uint8_t type, uint8_
     os_input(o, frame, n);
 }
 
+/* A fresh stack and a UDP socket connected to the peer's port 9, which answered the socket's
+ * first datagram with port unreachable. */
+static int
+refused_socket(struct onestack *o)
+{
+    os_init(o, NULL, 0);
+    os_clear(o);
+    os_learn(o, OS_PEER_IP, os_peer_mac);
+    int c = us_socket(o->st, US_SOCK_DGRAM);
+    struct us_sockaddr to = {OS_PEER_IP, 9};
+    ck_assert_int_eq(us_connect(o->st, c, &to, o->now), 0);
+    ck_assert_int_eq(us_sendto(o->st, c, "q", 1, 0, NULL, o->now), 1);
+    reflect_error(o, os_take(o), US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PORT);
+    return c;
+}
+
 START_TEST(port_unreachable_reaches_connected_socket)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int c = us_socket(o.st, US_SOCK_DGRAM);
+    int c = refused_socket(&o);
     struct us_sockaddr to = {OS_PEER_IP, 9};
-    ck_assert_int_eq(us_connect(o.st, c, &to, o.now), 0);
-    ck_assert_int_eq(us_sendto(o.st, c, "q", 1, 0, NULL, o.now), 1);
-    reflect_error(&o, os_take(&o), US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PORT);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_ICMP_ERR_IN), 1);
     ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLOUT | US_POLLERR);
     char buf[8];
@@ -239,6 +249,33 @@ START_TEST(port_unreachable_reaches_connected_socket)
     ck_assert_uint_eq(os_pending(&o), 0);
     us_close(o.st, c, o.now);
     us_close(o.st, u, o.now);
+    os_finish(&o);
+}
+END_TEST
+
+START_TEST(pending_error_reported_before_queued_data)
+{
+    struct onestack o;
+    int c = refused_socket(&o);
+    /* with the error pending, a datagram from the peer is queued too */
+    struct us_sockaddr me;
+    ck_assert_int_eq(us_getsockname(o.st, c, &me), 0);
+    size_t n = os_build_udp(frame, OS_PEER_IP, OS_IP, 9, me.port, "d1", 2);
+    os_input(&o, frame, n);
+    ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLIN | US_POLLOUT | US_POLLERR);
+    /* Linux (__skb_try_recv_datagram, __skb_recv_udp): the error first, once, even when
+     * peeking; then the data, which the error did not consume */
+    char buf[8];
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), US_MSG_PEEK, NULL, NULL),
+                     -ECONNREFUSED);
+    ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLIN | US_POLLOUT);
+    struct us_sockaddr from;
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, &from, NULL), 2);
+    ck_assert_mem_eq(buf, "d1", 2);
+    ck_assert_uint_eq(from.addr, OS_PEER_IP);
+    ck_assert_uint_eq(from.port, 9);
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    us_close(o.st, c, o.now);
     os_finish(&o);
 }
 END_TEST
@@ -322,6 +359,7 @@ make_suite(void)
     tcase_add_test(tc, no_error_about_error_broadcast_or_fragment);
     tcase_add_test(tc, error_rate_limit);
     tcase_add_test(tc, port_unreachable_reaches_connected_socket);
+    tcase_add_test(tc, pending_error_reported_before_queued_data);
     tcase_add_test(tc, ping_socket_gets_its_reply);
     tcase_add_test(tc, bad_messages_dropped);
     suite_add_tcase(su, tc);
