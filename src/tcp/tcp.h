@@ -198,8 +198,12 @@ us_tcp_timer_stop(struct us_tcp_conn *c, int kind)
 {
     c->t[kind] = US_TIME_NEVER;
 }
-/* Enters CLOSED: unhashes, frees buffers; frees the block unless a descriptor still names it. */
+/* Enters CLOSED: unhashes, frees buffers; frees the block unless a descriptor still names it.
+ * Not for a listener with children: us_tcp_listener_close. */
 void us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const char *why);
+/* Closes a listener and its children (those past the handshake get a RST sent at `now`). */
+void us_tcp_listener_close(struct us_stack *st, struct us_tcp_conn *l, const char *why,
+                           us_time_t now);
 void us_tcp_set_cc(struct us_tcp_conn *c, unsigned id);
 /* A listener's children: embryonic ones on the SYN queue, established ones on the accept queue. */
 void us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c);

@@ -439,14 +439,21 @@ syn_opts(struct us_tcp_repr *r, unsigned opts)
 }
 
 int
-os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t, int *lfd)
+os_tcp_listen(struct onestack *o, uint16_t port, int backlog)
 {
     os_learn(o, OS_PEER_IP, os_peer_mac);
     int l = us_socket(o->st, US_SOCK_STREAM);
     ck_assert_int_ge(l, 0);
     struct us_sockaddr a = {0, port};
     ck_assert_int_eq(us_bind(o->st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o->st, l, 8), 0);
+    ck_assert_int_eq(us_listen(o->st, l, backlog), 0);
+    return l;
+}
+
+int
+os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t, int *lfd)
+{
+    int l = os_tcp_listen(o, port, 8);
     *t = (struct os_tcp){.port = port, .pport = 40000, .seq = 1000, .wnd = 65535,
                          .ts = opts & OS_OPT_TS, .ts_val = 100000};
     struct us_tcp_repr syn = os_tcp_seg(t, US_TCP_SYN);

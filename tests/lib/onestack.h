@@ -148,6 +148,8 @@ void os_tcp_rx(struct onestack *o, struct os_tcp *t, struct us_tcp_repr *out);
 void os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint32_t seq,
                       uint32_t ack, size_t len);
 
+/* Learns the peer and returns a socket listening on (0, port). */
+int os_tcp_listen(struct onestack *o, uint16_t port, int backlog);
 /* Learns the peer, creates a listener on port, drives the handshake with the given SYN options
  * and accepts it; returns the accepted descriptor (listener in *lfd). t->seq/ack are ready for
  * data. The peer's ISN is 1000; port 40000. */

@@ -214,6 +214,34 @@ START_TEST(syn_received_bad_ack)
 }
 END_TEST
 
+START_TEST(listener_close_rst_timestamp)
+{
+    /* The RST a queued child hears when its listener closes carries the clock of the close
+     * (RFC 7323 3.2: TSval from the timestamp clock), not zero. */
+    struct onestack o;
+    setup(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
+    o.now = US_SEC(7); /* the handshake at 7 s, the close at 9.5 s */
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535, .ts = true,
+                       .ts_val = 4242};
+    os_tcp_tx(&o, &t, S, NULL, 0);
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    ck_assert(sa.has_ts);
+    t.ack = sa.seq + 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    check_state(&o, -1, &t, "ESTABLISHED");
+    os_advance(&o, US_MSEC(2500));
+    us_close(o.st, l, o.now);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = 40000, .seq = sa.seq + 1,
+                               .ack = 1001, .flags = R | A, .has_ts = true, .ts_ecr = 4242};
+    struct us_tcp_repr rst;
+    os_tcp_expect(&o, &want, OS_IGN_WND, &rst);
+    ck_assert_uint_eq(rst.ts_val, sa.ts_val + 2500); /* the 1 ms clock moved on by 2.5 s */
+    finish(&o);
+}
+END_TEST
+
 START_TEST(closed_port_rst)
 {
     struct onestack o;
@@ -1150,6 +1178,7 @@ make_suite(void)
     tcase_add_test(tc, syn_received_bad_ack);
     tcase_add_test(tc, closed_port_rst);
     tcase_add_test(tc, listener_segments);
+    tcase_add_test(tc, listener_close_rst_timestamp);
     tcase_add_test(tc, active_open);
     tcase_add_test(tc, active_refused);
     tcase_add_test(tc, active_bad_synack);
