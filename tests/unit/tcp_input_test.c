@@ -1196,6 +1196,66 @@ START_TEST(syn_cookies)
 }
 END_TEST
 
+/* Linux's sk_clone_lock copies the listener into each child, so an accepted socket starts with
+ * the listener's options; here too, whether it came through the SYN queue or a SYN cookie. */
+START_TEST(accepted_inherits_listener_options)
+{
+    static const struct {
+        enum us_sockopt opt;
+        int v;
+    } inherited[] = {
+        {US_SO_REUSEADDR, 1},   {US_SO_KEEPALIVE, 1},       {US_SO_LINGER, 5},
+        {US_TCP_NODELAY, 1},    {US_TCP_KEEPIDLE, 100},     {US_TCP_KEEPINTVL, 10},
+        {US_TCP_KEEPCNT, 3},    {US_TCP_USER_TIMEOUT, 5000}, {US_TCP_CONGESTION, US_CC_NEWRENO},
+        {US_SO_RCVBUF, 8192},   {US_SO_SNDBUF, 16384},
+    };
+    const size_t n = sizeof(inherited) / sizeof(inherited[0]);
+    for (int cookie = 0; cookie < 2; cookie++) {
+        struct onestack o;
+        setup(&o, NULL);
+        int l = os_tcp_listen(&o, 80, 1);
+        int fresh = us_socket(o.st, US_SOCK_STREAM);
+        for (size_t i = 0; i < n; i++) {
+            int v = -2;
+            ck_assert_int_eq(us_getsockopt(o.st, fresh, inherited[i].opt, &v), 0);
+            ck_assert_int_ne(v, inherited[i].v); /* not the default, so inheriting shows */
+            ck_assert_int_eq(us_setsockopt(o.st, l, inherited[i].opt, inherited[i].v), 0);
+        }
+        us_close(o.st, fresh, o.now);
+        if (cookie) { /* another peer port fills the SYN queue: the next SYN gets a cookie */
+            struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
+            struct us_tcp_repr sa1;
+            os_tcp_tx(&o, &t1, S, NULL, 0);
+            os_tcp_rx(&o, &t1, &sa1);
+        }
+        struct os_tcp t = {.port = 80, .pport = 40000, .seq = 5000, .wnd = 65535};
+        struct us_tcp_repr syn = os_tcp_seg(&t, S);
+        syn.has_mss = true;
+        syn.mss = 1460;
+        os_tcp_send(&o, &syn);
+        t.seq++;
+        struct us_tcp_repr sa;
+        os_tcp_rx(&o, &t, &sa);
+        ck_assert_uint_eq(sa.flags, S | A);
+        t.ack = sa.seq + 1;
+        os_tcp_tx(&o, &t, A, NULL, 0);
+        ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_OK), (uint64_t)cookie);
+        int fd = us_accept(o.st, l, NULL);
+        ck_assert_int_ge(fd, 0);
+        for (size_t i = 0; i < n; i++) {
+            int v = -2;
+            ck_assert_int_eq(us_getsockopt(o.st, fd, inherited[i].opt, &v), 0);
+            ck_assert_msg(v == inherited[i].v, "%s: option %d is %d, the listener's %d",
+                          cookie ? "cookie" : "SYN queue", (int)inherited[i].opt, v,
+                          inherited[i].v);
+        }
+        us_close(o.st, l, o.now);
+        abort_close(&o, fd);
+        finish(&o);
+    }
+}
+END_TEST
+
 START_TEST(rst_syn_received_challenged)
 {
     /* RFC 5961 3.2 applies in SYN-RECEIVED too: a RST with another in-window seq is
@@ -1664,6 +1724,7 @@ make_suite(void)
     tcase_add_test(tc, fast_retransmit_cubic);
     tcase_add_test(tc, user_timeout);
     tcase_add_test(tc, syn_cookies);
+    tcase_add_test(tc, accepted_inherits_listener_options);
     tcase_add_test(tc, persist_gives_up_when_silent);
     tcase_add_test(tc, timeout_rst_timestamp);
     tcase_add_test(tc, icmp_frag_needed);
