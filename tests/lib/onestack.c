@@ -52,6 +52,13 @@ os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu)
 }
 
 void
+os_start(struct onestack *o, const struct us_config *cfg)
+{
+    os_init(o, cfg, 0);
+    os_clear(o);
+}
+
+void
 os_advance(struct onestack *o, us_time_t dur)
 {
     us_time_t end = o->now + dur;
@@ -436,6 +443,15 @@ syn_opts(struct us_tcp_repr *r, unsigned opts)
     r->sack_ok = opts & OS_OPT_SACK;
     r->has_ts = opts & OS_OPT_TS;
     r->ts_val = r->has_ts ? 100000 : 0;
+}
+
+void
+os_tcp_finish(struct onestack *o)
+{
+    os_advance(o, US_SEC(300));
+    struct us_sock_info s[8];
+    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
+    os_finish(o);
 }
 
 int

@@ -72,8 +72,7 @@ END_TEST
 START_TEST(request_for_us_replied_and_learned)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     uint8_t f[64], want[64];
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_peer_mac, OS_PEER_IP, zero_mac,
                             OS_IP);
@@ -100,8 +99,7 @@ END_TEST
 START_TEST(request_for_other_ignored)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     uint8_t f[64];
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_peer_mac, OS_PEER_IP, zero_mac,
                             US_IP4(192, 0, 2, 77));
@@ -117,8 +115,7 @@ END_TEST
 START_TEST(unsolicited_reply_not_learned)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     uint8_t f[64];
     /* gratuitous reply (target = sender), broadcast */
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REPLY, os_peer_mac, OS_PEER_IP,
@@ -138,8 +135,7 @@ END_TEST
 START_TEST(merge_updates_existing)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     o.now = US_SEC(5);
     /* the peer moves to mac_b and announces it with a gratuitous request (not for us) */
@@ -171,8 +167,7 @@ END_TEST
 START_TEST(bad_sender_dropped)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     static const uint8_t mcast[US_ETH_ALEN] = {0x01, 0x00, 0x5e, 0, 0, 1};
     uint8_t f[64];
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_bcast_mac, OS_PEER_IP,
@@ -205,8 +200,7 @@ END_TEST
 START_TEST(malformed_counted)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     uint8_t f[64];
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_peer_mac, OS_PEER_IP, zero_mac,
                             OS_IP);
@@ -232,8 +226,7 @@ END_TEST
 START_TEST(resolution_queues_and_flushes_in_order)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = send_udp(&o, OS_PEER_IP, 3);
     ck_assert_uint_eq(os_pending(&o), 1);
     assert_request(&o, os_bcast_mac, OS_PEER_IP);
@@ -265,8 +258,7 @@ START_TEST(queue_bound_drops_oldest)
     us_config_default(&cfg);
     cfg.arp_queue_per_entry = 2;
     struct onestack o;
-    os_init(&o, &cfg, 0);
-    os_clear(&o);
+    os_start(&o, &cfg);
     int fd = send_udp(&o, OS_PEER_IP, 5);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_ARP_QUEUE_FULL), 3);
     assert_request(&o, os_bcast_mac, OS_PEER_IP);
@@ -284,8 +276,7 @@ END_TEST
 START_TEST(retries_then_unreachable)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = us_socket(o.st, US_SOCK_DGRAM);
     struct us_sockaddr to = {OS_PEER_IP, 9};
     ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), 0);
@@ -320,8 +311,7 @@ END_TEST
 START_TEST(unused_entry_expires)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     os_advance(&o, US_SEC(30) - 1);
     ck_assert_ptr_nonnull(us_arp_lookup(o.st, OS_PEER_IP));
@@ -339,8 +329,7 @@ END_TEST
 START_TEST(used_entry_probed_unicast)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     o.now = US_SEC(10);
     int fd = send_udp(&o, OS_PEER_IP, 1);
@@ -379,8 +368,7 @@ START_TEST(cache_full_strangers_do_not_evict)
     us_config_default(&cfg);
     cfg.arp_entries = 2;
     struct onestack o;
-    os_init(&o, &cfg, 0);
-    os_clear(&o);
+    os_start(&o, &cfg);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     os_learn(&o, IP_B, mac_b);
     /* a stranger asks for us: answered, but not learned, and nobody evicted */
@@ -419,8 +407,7 @@ END_TEST
 START_TEST(reconfirm_does_not_grow_timer_heap)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     size_t heap = o.st->timers.len;
     ck_assert_uint_ge(heap, 1);
@@ -463,8 +450,7 @@ END_TEST
 START_TEST(no_timer_memory_keeps_no_entry)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, IP_B, mac_b); /* one entry with its timer */
     ck_assert_uint_ge(o.st->timers.len, 1);
     o.st->timers.limit = o.st->timers.len; /* the heap can take no more */

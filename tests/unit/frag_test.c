@@ -112,8 +112,7 @@ large_in_use(struct onestack *o)
 START_TEST(in_order_and_reverse)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(1);
     for (int i = 0; i < 3; i++) {
@@ -140,8 +139,7 @@ END_TEST
 START_TEST(interleaved_two_datagrams)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     static uint8_t d1[4000], d2[4000];
     make_dgram(1);
@@ -166,8 +164,7 @@ END_TEST
 START_TEST(exact_duplicate_dropped_alone)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(3);
     frag_n(&o, 9, dgram, 0);
@@ -186,8 +183,7 @@ END_TEST
 START_TEST(overlap_with_different_data_drops_datagram)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(4);
     frag_n(&o, 10, dgram, 0);
@@ -220,8 +216,7 @@ END_TEST
 START_TEST(too_big_and_bad_lengths)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(5);
     frag_n(&o, 12, dgram, 0);
@@ -252,8 +247,7 @@ END_TEST
 START_TEST(too_big_judged_by_first_fragment_header)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     /* 65512 bytes of data: fits behind a 20-byte header (65532), not behind a 60-byte one */
     size_t len = make_big(65512, 9);
@@ -285,8 +279,7 @@ END_TEST
 START_TEST(timeout_sends_time_exceeded_only_with_first)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(6);
     o.now = US_SEC(1);
@@ -328,8 +321,7 @@ START_TEST(datagram_and_memory_limits)
     us_config_default(&cfg);
     cfg.frag_max_datagrams = 2;
     struct onestack o;
-    os_init(&o, &cfg, 0);
-    os_clear(&o);
+    os_start(&o, &cfg);
     int fd = os_udp_bound(&o, 7);
     make_dgram(7);
     frag_n(&o, 30, dgram, 0);

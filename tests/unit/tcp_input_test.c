@@ -15,30 +15,13 @@
 #define R US_TCP_RST
 #define P US_TCP_PSH
 
-static uint8_t data[65536];
+static uint8_t data[65536]; /* the payload tests send, filled once before they run */
 
 static void
 fill_data(void)
 {
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)(i * 7 + i / 251);
-}
-
-static void
-setup(struct onestack *o, const struct us_config *cfg)
-{
-    fill_data();
-    os_init(o, cfg, 0);
-    os_clear(o);
-}
-
-static void
-finish(struct onestack *o)
-{
-    os_advance(o, US_SEC(300));
-    struct us_sock_info s[8];
-    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
-    os_finish(o);
 }
 
 /* Abortive close (RST), discarding what it sends. */
@@ -73,7 +56,7 @@ expect_read(struct onestack *o, int fd, const void *want, size_t n)
 START_TEST(delayed_ack)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     /* RFC 1122 4.2.3.2: one small segment is ACKed after the delayed-ACK time (40 ms) */
@@ -102,14 +85,14 @@ START_TEST(delayed_ack)
     os_advance(&o, US_MSEC(100));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(out_of_order_sack)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
@@ -142,14 +125,14 @@ START_TEST(out_of_order_sack)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     expect_read(&o, fd, data, 350);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(out_of_order_no_sack)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     uint32_t base = t.seq;
@@ -165,14 +148,14 @@ START_TEST(out_of_order_no_sack)
     ck_assert_uint_eq(r.ack, base + 20);
     expect_read(&o, fd, data, 20);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(duplicate_and_overlap_trimmed)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
@@ -192,14 +175,14 @@ START_TEST(duplicate_and_overlap_trimmed)
     expect_read(&o, fd, data, 200);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(beyond_window)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
@@ -212,14 +195,14 @@ START_TEST(beyond_window)
     ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
     t.seq = base;
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(zero_window)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 4096), 0);
@@ -265,7 +248,7 @@ START_TEST(zero_window)
     ck_assert_uint_eq(r.wnd, 4096);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -273,7 +256,7 @@ START_TEST(listener_rcvbuf_inherited)
 {
     /* SO_RCVBUF set on a listener applies to the connections it accepts (as Linux) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int l = us_socket(o.st, US_SOCK_STREAM);
     ck_assert_int_eq(us_setsockopt(o.st, l, US_SO_RCVBUF, 4096), 0);
@@ -287,7 +270,7 @@ START_TEST(listener_rcvbuf_inherited)
     os_tcp_pop(&o, &sa);
     ck_assert_uint_eq(sa.wnd, 4096);
     us_close(o.st, l, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -296,7 +279,7 @@ END_TEST
 START_TEST(rst_exact_resets)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     os_tcp_tx(&o, &t, A | P, "lost", 4);
@@ -308,14 +291,14 @@ START_TEST(rst_exact_resets)
     ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, NULL, o.now), -EPIPE);
     us_close(o.st, fd, o.now);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(rst_in_window_challenged)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
@@ -336,14 +319,14 @@ START_TEST(rst_in_window_challenged)
     os_tcp_tx(&o, &t, R, NULL, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ECONNRESET);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(syn_established_challenged)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
@@ -358,14 +341,14 @@ START_TEST(syn_established_challenged)
     }
     ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 2);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(bad_acks)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     /* an ACK for data never sent: ACK and drop (RFC 5961 5.2 / 3.10.7.4 fifth) */
@@ -399,7 +382,7 @@ START_TEST(bad_acks)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL), -EAGAIN);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -409,7 +392,7 @@ START_TEST(challenge_ack_limit)
     us_config_default(&cfg);
     cfg.tcp_challenge_ack_limit = 2;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
@@ -428,7 +411,7 @@ START_TEST(challenge_ack_limit)
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_CHALLENGE_ACK), 3);
     ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -437,7 +420,7 @@ END_TEST
 START_TEST(paws)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     ck_assert(t.ts);
@@ -473,7 +456,7 @@ START_TEST(paws)
     os_tcp_tx(&o, &t, R, NULL, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ECONNRESET);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -485,7 +468,7 @@ START_TEST(rto_backoff_timeout)
     us_config_default(&cfg);
     cfg.tcp_retries = 3;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
@@ -516,14 +499,14 @@ START_TEST(rto_backoff_timeout)
     ck_assert_str_eq(os_sock_info(&o, fd).state, "CLOSED");
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(rto_from_rtt)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
@@ -554,14 +537,14 @@ START_TEST(rto_from_rtt)
     us_tcp_get_info(o.st, fd, &ti);
     ck_assert_int_eq(ti.srtt, US_MSEC(100));
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(rto_min_floor)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     /* RTT 10 ms: 10 + 4*5 = 30 ms, raised to the 200 ms floor (tcp_rto_min) */
@@ -581,14 +564,14 @@ START_TEST(rto_min_floor)
     os_advance(&o, 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(fast_retransmit_newreno)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
@@ -637,14 +620,14 @@ START_TEST(fast_retransmit_newreno)
     ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(persist_probes)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     /* the peer closes its window */
@@ -678,7 +661,7 @@ START_TEST(persist_probes)
     os_advance(&o, US_SEC(100));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -688,7 +671,7 @@ END_TEST
 START_TEST(persist_gives_up_when_silent)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     t.wnd = 0;
@@ -700,7 +683,7 @@ START_TEST(persist_gives_up_when_silent)
     struct us_sock_info si[4];
     ck_assert_uint_eq(us_sock_list(o.st, si, 4), 0);
     ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_TIMEOUTS), 1);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -708,7 +691,7 @@ START_TEST(persist_probe_taken)
 {
     /* the peer takes the probe byte: SND.UNA moves past it and the rest follows later */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     t.wnd = 0;
@@ -728,7 +711,7 @@ START_TEST(persist_probe_taken)
     os_advance(&o, US_SEC(100));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -748,7 +731,7 @@ keepalive_conn(struct onestack *o, struct os_tcp *t)
 START_TEST(keepalive_timeout)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = keepalive_conn(&o, &t);
     /* probes at idle 10 s, then every 2 s: SEG.SEQ = SND.NXT - 1, no data */
@@ -767,14 +750,14 @@ START_TEST(keepalive_timeout)
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(keepalive_answered)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = keepalive_conn(&o, &t);
     os_advance(&o, US_SEC(10));
@@ -798,7 +781,7 @@ START_TEST(keepalive_answered)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_str_eq(os_sock_info(&o, fd).state, "ESTABLISHED");
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -807,7 +790,7 @@ END_TEST
 START_TEST(nagle)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, NULL, o.now), 1);
@@ -834,7 +817,7 @@ START_TEST(nagle)
     os_tcp_tx(&o, &t, A, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -842,7 +825,7 @@ START_TEST(nagle_full_segments)
 {
     /* Nagle holds only the small tail: full segments go regardless */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 1, 0, NULL, o.now), 1);
@@ -855,7 +838,7 @@ START_TEST(nagle_full_segments)
     os_tcp_tx(&o, &t, A, NULL, 0);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 80);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -864,7 +847,7 @@ END_TEST
 START_TEST(netstat_queues)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
@@ -918,14 +901,14 @@ START_TEST(netstat_queues)
     os_tcp_pop(&o, &(struct us_tcp_repr){0});
     ck_assert_uint_eq(us_sock_list(o.st, all, 16), 1);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(peer_window_limits)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     t.wnd = 3000;
@@ -947,14 +930,14 @@ START_TEST(peer_window_limits)
     ck_assert_uint_eq(ti.snd_wnd, 3000);
     ck_assert_uint_eq(ti.unacked, 2920);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(window_scaling)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_WS);
     /* the peer's windows are scaled by 7 after the SYN; ours by 7 too (128 KiB buffer) */
@@ -982,14 +965,14 @@ START_TEST(window_scaling)
     t.ack += 720;
     os_tcp_tx(&o, &t, A, NULL, 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(timestamps_rtt)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     struct us_tcp_info ti;
@@ -1017,7 +1000,7 @@ START_TEST(timestamps_rtt)
     ck_assert_uint_eq(r.ts_val - tsv, 100);
     ck_assert_uint_eq(r.ts_ecr, t.ts_val);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1026,7 +1009,7 @@ START_TEST(rto_goes_back_n)
     /* After an RTO, cwnd is one segment: only the first is resent; each ACK then opens more
      * (RFC 5681 3.1, RFC 6298 5.4-5.6) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
@@ -1057,14 +1040,14 @@ START_TEST(rto_goes_back_n)
     os_advance(&o, US_SEC(10));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(fast_retransmit_cubic)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     struct us_tcp_info ti;
@@ -1081,7 +1064,7 @@ START_TEST(fast_retransmit_cubic)
     ck_assert_uint_eq(ti.ssthresh, (uint32_t)(14600 * 0.7)); /* RFC 9438 4.6: beta 0.7 */
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 1);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1090,7 +1073,7 @@ START_TEST(user_timeout)
     /* TCP_USER_TIMEOUT: give up once data stayed unacknowledged that long, whatever
      * tcp_retries says */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_USER_TIMEOUT, 2500), 0);
@@ -1102,7 +1085,7 @@ START_TEST(user_timeout)
     os_tcp_rx_expect(&o, &t, R | A, t.ack + 10, t.seq, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1112,12 +1095,8 @@ START_TEST(listen_backlog_full)
     struct us_config cfg;
     us_config_default(&cfg);
     cfg.tcp_syncookies = false; /* the plain queue rules; syn_cookies below covers the rest */
-    setup(&o, &cfg);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 1), 0);
+    os_start(&o, &cfg);
+    int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t1, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -1143,7 +1122,7 @@ START_TEST(listen_backlog_full)
     ck_assert_uint_eq(sa.flags, S | A);
     us_close(o.st, l, o.now);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1152,12 +1131,8 @@ END_TEST
 START_TEST(syn_cookies)
 {
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 1), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t1, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -1192,7 +1167,7 @@ START_TEST(syn_cookies)
     ck_assert_mem_eq(buf, "hi", 2);
     us_close(o.st, l, o.now);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1212,7 +1187,7 @@ START_TEST(accepted_inherits_listener_options)
     const size_t n = sizeof(inherited) / sizeof(inherited[0]);
     for (int cookie = 0; cookie < 2; cookie++) {
         struct onestack o;
-        setup(&o, NULL);
+        os_start(&o, NULL);
         int l = os_tcp_listen(&o, 80, 1);
         int fresh = us_socket(o.st, US_SOCK_STREAM);
         for (size_t i = 0; i < n; i++) {
@@ -1251,7 +1226,7 @@ START_TEST(accepted_inherits_listener_options)
         }
         us_close(o.st, l, o.now);
         abort_close(&o, fd);
-        finish(&o);
+        os_tcp_finish(&o);
     }
 }
 END_TEST
@@ -1261,12 +1236,8 @@ START_TEST(rst_syn_received_challenged)
     /* RFC 5961 3.2 applies in SYN-RECEIVED too: a RST with another in-window seq is
      * challenged, not obeyed */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -1279,7 +1250,7 @@ START_TEST(rst_syn_received_challenged)
     ck_assert_str_eq(os_tcp_state(&o, -1, &t), "SYN-RECEIVED");
     us_close(o.st, l, o.now);
     ck_assert_str_eq(os_tcp_state(&o, -1, &t), "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1299,7 +1270,7 @@ icmp_about_last(struct onestack *o, uint8_t type, uint8_t code, uint16_t mtu)
 START_TEST(icmp_frag_needed)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
@@ -1321,14 +1292,14 @@ START_TEST(icmp_frag_needed)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(icmp_unreachable)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     /* port unreachable for our SYN: the connect fails at once (RFC 1122 4.2.3.9 hard error) */
     int fd = us_socket(o.st, US_SOCK_STREAM);
@@ -1351,7 +1322,7 @@ START_TEST(icmp_unreachable)
     ck_assert_int_eq(us_sock_error(o.st, fd), EHOSTUNREACH);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1359,7 +1330,7 @@ START_TEST(read_with_hole_pending)
 {
     /* reading in-order bytes while out-of-order ones wait past a hole keeps both right */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
@@ -1389,7 +1360,7 @@ START_TEST(read_with_hole_pending)
     ck_assert_int_eq(us_recvfrom(o.st, fd, big, sizeof(big), 0, NULL, NULL), 1500);
     ck_assert_mem_eq(big, data, 1500);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1398,7 +1369,7 @@ START_TEST(data_after_close)
     /* the application closed (nothing unread); the peer still sends: acknowledged and
      * discarded as after SHUT_RD, not held by the orphan (into TIME-WAIT) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     us_close(o.st, fd, o.now);
@@ -1419,14 +1390,14 @@ START_TEST(data_after_close)
     os_advance(&o, US_SEC(61));
     ck_assert_str_eq(os_tcp_state(&o, -1, &t), "");
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(send_buffer_full)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_SNDBUF, 8192), 0);
@@ -1455,7 +1426,7 @@ START_TEST(send_buffer_full)
                                .payload_len = 1460};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1463,7 +1434,7 @@ START_TEST(keepalive_inherited)
 {
     /* keepalive options set on the listener apply to what it accepts */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int l = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr a = {0, 80};
@@ -1493,7 +1464,7 @@ START_TEST(keepalive_inherited)
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1502,7 +1473,7 @@ START_TEST(oow_ack_rate_limit)
     /* ACKs for unacceptable segments without data: at most one per 500 ms (as Linux's
      * tcp_invalid_ratelimit); segments with data are always answered */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     /* (not at time 0: last_oow_ack == 0 means "never", so the limit starts after t = 0) */
@@ -1524,7 +1495,7 @@ START_TEST(oow_ack_rate_limit)
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_OOW_ACK_LIMITED), 1);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1535,7 +1506,7 @@ START_TEST(timeout_rst_timestamp)
     us_config_default(&cfg);
     cfg.tcp_retries = 1;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     os_advance(&o, US_SEC(10));
@@ -1553,7 +1524,7 @@ START_TEST(timeout_rst_timestamp)
     ck_assert_uint_eq(r.ts_val - first.ts_val, 600);
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1565,7 +1536,7 @@ START_TEST(window_closes_with_data_in_flight)
     us_config_default(&cfg);
     cfg.tcp_retries = 4;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = open_conn(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
@@ -1593,7 +1564,7 @@ START_TEST(window_closes_with_data_in_flight)
     os_tcp_tx(&o, &t, A, NULL, 0);
     ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1601,12 +1572,8 @@ START_TEST(sequence_wraparound)
 {
     /* the peer's sequence numbers wrap past 2^32 in the middle of out-of-order data */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 0xffffff00u, .wnd = 65535};
     struct us_tcp_repr syn = os_tcp_seg(&t, S);
     syn.has_mss = true;
@@ -1639,7 +1606,7 @@ START_TEST(sequence_wraparound)
     os_tcp_tx(&o, &t, A, data + 100, 100);
     os_tcp_rx_expect(&o, &t, A, t.ack, base + 500, 0);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1648,12 +1615,8 @@ START_TEST(syn_window_edge)
     /* The SYN-ACK advertised 65535 (a SYN's window is never scaled, RFC 7323 2.2) though the
      * buffer holds 128 KiB: until our first scaled window, data past 65535 is outside it. */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     struct us_tcp_repr syn = os_tcp_seg(&t, S);
     syn.has_mss = true;
@@ -1680,13 +1643,14 @@ START_TEST(syn_window_edge)
     ck_assert_int_ge(fd, 0);
     us_close(o.st, l, o.now);
     abort_close(&o, fd);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 Suite *
 make_suite(void)
 {
+    fill_data(); /* forked tests inherit it */
     Suite *s = suite_create("tcp_input");
     TCase *tc = tcase_create("data");
     tcase_add_test(tc, delayed_ack);

@@ -16,24 +16,6 @@
 #define P US_TCP_PSH
 
 static void
-setup(struct onestack *o, const struct us_config *cfg)
-{
-    os_init(o, cfg, 0);
-    os_clear(o);
-}
-
-/* Runs the clock out, checks that no socket or orphaned connection is left, then os_finish
- * (no packet buffer in use, no timer pending). */
-static void
-finish(struct onestack *o)
-{
-    os_advance(o, US_SEC(300));
-    struct us_sock_info s[8];
-    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
-    os_finish(o);
-}
-
-static void
 check_state(struct onestack *o, int fd, const struct os_tcp *t, const char *want)
 {
     const char *got = os_tcp_state(o, fd, t);
@@ -51,12 +33,8 @@ START_TEST(passive_open_options)
     for (size_t i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
         unsigned off = offers[i];
         struct onestack o;
-        setup(&o, NULL);
-        os_learn(&o, OS_PEER_IP, os_peer_mac);
-        int l = us_socket(o.st, US_SOCK_STREAM);
-        struct us_sockaddr a = {0, 80};
-        ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-        ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+        os_start(&o, NULL);
+        int l = os_tcp_listen(&o, 80, 4);
         ck_assert_str_eq(os_sock_info(&o, l).state, "LISTEN");
         struct us_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = S,
                                   .wnd = 65535, .has_mss = off & OS_OPT_MSS, .mss = 1460,
@@ -106,7 +84,7 @@ START_TEST(passive_open_options)
         us_close(o.st, fd, o.now);
         us_close(o.st, l, o.now);
         os_clear(&o);
-        finish(&o);
+        os_tcp_finish(&o);
     }
 }
 END_TEST
@@ -114,12 +92,8 @@ END_TEST
 START_TEST(passive_rst_forgets)
 {
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -141,19 +115,15 @@ START_TEST(passive_rst_forgets)
     os_advance(&o, US_SEC(10));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     us_close(o.st, l, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(passive_dup_syn)
 {
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct us_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = S,
                               .wnd = 65535, .has_mss = true, .mss = 1460};
     os_tcp_send(&o, &syn);
@@ -179,7 +149,7 @@ START_TEST(passive_dup_syn)
     us_close(o.st, fd, o.now);
     us_close(o.st, l, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -187,12 +157,8 @@ START_TEST(syn_received_bad_ack)
 {
     /* 3.10.7.4 fifth, SYN-RECEIVED: an ACK outside (SND.UNA, SND.NXT] gets <SEQ=SEG.ACK><RST> */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -210,7 +176,7 @@ START_TEST(syn_received_bad_ack)
     want = (struct us_tcp_repr){.src_port = 80, .dst_port = 40000, .seq = sa.seq + 1,
                                 .ack = 1001, .flags = R | A};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -219,7 +185,7 @@ START_TEST(listener_close_rst_timestamp)
     /* The RST a queued child hears when its listener closes carries the clock of the close
      * (RFC 7323 3.2: TSval from the timestamp clock), not zero. */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     o.now = US_SEC(7); /* the handshake at 7 s, the close at 9.5 s */
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535, .ts = true,
@@ -238,14 +204,14 @@ START_TEST(listener_close_rst_timestamp)
     struct us_tcp_repr rst;
     os_tcp_expect(&o, &want, OS_IGN_WND, &rst);
     ck_assert_uint_eq(rst.ts_val, sa.ts_val + 2500); /* the 1 ms clock moved on by 2.5 s */
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(closed_port_rst)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     /* 3.10.7.1: no ACK -> <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
     struct us_tcp_repr syn = {.src_port = 40000, .dst_port = 81, .seq = 1000, .flags = S,
@@ -275,19 +241,15 @@ START_TEST(closed_port_rst)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_NO_SOCKET), 5);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_RST_OUT), 3);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(listener_segments)
 {
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     /* ACK to a listener: <SEQ=SEG.ACK><CTL=RST> */
     struct us_tcp_repr ack = {.src_port = 40000, .dst_port = 80, .seq = 1000, .ack = 123456,
                               .flags = A, .wnd = 100};
@@ -304,7 +266,7 @@ START_TEST(listener_segments)
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_LISTEN_ACK), 2);
     us_close(o.st, l, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -313,7 +275,7 @@ END_TEST
 START_TEST(active_open)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -356,14 +318,14 @@ START_TEST(active_open)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(active_refused)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -407,14 +369,14 @@ START_TEST(active_refused)
     us_close(o.st, fd, o.now);
     us_close(o.st, fd2, o.now);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(active_bad_synack)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -444,14 +406,14 @@ START_TEST(active_bad_synack)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(simultaneous_open)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -486,7 +448,7 @@ START_TEST(simultaneous_open)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -496,7 +458,7 @@ START_TEST(syn_backoff_timeout)
     us_config_default(&cfg);
     cfg.tcp_syn_retries = 3;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -522,7 +484,7 @@ START_TEST(syn_backoff_timeout)
     ck_assert_int_eq(us_sock_error(o.st, fd), ETIMEDOUT);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_TIMEOUTS), 1);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -533,12 +495,8 @@ START_TEST(synack_backoff_timeout)
     us_config_default(&cfg);
     cfg.tcp_synack_retries = 2;
     struct onestack o;
-    setup(&o, &cfg);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, &cfg);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -554,7 +512,7 @@ START_TEST(synack_backoff_timeout)
     check_state(&o, -1, &t, "");
     ck_assert_int_eq(us_accept(o.st, l, NULL), -EAGAIN);
     us_close(o.st, l, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -563,7 +521,7 @@ END_TEST
 START_TEST(active_close)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
@@ -589,7 +547,7 @@ START_TEST(active_close)
     ck_assert_int_eq(us_sock_error(o.st, fd), 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     us_close(o.st, fd, o.now);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -597,7 +555,7 @@ START_TEST(active_close_orphan)
 {
     /* close() instead of shutdown: the orphan goes the same way; TIME-WAIT lasts 2*MSL */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     us_close(o.st, fd, o.now);
@@ -615,14 +573,14 @@ START_TEST(active_close_orphan)
     os_advance(&o, 1);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(orphan_fin_wait_2_timeout)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     us_close(o.st, fd, o.now);
@@ -635,14 +593,14 @@ START_TEST(orphan_fin_wait_2_timeout)
     os_advance(&o, 1);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(fin_ack_together)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
@@ -656,14 +614,14 @@ START_TEST(fin_ack_together)
     check_state(&o, -1, &t, "TIME-WAIT");
     os_advance(&o, US_SEC(60));
     check_state(&o, -1, &t, "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(passive_close)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
@@ -688,7 +646,7 @@ START_TEST(passive_close)
     os_tcp_tx(&o, &t, A, NULL, 0);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -696,7 +654,7 @@ START_TEST(last_ack_retransmit)
 {
     /* LAST-ACK: the FIN is retransmitted on the RTO until acknowledged */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
@@ -710,14 +668,14 @@ START_TEST(last_ack_retransmit)
     t.ack++;
     os_tcp_tx(&o, &t, A, NULL, 0);
     check_state(&o, -1, &t, "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(simultaneous_close)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
@@ -733,14 +691,14 @@ START_TEST(simultaneous_close)
     us_close(o.st, fd, o.now);
     os_advance(&o, US_SEC(60));
     check_state(&o, -1, &t, "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(half_close)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
@@ -765,7 +723,7 @@ START_TEST(half_close)
     ck_assert_str_eq(os_sock_info(&o, fd).state, "TIME-WAIT");
     us_close(o.st, fd, o.now);
     os_advance(&o, US_SEC(60));
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -773,7 +731,7 @@ START_TEST(half_close_fin_wait_1_data)
 {
     /* data in FIN-WAIT-1, before our FIN is acknowledged, is delivered too */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
@@ -787,14 +745,14 @@ START_TEST(half_close_fin_wait_1_data)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_tcp_rx_expect(&o, &t, R | A, t.ack + 1, t.seq, 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(linger_zero_rst)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_sendto(o.st, fd, "unsent?", 7, 0, NULL, o.now), 7);
@@ -808,14 +766,14 @@ START_TEST(linger_zero_rst)
     t.ack += 7;
     os_tcp_tx(&o, &t, A, NULL, 0);
     os_tcp_rx_expect(&o, &t, R, t.ack, 0, 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(close_unread_rst)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     os_tcp_tx(&o, &t, A | P, "unread", 6);
@@ -823,14 +781,14 @@ START_TEST(close_unread_rst)
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(time_wait_fin_retransmitted)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     us_close(o.st, fd, o.now);
@@ -849,7 +807,7 @@ START_TEST(time_wait_fin_retransmitted)
     os_advance(&o, 1);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -857,7 +815,7 @@ static void
 time_wait_reopen_case(unsigned opts)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, opts, &t, &l);
@@ -897,7 +855,7 @@ time_wait_reopen_case(unsigned opts)
     us_close(o.st, l, o.now);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 
 START_TEST(time_wait_reopen)
@@ -911,7 +869,7 @@ START_TEST(time_wait_no_listener)
 {
     /* without a listener a new SYN in TIME-WAIT gets the TIME-WAIT answer (an ACK) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     us_close(o.st, fd, o.now);
@@ -927,7 +885,7 @@ START_TEST(time_wait_no_listener)
     os_tcp_rx(&o, &t, &r);
     ck_assert_uint_eq(r.flags, A);
     check_state(&o, -1, &t, "TIME-WAIT");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -935,12 +893,8 @@ START_TEST(handshake_ack_with_data)
 {
     /* the third segment of the handshake may carry data: delivered once ESTABLISHED */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -959,14 +913,14 @@ START_TEST(handshake_ack_with_data)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(fin_with_data)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     os_tcp_tx(&o, &t, F | A | P, "bye", 3);
@@ -980,7 +934,7 @@ START_TEST(fin_with_data)
     t.ack++;
     os_tcp_tx(&o, &t, A, NULL, 0);
     check_state(&o, -1, &t, "");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -989,7 +943,7 @@ START_TEST(out_of_order_fin)
     /* A FIN beyond a hole is not taken (documented: "the peer will send it again"); its data
      * is kept, and the FIN counts once it comes again in order. */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     uint32_t base = t.seq;
@@ -1011,14 +965,14 @@ START_TEST(out_of_order_fin)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(fin_retransmitted_with_data)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_sendto(o.st, fd, "abc", 3, 0, NULL, o.now), 3);
@@ -1034,7 +988,7 @@ START_TEST(fin_retransmitted_with_data)
     os_tcp_tx(&o, &t, F | A, NULL, 0);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     check_state(&o, -1, &t, "TIME-WAIT");
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -1084,7 +1038,7 @@ START_TEST(rst_in_each_state)
                  {"TIME-WAIT", 0}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct onestack o;
-        setup(&o, NULL);
+        os_start(&o, NULL);
         struct os_tcp t;
         int fd = conn_in_state(&o, &t, cases[i].state);
         ck_assert_str_eq(os_tcp_state(&o, fd, &t), cases[i].state);
@@ -1099,7 +1053,7 @@ START_TEST(rst_in_each_state)
             check_state(&o, -1, &t, "");
         }
         ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        finish(&o);
+        os_tcp_finish(&o);
     }
 }
 END_TEST
@@ -1110,7 +1064,7 @@ START_TEST(simultaneous_open_synack)
      * answered with an ACK (3.10.7.4 first) and dropped; the peer's ACK of our SYN-ACK then
      * completes the open. (Linux accepts that SYN-ACK directly; both converge.) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -1133,14 +1087,14 @@ START_TEST(simultaneous_open_synack)
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
 START_TEST(shutdown_read)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_RD, o.now), 0);
@@ -1163,7 +1117,7 @@ START_TEST(shutdown_read)
     t.ack++;
     os_tcp_tx(&o, &t, F | A, NULL, 0);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
-    finish(&o);
+    os_tcp_finish(&o);
 }
 END_TEST
 
