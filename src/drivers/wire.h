@@ -24,8 +24,9 @@ struct us_impair {
     /* One random bit of one random byte flipped, after the Ethernet header and never in an ARP
      * frame. A real link's FCS drops frames damaged on the wire; what escapes it is damage
      * above the link (a router's memory, a bad NIC), which IP, TCP and UDP checksums must
-     * catch. ARP has no checksum and is never forwarded, so damaging it here would model a
-     * link no host could use. The counter counts frames corrupted, not frames offered. */
+     * catch. ARP has no checksum and is not forwarded, so such damage does not reach it (and
+     * a poisoned ARP cache is not what the IP/TCP/UDP checks are there to catch). The counter
+     * counts frames corrupted, not frames offered. */
     double corrupt;
     us_time_t delay;           /* fixed one-way delay */
     us_time_t jitter;          /* extra delay, uniform in [0, jitter]; may itself reorder */
