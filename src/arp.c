@@ -30,6 +30,7 @@ us_arp_init(struct us_stack *st)
     for (size_t i = 0; i < t->n; i++) {
         t->bucket[i] = -1;
         t->e[i].hnext = -1;
+        t->e[i].deadline = t->e[i].deadline_q = US_TIME_NEVER;
     }
     return 0;
 }
@@ -75,7 +76,7 @@ arp_unlink(struct us_stack *st, struct us_arp_entry *e)
     us_pktq_purge(st->pools, &e->pending);
     e->state = US_ARP_FREE;
     e->hnext = -1;
-    e->deadline = US_TIME_NEVER;
+    e->deadline = e->deadline_q = US_TIME_NEVER; /* the gen bump makes queued entries stale */
     e->gen++;
     t->used--;
 }
@@ -101,6 +102,7 @@ arp_alloc(struct us_stack *st, us_ip4_t ip, bool may_evict)
     if (victim->state != US_ARP_FREE)
         arp_unlink(st, victim);
     memset(victim->mac, 0, US_ETH_ALEN);
+    victim->deadline = victim->deadline_q = US_TIME_NEVER;
     victim->ip = ip;
     victim->tries = 0;
     victim->used = false;
@@ -112,12 +114,24 @@ arp_alloc(struct us_stack *st, us_ip4_t ip, bool may_evict)
     return victim;
 }
 
-static void
+/* Moves the entry's timer to `when`. Lazy re-arm (core/timerq.h), so a host whose every packet
+ * re-confirms its entry adds nothing to the heap. An entry whose timer cannot be queued (out of
+ * memory) would never expire or give up, so it is removed instead: one ARP_NO_TIMER drop per
+ * packet waiting in it, or one for the ARP packet that would have created it. Returns false
+ * then (e is free). */
+static bool
 arp_arm(struct us_stack *st, struct us_arp_entry *e, us_time_t when)
 {
-    e->gen++;
-    e->deadline = when;
-    us_timerq_add(&st->timers, when, US_TMR_ARP, (uint32_t)(e - st->arp.e), e->gen);
+    if (us_timerq_arm(&st->timers, &e->deadline, &e->deadline_q, when, US_TMR_ARP,
+                      (uint32_t)(e - st->arp.e), e->gen) == 0)
+        return true;
+    char a[16];
+    US_TRACE(st, "arp: no memory for the timer of %s -> entry not kept", us_ip4_ntoa(e->ip, a));
+    size_t lost = e->pending.count ? e->pending.count : 1;
+    for (size_t i = 0; i < lost; i++)
+        us_drop(st, US_DROP_ARP_NO_TIMER);
+    arp_unlink(st, e);
+    return false;
 }
 
 static void
@@ -181,8 +195,8 @@ arp_confirm(struct us_stack *st, struct us_arp_entry *e, const uint8_t *mac, us_
     e->tries = 0;
     e->used = false;
     e->confirmed = now;
-    arp_arm(st, e, now + st->cfg.arp_reachable);
     arp_flush(st, e);
+    arp_arm(st, e, now + st->cfg.arp_reachable);
 }
 
 void
@@ -258,8 +272,9 @@ us_arp_output(struct us_stack *st, struct us_iface *ifp, us_ip4_t nh, struct us_
         e->ifp = ifp;
         e->state = US_ARP_INCOMPLETE;
         us_pktq_push(&e->pending, pkt);
+        if (!arp_arm(st, e, now + st->cfg.arp_retry))
+            return;
         arp_request(st, e, mac_bcast);
-        arp_arm(st, e, now + st->cfg.arp_retry);
         US_TRACE(st, "arp: %s unresolved -> queued 1 packet", us_ip4_ntoa(nh, a));
         return;
     }
@@ -275,19 +290,20 @@ us_arp_output(struct us_stack *st, struct us_iface *ifp, us_ip4_t nh, struct us_
 }
 
 void
-us_arp_timer(struct us_stack *st, uint32_t idx, uint32_t gen, us_time_t now)
+us_arp_timer(struct us_stack *st, const struct us_timer_ent *t, us_time_t now)
 {
-    if (idx >= st->arp.n)
+    if (t->owner >= st->arp.n)
         return;
-    struct us_arp_entry *e = &st->arp.e[idx];
-    if (e->gen != gen || e->state == US_ARP_FREE)
-        return; /* stale timer */
+    struct us_arp_entry *e = &st->arp.e[t->owner];
+    if (e->gen != t->gen || e->state == US_ARP_FREE ||
+        !us_timerq_fire(&st->timers, t, &e->deadline, &e->deadline_q, now))
+        return; /* stale, or re-confirmed since: queued again for later */
     char a[16];
     switch (e->state) {
     case US_ARP_INCOMPLETE:
         if (e->tries < st->cfg.arp_retries) {
-            arp_request(st, e, mac_bcast);
-            arp_arm(st, e, now + st->cfg.arp_retry);
+            if (arp_arm(st, e, now + st->cfg.arp_retry))
+                arp_request(st, e, mac_bcast);
             return;
         }
         /* RFC 1122 2.3.2.1: give up; each waiting datagram gets "host unreachable". */
@@ -315,8 +331,8 @@ us_arp_timer(struct us_stack *st, uint32_t idx, uint32_t gen, us_time_t now)
         /* fall through */
     case US_ARP_PROBE:
         if (e->tries < st->cfg.arp_retries) {
-            arp_request(st, e, e->mac);
-            arp_arm(st, e, now + st->cfg.arp_retry);
+            if (arp_arm(st, e, now + st->cfg.arp_retry))
+                arp_request(st, e, e->mac);
             return;
         }
         us_stat_inc(st, US_STAT_ARP_EXPIRED);

@@ -6,6 +6,7 @@
 #define US_ARP_H
 
 #include "core/pkt.h"
+#include "core/timerq.h"
 #include "core/types.h"
 
 enum us_arp_state { US_ARP_FREE = 0, US_ARP_INCOMPLETE, US_ARP_REACHABLE, US_ARP_PROBE };
@@ -16,9 +17,10 @@ struct us_arp_entry {
     uint8_t state;
     uint8_t tries;       /* requests sent in this INCOMPLETE/PROBE episode */
     bool used;           /* a packet went out through it since it was confirmed */
-    uint32_t gen;        /* bumped on every (re)arm; timer entries carry it */
+    uint32_t gen;        /* bumped when the slot is taken or freed; timer entries carry it */
     int32_t hnext;       /* next entry index in the hash chain, -1 ends */
     us_time_t deadline;  /* current timer, US_TIME_NEVER if none */
+    us_time_t deadline_q;/* deadline of its entry in the timer heap (lazy re-arm, timerq.h) */
     us_time_t confirmed; /* when the mapping was last confirmed */
     struct us_iface *ifp;
     struct us_pktq pending; /* IP datagrams (no Ethernet header) waiting for resolution */
@@ -42,7 +44,8 @@ void us_arp_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, s
 void us_arp_output(struct us_stack *st, struct us_iface *ifp, us_ip4_t nh, struct us_pkt *pkt,
                    us_time_t now);
 void us_arp_announce(struct us_stack *st, struct us_iface *ifp);
-void us_arp_timer(struct us_stack *st, uint32_t idx, uint32_t gen, us_time_t now);
+/* Runs the entry timer a popped heap entry (kind US_TMR_ARP) names. */
+void us_arp_timer(struct us_stack *st, const struct us_timer_ent *t, us_time_t now);
 /* For netstat/tests: the entry for ip, or NULL. */
 const struct us_arp_entry *us_arp_lookup(const struct us_stack *st, us_ip4_t ip);
 

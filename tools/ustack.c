@@ -32,7 +32,8 @@ usage(FILE *f)
             "Client commands find the daemon at --ctl PATH, $USTACK_CTL or "
             "/run/ustack/ustack.ctl.\n"
             "--serve takes a comma list of echo, discard, chargen (UDP and TCP), http=DIR (TCP 80).\n"
-            "--impair takes e.g. loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,seed=7\n");
+            "--impair takes e.g. loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,seed=7\n"
+            "  (corrupt flips a bit past the Ethernet header, never in ARP: what escapes the FCS)\n");
 }
 
 static int

@@ -21,6 +21,7 @@
     X(ARP_QUEUE_FULL, "arp: pending queue full")                                                   \
     X(ARP_UNRESOLVED, "arp: address did not resolve")                                              \
     X(ARP_CACHE_FULL, "arp: cache full")                                                           \
+    X(ARP_NO_TIMER, "arp: no memory for an entry's timer")                                         \
     X(IP_TRUNCATED, "ip: packet shorter than header")                                              \
     X(IP_BAD_VERSION, "ip: version is not 4")                                                      \
     X(IP_BAD_HDR_LEN, "ip: bad header length")                                                     \

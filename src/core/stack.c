@@ -175,14 +175,14 @@ us_poll(struct us_stack *st, us_time_t now)
     while (us_timerq_pop_due(&st->timers, now, &e)) {
         switch (e.kind) {
         case US_TMR_ARP:
-            us_arp_timer(st, e.owner, e.gen, now);
+            us_arp_timer(st, &e, now);
             break;
         case US_TMR_FRAG:
             us_frag_timer(st, e.owner, e.gen, now);
             break;
         default:
             if (e.kind >= US_TMR_TCP && e.kind < US_TMR_TCP + US_TT_N)
-                us_tcp_timer(st, e.owner, e.gen, (uint8_t)(e.kind - US_TMR_TCP), e.deadline, now);
+                us_tcp_timer(st, &e, now);
             else
                 US_ASSERT(!"unknown timer kind");
         }

@@ -10,6 +10,7 @@ us_timerq_init(struct us_timerq *q)
     q->heap = NULL;
     q->len = q->cap = 0;
     q->next_seq = 0;
+    q->limit = 0;
 }
 
 void
@@ -28,6 +29,8 @@ ent_before(const struct us_timer_ent *a, const struct us_timer_ent *b)
 int
 us_timerq_add(struct us_timerq *q, us_time_t deadline, uint8_t kind, uint32_t owner, uint32_t gen)
 {
+    if (q->limit && q->len >= q->limit)
+        return -ENOMEM;
     if (q->len == q->cap) {
         size_t ncap = q->cap ? q->cap * 2 : 64;
         struct us_timer_ent *n = realloc(q->heap, ncap * sizeof(*n));
@@ -77,5 +80,35 @@ us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out)
             q->cap /= 2;
         }
     }
+    return true;
+}
+
+int
+us_timerq_arm(struct us_timerq *q, us_time_t *t, us_time_t *tq, us_time_t when, uint8_t kind,
+              uint32_t owner, uint32_t gen)
+{
+    *t = when;
+    if (*tq != US_TIME_NEVER && *tq <= when)
+        return 0;
+    int err = us_timerq_add(q, when, kind, owner, gen);
+    if (err == 0)
+        *tq = when;
+    return err;
+}
+
+bool
+us_timerq_fire(struct us_timerq *q, const struct us_timer_ent *e, us_time_t *t, us_time_t *tq,
+               us_time_t now)
+{
+    if (*tq != e->deadline)
+        return false; /* superseded by an earlier entry */
+    *tq = US_TIME_NEVER;
+    if (*t == US_TIME_NEVER)
+        return false; /* stopped */
+    /* Moved later while this entry waited: queue it again. That cannot fail, as the pop that
+     * brought `e` here freed a place; if it ever did, firing early beats never firing. */
+    if (*t > now && us_timerq_arm(q, t, tq, *t, e->kind, e->owner, e->gen) == 0)
+        return false;
+    *t = US_TIME_NEVER;
     return true;
 }

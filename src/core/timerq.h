@@ -22,6 +22,7 @@ struct us_timerq {
     struct us_timer_ent *heap;
     size_t len, cap;
     uint32_t next_seq;
+    size_t limit; /* most entries held; 0: only memory bounds it (tests lower it to fail adds) */
 };
 
 void us_timerq_init(struct us_timerq *q);
@@ -37,5 +38,24 @@ us_timerq_next(const struct us_timerq *q)
 {
     return q->len ? q->heap[0].deadline : US_TIME_NEVER;
 }
+
+/* Lazy re-arm, for timers whose deadline moves often (an RTO restarted by every ACK, an ARP entry
+ * re-confirmed by every packet). The owner keeps two deadlines per timer: *t, the logical one
+ * (US_TIME_NEVER = off; stopping a timer only sets it), and *tq, the deadline of its entry in the
+ * heap (US_TIME_NEVER = none). The heap then holds at most one live entry per timer: moving the
+ * deadline later pushes nothing (the queued entry re-queues itself when it fires), moving it
+ * earlier pushes a new one, and the old one is skipped when popped because it no longer matches
+ * *tq. Cost: a timer moved later fires once early and is queued again. */
+
+/* Sets *t = when, and queues an entry unless one is queued at or before `when`. Returns 0, or
+ * -ENOMEM when an entry was needed and the heap could not take it (then *tq is unchanged and
+ * nothing will fire at `when`: the owner must handle it). */
+int us_timerq_arm(struct us_timerq *q, us_time_t *t, us_time_t *tq, us_time_t when, uint8_t kind,
+                  uint32_t owner, uint32_t gen);
+/* For a popped entry `e` whose owner and generation the caller has matched: true when the timer
+ * is due (then *t is US_TIME_NEVER and the caller runs it); false when `e` is stale, the timer
+ * was stopped, or it moved later (then it is queued again at *t). */
+bool us_timerq_fire(struct us_timerq *q, const struct us_timer_ent *e, us_time_t *t,
+                    us_time_t *tq, us_time_t now);
 
 #endif

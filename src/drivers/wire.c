@@ -123,8 +123,20 @@ wire_serialise(struct us_impairer *im, size_t len, us_time_t now)
     return done;
 }
 
+/* The bytes "corrupt" may damage: everything after the Ethernet header, except in ARP frames
+ * (see struct us_impair). Returns how many, from offset WIRE_ETH_HDR. */
+#define WIRE_ETH_HDR 14
+#define WIRE_ETHERTYPE_ARP 0x0806
+static size_t
+wire_corruptible(const uint8_t *frame, size_t len)
+{
+    if (len <= WIRE_ETH_HDR || ((unsigned)frame[12] << 8 | frame[13]) == WIRE_ETHERTYPE_ARP)
+        return 0;
+    return len - WIRE_ETH_HDR;
+}
+
 int
-us_impairer_decide(struct us_impairer *im, size_t len, us_time_t now,
+us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_time_t now,
                    struct us_impair_verdict *v)
 {
     const struct us_impair *p = &im->imp;
@@ -155,9 +167,10 @@ us_impairer_decide(struct us_impairer *im, size_t len, us_time_t now,
         at += p->reorder_gap;
         im->stats.reordered++;
     }
-    if (len > 0 && wire_rng_chance(&im->rng, p->corrupt)) {
+    size_t span = wire_corruptible(frame, len);
+    if (span > 0 && wire_rng_chance(&im->rng, p->corrupt)) {
         v->corrupt = true;
-        v->corrupt_byte = (size_t)wire_rng_below(&im->rng, len);
+        v->corrupt_byte = WIRE_ETH_HDR + (size_t)wire_rng_below(&im->rng, span);
         v->corrupt_mask = (uint8_t)(1u << wire_rng_below(&im->rng, 8));
         im->stats.corrupted++;
     }
@@ -383,7 +396,7 @@ us_delayq_push_impaired(struct us_delayq *q, struct us_impairer *im, const uint8
 
     if (len > US_DELAYQ_FRAME_MAX)
         return -EMSGSIZE;
-    us_impairer_decide(im, len, now, &v);
+    us_impairer_decide(im, frame, len, now, &v);
     for (i = 0; i < v.copies; i++) {
         struct dq_buf *b = dq_push(q, frame, len, v.at[i], tag, &err);
         if (b == NULL) {

@@ -1,6 +1,7 @@
 /* In-memory link between two stacks in one process, and the seeded impairments it applies
  * (loss, duplication, reordering, corruption, delay, jitter, rate, blackout).
- * Layer: drivers. Holds frames in link-owned buffers; knows nothing about what they contain.
+ * Layer: drivers. Holds frames in link-owned buffers; of what they contain it knows only the
+ * Ethernet header, to model what the frame check sequence would catch (see `corrupt`).
  * Three pieces, usable apart: us_impairer (decides the fate of one frame), us_delayq (holds
  * frames until their delivery time), us_wire_link (two ends joined through both). The daemon
  * uses the first two on its TAP path, in both directions. Time is always passed in. */
@@ -20,7 +21,13 @@ struct us_impair {
     double loss;               /* frame dropped */
     double dup;                /* frame delivered twice */
     double reorder;            /* frame held back by reorder_gap, so later frames overtake it */
-    double corrupt;            /* one random bit of one random byte flipped */
+    /* One random bit of one random byte flipped, after the Ethernet header and never in an ARP
+     * frame. A real link's FCS drops frames damaged on the wire; what escapes it is damage
+     * above the link (a router's memory, a bad NIC), which IP, TCP and UDP checksums must
+     * catch. ARP has no checksum and is not forwarded, so such damage does not reach it (and
+     * a poisoned ARP cache is not what the IP/TCP/UDP checks are there to catch). The counter
+     * counts frames corrupted, not frames offered. */
+    double corrupt;
     us_time_t delay;           /* fixed one-way delay */
     us_time_t jitter;          /* extra delay, uniform in [0, jitter]; may itself reorder */
     us_time_t reorder_gap;     /* how long a reordered frame is held back; 0 means 1 ms */
@@ -60,8 +67,9 @@ struct us_impairer;
  * same frames offered at the same times get the same fates. */
 struct us_impairer *us_impairer_new(const struct us_impair *imp, uint64_t seed);
 void us_impairer_free(struct us_impairer *im);
-/* Decides the fate of a frame of len bytes offered at now, counts it, returns v->copies. */
-int us_impairer_decide(struct us_impairer *im, size_t len, us_time_t now,
+/* Decides the fate of an Ethernet frame of len bytes offered at now (the frame is read only
+ * to see whether it may be corrupted), counts it, returns v->copies. */
+int us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_time_t now,
                        struct us_impair_verdict *v);
 struct us_wire_stats *us_impairer_stats(struct us_impairer *im);
 

@@ -136,7 +136,9 @@ us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx 
         us_drop(st, US_DROP_IP_BAD_FRAG);
         return false;
     }
-    if (e > US_IP4_MAX_LEN - ip->hdr_len) {
+    /* RFC 791 3.2, RFC 815: the reassembled datagram is the first fragment's header and all the
+     * data, within 65535 bytes. Past 65535 minus the smallest header no datagram can fit. */
+    if (e > US_IP4_MAX_LEN - US_IP4_HDR_LEN) {
         us_drop(st, US_DROP_IP_FRAG_TOO_BIG);
         struct us_frag_dgram *old = frag_find(st, ip, false, now);
         if (old)
@@ -147,8 +149,15 @@ us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx 
     if (!d)
         return false;
     enum us_drop_reason why = US_DROP_NONE;
-    if ((d->have_last && (e > d->total || (!ip->mf && e != d->total))) ||
-        (!ip->mf && e < (d->n_ranges ? d->ranges[d->n_ranges - 1].end : 0)))
+    /* The header that will lead it is fragment 0's (kept from its first arrival); before that
+     * has come, this one's if it is fragment 0, else the smallest. The header lengths of the
+     * other fragments do not count. */
+    size_t head_len = d->have_first ? d->hdr_len : s == 0 ? ip->hdr_len : US_IP4_HDR_LEN;
+    uint32_t high = d->n_ranges ? US_MAX(e, d->ranges[d->n_ranges - 1].end) : e;
+    if (head_len + high > US_IP4_MAX_LEN)
+        why = US_DROP_IP_FRAG_TOO_BIG;
+    else if ((d->have_last && (e > d->total || (!ip->mf && e != d->total))) ||
+             (!ip->mf && e < (d->n_ranges ? d->ranges[d->n_ranges - 1].end : 0)))
         why = US_DROP_IP_BAD_FRAG; /* inconsistent end of datagram */
     if (why == US_DROP_NONE) {
         switch (frag_add_range(d, s, e, ip->payload)) {

@@ -230,6 +230,15 @@ us_connect(struct us_stack *st, int fd, const struct us_sockaddr *addr, us_time_
     return 0;
 }
 
+/* SO_ERROR: takes the pending asynchronous error (positive errno, 0 if none); reported once. */
+static int
+pcb_take_error(struct us_pcb *pcb)
+{
+    int e = pcb->so_error;
+    pcb->so_error = 0;
+    return e;
+}
+
 ssize_t
 us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
           const struct us_sockaddr *to, us_time_t now)
@@ -242,11 +251,9 @@ us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
         return -EBADF;
     if (flags & US_MSG_OOB)
         return -EOPNOTSUPP; /* no urgent data in datagrams (Linux's udp_sendmsg says the same) */
-    if (pcb->so_error) { /* a pending asynchronous error is reported first, once */
-        int e = pcb->so_error;
-        pcb->so_error = 0;
-        return -e;
-    }
+    int err = pcb_take_error(pcb); /* a pending asynchronous error is reported first, once */
+    if (err)
+        return -err;
     us_ip4_t dst;
     uint16_t dport;
     if (to) {
@@ -262,7 +269,7 @@ us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
         return -EINVAL;
     if ((dst == US_IP4_BROADCAST || us_ip4_is_bcast_for(st, dst)) && !pcb->bcast_ok)
         return -EACCES;
-    int err = sock_autobind(st, pcb);
+    err = sock_autobind(st, pcb);
     if (err < 0)
         return err;
     if (pcb->type == US_SOCK_PING)
@@ -287,15 +294,15 @@ us_recvfrom(struct us_stack *st, int fd, void *buf, size_t len, int flags,
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
+    /* A pending error comes before queued data, once, even with MSG_PEEK; the data stays for
+     * the next call. As Linux's __skb_try_recv_datagram / __skb_recv_udp, which check
+     * sock_error() before dequeuing. */
+    int err = pcb_take_error(pcb);
+    if (err)
+        return -err;
     struct us_pkt *p = pcb->rcvq.head;
-    if (!p) {
-        if (pcb->so_error) {
-            int e = pcb->so_error;
-            pcb->so_error = 0;
-            return -e;
-        }
+    if (!p)
         return -EAGAIN;
-    }
     size_t n = US_MIN(len, p->len);
     memcpy(buf, p->data, n);
     if (from) {
@@ -401,9 +408,7 @@ us_sock_error(struct us_stack *st, int fd)
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
         return -EBADF;
-    int e = pcb->so_error;
-    pcb->so_error = 0;
-    return e;
+    return pcb_take_error(pcb);
 }
 
 static int

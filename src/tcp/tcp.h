@@ -9,6 +9,7 @@
 #include "core/rangeset.h"
 #include "core/ring.h"
 #include "core/siphash.h"
+#include "core/timerq.h"
 #include "ip/ip.h"
 #include "tcp/tcp_seq.h"
 
@@ -188,8 +189,8 @@ struct us_stack;
 int us_tcp_init(struct us_stack *st);
 void us_tcp_destroy(struct us_stack *st);
 void us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
-void us_tcp_timer(struct us_stack *st, uint32_t id, uint32_t gen, uint8_t kind, us_time_t deadline,
-                  us_time_t now);
+/* Runs the TCP timer a popped heap entry names (kind US_TMR_TCP + enum us_tcp_timer). */
+void us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now);
 void us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_ip4_t raddr,
                        uint16_t rport, us_seq_t seq, uint8_t type, uint8_t code, uint16_t mtu,
                        us_time_t now);
@@ -234,8 +235,12 @@ us_tcp_rto_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t when)
 /* RFC 8985 7.2: puts the probe timeout in the RTO slot if a probe may go out; rto_at is when the
  * RTO would expire. Returns false (and changes nothing) when the RTO should run instead. */
 bool us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_time_t rto_at);
-/* Enters CLOSED: unhashes, frees buffers; frees the block unless a descriptor still names it. */
+/* Enters CLOSED: unhashes, frees buffers; frees the block unless a descriptor still names it.
+ * Not for a listener with children: us_tcp_listener_close. */
 void us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const char *why);
+/* Closes a listener and its children (those past the handshake get a RST sent at `now`). */
+void us_tcp_listener_close(struct us_stack *st, struct us_tcp_conn *l, const char *why,
+                           us_time_t now);
 void us_tcp_set_cc(struct us_tcp_conn *c, unsigned id);
 /* A listener's children: embryonic ones on the SYN queue, established ones on the accept queue. */
 void us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c);

@@ -428,17 +428,12 @@ us_tcp_isn(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t 
 
 /* ---- timers ---------------------------------------------------------------------------------- */
 
-/* The heap keeps at most one live entry per timer: moving a deadline later keeps the earlier
- * entry, which re-arms itself when it fires (so an RTO restarted on every ACK costs no heap
- * push). Moving it earlier pushes a new entry; the old one is skipped when it pops. */
+/* Lazy re-arm (core/timerq.h): an RTO restarted on every ACK costs no heap push. */
 void
 us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t when)
 {
-    c->t[kind] = when;
-    if (c->tq[kind] == US_TIME_NEVER || when < c->tq[kind]) {
-        if (us_timerq_add(&st->timers, when, (uint8_t)(US_TMR_TCP + kind), c->id, c->gen) == 0)
-            c->tq[kind] = when;
-    }
+    us_timerq_arm(&st->timers, &c->t[kind], &c->tq[kind], when, (uint8_t)(US_TMR_TCP + kind),
+                  c->id, c->gen);
 }
 
 void
@@ -503,15 +498,8 @@ us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const cha
     if (err && !c->so_error)
         c->so_error = err;
     if (c->state == US_TCPS_LISTEN) {
+        US_ASSERT(!c->lsn->syn_head && !c->lsn->acc_head); /* us_tcp_listener_close took them */
         us_tcp_lhash_remove(st, c);
-        /* Children die with their listener; those that completed the handshake hear a RST. */
-        while (c->lsn->syn_head)
-            us_tcp_close_conn(st, c->lsn->syn_head, 0, "listener closed");
-        while (c->lsn->acc_head) {
-            struct us_tcp_conn *k = c->lsn->acc_head;
-            us_tcp_send_rst(st, k, 0);
-            us_tcp_close_conn(st, k, 0, "listener closed");
-        }
     }
     us_tcp_child_unlink(c);
     us_tcp_set_state(st, c, US_TCPS_CLOSED, why);
@@ -526,6 +514,21 @@ us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const cha
     if (c->fd < 0)
         us_tcp_conn_free(st, c);
     /* with a descriptor the block stays until close(): the reader sees EOF or the error */
+}
+
+void
+us_tcp_listener_close(struct us_stack *st, struct us_tcp_conn *l, const char *why, us_time_t now)
+{
+    /* Children die with their listener (Linux inet_csk_listen_stop): embryonic ones quietly,
+     * those that completed the handshake with a RST, whose timestamp needs the real time. */
+    while (l->lsn->syn_head)
+        us_tcp_close_conn(st, l->lsn->syn_head, 0, "listener closed");
+    while (l->lsn->acc_head) {
+        struct us_tcp_conn *k = l->lsn->acc_head;
+        us_tcp_send_rst(st, k, now);
+        us_tcp_close_conn(st, k, 0, "listener closed");
+    }
+    us_tcp_close_conn(st, l, 0, why);
 }
 
 void

@@ -213,6 +213,29 @@ cookie_send(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     us_tcp_send_synack(st, &tmp, s->now);
 }
 
+/* A child starts with its listener's socket options, the set Linux's sk_clone_lock copies:
+ * SO_REUSEADDR, SO_LINGER, SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_NODELAY,
+ * TCP_USER_TIMEOUT, TCP_CONGESTION and the buffer sizes (SO_RCVBUF fixes auto-tuning too). */
+static void
+child_inherit(struct us_tcp_conn *c, const struct us_tcp_conn *l)
+{
+    c->passive = c->used = true;
+    c->reuseaddr = l->reuseaddr;
+    c->linger_on = l->linger_on;
+    c->linger_secs = l->linger_secs;
+    c->keepalive = l->keepalive;
+    c->keep_idle = l->keep_idle;
+    c->keep_intvl = l->keep_intvl;
+    c->keep_cnt = l->keep_cnt;
+    c->nodelay = l->nodelay;
+    c->user_timeout_ms = l->user_timeout_ms;
+    c->cc_id = l->cc_id;
+    c->rcvbuf_max = l->rcvbuf_max;
+    us_ring_set_cap(&c->sndbuf, l->sndbuf.cap);
+    c->sndbuf_lock = l->sndbuf_lock;
+    us_ring_set_cap(&c->rcvbuf, l->rcvbuf.cap);
+}
+
 /* Checks the ACK of a cookie SYN-ACK; on success returns a new ESTABLISHED connection. */
 static struct us_tcp_conn *
 cookie_accept(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
@@ -233,10 +256,8 @@ cookie_accept(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     c->laddr = s->rx->ip.dst;
     c->raddr = s->rx->ip.src;
     c->rport = r->src_port;
-    c->passive = c->used = c->cookie = true;
-    c->nodelay = l->nodelay;
-    c->cc_id = l->cc_id;
-    c->rcvbuf_max = l->rcvbuf_max;
+    c->cookie = true;
+    child_inherit(c, l);
     us_tcp_port_ref(st, c, l->lport);
     us_tcp_syn_options(st, c);
     struct us_tcp_repr syn = {.has_mss = true, .mss = cookie_mss[(iss >> 24) & 7]};
@@ -324,18 +345,7 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     c->laddr = rx->ip.dst;
     c->raddr = rx->ip.src;
     c->rport = r->src_port;
-    c->passive = true;
-    c->used = true;
-    c->nodelay = l->nodelay;
-    c->keepalive = l->keepalive;
-    c->keep_idle = l->keep_idle;
-    c->keep_intvl = l->keep_intvl;
-    c->keep_cnt = l->keep_cnt;
-    c->cc_id = l->cc_id;
-    c->rcvbuf_max = l->rcvbuf_max;
-    us_ring_set_cap(&c->sndbuf, l->sndbuf.cap);
-    c->sndbuf_lock = l->sndbuf_lock;
-    us_ring_set_cap(&c->rcvbuf, l->rcvbuf.cap); /* SO_RCVBUF on the listener, as Linux */
+    child_inherit(c, l);
     us_tcp_port_ref(st, c, l->lport);
     us_tcp_syn_options(st, c);
     c->irs = r->seq;

@@ -174,22 +174,14 @@ keep_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 }
 
 void
-us_tcp_timer(struct us_stack *st, uint32_t id, uint32_t gen, uint8_t kind, us_time_t deadline,
-             us_time_t now)
+us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
 {
+    unsigned kind = (unsigned)e->kind - US_TMR_TCP;
     if (kind >= US_TT_N)
         return;
-    struct us_tcp_conn *c = us_tcp_conn_by_id(st, id);
-    if (!c || c->gen != gen || c->tq[kind] != deadline)
-        return; /* stale heap entry */
-    c->tq[kind] = US_TIME_NEVER;
-    if (c->t[kind] == US_TIME_NEVER)
-        return; /* stopped */
-    if (c->t[kind] > now) { /* moved later while this entry waited: re-queue */
-        us_tcp_timer_arm(st, c, kind, c->t[kind]);
-        return;
-    }
-    c->t[kind] = US_TIME_NEVER;
+    struct us_tcp_conn *c = us_tcp_conn_by_id(st, e->owner);
+    if (!c || c->gen != e->gen || !us_timerq_fire(&st->timers, e, &c->t[kind], &c->tq[kind], now))
+        return; /* stale heap entry, stopped, or queued again for later */
     switch (kind) {
     case US_TT_RTO:
         rto_fired(st, c, now);

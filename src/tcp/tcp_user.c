@@ -246,7 +246,9 @@ us_tcp_user_shutdown(struct us_stack *st, struct us_tcp_conn *c, int how, us_tim
         c->state == US_TCPS_SYN_SENT) {
         if (c->state == US_TCPS_CLOSED && !c->used)
             return -ENOTCONN;
-        if (c->state != US_TCPS_CLOSED)
+        if (c->state == US_TCPS_LISTEN)
+            us_tcp_listener_close(st, c, "shutdown of a listener", now);
+        else if (c->state != US_TCPS_CLOSED)
             us_tcp_close_conn(st, c, 0, "shutdown before connection");
         return 0;
     }
@@ -269,10 +271,10 @@ us_tcp_user_close(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     c->fd = -1;
     switch (c->state) {
-    case US_TCPS_CLOSED:
-        us_tcp_close_conn(st, c, 0, "close");
-        return;
     case US_TCPS_LISTEN:
+        us_tcp_listener_close(st, c, "close", now);
+        return;
+    case US_TCPS_CLOSED:
     case US_TCPS_SYN_SENT:
         us_tcp_close_conn(st, c, 0, "close");
         return;

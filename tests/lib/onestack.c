@@ -52,6 +52,13 @@ os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu)
 }
 
 void
+os_start(struct onestack *o, const struct us_config *cfg)
+{
+    os_init(o, cfg, 0);
+    os_clear(o);
+}
+
+void
 os_advance(struct onestack *o, us_time_t dur)
 {
     us_time_t end = o->now + dur;
@@ -440,15 +447,31 @@ syn_opts(struct us_tcp_repr *r, unsigned opts)
     r->ts_val = r->has_ts ? 100000 : 0;
 }
 
+void
+os_tcp_finish(struct onestack *o)
+{
+    os_advance(o, US_SEC(300));
+    struct us_sock_info s[8];
+    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
+    os_finish(o);
+}
+
 int
-os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t, int *lfd)
+os_tcp_listen(struct onestack *o, uint16_t port, int backlog)
 {
     os_learn(o, OS_PEER_IP, os_peer_mac);
     int l = us_socket(o->st, US_SOCK_STREAM);
     ck_assert_int_ge(l, 0);
     struct us_sockaddr a = {0, port};
     ck_assert_int_eq(us_bind(o->st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o->st, l, 8), 0);
+    ck_assert_int_eq(us_listen(o->st, l, backlog), 0);
+    return l;
+}
+
+int
+os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t, int *lfd)
+{
+    int l = os_tcp_listen(o, port, 8);
     *t = (struct os_tcp){.port = port, .pport = 40000, .seq = 1000, .wnd = 65535,
                          .ts = opts & OS_OPT_TS, .ts_val = 100000};
     struct us_tcp_repr syn = os_tcp_seg(t, US_TCP_SYN);
@@ -526,15 +549,6 @@ os_tcp_abort(struct onestack *o, int fd)
     us_setsockopt(o->st, fd, US_SO_LINGER, 0);
     us_close(o->st, fd, o->now);
     os_clear(o);
-}
-
-void
-os_tcp_finish(struct onestack *o)
-{
-    os_advance(o, US_SEC(300));
-    struct us_sock_info s[8];
-    ck_assert_uint_eq(us_sock_list(o->st, s, 8), 0);
-    os_finish(o);
 }
 
 struct us_sock_info

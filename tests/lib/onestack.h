@@ -37,6 +37,8 @@ struct onestack {
  * gratuitous ARP it sends stays in the capture list. OS_TRACE=1 in the environment prints the
  * stack's trace lines on stderr. */
 void os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu);
+/* os_init with the default MTU that also forgets the gratuitous ARP: where most tests start. */
+void os_start(struct onestack *o, const struct us_config *cfg);
 /* Advances `dur` of virtual time, firing every timer at its own deadline. */
 void os_advance(struct onestack *o, us_time_t dur);
 /* Advances 300 s so every timer runs out, asserts that no packet buffer is in use, and frees. */
@@ -148,6 +150,11 @@ void os_tcp_rx(struct onestack *o, struct os_tcp *t, struct us_tcp_repr *out);
 void os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint32_t seq,
                       uint32_t ack, size_t len);
 
+/* Runs the clock out, asserts that no socket or orphaned connection is left, then os_finish
+ * (no packet buffer in use, no timer pending): how a TCP test ends. */
+void os_tcp_finish(struct onestack *o);
+/* Learns the peer and returns a socket listening on (0, port). */
+int os_tcp_listen(struct onestack *o, uint16_t port, int backlog);
 /* Learns the peer, creates a listener on port, drives the handshake with the given SYN options
  * and accepts it; returns the accepted descriptor (listener in *lfd). t->seq/ack are ready for
  * data. The peer's ISN is 1000; port 40000. */
@@ -165,9 +172,6 @@ int os_tcp_open_active(struct onestack *o, uint16_t port, unsigned opts, struct 
 int os_tcp_accepted(struct onestack *o, struct os_tcp *t, unsigned opts);
 /* Closes fd abortively (SO_LINGER 0) and forgets what that sends. */
 void os_tcp_abort(struct onestack *o, int fd);
-/* Runs the clock out (300 s), asserts that no socket or orphaned connection is left, then
- * os_finish (no packet buffer in use). */
-void os_tcp_finish(struct onestack *o);
 /* A state name as us_sock_list reports it for fd (or an orphan on t's 4-tuple when fd < 0);
  * "" when there is none. */
 const char *os_tcp_state(struct onestack *o, int fd, const struct os_tcp *t);

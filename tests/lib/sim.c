@@ -5,11 +5,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire/wire.h"
+
+/* Is the frame an IPv4/TCP segment with data? With verify, only if both checksums are right. */
+static bool
+tcp_data(const uint8_t *f, size_t len, bool verify)
+{
+    struct us_eth_repr eth;
+    struct us_ip4_repr ip;
+    struct us_tcp_repr tcp;
+    if (us_wire_eth_parse(&eth, f, len) != 0 || eth.type != US_ETHERTYPE_IPV4 ||
+        us_wire_ip4_parse(&ip, f + US_ETH_HDR_LEN, len - US_ETH_HDR_LEN, verify) != 0 ||
+        ip.proto != US_IPPROTO_TCP || ip.mf || ip.frag_off)
+        return false;
+    return us_wire_tcp_parse(&tcp, ip.payload, ip.payload_len, ip.src, ip.dst, verify) == 0 &&
+           tcp.payload_len > 0;
+}
+
+static int
+sim_tx(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct sim_end *e = ctx;
+    if (tcp_data(frame, len, false))
+        e->s->data_sent[e->i]++;
+    return us_wire_end_tx(us_wire_link_end(e->s->link, e->i), frame, len);
+}
+
+/* ctx is the receiving end. */
 static void
 sim_rx(void *ctx, const uint8_t *frame, size_t len, us_time_t now)
 {
-    struct us_stack **pair = ctx;
-    us_input(pair[0], (struct us_iface *)pair[1], frame, len, now);
+    struct sim_end *e = ctx;
+    if (tcp_data(frame, len, true))
+        e->s->data_intact[1 - e->i]++;
+    us_input(e->s->st[e->i], e->s->ifp[e->i], frame, len, now);
 }
 
 
@@ -33,8 +62,9 @@ sim_init(struct sim *s, const struct us_impair *imp, uint64_t seed, uint16_t mtu
                                   .addr = i ? SIM_B_IP : SIM_A_IP,
                                   .prefix_len = 24,
                                   .mtu = mtu,
-                                  .tx = us_wire_end_tx,
-                                  .tx_ctx = us_wire_link_end(s->link, i)};
+                                  .tx = sim_tx,
+                                  .tx_ctx = &s->end[i]};
+        s->end[i] = (struct sim_end){s, i};
         us_wire_link_set_now(s->link, 0);
         if (getenv("SIM_TRACE")) /* SIM_TRACE=1: narrate both stacks on stderr */
             us_set_trace(s->st[i], sim_trace, (void *)(i ? "B:" : "A:"));
@@ -59,10 +89,8 @@ sim_step_to(struct sim *s, us_time_t t)
 {
     s->now = t;
     us_wire_link_set_now(s->link, t);
-    /* ctx for end i's receiver is stack i: the link delivers frames sent by end 0 to ctx1. */
-    void *c0[2] = {s->st[0], s->ifp[0]};
-    void *c1[2] = {s->st[1], s->ifp[1]};
-    while (us_wire_link_deliver(s->link, t, sim_rx, c0, c1) > 0)
+    /* ctx for end i's receiver is end i: the link delivers frames sent by end 0 to ctx1. */
+    while (us_wire_link_deliver(s->link, t, sim_rx, &s->end[0], &s->end[1]) > 0)
         ;
     for (int i = 0; i < 2; i++)
         us_poll(s->st[i], t);

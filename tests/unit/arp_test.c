@@ -7,6 +7,7 @@
 #include "arp.h"
 #include "core/drop.h"
 #include "lib/onestack.h"
+#include "stack.h" /* the timer heap's length and limit */
 #include "lib/testutil.h"
 
 static const uint8_t zero_mac[US_ETH_ALEN];
@@ -71,8 +72,7 @@ END_TEST
 START_TEST(request_for_us_replied_and_learned)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     uint8_t f[64], want[64];
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_peer_mac, OS_PEER_IP, zero_mac,
                             OS_IP);
@@ -99,8 +99,7 @@ END_TEST
 START_TEST(request_for_other_ignored)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     uint8_t f[64];
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_peer_mac, OS_PEER_IP, zero_mac,
                             US_IP4(192, 0, 2, 77));
@@ -116,8 +115,7 @@ END_TEST
 START_TEST(unsolicited_reply_not_learned)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     uint8_t f[64];
     /* gratuitous reply (target = sender), broadcast */
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REPLY, os_peer_mac, OS_PEER_IP,
@@ -137,8 +135,7 @@ END_TEST
 START_TEST(merge_updates_existing)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     o.now = US_SEC(5);
     /* the peer moves to mac_b and announces it with a gratuitous request (not for us) */
@@ -170,8 +167,7 @@ END_TEST
 START_TEST(bad_sender_dropped)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     static const uint8_t mcast[US_ETH_ALEN] = {0x01, 0x00, 0x5e, 0, 0, 1};
     uint8_t f[64];
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_bcast_mac, OS_PEER_IP,
@@ -204,8 +200,7 @@ END_TEST
 START_TEST(malformed_counted)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     uint8_t f[64];
     size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_peer_mac, OS_PEER_IP, zero_mac,
                             OS_IP);
@@ -231,8 +226,7 @@ END_TEST
 START_TEST(resolution_queues_and_flushes_in_order)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = send_udp(&o, OS_PEER_IP, 3);
     ck_assert_uint_eq(os_pending(&o), 1);
     assert_request(&o, os_bcast_mac, OS_PEER_IP);
@@ -264,8 +258,7 @@ START_TEST(queue_bound_drops_oldest)
     us_config_default(&cfg);
     cfg.arp_queue_per_entry = 2;
     struct onestack o;
-    os_init(&o, &cfg, 0);
-    os_clear(&o);
+    os_start(&o, &cfg);
     int fd = send_udp(&o, OS_PEER_IP, 5);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_ARP_QUEUE_FULL), 3);
     assert_request(&o, os_bcast_mac, OS_PEER_IP);
@@ -283,8 +276,7 @@ END_TEST
 START_TEST(retries_then_unreachable)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = us_socket(o.st, US_SOCK_DGRAM);
     struct us_sockaddr to = {OS_PEER_IP, 9};
     ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), 0);
@@ -319,8 +311,7 @@ END_TEST
 START_TEST(unused_entry_expires)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     os_advance(&o, US_SEC(30) - 1);
     ck_assert_ptr_nonnull(us_arp_lookup(o.st, OS_PEER_IP));
@@ -338,8 +329,7 @@ END_TEST
 START_TEST(used_entry_probed_unicast)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     o.now = US_SEC(10);
     int fd = send_udp(&o, OS_PEER_IP, 1);
@@ -378,8 +368,7 @@ START_TEST(cache_full_strangers_do_not_evict)
     us_config_default(&cfg);
     cfg.arp_entries = 2;
     struct onestack o;
-    os_init(&o, &cfg, 0);
-    os_clear(&o);
+    os_start(&o, &cfg);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     os_learn(&o, IP_B, mac_b);
     /* a stranger asks for us: answered, but not learned, and nobody evicted */
@@ -415,6 +404,82 @@ START_TEST(cache_full_strangers_do_not_evict)
 }
 END_TEST
 
+START_TEST(reconfirm_does_not_grow_timer_heap)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    size_t heap = o.st->timers.len;
+    ck_assert_uint_ge(heap, 1);
+    /* the peer answers us 1000 times in 10 s: every reply re-confirms the entry */
+    uint8_t f[64];
+    size_t n = os_build_arp(f, os_mac, US_ARP_OP_REPLY, os_peer_mac, OS_PEER_IP, os_mac, OS_IP);
+    for (int i = 0; i < 1000; i++) {
+        o.now += US_MSEC(10);
+        os_input(&o, f, n);
+    }
+    ck_assert_uint_eq(o.st->timers.len, heap);
+    ck_assert_uint_eq(os_pending(&o), 0);
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->confirmed, US_SEC(10));
+    /* used after the last confirmation: the unicast probe goes 30 s after it, not before */
+    int fd = send_udp(&o, OS_PEER_IP, 1);
+    assert_udp_to(&o, os_peer_mac, OS_PEER_IP, '0');
+    os_advance(&o, US_SEC(30) - 1);
+    ck_assert_uint_eq(os_pending(&o), 0);
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->state, US_ARP_REACHABLE);
+    os_advance(&o, 1);
+    assert_request(&o, os_peer_mac, OS_PEER_IP);
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->state, US_ARP_PROBE);
+    /* answered 100 ms later, then unused: it expires 30 s after that answer, to the ns */
+    os_advance(&o, US_MSEC(100));
+    os_input(&o, f, n);
+    us_time_t answered = o.now;
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->state, US_ARP_REACHABLE);
+    os_advance(&o, answered + US_SEC(30) - 1 - o.now);
+    ck_assert_ptr_nonnull(us_arp_lookup(o.st, OS_PEER_IP));
+    os_advance(&o, 1);
+    ck_assert_ptr_null(us_arp_lookup(o.st, OS_PEER_IP));
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_ARP_EXPIRED), 1);
+    ck_assert_uint_eq(os_pending(&o), 0);
+    ck_assert_uint_eq(us_drop_total(o.st), 0);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
+START_TEST(no_timer_memory_keeps_no_entry)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    os_learn(&o, IP_B, mac_b); /* one entry with its timer */
+    ck_assert_uint_ge(o.st->timers.len, 1);
+    o.st->timers.limit = o.st->timers.len; /* the heap can take no more */
+    /* resolving: an INCOMPLETE entry without a timer would wait forever; none is kept */
+    int fd = send_udp(&o, OS_PEER_IP, 1);
+    ck_assert_ptr_null(us_arp_lookup(o.st, OS_PEER_IP));
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_ARP_NO_TIMER), 1);
+    ck_assert_uint_eq(os_pending(&o), 0); /* no request for an entry we could not keep */
+    /* learning from a request: still answered, but not learned */
+    uint8_t f[64], want[64];
+    size_t n = os_build_arp(f, os_bcast_mac, US_ARP_OP_REQUEST, os_peer_mac, OS_PEER_IP, zero_mac,
+                            OS_IP);
+    os_input(&o, f, n);
+    n = os_build_arp(want, os_peer_mac, US_ARP_OP_REPLY, os_mac, OS_IP, os_peer_mac, OS_PEER_IP);
+    assert_frame(os_take(&o), want, n);
+    ck_assert_ptr_null(us_arp_lookup(o.st, OS_PEER_IP));
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_ARP_NO_TIMER), 2);
+    ck_assert_uint_eq(us_drop_total(o.st), 2);
+    /* with room again, resolution works as usual */
+    o.st->timers.limit = 0;
+    ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, &(struct us_sockaddr){OS_PEER_IP, 9}, o.now),
+                     1);
+    assert_request(&o, os_bcast_mac, OS_PEER_IP);
+    ck_assert_int_eq(us_arp_lookup(o.st, OS_PEER_IP)->state, US_ARP_INCOMPLETE);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -433,6 +498,8 @@ make_suite(void)
     tcase_add_test(tc, unused_entry_expires);
     tcase_add_test(tc, used_entry_probed_unicast);
     tcase_add_test(tc, cache_full_strangers_do_not_evict);
+    tcase_add_test(tc, reconfirm_does_not_grow_timer_heap);
+    tcase_add_test(tc, no_timer_memory_keeps_no_entry);
     suite_add_tcase(su, tc);
     return su;
 }

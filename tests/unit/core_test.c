@@ -1,5 +1,6 @@
-/* Core unit tests: timer queue ordering, ties and stale entries (through the stack), packet
- * pool limits and reuse, PRNG determinism. */
+/* Core unit tests: timer queue ordering, ties, lazy re-arm, stale entries (through the stack),
+ * packet pool limits and reuse, PRNG determinism. */
+#include <errno.h>
 #include <string.h>
 
 #include <ustack.h>
@@ -37,6 +38,50 @@ START_TEST(timerq_orders_by_deadline_then_insertion)
     }
     ck_assert_uint_eq(popped, 200);
     ck_assert(!us_timerq_pop_due(&q, 100, &e));
+    us_timerq_destroy(&q);
+}
+END_TEST
+
+START_TEST(timerq_lazy_rearm_and_limit)
+{
+    struct us_timerq q;
+    us_timerq_init(&q);
+    us_time_t t = US_TIME_NEVER, tq = US_TIME_NEVER;
+    ck_assert_int_eq(us_timerq_arm(&q, &t, &tq, 100, 1, 5, 2), 0);
+    ck_assert_uint_eq(q.len, 1);
+    /* later: nothing pushed, only the logical deadline moves */
+    for (us_time_t w = 110; w <= 200; w += 10)
+        ck_assert_int_eq(us_timerq_arm(&q, &t, &tq, w, 1, 5, 2), 0);
+    ck_assert_uint_eq(q.len, 1);
+    ck_assert_int_eq(t, 200);
+    ck_assert_int_eq(tq, 100);
+    /* the entry at 100 fires early: not due, queued again at 200 */
+    struct us_timer_ent e;
+    ck_assert(us_timerq_pop_due(&q, 100, &e));
+    ck_assert(!us_timerq_fire(&q, &e, &t, &tq, 100));
+    ck_assert_uint_eq(q.len, 1);
+    ck_assert_int_eq(us_timerq_next(&q), 200);
+    /* earlier: a new entry; the one at 200 is then stale */
+    ck_assert_int_eq(us_timerq_arm(&q, &t, &tq, 150, 1, 5, 2), 0);
+    ck_assert_uint_eq(q.len, 2);
+    ck_assert(us_timerq_pop_due(&q, 150, &e));
+    ck_assert(us_timerq_fire(&q, &e, &t, &tq, 150));
+    ck_assert_int_eq(t, US_TIME_NEVER);
+    ck_assert_int_eq(tq, US_TIME_NEVER);
+    ck_assert(us_timerq_pop_due(&q, 200, &e));
+    ck_assert(!us_timerq_fire(&q, &e, &t, &tq, 200)); /* stale */
+    /* stopped (t = NEVER) while queued: the entry pops and nothing runs */
+    ck_assert_int_eq(us_timerq_arm(&q, &t, &tq, 300, 1, 5, 2), 0);
+    t = US_TIME_NEVER;
+    ck_assert(us_timerq_pop_due(&q, 300, &e));
+    ck_assert(!us_timerq_fire(&q, &e, &t, &tq, 300));
+    ck_assert_uint_eq(q.len, 0);
+    /* a full heap refuses an entry and leaves tq alone */
+    q.limit = 1;
+    ck_assert_int_eq(us_timerq_add(&q, 400, 1, 6, 0), 0);
+    ck_assert_int_eq(us_timerq_arm(&q, &t, &tq, 350, 1, 5, 2), -ENOMEM);
+    ck_assert_int_eq(tq, US_TIME_NEVER);
+    ck_assert_uint_eq(q.len, 1);
     us_timerq_destroy(&q);
 }
 END_TEST
@@ -239,6 +284,7 @@ make_suite(void)
     tcase_add_test(tc, timerq_orders_by_deadline_then_insertion);
     tcase_add_test(tc, timerq_keeps_fields_and_interleaves);
     tcase_add_test(tc, timerq_gives_memory_back);
+    tcase_add_test(tc, timerq_lazy_rearm_and_limit);
     tcase_add_test(tc, stale_timer_entries_are_skipped);
     tcase_add_test(tc, pool_limits_and_reuse);
     tcase_add_test(tc, rand_is_deterministic);

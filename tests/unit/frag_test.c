@@ -42,6 +42,50 @@ frag_n(struct onestack *o, uint16_t id, const uint8_t *d, int which)
     frag(o, id, d, offs[which], offs[which + 1] - offs[which], which < 2);
 }
 
+/* Like frag(), with `opt_len` bytes of NOP options in the header (a multiple of 4, <= 40). */
+static void
+frag_opt(struct onestack *o, uint16_t id, const uint8_t *d, size_t off, size_t len, bool mf,
+         size_t opt_len)
+{
+    struct us_ip4_repr r = os_ip_hdr(OS_PEER_IP, OS_IP, US_IPPROTO_UDP);
+    r.id = id;
+    r.frag_off = (uint16_t)off;
+    r.mf = mf;
+    size_t n = os_build_ip(frame, NULL, &r, d + off, len);
+    uint8_t *ip = frame + US_ETH_HDR_LEN;
+    memmove(ip + US_IP4_HDR_LEN + opt_len, ip + US_IP4_HDR_LEN, len);
+    memset(ip + US_IP4_HDR_LEN, 1 /* NOP */, opt_len);
+    ip[0] = (uint8_t)(0x40 | (US_IP4_HDR_LEN + opt_len) / 4);
+    us_store_be16(ip + 2, (uint16_t)(US_IP4_HDR_LEN + opt_len + len));
+    os_fix_ip_csum(frame);
+    os_input(o, frame, n + opt_len);
+}
+
+/* A UDP datagram (peer:4000 -> us:7) of `len` bytes in total, payload bytes i*13 + tag. */
+static uint8_t big[65536];
+static size_t
+make_big(size_t len, uint8_t tag)
+{
+    static uint8_t data[65536];
+    for (size_t i = 0; i + US_UDP_HDR_LEN < len; i++)
+        data[i] = (uint8_t)(i * 13 + tag);
+    return os_build_udp_seg(big, OS_PEER_IP, OS_IP, 4000, 7, data, len - US_UDP_HDR_LEN);
+}
+
+/* Feeds `big` (len bytes) as 1480-byte fragments, last first when `reverse`; the first fragment
+ * carries first_opt bytes of options and the last last_opt. */
+static void
+frag_big(struct onestack *o, uint16_t id, size_t len, bool reverse, size_t first_opt,
+         size_t last_opt)
+{
+    size_t n = (len + 1479) / 1480;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = reverse ? n - 1 - k : k;
+        size_t off = i * 1480, flen = i + 1 < n ? 1480 : len - off;
+        frag_opt(o, id, big, off, flen, i + 1 < n, i == 0 ? first_opt : i + 1 == n ? last_opt : 0);
+    }
+}
+
 static void
 expect_delivered(struct onestack *o, int fd, uint8_t tag)
 {
@@ -69,8 +113,7 @@ large_in_use(struct onestack *o)
 START_TEST(in_order_and_reverse)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(1);
     for (int i = 0; i < 3; i++) {
@@ -118,8 +161,7 @@ END_TEST
 START_TEST(interleaved_two_datagrams)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     static uint8_t d1[4000], d2[4000];
     make_dgram(1);
@@ -144,8 +186,7 @@ END_TEST
 START_TEST(exact_duplicate_dropped_alone)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(3);
     frag_n(&o, 9, dgram, 0);
@@ -164,8 +205,7 @@ END_TEST
 START_TEST(overlap_with_different_data_drops_datagram)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(4);
     frag_n(&o, 10, dgram, 0);
@@ -198,8 +238,7 @@ END_TEST
 START_TEST(too_big_and_bad_lengths)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(5);
     frag_n(&o, 12, dgram, 0);
@@ -227,11 +266,42 @@ START_TEST(too_big_and_bad_lengths)
 }
 END_TEST
 
+START_TEST(too_big_judged_by_first_fragment_header)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    int fd = os_udp_bound(&o, 7);
+    /* 65512 bytes of data: fits behind a 20-byte header (65532), not behind a 60-byte one */
+    size_t len = make_big(65512, 9);
+    /* RFC 791 3.2: the reassembled header is the first fragment's. Options there make it too
+     * big, whichever order the fragments come in; the other fragments' headers do not count. */
+    frag_big(&o, 30, len, false, 40, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_IP_FRAG_TOO_BIG), 1);
+    ck_assert_uint_eq(large_in_use(&o), 0);
+    frag_big(&o, 31, len, true, 40, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_IP_FRAG_TOO_BIG), 2);
+    ck_assert_uint_eq(large_in_use(&o), 0);
+    expect_nothing(&o, fd);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_IP_REASM_OK), 0);
+    /* options only in the last fragment: the datagram is 65532 bytes and arrives whole */
+    static uint8_t buf[65536];
+    for (int reverse = 0; reverse < 2; reverse++) {
+        frag_big(&o, (uint16_t)(32 + reverse), len, reverse, 0, 40);
+        ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL),
+                         (int)(len - US_UDP_HDR_LEN));
+        ck_assert_mem_eq(buf, big + US_UDP_HDR_LEN, len - US_UDP_HDR_LEN);
+    }
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_IP_REASM_OK), 2);
+    ck_assert_uint_eq(us_drop_total(o.st), 2);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 START_TEST(timeout_sends_time_exceeded_only_with_first)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     make_dgram(6);
     o.now = US_SEC(1);
@@ -273,8 +343,7 @@ START_TEST(datagram_and_memory_limits)
     us_config_default(&cfg);
     cfg.frag_max_datagrams = 2;
     struct onestack o;
-    os_init(&o, &cfg, 0);
-    os_clear(&o);
+    os_start(&o, &cfg);
     int fd = os_udp_bound(&o, 7);
     make_dgram(7);
     frag_n(&o, 30, dgram, 0);
@@ -317,6 +386,7 @@ make_suite(void)
     tcase_add_test(tc, exact_duplicate_dropped_alone);
     tcase_add_test(tc, overlap_with_different_data_drops_datagram);
     tcase_add_test(tc, too_big_and_bad_lengths);
+    tcase_add_test(tc, too_big_judged_by_first_fragment_header);
     tcase_add_test(tc, timeout_sends_time_exceeded_only_with_first);
     tcase_add_test(tc, datagram_and_memory_limits);
     suite_add_tcase(su, tc);

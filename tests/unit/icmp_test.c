@@ -14,8 +14,7 @@ static uint8_t msg[OS_MAX_FRAME];
 START_TEST(echo_reply_mirrors_request)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     static const char data[] = "0123456789abcdefghij";
     size_t n = os_build_echo(frame, OS_PEER_IP, OS_IP, 0x4242, 7, data, 20);
@@ -54,8 +53,7 @@ tx_discard(void *ctx, const uint8_t *f, size_t len)
 START_TEST(echo_reply_source_is_address_asked)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     /* a second address on another interface; the request for it arrives on the first one */
     struct us_iface_conf c = {.name = "os1", .mac = {0x02, 0, 0, 0, 0, 0x22},
                               .addr = US_IP4(198, 51, 100, 2), .prefix_len = 24, .tx = tx_discard};
@@ -74,8 +72,7 @@ END_TEST
 START_TEST(broadcast_echo_ignored)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     size_t n = os_build_echo(frame, OS_PEER_IP, OS_BCAST_IP, 1, 1, "x", 1);
     memcpy(frame, os_bcast_mac, US_ETH_ALEN);
     os_input(&o, frame, n);
@@ -105,8 +102,7 @@ icmp_first_fragment(struct onestack *o, uint8_t type, uint16_t id)
 START_TEST(no_error_about_error_broadcast_or_fragment)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     o.now = US_SEC(1);
     /* reassembly of an ICMP error times out: no time exceeded about it */
     icmp_first_fragment(&o, US_ICMP_DEST_UNREACH, 1);
@@ -169,8 +165,7 @@ START_TEST(error_rate_limit)
     cfg.icmp_err_rate = 2;
     cfg.icmp_err_burst = 3;
     struct onestack o;
-    os_init(&o, &cfg, 0);
-    os_clear(&o);
+    os_start(&o, &cfg);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     /* at time 0 exactly: the burst, then nothing */
     ck_assert_uint_eq(closed_port_burst(&o, 5), 3);
@@ -205,17 +200,26 @@ reflect_error(struct onestack *o, const struct os_frame *f, uint8_t type, uint8_
     os_input(o, frame, n);
 }
 
+/* A fresh stack and a UDP socket connected to the peer's port 9, which answered the socket's
+ * first datagram with port unreachable. */
+static int
+refused_socket(struct onestack *o)
+{
+    os_start(o, NULL);
+    os_learn(o, OS_PEER_IP, os_peer_mac);
+    int c = us_socket(o->st, US_SOCK_DGRAM);
+    struct us_sockaddr to = {OS_PEER_IP, 9};
+    ck_assert_int_eq(us_connect(o->st, c, &to, o->now), 0);
+    ck_assert_int_eq(us_sendto(o->st, c, "q", 1, 0, NULL, o->now), 1);
+    reflect_error(o, os_take(o), US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PORT);
+    return c;
+}
+
 START_TEST(port_unreachable_reaches_connected_socket)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int c = us_socket(o.st, US_SOCK_DGRAM);
+    int c = refused_socket(&o);
     struct us_sockaddr to = {OS_PEER_IP, 9};
-    ck_assert_int_eq(us_connect(o.st, c, &to, o.now), 0);
-    ck_assert_int_eq(us_sendto(o.st, c, "q", 1, 0, NULL, o.now), 1);
-    reflect_error(&o, os_take(&o), US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PORT);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_ICMP_ERR_IN), 1);
     ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLOUT | US_POLLERR);
     char buf[8];
@@ -243,11 +247,37 @@ START_TEST(port_unreachable_reaches_connected_socket)
 }
 END_TEST
 
+START_TEST(pending_error_reported_before_queued_data)
+{
+    struct onestack o;
+    int c = refused_socket(&o);
+    /* with the error pending, a datagram from the peer is queued too */
+    struct us_sockaddr me;
+    ck_assert_int_eq(us_getsockname(o.st, c, &me), 0);
+    size_t n = os_build_udp(frame, OS_PEER_IP, OS_IP, 9, me.port, "d1", 2);
+    os_input(&o, frame, n);
+    ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLIN | US_POLLOUT | US_POLLERR);
+    /* Linux (__skb_try_recv_datagram, __skb_recv_udp): the error first, once, even when
+     * peeking; then the data, which the error did not consume */
+    char buf[8];
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), US_MSG_PEEK, NULL, NULL),
+                     -ECONNREFUSED);
+    ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLIN | US_POLLOUT);
+    struct us_sockaddr from;
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, &from, NULL), 2);
+    ck_assert_mem_eq(buf, "d1", 2);
+    ck_assert_uint_eq(from.addr, OS_PEER_IP);
+    ck_assert_uint_eq(from.port, 9);
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    us_close(o.st, c, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 START_TEST(ping_socket_gets_its_reply)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int p = us_socket(o.st, US_SOCK_PING);
     uint8_t req[12] = {8, 0, 0, 0, 0, 0, 0, 5, 'p', 'i', 'n', 'g'};
@@ -283,8 +313,7 @@ END_TEST
 START_TEST(bad_messages_dropped)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     size_t n = os_build_echo(frame, OS_PEER_IP, OS_IP, 1, 1, "abcd", 4);
     frame[n - 1] ^= 1; /* data no longer matches the checksum */
     os_input(&o, frame, n);
@@ -322,6 +351,7 @@ make_suite(void)
     tcase_add_test(tc, no_error_about_error_broadcast_or_fragment);
     tcase_add_test(tc, error_rate_limit);
     tcase_add_test(tc, port_unreachable_reaches_connected_socket);
+    tcase_add_test(tc, pending_error_reported_before_queued_data);
     tcase_add_test(tc, ping_socket_gets_its_reply);
     tcase_add_test(tc, bad_messages_dropped);
     suite_add_tcase(su, tc);

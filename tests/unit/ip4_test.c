@@ -19,8 +19,7 @@ udp_frame(us_ip4_t src, us_ip4_t dst, uint16_t dport, const char *msg)
 START_TEST(header_errors_counted_by_reason)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     size_t n = udp_frame(OS_PEER_IP, OS_IP, 7, "hello");
     uint8_t *ip = frame + US_ETH_HDR_LEN;
@@ -73,8 +72,7 @@ END_TEST
 START_TEST(bad_source_addresses)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     static const us_ip4_t bad[] = {0, US_IP4_BROADCAST, US_IP4(224, 0, 0, 1),
                                    US_IP4(240, 0, 0, 1), US_IP4(127, 0, 0, 1), OS_IP, OS_BCAST_IP};
@@ -94,8 +92,7 @@ END_TEST
 START_TEST(destination_rules)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     size_t n = udp_frame(OS_PEER_IP, US_IP4(192, 0, 2, 3), 7, "x");
     os_input(&o, frame, n);
@@ -143,8 +140,7 @@ assert_quote(const struct os_pkt *p, const uint8_t *dgram, size_t qlen)
 START_TEST(protocol_unreachable)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     struct us_ip4_repr r = os_ip_hdr(OS_PEER_IP, OS_IP, 200);
     size_t n = os_build_ip(frame, NULL, &r, "ABCDEFGH", 8);
@@ -177,8 +173,7 @@ END_TEST
 START_TEST(ethernet_padding_ignored)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     size_t n = udp_frame(OS_PEER_IP, OS_IP, 7, "ab");
     ck_assert_uint_eq(n, 44);
@@ -204,8 +199,7 @@ assert_arp_for(struct onestack *o, us_ip4_t who)
 START_TEST(routing_longest_prefix_and_gateway)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = us_socket(o.st, US_SOCK_DGRAM);
     struct us_sockaddr to = {US_IP4(8, 8, 8, 8), 53};
     ck_assert_int_eq(us_sendto(o.st, fd, "q", 1, 0, &to, o.now), -ENETUNREACH);
@@ -249,8 +243,7 @@ END_TEST
 START_TEST(limited_broadcast_ignores_default_route)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     ck_assert_int_eq(us_route_add(o.st, 0, 0, US_IP4(192, 0, 2, 254), o.ifp), 0);
     int fd = us_socket(o.st, US_SOCK_DGRAM);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_BROADCAST, 1), 0);

@@ -142,8 +142,7 @@ END_TEST
 START_TEST(broadcast_needs_so_broadcast)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = us_socket(o.st, US_SOCK_DGRAM);
     struct us_sockaddr lim = {US_IP4_BROADCAST, 7}, dir = {OS_BCAST_IP, 7};
     ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, &lim, o.now), -EACCES);
@@ -171,8 +170,7 @@ END_TEST
 START_TEST(sendto_reports_pending_error_once)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = us_socket(o.st, US_SOCK_DGRAM);
     struct us_sockaddr peer = {OS_PEER_IP, 9};
     ck_assert_int_eq(us_connect(o.st, fd, &peer, o.now), 0);

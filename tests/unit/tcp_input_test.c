@@ -16,21 +16,13 @@
 #define R US_TCP_RST
 #define P US_TCP_PSH
 
-static uint8_t data[65536];
+static uint8_t data[65536]; /* the payload tests send, filled once before they run */
 
 static void
 fill_data(void)
 {
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)(i * 7 + i / 251);
-}
-
-static void
-setup(struct onestack *o, const struct us_config *cfg)
-{
-    fill_data();
-    os_init(o, cfg, 0);
-    os_clear(o);
 }
 
 static void
@@ -46,7 +38,7 @@ expect_read(struct onestack *o, int fd, const void *want, size_t n)
 START_TEST(delayed_ack)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     /* RFC 1122 4.2.3.2: one small segment is ACKed after the delayed-ACK time (40 ms) */
@@ -88,7 +80,7 @@ END_TEST
 START_TEST(out_of_order_sack)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
@@ -128,7 +120,7 @@ END_TEST
 START_TEST(out_of_order_no_sack)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     uint32_t base = t.seq;
@@ -151,7 +143,7 @@ END_TEST
 START_TEST(duplicate_and_overlap_trimmed)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
@@ -178,7 +170,7 @@ END_TEST
 START_TEST(beyond_window)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
@@ -198,7 +190,7 @@ END_TEST
 START_TEST(zero_window)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 4096), 0);
@@ -252,7 +244,7 @@ START_TEST(listener_rcvbuf_inherited)
 {
     /* SO_RCVBUF set on a listener applies to the connections it accepts (as Linux) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int l = us_socket(o.st, US_SOCK_STREAM);
     ck_assert_int_eq(us_setsockopt(o.st, l, US_SO_RCVBUF, 4096), 0);
@@ -275,7 +267,7 @@ END_TEST
 START_TEST(rst_exact_resets)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     os_tcp_tx(&o, &t, A | P, "lost", 4);
@@ -294,7 +286,7 @@ END_TEST
 START_TEST(rst_in_window_challenged)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
@@ -322,7 +314,7 @@ END_TEST
 START_TEST(syn_established_challenged)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
@@ -344,7 +336,7 @@ END_TEST
 START_TEST(bad_acks)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     /* an ACK for data never sent: ACK and drop (RFC 5961 5.2 / 3.10.7.4 fifth) */
@@ -388,7 +380,7 @@ START_TEST(challenge_ack_limit)
     us_config_default(&cfg);
     cfg.tcp_challenge_ack_limit = 2;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     struct os_tcp x = t;
@@ -416,7 +408,7 @@ END_TEST
 START_TEST(paws)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     ck_assert(t.ts);
@@ -464,7 +456,7 @@ START_TEST(rto_backoff_timeout)
     us_config_default(&cfg);
     cfg.tcp_retries = 3;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
@@ -502,7 +494,7 @@ END_TEST
 START_TEST(rto_from_rtt)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
@@ -540,7 +532,7 @@ END_TEST
 START_TEST(rto_min_floor)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     /* RTT 10 ms: 10 + 4*5 = 30 ms, raised to the 200 ms floor (tcp_rto_min) */
@@ -567,7 +559,7 @@ END_TEST
 START_TEST(fast_retransmit_newreno)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
@@ -623,7 +615,7 @@ END_TEST
 START_TEST(persist_probes)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     /* the peer closes its window */
@@ -667,7 +659,7 @@ END_TEST
 START_TEST(persist_gives_up_when_silent)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     t.wnd = 0;
@@ -687,7 +679,7 @@ START_TEST(persist_probe_taken)
 {
     /* the peer takes the probe byte: SND.UNA moves past it and the rest follows later */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     t.wnd = 0;
@@ -727,7 +719,7 @@ keepalive_conn(struct onestack *o, struct os_tcp *t)
 START_TEST(keepalive_timeout)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = keepalive_conn(&o, &t);
     /* probes at idle 10 s, then every 2 s: SEG.SEQ = SND.NXT - 1, no data */
@@ -753,7 +745,7 @@ END_TEST
 START_TEST(keepalive_answered)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = keepalive_conn(&o, &t);
     os_advance(&o, US_SEC(10));
@@ -786,7 +778,7 @@ END_TEST
 START_TEST(nagle)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, NULL, o.now), 1);
@@ -821,7 +813,7 @@ START_TEST(nagle_full_segments)
 {
     /* Nagle holds only the small tail: full segments go regardless */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 1, 0, NULL, o.now), 1);
@@ -843,7 +835,7 @@ END_TEST
 START_TEST(netstat_queues)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
@@ -904,7 +896,7 @@ END_TEST
 START_TEST(peer_window_limits)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     t.wnd = 3000;
@@ -933,7 +925,7 @@ END_TEST
 START_TEST(window_scaling)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_WS);
     /* the peer's windows are scaled by 7 after the SYN; ours by 7 too (128 KiB buffer) */
@@ -968,7 +960,7 @@ END_TEST
 START_TEST(timestamps_rtt)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     struct us_tcp_info ti;
@@ -1005,7 +997,7 @@ START_TEST(rto_goes_back_n)
     /* After an RTO, cwnd is one segment: only the first is resent; each ACK then opens more
      * (RFC 5681 3.1, RFC 6298 5.4-5.6) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
@@ -1043,7 +1035,7 @@ END_TEST
 START_TEST(fast_retransmit_cubic)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     struct us_tcp_info ti;
@@ -1069,7 +1061,7 @@ START_TEST(user_timeout)
     /* TCP_USER_TIMEOUT: give up once data stayed unacknowledged that long, whatever
      * tcp_retries says */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_USER_TIMEOUT, 2500), 0);
@@ -1091,12 +1083,8 @@ START_TEST(listen_backlog_full)
     struct us_config cfg;
     us_config_default(&cfg);
     cfg.tcp_syncookies = false; /* the plain queue rules; syn_cookies below covers the rest */
-    setup(&o, &cfg);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 1), 0);
+    os_start(&o, &cfg);
+    int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t1, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -1131,12 +1119,8 @@ END_TEST
 START_TEST(syn_cookies)
 {
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 1), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t1, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -1180,12 +1164,8 @@ START_TEST(rst_syn_received_challenged)
     /* RFC 5961 3.2 applies in SYN-RECEIVED too: a RST with another in-window seq is
      * challenged, not obeyed */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -1218,7 +1198,7 @@ icmp_about_last(struct onestack *o, uint8_t type, uint8_t code, uint16_t mtu)
 START_TEST(icmp_frag_needed)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
@@ -1247,7 +1227,7 @@ END_TEST
 START_TEST(icmp_unreachable)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     /* port unreachable for our SYN: the connect fails at once (RFC 1122 4.2.3.9 hard error) */
     int fd = us_socket(o.st, US_SOCK_STREAM);
@@ -1278,7 +1258,7 @@ START_TEST(read_with_hole_pending)
 {
     /* reading in-order bytes while out-of-order ones wait past a hole keeps both right */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
     uint32_t base = t.seq;
@@ -1317,7 +1297,7 @@ START_TEST(data_after_close)
     /* the application closed (nothing unread); the peer still sends: acknowledged and
      * discarded as after SHUT_RD, not held by the orphan (into TIME-WAIT) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     us_close(o.st, fd, o.now);
@@ -1345,7 +1325,7 @@ END_TEST
 START_TEST(send_buffer_full)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_SNDBUF, 8192), 0);
@@ -1382,7 +1362,7 @@ START_TEST(keepalive_inherited)
 {
     /* keepalive options set on the listener apply to what it accepts */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int l = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr a = {0, 80};
@@ -1421,7 +1401,7 @@ START_TEST(oow_ack_rate_limit)
     /* ACKs for unacceptable segments without data: at most one per 500 ms (as Linux's
      * tcp_invalid_ratelimit); segments with data are always answered */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     /* (not at time 0: last_oow_ack == 0 means "never", so the limit starts after t = 0) */
@@ -1454,7 +1434,7 @@ START_TEST(timeout_rst_timestamp)
     us_config_default(&cfg);
     cfg.tcp_retries = 1;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
     os_advance(&o, US_SEC(10));
@@ -1484,7 +1464,7 @@ START_TEST(window_closes_with_data_in_flight)
     us_config_default(&cfg);
     cfg.tcp_retries = 4;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
     ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
@@ -1520,12 +1500,8 @@ START_TEST(sequence_wraparound)
 {
     /* the peer's sequence numbers wrap past 2^32 in the middle of out-of-order data */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 0xffffff00u, .wnd = 65535};
     struct us_tcp_repr syn = os_tcp_seg(&t, S);
     syn.has_mss = true;
@@ -1567,12 +1543,8 @@ START_TEST(syn_window_edge)
     /* The SYN-ACK advertised 65535 (a SYN's window is never scaled, RFC 7323 2.2) though the
      * buffer holds 128 KiB: until our first scaled window, data past 65535 is outside it. */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     struct us_tcp_repr syn = os_tcp_seg(&t, S);
     syn.has_mss = true;
@@ -1672,7 +1644,7 @@ tlp_one_probe(struct onestack *o, struct os_tcp *t, uint32_t *una)
     struct us_config cfg;
     us_config_default(&cfg);
     cfg.tcp_rto_min = US_SEC(1);
-    setup(o, &cfg);
+    os_start(o, &cfg);
     int fd = tlp_conn(o, t);
     *una = t->ack;
     ck_assert_int_eq(us_sendto(o->st, fd, data, 1000, 0, NULL, o->now), 1000);
@@ -1711,7 +1683,7 @@ trace_catch(void *ctx, const char *line)
 START_TEST(tlp_tail_loss)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct trace_seen seen = {0, 0};
     us_set_trace(o.st, trace_catch, &seen);
     struct os_tcp t;
@@ -1757,7 +1729,7 @@ END_TEST
 START_TEST(tlp_timeout_finds_hole)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = tlp_conn(&o, &t);
     uint32_t una = t.ack;
@@ -1788,7 +1760,7 @@ START_TEST(tlp_off)
     us_config_default(&cfg);
     cfg.tcp_tlp = false;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     struct os_tcp t;
     int fd = tlp_conn(&o, &t);
     uint32_t una = t.ack;
@@ -1899,7 +1871,7 @@ END_TEST
 START_TEST(tlp_new_data)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = tlp_conn(&o, &t);
     uint32_t una = t.ack;
@@ -1931,7 +1903,7 @@ END_TEST
 START_TEST(tlp_not_when)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = tlp_conn(&o, &t);
     os_advance(&o, US_SEC(5)); /* idle: everything ACKed */
@@ -1967,9 +1939,70 @@ START_TEST(tlp_not_when)
 }
 END_TEST
 
+/* Linux's sk_clone_lock copies the listener into each child, so an accepted socket starts with
+ * the listener's options; here too, whether it came through the SYN queue or a SYN cookie. */
+START_TEST(accepted_inherits_listener_options)
+{
+    static const struct {
+        enum us_sockopt opt;
+        int v;
+    } inherited[] = {
+        {US_SO_REUSEADDR, 1},   {US_SO_KEEPALIVE, 1},       {US_SO_LINGER, 5},
+        {US_TCP_NODELAY, 1},    {US_TCP_KEEPIDLE, 100},     {US_TCP_KEEPINTVL, 10},
+        {US_TCP_KEEPCNT, 3},    {US_TCP_USER_TIMEOUT, 5000}, {US_TCP_CONGESTION, US_CC_NEWRENO},
+        {US_SO_RCVBUF, 8192},   {US_SO_SNDBUF, 16384},
+    };
+    const size_t n = sizeof(inherited) / sizeof(inherited[0]);
+    for (int cookie = 0; cookie < 2; cookie++) {
+        struct onestack o;
+        os_start(&o, NULL);
+        int l = os_tcp_listen(&o, 80, 1);
+        int fresh = us_socket(o.st, US_SOCK_STREAM);
+        for (size_t i = 0; i < n; i++) {
+            int v = -2;
+            ck_assert_int_eq(us_getsockopt(o.st, fresh, inherited[i].opt, &v), 0);
+            ck_assert_int_ne(v, inherited[i].v); /* not the default, so inheriting shows */
+            ck_assert_int_eq(us_setsockopt(o.st, l, inherited[i].opt, inherited[i].v), 0);
+        }
+        us_close(o.st, fresh, o.now);
+        if (cookie) { /* another peer port fills the SYN queue: the next SYN gets a cookie */
+            struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
+            struct us_tcp_repr sa1;
+            os_tcp_tx(&o, &t1, S, NULL, 0);
+            os_tcp_rx(&o, &t1, &sa1);
+        }
+        struct os_tcp t = {.port = 80, .pport = 40000, .seq = 5000, .wnd = 65535};
+        struct us_tcp_repr syn = os_tcp_seg(&t, S);
+        syn.has_mss = true;
+        syn.mss = 1460;
+        os_tcp_send(&o, &syn);
+        t.seq++;
+        struct us_tcp_repr sa;
+        os_tcp_rx(&o, &t, &sa);
+        ck_assert_uint_eq(sa.flags, S | A);
+        t.ack = sa.seq + 1;
+        os_tcp_tx(&o, &t, A, NULL, 0);
+        ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_OK), (uint64_t)cookie);
+        int fd = us_accept(o.st, l, NULL);
+        ck_assert_int_ge(fd, 0);
+        for (size_t i = 0; i < n; i++) {
+            int v = -2;
+            ck_assert_int_eq(us_getsockopt(o.st, fd, inherited[i].opt, &v), 0);
+            ck_assert_msg(v == inherited[i].v, "%s: option %d is %d, the listener's %d",
+                          cookie ? "cookie" : "SYN queue", (int)inherited[i].opt, v,
+                          inherited[i].v);
+        }
+        us_close(o.st, l, o.now);
+        os_tcp_abort(&o, fd);
+        os_tcp_finish(&o);
+    }
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
+    fill_data(); /* forked tests inherit it */
     Suite *s = suite_create("tcp_input");
     TCase *tc = tcase_create("data");
     tcase_add_test(tc, delayed_ack);
@@ -2007,6 +2040,7 @@ make_suite(void)
     tcase_add_test(tc, fast_retransmit_cubic);
     tcase_add_test(tc, user_timeout);
     tcase_add_test(tc, syn_cookies);
+    tcase_add_test(tc, accepted_inherits_listener_options);
     tcase_add_test(tc, persist_gives_up_when_silent);
     tcase_add_test(tc, timeout_rst_timestamp);
     tcase_add_test(tc, icmp_frag_needed);

@@ -16,13 +16,6 @@
 #define P US_TCP_PSH
 
 static void
-setup(struct onestack *o, const struct us_config *cfg)
-{
-    os_init(o, cfg, 0);
-    os_clear(o);
-}
-
-static void
 check_state(struct onestack *o, int fd, const struct os_tcp *t, const char *want)
 {
     const char *got = os_tcp_state(o, fd, t);
@@ -40,12 +33,8 @@ START_TEST(passive_open_options)
     for (size_t i = 0; i < sizeof(offers) / sizeof(offers[0]); i++) {
         unsigned off = offers[i];
         struct onestack o;
-        setup(&o, NULL);
-        os_learn(&o, OS_PEER_IP, os_peer_mac);
-        int l = us_socket(o.st, US_SOCK_STREAM);
-        struct us_sockaddr a = {0, 80};
-        ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-        ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+        os_start(&o, NULL);
+        int l = os_tcp_listen(&o, 80, 4);
         ck_assert_str_eq(os_sock_info(&o, l).state, "LISTEN");
         struct us_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = S,
                                   .wnd = 65535, .has_mss = off & OS_OPT_MSS, .mss = 1460,
@@ -103,12 +92,8 @@ END_TEST
 START_TEST(passive_rst_forgets)
 {
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -137,12 +122,8 @@ END_TEST
 START_TEST(passive_dup_syn)
 {
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct us_tcp_repr syn = {.src_port = 40000, .dst_port = 80, .seq = 1000, .flags = S,
                               .wnd = 65535, .has_mss = true, .mss = 1460};
     os_tcp_send(&o, &syn);
@@ -176,12 +157,8 @@ START_TEST(syn_received_bad_ack)
 {
     /* 3.10.7.4 fifth, SYN-RECEIVED: an ACK outside (SND.UNA, SND.NXT] gets <SEQ=SEG.ACK><RST> */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -203,10 +180,38 @@ START_TEST(syn_received_bad_ack)
 }
 END_TEST
 
+START_TEST(listener_close_rst_timestamp)
+{
+    /* The RST a queued child hears when its listener closes carries the clock of the close
+     * (RFC 7323 3.2: TSval from the timestamp clock), not zero. */
+    struct onestack o;
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
+    o.now = US_SEC(7); /* the handshake at 7 s, the close at 9.5 s */
+    struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535, .ts = true,
+                       .ts_val = 4242};
+    os_tcp_tx(&o, &t, S, NULL, 0);
+    struct us_tcp_repr sa;
+    os_tcp_rx(&o, &t, &sa);
+    ck_assert(sa.has_ts);
+    t.ack = sa.seq + 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    check_state(&o, -1, &t, "ESTABLISHED");
+    os_advance(&o, US_MSEC(2500));
+    us_close(o.st, l, o.now);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = 40000, .seq = sa.seq + 1,
+                               .ack = 1001, .flags = R | A, .has_ts = true, .ts_ecr = 4242};
+    struct us_tcp_repr rst;
+    os_tcp_expect(&o, &want, OS_IGN_WND, &rst);
+    ck_assert_uint_eq(rst.ts_val, sa.ts_val + 2500); /* the 1 ms clock moved on by 2.5 s */
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(closed_port_rst)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     /* 3.10.7.1: no ACK -> <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
     struct us_tcp_repr syn = {.src_port = 40000, .dst_port = 81, .seq = 1000, .flags = S,
@@ -243,12 +248,8 @@ END_TEST
 START_TEST(listener_segments)
 {
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     /* ACK to a listener: <SEQ=SEG.ACK><CTL=RST> */
     struct us_tcp_repr ack = {.src_port = 40000, .dst_port = 80, .seq = 1000, .ack = 123456,
                               .flags = A, .wnd = 100};
@@ -274,7 +275,7 @@ END_TEST
 START_TEST(active_open)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -324,7 +325,7 @@ END_TEST
 START_TEST(active_refused)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -375,7 +376,7 @@ END_TEST
 START_TEST(active_bad_synack)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -412,7 +413,7 @@ END_TEST
 START_TEST(simultaneous_open)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -457,7 +458,7 @@ START_TEST(syn_backoff_timeout)
     us_config_default(&cfg);
     cfg.tcp_syn_retries = 3;
     struct onestack o;
-    setup(&o, &cfg);
+    os_start(&o, &cfg);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -494,12 +495,8 @@ START_TEST(synack_backoff_timeout)
     us_config_default(&cfg);
     cfg.tcp_synack_retries = 2;
     struct onestack o;
-    setup(&o, &cfg);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, &cfg);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -524,7 +521,7 @@ END_TEST
 START_TEST(active_close)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
@@ -558,7 +555,7 @@ START_TEST(active_close_orphan)
 {
     /* close() instead of shutdown: the orphan goes the same way; TIME-WAIT lasts 2*MSL */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     us_close(o.st, fd, o.now);
@@ -583,7 +580,7 @@ END_TEST
 START_TEST(orphan_fin_wait_2_timeout)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     us_close(o.st, fd, o.now);
@@ -603,7 +600,7 @@ END_TEST
 START_TEST(fin_ack_together)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
@@ -624,7 +621,7 @@ END_TEST
 START_TEST(passive_close)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
@@ -657,7 +654,7 @@ START_TEST(last_ack_retransmit)
 {
     /* LAST-ACK: the FIN is retransmitted on the RTO until acknowledged */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
@@ -678,7 +675,7 @@ END_TEST
 START_TEST(simultaneous_close)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
@@ -701,7 +698,7 @@ END_TEST
 START_TEST(half_close)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, OS_OPT_MSS, &t, &l);
@@ -734,7 +731,7 @@ START_TEST(half_close_fin_wait_1_data)
 {
     /* data in FIN-WAIT-1, before our FIN is acknowledged, is delivered too */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
@@ -755,7 +752,7 @@ END_TEST
 START_TEST(linger_zero_rst)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_sendto(o.st, fd, "unsent?", 7, 0, NULL, o.now), 7);
@@ -776,7 +773,7 @@ END_TEST
 START_TEST(close_unread_rst)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     os_tcp_tx(&o, &t, A | P, "unread", 6);
@@ -791,7 +788,7 @@ END_TEST
 START_TEST(time_wait_fin_retransmitted)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     us_close(o.st, fd, o.now);
@@ -818,7 +815,7 @@ static void
 time_wait_reopen_case(unsigned opts)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int l;
     int fd = os_tcp_open_passive(&o, 80, opts, &t, &l);
@@ -872,7 +869,7 @@ START_TEST(time_wait_no_listener)
 {
     /* without a listener a new SYN in TIME-WAIT gets the TIME-WAIT answer (an ACK) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     us_close(o.st, fd, o.now);
@@ -896,12 +893,8 @@ START_TEST(handshake_ack_with_data)
 {
     /* the third segment of the handshake may carry data: delivered once ESTABLISHED */
     struct onestack o;
-    setup(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o.st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, 80};
-    ck_assert_int_eq(us_bind(o.st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o.st, l, 4), 0);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S, NULL, 0);
     struct us_tcp_repr sa;
@@ -927,7 +920,7 @@ END_TEST
 START_TEST(fin_with_data)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     os_tcp_tx(&o, &t, F | A | P, "bye", 3);
@@ -950,7 +943,7 @@ START_TEST(out_of_order_fin)
     /* A FIN beyond a hole is not taken (documented: "the peer will send it again"); its data
      * is kept, and the FIN counts once it comes again in order. */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     uint32_t base = t.seq;
@@ -979,7 +972,7 @@ END_TEST
 START_TEST(fin_retransmitted_with_data)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_sendto(o.st, fd, "abc", 3, 0, NULL, o.now), 3);
@@ -1045,7 +1038,7 @@ START_TEST(rst_in_each_state)
                  {"TIME-WAIT", 0}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct onestack o;
-        setup(&o, NULL);
+        os_start(&o, NULL);
         struct os_tcp t;
         int fd = conn_in_state(&o, &t, cases[i].state);
         ck_assert_str_eq(os_tcp_state(&o, fd, &t), cases[i].state);
@@ -1071,7 +1064,7 @@ START_TEST(simultaneous_open_synack)
      * answered with an ACK (3.10.7.4 first) and dropped; the peer's ACK of our SYN-ACK then
      * completes the open. (Linux accepts that SYN-ACK directly; both converge.) */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr to = {OS_PEER_IP, 80};
@@ -1101,7 +1094,7 @@ END_TEST
 START_TEST(shutdown_read)
 {
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
     ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_RD, o.now), 0);
@@ -1129,17 +1122,6 @@ START_TEST(shutdown_read)
 END_TEST
 
 /* ---- text on a SYN or a SYN-ACK (RFC 9293 3.10.7.2, 3.10.7.3) -------------------------------- */
-
-static int
-listener(struct onestack *o, uint16_t port, int backlog)
-{
-    os_learn(o, OS_PEER_IP, os_peer_mac);
-    int l = us_socket(o->st, US_SOCK_STREAM);
-    struct us_sockaddr a = {0, port};
-    ck_assert_int_eq(us_bind(o->st, l, &a), 0);
-    ck_assert_int_eq(us_listen(o->st, l, backlog), 0);
-    return l;
-}
 
 /* The peer sends a SYN carrying `len` bytes; returns our SYN-ACK (checked: it acknowledges the
  * SYN only). t->seq is left after the SYN, t->ack after our SYN. */
@@ -1177,8 +1159,8 @@ START_TEST(syn_text_queued)
     static const char req[] = "GET / HTTP/1.0\r\n\r\n";
     const size_t n = sizeof(req) - 1;
     struct onestack o;
-    setup(&o, NULL);
-    int l = listener(&o, 80, 4);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     syn_with_text(&o, &t, req, n);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
@@ -1211,8 +1193,8 @@ START_TEST(syn_text_resent_on_handshake_ack)
     /* The handshake's ACK repeats the SYN's text and adds more (a Linux-like peer resending what
      * the SYN-ACK did not cover): the queued bytes count once, the new ones follow. */
     struct onestack o;
-    setup(&o, NULL);
-    int l = listener(&o, 80, 4);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     syn_with_text(&o, &t, "abc", 3);
     os_tcp_tx(&o, &t, A | P, "abcdef", 6);
@@ -1235,8 +1217,8 @@ START_TEST(syn_text_over_mss)
     for (size_t i = 0; i < sizeof(big); i++)
         big[i] = (uint8_t)(i * 13 + 1);
     struct onestack o;
-    setup(&o, NULL);
-    int l = listener(&o, 80, 4);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     syn_with_text(&o, &t, big, sizeof(big));
     os_tcp_tx(&o, &t, A, NULL, 0);
@@ -1259,8 +1241,8 @@ START_TEST(syn_text_cookie_not_kept)
     /* SYN cookies keep no state, so a SYN's text is neither kept nor acknowledged; the peer's
      * resend after the handshake is delivered once. */
     struct onestack o;
-    setup(&o, NULL);
-    int l = listener(&o, 80, 1);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
     syn_with_text(&o, &t1, NULL, 0); /* fills the SYN queue */
     struct os_tcp t2 = {.port = 80, .pport = 40002, .seq = 7000, .wnd = 65535};
@@ -1285,7 +1267,7 @@ START_TEST(synack_text_delivered)
     /* Text on a SYN-ACK (a Fast Open server's answer): processed at once (3.10.7.3 "continue at
      * the sixth step"), acknowledged by the one ACK that completes the handshake. */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_connect(&o, -1, 80, 65535, &t, NULL);
     os_tcp_tx(&o, &t, S | A | P, "welcome", 7);
@@ -1316,7 +1298,7 @@ START_TEST(synack_text_past_window)
     for (size_t i = 0; i < sizeof(big); i++)
         big[i] = (uint8_t)(i * 7 + 3);
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 2048), 0);
     struct os_tcp t;
@@ -1347,7 +1329,7 @@ START_TEST(simultaneous_open_syn_text)
     /* A simultaneous open whose crossing SYN carries text: queued in SYN-RECEIVED (3.10.7.3
      * "queue them for processing after the ESTABLISHED state has been reached"). */
     struct onestack o;
-    setup(&o, NULL);
+    os_start(&o, NULL);
     struct os_tcp t;
     int fd = os_tcp_connect(&o, -1, 80, 30000, &t, NULL);
     os_tcp_tx(&o, &t, S, "xyz", 3);
@@ -1372,8 +1354,8 @@ START_TEST(syn_fin_dropped)
     /* DEVIATION(RFC 9293 3.10.7.2/3): a FIN on a SYN or SYN-ACK drops the whole segment, counted,
      * as Linux does in LISTEN. Nothing of it is acknowledged, so nothing is lost. */
     struct onestack o;
-    setup(&o, NULL);
-    int l = listener(&o, 80, 4);
+    os_start(&o, NULL);
+    int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t, S | F, "bye", 3);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
@@ -1404,6 +1386,7 @@ make_suite(void)
     tcase_add_test(tc, syn_received_bad_ack);
     tcase_add_test(tc, closed_port_rst);
     tcase_add_test(tc, listener_segments);
+    tcase_add_test(tc, listener_close_rst_timestamp);
     tcase_add_test(tc, active_open);
     tcase_add_test(tc, active_refused);
     tcase_add_test(tc, active_bad_synack);

@@ -36,8 +36,7 @@ expect_empty(struct onestack *o, int fd)
 START_TEST(checksum_rules)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     size_t n = udp_frame(OS_PEER_IP, 4000, 7, "nocsum");
     us_store_be16(frame + UDP_OFF + 6, 0); /* RFC 768: none computed */
@@ -92,8 +91,7 @@ END_TEST
 START_TEST(length_field)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     size_t n = udp_frame(OS_PEER_IP, 4000, 7, "abc");
     us_store_be16(frame + UDP_OFF + 4, 7); /* below the header */
@@ -123,8 +121,7 @@ END_TEST
 START_TEST(demux_best_match)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int wild = os_udp_bound(&o, 7);
     int addr = us_socket(o.st, US_SOCK_DGRAM);
@@ -168,8 +165,7 @@ END_TEST
 START_TEST(closed_port_unreachable)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     size_t n = udp_frame(OS_PEER_IP, 4000, 9, "knock knock");
     os_input(&o, frame, n);
@@ -191,8 +187,7 @@ END_TEST
 START_TEST(receive_buffer_limit)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     int fd = os_udp_bound(&o, 7);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 1), 0); /* raised to the 256 floor */
     char msg[101];
@@ -223,8 +218,7 @@ START_TEST(no_buffer_is_not_rcvbuf_full)
     cfg.pkt_small_max = 2;
     cfg.pkt_large_max = 0;
     struct onestack o;
-    os_init(&o, &cfg, 0);
-    os_clear(&o);
+    os_start(&o, &cfg);
     int fd = os_udp_bound(&o, 7);
     for (int i = 0; i < 3; i++) /* two fit in the pool, the third finds none */
         os_input(&o, frame, udp_frame(OS_PEER_IP, 4000, 7, "x"));
@@ -241,8 +235,7 @@ END_TEST
 START_TEST(ephemeral_ports)
 {
     struct onestack o;
-    os_init(&o, NULL, 0);
-    os_clear(&o);
+    os_start(&o, NULL);
     os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fds[8];
     uint16_t ports[8];
