@@ -83,19 +83,6 @@ us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out)
     return true;
 }
 
-int
-us_timerq_arm(struct us_timerq *q, us_time_t *t, us_time_t *tq, us_time_t when, uint8_t kind,
-              uint32_t owner, uint32_t gen)
-{
-    *t = when;
-    if (*tq != US_TIME_NEVER && *tq <= when)
-        return 0;
-    int err = us_timerq_add(q, when, kind, owner, gen);
-    if (err == 0)
-        *tq = when;
-    return err;
-}
-
 bool
 us_timerq_fire(struct us_timerq *q, const struct us_timer_ent *e, us_time_t *t, us_time_t *tq,
                us_time_t now)

@@ -50,8 +50,18 @@ us_timerq_next(const struct us_timerq *q)
 /* Sets *t = when, and queues an entry unless one is queued at or before `when`. Returns 0, or
  * -ENOMEM when an entry was needed and the heap could not take it (then *tq is unchanged and
  * nothing will fire at `when`: the owner must handle it). */
-int us_timerq_arm(struct us_timerq *q, us_time_t *t, us_time_t *tq, us_time_t when, uint8_t kind,
-                  uint32_t owner, uint32_t gen);
+static inline int
+us_timerq_arm(struct us_timerq *q, us_time_t *t, us_time_t *tq, us_time_t when, uint8_t kind,
+              uint32_t owner, uint32_t gen)
+{
+    *t = when;
+    if (*tq != US_TIME_NEVER && *tq <= when)
+        return 0; /* inline: the common case (an RTO pushed later by an ACK) costs no call */
+    int err = us_timerq_add(q, when, kind, owner, gen);
+    if (err == 0)
+        *tq = when;
+    return err;
+}
 /* For a popped entry `e` whose owner and generation the caller has matched: true when the timer
  * is due (then *t is US_TIME_NEVER and the caller runs it); false when `e` is stale, the timer
  * was stopped, or it moved later (then it is queued again at *t). */

@@ -186,7 +186,7 @@ us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_
 /* ---- delay queue ---------------------------------------------------------------------------- */
 
 #define DQ_SMALL 2048u /* buffer size classes: a 1500-byte MTU frame, and a super-frame */
-#define DQ_MAX_FRAMES_DEFAULT 4096u
+#define DQ_MAX_FRAMES_DEFAULT 16384u /* two windows of 4 MiB in flight at once, with room */
 
 struct dq_buf {
     struct dq_buf *next_free;

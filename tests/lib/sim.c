@@ -26,7 +26,7 @@ static int
 sim_tx(void *ctx, const uint8_t *frame, size_t len)
 {
     struct sim_end *e = ctx;
-    if (tcp_data(frame, len, false))
+    if (e->s->count_data && tcp_data(frame, len, false))
         e->s->data_sent[e->i]++;
     return us_wire_end_tx(us_wire_link_end(e->s->link, e->i), frame, len);
 }
@@ -36,7 +36,7 @@ static void
 sim_rx(void *ctx, const uint8_t *frame, size_t len, us_time_t now)
 {
     struct sim_end *e = ctx;
-    if (tcp_data(frame, len, true))
+    if (e->s->count_data && tcp_data(frame, len, true))
         e->s->data_intact[1 - e->i]++;
     us_input(e->s->st[e->i], e->s->ifp[e->i], frame, len, now);
 }
@@ -55,6 +55,7 @@ sim_init(struct sim *s, const struct us_impair *imp, uint64_t seed, uint16_t mtu
     memset(s, 0, sizeof(*s));
     struct us_impair none = {0};
     s->link = us_wire_link_new(imp ? imp : &none, seed);
+    s->count_data = imp != NULL;
     for (int i = 0; i < 2; i++) {
         s->st[i] = us_stack_new(cfg, seed * 2 + (uint64_t)i + 1);
         struct us_iface_conf c = {.name = i ? "simB" : "simA",
