@@ -36,7 +36,7 @@ us_config_default(struct us_config *c)
     c->tcp_sndbuf = 256 * 1024;
     c->tcp_rcvbuf = 128 * 1024;
     c->tcp_rcvbuf_max = 4 * 1024 * 1024;
-    c->tcp_sndbuf_max = 4 * 1024 * 1024;
+    c->tcp_sndbuf_max = 1024 * 1024; /* 2x a 4 ms window at 1 Gbit/s; see ustack.h */
     c->tcp_msl = US_SEC(30); /* 2*MSL = 60 s, Linux's TCP_TIMEWAIT_LEN */
     c->tcp_rto_min = US_MSEC(200);
     c->tcp_rto_max = US_SEC(120);

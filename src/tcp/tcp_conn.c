@@ -310,7 +310,7 @@ us_tcp_ehash_insert(struct us_stack *st, struct us_tcp_conn *c)
     struct us_tcp_globals *t = &st->tcp;
     if (us_tcp_lookup(st, c->laddr, c->lport, c->raddr, c->rport))
         return -EADDRINUSE;
-    if (t->ehash_count >= t->ehash_n * 2)
+    if (t->ehash_count >= t->ehash_n) /* load factor at most 1: a lookup touches ~1 block */
         ehash_grow(st);
     size_t h = ehash_idx(t, c->laddr, c->lport, c->raddr, c->rport);
     c->hnext = t->ehash[h];

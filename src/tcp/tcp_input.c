@@ -630,7 +630,7 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (us_seq_gt(r->ack, c->snd_buf_seq)) {
         uint32_t n = US_MIN(r->ack - c->snd_buf_seq, (uint32_t)us_ring_len(&c->sndbuf));
         us_ring_consume_keep(&c->sndbuf, n);
-        if (us_ring_len(&c->sndbuf) == 0 && c->t[US_TT_IDLE] == US_TIME_NEVER)
+        if (us_ring_len(&c->sndbuf) == 0 && c->sndbuf.buf && c->t[US_TT_IDLE] == US_TIME_NEVER)
             us_tcp_timer_arm(st, c, US_TT_IDLE, s->now + US_SEC(1));
         c->snd_buf_seq += n;
         c->bytes_acked += n;

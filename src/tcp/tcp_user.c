@@ -226,7 +226,7 @@ us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t l
     us_ring_consume_keep(&c->rcvbuf, n); /* the buffer is released when it stays idle */
     if (c->rcv_urg && us_seq_geq(us_tcp_read_seq(c), c->rcv_up))
         c->rcv_urg = false; /* all the urgent data has been read */
-    if (us_ring_len(&c->rcvbuf) == 0 && c->t[US_TT_IDLE] == US_TIME_NEVER)
+    if (us_ring_len(&c->rcvbuf) == 0 && c->rcvbuf.buf && c->t[US_TT_IDLE] == US_TIME_NEVER)
         us_tcp_timer_arm(st, c, US_TT_IDLE, now + US_SEC(1));
     /* RFC 1122 4.2.3.3: tell the sender once the window opened by a useful amount. */
     if (c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT && !c->rcv_fin) {
