@@ -37,8 +37,9 @@ rtt_sample(struct us_stack *st, struct us_tcp_conn *c, us_time_t r)
         c->rttvar = r / 2;
     } else { /* 2.3, alpha 1/8, beta 1/4 */
         us_time_t d = c->srtt > r ? c->srtt - r : r - c->srtt;
-        c->rttvar = (3 * c->rttvar + d) / 4;
-        c->srtt = (7 * c->srtt + r) / 8;
+        /* all three are positive: unsigned shifts, no rounding toward zero to correct for */
+        c->rttvar = (us_time_t)(((uint64_t)c->rttvar * 3 + (uint64_t)d) >> 2);
+        c->srtt = (us_time_t)(((uint64_t)c->srtt * 7 + (uint64_t)r) >> 3);
     }
     us_time_t rto = c->srtt + US_MAX(4 * c->rttvar, US_MSEC(1));
     /* DEVIATION(RFC 6298 2.4): a 200 ms floor, as Linux, instead of 1 s (configurable). */
@@ -1144,7 +1145,9 @@ time_wait_reopen(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s
 void
 us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
 {
-    struct seg s = {.rx = rx, .now = now};
+    struct seg s; /* every field is set below (the parser fills s.r): no zeroing twice */
+    s.rx = rx;
+    s.now = now;
     us_stat_inc(st, US_STAT_TCP_IN_SEGS);
     int err = us_wire_tcp_parse(&s.r, rx->ip.payload, rx->ip.payload_len, rx->ip.src, rx->ip.dst,
                                 !rx->l4_csum_ok);

@@ -222,14 +222,20 @@ us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t l
     size_t n = us_ring_peek(&c->rcvbuf, 0, buf, recv_limit_at_mark(c, US_MIN(len, have)));
     if (flags & US_MSG_PEEK)
         return (ssize_t)n;
-    uint32_t before = us_tcp_rcv_window(c);
+    /* A window update can only be due when the window we advertised fell below one MSS or the
+     * read frees more than one MSS (the window opens by at most n plus the SWS step, itself at
+     * most an MSS): otherwise skip working the window out twice (the common small read). */
+    uint32_t adv = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    bool may_update = adv < c->rcv_mss || n >= c->rcv_mss;
+    uint32_t before = may_update ? us_tcp_rcv_window(c) : 0;
     us_ring_consume_keep(&c->rcvbuf, n); /* the buffer is released when it stays idle */
     if (c->rcv_urg && us_seq_geq(us_tcp_read_seq(c), c->rcv_up))
         c->rcv_urg = false; /* all the urgent data has been read */
     if (us_ring_len(&c->rcvbuf) == 0 && c->rcvbuf.buf && c->t[US_TT_IDLE] == US_TIME_NEVER)
         us_tcp_timer_arm(st, c, US_TT_IDLE, now + US_SEC(1));
     /* RFC 1122 4.2.3.3: tell the sender once the window opened by a useful amount. */
-    if (c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT && !c->rcv_fin) {
+    if (may_update && c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT &&
+        !c->rcv_fin) {
         uint32_t after = us_tcp_rcv_window(c);
         if (after > before && (before < c->rcv_mss || after - before >= 2u * c->rcv_mss)) {
             c->ack_now = true;
