@@ -114,6 +114,7 @@ enum us_drop_reason {
     X(TCP_FAST_RETRANS, "tcp fast retransmits")                                                    \
     X(TCP_LOST_RETRANS, "tcp retransmissions found lost by SACK and resent")                       \
     X(TCP_TLP_PROBES, "tcp tail loss probes sent (RFC 8985)")                                      \
+    X(TCP_TIMER_RETRY, "tcp timers queued late (the timer heap was out of memory)")                \
     X(TCP_TLP_LOSS, "tcp losses found by a tail loss probe or its timeout")                        \
     X(TCP_DUPACKS, "tcp duplicate acks received")                                                  \
     X(TCP_TIMEOUTS, "tcp connections timed out")                                                   \

@@ -169,6 +169,8 @@ us_poll(struct us_stack *st, us_time_t now)
 {
     struct us_timer_ent e;
     st->now_last = now;
+    if (st->tcp.timers_lost)
+        us_tcp_timers_retry(st);
     if (us_timerq_next(&st->timers) > now)
         return; /* the common case: nothing due */
     /* Bounded: a handler may re-arm, but only for a later time. */
@@ -192,7 +194,9 @@ us_poll(struct us_stack *st, us_time_t now)
 us_time_t
 us_next_deadline(struct us_stack *st)
 {
-    return us_timerq_next(&st->timers);
+    us_time_t d = us_timerq_next(&st->timers);
+    /* a timer waits to be queued (out of memory): come back soon to retry */
+    return st->tcp.timers_lost ? US_MIN(d, st->now_last + US_MSEC(1)) : d;
 }
 
 void

@@ -67,6 +67,14 @@ frag_find(struct us_stack *st, const struct us_ip4_repr *ip, bool create, us_tim
     }
     struct us_frag_dgram *d = free_slot;
     uint32_t gen = d->gen + 1;
+    /* RFC 1122 3.3.2: the timer starts with the first fragment and is not restarted. A datagram
+     * whose timer cannot be queued (out of memory) would never time out: it is not started. */
+    if (us_timerq_add(&st->timers, now + st->cfg.frag_timeout, US_TMR_FRAG,
+                      (uint32_t)(d - st->frag.d), gen) != 0) {
+        us_pkt_free(st->pools, buf);
+        us_drop(st, US_DROP_IP_FRAG_NO_MEM);
+        return NULL;
+    }
     memset(d, 0, sizeof(*d));
     d->gen = gen;
     d->in_use = true;
@@ -76,9 +84,7 @@ frag_find(struct us_stack *st, const struct us_ip4_repr *ip, bool create, us_tim
     d->proto = ip->proto;
     d->buf = buf;
     st->frag.mem += buf->cap;
-    /* RFC 1122 3.3.2: the timer starts with the first fragment and is not restarted. */
     d->deadline = now + st->cfg.frag_timeout;
-    us_timerq_add(&st->timers, d->deadline, US_TMR_FRAG, (uint32_t)(d - st->frag.d), d->gen);
     return d;
 }
 

@@ -183,6 +183,7 @@ struct us_tcp_globals {
     us_time_t chal_window;      /* RFC 5961 7: challenge ACK budget per second */
     uint32_t chal_count;
     uint32_t eph_counter;
+    bool timers_lost;           /* a timer could not be queued: us_tcp_timers_retry on each poll */
 };
 
 struct us_stack;
@@ -220,6 +221,8 @@ bool us_tcp_port_busy(struct us_stack *st, uint16_t port, bool reuse);
 us_seq_t us_tcp_isn(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp,
                     us_time_t now);
 void us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t when);
+/* Queues the timers a failed push left out (out of memory); clears timers_lost when all are in. */
+void us_tcp_timers_retry(struct us_stack *st);
 static inline void
 us_tcp_timer_stop(struct us_tcp_conn *c, int kind)
 {

@@ -432,8 +432,30 @@ us_tcp_isn(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t 
 void
 us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t when)
 {
-    us_timerq_arm(&st->timers, &c->t[kind], &c->tq[kind], when, (uint8_t)(US_TMR_TCP + kind),
-                  c->id, c->gen);
+    /* A failed push (the heap is out of memory) must not leave a timer that never fires: the
+     * logical deadline stays in t[] and every poll tries to queue it again. */
+    if (us_timerq_arm(&st->timers, &c->t[kind], &c->tq[kind], when, (uint8_t)(US_TMR_TCP + kind),
+                      c->id, c->gen) != 0)
+        st->tcp.timers_lost = true;
+}
+
+void
+us_tcp_timers_retry(struct us_stack *st)
+{
+    bool lost = false;
+    for (uint32_t id = 0; id < st->tcp.n_pages << US_TCP_PAGE_SHIFT; id++) {
+        struct us_tcp_conn *c = us_tcp_conn_by_id(st, id);
+        for (int k = 0; c && k < US_TT_N; k++) {
+            if (c->t[k] == US_TIME_NEVER || c->tq[k] != US_TIME_NEVER)
+                continue;
+            if (us_timerq_arm(&st->timers, &c->t[k], &c->tq[k], c->t[k], (uint8_t)(US_TMR_TCP + k),
+                              c->id, c->gen) == 0)
+                us_stat_inc(st, US_STAT_TCP_TIMER_RETRY);
+            else
+                lost = true;
+        }
+    }
+    st->tcp.timers_lost = lost;
 }
 
 void

@@ -7,6 +7,7 @@
 #include "core/drop.h"
 #include "lib/onestack.h"
 #include "lib/testutil.h"
+#include "stack.h" /* the timer heap's limit, to make a push fail */
 
 static uint8_t frame[OS_MAX_FRAME];
 static uint8_t dgram[4000]; /* UDP header + payload of the test datagram */
@@ -154,6 +155,33 @@ START_TEST(vouched_checksum_not_for_reassembled)
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_UDP_BAD_CSUM), 1);
     expect_nothing(&o, fd);
     us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
+START_TEST(no_timer_no_reassembly)
+{
+    /* A datagram whose reassembly timer cannot be queued (heap out of memory) would never time
+     * out: its first fragment is refused and counted, and nothing is held. */
+    struct onestack o;
+    os_start(&o, NULL);
+    int fd = os_udp_bound(&o, 7);
+    make_dgram(4);
+    frag_n(&o, 102, dgram, 1); /* another datagram under way: its timer is in the heap */
+    ck_assert_uint_gt(o.st->timers.len, 0);
+    o.st->timers.limit = o.st->timers.len; /* the heap can take no more */
+    frag_n(&o, 103, dgram, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_IP_FRAG_NO_MEM), 1);
+    ck_assert_uint_eq(large_in_use(&o), 1); /* datagram 102's buffer only */
+    o.st->timers.limit = 0;
+    for (int i = 0; i < 3; i++) /* the whole datagram again, now with room */
+        frag_n(&o, 104, dgram, i);
+    expect_delivered(&o, fd, 4);
+    os_advance(&o, US_SEC(60)); /* datagram 102 times out */
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_IP_FRAG_TIMEOUT), 1);
+    ck_assert_uint_eq(large_in_use(&o), 0);
+    us_close(o.st, fd, o.now);
+    os_clear(&o);
     os_finish(&o);
 }
 END_TEST
@@ -381,6 +409,7 @@ make_suite(void)
     Suite *su = suite_create("frag");
     TCase *tc = tcase_create("frag");
     tcase_add_test(tc, in_order_and_reverse);
+    tcase_add_test(tc, no_timer_no_reassembly);
     tcase_add_test(tc, vouched_checksum_not_for_reassembled);
     tcase_add_test(tc, interleaved_two_datagrams);
     tcase_add_test(tc, exact_duplicate_dropped_alone);

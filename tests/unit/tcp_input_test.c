@@ -9,6 +9,7 @@
 #include "core/drop.h"
 #include "lib/onestack.h"
 #include "lib/testutil.h"
+#include "stack.h" /* the timer heap's limit, to make a push fail */
 
 #define S US_TCP_SYN
 #define A US_TCP_ACK
@@ -72,6 +73,34 @@ START_TEST(delayed_ack)
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 6);
     os_advance(&o, US_MSEC(100));
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(timer_push_fails_then_retried)
+{
+    /* The timer heap is full when the delayed-ACK timer is armed: the timer is not lost. The
+     * stack asks to be polled within 1 ms, queues the timer once memory is back, and the ACK
+     * goes out at its own time. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    os_advance(&o, US_SEC(2)); /* the handshake's timers have fired */
+    o.st->timers.limit = o.st->timers.len; /* the heap can take no more */
+    os_tcp_tx(&o, &t, A | P, data, 100);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_int_le(us_next_deadline(o.st), o.now + US_MSEC(1));
+    os_advance(&o, US_MSEC(1));
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_TIMER_RETRY), 0); /* still full */
+    o.st->timers.limit = 0;
+    os_advance(&o, US_MSEC(1));
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_TIMER_RETRY), 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_MSEC(38)); /* 40 ms after the segment */
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    expect_read(&o, fd, data, 100);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
 }
@@ -2006,6 +2035,7 @@ make_suite(void)
     Suite *s = suite_create("tcp_input");
     TCase *tc = tcase_create("data");
     tcase_add_test(tc, delayed_ack);
+    tcase_add_test(tc, timer_push_fails_then_retried);
     tcase_add_test(tc, out_of_order_sack);
     tcase_add_test(tc, out_of_order_no_sack);
     tcase_add_test(tc, duplicate_and_overlap_trimmed);
