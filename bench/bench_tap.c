@@ -157,19 +157,30 @@ run_tx(const char *ns, unsigned long long bytes, double *cpu)
     return (double)rp.bytes * 8 / dt / 1e9;
 }
 
+/* A ustack listener on `port` (*l), the kernel-side peer started in `mode` (its report pipe in
+ * *rep), and the connection it opens, accepted: returns the descriptor. */
+static int
+accept_kernel(const char *ns, enum tb_role mode, uint16_t port, unsigned long long n, int *l, int *rep,
+              pid_t *pid)
+{
+    *l = us_socket(st, US_SOCK_STREAM);
+    struct us_sockaddr la = {0, port};
+    us_bind(st, *l, &la);
+    us_listen(st, *l, 4);
+    *pid = tb_child(ns, mode, port, n, rep);
+    int fd;
+    while ((fd = us_accept(st, *l, NULL)) < 0)
+        turn(-1, 100);
+    return fd;
+}
+
 /* kernel -> ustack */
 static double
 run_rx(const char *ns, unsigned long long bytes, double *cpu)
 {
-    int l = us_socket(st, US_SOCK_STREAM);
-    struct us_sockaddr la = {0, 5002};
-    us_bind(st, l, &la);
-    us_listen(st, l, 4);
-    int rep;
-    pid_t pid = tb_child(ns, TB_SOURCE, 5002, bytes, &rep);
-    int fd;
-    while ((fd = us_accept(st, l, NULL)) < 0)
-        turn(-1, 100);
+    int l, rep;
+    pid_t pid;
+    int fd = accept_kernel(ns, TB_SOURCE, 5002, bytes, &l, &rep, &pid);
     unsigned long long got = 0;
     double t0 = 0, c0 = 0;
     for (;;) {
@@ -205,15 +216,9 @@ run_rx(const char *ns, unsigned long long bytes, double *cpu)
 static double
 run_rr(const char *ns, unsigned long long n, double *cpu)
 {
-    int l = us_socket(st, US_SOCK_STREAM);
-    struct us_sockaddr la = {0, 5003};
-    us_bind(st, l, &la);
-    us_listen(st, l, 4);
-    int rep;
-    pid_t pid = tb_child(ns, TB_RR, 5003, n, &rep);
-    int fd;
-    while ((fd = us_accept(st, l, NULL)) < 0)
-        turn(-1, 100);
+    int l, rep;
+    pid_t pid;
+    int fd = accept_kernel(ns, TB_RR, 5003, n, &l, &rep, &pid);
     us_setsockopt(st, fd, US_TCP_NODELAY, 1);
     double c0 = tb_cpu();
     for (;;) {
@@ -245,26 +250,11 @@ main(int argc, char **argv)
                         "[--vnet 0|1] [--only tx|rx|rr]\n");
         return 2;
     }
-    const char *ns = argv[1];
-    int mtu = 1500, runs = 3;
-    const char *only = ""; /* --only tx|rx|rr: one measurement (for profiling) */
-    unsigned long long bytes = 256ull << 20, rr = 20000;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--mtu"))
-            mtu = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--bytes"))
-            bytes = strtoull(argv[i + 1], NULL, 0);
-        else if (!strcmp(argv[i], "--rr"))
-            rr = strtoull(argv[i + 1], NULL, 0);
-        else if (!strcmp(argv[i], "--runs"))
-            runs = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--vnet"))
-            vnet = atoi(argv[i + 1]) != 0;
-        else if (!strcmp(argv[i], "--only"))
-            only = argv[i + 1];
-    }
-    if (runs < 1 || runs > MAX_RUNS)
-        runs = 3;
+    struct tb_opts o = tb_parse_opts(argc, argv, MAX_RUNS);
+    const char *ns = o.ns, *only = o.only;
+    int mtu = o.mtu, runs = o.runs;
+    unsigned long long bytes = o.bytes, rr = o.rr;
+    vnet = o.vnet;
     signal(SIGPIPE, SIG_IGN);
     wall0 = tb_now();
     tb_open_tap(&tap, ns, mtu, vnet ? US_TAP_VNET_HDR : 0);

@@ -441,23 +441,12 @@ main(int argc, char **argv)
                         "[--vnet 0|1]\n");
         return 2;
     }
-    const char *ns = argv[1];
-    int runs = 3;
-    unsigned long long bytes = 256ull << 20, rr = 20000;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--mtu"))
-            g_mtu = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--bytes"))
-            bytes = strtoull(argv[i + 1], NULL, 0);
-        else if (!strcmp(argv[i], "--rr"))
-            rr = strtoull(argv[i + 1], NULL, 0);
-        else if (!strcmp(argv[i], "--runs"))
-            runs = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--vnet"))
-            g_vnet = atoi(argv[i + 1]) != 0;
-    }
-    if (runs < 1 || runs > MAX_RUNS)
-        runs = 3;
+    struct tb_opts o = tb_parse_opts(argc, argv, MAX_RUNS);
+    const char *ns = o.ns;
+    int runs = o.runs;
+    unsigned long long bytes = o.bytes, rr = o.rr;
+    g_mtu = o.mtu;
+    g_vnet = o.vnet;
     signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < sizeof(src_ring); i++)
         src_ring[i] = (uint8_t)(i * 7 + 1);

@@ -240,4 +240,39 @@ tb_cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The options both TAP programs take: NETNS [--mtu N] [--bytes N] [--rr N] [--runs N]
+ * [--vnet 0|1] [--only tx|rx|rr]. runs is kept within 1..max_runs (else 3). */
+struct tb_opts {
+    const char *ns;
+    int mtu, runs;
+    unsigned long long bytes, rr;
+    bool vnet;
+    const char *only; /* "" for every measurement */
+};
+
+static inline struct tb_opts
+tb_parse_opts(int argc, char **argv, int max_runs)
+{
+    struct tb_opts o = {.ns = argv[1], .mtu = 1500, .runs = 3, .bytes = 256ull << 20,
+                        .rr = 20000, .only = ""};
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        if (!strcmp(a, "--mtu"))
+            o.mtu = atoi(v);
+        else if (!strcmp(a, "--bytes"))
+            o.bytes = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--rr"))
+            o.rr = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--runs"))
+            o.runs = atoi(v);
+        else if (!strcmp(a, "--vnet"))
+            o.vnet = atoi(v) != 0;
+        else if (!strcmp(a, "--only"))
+            o.only = v;
+    }
+    if (o.runs < 1 || o.runs > max_runs)
+        o.runs = 3;
+    return o;
+}
+
 #endif

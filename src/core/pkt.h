@@ -25,6 +25,8 @@ struct us_pkt {
     uint8_t ttl;
     bool csum_partial; /* the L4 checksum is left to the device (us_tx_gso_fn) */
     uint16_t gso_size; /* non-zero: a TCP super-segment the device cuts into this size */
+    uint16_t l4_hdr_len; /* with csum_partial: the L4 header at l4 and its length, set by the */
+    uint8_t *l4;         /* transport, so the link layer hands the device offsets unparsed */
     /* Payload that follows data[0, len) but is borrowed from elsewhere (TCP's send buffer), so a
      * device that gathers (us_tx_gso_fn) writes it without a copy into the pkt. Valid only for
      * the call that sends the pkt: whoever keeps the pkt longer calls us_pkt_linearize first.

@@ -58,8 +58,8 @@ us_eth_output(struct us_stack *st, struct us_iface *ifp, const uint8_t dst[US_ET
     if (pkt->csum_partial && ifp->tx_gso) {
         /* offload: the device finishes the TCP checksum (and cuts a super-segment); borrowed
          * payload goes as further pieces of one gathered write */
-        uint16_t l4 = (uint16_t)(US_ETH_HDR_LEN + (pkt->data[US_ETH_HDR_LEN] & 0x0f) * 4);
-        uint16_t hl = (uint16_t)(l4 + (pkt->data[l4 + 12] >> 4) * 4);
+        uint16_t l4 = (uint16_t)(pkt->l4 - pkt->data);
+        uint16_t hl = (uint16_t)(l4 + pkt->l4_hdr_len);
         struct iovec iov[3] = {{pkt->data, pkt->len}};
         for (uint8_t i = 0; i < pkt->n_ext; i++)
             iov[1 + i] = (struct iovec){(void *)pkt->ext[i].p, pkt->ext[i].len};

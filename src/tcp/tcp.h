@@ -244,6 +244,12 @@ void us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, cons
 /* Closes a listener and its children (those past the handshake get a RST sent at `now`). */
 void us_tcp_listener_close(struct us_stack *st, struct us_tcp_conn *l, const char *why,
                            us_time_t now);
+/* The connection's congestion control (us_tcp_set_cc picks it). */
+static inline const struct us_cc_ops *
+us_tcp_cc(const struct us_tcp_conn *c)
+{
+    return c->cc_id == US_CC_NEWRENO ? &us_cc_newreno : &us_cc_cubic;
+}
 void us_tcp_set_cc(struct us_tcp_conn *c, unsigned id);
 /* A listener's children: embryonic ones on the SYN queue, established ones on the accept queue. */
 void us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c);

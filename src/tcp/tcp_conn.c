@@ -607,7 +607,7 @@ us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o)
 {
     memset(o, 0, sizeof(*o));
     o->state = us_tcp_state_name(c->state);
-    o->cc = c->cc_id == US_CC_NEWRENO ? us_cc_newreno.name : us_cc_cubic.name;
+    o->cc = us_tcp_cc(c)->name;
     o->cwnd = c->cwnd;
     o->ssthresh = c->ssthresh;
     o->mss_snd = c->mss;

@@ -607,12 +607,6 @@ our_fin_acked(const struct us_tcp_conn *c)
     return c->fin_queued && c->snd_una == c->snd_buf_seq + (uint32_t)us_ring_len(&c->sndbuf) + 1;
 }
 
-static const struct us_cc_ops *
-cc_of(const struct us_tcp_conn *c)
-{
-    return c->cc_id == US_CC_NEWRENO ? &us_cc_newreno : &us_cc_cubic;
-}
-
 /* New data acknowledged: advance SND.UNA, release sent bytes, time the RTT, grow cwnd. */
 static void
 ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
@@ -665,7 +659,7 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     } else {
         c->dupacks = 0;
         if (data_acked)
-            cc_of(c)->on_ack(c, data_acked, s->now);
+            us_tcp_cc(c)->on_ack(c, data_acked, s->now);
     }
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the probe timeout, where one may go, in the RTO's place. */
     if (c->snd_una == c->snd_max) {
@@ -727,7 +721,7 @@ void
 us_tcp_tlp_repaired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     c->tlp_out = false;
-    c->ssthresh = cc_of(c)->on_loss(c, now);
+    c->ssthresh = us_tcp_cc(c)->on_loss(c, now);
     c->cwnd = US_MIN(c->cwnd, c->ssthresh);
     us_stat_inc(st, US_STAT_TCP_TLP_LOSS);
     char a[16];
@@ -760,7 +754,7 @@ tlp_ack(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
 void
 us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now)
 {
-    const struct us_cc_ops *cc = cc_of(c);
+    const struct us_cc_ops *cc = us_tcp_cc(c);
     c->ssthresh = cc->on_loss(c, now);
     c->recover = c->snd_max;
     c->in_recovery = true;

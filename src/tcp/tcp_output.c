@@ -142,6 +142,8 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     if (c->tso) {
         pkt->csum_partial = true;
         pkt->gso_size = len > c->mss ? c->mss : 0;
+        pkt->l4 = h;
+        pkt->l4_hdr_len = (uint16_t)hl;
         us_wire_tcp_emit_partial(&r, h, hl, len, c->laddr, c->raddr);
     } else {
         us_wire_tcp_emit_sum(&r, h, hl, len, c->laddr, c->raddr, psum);
@@ -240,6 +242,14 @@ us_tcp_send_rst_for(struct us_stack *st, const struct us_ip4_rx *rx,
     us_ip4_output(st, pkt, &tx, now);
 }
 
+/* A segment went out again: the connection's count (netstat -i) and the stack's. */
+static void
+count_retrans(struct us_stack *st, struct us_tcp_conn *c)
+{
+    c->retrans++;
+    us_stat_inc(st, US_STAT_TCP_RETRANS);
+}
+
 static us_seq_t
 fin_seq(const struct us_tcp_conn *c)
 {
@@ -265,8 +275,7 @@ us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
             return;
         tcp_emit(st, c, seq, flags | (len ? US_TCP_PSH : 0), len, now);
     }
-    c->retrans++;
-    us_stat_inc(st, US_STAT_TCP_RETRANS);
+    count_retrans(st, c);
 }
 
 uint32_t
@@ -321,8 +330,7 @@ sack_retransmit(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             return;
         c->high_rxt = hole + len;
         c->rtx_mark = c->snd_max;
-        c->retrans++;
-        us_stat_inc(st, US_STAT_TCP_RETRANS);
+        count_retrans(st, c);
         if (c->t[US_TT_RTO] == US_TIME_NEVER)
             us_tcp_rto_arm(st, c, now + c->rto);
     }
@@ -340,8 +348,7 @@ send_at_nxt(struct us_stack *st, struct us_tcp_conn *c, size_t len, bool fin, bo
     if (err < 0)
         return err;
     if (is_rtx) {
-        c->retrans++;
-        us_stat_inc(st, US_STAT_TCP_RETRANS);
+        count_retrans(st, c);
     } else if (!c->ts_ok && !c->rtt_timing && len) {
         c->rtt_timing = true; /* RFC 6298 3: time one segment per RTT (Karn's rule) */
         c->rtt_seq = c->snd_nxt;
@@ -489,8 +496,7 @@ us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
         uint8_t flags = US_TCP_ACK | (fin ? US_TCP_FIN : 0) | (len ? US_TCP_PSH : 0);
         err = tcp_emit(st, c, seq, flags, len, now);
         if (err == 0) {
-            c->retrans++;
-            us_stat_inc(st, US_STAT_TCP_RETRANS);
+            count_retrans(st, c);
             c->rtt_timing = false; /* Karn */
         }
         c->tlp_rtx = true;

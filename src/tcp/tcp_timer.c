@@ -115,9 +115,8 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     /* RFC 5681 3.1: after a timeout, ssthresh from the flight and a one-segment loss window;
      * then go back to SND.UNA and resend from there. */
-    const struct us_cc_ops *cc = c->cc_id == US_CC_NEWRENO ? &us_cc_newreno : &us_cc_cubic;
     if (c->backoff == 1)
-        c->ssthresh = cc->on_loss(c, now);
+        c->ssthresh = us_tcp_cc(c)->on_loss(c, now);
     c->cwnd = c->mss;
     US_TRACE(st, "tcp: %s:%u after the timeout: cwnd %u (one segment), ssthresh %u, resend from "
              "SND.UNA", us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd,
