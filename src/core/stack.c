@@ -164,6 +164,15 @@ us_input_flags(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, 
     us_eth_input(st, ifp, frame, len, flags, now);
 }
 
+static bool
+timer_live(void *ctx, const struct us_timer_ent *e)
+{
+    struct us_stack *st = ctx;
+    if (e->kind >= US_TMR_TCP && e->kind < US_TMR_TCP + US_TT_N)
+        return us_tcp_timer_live(st, e);
+    return true; /* ARP and reassembly timers are cancelled only by firing */
+}
+
 void
 us_poll(struct us_stack *st, us_time_t now)
 {
@@ -171,6 +180,10 @@ us_poll(struct us_stack *st, us_time_t now)
     st->now_last = now;
     if (st->tcp.timers_lost)
         us_tcp_timers_retry(st);
+    if (us_tcp_tw_next(&st->tcp) <= now)
+        us_tcp_tw_expire(st, now);
+    if (us_timerq_should_purge(&st->timers))
+        us_timerq_purge(&st->timers, timer_live, st);
     if (us_timerq_next(&st->timers) > now)
         return; /* the common case: nothing due */
     /* Bounded: a handler may re-arm, but only for a later time. */
@@ -194,7 +207,7 @@ us_poll(struct us_stack *st, us_time_t now)
 us_time_t
 us_next_deadline(struct us_stack *st)
 {
-    us_time_t d = us_timerq_next(&st->timers);
+    us_time_t d = US_MIN(us_timerq_next(&st->timers), us_tcp_tw_next(&st->tcp));
     /* a timer waits to be queued (out of memory): come back soon to retry */
     return st->tcp.timers_lost ? US_MIN(d, st->now_last + US_MSEC(1)) : d;
 }

@@ -11,6 +11,7 @@ us_timerq_init(struct us_timerq *q)
     q->len = q->cap = 0;
     q->next_seq = 0;
     q->limit = 0;
+    q->stale = 0;
 }
 
 void
@@ -52,6 +53,37 @@ us_timerq_add(struct us_timerq *q, us_time_t deadline, uint8_t kind, uint32_t ow
     return 0;
 }
 
+/* Puts `e` at hole i or below it, moving smaller children up. */
+static void
+sift_down(struct us_timerq *q, size_t i, struct us_timer_ent e)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= q->len)
+            break;
+        if (c + 1 < q->len && ent_before(&q->heap[c + 1], &q->heap[c]))
+            c++;
+        if (!ent_before(&q->heap[c], &e))
+            break;
+        q->heap[i] = q->heap[c];
+        i = c;
+    }
+    q->heap[i] = e;
+}
+
+/* Halves the array while it is mostly empty; a failed shrink just keeps the memory. */
+static void
+shrink(struct us_timerq *q)
+{
+    while (q->cap > 64 && q->len < q->cap / 4) {
+        struct us_timer_ent *n = realloc(q->heap, q->cap / 2 * sizeof(*n));
+        if (!n)
+            return;
+        q->heap = n;
+        q->cap /= 2;
+    }
+}
+
 bool
 us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out)
 {
@@ -59,36 +91,37 @@ us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out)
         return false;
     *out = q->heap[0];
     struct us_timer_ent last = q->heap[--q->len];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= q->len)
-            break;
-        if (c + 1 < q->len && ent_before(&q->heap[c + 1], &q->heap[c]))
-            c++;
-        if (!ent_before(&q->heap[c], &last))
-            break;
-        q->heap[i] = q->heap[c];
-        i = c;
-    }
     if (q->len > 0)
-        q->heap[i] = last;
-    if (q->cap > 64 && q->len < q->cap / 4) { /* halve; a failed shrink just keeps the memory */
-        struct us_timer_ent *n = realloc(q->heap, q->cap / 2 * sizeof(*n));
-        if (n) {
-            q->heap = n;
-            q->cap /= 2;
-        }
-    }
+        sift_down(q, 0, last);
+    shrink(q);
     return true;
+}
+
+size_t
+us_timerq_purge(struct us_timerq *q, bool (*live)(void *ctx, const struct us_timer_ent *e),
+                void *ctx)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < q->len; i++)
+        if (live(ctx, &q->heap[i]))
+            q->heap[n++] = q->heap[i];
+    size_t dropped = q->len - n;
+    q->len = n;
+    q->stale = 0;
+    for (size_t i = n / 2; i-- > 0;) /* Floyd's heap construction: sift every parent down */
+        sift_down(q, i, q->heap[i]);
+    shrink(q);
+    return dropped;
 }
 
 bool
 us_timerq_fire(struct us_timerq *q, const struct us_timer_ent *e, us_time_t *t, us_time_t *tq,
                us_time_t now)
 {
-    if (*tq != e->deadline)
-        return false; /* superseded by an earlier entry */
+    if (*tq != e->deadline) {
+        q->stale -= q->stale > 0; /* superseded by an earlier entry */
+        return false;
+    }
     *tq = US_TIME_NEVER;
     if (*t == US_TIME_NEVER)
         return false; /* stopped */

@@ -23,6 +23,7 @@ struct us_timerq {
     size_t len, cap;
     uint32_t next_seq;
     size_t limit; /* most entries held; 0: only memory bounds it (tests lower it to fail adds) */
+    size_t stale; /* entries known to be dead (owner freed, deadline superseded): us_timerq_purge */
 };
 
 void us_timerq_init(struct us_timerq *q);
@@ -30,6 +31,18 @@ void us_timerq_destroy(struct us_timerq *q);
 /* Returns 0 or -ENOMEM. */
 int us_timerq_add(struct us_timerq *q, us_time_t deadline, uint8_t kind, uint32_t owner,
                   uint32_t gen);
+/* Drops the entries `live` says are dead, rebuilds the heap (O(len)) and zeroes `stale`. Lazy
+ * cancelling leaves an entry behind for every timer its owner forgot; a busy stack frees owners
+ * faster than their deadlines pass (100k connections a second, each leaving a 1 s SYN RTO), and
+ * without a purge the heap would grow to hold them all. Returns how many were dropped. */
+size_t us_timerq_purge(struct us_timerq *q, bool (*live)(void *ctx, const struct us_timer_ent *e),
+                       void *ctx);
+/* Worth purging: over half the heap is known dead (so a purge costs O(1) per dead entry). */
+static inline bool
+us_timerq_should_purge(const struct us_timerq *q)
+{
+    return q->stale >= 1024 && q->stale > q->len / 2;
+}
 /* Pops the earliest entry due at `now` into *out; false when none is due. */
 bool us_timerq_pop_due(struct us_timerq *q, us_time_t now, struct us_timer_ent *out);
 /* The earliest deadline, or US_TIME_NEVER. Inline: asked on every poll. */
@@ -58,8 +71,10 @@ us_timerq_arm(struct us_timerq *q, us_time_t *t, us_time_t *tq, us_time_t when, 
     if (*tq != US_TIME_NEVER && *tq <= when)
         return 0; /* inline: the common case (an RTO pushed later by an ACK) costs no call */
     int err = us_timerq_add(q, when, kind, owner, gen);
-    if (err == 0)
+    if (err == 0) {
+        q->stale += *tq != US_TIME_NEVER; /* the entry queued later is dead now */
         *tq = when;
+    }
     return err;
 }
 /* For a popped entry `e` whose owner and generation the caller has matched: true when the timer

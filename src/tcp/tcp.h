@@ -166,6 +166,7 @@ struct us_tcp_conn {
 #define US_TCP_PAGE_SHIFT 6
 #define US_TCP_PAGE_CONNS (1u << US_TCP_PAGE_SHIFT)
 struct us_tcp_page;
+struct us_tcp_tw;
 
 /* Per-stack TCP state (inside struct us_stack). */
 struct us_tcp_globals {
@@ -177,6 +178,9 @@ struct us_tcp_globals {
     uint32_t n_live;            /* blocks in use */
     struct us_tcp_conn **ehash; /* 4-tuple hash */
     size_t ehash_n, ehash_count;
+    struct us_tcp_tw **twhash;  /* compact TIME-WAIT records by 4-tuple (tcp_tw.c) */
+    size_t twhash_n, tw_count;
+    struct us_tcp_tw *tw_head, *tw_tail; /* TIME-WAIT records, oldest deadline first */
     struct us_tcp_conn *lhash[256]; /* listeners by port */
     uint16_t *port_refs;        /* 65536 counters: sockets holding each local port */
     struct us_siphash_key isn_key, cookie_key;
@@ -192,6 +196,9 @@ void us_tcp_destroy(struct us_stack *st);
 void us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
 /* Runs the TCP timer a popped heap entry names (kind US_TMR_TCP + enum us_tcp_timer). */
 void us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now);
+/* For us_timerq_purge: false when the entry is dead (its block freed, its deadline superseded,
+ * its timer stopped). */
+bool us_tcp_timer_live(struct us_stack *st, const struct us_timer_ent *e);
 void us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_ip4_t raddr,
                        uint16_t rport, us_seq_t seq, uint8_t type, uint8_t code, uint16_t mtu,
                        us_time_t now);
@@ -201,6 +208,50 @@ void us_tcp_icmp_error_quoted(struct us_stack *st, const struct us_icmp_err *e, 
 void us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now);
 /* RFC 8985 7.4.2: the loss probe repaired a lost tail: the congestion response (tcp_input.c). */
 void us_tcp_tlp_repaired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+
+/* The 4-tuple hash (ehash and TIME-WAIT records): a 64-bit mix; callers mask the low bits. */
+static inline uint64_t
+us_tcp_tuple_hash(us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
+{
+    uint64_t k = ((uint64_t)ra << 32 | (uint64_t)rp << 16 | lp) ^ ((uint64_t)la * 0x9e3779b97f4a7c15ull);
+    k ^= k >> 29;
+    k *= 0xbf58476d1ce4e5b9ull;
+    return k ^ (k >> 32);
+}
+
+/* compact TIME-WAIT records (tcp_tw.c) */
+struct us_tcp_tw {          /* an orphan's TIME-WAIT, without its control block */
+    struct us_tcp_tw *hnext;       /* twhash chain */
+    struct us_tcp_tw *next, *prev; /* expiry order (oldest deadline first) */
+    us_time_t deadline;            /* 2*MSL after the last FIN (or the close that orphaned it) */
+    us_ip4_t laddr, raddr;
+    uint16_t lport, rport;
+    us_seq_t iss, irs, snd_nxt, rcv_nxt, rcv_adv;
+    uint32_t ts_recent, ts_recent_age, ts_offset;
+    uint32_t last_oow_ack_ms;
+    uint16_t mss, rcv_mss;
+    uint8_t snd_wscale, rcv_wscale;
+    bool ws_ok : 1, ts_ok : 1, sack_ok : 1, port_ref : 1, passive : 1;
+};
+static inline us_time_t
+us_tcp_tw_next(const struct us_tcp_globals *t)
+{
+    return t->tw_head ? t->tw_head->deadline : US_TIME_NEVER;
+}
+struct us_tcp_tw *us_tcp_tw_lookup(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra,
+                                   uint16_t rp);
+/* Replaces an orphan in TIME-WAIT (its 2MSL deadline in t[US_TT_2MSL]) by a record and frees
+ * the block. False when it cannot (no memory, data left, still on a listener's queue): the
+ * caller keeps the block and queues its timer. */
+bool us_tcp_tw_enter(struct us_stack *st, struct us_tcp_conn *c);
+/* The record as a control block in TIME-WAIT again (the record is gone); NULL if out of memory
+ * (the record is gone too: its TIME-WAIT ended early). */
+struct us_tcp_conn *us_tcp_tw_inflate(struct us_stack *st, struct us_tcp_tw *w);
+void us_tcp_tw_kill(struct us_stack *st, struct us_tcp_tw *w, const char *why);
+/* Ends the records whose 2*MSL is over; the earliest deadline left is us_tcp_tw_next. */
+void us_tcp_tw_expire(struct us_stack *st, us_time_t now);
+void us_tcp_tw_destroy(struct us_stack *st);
+size_t us_tcp_tw_list(struct us_stack *st, struct us_sock_info *out, size_t max);
 
 /* connections (tcp_conn.c) */
 struct us_tcp_conn *us_tcp_conn_new(struct us_stack *st);

@@ -167,6 +167,7 @@ us_tcp_destroy(struct us_stack *st)
         free(p);
     }
     free(t->pages);
+    us_tcp_tw_destroy(st);
     free(t->ehash);
     free(t->port_refs);
     memset(t, 0, sizeof(*t));
@@ -176,7 +177,7 @@ struct us_tcp_conn *
 us_tcp_conn_new(struct us_stack *st)
 {
     struct us_tcp_globals *t = &st->tcp;
-    if (t->n_live >= st->cfg.tcp_max_conns)
+    if (t->n_live + t->tw_count >= st->cfg.tcp_max_conns) /* TIME-WAIT records count too */
         return NULL;
     if (t->partial == PAGE_NONE && !page_add(t))
         return NULL;
@@ -215,6 +216,9 @@ us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
     struct us_tcp_globals *t = &st->tcp;
     US_ASSERT(!c->in_ehash && c->fd < 0);
     conn_release(c);
+    /* Its queued timer entries are dead now; the heap is purged once they are half of it. */
+    for (int k = 0; k < US_TT_N; k++)
+        st->timers.stale += c->tq[k] != US_TIME_NEVER;
     uint32_t pi = c->id >> US_TCP_PAGE_SHIFT, slot = c->id & (US_TCP_PAGE_CONNS - 1);
     struct us_tcp_page *p = t->pages[pi];
     US_ASSERT(p && (p->live >> slot & 1) && &p->c[slot] == c);
@@ -262,11 +266,7 @@ us_tcp_set_state(struct us_stack *st, struct us_tcp_conn *c, int state, const ch
 static size_t
 ehash_idx(const struct us_tcp_globals *t, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
 {
-    uint64_t k = ((uint64_t)ra << 32 | (uint64_t)rp << 16 | lp) ^ ((uint64_t)la * 0x9e3779b97f4a7c15ull);
-    k ^= k >> 29;
-    k *= 0xbf58476d1ce4e5b9ull;
-    k ^= k >> 32;
-    return (size_t)k & (t->ehash_n - 1);
+    return (size_t)us_tcp_tuple_hash(la, lp, ra, rp) & (t->ehash_n - 1);
 }
 
 static void
@@ -308,7 +308,8 @@ int
 us_tcp_ehash_insert(struct us_stack *st, struct us_tcp_conn *c)
 {
     struct us_tcp_globals *t = &st->tcp;
-    if (us_tcp_lookup(st, c->laddr, c->lport, c->raddr, c->rport))
+    if (us_tcp_lookup(st, c->laddr, c->lport, c->raddr, c->rport) ||
+        us_tcp_tw_lookup(st, c->laddr, c->lport, c->raddr, c->rport))
         return -EADDRINUSE;
     if (t->ehash_count >= t->ehash_n) /* load factor at most 1: a lookup touches ~1 block */
         ehash_grow(st);
@@ -642,7 +643,7 @@ us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t max)
             us_tcp_conn_sockinfo(c, &out[k]);
         k++;
     }
-    return k;
+    return k + us_tcp_tw_list(st, out ? out + US_MIN(k, max) : NULL, max > k ? max - k : 0);
 }
 
 struct us_rangeset *

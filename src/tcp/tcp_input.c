@@ -598,7 +598,10 @@ enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const
     us_ring_free(&c->sndbuf);
     free(c->sacked);
     c->sacked = NULL;
-    us_tcp_timer_arm(st, c, US_TT_2MSL, now + 2 * st->cfg.tcp_msl);
+    if (c->fd < 0) /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
+        c->t[US_TT_2MSL] = now + 2 * st->cfg.tcp_msl;
+    else
+        us_tcp_timer_arm(st, c, US_TT_2MSL, now + 2 * st->cfg.tcp_msl);
 }
 
 static bool
@@ -1119,6 +1122,15 @@ synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     us_tcp_output(st, c, s->now);
 }
 
+/* An orphan in TIME-WAIT becomes a record (tcp_tw.c); if it cannot, it stays a block and its
+ * 2*MSL timer is queued as for any other. */
+static void
+time_wait_compact(struct us_stack *st, struct us_tcp_conn *c)
+{
+    if (!us_tcp_tw_enter(st, c))
+        us_tcp_timer_arm(st, c, US_TT_2MSL, c->t[US_TT_2MSL]);
+}
+
 /* RFC 9293 3.10.7.4 / RFC 6191: a new SYN may reopen a connection in TIME-WAIT if it cannot be
  * confused with the old one: its sequence number (or timestamp) is beyond the old one's. */
 static bool
@@ -1167,6 +1179,14 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
                  (unsigned)(c ? s.r.ack - c->iss : s.r.ack), (unsigned)s.r.wnd, s.r.payload_len,
                  c ? " -> " : "", c ? us_tcp_state_name(c->state) : "");
     }
+    if (!c) {
+        struct us_tcp_tw *w = us_tcp_tw_lookup(st, rx->ip.dst, s.r.dst_port, rx->ip.src,
+                                               s.r.src_port);
+        if (w && !(c = us_tcp_tw_inflate(st, w))) {
+            us_drop(st, US_DROP_TCP_NO_MEM);
+            return;
+        }
+    }
     if (c && time_wait_reopen(st, c, &s))
         c = NULL;
     if (!c) {
@@ -1180,10 +1200,15 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         us_tcp_send_rst_for(st, rx, &s.r, now);
         return;
     }
+    uint32_t id = c->id, gen = c->gen;
     if (c->state == US_TCPS_SYN_SENT)
         syn_sent_input(st, c, &s);
     else
         synchronized_input(st, c, &s);
+    /* An orphan that is (still) in TIME-WAIT goes back to being a compact record. */
+    c = us_tcp_conn_by_id(st, id);
+    if (c && c->gen == gen && c->state == US_TCPS_TIME_WAIT && c->fd < 0)
+        time_wait_compact(st, c);
 }
 
 /* ICMP errors about our segments (RFC 1122 4.2.3.9, RFC 5927 checks, RFC 1191 PMTU). */

@@ -172,6 +172,20 @@ keep_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     us_tcp_timer_arm(st, c, US_TT_KEEP, now + US_SEC(c->keep_intvl));
 }
 
+bool
+us_tcp_timer_live(struct us_stack *st, const struct us_timer_ent *e)
+{
+    unsigned kind = (unsigned)e->kind - US_TMR_TCP;
+    struct us_tcp_conn *c = us_tcp_conn_by_id(st, e->owner);
+    if (kind >= US_TT_N || !c || c->gen != e->gen || c->tq[kind] != e->deadline)
+        return false;
+    if (c->t[kind] == US_TIME_NEVER) { /* stopped: nothing would run; forget the entry */
+        c->tq[kind] = US_TIME_NEVER;
+        return false;
+    }
+    return true;
+}
+
 void
 us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
 {
@@ -179,8 +193,12 @@ us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
     if (kind >= US_TT_N)
         return;
     struct us_tcp_conn *c = us_tcp_conn_by_id(st, e->owner);
-    if (!c || c->gen != e->gen || !us_timerq_fire(&st->timers, e, &c->t[kind], &c->tq[kind], now))
-        return; /* stale heap entry, stopped, or queued again for later */
+    if (!c || c->gen != e->gen) {
+        st->timers.stale -= st->timers.stale > 0; /* counted when the block was freed */
+        return;
+    }
+    if (!us_timerq_fire(&st->timers, e, &c->t[kind], &c->tq[kind], now))
+        return; /* superseded, stopped, or queued again for later */
     switch (kind) {
     case US_TT_RTO:
         rto_fired(st, c, now);

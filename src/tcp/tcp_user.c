@@ -24,7 +24,13 @@ pick_port(struct us_stack *st, struct us_tcp_conn *c)
         if (us_tcp_lookup_listener(st, 0, port) || us_tcp_lookup_listener(st, c->laddr, port))
             continue;
         struct us_tcp_conn *old = us_tcp_lookup(st, c->laddr, port, c->raddr, c->rport);
-        if (old) {
+        struct us_tcp_tw *w = old ? NULL : us_tcp_tw_lookup(st, c->laddr, port, c->raddr, c->rport);
+        if (w) { /* the same rule for a compact TIME-WAIT record */
+            if (!w->ts_ok)
+                continue;
+            us_stat_inc(st, US_STAT_TCP_TW_REOPEN);
+            us_tcp_tw_kill(st, w, "4-tuple reused by connect");
+        } else if (old) {
             /* Like Linux's tcp_tw_reuse: a TIME-WAIT 4-tuple may be reused when timestamps
              * protect the new connection from the old one's segments (RFC 6191 spirit). */
             if (old->state == US_TCPS_TIME_WAIT && old->ts_ok && old->fd < 0) {
@@ -67,7 +73,8 @@ us_tcp_user_connect(struct us_stack *st, struct us_tcp_conn *c, us_ip4_t addr, u
         c->laddr = us_ip4_select_src(st, addr);
     int err;
     if (c->port_ref) {
-        if (us_tcp_lookup(st, c->laddr, c->lport, addr, port))
+        if (us_tcp_lookup(st, c->laddr, c->lport, addr, port) ||
+            us_tcp_tw_lookup(st, c->laddr, c->lport, addr, port))
             return -EADDRNOTAVAIL;
     } else if ((err = pick_port(st, c)) < 0) {
         return err;
@@ -303,6 +310,8 @@ us_tcp_user_close(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         c->fin_queued = true;
         us_tcp_output(st, c, now);
     }
+    if (c->state == US_TCPS_TIME_WAIT) /* orphaned in TIME-WAIT: a compact record will do */
+        us_tcp_tw_enter(st, c);        /* (if not, the block stays; its timer is queued) */
 }
 
 int
