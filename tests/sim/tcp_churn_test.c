@@ -14,6 +14,8 @@
 
 #include "lib/simtcp.h"
 #include "lib/testutil.h"
+#include "stack.h"
+#include "tcp/tcp.h"
 
 #define SLOTS 8
 #define MSG 8
@@ -217,6 +219,13 @@ churn(uint64_t seed, unsigned total, uint16_t eph_lo, uint16_t eph_hi, bool serv
     ck_assert_uint_eq(simtcp_count(&ch->s, 1 - tw_side, NULL), 0);
     ck_assert_uint_gt(tw, 0);
     ck_assert_uint_le(tw, total);
+    /* Every TIME-WAIT is a compact record (tcp_tw.c), not a control block; and the timer heap
+     * holds no pile of dead entries (us_timerq_purge). */
+    const struct us_stack *ts = ch->s.st[tw_side];
+    ck_assert_uint_eq(ts->tcp.n_live, 0);
+    ck_assert_uint_eq(ts->tcp.tw_count, tw);
+    for (int i = 0; i < 2; i++)
+        ck_assert_uint_le(ch->s.st[i]->timers.len, 2 * 1024 + 4 * SLOTS * US_TT_N);
     uint64_t reopen = simtcp_stat(&ch->s, 0, "TCP_TW_REOPEN") + simtcp_stat(&ch->s, 1, "TCP_TW_REOPEN");
     uint64_t rto = simtcp_stat(&ch->s, 0, "TCP_RTO") + simtcp_stat(&ch->s, 1, "TCP_RTO");
     fprintf(stderr,

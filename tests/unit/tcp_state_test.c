@@ -7,6 +7,8 @@
 
 #include "core/drop.h"
 #include "lib/onestack.h"
+#include "stack.h"
+#include "tcp/tcp.h"
 #include "lib/testutil.h"
 
 #define S US_TCP_SYN
@@ -573,6 +575,80 @@ START_TEST(active_close_orphan)
     os_advance(&o, 1);
     check_state(&o, -1, &t, "");
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(time_wait_record)
+{
+    /* An orphan in TIME-WAIT keeps no control block, only a compact record (tcp_tw.c) that
+     * answers like the block did: a retransmitted FIN gets its ACK and restarts 2*MSL, the local
+     * port stays taken for bind() without SO_REUSEADDR, and netstat still lists it. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_open_active(&o, 80, OS_OPT_ALL, &t);
+    us_close(o.st, fd, o.now);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
+    t.ack++;
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    check_state(&o, -1, &t, "TIME-WAIT");
+    ck_assert_uint_eq(o.st->tcp.n_live, 0);
+    ck_assert_uint_eq(o.st->tcp.tw_count, 1);
+
+    int b = us_socket(o.st, US_SOCK_STREAM);
+    struct us_sockaddr me = {0, t.port};
+    ck_assert_int_eq(us_bind(o.st, b, &me), -EADDRINUSE);
+
+    os_advance(&o, US_SEC(40));
+    t.seq--; /* the peer did not hear our ACK: its FIN again */
+    t.ts_val += 40000;
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    check_state(&o, -1, &t, "TIME-WAIT");
+    ck_assert_uint_eq(o.st->tcp.n_live, 1); /* the socket `b` only: the record is back */
+    ck_assert_uint_eq(o.st->tcp.tw_count, 1);
+    os_advance(&o, US_SEC(60) - 1); /* 2*MSL from the second FIN, not the first */
+    check_state(&o, -1, &t, "TIME-WAIT");
+    os_advance(&o, 1);
+    check_state(&o, -1, &t, "");
+    ck_assert_uint_eq(o.st->tcp.tw_count, 0);
+    ck_assert_int_eq(us_bind(o.st, b, &me), 0);
+    us_close(o.st, b, o.now);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(time_wait_record_old_segment)
+{
+    /* The record enforces PAWS (RFC 7323 5.3) and the window like the block: an old duplicate
+     * is answered by an ACK and leaves the record as it was; a RST with the exact sequence
+     * number ends it (RFC 9293 3.10.7.4; Linux too, tcp_rfc1337 = 0). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_open_active(&o, 80, OS_OPT_ALL, &t);
+    us_close(o.st, fd, o.now);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
+    t.ack++;
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    os_advance(&o, US_SEC(1));
+    uint64_t paws = us_drop_get(o.st, US_DROP_TCP_PAWS);
+    struct us_tcp_repr old = os_tcp_seg(&t, A);
+    old.seq -= 100;
+    old.ts_val -= 1000; /* older than ts_recent */
+    os_tcp_send(&o, &old);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_PAWS), paws + 1);
+    ck_assert_uint_eq(o.st->tcp.tw_count, 1);
+    ck_assert_uint_eq(o.st->tcp.n_live, 0);
+    os_tcp_tx(&o, &t, R, NULL, 0);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    check_state(&o, -1, &t, "");
+    ck_assert_uint_eq(o.st->tcp.tw_count, 0);
     os_tcp_finish(&o);
 }
 END_TEST
@@ -1410,6 +1486,8 @@ make_suite(void)
     tc = tcase_create("close");
     tcase_add_test(tc, active_close);
     tcase_add_test(tc, active_close_orphan);
+    tcase_add_test(tc, time_wait_record);
+    tcase_add_test(tc, time_wait_record_old_segment);
     tcase_add_test(tc, orphan_fin_wait_2_timeout);
     tcase_add_test(tc, fin_ack_together);
     tcase_add_test(tc, passive_close);
