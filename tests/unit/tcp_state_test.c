@@ -579,6 +579,19 @@ START_TEST(active_close_orphan)
 }
 END_TEST
 
+/* An active close with every option: close(), the peer ACKs our FIN with its own (FIN-WAIT-1
+ * straight to TIME-WAIT), we ACK: an orphan in TIME-WAIT. */
+static void
+orphan_time_wait(struct onestack *o, struct os_tcp *t)
+{
+    int fd = os_tcp_open_active(o, 80, OS_OPT_ALL, t);
+    us_close(o->st, fd, o->now);
+    os_tcp_rx_expect(o, t, F | A, t->ack, t->seq, 0);
+    t->ack++;
+    os_tcp_tx(o, t, F | A, NULL, 0);
+    os_tcp_rx_expect(o, t, A, t->ack, t->seq, 0);
+}
+
 START_TEST(time_wait_record)
 {
     /* An orphan in TIME-WAIT keeps no control block, only a compact record (tcp_tw.c) that
@@ -587,12 +600,7 @@ START_TEST(time_wait_record)
     struct onestack o;
     os_start(&o, NULL);
     struct os_tcp t;
-    int fd = os_tcp_open_active(&o, 80, OS_OPT_ALL, &t);
-    us_close(o.st, fd, o.now);
-    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
-    t.ack++;
-    os_tcp_tx(&o, &t, F | A, NULL, 0);
-    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    orphan_time_wait(&o, &t);
     check_state(&o, -1, &t, "TIME-WAIT");
     ck_assert_uint_eq(o.st->tcp.n_live, 0);
     ck_assert_uint_eq(o.st->tcp.tw_count, 1);
@@ -629,12 +637,7 @@ START_TEST(time_wait_record_old_segment)
     struct onestack o;
     os_start(&o, NULL);
     struct os_tcp t;
-    int fd = os_tcp_open_active(&o, 80, OS_OPT_ALL, &t);
-    us_close(o.st, fd, o.now);
-    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
-    t.ack++;
-    os_tcp_tx(&o, &t, F | A, NULL, 0);
-    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    orphan_time_wait(&o, &t);
     os_advance(&o, US_SEC(1));
     uint64_t paws = us_drop_get(o.st, US_DROP_TCP_PAWS);
     struct us_tcp_repr old = os_tcp_seg(&t, A);
