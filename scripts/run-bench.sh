@@ -19,8 +19,18 @@ for b in bench/*.c; do
         build/rel/libustack.a -lpcap -lresolv -lm -o "$out"
 done
 
+# The in-memory benchmarks run on one CPU, ustack and its baseline alike, one metric after the
+# other (ustack, then lwIP, then the next metric): on a VM the vCPUs' speed drifts from minute to
+# minute and differs between them (here up to 1.5x), so a ratio must compare like with like.
+# BENCH_CPU picks the CPU (default: the last one); the TAP benchmarks are not pinned (their
+# kernel peers need the other CPU).
+PIN=()
+if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
+    PIN=(taskset -c "${BENCH_CPU:-$(($(nproc) - 1))}")
+fi
+
 echo "== bench_core"
-$D/bench_core
+"${PIN[@]}" $D/bench_core
 
 RAW=$D/tcp-raw.txt
 : >"$RAW"
@@ -32,19 +42,18 @@ else
     echo "== lwip_bench skipped: liblwip-dev not installed"
 fi
 for mtu in 1500 9000; do
-    echo "== bench_tcp --mtu $mtu (ustack, in-memory wire)"
-    $D/bench_tcp --mtu $mtu --runs "$RUNS" --bulk-bytes "$BULK" --rr "$RR" --conns "$CONNS" \
-        | tee -a "$RAW"
-    if [ $have_lwip = 1 ]; then
-        echo "== lwip_bench --mtu $mtu (lwIP 2.1.3, in-memory link)"
-        $D/lwip_bench --mtu $mtu --runs "$RUNS" --bulk-bytes "$BULK" --rr "$RR" --conns "$CONNS" \
-            --only bulk | tee -a "$RAW" || true
-        $D/lwip_bench --mtu $mtu --runs "$RUNS" --rr "$RR" --only rr | tee -a "$RAW" || true
-        $D/lwip_bench --mtu $mtu --runs "$RUNS" --conns "$CONNS" --only conn | tee -a "$RAW" || true
-    fi
+    for what in bulk rr conn; do
+        echo "== $what, MTU $mtu: bench_tcp (ustack) then lwip_bench (lwIP 2.1.3), in-memory link"
+        "${PIN[@]}" $D/bench_tcp --mtu $mtu --runs "$RUNS" --bulk-bytes "$BULK" --rr "$RR" \
+            --conns "$CONNS" --only $what | tee -a "$RAW"
+        if [ $have_lwip = 1 ]; then
+            "${PIN[@]}" $D/lwip_bench --mtu $mtu --runs "$RUNS" --bulk-bytes "$BULK" --rr "$RR" \
+                --conns "$CONNS" --only $what | tee -a "$RAW" || true
+        fi
+    done
 done
 echo "== bench_mem $MEMN"
-$D/bench_mem "$MEMN" | tee -a "$RAW"
+"${PIN[@]}" $D/bench_mem "$MEMN" | tee -a "$RAW"
 
 # TAP: a namespace of our own (RFC 5737 addresses), removed on any exit.
 if [ "${BENCH_TAP:-1}" = 1 ] && [ -c /dev/net/tun ] && ip netns add "usbench-$$" 2>/dev/null; then
