@@ -18,7 +18,14 @@ slow_start(struct us_tcp_conn *c, uint32_t acked)
 {
     if (c->cwnd >= c->ssthresh)
         return false;
-    c->cwnd += US_MIN(acked, 2u * c->mss); /* RFC 5681 3.1 (3.1) with RFC 3465 */
+    /* RFC 5681 3.1 (3.1) with RFC 3465: at most L = 2 SMSS per ACK, which assumes an ACK for
+     * every second segment. DEVIATION(RFC 3465 2.3): a stretch ACK (one ACK for many segments,
+     * as from a receiver that coalesces them: Linux's GRO answers a 64 KiB TSO frame with one
+     * ACK) counts what it covers, as Linux's tcp_slow_start does; with L the window would grow
+     * by 2 segments per 45 acknowledged and slow start would never end. The overshoot above
+     * ssthresh is cut off. */
+    uint32_t inc = acked > 4u * c->mss ? acked : US_MIN(acked, 2u * c->mss);
+    c->cwnd = US_MIN(c->cwnd + inc, US_MAX(c->ssthresh, c->cwnd + 2u * c->mss));
     return true;
 }
 

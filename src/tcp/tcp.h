@@ -100,6 +100,7 @@ struct us_tcp_conn {
     bool tlp_rtx : 1;           /* that probe resent data (TLP.is_retrans) */
     bool tlp_lost : 1;          /* this recovery counts every hole below tlp_end as lost */
     bool sndbuf_lock : 1;       /* SO_SNDBUF was set: no send-buffer auto-tuning */
+    bool snd_nospace : 1;       /* the last send found the buffer full: the writer has more */
 
     us_ip4_t laddr, raddr;
     uint16_t lport, rport;

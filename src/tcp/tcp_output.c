@@ -367,6 +367,26 @@ send_at_nxt(struct us_stack *st, struct us_tcp_conn *c, size_t len, bool fin, bo
     return 0;
 }
 
+/* TSO deferral, after Linux's tcp_tso_should_defer: with a full super-segment's worth in flight
+ * (so ACKs are on their way), new data that would go out as a short super-segment waits for the
+ * next ACK and leaves in a fuller one: the device gets fewer, larger frames (one system call
+ * each on a TAP). When the sender is app-limited (the short piece is the tail of what the
+ * application wrote, and its last write fit), only under Nagle: like RFC 896, which holds a
+ * short segment while data is in flight, applied to super-segments (the tail of a 256 KiB write
+ * waits for the next ACK, which a full super-segment in flight makes prompt; Linux's
+ * autocorking holds such a tail until the device has sent what it queued). Never for the FIN,
+ * nor when the piece is a third of the window or more (Linux's tcp_tso_win_divisor). */
+static bool
+tso_defer(const struct us_tcp_conn *c, size_t len, size_t avail, size_t seg_max, uint32_t flight,
+          uint32_t wnd, bool fin, bool is_new)
+{
+    if (!c->tso || !is_new || fin || len == 0 || len >= seg_max || flight < seg_max)
+        return false;
+    if (len == avail && !c->snd_nospace && c->nodelay)
+        return false; /* app-limited, and the application asked for no delay */
+    return len < wnd / 3;
+}
+
 void
 us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
@@ -437,6 +457,8 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             break; /* RFC 896 (Nagle): one small segment in flight at a time; urgent data
                     * goes at once (as Linux's tcp_nagle_test) */
         bool is_new = c->snd_nxt == c->snd_max;
+        if (tso_defer(c, len, avail, seg_max, flight, wnd, fin, is_new))
+            break;
         if (send_at_nxt(st, c, len, fin, len && len == avail, now) < 0)
             break;
         sent_new |= is_new;

@@ -175,6 +175,7 @@ us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, si
     if (len > us_ring_space(&c->sndbuf))
         sndbuf_expand(st, c);
     size_t n = us_ring_write(&c->sndbuf, buf, len);
+    c->snd_nospace = n < len; /* Linux's SOCK_NOSPACE: the writer has more (tso_defer) */
     if (n == 0)
         return -EAGAIN;
     if (flags & US_MSG_OOB) {

@@ -585,6 +585,37 @@ START_TEST(rto_min_floor)
 }
 END_TEST
 
+static struct us_tcp_info tcp_info(struct onestack *o, int fd);
+
+START_TEST(slow_start_byte_counting)
+{
+    /* RFC 5681 3.1 with RFC 3465 (L = 2 SMSS): an ACK for one or two segments opens cwnd by
+     * what it covers, one for three or four by 2 SMSS only; a stretch ACK for more (a receiver
+     * coalescing segments, as Linux's GRO does) counts everything it covers, as Linux does
+     * (DEVIATION in cc.c), but never past ssthresh. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600); /* IW10 */
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 14600, 0, NULL, o.now), 14600);
+    os_clear(&o);
+    t.ack += 1460; /* one segment */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600 + 1460);
+    t.ack += 4 * 1460; /* four: L caps it */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600 + 1460 + 2920);
+    t.ack += 5 * 1460; /* a stretch ACK for five */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600 + 1460 + 2920 + 5 * 1460);
+    os_clear(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(fast_retransmit_newreno)
 {
     struct onestack o;
@@ -2075,6 +2106,7 @@ make_suite(void)
     tcase_add_test(tc, timeout_rst_timestamp);
     tcase_add_test(tc, icmp_frag_needed);
     tcase_add_test(tc, icmp_unreachable);
+    tcase_add_test(tc, slow_start_byte_counting);
     tcase_add_test(tc, fast_retransmit_newreno);
     tcase_add_test(tc, persist_probes);
     tcase_add_test(tc, persist_probe_taken);

@@ -31,6 +31,8 @@ struct frameq {
 static struct frameq q;
 static size_t pieces_seen[4]; /* gathered writes by number of pieces */
 static size_t gso_frames;
+static size_t full_frames, short_frames; /* data frames from A: full super-segments or not */
+#define SEG_MAX (65535 - 20 - 60) / 1448 * 1448 /* the largest super-segment at MSS 1448 */
 
 static void
 q_push(int to, const struct iovec *iov, int n, unsigned flags)
@@ -69,6 +71,12 @@ a_tx_gso(void *ctx, const struct iovec *iov, int n, uint16_t gso_size, uint16_t 
     ck_assert_uint_eq(l4_off, 34);
     pieces_seen[n]++;
     gso_frames += gso_size != 0;
+    size_t payload = 0;
+    for (int k = 0; k < n; k++)
+        payload += iov[k].iov_len;
+    payload -= hdr_len;
+    full_frames += payload == SEG_MAX;
+    short_frames += payload > 0 && payload < SEG_MAX;
     q_push(1, iov, n, US_RX_L4_CSUM_OK); /* like the kernel's NEEDS_CSUM on a vnet TAP */
     return 0;
 }
@@ -86,10 +94,14 @@ static struct us_stack *sa, *sb;
 static struct us_iface *ia, *ib;
 static us_time_t now;
 
+/* Delivers queued frames (with `lagged`, only those queued before this step: a round trip, so
+ * ACKs come back while more data is in flight, as on a real path; else everything, answers
+ * included), then moves the clock 50 us on. */
 static void
-pump(void)
+step_link(bool lagged)
 {
-    while (q.head != q.tail) {
+    size_t end = q.tail;
+    while (q.head != (lagged ? end : q.tail)) {
         size_t i = q.head++ % QMAX;
         if (q.f[i].to)
             us_input_flags(sb, ib, q.f[i].b, q.f[i].len, q.f[i].flags, now);
@@ -97,16 +109,35 @@ pump(void)
             us_input(sa, ia, q.f[i].b, q.f[i].len, now);
         free(q.f[i].b);
     }
-    now += 50 * 1000; /* 50 us */
+    now += 50 * 1000;
     us_poll(sa, now);
     us_poll(sb, now);
 }
 
-START_TEST(tso_payload_is_gathered)
+static void
+pump(void)
+{
+    step_link(false);
+}
+
+static void
+pump_lagged(void)
+{
+    step_link(true);
+}
+
+struct pair {
+    int c, s, l; /* A's client socket, B's accepted one, B's listener */
+};
+
+/* Two fresh stacks, A with a TSO device; A connects to B (whose receive buffer is `rcvbuf`, 0:
+ * the default), with TCP_NODELAY as given. */
+static struct pair
+pair_open(bool nodelay, int rcvbuf)
 {
     memset(&q, 0, sizeof(q));
     memset(pieces_seen, 0, sizeof(pieces_seen));
-    gso_frames = 0;
+    gso_frames = full_frames = short_frames = 0;
     now = 0;
     sa = us_stack_new(NULL, 1);
     sb = us_stack_new(NULL, 2);
@@ -116,51 +147,100 @@ START_TEST(tso_payload_is_gathered)
                                .prefix_len = 24, .tx = b_tx};
     ia = us_iface_add(sa, &ca, now);
     ib = us_iface_add(sb, &cb, now);
-    int l = us_socket(sb, US_SOCK_STREAM);
+    struct pair p = {.l = us_socket(sb, US_SOCK_STREAM), .s = -1};
     struct us_sockaddr la = {0, 5000};
-    ck_assert_int_eq(us_bind(sb, l, &la), 0);
-    ck_assert_int_eq(us_listen(sb, l, 4), 0);
-    int c = us_socket(sa, US_SOCK_STREAM);
+    ck_assert_int_eq(us_bind(sb, p.l, &la), 0);
+    if (rcvbuf)
+        ck_assert_int_eq(us_setsockopt(sb, p.l, US_SO_RCVBUF, rcvbuf), 0);
+    ck_assert_int_eq(us_listen(sb, p.l, 4), 0);
+    p.c = us_socket(sa, US_SOCK_STREAM);
+    ck_assert_int_eq(us_setsockopt(sa, p.c, US_TCP_NODELAY, nodelay), 0);
     struct us_sockaddr to = {B_IP, 5000};
-    ck_assert_int_eq(us_connect(sa, c, &to, now), -EINPROGRESS);
-    int s = -1;
-    for (int k = 0; k < 100 && s < 0; k++) {
+    ck_assert_int_eq(us_connect(sa, p.c, &to, now), -EINPROGRESS);
+    for (int k = 0; k < 100 && p.s < 0; k++) {
         pump();
-        s = us_accept(sb, l, NULL);
+        p.s = us_accept(sb, p.l, NULL);
     }
-    ck_assert_int_ge(s, 0);
+    ck_assert_int_ge(p.s, 0);
+    return p;
+}
 
-    static uint8_t src[1 << 20], dst[1 << 20];
-    for (size_t i = 0; i < sizeof(src); i++)
+/* Sends `total` bytes A -> B in writes of at most `chunk`, stepping the link with `step`, and
+ * checks they arrive byte for byte. */
+static void
+pair_transfer(struct pair *p, size_t total, size_t chunk, void (*step)(void))
+{
+    static uint8_t src[8 << 20], dst[8 << 20];
+    ck_assert_uint_le(total, sizeof(src));
+    for (size_t i = 0; i < total; i++)
         src[i] = (uint8_t)(i * 131 + (i >> 9));
     size_t sent = 0, got = 0;
-    for (int k = 0; k < 100000 && got < sizeof(src); k++) {
-        if (sent < sizeof(src)) {
-            ssize_t w = us_sendto(sa, c, src + sent, sizeof(src) - sent, 0, NULL, now);
+    for (int k = 0; k < 200000 && got < total; k++) {
+        while (sent < total) {
+            ssize_t w = us_sendto(sa, p->c, src + sent, US_MIN(chunk, total - sent), 0, NULL, now);
             ck_assert(w > 0 || w == -EAGAIN);
-            if (w > 0)
-                sent += (size_t)w;
+            if (w <= 0)
+                break;
+            sent += (size_t)w;
         }
-        pump();
+        step();
         ssize_t r;
-        while ((r = us_recvfrom(sb, s, dst + got, sizeof(dst) - got, 0, NULL, NULL)) > 0)
+        while ((r = us_recvfrom(sb, p->s, dst + got, total - got, 0, NULL, NULL)) > 0)
             got += (size_t)r;
     }
-    ck_assert_uint_eq(got, sizeof(src));
-    ck_assert_mem_eq(dst, src, sizeof(src));
+    ck_assert_uint_eq(got, total);
+    ck_assert_mem_eq(dst, src, total);
+}
+
+static void
+pair_close(struct pair *p)
+{
+    us_close(sa, p->c, now);
+    us_close(sb, p->s, now);
+    us_close(sb, p->l, now);
+    for (int k = 0; k < 100; k++)
+        pump();
+    us_stack_free(sa);
+    us_stack_free(sb);
+}
+
+START_TEST(tso_payload_is_gathered)
+{
+    struct pair p = pair_open(false, 0);
+    pair_transfer(&p, 1 << 20, 1 << 20, pump);
     ck_assert_uint_gt(gso_frames, 0);    /* super-segments were cut by the "device" */
     ck_assert_uint_gt(pieces_seen[2], 0); /* headers + payload from the send buffer */
     ck_assert_uint_gt(pieces_seen[3], 0); /* ... in two pieces where the buffer wrapped */
     for (size_t i = 0; i < us_drop_count(); i++) /* (A's gratuitous ARP is not for B) */
         ck_assert_msg(us_drop_get(sb, i) == 0 || i == US_DROP_ARP_NOT_FOR_US, "B dropped %s",
                       us_drop_name(i));
-    us_close(sa, c, now);
-    us_close(sb, s, now);
-    us_close(sb, l, now);
-    for (int k = 0; k < 100; k++)
-        pump();
-    us_stack_free(sa);
-    us_stack_free(sb);
+    pair_close(&p);
+}
+END_TEST
+
+/* TSO deferral (tcp_output.c tso_defer): in a bulk transfer whose writes (100,000 bytes, not a
+ * multiple of a super-segment) leave a short tail each time, the tail waits for the next ACK
+ * under Nagle and goes out inside a full super-segment; with TCP_NODELAY an app-limited tail goes
+ * at once. B's window is no limit; the link has a round trip. Returns the short data frames. */
+static size_t
+bulk_short_frames(bool nodelay)
+{
+    struct pair p = pair_open(nodelay, 4 << 20);
+    pair_transfer(&p, 8 << 20, 100000, pump_lagged);
+    pair_close(&p);
+    ck_assert_uint_gt(full_frames, 0);
+    return short_frames;
+}
+
+START_TEST(tso_defers_short_tails)
+{
+    size_t nagle = bulk_short_frames(false);
+    size_t full_nagle = full_frames;
+    size_t nodelay = bulk_short_frames(true);
+    /* Under Nagle nearly every data frame is a full super-segment (short ones: slow start, where
+     * less than a super-segment is in flight, and the very end). */
+    ck_assert_msg(nagle * 10 < full_nagle, "%zu short frames against %zu full", nagle, full_nagle);
+    ck_assert_msg(nodelay > 2 * nagle, "TCP_NODELAY: %zu short frames, Nagle %zu", nodelay, nagle);
 }
 END_TEST
 
@@ -203,6 +283,7 @@ make_suite(void)
     TCase *tc = tcase_create("gather");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, tso_payload_is_gathered);
+    tcase_add_test(tc, tso_defers_short_tails);
     tcase_add_test(tc, queued_pkt_owns_its_bytes);
     suite_add_tcase(s, tc);
     return s;
