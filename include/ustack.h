@@ -156,7 +156,9 @@ struct us_sockaddr {
 
 #define US_MSG_OOB 0x1    /* TCP send: the data ends with urgent data (see "Urgent data" below) */
 #define US_MSG_PEEK 0x2
-#define US_MSG_TRUNC 0x20 /* recv: return the real datagram length even if longer than buf */
+#define US_MSG_TRUNC 0x20 /* recv: UDP: return the real datagram length even if longer than buf;
+                           * TCP: discard up to len bytes without copying them (buf may be NULL),
+                           * as Linux */
 
 #define US_POLLIN 0x001
 #define US_POLLPRI 0x002  /* TCP: urgent data remains to be read */

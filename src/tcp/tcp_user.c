@@ -227,7 +227,9 @@ us_tcp_user_recv(struct us_stack *st, struct us_tcp_conn *c, void *buf, size_t l
             return -ENOTCONN;
         return -EAGAIN;
     }
-    size_t n = us_ring_peek(&c->rcvbuf, 0, buf, recv_limit_at_mark(c, US_MIN(len, have)));
+    size_t n = recv_limit_at_mark(c, US_MIN(len, have));
+    if (!(flags & US_MSG_TRUNC)) /* MSG_TRUNC: the bytes are dropped unread (Linux tcp(7)) */
+        n = us_ring_peek(&c->rcvbuf, 0, buf, n);
     if (flags & US_MSG_PEEK)
         return (ssize_t)n;
     /* A window update can only be due when the window we advertised fell below one MSS or the

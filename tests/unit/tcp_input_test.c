@@ -1314,6 +1314,30 @@ START_TEST(icmp_unreachable)
 }
 END_TEST
 
+START_TEST(recv_trunc_discards)
+{
+    /* MSG_TRUNC on a stream socket discards up to len bytes unread (Linux tcp(7)); with
+     * MSG_PEEK it only counts them. The window opens as after a read. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    os_tcp_tx(&o, &t, A | P, data, 300);
+    os_clear(&o);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, NULL, 1000, US_MSG_TRUNC | US_MSG_PEEK, NULL, NULL),
+                     300);
+    ck_assert_uint_eq(os_sock_info(&o, fd).recv_q, 300);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, NULL, 120, US_MSG_TRUNC, NULL, NULL), 120);
+    ck_assert_uint_eq(os_sock_info(&o, fd).recv_q, 180);
+    static uint8_t buf[512];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 180);
+    ck_assert_mem_eq(buf, data + 120, 180);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, NULL, 10, US_MSG_TRUNC, NULL, NULL), -EAGAIN);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(read_with_hole_pending)
 {
     /* reading in-order bytes while out-of-order ones wait past a hole keeps both right */
@@ -2078,6 +2102,7 @@ make_suite(void)
     tcase_add_test(tc, timestamps_rtt);
     tcase_add_test(tc, listen_backlog_full);
     tcase_add_test(tc, read_with_hole_pending);
+    tcase_add_test(tc, recv_trunc_discards);
     tcase_add_test(tc, sequence_wraparound);
     tcase_add_test(tc, syn_window_edge);
     tcase_add_test(tc, data_after_close);
