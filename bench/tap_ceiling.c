@@ -438,11 +438,13 @@ main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: tap_ceiling NETNS [--mtu N] [--bytes N] [--rr N] [--runs N] "
-                        "[--vnet 0|1]\n");
+                        "[--vnet 0|1] [--only tx|rx|rr]\n");
         return 2;
     }
     struct tb_opts o = tb_parse_opts(argc, argv, MAX_RUNS);
-    const char *ns = o.ns;
+    const char *ns = o.ns, *only = o.only;
+    bool do_tx = !*only || !strcmp(only, "tx"), do_rx = !*only || !strcmp(only, "rx"),
+         do_rr = !*only || !strcmp(only, "rr");
     int runs = o.runs;
     unsigned long long bytes = o.bytes, rr = o.rr;
     g_mtu = o.mtu;
@@ -451,28 +453,39 @@ main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(src_ring); i++)
         src_ring[i] = (uint8_t)(i * 7 + 1);
     tb_open_tap(&tap, ns, g_mtu, g_vnet ? US_TAP_VNET_HDR : 0);
-    double tg[MAX_RUNS], tf[MAX_RUNS], tgc[MAX_RUNS];
-    double g[MAX_RUNS], fps[MAX_RUNS], t[MAX_RUNS], gc[MAX_RUNS], tc[MAX_RUNS];
+    double tg[MAX_RUNS] = {0}, tf[MAX_RUNS] = {0}, tgc[MAX_RUNS] = {0};
+    double g[MAX_RUNS] = {0}, fps[MAX_RUNS] = {0}, t[MAX_RUNS] = {0}, gc[MAX_RUNS] = {0},
+           tc[MAX_RUNS] = {0};
     for (int i = 0; i < runs; i++) {
         double cpu;
         uint64_t fr;
-        tg[i] = run_tx(ns, bytes, i, &tgc[i], &tf[i]);
-        struct tb_report r = run(ns, TB_SOURCE, 5002, bytes, &cpu, &fr);
-        g[i] = (double)r.bytes * 8 / r.secs / 1e9;
-        gc[i] = (double)r.bytes * 8 / cpu / 1e9;
-        fps[i] = (double)fr / r.secs;
-        r = run(ns, TB_RR, 5003, rr, &cpu, &fr);
-        t[i] = (double)r.trans / r.secs;
-        tc[i] = (double)r.trans / cpu;
+        struct tb_report r;
+        if (do_tx)
+            tg[i] = run_tx(ns, bytes, i, &tgc[i], &tf[i]);
+        if (do_rx) {
+            r = run(ns, TB_SOURCE, 5002, bytes, &cpu, &fr);
+            g[i] = (double)r.bytes * 8 / r.secs / 1e9;
+            gc[i] = (double)r.bytes * 8 / cpu / 1e9;
+            fps[i] = (double)fr / r.secs;
+        }
+        if (do_rr) {
+            r = run(ns, TB_RR, 5003, rr, &cpu, &fr);
+            t[i] = (double)r.trans / r.secs;
+            tc[i] = (double)r.trans / cpu;
+        }
     }
     double *all[8] = {tg, tf, tgc, g, fps, t, gc, tc};
     for (int k = 0; k < 8; k++)
         qsort(all[k], (size_t)runs, sizeof(double), tb_cmp_double);
     int m = runs / 2;
-    printf("ceiling tap mtu=%d vnet=%d rx_gbps=%.3f rx_frames_per_s=%.0f rx_gbps_cpu=%.3f "
-           "rr_kps=%.3f rr_kps_cpu=%.3f tx_gbps=%.3f tx_frames_per_s=%.0f tx_gbps_cpu=%.3f\n",
-           g_mtu, (int)g_vnet, g[m], fps[m], gc[m], t[m] * 1e-3, tc[m] * 1e-3, tg[m], tf[m],
-           tgc[m]);
+    printf("ceiling tap mtu=%d vnet=%d", g_mtu, (int)g_vnet);
+    if (do_rx)
+        printf(" rx_gbps=%.3f rx_frames_per_s=%.0f rx_gbps_cpu=%.3f", g[m], fps[m], gc[m]);
+    if (do_rr)
+        printf(" rr_kps=%.3f rr_kps_cpu=%.3f", t[m] * 1e-3, tc[m] * 1e-3);
+    if (do_tx)
+        printf(" tx_gbps=%.3f tx_frames_per_s=%.0f tx_gbps_cpu=%.3f", tg[m], tf[m], tgc[m]);
+    printf("\n");
     us_tap_close(&tap);
     return 0;
 }
