@@ -107,42 +107,47 @@ static inline __attribute__((always_inline)) uint32_t
 csum_body(uint32_t sum, uint8_t *q, const uint8_t *p, size_t len)
 {
     size_t n = len & ~(size_t)63;
-    uint64_t acc = csum_blocks(q, p, n);
+    uint64_t acc = n ? csum_blocks(q, p, n) : 0; /* headers: no vector set-up */
     return csum_rest(sum, acc, q ? q + n : NULL, p + n, len - n);
 }
 
 /* x86-64: the same code built for AVX2 as well, taken when the CPU has it (the check reads a
- * word libgcc/compiler-rt fills in at start-up). Short buffers (headers) skip the check. */
+ * word libgcc/compiler-rt fills in at start-up). Short buffers (headers) skip the check. Each
+ * entry point has its own copy, so the copy-or-not test folds away at compile time. */
 #if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 6)
-#define CSUM_AVX2 1
+#define CSUM_AVX2(len) ((len) >= 256 && __builtin_cpu_supports("avx2"))
 __attribute__((target("avx2"))) static uint32_t
-csum_body_avx2(uint32_t sum, uint8_t *q, const uint8_t *p, size_t len)
+csum_add_avx2(uint32_t sum, const uint8_t *p, size_t len)
 {
-    return csum_body(sum, q, p, len);
+    return csum_body(sum, NULL, p, len);
 }
-#endif
 
-static inline uint32_t
-csum_dispatch(uint32_t sum, uint8_t *q, const uint8_t *p, size_t len)
+__attribute__((target("avx2"))) static uint32_t
+csum_copy_avx2(uint32_t sum, uint8_t *q, const uint8_t *p, size_t len)
 {
-#ifdef CSUM_AVX2
-    if (len >= 256 && __builtin_cpu_supports("avx2"))
-        return csum_body_avx2(sum, q, p, len);
-#endif
     return csum_body(sum, q, p, len);
 }
+#else
+#define CSUM_AVX2(len) 0
+#define csum_add_avx2(sum, p, len) 0
+#define csum_copy_avx2(sum, q, p, len) 0
+#endif
 
 uint32_t
 us_csum_add(uint32_t sum, const void *data, size_t len)
 {
-    return csum_dispatch(sum, NULL, data, len);
+    if (CSUM_AVX2(len))
+        return csum_add_avx2(sum, data, len);
+    return csum_body(sum, NULL, data, len);
 }
 
 uint32_t
 us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
 {
     /* One pass for both jobs: the bytes are in registers anyway. */
-    return csum_dispatch(sum, dst, src, len);
+    if (CSUM_AVX2(len))
+        return csum_copy_avx2(sum, dst, src, len);
+    return csum_body(sum, dst, src, len);
 }
 
 uint32_t

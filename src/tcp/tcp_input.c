@@ -598,9 +598,10 @@ enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const
     us_ring_free(&c->sndbuf);
     free(c->sacked);
     c->sacked = NULL;
-    if (c->fd < 0) /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
+    if (c->fd < 0) { /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
         c->t[US_TT_2MSL] = now + 2 * st->cfg.tcp_msl;
-    else
+        st->tcp.tw_pending = true;
+    } else
         us_tcp_timer_arm(st, c, US_TT_2MSL, now + 2 * st->cfg.tcp_msl);
 }
 
@@ -1201,14 +1202,18 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         return;
     }
     uint32_t id = c->id, gen = c->gen;
+    bool tw = c->state == US_TCPS_TIME_WAIT; /* (made a block again for this segment) */
     if (c->state == US_TCPS_SYN_SENT)
         syn_sent_input(st, c, &s);
     else
         synchronized_input(st, c, &s);
     /* An orphan that is (still) in TIME-WAIT goes back to being a compact record. */
-    c = us_tcp_conn_by_id(st, id);
-    if (c && c->gen == gen && c->state == US_TCPS_TIME_WAIT && c->fd < 0)
-        time_wait_compact(st, c);
+    if (tw || st->tcp.tw_pending) {
+        st->tcp.tw_pending = false;
+        c = us_tcp_conn_by_id(st, id);
+        if (c && c->gen == gen && c->state == US_TCPS_TIME_WAIT && c->fd < 0)
+            time_wait_compact(st, c);
+    }
 }
 
 /* ICMP errors about our segments (RFC 1122 4.2.3.9, RFC 5927 checks, RFC 1191 PMTU). */
