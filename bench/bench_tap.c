@@ -182,11 +182,24 @@ accept_kernel(const char *ns, enum tb_role mode, uint16_t port, unsigned long lo
     struct us_sockaddr la = {0, port};
     us_bind(st, *l, &la);
     us_listen(st, *l, 4);
-    *pid = tb_child(ns, mode, port, n, rep);
-    int fd;
-    while ((fd = us_accept(st, *l, NULL)) < 0)
-        turn(-1, 100);
-    return fd;
+    /* The peer is started again if it gives up (rarely, right after another program's TAP in
+     * the namespace went away, its connect is refused for seconds): never wait forever. */
+    for (int attempt = 1;; attempt++) {
+        *pid = tb_child(ns, mode, port, n, rep);
+        double t0 = tb_now();
+        int fd, status;
+        while ((fd = us_accept(st, *l, NULL)) < 0 && tb_now() - t0 < 10 &&
+               waitpid(*pid, &status, WNOHANG) != *pid)
+            turn(-1, 100);
+        if (fd >= 0)
+            return fd;
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+        close(*rep);
+        if (attempt == 3)
+            tb_die("the kernel peer never connected", ECONNREFUSED);
+        fprintf(stderr, "bench_tap: the kernel peer did not connect; starting it again\n");
+    }
 }
 
 /* kernel -> ustack */

@@ -185,7 +185,6 @@ us_tcp_tw_inflate(struct us_stack *st, struct us_tcp_tw *w)
     }
     tw_fill_conn(&k, c);
     c->port_ref = k.port_ref;
-    c->rto = US_MAX(c->rto, st->cfg.tcp_rto_min);
     if (us_tcp_ehash_insert(st, c) < 0) { /* cannot happen: the 4-tuple was the record's */
         us_tcp_close_conn(st, c, 0, "TIME-WAIT record clashes");
         return NULL;
