@@ -180,10 +180,15 @@ accept_kernel(const char *ns, enum tb_role mode, uint16_t port, unsigned long lo
 {
     *l = us_socket(st, US_SOCK_STREAM);
     struct us_sockaddr la = {0, port};
-    us_bind(st, *l, &la);
-    us_listen(st, *l, 4);
-    /* The peer is started again if it gives up (rarely, right after another program's TAP in
-     * the namespace went away, its connect is refused for seconds): never wait forever. */
+    /* SO_REUSEADDR, as any server: the last run's connection may still be in LAST-ACK. */
+    us_setsockopt(st, *l, US_SO_REUSEADDR, 1);
+    int err = us_bind(st, *l, &la);
+    if (err == 0)
+        err = us_listen(st, *l, 4);
+    if (err < 0)
+        tb_die("listen", -err);
+    /* Should the peer give up (its connect refused), it is started again, twice at most: the
+     * benchmark never waits forever. */
     for (int attempt = 1;; attempt++) {
         *pid = tb_child(ns, mode, port, n, rep);
         double t0 = tb_now();
