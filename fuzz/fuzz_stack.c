@@ -1,6 +1,9 @@
 /* libFuzzer target for the whole frame input path (lwIP fuzz2, smoltcp fuzz/iface.rs).
  * Input: records of (2-byte big-endian time delta in ms, 2-byte big-endian length whose top bit
- * asks for the checksums to be fixed up, frame bytes);
+ * asks for the checksums to be fixed up and whose next bit asks for a TCP segment's sequence and
+ * acknowledgment numbers to follow what the stack last sent to that port (so handshakes complete
+ * and established, closing and TIME-WAIT paths are reachable; checksums are then fixed too),
+ * frame bytes);
  * a short last record takes what is left. One stack 192.0.2.2/24 with a UDP socket bound to port
  * 7 and a ping socket; frames are fed with us_input at the advancing virtual time, and the UDP
  * socket echoes what it receives so output paths run too. At the end: close the sockets, run
@@ -17,13 +20,63 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* What the stack last sent to each of a few peer ports: the sequence number after that segment
+ * and its acknowledgment number, for records that ask to be in sync. */
+struct tcp_peer {
+    uint16_t port;
+    uint32_t seq_end, ack;
+};
+struct harness {
+    struct tcp_peer peers[8];
+    unsigned next;
+};
+
+/* The transmit hook: frames go nowhere, but a TCP segment's numbers are remembered. */
 static int
-tx_discard(void *ctx, const uint8_t *frame, size_t len)
+tx_note(void *ctx, const uint8_t *f, size_t len)
 {
-    (void)ctx;
-    (void)frame;
-    (void)len;
+    struct harness *h = ctx;
+    if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != 6)
+        return 0;
+    const uint8_t *ip = f + 14, *th = ip + (ip[0] & 15) * 4;
+    size_t tot = (size_t)ip[2] << 8 | ip[3], hl = (size_t)(ip[0] & 15) * 4;
+    if (th + 20 > f + len || tot < hl + 20 || 14 + tot > len)
+        return 0;
+    size_t thl = (size_t)(th[12] >> 4) * 4;
+    if (thl < 20 || hl + thl > tot)
+        return 0;
+    uint16_t port = us_load_be16(th + 2);
+    struct tcp_peer *p = NULL;
+    for (size_t i = 0; i < 8 && !p; i++)
+        if (h->peers[i].port == port)
+            p = &h->peers[i];
+    if (!p)
+        p = &h->peers[h->next++ % 8];
+    uint8_t fl = th[13];
+    p->port = port;
+    p->seq_end = us_load_be32(th + 4) + (uint32_t)(tot - hl - thl) + !!(fl & 0x02) + !!(fl & 0x01);
+    p->ack = us_load_be32(th + 8);
     return 0;
+}
+
+/* Puts a TCP segment's numbers in step with what the stack sent to its source port. */
+static void
+sync_tcp(const struct harness *h, uint8_t *f, size_t len)
+{
+    if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != 6)
+        return;
+    uint8_t *ip = f + 14, *th = ip + (ip[0] & 15) * 4;
+    if ((ip[0] & 15) < 5 || th + 20 > f + len)
+        return;
+    uint16_t port = us_load_be16(th);
+    for (size_t i = 0; i < 8; i++) {
+        if (h->peers[i].port != port)
+            continue;
+        us_store_be32(th + 8, h->peers[i].seq_end);
+        if (!(th[13] & 0x02)) /* a SYN keeps its own ISN */
+            us_store_be32(th + 4, h->peers[i].ack);
+        return;
+    }
 }
 
 static void
@@ -78,7 +131,8 @@ trace_line(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
-/* Accepts what the listener holds and echoes what each connection received; EOF closes. */
+/* Accepts what the listener holds and echoes what each connection received; EOF closes, and so
+ * does a 'q' in the data (then the stack closes first: FIN-WAIT, TIME-WAIT and its records). */
 static void
 tcp_serve(struct us_stack *st, int lsn, int *conns, size_t *n, us_time_t now)
 {
@@ -90,7 +144,7 @@ tcp_serve(struct us_stack *st, int lsn, int *conns, size_t *n, us_time_t now)
         ssize_t r = us_recvfrom(st, conns[i], buf, sizeof(buf), 0, NULL, NULL);
         if (r > 0)
             us_sendto(st, conns[i], buf, (size_t)r, 0, NULL, now);
-        if (r == 0 || (r < 0 && r != -EAGAIN)) {
+        if (r == 0 || (r < 0 && r != -EAGAIN) || (r > 0 && memchr(buf, 'q', (size_t)r))) {
             us_close(st, conns[i], now);
             conns[i] = conns[--*n];
             continue;
@@ -111,8 +165,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct us_stack *st = us_stack_new(&cfg, 1);
     if (!st)
         abort();
+    static struct harness h;
+    memset(&h, 0, sizeof(h));
     struct us_iface_conf c = {.name = "fz0", .mac = {0x02, 0, 0, 0, 0, 0x02},
-                              .addr = US_IP4(192, 0, 2, 2), .prefix_len = 24, .tx = tx_discard};
+                              .addr = US_IP4(192, 0, 2, 2), .prefix_len = 24, .tx = tx_note,
+                              .tx_ctx = &h};
     if (getenv("FUZZ_TRACE")) /* replaying a finding: narrate it */
         us_set_trace(st, trace_line, NULL);
     struct us_iface *ifp = us_iface_add(st, &c, 0);
@@ -134,8 +191,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t off = 0;
     while (size - off >= 4) {
         now += US_MSEC(((uint32_t)data[off] << 8) | data[off + 1]);
-        size_t len = ((size_t)(data[off + 2] & 0x7f) << 8) | data[off + 3];
-        bool fix = data[off + 2] & 0x80;
+        size_t len = ((size_t)(data[off + 2] & 0x3f) << 8) | data[off + 3];
+        bool fix = data[off + 2] & 0xc0, sync = data[off + 2] & 0x40;
         off += 4;
         if (len > size - off)
             len = size - off;
@@ -144,6 +201,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!frame)
             abort();
         memcpy(frame, data + off, len);
+        if (sync)
+            sync_tcp(&h, frame, len);
         if (fix)
             fix_checksums(frame, len);
         us_input(st, ifp, frame, len, now);

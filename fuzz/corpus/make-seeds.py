@@ -95,6 +95,21 @@ seeds = {
         "empty": IPA + IPB + udp(1, 2, b""),
     },
 }
+# fuzz_stack records: 2-byte time delta (ms), 2-byte length with 0x8000 = fix checksums and
+# 0x4000 = put TCP numbers in step with what the stack sent to that port (and fix checksums).
+FIX, SYNC = 0x8000, 0x4000
+rec = lambda dt, flags, frame: struct.pack(">HH", dt, flags | len(frame)) + frame
+eth_ip = lambda payload: MAC2 + MAC1 + b"\x08\x00" + ip4(payload, proto=6)
+seg = lambda flags, payload=b"", seq=0, ack=0: eth_ip(tcp(40000, 80, seq, ack, flags, 65535,
+                                                         payload=payload))
+seeds["fuzz_stack"] = {
+    # ARP, handshake, data, a 'q' that makes the stack close first, the peer's FIN: TIME-WAIT
+    # (a compact record); then a retransmitted FIN and a new SYN meet the record.
+    "tcp_time_wait": rec(0, 0, MAC2 + MAC1 + b"\x08\x06" + arp(1, MAC1, IPA, b"\0" * 6, IPB))
+    + rec(1, FIX, seg(0x02, seq=1000)) + rec(1, SYNC, seg(0x10)) + rec(1, SYNC, seg(0x18, b"hello"))
+    + rec(50, SYNC, seg(0x18, b"q")) + rec(50, SYNC, seg(0x11)) + rec(1000, SYNC, seg(0x11))
+    + rec(2000, FIX, seg(0x02, seq=900000)),
+}
 for target, files in seeds.items():
     os.makedirs(os.path.join("fuzz/corpus", target), exist_ok=True)
     for name, data in files.items():
