@@ -52,40 +52,63 @@ def row(name, u, b, unit, target=None, ratio_min=None, note=""):
 
 
 rows = parse(sys.argv[1])
+
+
+def median(v):
+    v = sorted(x for x in v if x is not None)
+    return v[len(v) // 2] if v else None
+
+
+def paired(name, u, b, scale, unit, tgt, rmin, note=""):
+    """One row from two lists of figures taken in alternation (run-bench.sh runs ustack, then
+    its baseline, RUNS times): the medians of each, and as the ratio the median of the ratios
+    of runs taken one right after the other, so the machine's drift between them cancels."""
+    pairs = [x / y for x, y in zip(u, b) if x and y]
+    um, bm = median(u), median(b)
+    row(name, um * scale if um else None, bm * scale if bm else None, unit, tgt, rmin,
+        note + (("; " if note else "") + f"median of {len(pairs)} paired ratios"
+                if len(pairs) > 1 else ""))
+    if pairs:  # the ratio and the verdict come from the pairs
+        r = median(pairs)
+        n, uu, bb, _, t, _, nt = out[-1]
+        out[-1] = (n, uu, bb, f"{r:.2f}x", t, ("yes" if r >= rmin else "NO") if rmin else "-", nt)
+
+
+def lines(who, mtu, key, **kv):
+    return [r for r in rows if r["who"] == who and r.get("mtu") == str(mtu) and key in r
+            and all(r.get(k) == str(v) for k, v in kv.items())]
+
+
 for mtu in (1500, 9000):
-    ub = next((r for r in rows if r["who"] == "ustack" and r.get("mtu") == str(mtu) and "bulk_gbps" in r), None)
-    lb = next((r for r in rows if r["who"] == "lwip" and r.get("mtu") == str(mtu) and "bulk_gbps" in r), None)
-    row(f"bulk 1 conn, MTU {mtu} (vs lwIP)", num(ub, "bulk_gbps_cpu"), num(lb, "bulk_gbps_cpu"),
-        "Gb/s", ">=2x lwIP", 2.0, "lwIP MSS capped at 1460" if mtu == 9000 else "")
-    ur = next((r for r in rows if r["who"] == "ustack" and r.get("mtu") == str(mtu) and "rr_mps" in r), None)
-    lr = next((r for r in rows if r["who"] == "lwip" and r.get("mtu") == str(mtu) and "rr_mps" in r), None)
-    f = lambda r: num(r, "rr_mps_cpu") * 1e6 if num(r, "rr_mps_cpu") is not None else None
-    row(f"rr 1 B each way, MTU {mtu} (vs lwIP)", f(ur), f(lr), "/s", ">=1.5x lwIP", 1.5)
-    first = {}
-    for who in ("ustack", "lwip"):
-        cs = [r for r in rows if r["who"] == who and r.get("mtu") == str(mtu) and "conn_kps" in r
-              and r.get("close") == "graceful"]
-        first[who] = cs
-    for uc in first["ustack"]:
-        n = uc["conns"]
-        lc = next((r for r in first["lwip"] if r["conns"] == n), None)
+    f = lambda who, key: [num(r, key + "_cpu") for r in lines(who, mtu, key)]
+    paired(f"bulk 1 conn, MTU {mtu} (vs lwIP)", f("ustack", "bulk_gbps"), f("lwip", "bulk_gbps"), 1,
+           "Gb/s", ">=2x lwIP", 2.0, "lwIP MSS capped at 1460" if mtu == 9000 else "")
+    paired(f"rr 1 B each way, MTU {mtu} (vs lwIP)", f("ustack", "rr_mps"), f("lwip", "rr_mps"), 1e6,
+           "/s", ">=1.5x lwIP", 1.5)
+    sizes = sorted({int(r["conns"]) for r in lines("ustack", mtu, "conn_kps", close="graceful")})
+    med = {}
+    for n in sizes:
+        uc = lines("ustack", mtu, "conn_kps", close="graceful", conns=n)
+        lc = lines("lwip", mtu, "conn_kps", close="graceful", conns=n)
         note = ""
-        if uc.get("stop", "none") != "none":
-            note += f"ustack stopped at {uc.get('completed')}: {uc['stop']}; "
-        if lc and lc.get("stop", "none") != "none":
-            note += f"lwIP stopped at {lc.get('completed')} ({lc['stop']})"
-        v = lambda r: num(r, "conn_kps_cpu") * 1e3 if num(r, "conn_kps_cpu") is not None else None
-        row(f"conn+graceful close x{int(n):,}, MTU {mtu}", v(uc), v(lc), "/s", "report", None, note)
-    if first["ustack"]:
-        a, z = first["ustack"][0], first["ustack"][-1]
-        flat = num(z, "conn_kps_cpu") / num(a, "conn_kps_cpu")
-        lf = None
-        if first["lwip"]:
-            lf = num(first["lwip"][-1], "conn_kps_cpu") / num(first["lwip"][0], "conn_kps_cpu")
-        ok = flat >= 0.8 and z.get("completed") == z.get("conns")
-        out.append((f"conn rate {int(z['conns']):,} / {int(a['conns']):,}, MTU {mtu}",
-                    f"{flat:.2f}", f"{lf:.2f}" if lf else "-", "-", ">=0.80 (flat)",
-                    "yes" if ok else "NO", "lwIP: " + ("ports ran out" if first["lwip"] and first["lwip"][-1].get("stop", "none") != "none" else "")))
+        us = next((r for r in uc if r.get("stop", "none") != "none"), None)
+        ls = next((r for r in lc if r.get("stop", "none") != "none"), None)
+        if us:
+            note += f"ustack stopped at {us.get('completed')}: {us['stop']}; "
+        if ls:
+            note += f"lwIP stopped at {ls.get('completed')} ({ls['stop']})"
+        u = [num(r, "conn_kps_cpu") for r in uc]
+        b = [num(r, "conn_kps_cpu") for r in lc]
+        med[n] = (median(u), median(b), us, ls)
+        paired(f"conn+graceful close x{n:,}, MTU {mtu}", u, b, 1e3, "/s", "report", None, note)
+    if sizes:
+        a, z = med[sizes[0]], med[sizes[-1]]
+        flat = z[0] / a[0]
+        lf = z[1] / a[1] if a[1] and z[1] else None
+        ok = flat >= 0.8 and not z[2]
+        out.append((f"conn rate {sizes[-1]:,} / {sizes[0]:,}, MTU {mtu}", f"{flat:.2f}",
+                    f"{lf:.2f}" if lf else "-", "-", ">=0.80 (flat)", "yes" if ok else "NO",
+                    "medians; lwIP: " + ("ports ran out" if z[3] else "")))
 
 m = next((r for r in rows if r["who"] == "ustack" and "bytes_per_conn" in r), None)
 if m:
@@ -97,11 +120,6 @@ if m:
     out.append(("connections in 1 GiB (extrapolated)", f"{fit:,.0f}", "-", "-", ">=1,000,000",
                 "yes" if fit >= 1e6 else "NO",
                 f"opened {int(m['established_client']):,} pairs in sim, stop={m.get('stop')}"))
-
-def median(v):
-    v = sorted(v)
-    return v[len(v) // 2] if v else None
-
 
 def tap_runs(who, key, vnet):
     """The figures of `key` from the TAP lines of `who`, in run order."""
@@ -115,18 +133,8 @@ def tap_runs(who, key, vnet):
 
 
 def tap_row(name, key, vnet, scale, unit, tgt, rmin, note):
-    """Medians of both sides; the ratio is the median of the ratios of lines taken one right
-    after the other (run-bench.sh runs each direction of ustack, then the ceiling's), so drift
-    between them mostly cancels."""
-    u, c = tap_runs("ustack", key, vnet), tap_runs("ceiling", key, vnet)
-    pairs = [x / y for x, y in zip(u, c) if x and y]
-    um, cm = median(u), median(c)
-    row(name, um * scale if um else None, cm * scale if cm else None, unit, tgt, rmin,
-        note + (f"; median of {len(pairs)} paired ratios" if len(pairs) > 1 else ""))
-    if pairs:  # the row's ratio and verdict come from the pairs
-        r = median(pairs)
-        n, uu, bb, _, t, _, nt = out[-1]
-        out[-1] = (n, uu, bb, f"{r:.2f}x", t, ("yes" if r >= rmin else "NO") if rmin else "-", nt)
+    paired(name, tap_runs("ustack", key, vnet), tap_runs("ceiling", key, vnet), scale, unit, tgt,
+           rmin, note)
 
 
 # TAP rows use wall-clock figures: the kernel side's work is not in ustack's CPU time. The
