@@ -85,10 +85,21 @@ csum_blocks(uint8_t *dst, const uint8_t *p, size_t n)
     return t[0] + t[1] + t[2] + t[3];
 }
 
-/* What is left after the blocks: 8 bytes per step, then the tail. */
+/* What is left after the blocks (all of a header): 32 bytes per step in four independent
+ * scalar sums, then 8 per step, then the tail. */
 static inline __attribute__((always_inline)) uint32_t
 csum_rest(uint32_t sum, uint64_t acc, uint8_t *q, const uint8_t *p, size_t len)
 {
+    for (; len >= 32; p += 32, len -= 32) {
+        uint64_t w0 = csum_load64(p), w1 = csum_load64(p + 8);
+        uint64_t w2 = csum_load64(p + 16), w3 = csum_load64(p + 24);
+        if (q) {
+            memcpy(q, p, 32);
+            q += 32;
+        }
+        acc += ((uint64_t)(uint32_t)w0 + (w0 >> 32)) + ((uint64_t)(uint32_t)w1 + (w1 >> 32)) +
+               ((uint64_t)(uint32_t)w2 + (w2 >> 32)) + ((uint64_t)(uint32_t)w3 + (w3 >> 32));
+    }
     for (; len >= 8; p += 8, len -= 8) {
         uint64_t w = csum_load64(p);
         if (q) {

@@ -44,15 +44,35 @@ ring_pos(const struct us_ring *r, size_t i)
     return i < to_end ? r->head + i : i - to_end;
 }
 
+/* memcpy, with small copies (request/response traffic moves a few bytes at a time) done in
+ * overlapping fixed-size moves instead of a library call. */
+static inline void
+ring_memcpy(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
 /* Copies n bytes into logical offsets [i, i + n); requires i + n <= alloc. */
 static void
 ring_copy_in(struct us_ring *r, size_t i, const uint8_t *src, size_t n)
 {
     size_t pos = ring_pos(r, i);
     size_t first = US_MIN(n, r->alloc - pos);
-    memcpy(r->buf + pos, src, first);
+    ring_memcpy(r->buf + pos, src, first);
     if (first < n) /* wrapped */
-        memcpy(r->buf, src + first, n - first);
+        ring_memcpy(r->buf, src + first, n - first);
 }
 
 /* Copies logical offsets [i, i + n) out; requires i + n <= alloc. */
@@ -61,19 +81,26 @@ ring_copy_out(const struct us_ring *r, size_t i, uint8_t *dst, size_t n)
 {
     size_t pos = ring_pos(r, i);
     size_t first = US_MIN(n, r->alloc - pos);
-    memcpy(dst, r->buf + pos, first);
+    ring_memcpy(dst, r->buf + pos, first);
     if (first < n) /* wrapped */
-        memcpy(dst + first, r->buf, n - first);
+        ring_memcpy(dst + first, r->buf, n - first);
 }
 
 /* Makes logical offsets [0, need) addressable; need <= max(cap, alloc). Every byte of the old
  * allocation (stored data and data written ahead) keeps its logical offset. Returns false,
  * leaving the ring as it was, if the allocation fails. */
-static bool
+static bool ring_grow(struct us_ring *r, size_t need);
+
+/* Inline: nearly every write fits what is allocated. */
+static inline bool
 ring_reserve(struct us_ring *r, size_t need)
 {
-    if (need <= r->alloc)
-        return true;
+    return need <= r->alloc || ring_grow(r, need);
+}
+
+static bool
+ring_grow(struct us_ring *r, size_t need)
+{
     size_t want;
     if (r->alloc == 0)
         want = RING_MIN_ALLOC;
