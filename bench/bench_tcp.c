@@ -1,5 +1,5 @@
-/* TCP benchmarks, in-memory (the TCP issue, part 1): two ustack stacks joined by the in-memory
- * wire (tests/lib/sim.c) in ONE thread, at a given MTU:
+/* TCP benchmarks, in-memory (the TCP issue, part 1): two ustack stacks joined by an in-memory
+ * FIFO link in ONE thread, at a given MTU:
  *   - bulk: one connection, A sends --bulk-bytes to B (Gbit/s of payload received);
  *   - rr: 1 byte A->B, 1 byte B->A, repeated (transactions/s), TCP_NODELAY on both ends;
  *   - conn: sequential connections with graceful close (client closes first and keeps
@@ -9,7 +9,7 @@
  * Clock: the stacks' virtual clock follows the wall clock (ns since the run started), so timers
  * (delayed ACK 40 ms, RTO, TIME-WAIT 60 s) behave as on a real host, as lwIP's do with its
  * sys_now(). After every application step the harness runs the link to quiescence at the
- * current time (sim_run), like lwip_bench's pump_drain().
+ * current time (run_to), like lwip_bench's pump_drain().
  *
  * Copies per byte of bulk data: user buffer -> send ring, ring -> frame, frame -> wire buffer,
  * wire -> receive ring (lwIP with TCP_WRITE_FLAG_COPY: buffer -> pbuf, pbuf -> link copy). Both
@@ -55,15 +55,99 @@ die(const char *what, long v)
     exit(1);
 }
 
-/* ---- the harness: a sim whose virtual clock follows the wall clock ---- */
+/* ---- the harness: two stacks, a FIFO link, a virtual clock that follows the wall clock ---- */
+
+/* The link is as lean as lwip_bench's: every frame a stack sends is copied into a queue and
+ * handed to the other stack in order, at the current time (no delay, no impairment: the
+ * simulation harness in tests/lib/sim.c does those, at a cost that would be counted here). */
+struct frame {
+    struct frame *next; /* queue, or free list */
+    int to;
+    size_t len;
+    uint8_t data[];
+};
+
+struct bt;
+struct bt_end {
+    struct bt *b;
+    int i;
+};
 
 struct bt {
-    struct sim s;
+    struct us_stack *st[2];
+    struct us_iface *ifp[2];
+    struct bt_end end[2];
+    struct frame *head, *tail, *free;
+    size_t frame_max;
+    us_time_t now;
     double wall0;
     int lfd;
     uint16_t port;
     unsigned pumps;
 };
+
+static int
+bt_tx(void *ctx, const uint8_t *data, size_t len)
+{
+    struct bt_end *e = ctx;
+    struct bt *b = e->b;
+    if (len > b->frame_max)
+        return -EMSGSIZE;
+    struct frame *f = b->free;
+    if (f)
+        b->free = f->next;
+    else if (!(f = malloc(sizeof(*f) + b->frame_max)))
+        die("frame buffer", (long)len);
+    memcpy(f->data, data, len);
+    f->len = len;
+    f->to = 1 - e->i;
+    f->next = NULL;
+    if (b->tail)
+        b->tail->next = f;
+    else
+        b->head = f;
+    b->tail = f;
+    return 0;
+}
+
+/* Delivers every queued frame, and those their delivery sends, at the current time. */
+static void
+link_drain(struct bt *b)
+{
+    struct frame *f;
+    while ((f = b->head)) {
+        b->head = f->next;
+        if (!b->head)
+            b->tail = NULL;
+        us_input(b->st[f->to], b->ifp[f->to], f->data, f->len, b->now);
+        f->next = b->free;
+        b->free = f;
+    }
+}
+
+/* Runs both stacks to `target`: frames, then each timer due on the way, in time order. */
+static void
+run_to(struct bt *b, us_time_t target)
+{
+    for (;;) {
+        link_drain(b);
+        us_time_t t = us_next_deadline(b->st[0]), t1 = us_next_deadline(b->st[1]);
+        if (t1 < t)
+            t = t1;
+        if (t > target)
+            break;
+        if (t > b->now)
+            b->now = t;
+        us_poll(b->st[0], b->now);
+        us_poll(b->st[1], b->now);
+    }
+    if (b->now < target) {
+        b->now = target;
+        us_poll(b->st[0], b->now);
+        us_poll(b->st[1], b->now);
+        link_drain(b);
+    }
+}
 
 /* Advances the virtual clock to the wall clock and runs the link to quiescence. */
 static void
@@ -71,23 +155,36 @@ pump(struct bt *b)
 {
     /* Like the lwIP harness, which looks at the clock every 256 frames: read it every 64th
      * pump only (frames due now are delivered either way). */
-    us_time_t target = b->s.now;
+    us_time_t target = b->now;
     if ((b->pumps++ & 63) == 0) {
         target = (us_time_t)((now_s() - b->wall0) * 1e9);
-        if (target < b->s.now)
-            target = b->s.now;
+        if (target < b->now)
+            target = b->now;
     }
-    sim_run(&b->s, target - b->s.now);
+    run_to(b, target);
 }
 
 static void
 bt_init(struct bt *b, uint16_t mtu, const struct us_config *cfg)
 {
     memset(b, 0, sizeof(*b));
-    sim_init(&b->s, NULL, 1, mtu, cfg);
+    b->frame_max = (size_t)mtu + 14;
+    for (int i = 0; i < 2; i++) {
+        b->end[i] = (struct bt_end){b, i};
+        b->st[i] = us_stack_new(cfg, 3 + (uint64_t)i);
+        struct us_iface_conf c = {.name = i ? "B" : "A",
+                                  .mac = {0x02, 0, 0, 0, 0, (uint8_t)(i + 1)},
+                                  .addr = i ? SIM_B_IP : SIM_A_IP,
+                                  .prefix_len = 24,
+                                  .mtu = mtu,
+                                  .tx = bt_tx,
+                                  .tx_ctx = &b->end[i]};
+        if (!b->st[i] || !(b->ifp[i] = us_iface_add(b->st[i], &c, 0)))
+            die("stack", i);
+    }
     b->wall0 = now_s();
     b->port = 5001;
-    struct us_stack *B = b->s.st[1];
+    struct us_stack *B = b->st[1];
     b->lfd = us_socket(B, US_SOCK_STREAM);
     struct us_sockaddr la = {0, b->port};
     if (b->lfd < 0 || us_bind(B, b->lfd, &la) < 0 || us_listen(B, b->lfd, 1024) < 0)
@@ -98,8 +195,16 @@ bt_init(struct bt *b, uint16_t mtu, const struct us_config *cfg)
 static void
 bt_free(struct bt *b)
 {
-    us_close(b->s.st[1], b->lfd, b->s.now);
-    sim_free(&b->s);
+    us_close(b->st[1], b->lfd, b->now);
+    link_drain(b);
+    for (int i = 0; i < 2; i++)
+        us_stack_free(b->st[i]);
+    struct frame *lists[2] = {b->head, b->free};
+    for (int k = 0; k < 2; k++)
+        for (struct frame *f = lists[k], *n; f; f = n) {
+            n = f->next;
+            free(f);
+        }
 }
 
 /* Connects a client socket on A to B's listener; returns the client fd and the accepted fd,
@@ -107,16 +212,16 @@ bt_free(struct bt *b)
 static int
 bt_connect(struct bt *b, int *cfd, int *sfd, bool nodelay)
 {
-    struct us_stack *A = b->s.st[0], *B = b->s.st[1];
+    struct us_stack *A = b->st[0], *B = b->st[1];
     int c = us_socket(A, US_SOCK_STREAM);
     if (c < 0)
         die("socket", c);
     if (nodelay)
         us_setsockopt(A, c, US_TCP_NODELAY, 1);
     struct us_sockaddr to = {SIM_B_IP, b->port};
-    int r = us_connect(A, c, &to, b->s.now);
+    int r = us_connect(A, c, &to, b->now);
     if (r != -EINPROGRESS) {
-        us_close(A, c, b->s.now);
+        us_close(A, c, b->now);
         return r < 0 ? r : -EIO;
     }
     double t0 = now_s();
@@ -158,7 +263,7 @@ run_bulk(uint16_t mtu, uint64_t bytes, struct result *res)
     int c, s;
     if (bt_connect(&b, &c, &s, true) < 0)
         die("bulk connect", 0);
-    struct us_stack *A = b.s.st[0], *B = b.s.st[1];
+    struct us_stack *A = b.st[0], *B = b.st[1];
     for (size_t i = 0; i < sizeof(txbuf); i++)
         txbuf[i] = (uint8_t)i;
     uint64_t sent = 0, got = 0;
@@ -166,7 +271,7 @@ run_bulk(uint16_t mtu, uint64_t bytes, struct result *res)
     while (got < bytes) {
         while (sent < bytes) {
             size_t n = (size_t)(bytes - sent < sizeof(txbuf) ? bytes - sent : sizeof(txbuf));
-            ssize_t w = us_sendto(A, c, txbuf, n, 0, NULL, b.s.now);
+            ssize_t w = us_sendto(A, c, txbuf, n, 0, NULL, b.now);
             if (w == -EAGAIN)
                 break;
             if (w <= 0)
@@ -195,8 +300,8 @@ run_bulk(uint16_t mtu, uint64_t bytes, struct result *res)
     res->v_cpu = (double)got * 8 / dc / 1e9;
     res->done = got;
     strcpy(res->stop, "none");
-    us_close(A, c, b.s.now);
-    us_close(B, s, b.s.now);
+    us_close(A, c, b.now);
+    us_close(B, s, b.now);
     pump(&b);
     bt_free(&b);
 }
@@ -230,19 +335,19 @@ run_rr(uint16_t mtu, uint64_t n, struct result *res)
     int c, s;
     if (bt_connect(&b, &c, &s, true) < 0)
         die("rr connect", 0);
-    struct us_stack *A = b.s.st[0], *B = b.s.st[1];
+    struct us_stack *A = b.st[0], *B = b.st[1];
     char x = 'x';
     /* warm-up transaction */
-    us_sendto(A, c, &x, 1, 0, NULL, b.s.now);
+    us_sendto(A, c, &x, 1, 0, NULL, b.now);
     rr_wait(&b, B, s);
-    us_sendto(B, s, &x, 1, 0, NULL, b.s.now);
+    us_sendto(B, s, &x, 1, 0, NULL, b.now);
     rr_wait(&b, A, c);
     double t0 = now_s(), c0 = cpu_s();
     for (uint64_t i = 0; i < n; i++) {
-        if (us_sendto(A, c, &x, 1, 0, NULL, b.s.now) != 1)
+        if (us_sendto(A, c, &x, 1, 0, NULL, b.now) != 1)
             die("rr send A", 0);
         rr_wait(&b, B, s);
-        if (us_sendto(B, s, &x, 1, 0, NULL, b.s.now) != 1)
+        if (us_sendto(B, s, &x, 1, 0, NULL, b.now) != 1)
             die("rr send B", 0);
         rr_wait(&b, A, c);
     }
@@ -251,8 +356,8 @@ run_rr(uint16_t mtu, uint64_t n, struct result *res)
     res->v_cpu = (double)n / dc;
     res->done = n;
     strcpy(res->stop, "none");
-    us_close(A, c, b.s.now);
-    us_close(B, s, b.s.now);
+    us_close(A, c, b.now);
+    us_close(B, s, b.now);
     pump(&b);
     bt_free(&b);
 }
@@ -266,7 +371,7 @@ run_conn(uint16_t mtu, uint64_t n, struct result *res)
     us_config_default(&cfg);
     struct bt b;
     bt_init(&b, mtu, &cfg);
-    struct us_stack *A = b.s.st[0], *B = b.s.st[1];
+    struct us_stack *A = b.st[0], *B = b.st[1];
     strcpy(res->stop, "none");
     uint64_t i;
     char x;
@@ -279,7 +384,7 @@ run_conn(uint16_t mtu, uint64_t n, struct result *res)
                      r == -EADDRNOTAVAIL ? "EADDRNOTAVAIL(no_free_local_port)" : strerror(-r));
             break;
         }
-        us_close(A, c, b.s.now); /* client FIN first: the client keeps TIME-WAIT */
+        us_close(A, c, b.now); /* client FIN first: the client keeps TIME-WAIT */
         double w0 = now_s();
         for (;;) {
             pump(&b);
@@ -291,7 +396,7 @@ run_conn(uint16_t mtu, uint64_t n, struct result *res)
             if (now_s() - w0 > STALL_S)
                 die("conn: FIN stalled", (long)i);
         }
-        us_close(B, s, b.s.now);
+        us_close(B, s, b.now);
         pump(&b); /* server FIN, client's ACK: server CLOSED, client TIME-WAIT */
     }
     double dt = now_s() - t0, dc = cpu_s() - c0;
