@@ -115,11 +115,6 @@ stack_up(int mtu)
     ifp = us_iface_add(st, &c, vnow());
 }
 
-static bool
-report_ready(int fd, struct tb_report *r)
-{
-    return read(fd, r, sizeof(*r)) == (ssize_t)sizeof(*r);
-}
 
 static uint8_t buf[1 << 18];
 
@@ -158,7 +153,7 @@ run_tx(const char *ns, unsigned long long bytes, double *cpu)
         turn(closed ? rep : -1, 100);
         /* The sink reports after it read EOF, so after our FIN: only then is the pipe worth a
          * system call (as in tap_ceiling). */
-        if (closed && report_ready(rep, &rp))
+        if (closed && tb_report_ready(rep, &rp))
             break;
         if (tb_now() - t0 > 60)
             tb_die("tx stalled", ETIMEDOUT);
@@ -235,7 +230,7 @@ run_rx(const char *ns, unsigned long long bytes, double *cpu)
     us_close(st, fd, vnow());
     us_close(st, l, vnow());
     struct tb_report rp;
-    while (!report_ready(rep, &rp))
+    while (!tb_report_ready(rep, &rp))
         turn(rep, 100);
     waitpid(pid, NULL, 0);
     close(rep);
@@ -267,7 +262,7 @@ run_rr(const char *ns, unsigned long long n, double *cpu)
     us_close(st, fd, vnow());
     us_close(st, l, vnow());
     struct tb_report rp;
-    while (!report_ready(rep, &rp))
+    while (!tb_report_ready(rep, &rp))
         turn(rep, 100);
     waitpid(pid, NULL, 0);
     close(rep);

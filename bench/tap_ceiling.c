@@ -198,7 +198,7 @@ run(const char *ns, enum tb_role role, int port, unsigned long long n, double *c
         struct pollfd p[2] = {{us_tap_fd(&tap), POLLIN, 0}, {rep, POLLIN, 0}};
         poll(p, 2, 100);
         drain();
-        if (read(rep, &r, sizeof(r)) == (ssize_t)sizeof(r))
+        if (tb_report_ready(rep, &r))
             break;
     }
     *cpu = tb_cpu() - c0;
@@ -399,7 +399,7 @@ run_tx(const char *ns, unsigned long long bytes, int i, double *cpu, double *fps
         int got = tx_drain(&c);
         /* The sink reports after it read EOF, so after our FIN: only then is the pipe worth a
          * system call. */
-        if (c.fin_sent && read(rep, &rp, sizeof(rp)) == (ssize_t)sizeof(rp))
+        if (c.fin_sent && tb_report_ready(rep, &rp))
             break;
         if (!sent && !got)
             tx_wait(&c, c.fin_sent ? rep : -1, 100);

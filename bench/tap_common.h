@@ -120,6 +120,17 @@ struct tb_report {
     int err;
 };
 
+/* Reads the kernel peer's report if it has come: true then; false while it has not; and if the
+ * peer exited without one (its connect failed, say), the run dies instead of waiting forever. */
+static inline bool
+tb_report_ready(int fd, struct tb_report *r)
+{
+    ssize_t n = read(fd, r, sizeof(*r));
+    if (n == 0)
+        tb_die("the kernel peer exited without a report", EPIPE);
+    return n == (ssize_t)sizeof(*r);
+}
+
 static inline struct sockaddr_in
 tb_sin(const char *ip, int port)
 {
