@@ -59,7 +59,7 @@ csum_join(uint32_t sum, uint64_t acc)
     return us_csum_fold_words((uint64_t)sum + folded);
 }
 
-/* The bulk of a buffer goes 32 bytes per step through vector lanes (GCC/clang vector extensions:
+/* The bulk of a buffer goes 64 bytes per step through vector lanes (GCC/clang vector extensions:
  * SSE2 on any x86-64, AVX2 where the CPU has it, NEON on arm64): each 64-bit lane adds the low and
  * the high 32-bit halves of its word, which cannot overflow below 2^30 bytes (as above). `dst`
  * non-NULL copies the block on the way. Returns the 64-bit sum of the first len & ~63 bytes. */

@@ -86,18 +86,10 @@ ring_copy_out(const struct us_ring *r, size_t i, uint8_t *dst, size_t n)
         ring_memcpy(dst + first, r->buf, n - first);
 }
 
-/* Makes logical offsets [0, need) addressable; need <= max(cap, alloc). Every byte of the old
- * allocation (stored data and data written ahead) keeps its logical offset. Returns false,
- * leaving the ring as it was, if the allocation fails. */
-static bool ring_grow(struct us_ring *r, size_t need);
-
-/* Inline: nearly every write fits what is allocated. */
-static inline bool
-ring_reserve(struct us_ring *r, size_t need)
-{
-    return need <= r->alloc || ring_grow(r, need);
-}
-
+/* Moves the ring to a larger allocation that makes logical offsets [0, need) addressable;
+ * alloc < need <= max(cap, alloc). Every byte of the old allocation (stored data and data written
+ * ahead) keeps its logical offset. Returns false, leaving the ring as it was, if the allocation
+ * fails. */
 static bool
 ring_grow(struct us_ring *r, size_t need)
 {
@@ -118,6 +110,14 @@ ring_grow(struct us_ring *r, size_t need)
     r->alloc = (uint32_t)want; /* want <= max(cap, need), and both fit 32 bits */
     r->head = 0;
     return true;
+}
+
+/* Makes logical offsets [0, need) addressable (need <= max(cap, alloc)); inline, as nearly every
+ * write fits what is allocated. */
+static inline bool
+ring_reserve(struct us_ring *r, size_t need)
+{
+    return need <= r->alloc || ring_grow(r, need);
 }
 
 size_t

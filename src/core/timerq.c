@@ -119,7 +119,7 @@ us_timerq_fire(struct us_timerq *q, const struct us_timer_ent *e, us_time_t *t, 
                us_time_t now)
 {
     if (*tq != e->deadline) {
-        q->stale -= q->stale > 0; /* superseded by an earlier entry */
+        us_timerq_dead_popped(q); /* superseded by an earlier entry */
         return false;
     }
     *tq = US_TIME_NEVER;

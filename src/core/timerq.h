@@ -37,6 +37,18 @@ int us_timerq_add(struct us_timerq *q, us_time_t deadline, uint8_t kind, uint32_
  * without a purge the heap would grow to hold them all. Returns how many were dropped. */
 size_t us_timerq_purge(struct us_timerq *q, bool (*live)(void *ctx, const struct us_timer_ent *e),
                        void *ctx);
+/* The owner of n queued entries is gone: they are dead (counted for us_timerq_purge). */
+static inline void
+us_timerq_forget(struct us_timerq *q, size_t n)
+{
+    q->stale += n;
+}
+/* A popped entry turned out dead: one fewer waits in the heap. */
+static inline void
+us_timerq_dead_popped(struct us_timerq *q)
+{
+    q->stale -= q->stale > 0;
+}
 /* Worth purging: over half the heap is known dead (so a purge costs O(1) per dead entry). */
 static inline bool
 us_timerq_should_purge(const struct us_timerq *q)

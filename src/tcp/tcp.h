@@ -189,7 +189,6 @@ struct us_tcp_globals {
     uint32_t chal_count;
     uint32_t eph_counter;
     bool timers_lost;           /* a timer could not be queued: us_tcp_timers_retry on each poll */
-    bool tw_pending;            /* this input put an orphan in TIME-WAIT: compact it when done */
 };
 
 struct us_stack;

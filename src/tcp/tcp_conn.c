@@ -217,8 +217,10 @@ us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
     US_ASSERT(!c->in_ehash && c->fd < 0);
     conn_release(c);
     /* Its queued timer entries are dead now; the heap is purged once they are half of it. */
+    size_t queued = 0;
     for (int k = 0; k < US_TT_N; k++)
-        st->timers.stale += c->tq[k] != US_TIME_NEVER;
+        queued += c->tq[k] != US_TIME_NEVER;
+    us_timerq_forget(&st->timers, queued);
     uint32_t pi = c->id >> US_TCP_PAGE_SHIFT, slot = c->id & (US_TCP_PAGE_CONNS - 1);
     struct us_tcp_page *p = t->pages[pi];
     US_ASSERT(p && (p->live >> slot & 1) && &p->c[slot] == c);

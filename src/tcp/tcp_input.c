@@ -598,10 +598,9 @@ enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const
     us_ring_free(&c->sndbuf);
     free(c->sacked);
     c->sacked = NULL;
-    if (c->fd < 0) { /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
+    if (c->fd < 0) /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
         c->t[US_TT_2MSL] = now + 2 * st->cfg.tcp_msl;
-        st->tcp.tw_pending = true;
-    } else
+    else
         us_tcp_timer_arm(st, c, US_TT_2MSL, now + 2 * st->cfg.tcp_msl);
 }
 
@@ -1202,16 +1201,16 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         return;
     }
     uint32_t id = c->id, gen = c->gen;
-    bool tw = c->state == US_TCPS_TIME_WAIT; /* (made a block again for this segment) */
+    bool orphan = c->fd < 0; /* (only the user's close changes that, never input) */
     if (c->state == US_TCPS_SYN_SENT)
         syn_sent_input(st, c, &s);
     else
         synchronized_input(st, c, &s);
-    /* An orphan that is (still) in TIME-WAIT goes back to being a compact record. */
-    if (tw || st->tcp.tw_pending) {
-        st->tcp.tw_pending = false;
+    /* An orphan that is (now, or still) in TIME-WAIT goes back to being a compact record. The
+     * segment may have freed the block: look it up again. */
+    if (orphan) {
         c = us_tcp_conn_by_id(st, id);
-        if (c && c->gen == gen && c->state == US_TCPS_TIME_WAIT && c->fd < 0)
+        if (c && c->gen == gen && c->state == US_TCPS_TIME_WAIT)
             time_wait_compact(st, c);
     }
 }

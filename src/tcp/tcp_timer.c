@@ -172,12 +172,21 @@ keep_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     us_tcp_timer_arm(st, c, US_TT_KEEP, now + US_SEC(c->keep_intvl));
 }
 
+/* The block a heap entry was queued for, or NULL if that block is gone (freed, or its slot
+ * reused: another generation). */
+static struct us_tcp_conn *
+timer_conn(struct us_stack *st, const struct us_timer_ent *e)
+{
+    struct us_tcp_conn *c = us_tcp_conn_by_id(st, e->owner);
+    return c && c->gen == e->gen ? c : NULL;
+}
+
 bool
 us_tcp_timer_live(struct us_stack *st, const struct us_timer_ent *e)
 {
     unsigned kind = (unsigned)e->kind - US_TMR_TCP;
-    struct us_tcp_conn *c = us_tcp_conn_by_id(st, e->owner);
-    if (kind >= US_TT_N || !c || c->gen != e->gen || c->tq[kind] != e->deadline)
+    struct us_tcp_conn *c = kind < US_TT_N ? timer_conn(st, e) : NULL;
+    if (!c || c->tq[kind] != e->deadline)
         return false;
     if (c->t[kind] == US_TIME_NEVER) { /* stopped: nothing would run; forget the entry */
         c->tq[kind] = US_TIME_NEVER;
@@ -192,9 +201,9 @@ us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
     unsigned kind = (unsigned)e->kind - US_TMR_TCP;
     if (kind >= US_TT_N)
         return;
-    struct us_tcp_conn *c = us_tcp_conn_by_id(st, e->owner);
-    if (!c || c->gen != e->gen) {
-        st->timers.stale -= st->timers.stale > 0; /* counted when the block was freed */
+    struct us_tcp_conn *c = timer_conn(st, e);
+    if (!c) {
+        us_timerq_dead_popped(&st->timers); /* counted when the block was freed */
         return;
     }
     if (!us_timerq_fire(&st->timers, e, &c->t[kind], &c->tq[kind], now))

@@ -25,20 +25,19 @@ pick_port(struct us_stack *st, struct us_tcp_conn *c)
             continue;
         struct us_tcp_conn *old = us_tcp_lookup(st, c->laddr, port, c->raddr, c->rport);
         struct us_tcp_tw *w = old ? NULL : us_tcp_tw_lookup(st, c->laddr, port, c->raddr, c->rport);
-        if (w) { /* the same rule for a compact TIME-WAIT record */
-            if (!w->ts_ok)
+        if (old || w) {
+            /* Like Linux's tcp_tw_reuse: an orphan's TIME-WAIT 4-tuple (a compact record, or a
+             * block that could not become one) may be reused when timestamps protect the new
+             * connection from the old one's segments (RFC 6191 spirit). */
+            bool reusable = w ? w->ts_ok
+                              : old->state == US_TCPS_TIME_WAIT && old->ts_ok && old->fd < 0;
+            if (!reusable)
                 continue;
             us_stat_inc(st, US_STAT_TCP_TW_REOPEN);
-            us_tcp_tw_kill(st, w, "4-tuple reused by connect");
-        } else if (old) {
-            /* Like Linux's tcp_tw_reuse: a TIME-WAIT 4-tuple may be reused when timestamps
-             * protect the new connection from the old one's segments (RFC 6191 spirit). */
-            if (old->state == US_TCPS_TIME_WAIT && old->ts_ok && old->fd < 0) {
-                us_stat_inc(st, US_STAT_TCP_TW_REOPEN);
+            if (w)
+                us_tcp_tw_kill(st, w, "4-tuple reused by connect");
+            else
                 us_tcp_close_conn(st, old, 0, "4-tuple reused by connect");
-            } else {
-                continue;
-            }
         }
         st->tcp.eph_counter += i + 1;
         return us_tcp_port_ref(st, c, port);
