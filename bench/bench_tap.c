@@ -17,7 +17,8 @@
  * Figures: payload Gbit/s (tx: first byte sent to the kernel's EOF; rx: first byte to EOF) and
  * transactions/s, medians of --runs, each over wall-clock time; KEY_cpu is ustack's process
  * CPU time (the kernel's work is charged to the child or to softirq, so it is not a steadier
- * stand-in here; it shows ustack's own cost per byte). */
+ * stand-in here; it shows ustack's own cost per byte). With BENCH_STATS=1 in the environment it
+ * also prints the stack's nonzero counters and drops at the end (retransmissions, ACKs in). */
 #include <poll.h>
 
 #include <ustack.h>
@@ -312,6 +313,14 @@ main(int argc, char **argv)
     printf("ustack tap frames_in=%llu frames_out=%llu drops=%llu\n",
            (unsigned long long)frames_in, (unsigned long long)frames_out,
            (unsigned long long)us_drop_total(st));
+    if (getenv("BENCH_STATS")) {
+        for (size_t i = 0; i < us_stat_count(); i++)
+            if (us_stat_get(st, i))
+                printf("  stat %s %llu\n", us_stat_name(i), (unsigned long long)us_stat_get(st, i));
+        for (size_t i = 0; i < us_drop_count(); i++)
+            if (us_drop_get(st, i))
+                printf("  drop %s %llu\n", us_drop_name(i), (unsigned long long)us_drop_get(st, i));
+    }
     us_stack_free(st);
     us_tap_close(&tap);
     return 0;

@@ -2,7 +2,8 @@
 # Builds and runs the benchmarks against the release library; prints their tables, then one
 # combined TCP table (ustack beside a baseline measured in this run, ratio, target, met?).
 # Knobs (environment): BENCH_RUNS (3), BENCH_BULK_BYTES (268435456), BENCH_RR (1000000),
-# BENCH_CONNS (1000,10000,100000), BENCH_MEM_CONNS (1000000), BENCH_TAP (1; 0 skips the TAP part).
+# BENCH_CONNS (1000,10000,100000), BENCH_MEM_CONNS (1000000), BENCH_TAP (1; 0 skips the TAP part),
+# BENCH_TAP_RUNS (7).
 set -euo pipefail
 CC=${CC:-cc}
 RUNS=${BENCH_RUNS:-3}
@@ -10,6 +11,7 @@ BULK=${BENCH_BULK_BYTES:-268435456}
 RR=${BENCH_RR:-1000000}
 CONNS=${BENCH_CONNS:-1000,10000,100000}
 MEMN=${BENCH_MEM_CONNS:-1000000}
+TAP_RUNS=${BENCH_TAP_RUNS:-7}
 D=build/rel/bench
 mkdir -p $D
 for b in bench/*.c; do
@@ -65,17 +67,21 @@ if [ "${BENCH_TAP:-1}" = 1 ] && [ -c /dev/net/tun ] && ip netns add "usbench-$$"
     NS=usbench-$$
     trap 'ip netns del "$NS" 2>/dev/null || true' EXIT INT TERM
     ip -n "$NS" link set lo up
-    # ustack and its ceiling one direction at a time, one right after the other: the VM drifts
-    # within minutes (see above).
+    # One run of ustack, then one of its ceiling, TAP_RUNS times per direction; the table takes
+    # the median of the paired ratios. On this VM one TAP run differs from the next by up to
+    # 1.5x for either program (the kernel peer's scheduling and ACK timing: the same binary gave
+    # 1.8 to 3.3 Gbit/s in consecutive runs), so three runs of each in a row decided little.
     for vnet in 0 1; do
-        echo "== bench_tap --vnet $vnet (ustack on TAP vs Linux in netns $NS), each direction" \
-            "followed by tap_ceiling's (no TCP stack on the same TAP: minimal sender, stateless" \
-            "reflector)"
+        echo "== bench_tap --vnet $vnet (ustack on TAP vs Linux in netns $NS) and tap_ceiling" \
+            "(no TCP stack on the same TAP: minimal sender, stateless reflector) in turn," \
+            "$TAP_RUNS runs each"
         for what in tx rx rr; do
-            $D/bench_tap "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet $vnet \
-                --only $what | tee -a "$RAW" || true
-            $D/tap_ceiling "$NS" --runs "$RUNS" --bytes "$BULK" --rr 20000 --vnet $vnet \
-                --only $what | tee -a "$RAW" || true
+            for i in $(seq "$TAP_RUNS"); do
+                $D/bench_tap "$NS" --runs 1 --bytes "$BULK" --rr 20000 --vnet $vnet \
+                    --only $what | tee -a "$RAW" || true
+                $D/tap_ceiling "$NS" --runs 1 --bytes "$BULK" --rr 20000 --vnet $vnet \
+                    --only $what | tee -a "$RAW" || true
+            done
         done
     done
 else

@@ -68,7 +68,7 @@ static void
 cubic_init(struct us_tcp_conn *c)
 {
     c->cubic.w_max = c->cubic.w_last_max = 0;
-    c->cubic.epoch = 0;
+    c->cubic.epoch_ms = 0;
     c->ca_acked = 0;
 }
 
@@ -78,8 +78,9 @@ cubic_on_ack(struct us_tcp_conn *c, uint32_t acked, us_time_t now)
     if (slow_start(c, acked))
         return;
     double mss = c->mss, cwnd = c->cwnd / mss; /* in segments; state kept as float */
-    if (c->cubic.epoch == 0) { /* RFC 9438 4.2: a new congestion-avoidance epoch */
-        c->cubic.epoch = now;
+    uint32_t now_ms = us_tcp_stamp_ms(now);
+    if (c->cubic.epoch_ms == 0) { /* RFC 9438 4.2: a new congestion-avoidance epoch */
+        c->cubic.epoch_ms = now_ms;
         if (cwnd < c->cubic.w_max) {
             c->cubic.k = (float)cbrt((c->cubic.w_max - cwnd) / CUBIC_C); /* (2) */
             c->cubic.origin = c->cubic.w_max;
@@ -90,7 +91,7 @@ cubic_on_ack(struct us_tcp_conn *c, uint32_t acked, us_time_t now)
         c->cubic.w_est = (float)cwnd;
     }
     double rtt = c->srtt ? (double)c->srtt / 1e9 : 0.1;
-    double t = (double)(now - c->cubic.epoch) / 1e9 + rtt; /* target one RTT ahead (4.2) */
+    double t = (double)(now_ms - c->cubic.epoch_ms) / 1e3 + rtt; /* one RTT ahead (4.2) */
     double target = c->cubic.origin + CUBIC_C * pow(t - c->cubic.k, 3); /* (1) */
     /* 4.3: the Reno-friendly estimate, alpha = 3(1 - beta) / (1 + beta) */
     double alpha = 3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA);
@@ -118,9 +119,61 @@ cubic_on_loss(struct us_tcp_conn *c, us_time_t now)
     else
         c->cubic.w_max = (float)cwnd;
     c->cubic.w_last_max = (float)cwnd;
-    c->cubic.epoch = 0;
+    c->cubic.epoch_ms = 0;
     uint32_t ss = (uint32_t)(flight(c) * CUBIC_BETA); /* 4.6 */
     return US_MAX(ss, 2u * c->mss);
 }
 
 const struct us_cc_ops us_cc_cubic = {"cubic", cubic_init, cubic_on_ack, cubic_on_loss};
+
+/* ---- shared by the algorithms ---------------------------------------------------------------- */
+
+uint32_t
+us_tcp_initial_window(const struct us_tcp_conn *c)
+{
+    return US_MIN(10u * c->mss, US_MAX(2u * c->mss, 14600u)); /* RFC 6928 IW10 (Linux) */
+}
+
+/* Congestion window validation. RFC 9438 5.8: cwnd does not grow while the flow is application
+ * limited (it sends less than cwnd allows, for want of data or of peer window); RFC 7661 gives
+ * the reason: a window the sender does not fill has not been tested against the path, and a
+ * later burst would leave at that size. The mechanism is Linux's tcp_cwnd_validate: after each
+ * transmission the sender notes whether cwnd held data back, and otherwise the largest flight
+ * of the current usage window, which lasts until what was sent when it began is acknowledged. */
+void
+us_tcp_cwnd_validate(struct us_tcp_conn *c, bool cwnd_limited)
+{
+    uint32_t flight = c->snd_nxt - c->snd_una;
+    uint32_t segs = US_MIN((flight + c->mss - 1u) / c->mss, 0xffffu);
+    if (us_seq_geq(c->snd_una, c->cwnd_usage_seq) || cwnd_limited ||
+        (!c->cwnd_limited && segs > c->max_flight_segs)) {
+        c->cwnd_limited = cwnd_limited;
+        c->max_flight_segs = (uint16_t)segs;
+        c->cwnd_usage_seq = c->snd_nxt;
+    }
+}
+
+/* Whether an ACK may grow cwnd: cwnd held data back in this usage window, or, in slow start,
+ * cwnd is below twice the largest flight (slow start doubles what was used: Linux's
+ * tcp_is_cwnd_limited). */
+bool
+us_tcp_cwnd_in_use(const struct us_tcp_conn *c)
+{
+    if (c->cwnd_limited)
+        return true;
+    return c->cwnd < c->ssthresh && c->cwnd < 2ull * c->max_flight_segs * c->mss;
+}
+
+/* RFC 5681 4.1: a sender that has sent no data for longer than the RTO starts again from the
+ * restart window, RW = min(IW, cwnd), as its ACK clock has stopped. Called before new data goes
+ * out with nothing in flight. CUBIC starts a new epoch: the idle time is not congestion
+ * avoidance (RFC 9438 5.8). */
+void
+us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now)
+{
+    if (!c->last_snd_ms || us_tcp_stamp_ms(now) - c->last_snd_ms <= c->rto / US_NSEC_PER_MSEC)
+        return;
+    c->cwnd = US_MIN(c->cwnd, us_tcp_initial_window(c));
+    c->cubic.epoch_ms = 0;
+    c->ca_acked = 0;
+}

@@ -101,6 +101,7 @@ struct us_tcp_conn {
     bool tlp_lost : 1;          /* this recovery counts every hole below tlp_end as lost */
     bool sndbuf_lock : 1;       /* SO_SNDBUF was set: no send-buffer auto-tuning */
     bool snd_nospace : 1;       /* the last send found the buffer full: the writer has more */
+    bool cwnd_limited : 1;      /* cwnd held data back in this usage window (us_tcp_cwnd_validate) */
 
     us_ip4_t laddr, raddr;
     uint16_t lport, rport;
@@ -111,6 +112,7 @@ struct us_tcp_conn {
     uint16_t unacked_segs;      /* full segments received since our last ACK */
     uint8_t so_error;           /* pending error (errno), reported once */
     uint8_t soft_err;           /* last ICMP soft error, reported if the connection times out */
+    uint16_t max_flight_segs;   /* most segments in flight in this cwnd usage window */
     uint32_t id, gen;           /* slot in the connection table; bumped when freed */
 
     struct us_tcp_conn *hnext;  /* ehash or lhash chain */
@@ -143,6 +145,7 @@ struct us_tcp_conn {
     uint32_t rcvbuf_max;
     us_seq_t rcv_tune_seq;      /* (next to rcvbuf_max: two 32-bit fields, no padding) */
     us_seq_t tlp_end;           /* SND.MAX after the probe; or, with tlp_lost, the loss bound */
+    us_seq_t cwnd_usage_seq;    /* SND.NXT when the cwnd usage window began */
     us_time_t rcv_tune_time;    /* auto-tuning measurement start */
     /* Both range sets exist only while they hold something (loss is rare; idle is common). */
     struct us_rangeset *ooo;    /* received out of order, relative to rcv_nxt */
@@ -152,8 +155,9 @@ struct us_tcp_conn {
 
     struct {                    /* CUBIC (RFC 9438), in segments */
         float w_max, w_last_max, k, origin, w_est;
-        us_time_t epoch;
+        uint32_t epoch_ms;      /* start of the congestion-avoidance epoch; 0: none */
     } cubic;
+    uint32_t last_snd_ms;       /* stack clock when data last went out (odd; 0: never) */
 
     us_time_t t[US_TT_N];       /* logical deadlines, US_TIME_NEVER = off */
     us_time_t tq[US_TT_N];      /* deadline currently in the stack's heap for each timer */
@@ -303,6 +307,20 @@ us_tcp_cc(const struct us_tcp_conn *c)
     return c->cc_id == US_CC_NEWRENO ? &us_cc_newreno : &us_cc_cubic;
 }
 void us_tcp_set_cc(struct us_tcp_conn *c, unsigned id);
+/* cc.c, shared by every algorithm: the initial window (RFC 6928 IW10, as Linux), the window's
+ * validation (grow it only while it is used) and its restart after an idle period. */
+uint32_t us_tcp_initial_window(const struct us_tcp_conn *c);
+void us_tcp_cwnd_validate(struct us_tcp_conn *c, bool cwnd_limited);
+bool us_tcp_cwnd_in_use(const struct us_tcp_conn *c);
+void us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now);
+
+/* The stack clock in milliseconds, made odd so that 0 can mean "never" (wraps after 49 days:
+ * compare differences only). */
+static inline uint32_t
+us_tcp_stamp_ms(us_time_t now)
+{
+    return (uint32_t)(now / US_NSEC_PER_MSEC) | 1u;
+}
 /* A listener's children: embryonic ones on the SYN queue, established ones on the accept queue. */
 void us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c);
 void us_tcp_child_established(struct us_tcp_conn *c);

@@ -82,7 +82,7 @@ syn_negotiate(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_re
         c->ts_recent_age = (uint32_t)(now / US_NSEC_PER_SEC);
         c->mss -= 12; /* RFC 6691: MSS counts no options; every segment carries 12 bytes of TS */
     }
-    c->cwnd = US_MIN(10u * c->mss, US_MAX(2u * c->mss, 14600u)); /* RFC 6928 IW10 (Linux) */
+    c->cwnd = us_tcp_initial_window(c);
     c->ssthresh = UINT32_MAX;
 }
 
@@ -661,7 +661,7 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         }
     } else {
         c->dupacks = 0;
-        if (data_acked)
+        if (data_acked && us_tcp_cwnd_in_use(c))
             us_tcp_cc(c)->on_ack(c, data_acked, s->now);
     }
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the probe timeout, where one may go, in the RTO's place. */
@@ -1094,7 +1094,7 @@ synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (v == V_DROP_ACK) {
         /* Like Linux's tcp_invalid_ratelimit: at most one such ACK per 500 ms for segments
          * without data, so two confused ends cannot ping-pong ACKs forever. */
-        uint32_t now_ms = (uint32_t)(s->now / US_NSEC_PER_MSEC) | 1; /* 0 means never */
+        uint32_t now_ms = us_tcp_stamp_ms(s->now);
         if (s->r.payload_len == 0 && c->last_oow_ack_ms && now_ms - c->last_oow_ack_ms < 500) {
             us_stat_inc(st, US_STAT_TCP_OOW_ACK_LIMITED);
             return;

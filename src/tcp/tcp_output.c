@@ -162,6 +162,8 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     }
     us_stat_inc(st, US_STAT_TCP_OUT_SEGS);
     c->bytes_sent += len;
+    if (len)
+        c->last_snd_ms = us_tcp_stamp_ms(now); /* RFC 5681 4.1's idle clock */
     if (us_trace_on(st)) {
         char a[16];
         US_TRACE(st, "tcp: -> %s:%u [%s%s%s%s%s%s] seq %u ack %u win %u len %zu",
@@ -424,13 +426,15 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     if (sack_rec)
         sack_retransmit(st, c, now);
+    if (c->snd_una == c->snd_max)
+        us_tcp_cwnd_restart(c, now); /* new data after a silence: RFC 5681 4.1 */
     /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs. */
     uint32_t lt = (!c->in_recovery && c->dupacks < 3) ? (uint32_t)c->dupacks * c->mss : 0;
     /* With TSO one emit carries as many whole segments as fit in a 64 KiB IP datagram; not while
      * urgent data is outstanding: each segment needs its own urgent pointer. */
     size_t seg_max = c->tso && !c->snd_urg ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss
                                            : c->mss;
-    bool sent_new = false;
+    bool sent_new = false, sent = false;
     for (int burst = 0; burst < 1024; burst++) {
         us_seq_t fs = fin_seq(c);
         size_t off = c->snd_nxt - c->snd_buf_seq;
@@ -462,9 +466,15 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         if (send_at_nxt(st, c, len, fin, len && len == avail, now) < 0)
             break;
         sent_new |= is_new;
+        sent = true;
         if (fin)
             break;
     }
+    /* Linux's tcp_write_xmit: cwnd-limited when what is in flight fills it. */
+    uint32_t pipe = sack_rec ? us_tcp_sack_pipe(c, NULL, NULL) : c->snd_nxt - c->snd_una;
+    bool cwnd_full = pipe >= c->cwnd;
+    if (sent || cwnd_full)
+        us_tcp_cwnd_validate(c, cwnd_full);
     /* RFC 8985 7.2: new data (re)starts the probe timeout. The RTO it must not outlast is the
      * one running, or, when the slot holds an earlier probe timeout, one started now: an RTO
      * later by at most one PTO than RFC 6298 5.1 would have it (one timer slot, as Linux). */

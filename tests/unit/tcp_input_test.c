@@ -616,6 +616,81 @@ START_TEST(slow_start_byte_counting)
 }
 END_TEST
 
+START_TEST(cwnd_grows_only_when_used)
+{
+    /* RFC 9438 5.8 (cwnd validation, Linux's tcp_cwnd_validate): ACKs for flights that never
+     * fill cwnd leave it alone; once cwnd holds data back, they grow it. Before, twenty
+     * one-segment exchanges raised cwnd from 14,600 to 43,800 bytes. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    for (int i = 0; i < 20; i++) {
+        ck_assert_int_eq(us_sendto(o.st, fd, data, 1460, 0, NULL, o.now), 1460);
+        ck_assert_uint_eq(os_tcp_pending(&o), 1);
+        os_clear(&o);
+        t.ack += 1460;
+        os_tcp_tx(&o, &t, A, NULL, 0);
+    }
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600);
+    /* Two windows' worth: cwnd sends ten segments and holds the rest, so the next ACK counts. */
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 29200, 0, NULL, o.now), 29200);
+    ck_assert_uint_eq(os_tcp_pending(&o), 10);
+    os_clear(&o);
+    t.ack += 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600 + 1460);
+    os_clear(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* Sends len bytes and acknowledges them all with one ACK once they are out; returns how many
+ * segments the first burst had (what cwnd let go at once). */
+static size_t
+send_acked(struct onestack *o, struct os_tcp *t, int fd, size_t len)
+{
+    ck_assert_int_eq(us_sendto(o->st, fd, data, len, 0, NULL, o->now), (ssize_t)len);
+    size_t first = os_tcp_pending(o), done = 0;
+    while (done < len) {
+        size_t n = os_tcp_pending(o);
+        ck_assert_uint_gt(n, 0);
+        os_clear(o);
+        done += n * 1460;
+        t->ack += (uint32_t)(n * 1460);
+        os_tcp_tx(o, t, A, NULL, 0);
+    }
+    return first;
+}
+
+START_TEST(cwnd_restart_after_idle)
+{
+    /* RFC 5681 4.1: a sender that sent nothing for longer than the RTO starts from the restart
+     * window min(IW, cwnd); within an RTO the window it grew stays. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_uint_eq(send_acked(&o, &t, fd, 14600), 10);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 29200); /* one stretch ACK for ten: counted whole */
+    us_time_t rto = tcp_info(&o, fd).rto;
+    os_advance(&o, rto / 2);
+    ck_assert_uint_eq(send_acked(&o, &t, fd, 43800), 20);
+    uint32_t grown = tcp_info(&o, fd).cwnd;
+    ck_assert_uint_gt(grown, 29200);
+    os_advance(&o, tcp_info(&o, fd).rto + US_MSEC(10));
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 43800, 0, NULL, o.now), 43800);
+    ck_assert_uint_eq(os_tcp_pending(&o), 10);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600);
+    os_clear(&o);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(fast_retransmit_newreno)
 {
     struct onestack o;
@@ -2132,6 +2207,8 @@ make_suite(void)
     tcase_add_test(tc, icmp_frag_needed);
     tcase_add_test(tc, icmp_unreachable);
     tcase_add_test(tc, slow_start_byte_counting);
+    tcase_add_test(tc, cwnd_grows_only_when_used);
+    tcase_add_test(tc, cwnd_restart_after_idle);
     tcase_add_test(tc, fast_retransmit_newreno);
     tcase_add_test(tc, persist_probes);
     tcase_add_test(tc, persist_probe_taken);
