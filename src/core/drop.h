@@ -128,7 +128,8 @@ enum us_drop_reason {
     X(TCP_OOW_ACK_LIMITED, "tcp acks for invalid segments suppressed by the rate limit")         \
     X(TCP_SYN_DATA, "tcp data on a SYN queued until the handshake completed")                      \
     X(TCP_URG_IN, "tcp urgent pointers received that started or moved urgent mode")                \
-    X(TCP_URG_OUT, "tcp sends marked urgent (MSG_OOB)")
+    X(TCP_URG_OUT, "tcp sends marked urgent (MSG_OOB)")                                            \
+    X(TCP_DSACK_OUT, "tcp duplicate segments reported in a D-SACK block (RFC 2883)")
 
 enum us_stat {
 #define US_STAT_ENUM(name, text) US_STAT_##name,

@@ -192,6 +192,10 @@ struct us_tcp_globals {
     us_time_t chal_window;      /* RFC 5961 7: challenge ACK budget per second */
     uint32_t chal_count;
     uint32_t eph_counter;
+    /* RFC 2883: the bytes the segment being processed repeated, for the first SACK block of the
+     * ACK it triggers; set and used within one us_tcp_input (NULL: none). */
+    const struct us_tcp_conn *dsack_conn;
+    us_seq_t dsack_start, dsack_end;
     bool timers_lost;           /* a timer could not be queued: us_tcp_timers_retry on each poll */
 };
 

@@ -501,6 +501,29 @@ trim_front(struct us_tcp_repr *r, us_seq_t rcv_nxt)
         r->flags &= (uint8_t)~US_TCP_FIN;
 }
 
+/* RFC 2883 4: the segment repeats bytes [start, end) the receiver already has: the ACK it
+ * triggers goes at once and reports them in its first SACK block (a D-SACK; the sender learns
+ * that a retransmission was spurious or that the network duplicated). One run per segment, the
+ * first found, as the RFC asks for. */
+static void
+dsack_note(struct us_stack *st, struct us_tcp_conn *c, us_seq_t start, us_seq_t end)
+{
+    if (!c->sack_ok || !us_seq_lt(start, end) || st->tcp.dsack_conn == c)
+        return;
+    st->tcp.dsack_conn = c;
+    st->tcp.dsack_start = start;
+    st->tcp.dsack_end = end;
+    c->ack_now = true;
+}
+
+/* The part of a data segment below RCV.NXT: bytes already received (Linux's tcp_send_dupack). */
+static void
+dsack_old(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r)
+{
+    if (r->payload_len && !(r->flags & US_TCP_SYN) && us_seq_lt(r->seq, c->rcv_nxt))
+        dsack_note(st, c, r->seq, us_seq_min(r->seq + (uint32_t)r->payload_len, c->rcv_nxt));
+}
+
 static enum verdict
 check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
 {
@@ -514,6 +537,7 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         us_seq_lt(r->ts_val, c->ts_recent) &&
         (uint32_t)(s->now / US_NSEC_PER_SEC) - c->ts_recent_age < 24u * 24 * 3600) {
         us_drop(st, US_DROP_TCP_PAWS);
+        dsack_old(st, c, r);
         return V_DROP_ACK;
     }
     uint32_t wnd = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
@@ -531,10 +555,13 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
          * restarts 2*MSL (3.10.7.4 eighth; Linux tcp_timewait_state_process). */
         if (c->state == US_TCPS_TIME_WAIT && (r->flags & US_TCP_FIN) && r->seq + len == c->rcv_nxt)
             us_tcp_timer_arm(st, c, US_TT_2MSL, s->now + 2 * st->cfg.tcp_msl);
+        dsack_old(st, c, r);
         us_drop(st, US_DROP_TCP_OUT_OF_WINDOW);
         return (r->flags & US_TCP_RST) ? V_DROP : V_DROP_ACK;
     }
-    /* Trim to the window: old bytes in front, bytes past the right edge behind. */
+    /* Trim to the window: old bytes in front (reported as a D-SACK), bytes past the right edge
+     * behind. */
+    dsack_old(st, c, r);
     trim_front(r, c->rcv_nxt);
     uint32_t room = c->rcv_nxt + wnd - r->seq;
     if (r->payload_len > room) {
@@ -992,6 +1019,13 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     }
     if (off > 0) {
         /* Out of order: keep it at its offset and tell the sender at once (RFC 5681 4.2). */
+        for (size_t i = 0; i < us_tcp_rs_n(c->ooo); i++) { /* bytes held already: D-SACK */
+            uint32_t a = US_MAX(off, c->ooo->r[i].start), b = US_MIN(off + len, c->ooo->r[i].end);
+            if (a < b) {
+                dsack_note(st, c, c->rcv_nxt + a, c->rcv_nxt + b);
+                break;
+            }
+        }
         size_t w = us_ring_write_at(&c->rcvbuf, off, r->payload, len);
         struct us_rangeset *ooo = us_tcp_rs_get(&c->ooo);
         if (w < len || !ooo || us_rangeset_add(ooo, off, off + len) < 0)
@@ -1152,6 +1186,7 @@ void
 us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
 {
     struct seg s; /* every field is set below (the parser fills s.r): no zeroing twice */
+    st->tcp.dsack_conn = NULL;
     s.rx = rx;
     s.now = now;
     us_stat_inc(st, US_STAT_TCP_IN_SEGS);

@@ -41,9 +41,42 @@ us_tcp_rcv_window(const struct us_tcp_conn *c)
     return space;
 }
 
+/* The SACK blocks of a segment (RFC 2018 4): the ranges held out of order, in sequence order
+ * (RFC 2018 4 prefers the most recent first; every receiver takes any order). A D-SACK the
+ * segment being processed earned (RFC 2883 4) goes first, followed by the held range that
+ * contains it, if one does. Blocks must not push a full segment past the MTU (the MSS already
+ * counts the timestamps). */
 static void
-tcp_fill_options(struct us_tcp_repr *r, const struct us_tcp_conn *c, bool syn, size_t len,
-                 us_time_t now)
+tcp_fill_sack(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_conn *c, size_t len)
+{
+    size_t room = c->mss + (r->has_ts ? 12u : 0u) - len - (r->has_ts ? 12u : 0u);
+    size_t fit = US_MIN(room >= 4 ? (room - 4) / 8 : 0, (size_t)US_TCP_MAX_SACK);
+    const struct us_rangeset *ooo = c->ooo;
+    size_t n_ooo = us_tcp_rs_n(c->ooo), first = n_ooo, n = 0;
+    if (st->tcp.dsack_conn == c && fit > 0) {
+        us_seq_t ds = st->tcp.dsack_start, de = st->tcp.dsack_end;
+        r->sack[n].start = ds;
+        r->sack[n++].end = de;
+        for (size_t i = 0; i < n_ooo; i++)
+            if (us_seq_leq(c->rcv_nxt + ooo->r[i].start, ds) &&
+                us_seq_leq(de, c->rcv_nxt + ooo->r[i].end))
+                first = i;
+        st->tcp.dsack_conn = NULL; /* reported once */
+        us_stat_inc(st, US_STAT_TCP_DSACK_OUT);
+    }
+    for (size_t k = 0; k <= n_ooo && n < fit; k++) {
+        size_t i = k == 0 ? first : k - 1; /* the containing range, then the others in order */
+        if (i >= n_ooo || (k > 0 && i == first))
+            continue;
+        r->sack[n].start = c->rcv_nxt + ooo->r[i].start;
+        r->sack[n++].end = c->rcv_nxt + ooo->r[i].end;
+    }
+    r->n_sack = (uint8_t)n;
+}
+
+static void
+tcp_fill_options(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_conn *c,
+                 bool syn, size_t len, us_time_t now)
 {
     if (syn) {
         r->has_mss = true;
@@ -60,18 +93,9 @@ tcp_fill_options(struct us_tcp_repr *r, const struct us_tcp_conn *c, bool syn, s
         r->ts_val = us_tcp_ts_now(c, now);
         r->ts_ecr = c->ts_recent;
     }
-    /* RFC 2018 4: SACK blocks for what we hold out of order (first block: most recent would be
-     * ideal; we report in sequence order, which every receiver accepts). */
-    if (!syn && c->sack_ok && us_tcp_rs_n(c->ooo) && c->state >= US_TCPS_ESTABLISHED) {
-        /* Blocks must not push a full segment past the MTU (the MSS already counts TS). */
-        size_t room = c->mss + (r->has_ts ? 12u : 0u) - len - (r->has_ts ? 12u : 0u);
-        size_t fit = room >= 4 ? (room - 4) / 8 : 0;
-        r->n_sack = (uint8_t)US_MIN(US_MIN((size_t)c->ooo->n, (size_t)US_TCP_MAX_SACK), fit);
-        for (uint8_t i = 0; i < r->n_sack; i++) {
-            r->sack[i].start = c->rcv_nxt + c->ooo->r[i].start;
-            r->sack[i].end = c->rcv_nxt + c->ooo->r[i].end;
-        }
-    }
+    if (!syn && c->sack_ok && c->state >= US_TCPS_ESTABLISHED &&
+        (us_tcp_rs_n(c->ooo) || st->tcp.dsack_conn == c))
+        tcp_fill_sack(st, r, c, len);
 }
 
 /* RFC 9293 3.8.5: while urgent data is unacknowledged, every segment that starts before SND.UP
@@ -111,7 +135,7 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     /* RFC 7323 2.2: the window in a SYN is never scaled. */
     r.wnd = (uint16_t)US_MIN(syn ? win : win >> c->rcv_wscale, 65535u);
     tcp_set_urg(&r, c);
-    tcp_fill_options(&r, c, syn, len, now);
+    tcp_fill_options(st, &r, c, syn, len, now);
     size_t hl = us_wire_tcp_hdr_len(&r);
     struct us_pkt *pkt = us_pkt_alloc(st->pools, hl + len);
     if (!pkt) {

@@ -3,7 +3,8 @@
 # random file by address on a clean link (sha256 must match), the same through --impair
 # loss/reorder/dup, and by host name resolved through dnsmasq (DNS over UDP, then TCP and HTTP in
 # one command) both with `get --dns` and with the daemon's `up --dns`; a name that does not
-# resolve and a 404 fail with a non-zero exit.
+# resolve and a 404 fail with a non-zero exit. On the impaired link ustack's D-SACK reports
+# (RFC 2883) must reach Linux.
 # Sizes: INTEROP_BIG_MB (clean link, default 100) and INTEROP_LOSSY_MB (impaired, default 32:
 # Linux sending through 5% loss ran at about 5 MB/s to the ASan build, 100 MB in 20 s);
 # INTEROP_IMPAIR_SEED (default 12); INTEROP_XFER_TIMEOUT the limit per download (default 300 s).
@@ -68,4 +69,12 @@ get "http://www.example.test:8080/named.bin" named.bin "impaired link, by name"
 s=$(stats)
 log "impaired link: $(grep -E '^ *TCP_(RETRANS|RTO|FAST_RETRANS|DUPACKS) ' <<<"$s" | awk '{printf "%s=%s ", $1, $2}')"
 assert_gt 0 "$(counter TCP_RETRANS "$s")" "TCP_RETRANS on the impaired link (was the impairment applied?)"
+# RFC 2883: Linux's segments that reached ustack twice (the impairment's duplicates, Linux's
+# retransmissions of segments whose ACK was lost) went back as D-SACK blocks, and Linux read
+# them as such (its TcpExt TCPDSACKRecv counter, in this namespace).
+linux_dsack=$(nsx awk '$1 == "TcpExt:" { if (!n) { for (i = 2; i <= NF; i++) k[i] = $i; n = 1 }
+    else for (i = 2; i <= NF; i++) if (k[i] == "TCPDSACKRecv") print $i }' /proc/net/netstat)
+log "D-SACK: ustack sent $(counter TCP_DSACK_OUT "$s"), Linux counted TCPDSACKRecv=$linux_dsack"
+assert_gt 0 "$(counter TCP_DSACK_OUT "$s")" "TCP_DSACK_OUT on the impaired link"
+assert_gt 0 "${linux_dsack:-0}" "Linux's TCPDSACKRecv after the impaired download"
 finish

@@ -146,6 +146,87 @@ START_TEST(out_of_order_sack)
 }
 END_TEST
 
+START_TEST(dsack_reports_duplicates)
+{
+    /* RFC 2883 4: a segment that repeats bytes already received is answered at once, with the
+     * repeated range as the first SACK block; a repeat of out-of-order bytes is followed by the
+     * block that holds them (4.1.2), before the other blocks. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 0);
+    uint32_t base = t.seq;
+    os_tcp_tx(&o, &t, A, data, 100);
+    os_advance(&o, US_MSEC(500)); /* the delayed ACK */
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
+                               .ack = base + 100, .flags = A};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    /* 4.1.1: the same segment again (wholly old): an ACK now, D-SACK [0, 100) */
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 100);
+    want.n_sack = 1;
+    want.sack[0] = (struct us_tcp_sack_block){base, base + 100};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    /* partly old: 50..149 reports 50..99 and takes 100..149 */
+    t.seq = base + 50;
+    os_tcp_tx(&o, &t, A, data + 50, 100);
+    want.ack = base + 150;
+    want.sack[0] = (struct us_tcp_sack_block){base + 50, base + 100};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    /* two islands, 300..399 and 500..599, then 520..559 again */
+    t.seq = base + 300;
+    os_tcp_tx(&o, &t, A, data + 300, 100);
+    t.seq = base + 500;
+    os_tcp_tx(&o, &t, A, data + 500, 100);
+    os_clear(&o);
+    t.seq = base + 520;
+    os_tcp_tx(&o, &t, A, data + 520, 40);
+    want.n_sack = 3;
+    want.sack[0] = (struct us_tcp_sack_block){base + 520, base + 560};
+    want.sack[1] = (struct us_tcp_sack_block){base + 500, base + 600};
+    want.sack[2] = (struct us_tcp_sack_block){base + 300, base + 400};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    /* the D-SACK is reported once: the next ACK has the plain blocks in order */
+    t.seq = base + 150;
+    os_tcp_tx(&o, &t, A, data + 150, 50);
+    want.ack = base + 200;
+    want.n_sack = 2;
+    want.sack[0] = (struct us_tcp_sack_block){base + 300, base + 400};
+    want.sack[1] = (struct us_tcp_sack_block){base + 500, base + 600};
+    os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 3);
+    expect_read(&o, fd, data, 200);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(dsack_not_without_sack)
+{
+    /* Without SACK agreed, a repeat gets a plain duplicate ACK. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    uint32_t base = t.seq;
+    os_tcp_tx(&o, &t, A, data, 100);
+    os_advance(&o, US_MSEC(500));
+    os_clear(&o);
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, data, 100);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, base + 100);
+    ck_assert_uint_eq(r.n_sack, 0);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 0);
+    expect_read(&o, fd, data, 100);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(out_of_order_no_sack)
 {
     struct onestack o;
@@ -2168,6 +2249,8 @@ make_suite(void)
     tcase_add_test(tc, timer_push_fails_then_retried);
     tcase_add_test(tc, out_of_order_sack);
     tcase_add_test(tc, out_of_order_no_sack);
+    tcase_add_test(tc, dsack_reports_duplicates);
+    tcase_add_test(tc, dsack_not_without_sack);
     tcase_add_test(tc, duplicate_and_overlap_trimmed);
     tcase_add_test(tc, beyond_window);
     tcase_add_test(tc, zero_window);
