@@ -1186,7 +1186,6 @@ void
 us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
 {
     struct seg s; /* every field is set below (the parser fills s.r): no zeroing twice */
-    st->tcp.dsack_conn = NULL;
     s.rx = rx;
     s.now = now;
     us_stat_inc(st, US_STAT_TCP_IN_SEGS);
@@ -1241,6 +1240,9 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         syn_sent_input(st, c, &s);
     else
         synchronized_input(st, c, &s);
+    /* A D-SACK this segment earned went out with the ACK it triggered, or not at all: none may
+     * ride on a later segment (of this or, once the block is reused, another connection). */
+    st->tcp.dsack_conn = NULL;
     /* An orphan that is (now, or still) in TIME-WAIT goes back to being a compact record. The
      * segment may have freed the block: look it up again. */
     if (orphan) {

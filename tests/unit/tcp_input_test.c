@@ -197,6 +197,19 @@ START_TEST(dsack_reports_duplicates)
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 3);
+    /* Old bytes on a segment that earns no ACK (an out-of-window RST carrying data): the D-SACK
+     * they earned is not carried by the next segment the connection sends. */
+    t.seq = base;
+    os_tcp_tx(&o, &t, R | A, data, 10);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, NULL, o.now), 1);
+    struct us_tcp_repr got;
+    os_tcp_rx(&o, &t, &got);
+    ck_assert_uint_eq(got.payload_len, 1);
+    ck_assert_uint_eq(got.n_sack, 2); /* the two held ranges only */
+    ck_assert_uint_eq(got.sack[0].start, base + 300);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 3);
     expect_read(&o, fd, data, 200);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
