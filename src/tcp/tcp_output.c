@@ -458,7 +458,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
      * urgent data is outstanding: each segment needs its own urgent pointer. */
     size_t seg_max = c->tso && !c->snd_urg ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss
                                            : c->mss;
-    bool sent_new = false, sent = false;
+    bool sent_new = false, sent = false, cwnd_full = false;
     for (int burst = 0; burst < 1024; burst++) {
         us_seq_t fs = fin_seq(c);
         size_t off = c->snd_nxt - c->snd_buf_seq;
@@ -485,8 +485,12 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             break; /* RFC 896 (Nagle): one small segment in flight at a time; urgent data
                     * goes at once (as Linux's tcp_nagle_test) */
         bool is_new = c->snd_nxt == c->snd_max;
-        if (tso_defer(c, len, avail, seg_max, flight, wnd, fin, is_new))
+        if (tso_defer(c, len, avail, seg_max, flight, wnd, fin, is_new)) {
+            /* Waiting for a fuller super-segment that cwnd, not the data or the peer's window,
+             * keeps short: cwnd is what is used up (Linux's tcp_tso_should_defer says so). */
+            cwnd_full = c->cwnd + lt <= c->snd_wnd && len < US_MIN(avail, seg_max);
             break;
+        }
         if (send_at_nxt(st, c, len, fin, len && len == avail, now) < 0)
             break;
         sent_new |= is_new;
@@ -496,7 +500,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     /* Linux's tcp_write_xmit: cwnd-limited when what is in flight fills it. */
     uint32_t pipe = sack_rec ? us_tcp_sack_pipe(c, NULL, NULL) : c->snd_nxt - c->snd_una;
-    bool cwnd_full = pipe >= c->cwnd;
+    cwnd_full |= pipe >= c->cwnd;
     if (sent || cwnd_full)
         us_tcp_cwnd_validate(c, cwnd_full);
     /* RFC 8985 7.2: new data (re)starts the probe timeout. The RTO it must not outlast is the

@@ -32,6 +32,7 @@ static struct frameq q;
 static size_t pieces_seen[4]; /* gathered writes by number of pieces */
 static size_t gso_frames;
 static size_t full_frames, short_frames; /* data frames from A: full super-segments or not */
+static size_t drop_frame;                 /* A's data frame to lose (1 = the first); 0: none */
 #define SEG_MAX (65535 - 20 - 60) / 1448 * 1448 /* the largest super-segment at MSS 1448 */
 
 static void
@@ -77,6 +78,8 @@ a_tx_gso(void *ctx, const struct iovec *iov, int n, uint16_t gso_size, uint16_t 
     payload -= hdr_len;
     full_frames += payload == SEG_MAX;
     short_frames += payload > 0 && payload < SEG_MAX;
+    if (payload > 0 && full_frames + short_frames == drop_frame)
+        return 0; /* lost on the way */
     q_push(1, iov, n, US_RX_L4_CSUM_OK); /* like the kernel's NEEDS_CSUM on a vnet TAP */
     return 0;
 }
@@ -137,7 +140,7 @@ pair_open(bool nodelay, int rcvbuf)
 {
     memset(&q, 0, sizeof(q));
     memset(pieces_seen, 0, sizeof(pieces_seen));
-    gso_frames = full_frames = short_frames = 0;
+    gso_frames = full_frames = short_frames = drop_frame = 0;
     now = 0;
     sa = us_stack_new(NULL, 1);
     sb = us_stack_new(NULL, 2);
@@ -244,6 +247,26 @@ START_TEST(tso_defers_short_tails)
 }
 END_TEST
 
+START_TEST(tso_cwnd_grows_in_congestion_avoidance)
+{
+    /* One super-segment lost: recovery sets ssthresh, and congestion avoidance follows. There
+     * the flight stays short of cwnd by less than a super-segment, which TSO deferral holds back
+     * for a fuller one: cwnd is what is used up, so it must keep growing (NewReno: about one
+     * MSS per round trip; the link's round trip is one step). */
+    struct pair p = pair_open(false, 4 << 20);
+    ck_assert_int_eq(us_setsockopt(sa, p.c, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
+    drop_frame = 20;
+    pair_transfer(&p, 8 << 20, 100000, pump_lagged);
+    struct us_tcp_info ti;
+    ck_assert_int_eq(us_tcp_get_info(sa, p.c, &ti), 0);
+    ck_assert_uint_gt(ti.retrans, 0);
+    ck_assert_uint_lt(ti.ssthresh, UINT32_MAX);
+    ck_assert_msg(ti.cwnd >= ti.ssthresh + 8u * ti.mss_snd, "cwnd %u, ssthresh %u", ti.cwnd,
+                  ti.ssthresh);
+    pair_close(&p);
+}
+END_TEST
+
 START_TEST(queued_pkt_owns_its_bytes)
 {
     /* A pkt that borrows payload (as TCP's with TSO) and is then queued (as ARP does while it
@@ -284,6 +307,7 @@ make_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, tso_payload_is_gathered);
     tcase_add_test(tc, tso_defers_short_tails);
+    tcase_add_test(tc, tso_cwnd_grows_in_congestion_avoidance);
     tcase_add_test(tc, queued_pkt_owns_its_bytes);
     suite_add_tcase(s, tc);
     return s;
