@@ -145,6 +145,7 @@ us_tcp_cwnd_validate(struct us_tcp_conn *c, bool cwnd_limited)
 {
     uint32_t flight = c->snd_nxt - c->snd_una;
     uint32_t segs = US_MIN((flight + c->mss - 1u) / c->mss, 0xffffu);
+    /* A fresh block (mark 0, no flight noted) takes the first flight whatever its ISS. */
     if (us_seq_geq(c->snd_una, c->cwnd_usage_seq) || cwnd_limited ||
         (!c->cwnd_limited && segs > c->max_flight_segs)) {
         c->cwnd_limited = cwnd_limited;

@@ -710,34 +710,62 @@ START_TEST(slow_start_byte_counting)
 }
 END_TEST
 
+/* n times: the application writes one segment, it goes out alone, the peer acknowledges it. */
+static void
+one_segment_exchanges(struct onestack *o, struct os_tcp *t, int fd, int n)
+{
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(us_sendto(o->st, fd, data, 1460, 0, NULL, o->now), 1460);
+        ck_assert_uint_eq(os_tcp_pending(o), 1);
+        os_clear(o);
+        t->ack += 1460;
+        os_tcp_tx(o, t, A, NULL, 0);
+    }
+}
+
 START_TEST(cwnd_grows_only_when_used)
 {
     /* RFC 9438 5.8 (cwnd validation, Linux's tcp_cwnd_validate): ACKs for flights that never
      * fill cwnd leave it alone; once cwnd holds data back, they grow it. Before, twenty
-     * one-segment exchanges raised cwnd from 14,600 to 43,800 bytes. */
-    struct onestack o;
-    os_start(&o, NULL);
-    struct os_tcp t;
-    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
-    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
-    for (int i = 0; i < 20; i++) {
-        ck_assert_int_eq(us_sendto(o.st, fd, data, 1460, 0, NULL, o.now), 1460);
-        ck_assert_uint_eq(os_tcp_pending(&o), 1);
+     * one-segment exchanges raised cwnd from 14,600 to 43,800 bytes. A fresh block's usage mark
+     * is zero: the rule must hold whichever half of the sequence space the ISS falls in, so the
+     * second connection starts 8,590 s later (RFC 6528's 4-microsecond clock: half the space).
+     * A sequence comparison with that zero would otherwise decide the first usage window. */
+    bool half[2] = {false, false};
+    for (int k = 0; k < 2; k++) {
+        struct onestack o;
+        os_start(&o, NULL);
+        os_advance(&o, k * US_SEC(8590));
+        struct os_tcp t;
+        int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+        half[(t.ack - 1) >> 31] = true;
+        ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+        one_segment_exchanges(&o, &t, fd, 20);
+        ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600);
+        /* Two windows' worth: cwnd sends ten segments and holds the rest; the next ACK counts. */
+        ck_assert_int_eq(us_sendto(o.st, fd, data, 29200, 0, NULL, o.now), 29200);
+        ck_assert_uint_eq(os_tcp_pending(&o), 10);
         os_clear(&o);
         t.ack += 1460;
         os_tcp_tx(&o, &t, A, NULL, 0);
+        ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600 + 1460);
+        /* The rest acknowledged as it goes out (the nine still unacknowledged of the first ten,
+         * then each burst); then one segment at a time again: cwnd stays where it is once that
+         * usage window has ended. */
+        for (size_t n = os_tcp_pending(&o) + 9; n > 0; n = os_tcp_pending(&o)) {
+            os_clear(&o);
+            t.ack += (uint32_t)(n * 1460);
+            os_tcp_tx(&o, &t, A, NULL, 0);
+        }
+        ck_assert_uint_eq(tcp_info(&o, fd).unacked, 0);
+        uint32_t grown = tcp_info(&o, fd).cwnd;
+        one_segment_exchanges(&o, &t, fd, 20);
+        ck_assert_uint_eq(tcp_info(&o, fd).cwnd, grown);
+        os_clear(&o);
+        os_tcp_abort(&o, fd);
+        os_tcp_finish(&o);
     }
-    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600);
-    /* Two windows' worth: cwnd sends ten segments and holds the rest, so the next ACK counts. */
-    ck_assert_int_eq(us_sendto(o.st, fd, data, 29200, 0, NULL, o.now), 29200);
-    ck_assert_uint_eq(os_tcp_pending(&o), 10);
-    os_clear(&o);
-    t.ack += 1460;
-    os_tcp_tx(&o, &t, A, NULL, 0);
-    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 14600 + 1460);
-    os_clear(&o);
-    os_tcp_abort(&o, fd);
-    os_tcp_finish(&o);
+    ck_assert_msg(half[0] && half[1], "both halves of the sequence space: %d %d", half[0], half[1]);
 }
 END_TEST
 
