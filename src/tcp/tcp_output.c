@@ -498,9 +498,11 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         if (fin)
             break;
     }
-    /* Linux's tcp_write_xmit: cwnd-limited when what is in flight fills it. */
+    /* Linux's tcp_write_xmit: cwnd-limited when what is in flight fills it; in bytes, when less
+     * than a segment of it is left (cwnd is rarely a whole number of segments once a loss has
+     * scaled it, and the rest waits for a full segment's room). */
     uint32_t pipe = sack_rec ? us_tcp_sack_pipe(c, NULL, NULL) : c->snd_nxt - c->snd_una;
-    cwnd_full |= pipe >= c->cwnd;
+    cwnd_full |= pipe + c->mss > c->cwnd;
     if (sent || cwnd_full)
         us_tcp_cwnd_validate(c, cwnd_full);
     /* RFC 8985 7.2: new data (re)starts the probe timeout. The RTO it must not outlast is the

@@ -869,6 +869,51 @@ START_TEST(fast_retransmit_newreno)
 }
 END_TEST
 
+START_TEST(cwnd_grows_in_avoidance)
+{
+    /* Congestion avoidance after a loss: cwnd = ssthresh when SACK recovery ends (here half of
+     * a 14,000-byte flight, 7,000 bytes), which is not a whole number of segments, so a full flight leaves less than a segment of
+     * cwnd unused (the sender waits for room for a full one). That is cwnd-limited all the same:
+     * NewReno must add about one SMSS per round trip (RFC 5681 3.1). Counting only a flight that
+     * reached cwnd exactly froze it at 7,000. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_CONGESTION, US_CC_NEWRENO), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    uint32_t una = t.ack;
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 14000, 0, NULL, o.now), 14000);
+    ck_assert_uint_eq(os_tcp_pending(&o), 10);
+    os_clear(&o);
+    for (uint32_t i = 1; i <= 3; i++) { /* the first segment lost: three duplicate ACKs */
+        struct us_tcp_repr d = os_tcp_seg(&t, A);
+        d.n_sack = 1;
+        d.sack[0] = (struct us_tcp_sack_block){una + 1460, una + 1460 + i * 1460};
+        os_tcp_send(&o, &d);
+    }
+    os_clear(&o);
+    t.ack = una + 14000; /* the retransmission repairs it: recovery ends, cwnd = ssthresh */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).ssthresh, 7000);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 7000);
+    /* Round trips with data always waiting: every segment is full, each round acknowledged. */
+    for (int round = 0; round < 20; round++) {
+        while (us_sendto(o.st, fd, data, 8000, 0, NULL, o.now) > 0)
+            ;
+        size_t n = os_tcp_pending(&o);
+        ck_assert_uint_gt(n, 0);
+        os_clear(&o);
+        t.ack += (uint32_t)(n * 1460);
+        os_tcp_tx(&o, &t, A, NULL, 0);
+    }
+    struct us_tcp_info ti = tcp_info(&o, fd);
+    ck_assert_msg(ti.cwnd >= 7000 + 8 * 1460, "cwnd %u after 20 rounds", ti.cwnd);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(persist_probes)
 {
     struct onestack o;
@@ -2334,6 +2379,7 @@ make_suite(void)
     tcase_add_test(tc, cwnd_grows_only_when_used);
     tcase_add_test(tc, cwnd_restart_after_idle);
     tcase_add_test(tc, fast_retransmit_newreno);
+    tcase_add_test(tc, cwnd_grows_in_avoidance);
     tcase_add_test(tc, persist_probes);
     tcase_add_test(tc, persist_probe_taken);
     tcase_add_test(tc, window_closes_with_data_in_flight);
