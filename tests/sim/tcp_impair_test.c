@@ -3,11 +3,13 @@
  * queue, blackouts. Data flows both ways at once; every received byte is compared with the
  * stream and both ends' FNV-1a hashes must agree. Afterwards: bytes_acked equals what was sent,
  * retransmission counters moved, the connection closes cleanly and nothing is left.
- * SIM_SEEDS=n changes the number of seeds (default 16); SIM_SEED=n replays one.
+ * SIM_SEEDS=n changes the number of seeds (default 16); SIM_SEED=n replays one; SIM_REPORT=1
+ * prints each run's virtual transfer time and retransmissions.
  * "corrupt" damages IP packets only, as what escapes a real link's FCS (drivers/wire.h); when
  * it also hit ARP, seed 1236 (profile "corrupt") poisoned A's ARP entry for B. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/simtcp.h"
@@ -50,7 +52,16 @@ run(const struct profile *pr, uint64_t seed, int cc)
     struct simtcp_pair p;
     simtcp_connect(&p, &pr->imp, seed, pr->mtu, NULL, cc);
     struct simtcp_dir d[2];
+    us_time_t t0 = p.s.now;
     simtcp_transfer(&p, pr->ab, pr->ba, US_SEC(900), d);
+    if (getenv("SIM_REPORT")) /* virtual time per run, to compare the stack's recovery */
+        printf("%s %s seed %llu: %.3f s, retrans %llu, rto %llu\n", pr->name,
+               cc == US_CC_NEWRENO ? "reno" : "cubic", (unsigned long long)seed,
+               (double)(p.s.now - t0) / 1e9,
+               (unsigned long long)(simtcp_stat(&p.s, 0, "TCP_RETRANS") +
+                                    simtcp_stat(&p.s, 1, "TCP_RETRANS")),
+               (unsigned long long)(simtcp_stat(&p.s, 0, "TCP_RTO") +
+                                    simtcp_stat(&p.s, 1, "TCP_RTO")));
     struct us_tcp_info ta, tb;
     ck_assert_int_eq(us_tcp_get_info(p.s.st[0], p.cfd, &ta), 0);
     ck_assert_int_eq(us_tcp_get_info(p.s.st[1], p.sfd, &tb), 0);
