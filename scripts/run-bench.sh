@@ -76,11 +76,15 @@ if [ "${BENCH_TAP:-1}" = 1 ] && [ -c /dev/net/tun ] && ip netns add "usbench-$$"
             "(no TCP stack on the same TAP: minimal sender, stateless reflector) in turn," \
             "$TAP_RUNS runs each"
         for what in tx rx rr; do
+            # A run that fails leaves a "fail" figure in its place, so the pairs stay aligned.
+            key=${what}_gbps; [ $what = rr ] && key=rr_kps
+            tag=tap; [ $vnet = 1 ] && tag=tap_vnet
             for i in $(seq "$TAP_RUNS"); do
                 $D/bench_tap "$NS" --runs 1 --bytes "$BULK" --rr 20000 --vnet $vnet \
-                    --only $what | tee -a "$RAW" || true
+                    --only $what | tee -a "$RAW" || echo "ustack $tag mtu=1500 $key=fail" >>"$RAW"
                 $D/tap_ceiling "$NS" --runs 1 --bytes "$BULK" --rr 20000 --vnet $vnet \
-                    --only $what | tee -a "$RAW" || true
+                    --only $what | tee -a "$RAW" ||
+                    echo "ceiling tap mtu=1500 vnet=$vnet $key=fail" >>"$RAW"
             done
         done
     done
