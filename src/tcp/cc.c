@@ -167,14 +167,15 @@ us_tcp_cwnd_in_use(const struct us_tcp_conn *c)
 
 /* RFC 5681 4.1: a sender that has sent no data for longer than the RTO starts again from the
  * restart window, RW = min(IW, cwnd), as its ACK clock has stopped. Called before new data goes
- * out with nothing in flight. CUBIC starts a new epoch: the idle time is not congestion
+ * out with nothing in flight; returns whether it restarted. CUBIC starts a new epoch: the idle time is not congestion
  * avoidance (RFC 9438 5.8). */
-void
+bool
 us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now)
 {
     if (!c->last_snd_ms || us_tcp_stamp_ms(now) - c->last_snd_ms <= c->rto / US_NSEC_PER_MSEC)
-        return;
+        return false;
     c->cwnd = US_MIN(c->cwnd, us_tcp_initial_window(c));
     c->cubic.epoch_ms = 0;
     c->ca_acked = 0;
+    return true;
 }

@@ -316,7 +316,7 @@ void us_tcp_set_cc(struct us_tcp_conn *c, unsigned id);
 uint32_t us_tcp_initial_window(const struct us_tcp_conn *c);
 void us_tcp_cwnd_validate(struct us_tcp_conn *c, bool cwnd_limited);
 bool us_tcp_cwnd_in_use(const struct us_tcp_conn *c);
-void us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now);
+bool us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now);
 
 /* The stack clock in milliseconds, made odd so that 0 can mean "never" (wraps after 49 days:
  * compare differences only). */

@@ -450,8 +450,11 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     if (sack_rec)
         sack_retransmit(st, c, now);
-    if (c->snd_una == c->snd_max)
-        us_tcp_cwnd_restart(c, now); /* new data after a silence: RFC 5681 4.1 */
+    if (c->snd_una == c->snd_max && us_tcp_cwnd_restart(c, now) && us_trace_on(st)) {
+        char a[16];
+        US_TRACE(st, "tcp: %s:%u idle for longer than the RTO: cwnd %u (restart window)",
+                 us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd);
+    }
     /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs. */
     uint32_t lt = (!c->in_recovery && c->dupacks < 3) ? (uint32_t)c->dupacks * c->mss : 0;
     /* With TSO one emit carries as many whole segments as fit in a 64 KiB IP datagram; not while
