@@ -167,8 +167,8 @@ us_tcp_cwnd_in_use(const struct us_tcp_conn *c)
 
 /* RFC 5681 4.1: a sender that has sent no data for longer than the RTO starts again from the
  * restart window, RW = min(IW, cwnd), as its ACK clock has stopped. Called before new data goes
- * out with nothing in flight; returns whether it restarted. CUBIC starts a new epoch: the idle time is not congestion
- * avoidance (RFC 9438 5.8). */
+ * out with nothing in flight; returns whether it restarted. CUBIC starts a new epoch: the idle
+ * time is not congestion avoidance (RFC 9438 5.8). */
 bool
 us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now)
 {

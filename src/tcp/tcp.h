@@ -101,7 +101,7 @@ struct us_tcp_conn {
     bool tlp_lost : 1;          /* this recovery counts every hole below tlp_end as lost */
     bool sndbuf_lock : 1;       /* SO_SNDBUF was set: no send-buffer auto-tuning */
     bool snd_nospace : 1;       /* the last send found the buffer full: the writer has more */
-    bool cwnd_limited : 1;      /* cwnd held data back in this usage window (us_tcp_cwnd_validate) */
+    bool cwnd_limited : 1;      /* cwnd held data back in this usage window (cc.c) */
 
     us_ip4_t laddr, raddr;
     uint16_t lport, rport;

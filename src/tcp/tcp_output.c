@@ -44,12 +44,13 @@ us_tcp_rcv_window(const struct us_tcp_conn *c)
 /* The SACK blocks of a segment (RFC 2018 4): the ranges held out of order, in sequence order
  * (RFC 2018 4 prefers the most recent first; every receiver takes any order). A D-SACK the
  * segment being processed earned (RFC 2883 4) goes first, followed by the held range that
- * contains it, if one does. Blocks must not push a full segment past the MTU (the MSS already
- * counts the timestamps). */
+ * contains it, if one does. Blocks must not push a segment past the MTU (the MSS already counts
+ * the timestamps): a full segment has no room for them, nor has a TSO super-segment, whose
+ * headers the device copies onto every full segment it cuts (tcp_emit then owes a pure ACK). */
 static void
 tcp_fill_sack(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_conn *c, size_t len)
 {
-    size_t room = c->mss + (r->has_ts ? 12u : 0u) - len - (r->has_ts ? 12u : 0u);
+    size_t room = len < c->mss ? c->mss - len : 0;
     size_t fit = US_MIN(room >= 4 ? (room - 4) / 8 : 0, (size_t)US_TCP_MAX_SACK);
     const struct us_rangeset *ooo = c->ooo;
     size_t n_ooo = us_tcp_rs_n(c->ooo), first = n_ooo, n = 0;
@@ -180,7 +181,12 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
         us_seq_t edge = c->rcv_nxt + (syn ? r.wnd : (uint32_t)r.wnd << c->rcv_wscale);
         if (syn || us_seq_gt(edge, c->rcv_adv))
             c->rcv_adv = edge;
-        c->ack_now = false;
+        /* SACK blocks a super-segment has no room for go on a pure ACK after it (RFC 2018 4:
+         * every ACK that does not cover all data received carries them). DEVIATION: a single
+         * full-sized segment goes without them and owes nothing (Linux shrinks the segment
+         * instead); the next ACK or short segment carries them. */
+        c->ack_now = len > c->mss && c->sack_ok &&
+                     (us_tcp_rs_n(c->ooo) || st->tcp.dsack_conn == c);
         c->unacked_segs = 0;
         us_tcp_timer_stop(c, US_TT_DELACK);
     }

@@ -872,10 +872,10 @@ END_TEST
 START_TEST(cwnd_grows_in_avoidance)
 {
     /* Congestion avoidance after a loss: cwnd = ssthresh when SACK recovery ends (here half of
-     * a 14,000-byte flight, 7,000 bytes), which is not a whole number of segments, so a full flight leaves less than a segment of
-     * cwnd unused (the sender waits for room for a full one). That is cwnd-limited all the same:
-     * NewReno must add about one SMSS per round trip (RFC 5681 3.1). Counting only a flight that
-     * reached cwnd exactly froze it at 7,000. */
+     * a 14,000-byte flight, 7,000 bytes), which is not a whole number of segments, so a full
+     * flight leaves less than a segment of cwnd unused (the sender waits for room for a full
+     * one). That is cwnd-limited all the same: NewReno must add about one SMSS per round trip
+     * (RFC 5681 3.1). Counting only a flight that reached cwnd exactly froze it at 7,000. */
     struct onestack o;
     os_start(&o, NULL);
     struct os_tcp t;
