@@ -56,8 +56,7 @@ tcp_fill_sack(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_co
     size_t n_ooo = us_tcp_rs_n(c->ooo), first = n_ooo, n = 0;
     if (st->tcp.dsack_conn == c && fit > 0) {
         us_seq_t ds = st->tcp.dsack_start, de = st->tcp.dsack_end;
-        r->sack[n].start = ds;
-        r->sack[n++].end = de;
+        r->sack[n++] = (struct us_tcp_sack_block){ds, de};
         for (size_t i = 0; i < n_ooo; i++)
             if (us_seq_leq(c->rcv_nxt + ooo->r[i].start, ds) &&
                 us_seq_leq(de, c->rcv_nxt + ooo->r[i].end))
@@ -65,13 +64,13 @@ tcp_fill_sack(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_co
         st->tcp.dsack_conn = NULL; /* reported once */
         us_stat_inc(st, US_STAT_TCP_DSACK_OUT);
     }
-    for (size_t k = 0; k <= n_ooo && n < fit; k++) {
-        size_t i = k == 0 ? first : k - 1; /* the containing range, then the others in order */
-        if (i >= n_ooo || (k > 0 && i == first))
-            continue;
-        r->sack[n].start = c->rcv_nxt + ooo->r[i].start;
-        r->sack[n++].end = c->rcv_nxt + ooo->r[i].end;
-    }
+    if (first < n_ooo && n < fit) /* the range holding the D-SACK, then the others in order */
+        r->sack[n++] = (struct us_tcp_sack_block){c->rcv_nxt + ooo->r[first].start,
+                                                  c->rcv_nxt + ooo->r[first].end};
+    for (size_t i = 0; i < n_ooo && n < fit; i++)
+        if (i != first)
+            r->sack[n++] = (struct us_tcp_sack_block){c->rcv_nxt + ooo->r[i].start,
+                                                      c->rcv_nxt + ooo->r[i].end};
     r->n_sack = (uint8_t)n;
 }
 
@@ -467,7 +466,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
      * urgent data is outstanding: each segment needs its own urgent pointer. */
     size_t seg_max = c->tso && !c->snd_urg ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss
                                            : c->mss;
-    bool sent_new = false, sent = false, cwnd_full = false;
+    bool sent_new = false, sent = false;
     for (int burst = 0; burst < 1024; burst++) {
         us_seq_t fs = fin_seq(c);
         size_t off = c->snd_nxt - c->snd_buf_seq;
@@ -494,12 +493,8 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             break; /* RFC 896 (Nagle): one small segment in flight at a time; urgent data
                     * goes at once (as Linux's tcp_nagle_test) */
         bool is_new = c->snd_nxt == c->snd_max;
-        if (tso_defer(c, len, avail, seg_max, flight, wnd, fin, is_new)) {
-            /* Waiting for a fuller super-segment that cwnd, not the data or the peer's window,
-             * keeps short: cwnd is what is used up (Linux's tcp_tso_should_defer says so). */
-            cwnd_full = c->cwnd + lt <= c->snd_wnd && len < US_MIN(avail, seg_max);
+        if (tso_defer(c, len, avail, seg_max, flight, wnd, fin, is_new))
             break;
-        }
         if (send_at_nxt(st, c, len, fin, len && len == avail, now) < 0)
             break;
         sent_new |= is_new;
@@ -507,11 +502,17 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         if (fin)
             break;
     }
-    /* Linux's tcp_write_xmit: cwnd-limited when what is in flight fills it; in bytes, when less
-     * than a segment of it is left (cwnd is rarely a whole number of segments once a loss has
-     * scaled it, and the rest waits for a full segment's room). */
+    /* Cwnd-limited (Linux's tcp_write_xmit and tcp_tso_should_defer): what is in flight fills
+     * cwnd, or data waits and cwnd, tighter than the peer's window, leaves no room for the next
+     * full unit of it: a segment (cwnd is rarely a whole number of segments once a loss has
+     * scaled it) or, with TSO, the super-segment deferral waits for. */
     uint32_t pipe = sack_rec ? us_tcp_sack_pipe(c, NULL, NULL) : c->snd_nxt - c->snd_una;
-    cwnd_full |= pipe + c->mss > c->cwnd;
+    uint32_t cwnd_room = c->cwnd + lt > pipe ? c->cwnd + lt - pipe : 0;
+    uint32_t peer_room = c->snd_wnd > pipe ? c->snd_wnd - pipe : 0;
+    size_t unsent = rlen - (c->snd_nxt - c->snd_buf_seq);
+    bool cwnd_full = pipe >= c->cwnd || (us_seq_leq(c->snd_nxt, fin_seq(c)) && unsent > 0 &&
+                                         cwnd_room < US_MIN(unsent, seg_max) &&
+                                         cwnd_room <= peer_room);
     if (sent || cwnd_full)
         us_tcp_cwnd_validate(c, cwnd_full);
     /* RFC 8985 7.2: new data (re)starts the probe timeout. The RTO it must not outlast is the

@@ -571,6 +571,41 @@ START_TEST(paws)
 }
 END_TEST
 
+START_TEST(dsack_paws)
+{
+    /* A segment PAWS drops (RFC 7323 5.3) is answered with the bytes of it already received as
+     * a D-SACK (RFC 2883; Linux's tcp_send_dupack); one with only new bytes gets a plain ACK. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    t.ts_val = 100010;
+    os_tcp_tx(&o, &t, A | P, "new", 3);
+    os_advance(&o, US_MSEC(40));
+    os_clear(&o);
+    t.ts_val = 100005; /* an old duplicate: bytes 0..2 again, then one new byte */
+    t.seq = base;
+    os_tcp_tx(&o, &t, A | P, "newX", 4);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, base + 3);
+    ck_assert_uint_eq(r.n_sack, 1);
+    ck_assert_uint_eq(r.sack[0].start, base);
+    ck_assert_uint_eq(r.sack[0].end, base + 3);
+    t.seq = base + 3; /* only new bytes, old timestamp: dropped, no D-SACK */
+    os_tcp_tx(&o, &t, A | P, "X", 1);
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.ack, base + 3);
+    ck_assert_uint_eq(r.n_sack, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_PAWS), 2);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 1);
+    expect_read(&o, fd, "new", 3);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 /* ---- retransmission -------------------------------------------------------------------------- */
 
 START_TEST(rto_backoff_timeout)
@@ -2360,6 +2395,7 @@ make_suite(void)
     tcase_add_test(tc, challenge_ack_limit);
     tcase_add_test(tc, oow_ack_rate_limit);
     tcase_add_test(tc, paws);
+    tcase_add_test(tc, dsack_paws);
     tcase_add_test(tc, rst_syn_received_challenged);
     suite_add_tcase(s, tc);
     tc = tcase_create("timers");
