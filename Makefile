@@ -14,6 +14,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 
 SRC     := $(sort $(shell find src apps -name '*.c'))
 UNIT    := $(sort $(wildcard tests/unit/*_test.c))
+UNIT_SH := $(sort $(wildcard tests/unit/*_test.sh))
 SIM     := $(sort $(wildcard tests/sim/*_test.c))
 TESTLIB := $(sort $(wildcard tests/lib/*.c))
 FUZZ    := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -66,12 +67,13 @@ SIM_BIN  := $(SIM:tests/%.c=$(ASAN)/tests/%)
 deps:
 	@bash scripts/deps.sh
 
-# The README's test command. Runs unit, simulation and interop tests under ASan/UBSan.
+# The README's test command. Runs unit, simulation and interop tests under ASan/UBSan. A test that
+# cannot run prints SKIP and fails the run unless USTACK_ALLOW_SKIP names it (or is "all").
 test: deps
 	@$(MAKE) --no-print-directory unit sim interop
 
 unit: $(UNIT_BIN)
-	@bash scripts/run-tests.sh unit $(UNIT_BIN)
+	@bash scripts/run-tests.sh unit $(UNIT_BIN) $(UNIT_SH)
 sim: $(SIM_BIN)
 	@bash scripts/run-tests.sh sim $(SIM_BIN)
 interop: $(ASAN)/ustack
