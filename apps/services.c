@@ -15,6 +15,7 @@
 #define SVC_BURST 64       /* datagrams or reads per socket per call */
 #define SVC_MAX_CONNS 4096 /* TCP service connections at once */
 #define SVC_BUF 65536
+#define SVC_LINGER (5 * US_NSEC_PER_SEC) /* HTTP lingering close: the wait for the peer's FIN */
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_HTTP };
 
@@ -24,6 +25,8 @@ struct svc_conn {
     enum svc_kind kind;
     bool eof;                          /* the peer finished sending */
     bool closing;                      /* close once out is drained */
+    bool lingering;                    /* HTTP: FIN sent, reading until the peer's (RFC 9112 9.6) */
+    us_time_t linger_until;            /* ... or until then */
     unsigned chargen_pos;
     size_t out_len, out_off;           /* pending output in out */
     uint8_t *out;                      /* SVC_BUF bytes, allocated on first use */
@@ -197,10 +200,26 @@ conn_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
         }
         if (c->kind == SVC_HTTP && c->http->state == US_HTTP_SRV_SEND) {
             c->out_len = us_http_srv_next_output(c->http, c->out, SVC_BUF);
-            if (c->out_len == 0 && us_http_srv_wants_close(c->http)) {
-                c->closing = true;
+            continue;
+        }
+        if (c->kind == SVC_HTTP && us_http_srv_wants_close(c->http)) {
+            /* RFC 9112 9.6: the response that closes is all handed to TCP (flushed above): close
+             * in stages. Half-close, so the FIN follows the body; then read and discard until
+             * the peer's FIN (or SVC_LINGER), and only then close. Closing at once would reset
+             * the connection when requests pipelined behind this one are still unread (RFC 1122
+             * 4.2.2.13), and the RST can destroy the response before the client reads it.
+             * Requests after the closing one are not answered (MUST NOT process, 9.6). */
+            if (!c->lingering) {
+                c->lingering = true;
+                c->linger_until = now + SVC_LINGER;
+                c->in_len = 0;
                 us_shutdown(st, c->fd, US_SHUT_WR, now);
             }
+            ssize_t n = us_recvfrom(st, c->fd, s->buf, sizeof(s->buf), 0, NULL, NULL);
+            if (n == -EAGAIN)
+                return now < c->linger_until;
+            if (n <= 0)
+                return false; /* the peer's FIN (or an error): done */
             continue;
         }
         if (c->kind == SVC_HTTP && c->in_len) { /* pipelined requests already received */
