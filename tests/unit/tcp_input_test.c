@@ -1561,6 +1561,65 @@ START_TEST(icmp_frag_needed)
 }
 END_TEST
 
+/* IPv4 total length of the last frame taken. */
+static size_t
+last_ip_len(const struct onestack *o)
+{
+    return o->out[o->taken - 1].len - US_ETH_HDR_LEN;
+}
+
+START_TEST(icmp_frag_needed_timestamps)
+{
+    /* RFC 1191 / RFC 9293 3.7.1 with timestamps on: every segment carries 12 bytes of options,
+     * so a path MTU of 1000 leaves 1000 - 40 - 12 = 948 bytes of payload (Linux tcp_mtu_to_mss
+     * less the TS option, as tcp_sync_mss does). No datagram may exceed the MTU; a second ICMP
+     * for the same MTU is then about a segment that was too big, not about the new ones. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    ck_assert(t.ts);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 2 * 1448, 0, NULL, o.now), 2 * 1448);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 1448);
+    ck_assert_uint_eq(last_ip_len(&o), 1500);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack + 1448, t.seq, 1448);
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 1000);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.mss_snd, 948);
+    /* the flight is resent in segments that fit: 948 + 12 + 20 + 20 = 1000 */
+    size_t sent = 0;
+    while (os_tcp_pending(&o) > 0) {
+        struct us_tcp_repr r;
+        os_tcp_rx(&o, &t, &r);
+        ck_assert_msg(last_ip_len(&o) <= 1000, "a %zu-byte datagram after PMTU 1000",
+                      last_ip_len(&o));
+        ck_assert_uint_eq(r.seq, t.ack + sent);
+        ck_assert_uint_le(r.payload_len, 948);
+        sent += r.payload_len;
+    }
+    ck_assert_uint_ge(sent, 948);
+    /* the same MTU again, quoting a segment that already fits: nothing more to lower */
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 1000);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* a smaller MTU still lowers it: 576 - 52 = 524 */
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 576);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 2);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.mss_snd, 524);
+    while (os_tcp_pending(&o) > 0) {
+        struct us_tcp_repr r;
+        os_tcp_rx(&o, &t, &r);
+        ck_assert_uint_le(last_ip_len(&o), 576);
+    }
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(icmp_unreachable)
 {
     struct onestack o;
@@ -2410,6 +2469,7 @@ make_suite(void)
     tcase_add_test(tc, persist_gives_up_when_silent);
     tcase_add_test(tc, timeout_rst_timestamp);
     tcase_add_test(tc, icmp_frag_needed);
+    tcase_add_test(tc, icmp_frag_needed_timestamps);
     tcase_add_test(tc, icmp_unreachable);
     tcase_add_test(tc, slow_start_byte_counting);
     tcase_add_test(tc, cwnd_grows_only_when_used);
