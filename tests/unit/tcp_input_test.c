@@ -121,18 +121,18 @@ START_TEST(out_of_order_sack)
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     char b[4];
     ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL), -EAGAIN);
-    /* a second island: two blocks */
+    /* a second island: two blocks, the newest first (RFC 2018 4) */
     t.seq = base + 300;
     os_tcp_tx(&o, &t, A, data + 300, 50);
     want.n_sack = 2;
-    want.sack[1] = (struct us_tcp_sack_block){base + 300, base + 350};
+    want.sack[1] = want.sack[0];
+    want.sack[0] = (struct us_tcp_sack_block){base + 300, base + 350};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     /* filling the first hole: one ACK covering both, the remaining island still SACKed */
     t.seq = base;
     os_tcp_tx(&o, &t, A, data, 100);
     want.ack = base + 200;
     want.n_sack = 1;
-    want.sack[0] = want.sack[1];
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     t.seq = base + 200;
     os_tcp_tx(&o, &t, A, data + 200, 100);
@@ -141,6 +141,61 @@ START_TEST(out_of_order_sack)
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     expect_read(&o, fd, data, 350);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* Sends len bytes at base + off out of order and expects the ACK at ack with the given SACK
+ * blocks (n of them, as start, end offsets from base), exactly in that order. */
+static void
+ooo_expect_blocks(struct onestack *o, struct os_tcp *t, uint32_t base, uint32_t off, uint32_t len,
+                  uint32_t ack, unsigned n, const uint32_t *blocks)
+{
+    t->seq = base + off;
+    os_tcp_tx(o, t, A, data + off, len);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t->pport, .seq = t->ack, .ack = ack,
+                               .flags = A, .n_sack = (uint8_t)n};
+    for (unsigned i = 0; i < n; i++)
+        want.sack[i] = (struct us_tcp_sack_block){base + blocks[2 * i], base + blocks[2 * i + 1]};
+    os_tcp_expect(o, &want, OS_IGN_WND, NULL);
+}
+
+START_TEST(sack_block_order)
+{
+    /* RFC 2018 4: the first block holds the segment that triggered the ACK; the others repeat
+     * the most recently reported blocks, newest first. Islands arriving in increasing order
+     * (every other segment of a flight lost): each ACK leads with the newest, and with more
+     * islands than four blocks the newest still get reported (in sequence order the sender
+     * would hear only of the oldest four, again and again). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    ooo_expect_blocks(&o, &t, base, 100, 100, base, 1, (uint32_t[]){100, 200});
+    ooo_expect_blocks(&o, &t, base, 300, 100, base, 2, (uint32_t[]){300, 400, 100, 200});
+    ooo_expect_blocks(&o, &t, base, 500, 100, base, 3,
+                      (uint32_t[]){500, 600, 300, 400, 100, 200});
+    ooo_expect_blocks(&o, &t, base, 700, 100, base, 4,
+                      (uint32_t[]){700, 800, 500, 600, 300, 400, 100, 200});
+    ooo_expect_blocks(&o, &t, base, 900, 100, base, 4,
+                      (uint32_t[]){900, 1000, 700, 800, 500, 600, 300, 400});
+    /* out of order among the islands: 1100, then back to extend 300..400: that block first */
+    ooo_expect_blocks(&o, &t, base, 1100, 100, base, 4,
+                      (uint32_t[]){1100, 1200, 900, 1000, 700, 800, 500, 600});
+    ooo_expect_blocks(&o, &t, base, 400, 50, base, 4,
+                      (uint32_t[]){300, 450, 1100, 1200, 900, 1000, 700, 800});
+    /* a segment bridging two islands (450..500) merges them: the merged block leads */
+    ooo_expect_blocks(&o, &t, base, 450, 50, base, 4,
+                      (uint32_t[]){300, 600, 1100, 1200, 900, 1000, 700, 800});
+    /* the hole at the front filled (the ACK advances): the rest, most recent first */
+    ooo_expect_blocks(&o, &t, base, 0, 100, base + 200, 4,
+                      (uint32_t[]){300, 600, 1100, 1200, 900, 1000, 700, 800});
+    ooo_expect_blocks(&o, &t, base, 200, 100, base + 600, 3,
+                      (uint32_t[]){1100, 1200, 900, 1000, 700, 800});
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_read(&o, fd, data, 600);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
 }
@@ -187,13 +242,14 @@ START_TEST(dsack_reports_duplicates)
     want.sack[1] = (struct us_tcp_sack_block){base + 500, base + 600};
     want.sack[2] = (struct us_tcp_sack_block){base + 300, base + 400};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
-    /* the D-SACK is reported once: the next ACK has the plain blocks in order */
+    /* the D-SACK is reported once: the next ACK has the plain blocks, the most recently
+     * reported first (RFC 2018 4) */
     t.seq = base + 150;
     os_tcp_tx(&o, &t, A, data + 150, 50);
     want.ack = base + 200;
     want.n_sack = 2;
-    want.sack[0] = (struct us_tcp_sack_block){base + 300, base + 400};
-    want.sack[1] = (struct us_tcp_sack_block){base + 500, base + 600};
+    want.sack[0] = (struct us_tcp_sack_block){base + 500, base + 600};
+    want.sack[1] = (struct us_tcp_sack_block){base + 300, base + 400};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 3);
@@ -208,7 +264,7 @@ START_TEST(dsack_reports_duplicates)
     os_tcp_rx(&o, &t, &got);
     ck_assert_uint_eq(got.payload_len, 1);
     ck_assert_uint_eq(got.n_sack, 2); /* the two held ranges only */
-    ck_assert_uint_eq(got.sack[0].start, base + 300);
+    ck_assert_uint_eq(got.sack[0].start, base + 500);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 3);
     expect_read(&o, fd, data, 200);
     os_tcp_abort(&o, fd);
@@ -2429,6 +2485,7 @@ make_suite(void)
     tcase_add_test(tc, timer_push_fails_then_retried);
     tcase_add_test(tc, out_of_order_sack);
     tcase_add_test(tc, out_of_order_no_sack);
+    tcase_add_test(tc, sack_block_order);
     tcase_add_test(tc, dsack_reports_duplicates);
     tcase_add_test(tc, dsack_not_without_sack);
     tcase_add_test(tc, duplicate_and_overlap_trimmed);
