@@ -8,7 +8,9 @@ Two views of every file under src/, and both must agree with the layer order:
   - includes: each file's #include "..." lines, which catch what the linker never sees (a layer's
     struct read through its header, a static inline helper).
 Only the composition root (src/stack/) and the runtime (src/runtime/) may reach every layer.
-Nothing under src/ may reach apps/ or tools/.
+Nothing under src/ may reach apps/ or tools/. And the stack keeps no file-scope mutable state:
+every `static` object outside a function in src/ (but the runtime and the drivers, which do I/O)
+must be const.
 
 Usage: check-layers.py OBJDIR   (OBJDIR holds the objects of src/ and apps/ at their paths, as the
 Makefile's release build does). Prints each violation and exits 1 if there is any.
@@ -119,6 +121,15 @@ def main():
                     violations.append(f"{src}:{n}: includes {target} (src/ never reaches apps/)")
                     continue
                 check(src, layer_of(target), f"#include \"{m.group(1)}\" (line {n})")
+
+    # No global mutable state in the stack (doc/design.md): file-scope statics must be const.
+    for src in srcs:
+        if not src.startswith("src/") or layer_of(src) in ("runtime", "drivers"):
+            continue
+        with open(os.path.join(root, src), encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if re.match(r"static\s[^()]*[;=]", line) and not re.match(r"static\s+const\s", line):
+                    violations.append(f"{src}:{n}: file-scope mutable state: {line.strip()}")
 
     # Symbols: who defines what, then every object's references.
     objs = {}
