@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 uint32_t
@@ -58,8 +58,8 @@ tcp_fill_sack(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_co
     size_t n_ooo = us_tcp_rs_n(c->ooo), n = 0;
     size_t order[US_RANGESET_MAX], n_order = 0;
     bool taken[US_RANGESET_MAX] = {false};
-    if (st->tcp.dsack_conn == c && fit > 0) {
-        us_seq_t ds = st->tcp.dsack_start, de = st->tcp.dsack_end;
+    if (st->tcp->dsack_conn == c && fit > 0) {
+        us_seq_t ds = st->tcp->dsack_start, de = st->tcp->dsack_end;
         r->sack[n++] = (struct us_tcp_sack_block){ds, de};
         for (size_t i = 0; i < n_ooo; i++)
             if (us_seq_leq(c->rcv_nxt + ooo->r[i].start, ds) &&
@@ -67,7 +67,7 @@ tcp_fill_sack(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_co
                 order[n_order++] = i;
                 taken[i] = true;
             }
-        st->tcp.dsack_conn = NULL; /* reported once */
+        st->tcp->dsack_conn = NULL; /* reported once */
         us_stat_inc(st, US_STAT_TCP_DSACK_OUT);
     }
     for (int k, q = 0; n_ooo > 0 && (k = us_rangeset_recent(ooo, (unsigned)q)) >= 0; q++)
@@ -104,7 +104,7 @@ tcp_fill_options(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp
         r->ts_ecr = c->ts_recent;
     }
     if (!syn && c->sack_ok && c->state >= US_TCPS_ESTABLISHED &&
-        (us_tcp_rs_n(c->ooo) || st->tcp.dsack_conn == c))
+        (us_tcp_rs_n(c->ooo) || st->tcp->dsack_conn == c))
         tcp_fill_sack(st, r, c, len);
 }
 
@@ -195,7 +195,7 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
          * full-sized segment goes without them and owes nothing (Linux shrinks the segment
          * instead); the next ACK or short segment carries them. */
         c->ack_now = len > c->mss && c->sack_ok &&
-                     (us_tcp_rs_n(c->ooo) || st->tcp.dsack_conn == c);
+                     (us_tcp_rs_n(c->ooo) || st->tcp->dsack_conn == c);
         c->unacked_segs = 0;
         us_tcp_timer_stop(c, US_TT_DELACK);
     }
