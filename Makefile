@@ -9,7 +9,7 @@ CLANG   ?= clang
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 INC     := -Iinclude -Isrc -Iapps
-LIBS    := -lpcap -lresolv -lm
+LIBS    := -lpcap -lresolv -lz -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 SRC     := $(sort $(shell find src apps -name '*.c'))

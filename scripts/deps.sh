@@ -2,9 +2,9 @@
 # Installs the Debian packages the build, the tests and the demo need (Debian 12, as root).
 # Skips apt entirely when everything is already present.
 set -euo pipefail
-pkgs=(build-essential clang llvm libclang-rt-14-dev pkg-config check libsubunit-dev libpcap-dev tcpdump socat
-      netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3 liblwip-dev
-      apache2-utils)
+pkgs=(build-essential clang llvm libclang-rt-14-dev pkg-config check libsubunit-dev libpcap-dev
+      zlib1g-dev tcpdump socat netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3
+      liblwip-dev apache2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,7 +18,7 @@ for b in bench/*.c; do
     case $(basename "$b") in lwip_*) continue ;; esac   # standalone, built by build-lwip.sh
     out=$D/$(basename "$b" .c)
     $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g -Iinclude -Isrc -Iapps -Itests "$b" tests/lib/sim.c \
-        build/rel/libustack.a -lpcap -lresolv -lm -o "$out"
+        build/rel/libustack.a -lpcap -lresolv -lz -lm -o "$out"
 done
 
 # The in-memory benchmarks run on one CPU, ustack and its baseline alike, in turn: one run of

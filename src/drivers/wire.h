@@ -28,6 +28,11 @@ struct us_impair {
      * a poisoned ARP cache is not what the IP/TCP/UDP checks are there to catch). The counter
      * counts frames corrupted, not frames offered. */
     double corrupt;
+    /* Bit errors on the wire: one random bit of the whole frame flipped, ARP and the Ethernet
+     * header included. The sending end's FCS (CRC-32, IEEE 802.3 3.2.9) travels with the frame
+     * and the receiving end checks it, as a NIC does: the damaged frame is dropped there and
+     * counted in fcs_drops, so nothing damaged on the wire reaches a stack. */
+    double biterr;
     us_time_t delay;           /* fixed one-way delay */
     us_time_t jitter;          /* extra delay, uniform in [0, jitter]; may itself reorder */
     us_time_t reorder_gap;     /* how long a reordered frame is held back; 0 means 1 ms */
@@ -38,7 +43,7 @@ struct us_impair {
 };
 
 /* Parses "loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,jitter=1ms,rate=100mbit,
- * seed=7". Keys: loss dup reorder corrupt (probabilities), delay jitter reorder_gap
+ * seed=7". Keys: loss dup reorder corrupt biterr (probabilities), delay jitter reorder_gap
  * blackout_start blackout_len (durations with unit ns/us/ms/s; bare 0 allowed), rate (with unit
  * bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed (integer; seed may be NULL if
  * the spec has none). *imp is reset to all zero first; *seed is set only when the spec has seed=.
@@ -46,10 +51,12 @@ struct us_impair {
 int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
 
 /* Per direction. sent = frames offered; every offered frame ends up delivered (counted by the
- * link, or by the daemon when it delivers) or in exactly one of lost, blackout, queue_drops;
- * duplicated frames are delivered twice. */
+ * link, or by the daemon when it delivers) or in exactly one of lost, blackout, queue_drops,
+ * fcs_drops (a duplicate is a copy: both copies carry the same bit error, and each is dropped);
+ * duplicated frames are delivered twice. biterrs counts frames damaged on the wire. */
 struct us_wire_stats {
     uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops, blackout;
+    uint64_t biterrs, fcs_drops;
 };
 
 /* The fate of one frame. */
@@ -59,6 +66,10 @@ struct us_impair_verdict {
     bool corrupt;       /* flip corrupt_mask in byte corrupt_byte (of every copy) */
     size_t corrupt_byte;
     uint8_t corrupt_mask;
+    bool fcs;           /* the frame carries an FCS (the impairer models bit errors) */
+    bool biterr;        /* flip biterr_mask in byte biterr_byte after the FCS was computed */
+    size_t biterr_byte;
+    uint8_t biterr_mask;
 };
 
 struct us_impairer;
@@ -93,7 +104,13 @@ struct us_delayq *us_delayq_new(size_t max_frames);
 void us_delayq_free(struct us_delayq *q);
 /* Copies the frame in. 0, -EMSGSIZE (too big), -ENOBUFS (queue full) or -ENOMEM. */
 int us_delayq_push(struct us_delayq *q, const uint8_t *frame, size_t len, us_time_t at, int tag);
-/* Runs the impairer on the frame and queues what it decides (copies, corrupted bytes).
+/* The frame check sequence of IEEE 802.3 3.2.9 over frame (destination address to the end of
+ * the data): CRC-32, zlib's crc32. */
+uint32_t us_wire_fcs(const uint8_t *frame, size_t len);
+/* Runs the impairer on the frame and queues what it decides (copies, corrupted bytes). A frame
+ * with bit errors is queued with the FCS of the frame as sent; us_delayq_deliver checks it and
+ * drops a frame that fails, counting it in the impairer's fcs_drops (so the impairer must
+ * outlive the frames it queued, or the queue must be freed first).
  * Returns the number of copies queued (0 when dropped), or a negative errno from the push, in
  * which case the frame counts as a queue drop. */
 int us_delayq_push_impaired(struct us_delayq *q, struct us_impairer *im, const uint8_t *frame,

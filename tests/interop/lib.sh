@@ -226,7 +226,7 @@ build_prog() {
     nm "$BUILD/libustack.a" 2>/dev/null | grep -q __asan_ && san=(-fsanitize=address,undefined)
     ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I"$ROOT/include" -I"$ROOT/src" \
         -I"$ROOT/apps" "${san[@]}" "$ROOT/tests/interop/$1.c" "$BUILD/libustack.a" \
-        -lpcap -lresolv -lm -o "$TMP/$1" || die "cannot build $1"
+        -lpcap -lresolv -lz -lm -o "$TMP/$1" || die "cannot build $1"
 }
 # build_udpclient: build_prog udpclient; sets UDPCLIENT.
 build_udpclient() {
