@@ -543,8 +543,13 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     uint32_t wnd = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t len = s->len;
     bool ok;
+    /* DEVIATION from 3.10.7.4 (RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND): a segment without data
+     * may sit at the right edge itself, as Linux's tcp_sequence allows: a sender that has
+     * filled our window puts its pure ACKs there (acceptable_seq, Linux tcp_acceptable_seq),
+     * and dropping them would lose their ACK fields until the window moves. */
     if (len == 0)
-        ok = wnd == 0 ? r->seq == c->rcv_nxt : us_seq_in(r->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+        ok = wnd == 0 ? r->seq == c->rcv_nxt
+                      : us_seq_in(r->seq, c->rcv_nxt, c->rcv_nxt + wnd + 1);
     else if (wnd == 0)
         ok = r->seq == c->rcv_nxt; /* 3.10.7.4: still take its ACK and RST; data is trimmed */
     else

@@ -487,6 +487,11 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
                                                                 : c->snd_nxt - c->snd_una;
         uint32_t wnd = US_MIN(c->snd_wnd, c->cwnd + lt);
         size_t usable = wnd > flight ? wnd - flight : 0;
+        /* RFC 9293 3.8.6 / RFC 6675 5 NextSeg (3): the peer's window bounds the sequence space,
+         * SND.UNA + SND.WND, not the pipe; with SACKed data in recovery the pipe is smaller than
+         * SND.NXT - SND.UNA, and new data past the right edge would only be dropped. */
+        us_seq_t edge = c->snd_una + c->snd_wnd;
+        usable = US_MIN(usable, us_seq_gt(edge, c->snd_nxt) ? (size_t)(edge - c->snd_nxt) : 0);
         size_t len = US_MIN(US_MIN(avail, usable), seg_max);
         bool fin = c->fin_queued && off + len == rlen;
         if (len == 0 && !fin)

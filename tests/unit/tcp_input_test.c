@@ -2111,6 +2111,72 @@ sack_ack(struct onestack *o, const struct os_tcp *t, uint32_t start, uint32_t en
     os_tcp_send(o, &r);
 }
 
+START_TEST(sack_recovery_stays_in_window)
+{
+    /* RFC 9293 3.8.6, RFC 6675 5 NextSeg (3): in SACK recovery the pipe leaves out SACKed data,
+     * but the peer's window still bounds the sequence space at SND.UNA + SND.WND: no new data
+     * past it (it would be dropped, and a pure ACK sent from there is outside the peer's window:
+     * two ends in that state stalled tcp_bulk_test's bottleneck run, seed 21). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    const uint32_t wnd = 10 * 1460;
+    t.wnd = (uint16_t)wnd;
+    os_tcp_tx(&o, &t, A, NULL, 0); /* the window: ten segments */
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 30 * 1460, 0, NULL, o.now), 30 * 1460);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 10; i++)
+        os_tcp_rx_expect(&o, &t, A, una + 1460u * (uint32_t)i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* the first segment lost: duplicate ACKs SACK the other nine, one more each time */
+    for (uint32_t k = 2; k <= 10; k++) {
+        sack_ack(&o, &t, una + 1460, una + 1460 * k);
+        while (os_tcp_pending(&o) > 0) {
+            struct us_tcp_repr r;
+            os_tcp_rx(&o, &t, &r);
+            ck_assert_msg((int32_t)(una + wnd - (r.seq + (uint32_t)r.payload_len)) >= 0,
+                          "segment %u..%u past the peer's window edge %u", r.seq - una,
+                          r.seq - una + (uint32_t)r.payload_len, wnd);
+        }
+    }
+    ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 1);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(pure_ack_at_right_edge_accepted)
+{
+    /* A peer that has filled our window sends its pure ACKs at our right edge (Linux
+     * tcp_acceptable_seq, ours too): their ACK fields count (DEVIATION, as Linux's
+     * tcp_sequence; RFC 9293 3.10.7.4 would drop them). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.payload_len, 100);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 100);
+    struct os_tcp edge = t;
+    edge.seq = t.seq + r.wnd; /* no window scaling: the field is the window */
+    edge.ack = t.ack + 100;
+    os_tcp_tx(&o, &edge, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 0);
+    /* one past it is still outside */
+    edge.seq = t.seq + r.wnd + 1;
+    os_tcp_tx(&o, &edge, A, NULL, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 /* One segment of 1000 bytes out with a 1 s RTO floor: its ACK may wait for the peer's delayed-
  * ACK timer, so the PTO adds the allowance (200 ms): the probe, the same segment again, comes at
  * 2 * 30 + 200 ms. Returns the descriptor; *una is the segment's sequence number. */
@@ -2486,6 +2552,8 @@ make_suite(void)
     tcase_add_test(tc, out_of_order_sack);
     tcase_add_test(tc, out_of_order_no_sack);
     tcase_add_test(tc, sack_block_order);
+    tcase_add_test(tc, sack_recovery_stays_in_window);
+    tcase_add_test(tc, pure_ack_at_right_edge_accepted);
     tcase_add_test(tc, dsack_reports_duplicates);
     tcase_add_test(tc, dsack_not_without_sack);
     tcase_add_test(tc, duplicate_and_overlap_trimmed);
