@@ -543,7 +543,7 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     uint32_t wnd = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t len = s->len;
     bool ok;
-    /* DEVIATION from 3.10.7.4 (RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND): a segment without data
+    /* DEVIATION(RFC 9293 3.10.7.4: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND): a segment without data
      * may sit at the right edge itself, as Linux's tcp_sequence allows: a sender that has
      * filled our window puts its pure ACKs there (acceptable_seq, Linux tcp_acceptable_seq),
      * and dropping them would lose their ACK fields until the window moves. */
