@@ -15,6 +15,7 @@ void
 us_config_default(struct us_config *c)
 {
     memset(c, 0, sizeof(*c));
+    c->size = sizeof(*c);
     c->pkt_small_max = 4096;
     c->pkt_large_max = 64;
     c->arp_entries = 256;
@@ -54,16 +55,25 @@ us_config_default(struct us_config *c)
     c->tcp_tlp_max_ack_delay = US_MSEC(200); /* RFC 8985 7.2 WCDelAckT; Linux: tcp_rto_min */
 }
 
+/* The smallest struct us_config a caller may hand in: the struct as version 0.1 defined it.
+ * Fields added later go after ephemeral_hi, and a caller built with the older, shorter struct
+ * gets their defaults. */
+#define US_CONFIG_SIZE_0_1 (offsetof(struct us_config, ephemeral_hi) + sizeof(uint16_t))
+
 struct us_stack *
 us_stack_new(const struct us_config *cfg, uint64_t seed)
 {
+    if (cfg && (cfg->size < US_CONFIG_SIZE_0_1 || cfg->size > sizeof(*cfg))) {
+        errno = EINVAL; /* not from us_config_default, or from newer headers than this library */
+        return NULL;
+    }
     struct us_stack *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
+    us_config_default(&st->cfg);
     if (cfg)
-        st->cfg = *cfg;
-    else
-        us_config_default(&st->cfg);
+        memcpy(&st->cfg, cfg, cfg->size);
+    st->cfg.size = sizeof(st->cfg);
     if (st->cfg.ephemeral_lo == 0 || st->cfg.ephemeral_hi < st->cfg.ephemeral_lo)
         goto fail_cfg;
     us_pool_init(&st->pools[0], US_PKT_SMALL_SIZE, st->cfg.pkt_small_max);
@@ -89,6 +99,7 @@ us_stack_new(const struct us_config *cfg, uint64_t seed)
     return st;
 fail_cfg:
     free(st);
+    errno = EINVAL;
     return NULL;
 }
 
@@ -108,10 +119,20 @@ us_stack_free(struct us_stack *st)
     free(st);
 }
 
+void
+us_iface_conf_init(struct us_iface_conf *conf)
+{
+    memset(conf, 0, sizeof(*conf));
+    conf->size = sizeof(*conf);
+}
+
 struct us_iface *
 us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now)
 {
     (void)now;
+    /* Only 0.1's struct exists yet; a longer one comes from newer headers than this library. */
+    if (conf->size != sizeof(*conf))
+        return NULL;
     if (st->n_ifaces >= US_MAX_IFACES || conf->prefix_len > 32 || !conf->tx)
         return NULL;
     uint16_t mtu = conf->mtu ? conf->mtu : 1500;
