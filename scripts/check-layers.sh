@@ -37,6 +37,13 @@ for f in src/ip/*.c src/arp.c src/link/*.c; do
         case $i in udp.h|tcp/*|socket/*) violation "$f includes $i (reaches up a layer)";; esac
     done
 done
+# The library and the runtime include no application: apps/ plug into the daemon through
+# struct us_daemon_services (the Makefile also compiles src/ without -Iapps).
+for f in $(find src -name '*.[ch]'); do
+    for i in $(incs "$f"); do
+        [ -e "apps/$i" ] && violation "$f includes $i from apps/ (the runtime takes hooks instead)"
+    done
+done
 # Nothing in the core keeps file-scope mutable state.
 if grep -nE '^static [^()]*[;=]' src/core/*.c src/wire/*.c src/link/*.c src/ip/*.c src/*.c src/socket/*.c \
     | grep -v 'static const'; then
