@@ -63,7 +63,8 @@ main(int argc, char **argv)
     int conns[64], n = 0;
     while (!stop) {
         us_time_t now = now_ns(), next = us_next_deadline(st); /* sleep until input or a timer */
-        int ms = next <= now ? 0 : next - now > US_SEC(1) ? 1000 : (int)((next - now) / 1000000) + 1;
+        us_time_t wait = next <= now ? 0 : next - now > US_SEC(1) ? US_SEC(1) : next - now;
+        int ms = (int)((wait + US_MSEC(1) - 1) / US_MSEC(1));
         struct pollfd pfd = {us_tap_fd(&tap), POLLIN, 0};
         poll(&pfd, 1, ms);
         now = now_ns();

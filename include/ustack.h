@@ -75,8 +75,8 @@ struct us_config {
 void us_config_default(struct us_config *cfg);
 
 /* Returns NULL with errno ENOMEM on allocation failure, EINVAL for a bad configuration (among
- * them a size this version does not know). cfg NULL means the defaults. seed drives every random choice (IP ID, ports, impairment
- * decisions in tests), so a run replays from (seed, input). */
+ * them a size this version does not know). cfg NULL means the defaults. seed drives every random
+ * choice (IP ID, ports, impairment decisions in tests), so a run replays from (seed, input). */
 struct us_stack *us_stack_new(const struct us_config *cfg, uint64_t seed);
 void us_stack_free(struct us_stack *st);
 

@@ -77,10 +77,21 @@ v=$("$P/bin/ustack" --version)
 if command -v groff >/dev/null; then
     w=$(groff -man -Tutf8 -ww "$P/share/man/man8/ustack.8" 2>&1 >/dev/null)
     [ -z "$w" ] && ok "ustack.8 renders without warnings" || bad "groff warns on ustack.8: $w"
-    txt=$(groff -man -Tutf8 "$P/share/man/man8/ustack.8" 2>/dev/null | col -b)
-    for sub in $(sed -n 's/^    if (strcmp(cmd, "\([a-z]*\)") == 0)$/\1/p' tools/ustack.c); do
-        grep -q "ustack $sub" <<<"$txt" || bad "ustack.8 does not describe 'ustack $sub'"
+    # Every subcommand and every option tools/ustack.c parses appears in the rendered page.
+    txt=$(groff -man -Tascii -P-c -P-b -P-u "$P/share/man/man8/ustack.8" 2>/dev/null)
+    subs=$(sed -n 's/^    if (strcmp(cmd, "\([a-z]*\)") == 0)$/\1/p' tools/ustack.c)
+    longs=$(grep -oE '\{"[a-z-]+", [01],' tools/ustack.c | sed -E 's/\{"([a-z-]+)".*/--\1/' | sort -u)
+    shorts=$(grep -oE 'getopt_long\(argc, argv, "[a-zA-Z:]+"' tools/ustack.c |
+        sed -E 's/.*"([a-zA-Z:]+)"/\1/' | tr -d ':' | fold -w1 | sed 's/^/-/' | sort -u)
+    n=0 miss=0
+    for w in $(sed 's/^/ustack_/' <<<"$subs") $longs $shorts; do
+        n=$((n + 1))
+        w=${w/ustack_/ustack }
+        grep -qE -- "(^|[][ |,])$w([^a-zA-Z-]|\$)" <<<"$txt" ||
+            { bad "ustack.8 does not mention '$w'"; miss=$((miss + 1)); }
     done
+    [ "$n" -gt 20 ] && [ $miss -eq 0 ] && ok "ustack.8 covers the $n subcommands and options tools/ustack.c parses" ||
+        { [ "$n" -gt 20 ] || bad "found only $n subcommands and options in tools/ustack.c"; }
 else
     echo "install: SKIP: groff not installed, manual page not rendered"
 fi

@@ -444,7 +444,7 @@ main(int argc, char **argv)
         return cmd_get(argc, argv);
     if (strcmp(cmd, "connect") == 0)
         return cmd_connect(argc, argv);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("ustack %s\n", us_version());
         return 0;
     }

@@ -1,5 +1,6 @@
 /* pcap capture tee: appends Ethernet frames to a capture file that tcpdump/wireshark read.
- * Public; part of libustack (which links libpcap). Uses Debian's libpcap for the file format; does not look inside frames.
+ * Public; part of libustack (which links libpcap for the file format). Does not look inside
+ * frames.
  * Timestamps are wall-clock nanoseconds and the file is written with nanosecond precision
  * (pcap magic 0xa1b23c4d), so simulated time survives exactly. */
 #ifndef USTACK_PCAP_H

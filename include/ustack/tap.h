@@ -1,6 +1,7 @@
 /* Linux TAP driver: moves Ethernet frames between a TAP device and a stack (us_tap_write is a
- * us_tx_fn; what us_tap_read returns goes to us_input). Public; part of libustack. Does I/O on one non-blocking fd; knows nothing of the protocols
- * above Ethernet except what checksum offload needs (an offset and a length).
+ * us_tx_fn; what us_tap_read returns goes to us_input). Public; part of libustack. Does I/O on
+ * one non-blocking fd; knows nothing of the protocols above Ethernet except what checksum
+ * offload needs (an offset and a length).
  * In vnet mode the kernel may hand us GSO super-frames (up to 64 KiB) with partial checksums;
  * us_tap_rxmeta says so and us_tap_complete_csum() finishes the checksum when someone needs it. */
 #ifndef USTACK_TAP_H
