@@ -133,6 +133,22 @@ else
     ok "two_stacks fails over a link that loses every frame"
 fi
 
+# A machine without libpcap-dev: `make` names the package instead of failing in the compiler
+# (a compiler wrapper that cannot find pcap/pcap.h stands in for that machine).
+cat >"$tmp/nopcap-cc" <<'CC'
+#!/bin/sh
+src=$(cat)
+case "$src" in *pcap/pcap.h*) echo "fatal error: pcap/pcap.h: No such file or directory" >&2; exit 1 ;; esac
+printf '%s\n' "$src" | cc "$@"
+CC
+chmod +x "$tmp/nopcap-cc"
+msg=$(make --no-print-directory CC="$tmp/nopcap-cc" REL="$tmp/b/rel" PIC="$tmp/b/pic" 2>&1)
+if [ $? -ne 0 ] && grep -q "apt-get install libpcap-dev" <<<"$msg" && [ ! -e "$tmp/b/rel" ]; then
+    ok "make without pcap/pcap.h stops before compiling and says: apt-get install libpcap-dev"
+else
+    bad "make without pcap/pcap.h did not name libpcap-dev:"; echo "$msg" | head -5
+fi
+
 if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
     for kind in shared static; do
         if LD_LIBRARY_PATH=$P/lib ECHO_TAP=$tmp/ex-$kind/echo_tap \
