@@ -88,7 +88,7 @@ $(SRC:%.c=$(1)/%.o): | build-deps
 endef
 $(foreach b,$(REL) $(ASAN) $(FZ) $(PIC),$(eval $(call products,$(b))))
 # An archive is rebuilt whole, so a file moved elsewhere leaves no stale member behind.
-build/%.a:
+%.a:
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
@@ -124,7 +124,8 @@ SIM_BIN  := $(SIM:tests/%.c=$(ASAN)/tests/%)
 deps:
 	@bash scripts/deps.sh
 
-# The README's test command. Runs unit, simulation and interop tests under ASan/UBSan.
+# The README's test command. Runs unit, simulation and interop tests under ASan/UBSan, then
+# checks the installed library and builds and runs examples/ against it.
 test: deps
 	@$(MAKE) --no-print-directory unit sim interop install-check
 

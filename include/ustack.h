@@ -109,7 +109,8 @@ struct us_iface_conf {
 /* Zeroes *conf and sets its size: no name ("eth"), MTU 1500, no offloads. */
 void us_iface_conf_init(struct us_iface_conf *conf);
 /* Adds an interface, its connected route, and announces it with a gratuitous ARP. NULL for a bad
- * conf (its size unknown, no tx, a prefix over 32, an MTU under 68) or too many interfaces. */
+ * conf (its size unknown: errno EINVAL; no tx, a prefix over 32, an MTU under 68) or too many
+ * interfaces. */
 struct us_iface *us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now);
 /* Adds a route; gw 0 means directly connected. prefix_len 0 with dst 0 is the default route. */
 int us_route_add(struct us_stack *st, us_ip4_t dst, uint8_t prefix_len, us_ip4_t gw,

@@ -87,8 +87,10 @@ us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t no
 {
     (void)now;
     /* Only 0.1's struct exists yet; a longer one comes from newer headers than this library. */
-    if (conf->size != sizeof(*conf))
+    if (conf->size != sizeof(*conf)) {
+        errno = EINVAL;
         return NULL;
+    }
     struct us_iface *ifp = us_link_iface_add(st, conf);
     if (!ifp)
         return NULL;

@@ -204,7 +204,9 @@ START_TEST(config_and_iface_sizes_checked)
     c.prefix_len = 24;
     c.tx = count_tx;
     c.size = sizeof(c) + 8;
+    errno = 0;
     ck_assert_ptr_null(us_iface_add(st, &c, 0));
+    ck_assert_int_eq(errno, EINVAL);
     c.size = 0;
     ck_assert_ptr_null(us_iface_add(st, &c, 0));
     c.size = sizeof(c);
