@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that dependencies point downwards (STYLE.md 1), from #include lines and symbol names.
+# Checks that dependencies point downwards (doc/design.md, Layers), from #includes and symbols.
 # Prints each violation; exits 1 if there is any.
 set -u
 cd "$(dirname "$0")/.."

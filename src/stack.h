@@ -1,4 +1,4 @@
-/* The stack object: every piece of mutable state the protocol core has (DESIGN.md 1).
+/* The stack object: all mutable state of the protocol core (doc/design.md, The stack object).
  * Included by protocol code only (not by wire/ or drivers/). Also the helpers every layer uses
  * to count, drop and trace. */
 #ifndef US_STACK_H
@@ -16,7 +16,7 @@
 #include "pcb.h"
 #include "tcp/tcp.h"
 
-/* Upward dispatch (STYLE.md 1): filled at stack creation, so lower layers never name the
+/* Upward dispatch (doc/design.md, Layers): filled at stack creation, so lower layers never name the
  * handlers of the layer above (like microps' net_protocol_register, Linux's inet_protos). */
 typedef void (*us_eth_proto_fn)(struct us_stack *st, struct us_iface *ifp, const uint8_t *b,
                                 size_t len, unsigned rx_flags, us_time_t now);
