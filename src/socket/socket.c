@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "socket/socket.h"
-#include "stack.h"
+#include "core/core.h"
+#include "ping/ping.h"
 #include "tcp/tcp.h"
-#include "udp.h"
+#include "udp/udp.h"
 
 /* A descriptor names a control block: a datagram pcb or a TCP connection. */
 struct us_fd_slot {
