@@ -553,6 +553,9 @@ us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value)
     case US_SO_ATMARK:
         *value = us_tcp_user_atmark(c);
         return 0;
+    case US_SO_SNDSPACE:
+        *value = (int)US_MIN(us_tcp_user_sndspace(st, c), (size_t)INT32_MAX);
+        return 0;
     default:
         return -ENOPROTOOPT;
     }
