@@ -251,6 +251,8 @@ enum us_sockopt {
     US_TCP_CONGESTION = 12,  /* enum us_tcp_cc */
     US_SO_ATMARK = 13,       /* read only: 1 when the next byte recv returns is the urgent mark
                               * (sockatmark(), SIOCATMARK), else 0 */
+    US_SO_SNDSPACE = 14,     /* read only: bytes a send would take now (TCP: room in the send
+                              * buffer, grown by auto-tuning first; 0 while not writable) */
 };
 enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
 int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);

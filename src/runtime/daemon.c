@@ -1,8 +1,9 @@
 /* The ustack daemon: an epoll loop that feeds TAP frames and control requests into one stack,
  * fires its timers, runs the services the tool plugs in and answers clients. Layer: runtime.
- * Single-threaded (STYLE.md 4): the clock is read once per iteration; work per iteration is
- * bounded (frames per read burst, one request per client). A request that would block is parked
- * and retried after every iteration until it succeeds or its deadline passes. */
+ * Single-threaded (doc/design.md, Process model): the clock is read once per iteration; work
+ * per iteration is bounded (frames per read burst, one request per client). A request that
+ * would block is parked and retried after every iteration until it succeeds or its deadline
+ * passes. */
 #include "runtime/daemon.h"
 
 #include <errno.h>
