@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential clang llvm libclang-rt-14-dev pkg-config check libsubunit-dev libpcap-dev
       zlib1g-dev tcpdump socat netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3
-      liblwip-dev apache2-utils)
+      liblwip-dev groff-base apache2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
