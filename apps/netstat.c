@@ -108,13 +108,14 @@ us_netstat_format(struct us_stack *st, int flags, char *buf, size_t cap)
         fmt_addr(l, sizeof(l), &si[i].local, false, flags & US_NETSTAT_NUMERIC);
         fmt_addr(r, sizeof(r), &si[i].remote, true, flags & US_NETSTAT_NUMERIC);
         const char *proto = si[i].type == US_SOCK_DGRAM ? "udp" : si[i].type == US_SOCK_PING ? "icmp" : "tcp";
+        bool tcp = si[i].type == US_SOCK_STREAM;
         outf(&o, "%-5s %6zu %6zu %-23s %-23s %s\n", proto, si[i].recv_q, si[i].send_q, l, r,
-             si[i].state);
-        if ((flags & US_NETSTAT_INFO) && si[i].type == US_SOCK_STREAM &&
-            strcmp(si[i].state, "LISTEN") != 0) {
+             tcp ? us_tcp_state_name(si[i].state) : "");
+        if ((flags & US_NETSTAT_INFO) && tcp && si[i].state != US_TCPS_LISTEN) {
             const struct us_tcp_info *t = &si[i].tcp;
             /* the fields and spelling of Linux's `ss -ti` */
-            outf(&o, "\t %s%s%s", t->ts ? "ts " : "", t->sack ? "sack " : "", t->cc);
+            outf(&o, "\t %s%s%s", t->ts ? "ts " : "", t->sack ? "sack " : "",
+                 us_tcp_cc_name(t->cc));
             if (t->wscale)
                 outf(&o, " wscale:%u,%u", (unsigned)t->snd_wscale, (unsigned)t->rcv_wscale);
             outf(&o, " rto:%lld rtt:%.3f/%.3f mss:%u rcvmss:%u cwnd:%u", (long long)(t->rto / 1000000),

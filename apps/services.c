@@ -130,7 +130,7 @@ udp_service(struct us_services *s, struct us_stack *st, int i, us_time_t now)
 {
     for (int k = 0; k < SVC_BURST; k++) {
         struct us_sockaddr from;
-        ssize_t n = us_recvfrom(st, s->s[i].fd, s->buf, sizeof(s->buf), 0, &from, NULL);
+        ssize_t n = us_recvfrom(st, s->s[i].fd, s->buf, sizeof(s->buf), 0, &from, NULL, now);
         if (n < 0)
             return;
         switch (s->s[i].kind) {
@@ -190,7 +190,7 @@ conn_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
             return false;
         if (c->kind == SVC_CHARGEN) { /* RFC 864 TCP: send until the peer closes */
             c->out_len = chargen_fill(c->out, SVC_BUF, &c->chargen_pos);
-            ssize_t n = us_recvfrom(st, c->fd, s->buf, sizeof(s->buf), 0, NULL, NULL);
+            ssize_t n = us_recvfrom(st, c->fd, s->buf, sizeof(s->buf), 0, NULL, NULL, now);
             if (n == 0 || (n < 0 && n != -EAGAIN))
                 return false;
             continue;
@@ -225,7 +225,7 @@ conn_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
             if (cap == 0)
                 return false; /* a request head never fits: the parser would have said 431 */
         }
-        ssize_t n = us_recvfrom(st, c->fd, dst, cap, 0, NULL, NULL);
+        ssize_t n = us_recvfrom(st, c->fd, dst, cap, 0, NULL, NULL, now);
         if (n == -EAGAIN)
             return true;
         if (n <= 0) { /* end of stream or error: finish what we owe, then close */

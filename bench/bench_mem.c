@@ -126,7 +126,7 @@ main(int argc, char **argv)
     uint64_t est = 0;
     for (uint64_t i = 0; i < opened; i++) {
         struct us_tcp_info ti;
-        if (us_tcp_get_info(A, cfd[i], &ti) == 0 && !strcmp(ti.state, "ESTABLISHED"))
+        if (us_tcp_get_info(A, cfd[i], &ti) == 0 && ti.state == US_TCPS_ESTABLISHED)
             est++;
     }
     uint64_t conns = est + accepted; /* connections on both stacks */

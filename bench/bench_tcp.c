@@ -283,7 +283,7 @@ run_bulk(uint16_t mtu, uint64_t bytes, struct result *res)
         pump(&b);
         ssize_t r;
         bool progress = false;
-        while ((r = us_recvfrom(B, s, NULL, sizeof(txbuf), US_MSG_TRUNC, NULL, NULL)) > 0) {
+        while ((r = us_recvfrom(B, s, NULL, sizeof(txbuf), US_MSG_TRUNC, NULL, NULL, b.now)) > 0) {
             got += (uint64_t)r;
             progress = true;
         }
@@ -315,7 +315,7 @@ rr_wait(struct bt *b, struct us_stack *st, int fd)
     double t0 = 0;
     for (;;) {
         pump(b);
-        ssize_t r = us_recvfrom(st, fd, &x, 1, 0, NULL, NULL);
+        ssize_t r = us_recvfrom(st, fd, &x, 1, 0, NULL, NULL, b->now);
         if (r == 1)
             return;
         if (r != -EAGAIN)
@@ -388,7 +388,7 @@ run_conn(uint16_t mtu, uint64_t n, struct result *res)
         double w0 = now_s();
         for (;;) {
             pump(&b);
-            ssize_t e = us_recvfrom(B, s, &x, 1, 0, NULL, NULL);
+            ssize_t e = us_recvfrom(B, s, &x, 1, 0, NULL, NULL, b.now);
             if (e == 0)
                 break;
             if (e != -EAGAIN)

@@ -86,9 +86,9 @@ drain(struct us_stack *st, int udp, int ping, us_time_t now)
     struct us_sockaddr from;
     ssize_t n;
     int rounds = 0;
-    while ((n = us_recvfrom(st, udp, buf, sizeof(buf), 0, &from, NULL)) >= 0 && rounds++ < 8)
+    while ((n = us_recvfrom(st, udp, buf, sizeof(buf), 0, &from, NULL, now)) >= 0 && rounds++ < 8)
         us_sendto(st, udp, buf, (size_t)n, 0, &from, now); /* errors are fine */
-    while (us_recvfrom(st, ping, buf, sizeof(buf), 0, NULL, NULL) >= 0)
+    while (us_recvfrom(st, ping, buf, sizeof(buf), 0, NULL, NULL, now) >= 0)
         ;
 }
 
@@ -141,7 +141,7 @@ tcp_serve(struct us_stack *st, int lsn, int *conns, size_t *n, us_time_t now)
         conns[(*n)++] = fd;
     uint8_t buf[2048];
     for (size_t i = 0; i < *n;) {
-        ssize_t r = us_recvfrom(st, conns[i], buf, sizeof(buf), 0, NULL, NULL);
+        ssize_t r = us_recvfrom(st, conns[i], buf, sizeof(buf), 0, NULL, NULL, now);
         if (r > 0)
             us_sendto(st, conns[i], buf, (size_t)r, 0, NULL, now);
         if (r == 0 || (r < 0 && r != -EAGAIN) || (r > 0 && memchr(buf, 'q', (size_t)r))) {

@@ -52,11 +52,20 @@ struct us_stack {
     uint16_t ip_id;
     struct us_pcb_table pcbs;
     struct us_tcp_globals tcp;
-    /* The time of the latest entry point that carried one; used only by calls without a `now`
-     * parameter (us_recvfrom's TCP window update). */
-    us_time_t now_last;
     struct us_socket_table *socks;
+    /* Upcall the socket layer registers (us_socket_table_init): a socket's readiness may have
+     * changed (data, FIN, ACKed send space, state, error, accept queue). Lower layers call it
+     * through the pointer, never by name; it only queues the descriptor (socket.c). */
+    void (*sock_wake)(struct us_stack *st, int fd);
 };
+
+/* Tells the socket layer that descriptor fd (if any: < 0 is none) may have changed readiness. */
+static inline void
+us_sock_wake(struct us_stack *st, int fd)
+{
+    if (fd >= 0 && st->sock_wake)
+        st->sock_wake(st, fd);
+}
 
 static inline void
 us_stat_inc(struct us_stack *st, enum us_stat s)

@@ -160,7 +160,6 @@ us_input_flags(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, 
                unsigned flags, us_time_t now)
 {
     us_poll(st, now); /* timers due before this frame fire first, in order */
-    st->now_last = now;
     us_eth_input(st, ifp, frame, len, flags, now);
 }
 
@@ -177,9 +176,8 @@ void
 us_poll(struct us_stack *st, us_time_t now)
 {
     struct us_timer_ent e;
-    st->now_last = now;
-    if (st->tcp.timers_lost)
-        us_tcp_timers_retry(st);
+    if (st->tcp.timers_lost && st->tcp.timers_retry_at <= now)
+        us_tcp_timers_retry(st, now);
     if (us_tcp_tw_next(&st->tcp) <= now)
         us_tcp_tw_expire(st, now);
     if (us_timerq_should_purge(&st->timers))
@@ -208,8 +206,8 @@ us_time_t
 us_next_deadline(struct us_stack *st)
 {
     us_time_t d = US_MIN(us_timerq_next(&st->timers), us_tcp_tw_next(&st->tcp));
-    /* a timer waits to be queued (out of memory): come back soon to retry */
-    return st->tcp.timers_lost ? US_MIN(d, st->now_last + US_MSEC(1)) : d;
+    /* a timer waits to be queued (out of memory): come back when TCP wants to retry */
+    return st->tcp.timers_lost ? US_MIN(d, st->tcp.timers_retry_at) : d;
 }
 
 void

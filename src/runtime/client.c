@@ -351,10 +351,8 @@ usc_tcp_info(struct usc *c, int fd, struct us_tcp_info *out)
     const struct us_ctl_resp *r = usc_call(c, &q, NULL, 0, &err);
     if (!r)
         return (int)err;
-    if (r->ret == 0 && r->len == sizeof(*out)) {
-        memcpy(out, r + 1, sizeof(*out));
-        out->state = out->cc = NULL;
-    }
+    if (r->ret == 0 && r->len == sizeof(*out))
+        memcpy(out, r + 1, sizeof(*out)); /* numbers and enums only: valid in this process */
     return (int)r->ret;
 }
 

@@ -240,7 +240,7 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
         struct us_msginfo info = {0};
         size_t cap = US_MIN((size_t)(q->arg < 0 ? 0 : q->arg), (size_t)US_CTL_MAX_PAYLOAD);
         uint8_t *buf = d->respbuf + sizeof(struct us_ctl_resp);
-        r.ret = us_recvfrom(d->st, q->fd, buf, cap, msgflags, &from, &info);
+        r.ret = us_recvfrom(d->st, q->fd, buf, cap, msgflags, &from, &info, d->now);
         if (r.ret == -EAGAIN && may_park && q->timeout_ms != 0)
             return false;
         if (r.ret >= 0) {
@@ -307,7 +307,6 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
         struct us_tcp_info *ti = (struct us_tcp_info *)(d->respbuf + sizeof(struct us_ctl_resp));
         r.ret = us_tcp_get_info(d->st, q->fd, ti);
         if (r.ret == 0) {
-            ti->state = ti->cc = NULL; /* pointers mean nothing in another process */
             out = ti;
             out_len = sizeof(*ti);
         }

@@ -299,8 +299,8 @@ START_TEST(retries_then_unreachable)
     ck_assert_ptr_null(us_arp_lookup(o.st, OS_PEER_IP));
     ck_assert_int_eq(us_sock_poll(o.st, fd), US_POLLOUT | US_POLLERR);
     char buf[4];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), -EHOSTUNREACH);
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), -EHOSTUNREACH);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), -EAGAIN);
     /* nothing went on the wire about it */
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_ICMP_OUT), 0);
     us_close(o.st, fd, o.now);
