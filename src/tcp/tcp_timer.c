@@ -208,7 +208,6 @@ us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
     }
     if (!us_timerq_fire(&st->timers, e, &c->t[kind], &c->tq[kind], now))
         return; /* superseded, stopped, or queued again for later */
-    int fd = c->fd; /* (the block may be freed below, but only when it has no descriptor) */
     switch (kind) {
     case US_TT_RTO:
         rto_fired(st, c, now);
@@ -234,8 +233,4 @@ us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
             us_tcp_send_ack(st, c, now);
         break;
     }
-    /* A retransmission, probe or keepalive may have ended the connection (set_state wakes then)
-     * or changed what the user sees; the two timers that fire on idle connections do not. */
-    if (kind != US_TT_IDLE && kind != US_TT_DELACK)
-        us_sock_wake(st, fd);
 }
