@@ -1,5 +1,5 @@
 /* Built-in services run inside the daemon on the stack's own sockets: echo (RFC 862), discard
- * (RFC 863), chargen (RFC 864). Layer: application. UDP for now; TCP and http=DIR come with TCP. */
+ * (RFC 863), chargen (RFC 864) over UDP and TCP, and HTTP (http=DIR). Layer: application. */
 #ifndef US_APPS_SERVICES_H
 #define US_APPS_SERVICES_H
 
@@ -7,11 +7,25 @@
 
 struct us_services;
 
+/* Readiness dispatch, shared by everything that watches sockets of one stack in one loop (the
+ * daemon's parked client requests and the services): a watched descriptor's cookie points at
+ * one of these, usually inside the object that owns the socket. */
+struct us_ready_handler {
+    void (*fn)(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events,
+               us_time_t now);
+};
+/* Harvests up to max events from us_ready and calls each one's handler; returns how many.
+ * Every watch on st must use a struct us_ready_handler cookie. */
+size_t us_ready_dispatch(struct us_stack *st, size_t max, us_time_t now);
+
 /* Parses the comma list ("echo,discard,chargen") and opens the sockets. NULL/empty list: none.
  * Returns 0 or a negative code for us_services_error(). */
 int us_services_start(struct us_services **out, struct us_stack *st, const char *list,
                       us_time_t now);
-/* Serves whatever arrived; bounded work per call. */
+/* The services' sockets are watched (us_sock_watch) and served when us_ready_dispatch reports
+ * them. us_services_run continues the connections that used up their work budget in their last
+ * step (bounded work per connection); us_services_next_deadline is 0 while there are such
+ * connections, else US_TIME_NEVER. Neither looks at idle connections. */
 void us_services_run(struct us_services *s, struct us_stack *st, us_time_t now);
 us_time_t us_services_next_deadline(const struct us_services *s);
 void us_services_stop(struct us_services *s, struct us_stack *st, us_time_t now);

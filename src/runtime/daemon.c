@@ -1,8 +1,11 @@
 /* The ustack daemon: an epoll loop that feeds TAP frames and control requests into one stack,
  * fires its timers, runs the built-in services and answers clients. Layer: runtime.
  * Single-threaded (STYLE.md 4): the clock is read once per iteration; work per iteration is
- * bounded (frames per read burst, one request per client). A request that would block is parked
- * and retried after every iteration until it succeeds or its deadline passes. */
+ * bounded (frames per read burst, one request per client, ready events per harvest). Sockets
+ * are served from the stack's ready list (us_sock_watch, us_ready), never by scanning them, so
+ * idle connections cost nothing per iteration. A request that would block is parked: its socket
+ * is watched, and the request is retried when the socket is reported ready, or answered when
+ * its deadline passes. */
 #include "runtime/daemon.h"
 
 #include <errno.h>
@@ -35,7 +38,11 @@
 #define TAG_RX 0 /* delayed frame travelling from the TAP to the stack */
 #define TAG_TX 1 /* delayed frame travelling from the stack to the TAP */
 
+struct daemon;
+
 struct client {
+    struct us_ready_handler h; /* watch cookie of the parked request's socket (first member) */
+    struct daemon *d;
     int sock; /* -1: slot free */
     int *fds; /* stack descriptors this client owns */
     size_t n_fds, cap_fds;
@@ -55,6 +62,7 @@ struct daemon {
     int ep, lsock, sigfd;
     char ctl_path[108];
     struct client clients[MAX_CLIENTS];
+    size_t n_parked;
     struct us_services *svc;
     uint8_t rxbuf[US_TAP_FRAME_MAX];
     uint8_t txbuf[US_TAP_FRAME_MAX]; /* a gathered frame in one piece, for the capture */
@@ -331,9 +339,42 @@ reply:
     return true;
 }
 
+/* The events that may let a parked request finish. */
+static unsigned
+park_events(const struct us_ctl_req *q)
+{
+    if (q->op == US_CTL_POLL)
+        return (unsigned)q->arg | US_POLLERR | US_POLLHUP;
+    return US_POLLIN; /* recvfrom, accept */
+}
+
+static void
+client_unpark(struct daemon *d, struct client *c)
+{
+    if (!c->parked)
+        return;
+    c->parked = false;
+    d->n_parked--;
+    us_sock_watch(d->st, c->req.fd, 0, US_WATCH_LEVEL, NULL);
+}
+
+/* The parked request's socket was reported ready: try again. */
+static void
+parked_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned ev, us_time_t now)
+{
+    (void)st;
+    (void)fd;
+    (void)ev;
+    (void)now;
+    struct client *c = (struct client *)h;
+    if (c->parked && ctl_execute(c->d, c, &c->req, NULL, true))
+        client_unpark(c->d, c);
+}
+
 static void
 client_close(struct daemon *d, struct client *c)
 {
+    client_unpark(d, c);
     for (size_t i = 0; i < c->n_fds; i++)
         us_close(d->st, c->fds[i], d->now); /* a client's sockets die with it, like a process's */
     free(c->fds);
@@ -365,21 +406,26 @@ client_readable(struct daemon *d, struct client *c)
     }
     if (!ctl_execute(d, c, &q, d->reqbuf + sizeof(q), true)) {
         c->parked = true;
+        d->n_parked++;
         c->req = q;
         c->park_deadline = q.timeout_ms < 0 ? US_TIME_NEVER : d->now + US_MSEC(q.timeout_ms);
+        c->h.fn = parked_ready;
+        c->d = d;
+        us_sock_watch(d->st, q.fd, park_events(&q), US_WATCH_LEVEL, &c->h);
     }
 }
 
+/* Answers the parked requests whose deadline passed (readiness retries the others). Looks at
+ * the client table (MAX_CLIENTS entries) only while something is parked. */
 static void
-retry_parked(struct daemon *d)
+expire_parked(struct daemon *d)
 {
-    for (int i = 0; i < MAX_CLIENTS; i++) {
+    for (int i = 0; d->n_parked && i < MAX_CLIENTS; i++) {
         struct client *c = &d->clients[i];
-        if (c->sock < 0 || !c->parked)
-            continue;
-        bool expired = d->now >= c->park_deadline;
-        if (ctl_execute(d, c, &c->req, NULL, !expired))
-            c->parked = false;
+        if (c->sock >= 0 && c->parked && d->now >= c->park_deadline) {
+            ctl_execute(d, c, &c->req, NULL, false);
+            client_unpark(d, c);
+        }
     }
 }
 
@@ -586,10 +632,12 @@ daemon_teardown(struct daemon *d)
 static int
 loop_timeout_ms(struct daemon *d)
 {
+    if (us_ready_pending(d->st))
+        return 0; /* sockets wait on the ready list */
     us_time_t next = us_next_deadline(d->st);
     if (d->delayq)
         next = US_MIN(next, us_delayq_next_due(d->delayq));
-    for (int i = 0; i < MAX_CLIENTS; i++)
+    for (int i = 0; d->n_parked && i < MAX_CLIENTS; i++)
         if (d->clients[i].sock >= 0 && d->clients[i].parked)
             next = US_MIN(next, d->clients[i].park_deadline);
     next = US_MIN(next, us_services_next_deadline(d->svc));
@@ -638,8 +686,11 @@ us_daemon_run(const struct us_daemon_opts *o)
         if (d->delayq)
             us_delayq_deliver(d->delayq, d->now, 256, delayed_frame, d);
         us_poll(d->st, d->now);
+        /* Sockets whose readiness changed: services and parked requests (bounded per
+         * iteration; what is left keeps the next epoll_wait from sleeping). */
+        us_ready_dispatch(d->st, 1024, d->now);
         us_services_run(d->svc, d->st, d->now);
-        retry_parked(d);
+        expire_parked(d);
         if (d->pcap)
             us_pcap_flush(d->pcap);
     }
