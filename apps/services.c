@@ -15,7 +15,7 @@
 
 #define SVC_MAX 16
 #define SVC_BURST 64       /* datagrams or reads per socket per call */
-#define SVC_MAX_CONNS 4096 /* TCP service connections at once */
+#define SVC_MAX_CONNS 65536 /* TCP service connections at once (an idle one costs no buffer) */
 #define SVC_BUF 65536
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_HTTP };

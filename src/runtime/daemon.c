@@ -523,6 +523,9 @@ daemon_setup(struct daemon *d)
     char a[16];
     struct us_config cfg;
     us_config_default(&cfg);
+    /* Descriptors for the services' and the clients' connections: idle ones cost their control
+     * block and nothing per loop iteration (the ready list), so allow many (a slot is 40 bytes). */
+    cfg.max_sockets = 65536;
     d->st = us_stack_new(&cfg, o->seed);
     if (!d->st)
         return -ENOMEM;
