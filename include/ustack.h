@@ -88,7 +88,8 @@ struct us_iface_conf {
     void *tx_ctx;
 };
 
-/* Adds an interface, its connected route, and announces it with a gratuitous ARP. */
+/* Adds an interface, its connected route, and announces it with a gratuitous ARP. Like every
+ * call that can send, it takes the time: timers due by `now` fire first (as in us_input). */
 struct us_iface *us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now);
 /* Adds a route; gw 0 means directly connected. prefix_len 0 with dst 0 is the default route. */
 int us_route_add(struct us_stack *st, us_ip4_t dst, uint8_t prefix_len, us_ip4_t gw,

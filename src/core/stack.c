@@ -111,7 +111,9 @@ us_stack_free(struct us_stack *st)
 struct us_iface *
 us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now)
 {
-    (void)now;
+    /* It acts (an announcement goes out), so it takes the time like every acting call: what
+     * was due before it happens first, in order, as in us_input. */
+    us_poll(st, now);
     if (st->n_ifaces >= US_MAX_IFACES || conf->prefix_len > 32 || !conf->tx)
         return NULL;
     uint16_t mtu = conf->mtu ? conf->mtu : 1500;
