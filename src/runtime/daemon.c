@@ -312,11 +312,15 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
         break;
     }
     case US_CTL_TCPINFO: {
-        struct us_tcp_info *ti = (struct us_tcp_info *)(d->respbuf + sizeof(struct us_ctl_resp));
-        r.ret = us_tcp_get_info(d->st, q->fd, ti);
+        /* Numbers and enums only, so it crosses to the client as it is. Filled aside and
+         * copied: the payload follows the response header at an offset not aligned for it. */
+        struct us_tcp_info ti;
+        uint8_t *buf = d->respbuf + sizeof(struct us_ctl_resp);
+        r.ret = us_tcp_get_info(d->st, q->fd, &ti);
         if (r.ret == 0) {
-            out = ti;
-            out_len = sizeof(*ti);
+            memcpy(buf, &ti, sizeof(ti));
+            out = buf;
+            out_len = sizeof(ti);
         }
         break;
     }
