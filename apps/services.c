@@ -61,24 +61,6 @@ struct us_services {
 static void sock_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned ev,
                        us_time_t now);
 
-size_t
-us_ready_dispatch(struct us_stack *st, size_t max, us_time_t now)
-{
-    struct us_ready_event ev[64];
-    size_t done = 0;
-    while (done < max) {
-        size_t n = us_ready(st, ev, US_MIN(max - done, US_ARRAY_LEN(ev)));
-        for (size_t i = 0; i < n; i++) {
-            struct us_ready_handler *h = ev[i].cookie;
-            h->fn(h, st, ev[i].fd, ev[i].events, now);
-        }
-        done += n;
-        if (n < US_ARRAY_LEN(ev))
-            break;
-    }
-    return done;
-}
-
 static int
 svc_open(struct us_services *s, struct us_stack *st, enum svc_kind kind, uint16_t port, bool tcp)
 {

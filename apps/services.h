@@ -7,17 +7,6 @@
 
 struct us_services;
 
-/* Readiness dispatch, shared by everything that watches sockets of one stack in one loop (the
- * daemon's parked client requests and the services): a watched descriptor's cookie points at
- * one of these, usually inside the object that owns the socket. */
-struct us_ready_handler {
-    void (*fn)(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events,
-               us_time_t now);
-};
-/* Harvests up to max events from us_ready and calls each one's handler; returns how many.
- * Every watch on st must use a struct us_ready_handler cookie. */
-size_t us_ready_dispatch(struct us_stack *st, size_t max, us_time_t now);
-
 /* Parses the comma list ("echo,discard,chargen") and opens the sockets. NULL/empty list: none.
  * Returns 0 or a negative code for us_services_error(). */
 int us_services_start(struct us_services **out, struct us_stack *st, const char *list,

@@ -215,6 +215,15 @@ int us_sock_watch(struct us_stack *st, int fd, unsigned events, enum us_watch_mo
 size_t us_ready(struct us_stack *st, struct us_ready_event *out, size_t max);
 /* True while descriptors wait on the ready list (the caller should not sleep). */
 bool us_ready_pending(const struct us_stack *st);
+/* An optional convention for a loop whose watches belong to several modules (the daemon's
+ * parked requests and its services): each watch's cookie points at a handler, usually the
+ * first member of the object that owns the socket, and us_ready_dispatch harvests up to max
+ * events and calls each one's handler. Returns how many. */
+struct us_ready_handler {
+    void (*fn)(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events,
+               us_time_t now);
+};
+size_t us_ready_dispatch(struct us_stack *st, size_t max, us_time_t now);
 
 /* TCP. connect() on a stream socket returns -EINPROGRESS; completion shows as US_POLLOUT (or
  * US_POLLERR with the reason in us_sock_error). send/recv are us_sendto/us_recvfrom with no
@@ -255,6 +264,8 @@ enum us_sockopt {
     US_TCP_CONGESTION = 12,  /* enum us_tcp_cc */
     US_SO_ATMARK = 13,       /* read only: 1 when the next byte recv returns is the urgent mark
                               * (sockatmark(), SIOCATMARK), else 0 */
+    US_SO_SNDSPACE = 14,     /* read only: bytes a send would take now (TCP: room in the send
+                              * buffer, grown by auto-tuning first; 0 while not writable) */
 };
 enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
 /* "reno", "cubic" (Linux's names); "?" for another value. */

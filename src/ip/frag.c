@@ -6,21 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
+#include "ip/ip.h"
 
 int
 us_frag_init(struct us_stack *st)
 {
-    st->frag.n = st->cfg.frag_max_datagrams;
-    st->frag.d = calloc(st->frag.n ? st->frag.n : 1, sizeof(*st->frag.d));
-    return st->frag.d ? 0 : -ENOMEM;
+    int kind = us_timer_kinds_add(st, 1, us_frag_timer, NULL);
+    if (kind < 0)
+        return kind;
+    st->ip->frag_timer_kind = (uint8_t)kind;
+    st->ip->frag.n = st->cfg.frag_max_datagrams;
+    st->ip->frag.d = calloc(st->ip->frag.n ? st->ip->frag.n : 1, sizeof(*st->ip->frag.d));
+    return st->ip->frag.d ? 0 : -ENOMEM;
 }
 
 static void
 frag_free(struct us_stack *st, struct us_frag_dgram *d)
 {
     if (d->buf) {
-        st->frag.mem -= d->buf->cap;
+        st->ip->frag.mem -= d->buf->cap;
         us_pkt_free(st->pools, d->buf);
     }
     d->buf = NULL;
@@ -31,21 +35,21 @@ frag_free(struct us_stack *st, struct us_frag_dgram *d)
 void
 us_frag_destroy(struct us_stack *st)
 {
-    if (!st->frag.d)
+    if (!st->ip->frag.d)
         return;
-    for (size_t i = 0; i < st->frag.n; i++)
-        if (st->frag.d[i].in_use)
-            frag_free(st, &st->frag.d[i]);
-    free(st->frag.d);
-    st->frag.d = NULL;
+    for (size_t i = 0; i < st->ip->frag.n; i++)
+        if (st->ip->frag.d[i].in_use)
+            frag_free(st, &st->ip->frag.d[i]);
+    free(st->ip->frag.d);
+    st->ip->frag.d = NULL;
 }
 
 static struct us_frag_dgram *
 frag_find(struct us_stack *st, const struct us_ip4_repr *ip, bool create, us_time_t now)
 {
     struct us_frag_dgram *free_slot = NULL;
-    for (size_t i = 0; i < st->frag.n; i++) {
-        struct us_frag_dgram *d = &st->frag.d[i];
+    for (size_t i = 0; i < st->ip->frag.n; i++) {
+        struct us_frag_dgram *d = &st->ip->frag.d[i];
         if (!d->in_use) {
             if (!free_slot)
                 free_slot = d;
@@ -56,7 +60,7 @@ frag_find(struct us_stack *st, const struct us_ip4_repr *ip, bool create, us_tim
     }
     if (!create)
         return NULL;
-    if (!free_slot || st->frag.mem + US_PKT_LARGE_SIZE > st->cfg.frag_mem_max) {
+    if (!free_slot || st->ip->frag.mem + US_PKT_LARGE_SIZE > st->cfg.frag_mem_max) {
         us_drop(st, US_DROP_IP_FRAG_NO_MEM);
         return NULL;
     }
@@ -69,8 +73,8 @@ frag_find(struct us_stack *st, const struct us_ip4_repr *ip, bool create, us_tim
     uint32_t gen = d->gen + 1;
     /* RFC 1122 3.3.2: the timer starts with the first fragment and is not restarted. A datagram
      * whose timer cannot be queued (out of memory) would never time out: it is not started. */
-    if (us_timerq_add(&st->timers, now + st->cfg.frag_timeout, US_TMR_FRAG,
-                      (uint32_t)(d - st->frag.d), gen) != 0) {
+    if (us_timerq_add(&st->timers, now + st->cfg.frag_timeout, st->ip->frag_timer_kind,
+                      (uint32_t)(d - st->ip->frag.d), gen) != 0) {
         us_pkt_free(st->pools, buf);
         us_drop(st, US_DROP_IP_FRAG_NO_MEM);
         return NULL;
@@ -83,7 +87,7 @@ frag_find(struct us_stack *st, const struct us_ip4_repr *ip, bool create, us_tim
     d->id = ip->id;
     d->proto = ip->proto;
     d->buf = buf;
-    st->frag.mem += buf->cap;
+    st->ip->frag.mem += buf->cap;
     d->deadline = now + st->cfg.frag_timeout;
     return d;
 }
@@ -213,7 +217,7 @@ us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx 
     us_store_be16(hdr_out + 10, 0);
     us_store_be16(hdr_out + 10, us_csum_finish(us_csum_add(0, hdr_out, d->hdr_len)));
     out->hdr = hdr_out;
-    *slot = (size_t)(d - st->frag.d);
+    *slot = (size_t)(d - st->ip->frag.d);
     us_stat_inc(st, US_STAT_IP_REASM_OK);
     char a[16];
     US_TRACE(st, "ip: reassembled %zu-byte datagram from %s id %u", d->hdr_len + d->total,
@@ -224,16 +228,17 @@ us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx 
 void
 us_frag_release(struct us_stack *st, size_t slot)
 {
-    if (slot < st->frag.n && st->frag.d[slot].in_use)
-        frag_free(st, &st->frag.d[slot]);
+    if (slot < st->ip->frag.n && st->ip->frag.d[slot].in_use)
+        frag_free(st, &st->ip->frag.d[slot]);
 }
 
 void
-us_frag_timer(struct us_stack *st, uint32_t idx, uint32_t gen, us_time_t now)
+us_frag_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
 {
-    if (idx >= st->frag.n)
+    uint32_t idx = e->owner, gen = e->gen;
+    if (idx >= st->ip->frag.n)
         return;
-    struct us_frag_dgram *d = &st->frag.d[idx];
+    struct us_frag_dgram *d = &st->ip->frag.d[idx];
     if (!d->in_use || d->gen != gen)
         return;
     us_drop(st, US_DROP_IP_FRAG_TIMEOUT);

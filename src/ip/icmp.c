@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "stack.h"
+#include "ip/ip.h"
 
 /* RFC 1812 4.3.2.3: quote as much of the datagram as fits in a 576-byte error. */
 #define ICMP_ERR_MAX 576
@@ -64,7 +64,7 @@ icmp_notify(struct us_stack *st, uint8_t type, uint8_t code, uint16_t mtu, const
         return false;
     if (!e.err && !(type == US_ICMP_DEST_UNREACH && code == US_ICMP_UNREACH_NEEDFRAG))
         return true; /* nothing to report */
-    us_ip_err_fn fn = st->ip_errs[q[9]];
+    us_ip_err_fn fn = st->ip->errs[q[9]];
     if (fn)
         fn(st, &e, now);
     return true;
@@ -115,19 +115,12 @@ us_icmp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         us_stat_inc(st, US_STAT_ICMP_ECHO_REQ_IN);
         icmp_echo_reply(st, rx, &m, now);
         return;
-    case US_ICMP_ECHO_REPLY: {
-        struct us_pcb *pcb =
-            us_pcb_lookup(st, US_IPPROTO_ICMP, rx->ip.dst, m.id, rx->ip.src, 0);
-        if (!pcb) {
+    case US_ICMP_ECHO_REPLY:
+        if (st->ip->icmp.echo_reply)
+            st->ip->icmp.echo_reply(st, rx, &m, now); /* ping sockets */
+        else
             us_drop(st, US_DROP_ICMP_NO_SOCKET);
-            return;
-        }
-        US_TRACE(st, "icmp: echo reply id %u seq %u from %s -> socket %d", (unsigned)m.id,
-                 (unsigned)m.seq, us_ip4_ntoa(rx->ip.src, a), pcb->fd);
-        us_pcb_enqueue(st, pcb, rx->ip.payload, rx->ip.payload_len, rx->ip.src, 0, rx->ip.dst,
-                       rx->ip.ttl); /* counts its own drop if it cannot queue */
         return;
-    }
     default:
         break;
     }
@@ -146,7 +139,7 @@ us_icmp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
 static bool
 icmp_rate_ok(struct us_stack *st, us_time_t now)
 {
-    struct us_icmp_state *s = &st->icmp;
+    struct us_icmp_state *s = &st->ip->icmp;
     uint64_t cap = (uint64_t)st->cfg.icmp_err_burst * 1000;
     /* The bucket starts full (us_stack_new). An hour refills any sane bucket; the clamp keeps
      * the product below 2^64 whatever the clock's origin. */
@@ -212,4 +205,18 @@ us_icmp_local_error(struct us_stack *st, const uint8_t *dgram, size_t len, uint8
      * transport as if an ICMP error had come back, without sending anything. */
     if (!icmp_notify(st, type, code, 0, dgram, len, now))
         us_stat_inc(st, US_STAT_ICMP_ERR_SUPPRESSED);
+}
+
+void
+us_icmp_init(struct us_stack *st)
+{
+    struct us_icmp_state *s = &st->ip->icmp;
+    s->tb_tokens_milli = (uint64_t)st->cfg.icmp_err_burst * 1000; /* the bucket starts full */
+    s->echo_reply = NULL;
+}
+
+void
+us_icmp_register_echo_reply(struct us_stack *st, us_icmp_echo_fn fn)
+{
+    st->ip->icmp.echo_reply = fn;
 }

@@ -3,8 +3,8 @@
 #ifndef US_IP_IP_H
 #define US_IP_IP_H
 
-#include "core/pkt.h"
-#include "core/types.h"
+#include "core/core.h"
+#include "link/link.h"
 #include "wire/wire.h"
 
 /* What a transport handler receives for one datagram (reassembled if it was fragmented). */
@@ -75,7 +75,7 @@ void us_frag_destroy(struct us_stack *st);
 bool us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx *out,
                    uint8_t *hdr_out, size_t *slot, us_time_t now);
 void us_frag_release(struct us_stack *st, size_t slot);
-void us_frag_timer(struct us_stack *st, uint32_t idx, uint32_t gen, us_time_t now);
+void us_frag_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now);
 
 /* ---- input/output (ip4_input.c, ip4_output.c) ---- */
 void us_ip4_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, size_t len,
@@ -102,10 +102,16 @@ bool us_ip4_is_mcast(us_ip4_t a);
 bool us_ip4_is_bcast_for(const struct us_stack *st, us_ip4_t a); /* limited or a directed bcast */
 
 /* ---- ICMP (icmp.c) ---- */
+/* Where echo replies go (ping sockets), registered by the layer above: ICMP never names it. */
+typedef void (*us_icmp_echo_fn)(struct us_stack *st, const struct us_ip4_rx *rx,
+                                const struct us_icmp_repr *m, us_time_t now);
 struct us_icmp_state {
     us_time_t tb_last; /* token bucket for error generation (RFC 1812 4.3.2.8) */
     uint64_t tb_tokens_milli;
+    us_icmp_echo_fn echo_reply;
 };
+void us_icmp_init(struct us_stack *st);
+void us_icmp_register_echo_reply(struct us_stack *st, us_icmp_echo_fn fn);
 void us_icmp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
 /* Sends an ICMP error about the datagram rx (unless RFC 1122 3.2.2 forbids it, or the rate limit
  * says no). A datagram we originated ourselves gets its error delivered locally instead. */
@@ -115,5 +121,23 @@ void us_icmp_send_error(struct us_stack *st, const struct us_ip4_rx *rx, uint8_t
  * delivers it to the transport that sent it. Used when ARP resolution fails. */
 void us_icmp_local_error(struct us_stack *st, const uint8_t *dgram, size_t len, uint8_t type,
                          uint8_t code, us_time_t now);
+
+/* ---- the layer's state (st->ip) and upward dispatch (ip4_input.c) ---- */
+struct us_ip {
+    us_ip_proto_fn protos[256]; /* by protocol number, registered by the transports */
+    us_ip_err_fn errs[256];     /* ICMP errors about datagrams we sent, by quoted protocol */
+    struct us_route_table routes;
+    struct us_frag_table frag;
+    uint8_t frag_timer_kind;
+    struct us_icmp_state icmp;
+    uint16_t id;                /* next IP identification */
+};
+/* Allocates st->ip (routes, reassembly, ICMP) and registers IPv4 with the link layer. */
+int us_ip_init(struct us_stack *st);
+void us_ip_destroy(struct us_stack *st);
+/* The layer above registers its input for IP protocol `proto` ... */
+void us_ip_register(struct us_stack *st, uint8_t proto, us_ip_proto_fn input);
+/* ... and what it does with ICMP errors quoting a datagram of that protocol that we sent. */
+void us_ip_register_err(struct us_stack *st, uint8_t proto, us_ip_err_fn err);
 
 #endif

@@ -1,6 +1,6 @@
 /* IPv4 input: header validation, address checks, reassembly and protocol dispatch.
  * Layer: internet. RFC 791 3.2, RFC 1122 3.2.1. A host: nothing is forwarded. */
-#include "stack.h"
+#include "ip/ip.h"
 
 bool
 us_ip4_is_mcast(us_ip4_t a)
@@ -13,8 +13,8 @@ us_ip4_is_bcast_for(const struct us_stack *st, us_ip4_t a)
 {
     if (a == US_IP4_BROADCAST)
         return true;
-    for (size_t i = 0; i < st->n_ifaces; i++)
-        if (st->ifaces[i].prefix_len < 31 && a == us_iface_bcast(&st->ifaces[i]))
+    for (size_t i = 0; i < st->link->n_ifaces; i++)
+        if (st->link->ifaces[i].prefix_len < 31 && a == us_iface_bcast(&st->link->ifaces[i]))
             return true;
     return false;
 }
@@ -75,7 +75,7 @@ void
 us_ip4_deliver(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
 {
     us_stat_inc(st, US_STAT_IP_IN_DELIVERED);
-    us_ip_proto_fn input = st->ip_protos[rx->ip.proto];
+    us_ip_proto_fn input = st->ip->protos[rx->ip.proto];
     if (input) {
         input(st, rx, now);
         return;

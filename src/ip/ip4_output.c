@@ -3,7 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "stack.h"
+#include "ip/arp.h"
+#include "ip/ip.h"
 
 static void
 ip4_emit(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *tx, us_ip4_t src,
@@ -28,8 +29,8 @@ us_ip4_output(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *t
         rt = us_route_lookup(st, tx->dst, &nh);
     if (rt) {
         ifp = rt->ifp;
-    } else if (tx->dst == US_IP4_BROADCAST && st->n_ifaces > 0) {
-        ifp = &st->ifaces[0];
+    } else if (tx->dst == US_IP4_BROADCAST && st->link->n_ifaces > 0) {
+        ifp = &st->link->ifaces[0];
         nh = US_IP4_BROADCAST;
     } else {
         us_drop(st, US_DROP_IP_NO_ROUTE);
@@ -38,7 +39,7 @@ us_ip4_output(struct us_stack *st, struct us_pkt *pkt, const struct us_ip4_tx *t
     }
     us_ip4_t src = tx->src ? tx->src : ifp->addr;
     size_t len = us_pkt_total(pkt); /* with payload borrowed from TCP's send buffer (TSO) */
-    uint16_t id = st->ip_id++;
+    uint16_t id = st->ip->id++;
     us_stat_inc(st, US_STAT_IP_OUT);
     char s[16], d[16];
     if (US_IP4_HDR_LEN + len <= ifp->mtu || pkt->gso_size) { /* TSO: the device segments */

@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <string.h>
 
-#include "stack.h"
+#include "ip/ip.h"
 
 int
 us_route_add(struct us_stack *st, us_ip4_t dst, uint8_t prefix_len, us_ip4_t gw,
              struct us_iface *ifp)
 {
-    struct us_route_table *t = &st->routes;
+    struct us_route_table *t = &st->ip->routes;
     if (prefix_len > 32 || !ifp)
         return -EINVAL;
     if (t->n >= US_MAX_ROUTES)
@@ -36,7 +36,7 @@ us_route_add(struct us_stack *st, us_ip4_t dst, uint8_t prefix_len, us_ip4_t gw,
 const struct us_route *
 us_route_lookup(const struct us_stack *st, us_ip4_t dst, us_ip4_t *nh)
 {
-    const struct us_route_table *t = &st->routes;
+    const struct us_route_table *t = &st->ip->routes;
     for (size_t i = 0; i < t->n; i++) {
         if ((dst & t->r[i].mask) == t->r[i].dst) {
             if (nh)

@@ -3,7 +3,7 @@
  * 64 KiB pass through untouched. Never looks inside the payload. */
 #include <string.h>
 
-#include "stack.h"
+#include "link/link.h"
 #include "wire/wire.h"
 
 void
@@ -35,8 +35,8 @@ us_eth_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, si
                  (unsigned)eth.type);
     }
     for (size_t i = 0; i < US_MAX_ETH_PROTOS; i++) {
-        if (st->eth_protos[i].input && st->eth_protos[i].type == eth.type) {
-            st->eth_protos[i].input(st, ifp, eth.payload, eth.payload_len, rx_flags, now);
+        if (st->link->protos[i].input && st->link->protos[i].type == eth.type) {
+            st->link->protos[i].input(st, ifp, eth.payload, eth.payload_len, rx_flags, now);
             return;
         }
     }

@@ -1,6 +1,7 @@
 /* Control-socket protocol between the ustack daemon and its clients (client library, netstat,
- * ping, lookup). Layer: runtime. One request and one reply per SOCK_SEQPACKET message, in host
- * byte order (both ends are on the same machine). */
+ * ping, lookup, the preload library). Layer: runtime. One request and one reply per
+ * SOCK_SEQPACKET message, in host byte order (both ends are on the same machine), descriptors in
+ * SCM_RIGHTS. doc/run.md describes it; US_CTL_VERSION changes whenever a message does. */
 #ifndef US_RUNTIME_CTL_PROTO_H
 #define US_RUNTIME_CTL_PROTO_H
 
@@ -8,7 +9,9 @@
 
 #define US_CTL_DEFAULT_DIR "/run/ustack"
 #define US_CTL_MAX_PAYLOAD 65536
-#define US_CTL_MAGIC 0x75737431u /* "ust1" */
+#define US_CTL_MAGIC 0x75737432u /* "ust2" */
+#define US_CTL_VERSION 2
+#define US_CTL_MAX_FDS 64 /* descriptors in one US_CTL_DS_IDENTIFY */
 
 enum us_ctl_op {
     US_CTL_SOCKET = 1, /* arg = socket type */
@@ -29,10 +32,31 @@ enum us_ctl_op {
     US_CTL_GETSOCKOPT, /* arg = option; reply ret = value */
     US_CTL_TCPINFO,    /* reply payload: struct us_tcp_info (strings omitted) */
     US_CTL_CONFIG,     /* reply: addr = the daemon's DNS server (0: none) */
+    US_CTL_HELLO,      /* first on every connection: arg = US_CTL_VERSION; -EPROTO if not ours */
+    /* Descriptor sockets (doc/run.md): the socket is named by the program's descriptor, passed
+     * in SCM_RIGHTS with the request (fd is ignored); US_CTL_F_DS is set. */
+    US_CTL_DS_SOCKET,   /* arg = US_SOCK_STREAM or US_SOCK_DGRAM, arg2 = the program's address
+                         * family (for netstat); reply: the descriptor in SCM_RIGHTS */
+    US_CTL_DS_IDENTIFY, /* up to US_CTL_MAX_FDS descriptors; reply payload: one byte each,
+                         * 0 (not ours), US_SOCK_STREAM or US_SOCK_DGRAM, | 0x80 if AF_INET6 */
 };
 
 #define US_CTL_F_ADDR 0x1
 #define US_CTL_F_UNSPEC 0x2
+#define US_CTL_F_DS 0x4 /* the request names a descriptor socket by the descriptor it carries */
+
+/* Leads each message on a UDP descriptor socket's pair. From the program: the destination
+ * (addr 0 and port 0: the connected peer). To the program: the source, the address the datagram
+ * was sent to, its TTL and its whole length (more than the payload when the daemon cut it to
+ * what the pair takes). */
+struct us_ds_dgram {
+    uint32_t addr;
+    uint16_t port;
+    uint8_t ttl;
+    uint8_t flags;
+    uint32_t dst;
+    uint32_t len;
+};
 
 struct us_ctl_req {
     uint32_t magic;

@@ -1,11 +1,11 @@
 /* The ustack daemon: an epoll loop that feeds TAP frames and control requests into one stack,
  * fires its timers, runs the built-in services and answers clients. Layer: runtime.
- * Single-threaded (STYLE.md 4): the clock is read once per iteration; work per iteration is
- * bounded (frames per read burst, one request per client, ready events per harvest). Sockets
- * are served from the stack's ready list (us_sock_watch, us_ready), never by scanning them, so
- * idle connections cost nothing per iteration. A request that would block is parked: its socket
- * is watched, and the request is retried when the socket is reported ready, or answered when
- * its deadline passes. */
+ * Single-threaded (doc/design.md, Process model): the clock is read once per iteration; work
+ * per iteration is bounded (frames per read burst, one request per client, ready events per
+ * harvest). Sockets are served from the stack's ready list (us_sock_watch, us_ready), never by
+ * scanning them, so idle connections cost nothing per iteration. A request that would block is
+ * parked: its socket is watched, and the request is retried when the socket is reported ready,
+ * or answered when its deadline passes. */
 #include "runtime/daemon.h"
 
 #include <errno.h>

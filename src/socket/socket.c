@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "socket/socket.h"
-#include "stack.h"
+#include "core/core.h"
+#include "ping/ping.h"
 #include "tcp/tcp.h"
-#include "udp.h"
+#include "udp/udp.h"
 
 /* A descriptor names a control block: a datagram pcb or a TCP connection. It also carries the
  * readiness interest (us_sock_watch) and its links on the ready list. */
@@ -513,6 +514,24 @@ us_ready_pending(const struct us_stack *st)
     return st->socks->rcount > 0;
 }
 
+size_t
+us_ready_dispatch(struct us_stack *st, size_t max, us_time_t now)
+{
+    struct us_ready_event ev[64];
+    size_t done = 0;
+    while (done < max) {
+        size_t n = us_ready(st, ev, US_MIN(max - done, US_ARRAY_LEN(ev)));
+        for (size_t i = 0; i < n; i++) {
+            struct us_ready_handler *h = ev[i].cookie;
+            h->fn(h, st, ev[i].fd, ev[i].events, now);
+        }
+        done += n;
+        if (n < US_ARRAY_LEN(ev))
+            break;
+    }
+    return done;
+}
+
 int
 us_sock_error(struct us_stack *st, int fd)
 {
@@ -580,6 +599,7 @@ tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, 
         c->user_timeout_ms = (uint32_t)v;
         return 0;
     case US_SO_ATMARK:
+    case US_SO_SNDSPACE:
         return -ENOPROTOOPT; /* read only */
     case US_TCP_CONGESTION:
         if (v != US_CC_NEWRENO && v != US_CC_CUBIC)
@@ -668,6 +688,9 @@ us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value)
         return 0;
     case US_SO_ATMARK:
         *value = us_tcp_user_atmark(c);
+        return 0;
+    case US_SO_SNDSPACE:
+        *value = (int)US_MIN(us_tcp_user_sndspace(st, c), (size_t)INT32_MAX);
         return 0;
     default:
         return -ENOPROTOOPT;

@@ -4,7 +4,7 @@
  * the ssthresh they choose on a loss. Fast recovery itself lives in tcp_input.c. */
 #include <math.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 static uint32_t

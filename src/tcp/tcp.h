@@ -4,8 +4,7 @@
 #ifndef US_TCP_TCP_H
 #define US_TCP_TCP_H
 
-#include <ustack.h>
-
+#include "core/core.h"
 #include "core/rangeset.h"
 #include "core/ring.h"
 #include "core/siphash.h"
@@ -184,13 +183,18 @@ struct us_tcp_globals {
     bool timers_lost;           /* a timer could not be queued: us_tcp_timers_retry */
     us_time_t timers_retry_at;  /* when to retry (valid with timers_lost): the lost timer's own
                                  * deadline, then 1 ms after each failed retry */
+    uint8_t timer_kind;         /* first of the US_TT_N timer kinds us_tcp_init registered */
 };
 
 struct us_stack;
 int us_tcp_init(struct us_stack *st);
 void us_tcp_destroy(struct us_stack *st);
 void us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
-/* Runs the TCP timer a popped heap entry names (kind US_TMR_TCP + enum us_tcp_timer). */
+/* What us_poll does for TCP besides its timers: retries timers that could not be queued and
+ * ends expired TIME-WAIT records. us_tcp_next_deadline: when that is next needed. */
+void us_tcp_poll(struct us_stack *st, us_time_t now);
+us_time_t us_tcp_next_deadline(const struct us_stack *st);
+/* Runs the TCP timer a popped heap entry names (kind timer_kind + enum us_tcp_timer). */
 void us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now);
 /* For us_timerq_purge: false when the entry is dead (its block freed, its deadline superseded,
  * its timer stopped). */
@@ -371,5 +375,7 @@ void us_tcp_user_close(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
 int us_tcp_user_poll(const struct us_tcp_conn *c);
 /* SIOCATMARK: is the next byte recv() returns the last urgent byte (the byte sent with MSG_OOB)? */
 bool us_tcp_user_atmark(const struct us_tcp_conn *c);
+/* Bytes us_tcp_user_send would take now (US_SO_SNDSPACE). */
+size_t us_tcp_user_sndspace(struct us_stack *st, struct us_tcp_conn *c);
 
 #endif

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 /* The memory target: an idle established connection costs at most 512 bytes: its control block
@@ -27,7 +27,13 @@ us_tcp_state_name(enum us_tcp_state s)
 int
 us_tcp_init(struct us_stack *st)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp = calloc(1, sizeof(*st->tcp));
+    if (!t)
+        return -ENOMEM;
+    int kind = us_timer_kinds_add(st, US_TT_N, us_tcp_timer, us_tcp_timer_live);
+    if (kind < 0)
+        return kind;
+    t->timer_kind = (uint8_t)kind;
     t->partial = t->spare = PAGE_NONE;
     t->ehash_n = 1024;
     t->ehash = calloc(t->ehash_n, sizeof(*t->ehash));
@@ -38,6 +44,8 @@ us_tcp_init(struct us_stack *st)
     t->cookie_key.k0 = us_rand_next(&st->rand);
     t->cookie_key.k1 = us_rand_next(&st->rand);
     t->eph_counter = (uint32_t)us_rand_next(&st->rand);
+    us_ip_register(st, US_IPPROTO_TCP, us_tcp_input);
+    us_ip_register_err(st, US_IPPROTO_TCP, us_tcp_icmp_error_quoted);
     return 0;
 }
 
@@ -138,7 +146,7 @@ page_add(struct us_tcp_globals *t)
 struct us_tcp_conn *
 us_tcp_conn_by_id(struct us_stack *st, uint32_t id)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     uint32_t pi = id >> US_TCP_PAGE_SHIFT, slot = id & (US_TCP_PAGE_CONNS - 1);
     struct us_tcp_page *p = pi < t->n_pages ? t->pages[pi] : NULL;
     return p && (p->live >> slot & 1) ? &p->c[slot] : NULL;
@@ -158,7 +166,9 @@ conn_release(struct us_tcp_conn *c)
 void
 us_tcp_destroy(struct us_stack *st)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
+    if (!t)
+        return;
     for (uint32_t pi = 0; pi < t->n_pages; pi++) {
         struct us_tcp_page *p = t->pages[pi];
         for (uint32_t i = 0; p && i < US_TCP_PAGE_CONNS; i++)
@@ -170,13 +180,31 @@ us_tcp_destroy(struct us_stack *st)
     us_tcp_tw_destroy(st);
     free(t->ehash);
     free(t->port_refs);
-    memset(t, 0, sizeof(*t));
+    free(t);
+    st->tcp = NULL;
+}
+
+void
+us_tcp_poll(struct us_stack *st, us_time_t now)
+{
+    if (st->tcp->timers_lost && st->tcp->timers_retry_at <= now)
+        us_tcp_timers_retry(st, now);
+    if (us_tcp_tw_next(st->tcp) <= now)
+        us_tcp_tw_expire(st, now);
+}
+
+us_time_t
+us_tcp_next_deadline(const struct us_stack *st)
+{
+    us_time_t d = us_tcp_tw_next(st->tcp);
+    /* a timer waits to be queued (out of memory): come back when TCP wants to retry */
+    return st->tcp->timers_lost ? US_MIN(d, st->tcp->timers_retry_at) : d;
 }
 
 struct us_tcp_conn *
 us_tcp_conn_new(struct us_stack *st)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     if (t->n_live + t->tw_count >= st->cfg.tcp_max_conns) /* TIME-WAIT records count too */
         return NULL;
     if (t->partial == PAGE_NONE && !page_add(t))
@@ -213,7 +241,7 @@ us_tcp_conn_new(struct us_stack *st)
 void
 us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     US_ASSERT(!c->in_ehash && c->fd < 0);
     conn_release(c);
     /* Its queued timer entries are dead now; the heap is purged once they are half of it. */
@@ -275,7 +303,7 @@ ehash_idx(const struct us_tcp_globals *t, us_ip4_t la, uint16_t lp, us_ip4_t ra,
 static void
 ehash_grow(struct us_stack *st)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     size_t n = t->ehash_n * 2;
     struct us_tcp_conn **nh = calloc(n, sizeof(*nh));
     if (!nh)
@@ -300,7 +328,7 @@ ehash_grow(struct us_stack *st)
 struct us_tcp_conn *
 us_tcp_lookup(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     for (struct us_tcp_conn *c = t->ehash[ehash_idx(t, la, lp, ra, rp)]; c; c = c->hnext)
         if (c->lport == lp && c->rport == rp && c->raddr == ra && c->laddr == la)
             return c;
@@ -310,7 +338,7 @@ us_tcp_lookup(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16
 int
 us_tcp_ehash_insert(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     if (us_tcp_lookup(st, c->laddr, c->lport, c->raddr, c->rport) ||
         us_tcp_tw_lookup(st, c->laddr, c->lport, c->raddr, c->rport))
         return -EADDRINUSE;
@@ -327,7 +355,7 @@ us_tcp_ehash_insert(struct us_stack *st, struct us_tcp_conn *c)
 void
 us_tcp_ehash_remove(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     if (!c->in_ehash)
         return;
     struct us_tcp_conn **pp = &t->ehash[ehash_idx(t, c->laddr, c->lport, c->raddr, c->rport)];
@@ -343,7 +371,7 @@ us_tcp_ehash_remove(struct us_stack *st, struct us_tcp_conn *c)
 void
 us_tcp_lhash_insert(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_conn **b = &st->tcp.lhash[c->lport & 0xff];
+    struct us_tcp_conn **b = &st->tcp->lhash[c->lport & 0xff];
     c->hnext = *b;
     *b = c;
 }
@@ -351,7 +379,7 @@ us_tcp_lhash_insert(struct us_stack *st, struct us_tcp_conn *c)
 void
 us_tcp_lhash_remove(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_conn **pp = &st->tcp.lhash[c->lport & 0xff];
+    struct us_tcp_conn **pp = &st->tcp->lhash[c->lport & 0xff];
     while (*pp && *pp != c)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -363,7 +391,7 @@ struct us_tcp_conn *
 us_tcp_lookup_listener(struct us_stack *st, us_ip4_t la, uint16_t lp)
 {
     struct us_tcp_conn *any = NULL;
-    for (struct us_tcp_conn *c = st->tcp.lhash[lp & 0xff]; c; c = c->hnext) {
+    for (struct us_tcp_conn *c = st->tcp->lhash[lp & 0xff]; c; c = c->hnext) {
         if (c->lport != lp)
             continue;
         if (c->laddr == la)
@@ -379,7 +407,7 @@ us_tcp_lookup_listener(struct us_stack *st, us_ip4_t la, uint16_t lp)
 int
 us_tcp_port_ref(struct us_stack *st, struct us_tcp_conn *c, uint16_t port)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     if (!t->port_refs) {
         t->port_refs = calloc(65536, sizeof(*t->port_refs));
         if (!t->port_refs)
@@ -398,7 +426,7 @@ us_tcp_port_unref(struct us_stack *st, struct us_tcp_conn *c)
 {
     if (!c->port_ref)
         return;
-    st->tcp.port_refs[c->lport]--;
+    st->tcp->port_refs[c->lport]--;
     c->port_ref = false;
 }
 
@@ -407,10 +435,10 @@ us_tcp_port_unref(struct us_stack *st, struct us_tcp_conn *c)
 bool
 us_tcp_port_busy(struct us_stack *st, uint16_t port, bool reuse)
 {
-    for (struct us_tcp_conn *c = st->tcp.lhash[port & 0xff]; c; c = c->hnext)
+    for (struct us_tcp_conn *c = st->tcp->lhash[port & 0xff]; c; c = c->hnext)
         if (c->lport == port)
             return true;
-    if (!st->tcp.port_refs || st->tcp.port_refs[port] == 0)
+    if (!st->tcp->port_refs || st->tcp->port_refs[port] == 0)
         return false;
     return !reuse;
 }
@@ -426,7 +454,7 @@ us_tcp_isn(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t 
     us_store_be32(b + 4, ra);
     us_store_be16(b + 8, lp);
     us_store_be16(b + 10, rp);
-    uint32_t f = (uint32_t)us_siphash24(&st->tcp.isn_key, b, sizeof(b));
+    uint32_t f = (uint32_t)us_siphash24(&st->tcp->isn_key, b, sizeof(b));
     return f + (uint32_t)(now / 4000);
 }
 
@@ -438,13 +466,13 @@ us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t
 {
     /* A failed push (the heap is out of memory) must not leave a timer that never fires: the
      * logical deadline stays in t[] and us_poll tries to queue it again by then. */
-    if (us_timerq_arm(&st->timers, &c->t[kind], &c->tq[kind], when, (uint8_t)(US_TMR_TCP + kind),
+    if (us_timerq_arm(&st->timers, &c->t[kind], &c->tq[kind], when, (uint8_t)(st->tcp->timer_kind + kind),
                       c->id, c->gen) != 0) {
         /* Retry by the time this timer was due (no clock here: its deadline is the time we
          * know); an earlier loss keeps its earlier retry. */
-        if (!st->tcp.timers_lost || when < st->tcp.timers_retry_at)
-            st->tcp.timers_retry_at = when;
-        st->tcp.timers_lost = true;
+        if (!st->tcp->timers_lost || when < st->tcp->timers_retry_at)
+            st->tcp->timers_retry_at = when;
+        st->tcp->timers_lost = true;
     }
 }
 
@@ -452,20 +480,20 @@ void
 us_tcp_timers_retry(struct us_stack *st, us_time_t now)
 {
     bool lost = false;
-    for (uint32_t id = 0; id < st->tcp.n_pages << US_TCP_PAGE_SHIFT; id++) {
+    for (uint32_t id = 0; id < st->tcp->n_pages << US_TCP_PAGE_SHIFT; id++) {
         struct us_tcp_conn *c = us_tcp_conn_by_id(st, id);
         for (int k = 0; c && k < US_TT_N; k++) {
             if (c->t[k] == US_TIME_NEVER || c->tq[k] != US_TIME_NEVER)
                 continue;
-            if (us_timerq_arm(&st->timers, &c->t[k], &c->tq[k], c->t[k], (uint8_t)(US_TMR_TCP + k),
+            if (us_timerq_arm(&st->timers, &c->t[k], &c->tq[k], c->t[k], (uint8_t)(st->tcp->timer_kind + k),
                               c->id, c->gen) == 0)
                 us_stat_inc(st, US_STAT_TCP_TIMER_RETRY);
             else
                 lost = true;
         }
     }
-    st->tcp.timers_lost = lost;
-    st->tcp.timers_retry_at = now + US_MSEC(1); /* still out of memory: again in 1 ms */
+    st->tcp->timers_lost = lost;
+    st->tcp->timers_retry_at = now + US_MSEC(1); /* still out of memory: again in 1 ms */
 }
 
 void
@@ -645,7 +673,7 @@ size_t
 us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t max)
 {
     size_t k = 0;
-    for (uint32_t id = 0; id < st->tcp.n_pages << US_TCP_PAGE_SHIFT; id++) {
+    for (uint32_t id = 0; id < st->tcp->n_pages << US_TCP_PAGE_SHIFT; id++) {
         const struct us_tcp_conn *c = us_tcp_conn_by_id(st, id);
         if (!c || c->fd >= 0)
             continue;

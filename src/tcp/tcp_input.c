@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 enum verdict { V_CONTINUE, V_DROP, V_DROP_ACK, V_DONE };
@@ -99,7 +99,7 @@ us_tcp_syn_options(struct us_stack *st, struct us_tcp_conn *c)
     uint8_t b[9] = {'T'};
     us_store_be32(b + 1, c->laddr);
     us_store_be32(b + 5, c->raddr);
-    c->ts_offset = (uint32_t)us_siphash24(&st->tcp.isn_key, b, sizeof(b));
+    c->ts_offset = (uint32_t)us_siphash24(&st->tcp->isn_key, b, sizeof(b));
 }
 
 static void synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s);
@@ -175,7 +175,7 @@ cookie_hash(struct us_stack *st, const struct us_ip4_rx *rx, const struct us_tcp
     us_store_be16(b + 10, r->dst_port);
     us_store_be32(b + 12, peer_isn);
     us_store_be32(b + 16, slot);
-    return (uint32_t)us_siphash24(&st->tcp.cookie_key, b, sizeof(b)) & 0xffffff;
+    return (uint32_t)us_siphash24(&st->tcp->cookie_key, b, sizeof(b)) & 0xffffff;
 }
 
 /* Text on the SYN is not kept (there is no state to keep it in) and not acknowledged: the
@@ -459,7 +459,7 @@ static bool
 challenge_ack_ok(struct us_stack *st, us_time_t now)
 {
     /* RFC 5961 7: at most tcp_challenge_ack_limit challenge ACKs per second, stack-wide. */
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     if (now - t->chal_window >= US_SEC(1)) {
         t->chal_window = now;
         t->chal_count = 0;
@@ -508,11 +508,11 @@ trim_front(struct us_tcp_repr *r, us_seq_t rcv_nxt)
 static void
 dsack_note(struct us_stack *st, struct us_tcp_conn *c, us_seq_t start, us_seq_t end)
 {
-    if (!c->sack_ok || !us_seq_lt(start, end) || st->tcp.dsack_conn == c)
+    if (!c->sack_ok || !us_seq_lt(start, end) || st->tcp->dsack_conn == c)
         return;
-    st->tcp.dsack_conn = c;
-    st->tcp.dsack_start = start;
-    st->tcp.dsack_end = end;
+    st->tcp->dsack_conn = c;
+    st->tcp->dsack_start = start;
+    st->tcp->dsack_end = end;
     c->ack_now = true;
 }
 
@@ -1242,7 +1242,7 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
         synchronized_input(st, c, &s);
     /* A D-SACK this segment earned went out with the ACK it triggered, or not at all: none may
      * ride on a later segment (of this or, once the block is reused, another connection). */
-    st->tcp.dsack_conn = NULL;
+    st->tcp->dsack_conn = NULL;
     /* Data, a FIN, urgent data, ACKed send space: whatever the segment changed, the socket
      * layer re-checks the descriptor's readiness (a block with a descriptor is never freed by
      * input, so c is still valid). */

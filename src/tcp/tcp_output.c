@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 uint32_t
@@ -54,14 +54,14 @@ tcp_fill_sack(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_co
     size_t fit = US_MIN(room >= 4 ? (room - 4) / 8 : 0, (size_t)US_TCP_MAX_SACK);
     const struct us_rangeset *ooo = c->ooo;
     size_t n_ooo = us_tcp_rs_n(c->ooo), first = n_ooo, n = 0;
-    if (st->tcp.dsack_conn == c && fit > 0) {
-        us_seq_t ds = st->tcp.dsack_start, de = st->tcp.dsack_end;
+    if (st->tcp->dsack_conn == c && fit > 0) {
+        us_seq_t ds = st->tcp->dsack_start, de = st->tcp->dsack_end;
         r->sack[n++] = (struct us_tcp_sack_block){ds, de};
         for (size_t i = 0; i < n_ooo; i++)
             if (us_seq_leq(c->rcv_nxt + ooo->r[i].start, ds) &&
                 us_seq_leq(de, c->rcv_nxt + ooo->r[i].end))
                 first = i;
-        st->tcp.dsack_conn = NULL; /* reported once */
+        st->tcp->dsack_conn = NULL; /* reported once */
         us_stat_inc(st, US_STAT_TCP_DSACK_OUT);
     }
     if (first < n_ooo && n < fit) /* the range holding the D-SACK, then the others in order */
@@ -94,7 +94,7 @@ tcp_fill_options(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp
         r->ts_ecr = c->ts_recent;
     }
     if (!syn && c->sack_ok && c->state >= US_TCPS_ESTABLISHED &&
-        (us_tcp_rs_n(c->ooo) || st->tcp.dsack_conn == c))
+        (us_tcp_rs_n(c->ooo) || st->tcp->dsack_conn == c))
         tcp_fill_sack(st, r, c, len);
 }
 
@@ -185,7 +185,7 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
          * full-sized segment goes without them and owes nothing (Linux shrinks the segment
          * instead); the next ACK or short segment carries them. */
         c->ack_now = len > c->mss && c->sack_ok &&
-                     (us_tcp_rs_n(c->ooo) || st->tcp.dsack_conn == c);
+                     (us_tcp_rs_n(c->ooo) || st->tcp->dsack_conn == c);
         c->unacked_segs = 0;
         us_tcp_timer_stop(c, US_TT_DELACK);
     }

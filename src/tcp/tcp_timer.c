@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 static void
@@ -184,7 +184,7 @@ timer_conn(struct us_stack *st, const struct us_timer_ent *e)
 bool
 us_tcp_timer_live(struct us_stack *st, const struct us_timer_ent *e)
 {
-    unsigned kind = (unsigned)e->kind - US_TMR_TCP;
+    unsigned kind = (unsigned)e->kind - st->tcp->timer_kind;
     struct us_tcp_conn *c = kind < US_TT_N ? timer_conn(st, e) : NULL;
     if (!c || c->tq[kind] != e->deadline)
         return false;
@@ -198,7 +198,7 @@ us_tcp_timer_live(struct us_stack *st, const struct us_timer_ent *e)
 void
 us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
 {
-    unsigned kind = (unsigned)e->kind - US_TMR_TCP;
+    unsigned kind = (unsigned)e->kind - st->tcp->timer_kind;
     if (kind >= US_TT_N)
         return;
     struct us_tcp_conn *c = timer_conn(st, e);

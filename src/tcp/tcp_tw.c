@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 _Static_assert(sizeof(struct us_tcp_tw) <= 96, "TIME-WAIT record over 96 bytes");
@@ -27,7 +27,7 @@ tw_idx(const struct us_tcp_globals *t, us_ip4_t la, uint16_t lp, us_ip4_t ra, ui
 struct us_tcp_tw *
 us_tcp_tw_lookup(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, uint16_t rp)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     if (t->tw_count == 0)
         return NULL;
     for (struct us_tcp_tw *w = t->twhash[tw_idx(t, la, lp, ra, rp)]; w; w = w->hnext)
@@ -85,16 +85,16 @@ us_tcp_tw_kill(struct us_stack *st, struct us_tcp_tw *w, const char *why)
     char a[16];
     US_TRACE(st, "tcp: %s:%u TIME-WAIT -> CLOSED (%s)", us_ip4_ntoa(w->raddr, a),
              (unsigned)w->rport, why);
-    tw_unlink(&st->tcp, w);
+    tw_unlink(st->tcp, w);
     if (w->port_ref)
-        st->tcp.port_refs[w->lport]--;
+        st->tcp->port_refs[w->lport]--;
     free(w);
 }
 
 bool
 us_tcp_tw_enter(struct us_stack *st, struct us_tcp_conn *c)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     US_ASSERT(c->state == US_TCPS_TIME_WAIT && c->fd < 0 && c->t[US_TT_2MSL] != US_TIME_NEVER);
     if (c->listener || us_ring_len(&c->rcvbuf) > 0 || !c->in_ehash)
         return false;
@@ -175,12 +175,12 @@ struct us_tcp_conn *
 us_tcp_tw_inflate(struct us_stack *st, struct us_tcp_tw *w)
 {
     struct us_tcp_tw k = *w;
-    tw_unlink(&st->tcp, w); /* first: the block may take the record's place under tcp_max_conns */
+    tw_unlink(st->tcp, w); /* first: the block may take the record's place under tcp_max_conns */
     free(w);
     struct us_tcp_conn *c = us_tcp_conn_new(st);
     if (!c) {
         if (k.port_ref)
-            st->tcp.port_refs[k.lport]--;
+            st->tcp->port_refs[k.lport]--;
         return NULL; /* out of memory: the TIME-WAIT ends early */
     }
     tw_fill_conn(&k, c);
@@ -195,14 +195,14 @@ us_tcp_tw_inflate(struct us_stack *st, struct us_tcp_tw *w)
 void
 us_tcp_tw_expire(struct us_stack *st, us_time_t now)
 {
-    while (st->tcp.tw_head && st->tcp.tw_head->deadline <= now)
-        us_tcp_tw_kill(st, st->tcp.tw_head, "2MSL expired");
+    while (st->tcp->tw_head && st->tcp->tw_head->deadline <= now)
+        us_tcp_tw_kill(st, st->tcp->tw_head, "2MSL expired");
 }
 
 void
 us_tcp_tw_destroy(struct us_stack *st)
 {
-    struct us_tcp_globals *t = &st->tcp;
+    struct us_tcp_globals *t = st->tcp;
     for (struct us_tcp_tw *w = t->tw_head, *next; w; w = next) {
         next = w->next;
         free(w);
@@ -217,7 +217,7 @@ size_t
 us_tcp_tw_list(struct us_stack *st, struct us_sock_info *out, size_t max)
 {
     size_t k = 0;
-    for (const struct us_tcp_tw *w = st->tcp.tw_head; w; w = w->next, k++) {
+    for (const struct us_tcp_tw *w = st->tcp->tw_head; w; w = w->next, k++) {
         if (!out || k >= max)
             continue;
         struct us_tcp_conn c;

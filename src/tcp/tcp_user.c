@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 /* RFC 6056 algorithm 3 (double-hash port selection): a keyed hash of the destination picks
@@ -18,9 +18,9 @@ pick_port(struct us_stack *st, struct us_tcp_conn *c)
     us_store_be32(b, c->laddr);
     us_store_be32(b + 4, c->raddr);
     us_store_be16(b + 8, c->rport);
-    uint32_t off = (uint32_t)us_siphash24(&st->tcp.isn_key, b, sizeof(b));
+    uint32_t off = (uint32_t)us_siphash24(&st->tcp->isn_key, b, sizeof(b));
     for (uint32_t i = 0; i < n; i++) {
-        uint16_t port = (uint16_t)(lo + (off + st->tcp.eph_counter + i) % n);
+        uint16_t port = (uint16_t)(lo + (off + st->tcp->eph_counter + i) % n);
         if (us_tcp_lookup_listener(st, 0, port) || us_tcp_lookup_listener(st, c->laddr, port))
             continue;
         struct us_tcp_conn *old = us_tcp_lookup(st, c->laddr, port, c->raddr, c->rport);
@@ -39,7 +39,7 @@ pick_port(struct us_stack *st, struct us_tcp_conn *c)
             else
                 us_tcp_close_conn(st, old, 0, "4-tuple reused by connect");
         }
-        st->tcp.eph_counter += i + 1;
+        st->tcp->eph_counter += i + 1;
         return us_tcp_port_ref(st, c, port);
     }
     return -EADDRNOTAVAIL; /* Linux's answer when no local port is left */
@@ -142,6 +142,16 @@ sndbuf_expand(struct us_stack *st, struct us_tcp_conn *c)
     size_t want = US_MIN(2 * (size_t)US_MIN(c->cwnd, c->max_snd_wnd), st->cfg.tcp_sndbuf_max);
     if (want > c->sndbuf.cap)
         us_ring_set_cap(&c->sndbuf, want);
+}
+
+size_t
+us_tcp_user_sndspace(struct us_stack *st, struct us_tcp_conn *c)
+{
+    if ((c->state != US_TCPS_ESTABLISHED && c->state != US_TCPS_CLOSE_WAIT) || c->fin_queued)
+        return 0;
+    if (us_ring_space(&c->sndbuf) < c->sndbuf.cap / 2)
+        sndbuf_expand(st, c); /* what a send of more than the room would do */
+    return us_ring_space(&c->sndbuf);
 }
 
 ssize_t

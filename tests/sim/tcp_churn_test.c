@@ -14,7 +14,7 @@
 
 #include "lib/simtcp.h"
 #include "lib/testutil.h"
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 
 #define SLOTS 8
@@ -222,8 +222,8 @@ churn(uint64_t seed, unsigned total, uint16_t eph_lo, uint16_t eph_hi, bool serv
     /* Every TIME-WAIT is a compact record (tcp_tw.c), not a control block; and the timer heap
      * holds no pile of dead entries (us_timerq_purge). */
     const struct us_stack *ts = ch->s.st[tw_side];
-    ck_assert_uint_eq(ts->tcp.n_live, 0);
-    ck_assert_uint_eq(ts->tcp.tw_count, tw);
+    ck_assert_uint_eq(ts->tcp->n_live, 0);
+    ck_assert_uint_eq(ts->tcp->tw_count, tw);
     for (int i = 0; i < 2; i++)
         ck_assert_uint_le(ch->s.st[i]->timers.len, 2 * 1024 + 4 * SLOTS * US_TT_N);
     uint64_t reopen = simtcp_stat(&ch->s, 0, "TCP_TW_REOPEN") + simtcp_stat(&ch->s, 1, "TCP_TW_REOPEN");

@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "arp.h"
+#include "ip/arp.h"
 #include "core/drop.h"
 #include "lib/onestack.h"
-#include "stack.h" /* the timer heap's length and limit */
+#include "core/core.h" /* the timer heap's length and limit */
 #include "lib/testutil.h"
 
 static const uint8_t zero_mac[US_ETH_ALEN];

@@ -7,7 +7,7 @@
 #include "core/drop.h"
 #include "lib/onestack.h"
 #include "lib/testutil.h"
-#include "stack.h" /* the timer heap's limit, to make a push fail */
+#include "core/core.h" /* the timer heap's limit, to make a push fail */
 
 static uint8_t frame[OS_MAX_FRAME];
 static uint8_t dgram[4000]; /* UDP header + payload of the test datagram */

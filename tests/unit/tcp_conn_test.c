@@ -5,7 +5,7 @@
 
 #include <ustack.h>
 
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 #include "lib/testutil.h"
 
@@ -24,8 +24,8 @@ START_TEST(ids_map_to_blocks)
         for (uint32_t j = 0; j < i; j++)
             ck_assert_uint_ne(c[i]->id, c[j]->id);
     }
-    ck_assert_uint_eq(st->tcp.n_live, N);
-    ck_assert_uint_eq(st->tcp.n_pages, N / US_TCP_PAGE_CONNS + 1); /* pages fill first */
+    ck_assert_uint_eq(st->tcp->n_live, N);
+    ck_assert_uint_eq(st->tcp->n_pages, N / US_TCP_PAGE_CONNS + 1); /* pages fill first */
     /* ids never handed out, and ids far beyond the table, name nothing */
     ck_assert_ptr_null(us_tcp_conn_by_id(st, N + US_TCP_PAGE_CONNS));
     ck_assert_ptr_null(us_tcp_conn_by_id(st, UINT32_MAX));
@@ -41,25 +41,25 @@ START_TEST(ids_map_to_blocks)
     }
     for (size_t k = 0; k < nf; k++)
         ck_assert_ptr_null(us_tcp_conn_by_id(st, freed_id[k]));
-    uint32_t pages = st->tcp.n_pages;
+    uint32_t pages = st->tcp->n_pages;
     for (uint32_t i = 0; i < N; i += 2) {
         c[i] = us_tcp_conn_new(st);
         ck_assert_ptr_nonnull(c[i]);
         ck_assert_uint_eq(c[i]->bytes_sent, 0); /* a fresh block: nothing of the old one left */
     }
-    ck_assert_uint_eq(st->tcp.n_pages, pages);
+    ck_assert_uint_eq(st->tcp->n_pages, pages);
 
     /* Free everything: all pages but one are released; then the table fills again. */
     for (uint32_t i = 0; i < N; i++)
         us_tcp_conn_free(st, c[i]);
-    ck_assert_uint_eq(st->tcp.n_live, 0);
+    ck_assert_uint_eq(st->tcp->n_live, 0);
     size_t kept = 0;
-    for (uint32_t p = 0; p < st->tcp.n_pages; p++)
-        kept += st->tcp.pages[p] != NULL;
+    for (uint32_t p = 0; p < st->tcp->n_pages; p++)
+        kept += st->tcp->pages[p] != NULL;
     ck_assert_uint_eq(kept, 1);
     for (uint32_t i = 0; i < N; i++)
         ck_assert_ptr_nonnull(c[i] = us_tcp_conn_new(st));
-    ck_assert_uint_eq(st->tcp.n_pages, pages); /* released indices were reused */
+    ck_assert_uint_eq(st->tcp->n_pages, pages); /* released indices were reused */
     for (uint32_t i = 0; i < N; i++)
         us_tcp_conn_free(st, c[i]);
     us_stack_free(st);

@@ -9,7 +9,7 @@
 #include "core/drop.h"
 #include "lib/onestack.h"
 #include "lib/testutil.h"
-#include "stack.h" /* the timer heap's limit, to make a push fail */
+#include "core/core.h" /* the timer heap's limit, to make a push fail */
 
 #define S US_TCP_SYN
 #define A US_TCP_ACK

@@ -7,7 +7,7 @@
 
 #include "core/drop.h"
 #include "lib/onestack.h"
-#include "stack.h"
+#include "core/core.h"
 #include "tcp/tcp.h"
 #include "lib/testutil.h"
 
@@ -602,8 +602,8 @@ START_TEST(time_wait_record)
     struct os_tcp t;
     orphan_time_wait(&o, &t);
     check_state(&o, -1, &t, "TIME-WAIT");
-    ck_assert_uint_eq(o.st->tcp.n_live, 0);
-    ck_assert_uint_eq(o.st->tcp.tw_count, 1);
+    ck_assert_uint_eq(o.st->tcp->n_live, 0);
+    ck_assert_uint_eq(o.st->tcp->tw_count, 1);
 
     int b = us_socket(o.st, US_SOCK_STREAM);
     struct us_sockaddr me = {0, t.port};
@@ -615,13 +615,13 @@ START_TEST(time_wait_record)
     os_tcp_tx(&o, &t, F | A, NULL, 0);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     check_state(&o, -1, &t, "TIME-WAIT");
-    ck_assert_uint_eq(o.st->tcp.n_live, 1); /* the socket `b` only: the record is back */
-    ck_assert_uint_eq(o.st->tcp.tw_count, 1);
+    ck_assert_uint_eq(o.st->tcp->n_live, 1); /* the socket `b` only: the record is back */
+    ck_assert_uint_eq(o.st->tcp->tw_count, 1);
     os_advance(&o, US_SEC(60) - 1); /* 2*MSL from the second FIN, not the first */
     check_state(&o, -1, &t, "TIME-WAIT");
     os_advance(&o, 1);
     check_state(&o, -1, &t, "");
-    ck_assert_uint_eq(o.st->tcp.tw_count, 0);
+    ck_assert_uint_eq(o.st->tcp->tw_count, 0);
     ck_assert_int_eq(us_bind(o.st, b, &me), 0);
     us_close(o.st, b, o.now);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
@@ -646,12 +646,12 @@ START_TEST(time_wait_record_old_segment)
     os_tcp_send(&o, &old);
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_PAWS), paws + 1);
-    ck_assert_uint_eq(o.st->tcp.tw_count, 1);
-    ck_assert_uint_eq(o.st->tcp.n_live, 0);
+    ck_assert_uint_eq(o.st->tcp->tw_count, 1);
+    ck_assert_uint_eq(o.st->tcp->n_live, 0);
     os_tcp_tx(&o, &t, R, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     check_state(&o, -1, &t, "");
-    ck_assert_uint_eq(o.st->tcp.tw_count, 0);
+    ck_assert_uint_eq(o.st->tcp->tw_count, 0);
     os_tcp_finish(&o);
 }
 END_TEST

@@ -1,11 +1,9 @@
-/* Protocol control blocks and the demultiplexing table shared by UDP and ping sockets (TCP will
- * join). Layer: transport. A socket *is* one of these: everything netstat prints is read here. */
+/* Datagram control blocks and the demultiplexing table shared by UDP and ping sockets.
+ * Layer: transport (with UDP; ping sockets use it from src/ping). A socket *is* one of these: everything netstat prints is read here. */
 #ifndef US_PCB_H
 #define US_PCB_H
 
-#include <ustack.h>
-
-#include "core/pkt.h"
+#include "core/core.h"
 
 struct us_pcb {
     enum us_sock_type type;
@@ -29,8 +27,9 @@ struct us_pcb_table {
 };
 
 struct us_stack;
-int us_pcb_table_init(struct us_pcb_table *t, size_t nbuckets);
-void us_pcb_table_destroy(struct us_pcb_table *t);
+/* Allocates st->pcbs with nbuckets (a power of two) chains. */
+int us_pcb_table_init(struct us_stack *st, size_t nbuckets);
+void us_pcb_table_destroy(struct us_stack *st);
 
 /* Binds pcb to (laddr, lport); lport 0 picks a random free ephemeral port.
  * Returns 0, -EADDRINUSE, or -EAGAIN when no ephemeral port is free. */

@@ -5,9 +5,7 @@
 #ifndef US_ARP_H
 #define US_ARP_H
 
-#include "core/pkt.h"
-#include "core/timerq.h"
-#include "core/types.h"
+#include "core/core.h"
 
 enum us_arp_state { US_ARP_FREE = 0, US_ARP_INCOMPLETE, US_ARP_REACHABLE, US_ARP_PROBE };
 
@@ -31,6 +29,7 @@ struct us_arp_table {
     size_t n;
     int32_t *bucket; /* n buckets */
     size_t used;
+    uint8_t timer_kind;
 };
 
 struct us_stack;
@@ -44,7 +43,7 @@ void us_arp_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, s
 void us_arp_output(struct us_stack *st, struct us_iface *ifp, us_ip4_t nh, struct us_pkt *pkt,
                    us_time_t now);
 void us_arp_announce(struct us_stack *st, struct us_iface *ifp);
-/* Runs the entry timer a popped heap entry (kind US_TMR_ARP) names. */
+/* Runs the entry timer a popped heap entry (of the kind us_arp_init registered) names. */
 void us_arp_timer(struct us_stack *st, const struct us_timer_ent *t, us_time_t now);
 /* For netstat/tests: the entry for ip, or NULL. */
 const struct us_arp_entry *us_arp_lookup(const struct us_stack *st, us_ip4_t ip);

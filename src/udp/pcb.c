@@ -4,22 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
+#include "udp/pcb.h"
+#include "wire/wire.h"
 
 int
-us_pcb_table_init(struct us_pcb_table *t, size_t nbuckets)
+us_pcb_table_init(struct us_stack *st, size_t nbuckets)
 {
+    struct us_pcb_table *t = st->pcbs = calloc(1, sizeof(*st->pcbs));
+    if (!t)
+        return -ENOMEM;
     t->nbuckets = nbuckets;
-    t->count = 0;
     t->bucket = calloc(nbuckets, sizeof(*t->bucket));
     return t->bucket ? 0 : -ENOMEM;
 }
 
 void
-us_pcb_table_destroy(struct us_pcb_table *t)
+us_pcb_table_destroy(struct us_stack *st)
 {
-    free(t->bucket);
-    t->bucket = NULL;
+    if (!st->pcbs)
+        return;
+    free(st->pcbs->bucket);
+    free(st->pcbs);
+    st->pcbs = NULL;
 }
 
 static size_t
@@ -31,7 +37,7 @@ pcb_hash(const struct us_pcb_table *t, uint8_t proto, uint16_t port)
 static bool
 pcb_port_busy(struct us_stack *st, uint8_t proto, us_ip4_t laddr, uint16_t lport)
 {
-    for (struct us_pcb *p = st->pcbs.bucket[pcb_hash(&st->pcbs, proto, lport)]; p; p = p->hnext)
+    for (struct us_pcb *p = st->pcbs->bucket[pcb_hash(st->pcbs, proto, lport)]; p; p = p->hnext)
         if (p->proto == proto && p->lport == lport &&
             (p->laddr == 0 || laddr == 0 || p->laddr == laddr))
             return true;
@@ -60,11 +66,11 @@ us_pcb_bind(struct us_stack *st, struct us_pcb *pcb, us_ip4_t laddr, uint16_t lp
     }
     pcb->laddr = laddr;
     pcb->lport = lport;
-    size_t h = pcb_hash(&st->pcbs, pcb->proto, lport);
-    pcb->hnext = st->pcbs.bucket[h];
-    st->pcbs.bucket[h] = pcb;
+    size_t h = pcb_hash(st->pcbs, pcb->proto, lport);
+    pcb->hnext = st->pcbs->bucket[h];
+    st->pcbs->bucket[h] = pcb;
     pcb->hashed = true;
-    st->pcbs.count++;
+    st->pcbs->count++;
     return 0;
 }
 
@@ -73,14 +79,14 @@ us_pcb_unhash(struct us_stack *st, struct us_pcb *pcb)
 {
     if (!pcb->hashed)
         return;
-    struct us_pcb **pp = &st->pcbs.bucket[pcb_hash(&st->pcbs, pcb->proto, pcb->lport)];
+    struct us_pcb **pp = &st->pcbs->bucket[pcb_hash(st->pcbs, pcb->proto, pcb->lport)];
     while (*pp && *pp != pcb)
         pp = &(*pp)->hnext;
     if (*pp)
         *pp = pcb->hnext;
     pcb->hashed = false;
     pcb->hnext = NULL;
-    st->pcbs.count--;
+    st->pcbs->count--;
 }
 
 struct us_pcb *
@@ -89,7 +95,7 @@ us_pcb_lookup(struct us_stack *st, uint8_t proto, us_ip4_t laddr, uint16_t lport
 {
     struct us_pcb *best = NULL;
     int best_score = -1;
-    for (struct us_pcb *p = st->pcbs.bucket[pcb_hash(&st->pcbs, proto, lport)]; p; p = p->hnext) {
+    for (struct us_pcb *p = st->pcbs->bucket[pcb_hash(st->pcbs, proto, lport)]; p; p = p->hnext) {
         if (p->proto != proto || p->lport != lport)
             continue;
         if (p->laddr && p->laddr != laddr)

@@ -3,8 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "stack.h"
-#include "udp.h"
+#include "udp/udp.h"
 
 void
 us_udp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
@@ -44,8 +43,8 @@ us_udp_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t l
     us_ip4_t src = pcb->laddr ? pcb->laddr : us_ip4_select_src(st, dst);
     if (!src && dst != US_IP4_BROADCAST)
         return -ENETUNREACH;
-    if (src == 0 && st->n_ifaces)
-        src = st->ifaces[0].addr;
+    if (src == 0 && st->link->n_ifaces)
+        src = st->link->ifaces[0].addr;
     struct us_pkt *pkt = us_pkt_alloc(st->pools, US_UDP_HDR_LEN + len);
     if (!pkt) {
         us_drop(st, US_DROP_NO_BUFFER);
@@ -64,37 +63,6 @@ us_udp_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t l
     return err < 0 ? err : (ssize_t)len;
 }
 
-ssize_t
-us_ping_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t len, us_ip4_t dst,
-               us_time_t now)
-{
-    /* Like Linux ping sockets: the caller gives an echo request (header + data); the stack sets
-     * the identifier to the socket's and fills the checksum. */
-    if (len < US_ICMP_HDR_LEN || ((const uint8_t *)buf)[0] != US_ICMP_ECHO_REQUEST ||
-        ((const uint8_t *)buf)[1] != 0)
-        return -EINVAL;
-    if (len > US_IP4_MAX_LEN - US_IP4_HDR_LEN)
-        return -EMSGSIZE;
-    struct us_pkt *pkt = us_pkt_alloc(st->pools, len);
-    if (!pkt) {
-        us_drop(st, US_DROP_NO_BUFFER);
-        return -ENOBUFS;
-    }
-    uint8_t *m = us_pkt_put(pkt, len);
-    memcpy(m, buf, len);
-    struct us_icmp_repr r = {.type = US_ICMP_ECHO_REQUEST, .id = pcb->lport,
-                             .seq = us_load_be16(m + 6), .data = m + US_ICMP_HDR_LEN,
-                             .data_len = len - US_ICMP_HDR_LEN};
-    us_wire_icmp_emit(&r, m, len);
-    us_stat_inc(st, US_STAT_ICMP_OUT);
-    char a[16];
-    US_TRACE(st, "icmp: socket %d sends echo request id %u seq %u to %s (%zu bytes)", pcb->fd,
-             (unsigned)r.id, (unsigned)r.seq, us_ip4_ntoa(dst, a), len);
-    struct us_ip4_tx tx = {.src = pcb->laddr, .dst = dst, .proto = US_IPPROTO_ICMP};
-    int err = us_ip4_output(st, pkt, &tx, now);
-    return err < 0 ? err : (ssize_t)len;
-}
-
 void
 us_udp_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t now)
 {
@@ -103,11 +71,19 @@ us_udp_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t no
                         us_load_be16(e->l4 + 2), e->err);
 }
 
-void
-us_ping_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t now)
+int
+us_udp_init(struct us_stack *st)
 {
-    (void)now;
-    if (e->l4[0] != US_ICMP_ECHO_REQUEST)
-        return; /* only our echo requests have a socket to tell */
-    us_pcb_notify_error(st, US_IPPROTO_ICMP, e->src, us_load_be16(e->l4 + 4), e->dst, 0, e->err);
+    int err = us_pcb_table_init(st, 256);
+    if (err)
+        return err;
+    us_ip_register(st, US_IPPROTO_UDP, us_udp_input);
+    us_ip_register_err(st, US_IPPROTO_UDP, us_udp_icmp_error);
+    return 0;
+}
+
+void
+us_udp_destroy(struct us_stack *st)
+{
+    us_pcb_table_destroy(st);
 }

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack.h"
+#include "ip/arp.h"
+#include "ip/ip.h"
 #include "wire/wire.h"
 
 static const uint8_t mac_bcast[US_ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -21,7 +22,13 @@ arp_hash(const struct us_arp_table *t, us_ip4_t ip)
 int
 us_arp_init(struct us_stack *st)
 {
-    struct us_arp_table *t = &st->arp;
+    struct us_arp_table *t = st->arp = calloc(1, sizeof(*st->arp));
+    if (!t)
+        return -ENOMEM;
+    int kind = us_timer_kinds_add(st, 1, us_arp_timer, NULL);
+    if (kind < 0)
+        return kind;
+    t->timer_kind = (uint8_t)kind;
     t->n = st->cfg.arp_entries ? st->cfg.arp_entries : 1;
     t->e = calloc(t->n, sizeof(*t->e));
     t->bucket = malloc(t->n * sizeof(*t->bucket));
@@ -32,20 +39,22 @@ us_arp_init(struct us_stack *st)
         t->e[i].hnext = -1;
         t->e[i].deadline = t->e[i].deadline_q = US_TIME_NEVER;
     }
-    return 0;
+    return us_eth_register(st, US_ETHERTYPE_ARP, us_arp_input);
 }
 
 void
 us_arp_destroy(struct us_stack *st)
 {
-    struct us_arp_table *t = &st->arp;
+    struct us_arp_table *t = st->arp;
+    if (!t)
+        return;
     if (t->e)
         for (size_t i = 0; i < t->n; i++)
             us_pktq_purge(st->pools, &t->e[i].pending);
     free(t->e);
     free(t->bucket);
-    t->e = NULL;
-    t->bucket = NULL;
+    free(t);
+    st->arp = NULL;
 }
 
 static struct us_arp_entry *
@@ -60,13 +69,13 @@ arp_find(const struct us_arp_table *t, us_ip4_t ip)
 const struct us_arp_entry *
 us_arp_lookup(const struct us_stack *st, us_ip4_t ip)
 {
-    return arp_find(&st->arp, ip);
+    return arp_find(st->arp, ip);
 }
 
 static void
 arp_unlink(struct us_stack *st, struct us_arp_entry *e)
 {
-    struct us_arp_table *t = &st->arp;
+    struct us_arp_table *t = st->arp;
     int32_t idx = (int32_t)(e - t->e);
     int32_t *pp = &t->bucket[arp_hash(t, e->ip)];
     while (*pp >= 0 && *pp != idx)
@@ -85,7 +94,7 @@ arp_unlink(struct us_stack *st, struct us_arp_entry *e)
 static struct us_arp_entry *
 arp_alloc(struct us_stack *st, us_ip4_t ip, bool may_evict)
 {
-    struct us_arp_table *t = &st->arp;
+    struct us_arp_table *t = st->arp;
     struct us_arp_entry *victim = NULL;
     for (size_t i = 0; i < t->n; i++) {
         struct us_arp_entry *e = &t->e[i];
@@ -122,8 +131,8 @@ arp_alloc(struct us_stack *st, us_ip4_t ip, bool may_evict)
 static bool
 arp_arm(struct us_stack *st, struct us_arp_entry *e, us_time_t when)
 {
-    if (us_timerq_arm(&st->timers, &e->deadline, &e->deadline_q, when, US_TMR_ARP,
-                      (uint32_t)(e - st->arp.e), e->gen) == 0)
+    if (us_timerq_arm(&st->timers, &e->deadline, &e->deadline_q, when, st->arp->timer_kind,
+                      (uint32_t)(e - st->arp->e), e->gen) == 0)
         return true;
     char a[16];
     US_TRACE(st, "arp: no memory for the timer of %s -> entry not kept", us_ip4_ntoa(e->ip, a));
@@ -220,7 +229,7 @@ us_arp_input(struct us_stack *st, struct us_iface *ifp, const uint8_t *b, size_t
         return;
     }
     bool for_us = a.tpa == ifp->addr;
-    struct us_arp_entry *e = a.spa ? arp_find(&st->arp, a.spa) : NULL;
+    struct us_arp_entry *e = a.spa ? arp_find(st->arp, a.spa) : NULL;
     if (e)
         arp_confirm(st, e, a.sha, now);
     char s[16], t[16];
@@ -255,7 +264,7 @@ us_arp_output(struct us_stack *st, struct us_iface *ifp, us_ip4_t nh, struct us_
         us_eth_output(st, ifp, mac_bcast, US_ETHERTYPE_IPV4, pkt);
         return;
     }
-    struct us_arp_entry *e = arp_find(&st->arp, nh);
+    struct us_arp_entry *e = arp_find(st->arp, nh);
     if (e && e->state != US_ARP_INCOMPLETE) {
         e->used = true;
         us_eth_output(st, ifp, e->mac, US_ETHERTYPE_IPV4, pkt);
@@ -292,9 +301,9 @@ us_arp_output(struct us_stack *st, struct us_iface *ifp, us_ip4_t nh, struct us_
 void
 us_arp_timer(struct us_stack *st, const struct us_timer_ent *t, us_time_t now)
 {
-    if (t->owner >= st->arp.n)
+    if (t->owner >= st->arp->n)
         return;
-    struct us_arp_entry *e = &st->arp.e[t->owner];
+    struct us_arp_entry *e = &st->arp->e[t->owner];
     if (e->gen != t->gen || e->state == US_ARP_FREE ||
         !us_timerq_fire(&st->timers, t, &e->deadline, &e->deadline_q, now))
         return; /* stale, or re-confirmed since: queued again for later */

@@ -3,18 +3,17 @@
 #define US_UDP_H
 
 #include "ip/ip.h"
-#include "pcb.h"
+#include "udp/pcb.h"
+
+/* Allocates the control-block table and registers UDP with IP. */
+int us_udp_init(struct us_stack *st);
+void us_udp_destroy(struct us_stack *st);
 
 void us_udp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now);
 /* Sends one datagram from pcb to (dst, dport). Returns len or -errno. */
 ssize_t us_udp_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t len,
                       us_ip4_t dst, uint16_t dport, us_time_t now);
 
-/* Ping sockets (ICMP echo) share the pcb machinery; icmp.c delivers replies here. */
-ssize_t us_ping_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t len,
-                       us_ip4_t dst, us_time_t now);
-
 void us_udp_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t now);
-void us_ping_icmp_error(struct us_stack *st, const struct us_icmp_err *e, us_time_t now);
 
 #endif
