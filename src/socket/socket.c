@@ -13,15 +13,16 @@
 
 /* A descriptor names a control block: a datagram pcb or a TCP connection. It also carries the
  * readiness interest (us_sock_watch) and its links on the ready list. */
-struct us_fd_slot {
-    enum us_sock_type type; /* 0: free */
+struct us_fd_slot {          /* 32 bytes (the order avoids padding) */
     void *cb;
     void *cookie;
-    uint16_t watch;         /* US_POLL* interest; 0: not watched */
-    bool edge;
-    bool queued;            /* on the ready list */
     int rnext, rprev;       /* ready list links (-1: end) */
+    uint16_t watch;         /* US_POLL* interest; 0: not watched */
+    uint8_t type;           /* enum us_sock_type; 0: free */
+    bool edge : 1;
+    bool queued : 1;        /* on the ready list */
 };
+_Static_assert(sizeof(struct us_fd_slot) <= 32, "descriptor slot grew");
 
 /* Readiness design (issue 9 item 7). A ready list in the socket layer, fed by wake-ups, like
  * Linux's epoll (ep_poll_callback queues an item; ep_send_events re-polls it and puts a
@@ -182,7 +183,8 @@ lowest_free_fd(struct us_stack *st)
 static void
 slot_set(struct us_stack *st, int fd, enum us_sock_type type, void *cb)
 {
-    st->socks->slot[fd] = (struct us_fd_slot){.type = type, .cb = cb, .rnext = -1, .rprev = -1};
+    st->socks->slot[fd] = (struct us_fd_slot){.type = (uint8_t)type, .cb = cb, .rnext = -1,
+                                              .rprev = -1};
     st->socks->open++;
 }
 
