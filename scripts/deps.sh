@@ -3,7 +3,8 @@
 # Skips apt entirely when everything is already present.
 set -euo pipefail
 pkgs=(build-essential clang llvm libclang-rt-14-dev pkg-config check libsubunit-dev libpcap-dev tcpdump socat
-      netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3 liblwip-dev)
+      netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3 liblwip-dev
+      groff-base)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
