@@ -100,9 +100,15 @@ START_TEST(iface_add_fires_due_timers_first)
     size_t before = o.n_out;
     o.now += US_SEC(1); /* the retry is due; nobody has polled */
     struct second_tx t = {&o, 0, 0};
-    struct us_iface_conf c = {.name = "os1", .mac = {0x02, 0, 0, 0, 0, 0x22},
-                              .addr = US_IP4(198, 51, 100, 2), .prefix_len = 24,
-                              .tx = second_tx, .tx_ctx = &t};
+    struct us_iface_conf c;
+    us_iface_conf_init(&c);
+    c.name = "os1";
+    c.mac[0] = 0x02;
+    c.mac[5] = 0x22;
+    c.addr = US_IP4(198, 51, 100, 2);
+    c.prefix_len = 24;
+    c.tx = second_tx;
+    c.tx_ctx = &t;
     ck_assert_ptr_nonnull(us_iface_add(o.st, &c, o.now));
     ck_assert_uint_eq(t.frames, 1);            /* the announcement */
     ck_assert_uint_eq(t.first_sent, before + 1); /* after the retry */
