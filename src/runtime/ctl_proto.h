@@ -49,6 +49,7 @@ enum us_ctl_op {
  * (addr 0 and port 0: the connected peer). To the program: the source, the address the datagram
  * was sent to, its TTL and its whole length (more than the payload when the daemon cut it to
  * what the pair takes). */
+#define US_DS_DGRAM_ERR 0x1 /* no datagram: len holds an errno for the program's next receive */
 struct us_ds_dgram {
     uint32_t addr;
     uint16_t port;
