@@ -30,6 +30,8 @@ US_PID=""
 BG_PIDS=()
 FAILS=0
 NS_MADE=0
+APPNS="$NS-app" # the `ustack run` programs' namespace (make_appns)
+APPNS_MADE=0
 FINISHED=0
 
 log() { echo "[$TEST] $*"; }
@@ -54,12 +56,17 @@ cleanup() {
     fi
     local p
     for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    # Anything still running inside our own namespace was started by this test.
+    # Anything still running inside our own namespaces was started by this test.
     if [ "$NS_MADE" = 1 ]; then
         for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     fi
+    if [ "$APPNS_MADE" = 1 ]; then
+        for p in $(ip netns pids "$APPNS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    fi
     for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     [ "$NS_MADE" = 1 ] && ip netns del "$NS" 2>/dev/null
+    [ "$APPNS_MADE" = 1 ] && ip netns del "$APPNS" 2>/dev/null
+    rm -rf "/etc/netns/$NS" "/etc/netns/$APPNS"
     if [ "$FINISHED" != 1 ] && [ -d "$TMP" ]; then
         dump_logs
     fi
@@ -268,4 +275,107 @@ wait_udp_port() {
     done
     fail "nothing listens on UDP port $1 in the namespace after 5 s"
     return 1
+}
+
+# ---- `ustack run` (doc/run.md) ---------------------------------------------------------------
+# The programs run in a second namespace, $APPNS, that has no interface but `lo`: a socket that
+# fell back to the kernel there cannot reach 192.0.2.1 and fails instead of passing silently.
+# The daemon's control socket is a path in $TMP, reachable from any namespace.
+
+# make_appns: creates $APPNS with only loopback up (cleanup deletes it, and /etc/netns/$APPNS).
+make_appns() {
+    ip netns add "$APPNS" || die "cannot create namespace $APPNS"
+    APPNS_MADE=1
+    ip netns exec "$APPNS" ip link set lo up
+}
+
+# appx CMD...: runs CMD in $APPNS on the kernel's stack (no ustack).
+appx() { ip netns exec "$APPNS" "$@"; }
+
+# us_run CMD...: runs CMD in $APPNS under `ustack run` (its IPv4 sockets live in the daemon).
+us_run() { ip netns exec "$APPNS" "$USTACK" run --ctl "$CTL" -- "$@"; }
+
+# us_run_t SECONDS CMD...: us_run bounded by timeout(1) (SIGKILL 5 s after SIGTERM).
+us_run_t() {
+    local secs=$1; shift
+    timeout -k 5 "$secs" ip netns exec "$APPNS" "$USTACK" run --ctl "$CTL" -- "$@"
+}
+
+# us_run_bg OUTFILE CMD...: us_run in the background (stdout and stderr to OUTFILE); cleanup
+# kills it. Sets BG_LAST to its pid.
+us_run_bg() {
+    local out=$1; shift
+    ip netns exec "$APPNS" "$USTACK" run --ctl "$CTL" -- "$@" >"$out" 2>&1 &
+    BG_LAST=$!
+    BG_PIDS+=($!)
+}
+
+# ns_resolv NAMESPACE NAMESERVER: gives NAMESPACE its own /etc/resolv.conf (ip netns exec
+# bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf); cleanup removes it.
+ns_resolv() {
+    mkdir -p "/etc/netns/$1"
+    printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$2" >"/etc/netns/$1/resolv.conf"
+}
+
+# assert_appns_isolated [PORT]: proves that $APPNS has no way to the kernel peer without ustack:
+# no IPv4 route but loopback's, and a plain kernel connect to $HOST_IP:PORT fails at once (while
+# the same connect from $NS works when something listens on PORT there).
+assert_appns_isolated() {
+    local port=${1:-9} routes out rc t0 t1
+    routes=$(appx ip -4 route show table all 2>/dev/null | grep -v ' dev lo ' || true)
+    assert_eq "" "$routes" "IPv4 routes in $APPNS other than loopback's"
+    assert_eq "lo" "$(appx ls /sys/class/net | xargs)" "interfaces in $APPNS"
+    t0=$(date +%s%N)
+    out=$(appx timeout 10 python3 -c '
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+    print("connected")
+except OSError as e:
+    print("failed: %s" % e)
+' "$HOST_IP" "$port" 2>&1)
+    t1=$(date +%s%N)
+    assert_contains "$out" "^failed: .*(unreachable|Network)" \
+        "a kernel socket in $APPNS cannot reach $HOST_IP:$port"
+    [ $(( (t1 - t0) / 1000000 )) -lt 3000 ] || fail "the kernel connect from $APPNS took over 3 s (not refused at once)"
+    log "$APPNS is isolated: a kernel socket there gets '$out'"
+}
+
+# require_us_run: fails the test (die) unless `ustack run` starts a program with the preload
+# library in LD_PRELOAD; everything after it needs the daemon side and the library.
+require_us_run() {
+    local out
+    out=$(us_run_t 20 sh -c 'echo "LD_PRELOAD=$LD_PRELOAD"' 2>&1)
+    local rc=$?
+    [ "$rc" -eq 0 ] || die "ustack run does not work (exit $rc): $(head -5 <<<"$out")"
+    assert_contains "$out" "^LD_PRELOAD=.*libustack-preload\.so" "ustack run sets LD_PRELOAD"
+    [ "$FAILS" -eq 0 ] || die "ustack run does not set up the preload library"
+    log "ustack run works: $out"
+}
+
+# app_pids COMM: the pids of processes in $APPNS whose command name is COMM.
+app_pids() {
+    local p
+    for p in $(ip netns pids "$APPNS" 2>/dev/null); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && echo "$p"
+    done
+}
+
+# assert_netstat_owner COMM [PORT]: `ustack netstat -anp` shows a socket (on PORT when given)
+# owned by PID/COMM, netstat -p style, for a process named COMM running in $APPNS.
+assert_netstat_owner() {
+    local comm=$1 port=${2:-} out pids p re
+    out=$(us netstat -anp 2>&1)
+    pids=$(app_pids "$comm" | xargs)
+    [ -n "$pids" ] || { fail "netstat -p: no process named $comm in $APPNS"; return 1; }
+    re="(${pids// /|})/${comm:0:15}( |$)"
+    [ -n "$port" ] && re=":$port .*$re"
+    assert_contains "$out" "$re" "ustack netstat -anp names the owner $comm (pids $pids)"
+}
+
+# build_plain NAME: compiles tests/interop/NAME.c into $TMP/NAME without the sanitizers and
+# without ustack (a program for `ustack run`: LD_PRELOAD must come before any ASan runtime).
+build_plain() {
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g "$ROOT/tests/interop/$1.c" \
+        -o "$TMP/$1" || die "cannot build $1"
 }
