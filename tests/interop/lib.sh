@@ -292,20 +292,36 @@ make_appns() {
 # appx CMD...: runs CMD in $APPNS on the kernel's stack (no ustack).
 appx() { ip netns exec "$APPNS" "$@"; }
 
+# INTEROP_RUN_ON_KERNEL=1 is a dry run of the `ustack run` tests themselves: us_run* run the
+# program in $NS on the kernel's stack instead (so servers are at $HOST_IP), proving the
+# scripts' checks on Linux; the checks that need the daemon (netstat -p, counters) then fail.
+# RUN_IP: the address where a server started with us_run is reached.
+RUN_ON_KERNEL=${INTEROP_RUN_ON_KERNEL:-0}
+if [ "$RUN_ON_KERNEL" = 1 ]; then RUN_IP=$HOST_IP; else RUN_IP=$US_IP; fi
+_runner() {
+    if [ "$RUN_ON_KERNEL" = 1 ]; then
+        RUNNER=(ip netns exec "$NS")
+    else
+        RUNNER=(ip netns exec "$APPNS" "$USTACK" run --ctl "$CTL" --)
+    fi
+}
+
 # us_run CMD...: runs CMD in $APPNS under `ustack run` (its IPv4 sockets live in the daemon).
-us_run() { ip netns exec "$APPNS" "$USTACK" run --ctl "$CTL" -- "$@"; }
+us_run() { _runner; "${RUNNER[@]}" "$@"; }
 
 # us_run_t SECONDS CMD...: us_run bounded by timeout(1) (SIGKILL 5 s after SIGTERM).
 us_run_t() {
     local secs=$1; shift
-    timeout -k 5 "$secs" ip netns exec "$APPNS" "$USTACK" run --ctl "$CTL" -- "$@"
+    _runner
+    timeout -k 5 "$secs" "${RUNNER[@]}" "$@"
 }
 
 # us_run_bg OUTFILE CMD...: us_run in the background (stdout and stderr to OUTFILE); cleanup
 # kills it. Sets BG_LAST to its pid.
 us_run_bg() {
     local out=$1; shift
-    ip netns exec "$APPNS" "$USTACK" run --ctl "$CTL" -- "$@" >"$out" 2>&1 &
+    _runner
+    "${RUNNER[@]}" "$@" >"$out" 2>&1 &
     BG_LAST=$!
     BG_PIDS+=($!)
 }
@@ -345,6 +361,10 @@ except OSError as e:
 # library in LD_PRELOAD; everything after it needs the daemon side and the library.
 require_us_run() {
     local out
+    if [ "$RUN_ON_KERNEL" = 1 ]; then
+        log "INTEROP_RUN_ON_KERNEL=1: the programs run on the kernel's stack in $NS (dry run)"
+        return 0
+    fi
     out=$(us_run_t 20 sh -c 'echo "LD_PRELOAD=$LD_PRELOAD"' 2>&1)
     local rc=$?
     [ "$rc" -eq 0 ] || die "ustack run does not work (exit $rc): $(head -5 <<<"$out")"
@@ -355,8 +375,9 @@ require_us_run() {
 
 # app_pids COMM: the pids of processes in $APPNS whose command name is COMM.
 app_pids() {
-    local p
-    for p in $(ip netns pids "$APPNS" 2>/dev/null); do
+    local p ns=$APPNS
+    [ "$RUN_ON_KERNEL" = 1 ] && ns=$NS
+    for p in $(ip netns pids "$ns" 2>/dev/null); do
         [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && echo "$p"
     done
 }
