@@ -153,10 +153,13 @@ us_restart() {
 # us CMD ARGS...: a ustack client command (talks to the daemon over $USTACK_CTL).
 us() { "$USTACK" "$@"; }
 
-# bg OUTFILE CMD...: starts CMD in the namespace in the background; cleanup kills it.
+# bg OUTFILE CMD...: starts CMD in the namespace in the background; cleanup kills it. Sets
+# BG_LAST to its pid.
+BG_LAST=""
 bg() {
     local out=$1; shift
     ip netns exec "$NS" "$@" >"$out" 2>&1 &
+    BG_LAST=$!
     BG_PIDS+=($!)
 }
 
@@ -399,4 +402,22 @@ assert_netstat_owner() {
 build_plain() {
     ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g "$ROOT/tests/interop/$1.c" \
         -o "$TMP/$1" || die "cannot build $1"
+}
+
+# run_port_open PROTO PORT: true when a program under us_run listens on TCP PORT, or has a UDP
+# socket bound to PORT (ustack netstat -an; ss in $NS for INTEROP_RUN_ON_KERNEL=1).
+run_port_open() {
+    if [ "$RUN_ON_KERNEL" = 1 ]; then
+        if [ "$1" = tcp ]; then nsx ss -Htnl "sport = :$2" | grep -q .; else nsx ss -Hunl "sport = :$2" | grep -q .; fi
+    elif [ "$1" = tcp ]; then
+        "$USTACK" netstat -an 2>/dev/null | grep -Eq "^tcp .*:$2 .*LISTEN"
+    else
+        "$USTACK" netstat -an 2>/dev/null | grep -Eq "^udp +[0-9]+ +[0-9]+ +[0-9.]+:$2 "
+    fi
+}
+# wait_run_port PROTO PORT: waits (bounded, 10 s) for run_port_open.
+wait_run_port() {
+    wait_for 10 run_port_open "$1" "$2" && return 0
+    fail "no $1 socket on port $2 from the program under ustack run after 10 s"
+    return 1
 }
