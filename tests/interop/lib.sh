@@ -32,6 +32,7 @@ FAILS=0
 NS_MADE=0
 APPNS="$NS-app" # the `ustack run` programs' namespace (make_appns)
 APPNS_MADE=0
+CLEANUP_PATHS=() # files and directories outside $TMP that the test made; cleanup removes them
 FINISHED=0
 
 log() { echo "[$TEST] $*"; }
@@ -67,6 +68,7 @@ cleanup() {
     [ "$NS_MADE" = 1 ] && ip netns del "$NS" 2>/dev/null
     [ "$APPNS_MADE" = 1 ] && ip netns del "$APPNS" 2>/dev/null
     rm -rf "/etc/netns/$NS" "/etc/netns/$APPNS"
+    for p in "${CLEANUP_PATHS[@]}"; do rm -rf "$p"; done
     if [ "$FINISHED" != 1 ] && [ -d "$TMP" ]; then
         dump_logs
     fi
