@@ -7,7 +7,7 @@
 #    checked, none lost);
 #  - nothing leaks in the daemon: ustack netstat shows no socket of the dead program, the port
 #    7199 can be bound again, the daemon's open descriptors return to their count before the
-#    program started, and TCP_RST_OUT grew by 2 per killed program (netstat -s);
+#    program started, and TCP_RST_OUT grew by at least 2 per killed program (netstat -s);
 #  - while it ran, ustack netstat -anp named it as PID/python3.
 # This repeats three times. The same sequence first runs on the kernel in the test namespace.
 . "$(dirname "$0")/lib.sh" "$@"
@@ -139,7 +139,8 @@ kill_round() {
     wait_for 10 bash -c "[ \$(ls /proc/$US_PID/fd | wc -l) -le $fds0 ]" ||
         fail "$what $n: the daemon has $(daemon_fds) descriptors open, $fds0 before the program"
     after=$(stats)
-    assert_counter_delta TCP_RST_OUT 2 "$before" "$after"
+    # 2 resets, and maybe more for the kernel's segments still in flight to the closed connections
+    assert_ge 2 "$(( $(counter TCP_RST_OUT "$after") - $(counter TCP_RST_OUT "$before") ))" "$what $n: TCP_RST_OUT growth"
 }
 
 # run_all WHAT kernel|ustack
