@@ -42,7 +42,7 @@ run_pass() {
 
 # ---- 1. the kernel: proves the checks ----
 log "kernel pass: dsock on the kernel's stack in $NS"
-run_pass kernel timeout -k 5 60 ip netns exec "$NS" 
+run_pass kernel timeout -k 5 30 ip netns exec "$NS"
 kfails=$FAILS
 [ "$kfails" -eq 0 ] && log "kernel pass: every subtest passed"
 
@@ -54,7 +54,7 @@ appx timeout 20 "$DSOCK" "$HOST_IP" "$BLACKHOLE" connect_nb >"$TMP/dsock.out" 2>
     fail "dsock connect_nb passed on the kernel's stack in $APPNS: $(cat "$TMP/dsock.out")"
 require_us_run
 log "ustack pass: dsock under ustack run in $APPNS"
-run_pass ustack us_run_t 60
+run_pass ustack us_run_t 30
 wait_for 10 bash -c "! '$USTACK' netstat -an | grep -E '^(tcp|udp) ' | grep -vq TIME-WAIT" ||
     fail "sockets left in the daemon after every dsock process exited: $(us netstat -an)"
 assert_eq 0 "$kfails" "failures in the kernel pass (test bugs)"

@@ -72,10 +72,14 @@ workers_used() {
     assert_eq 2 "$n" "$2: worker processes that served requests"
 }
 
-# stop_nginx PID DIR: SIGQUIT (graceful), bounded wait; the access log is flushed then.
+# stop_nginx PID DIR: SIGQUIT to the master (its pid file's pid: graceful, the workers flush
+# the access log), bounded wait for PID (the background job) to end.
 stop_nginx() {
-    kill -QUIT "$1" 2>/dev/null
-    wait_for 10 bash -c "! kill -0 $1 2>/dev/null" || { fail "nginx did not exit on SIGQUIT"; kill -KILL "$1"; }
+    local master
+    master=$(cat "$2/nginx.pid" 2>/dev/null)
+    [ -n "$master" ] || { fail "no nginx pid file in $2"; master=$1; }
+    kill -QUIT "$master" 2>/dev/null
+    wait_for 10 bash -c "! kill -0 $1 2>/dev/null" || { fail "nginx did not exit on SIGQUIT"; kill -KILL "$1" "$master"; }
     wait "$1" 2>/dev/null
 }
 
