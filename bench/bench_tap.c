@@ -105,7 +105,8 @@ stack_up(int mtu)
     struct us_config cfg;
     us_config_default(&cfg);
     st = us_stack_new(&cfg, 42);
-    struct us_iface_conf c = {.name = "tap",
+    struct us_iface_conf c = {.size = sizeof(struct us_iface_conf),
+                              .name = "tap",
                               .mac = {0x02, 0, 0, 0, 0, 0x02},
                               .addr = US_IP4(192, 0, 2, 2),
                               .prefix_len = 24,

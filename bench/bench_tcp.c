@@ -172,7 +172,8 @@ bt_init(struct bt *b, uint16_t mtu, const struct us_config *cfg)
     for (int i = 0; i < 2; i++) {
         b->end[i] = (struct bt_end){b, i};
         b->st[i] = us_stack_new(cfg, 3 + (uint64_t)i);
-        struct us_iface_conf c = {.name = i ? "B" : "A",
+        struct us_iface_conf c = {.size = sizeof(struct us_iface_conf),
+                                  .name = i ? "B" : "A",
                                   .mac = {0x02, 0, 0, 0, 0, (uint8_t)(i + 1)},
                                   .addr = i ? SIM_B_IP : SIM_A_IP,
                                   .prefix_len = 24,

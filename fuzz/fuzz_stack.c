@@ -167,7 +167,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     static struct harness h;
     memset(&h, 0, sizeof(h));
-    struct us_iface_conf c = {.name = "fz0", .mac = {0x02, 0, 0, 0, 0, 0x02},
+    struct us_iface_conf c = {.size = sizeof(struct us_iface_conf),
+                              .name = "fz0", .mac = {0x02, 0, 0, 0, 0, 0x02},
                               .addr = US_IP4(192, 0, 2, 2), .prefix_len = 24, .tx = tx_note,
                               .tx_ctx = &h};
     if (getenv("FUZZ_TRACE")) /* replaying a finding: narrate it */

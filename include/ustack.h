@@ -11,14 +11,29 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "core/types.h"
+#include <ustack/types.h>
+#include <ustack/version.h>
+
+USTACK_BEGIN_DECLS
 
 struct us_stack;
 struct us_iface;
 
+/* ---- version ------------------------------------------------------------------------------- */
+
+/* The library's version at run time ("0.1.0"; USTACK_VERSION_STRING is the headers' version). */
+const char *us_version(void);
+/* The same as USTACK_VERSION_HEX. */
+unsigned us_version_number(void);
+
 /* ---- configuration -------------------------------------------------------------------------- */
 
+/* Structs the caller fills for the library begin with a size, set by their init function
+ * (us_config_default, us_iface_conf_init), so that a later version can add fields at the end: the
+ * library rejects a size it does not know (a program built against newer headers) and gives a
+ * shorter, older struct defaults for the fields it lacks. */
 struct us_config {
+    size_t size;               /* sizeof(struct us_config), set by us_config_default */
     size_t pkt_small_max;      /* 2 KiB packet buffers the stack may hold */
     size_t pkt_large_max;      /* 64 KiB packet buffers (super-frames, reassembly, big sends) */
     size_t arp_entries;        /* neighbour cache size */
@@ -56,10 +71,12 @@ struct us_config {
     uint16_t ephemeral_lo, ephemeral_hi;
 };
 
+/* Fills every field with its default, size included. */
 void us_config_default(struct us_config *cfg);
 
-/* Returns NULL on allocation failure. seed drives every random choice (IP ID, ports, impairment
- * decisions in tests), so a run replays from (seed, input). */
+/* Returns NULL with errno ENOMEM on allocation failure, EINVAL for a bad configuration (among
+ * them a size this version does not know). cfg NULL means the defaults. seed drives every random
+ * choice (IP ID, ports, impairment decisions in tests), so a run replays from (seed, input). */
 struct us_stack *us_stack_new(const struct us_config *cfg, uint64_t seed);
 void us_stack_free(struct us_stack *st);
 
@@ -78,6 +95,7 @@ typedef int (*us_tx_gso_fn)(void *ctx, const struct iovec *iov, int n_iov, uint1
                             uint16_t l4_off, uint16_t hdr_len);
 
 struct us_iface_conf {
+    size_t size;      /* sizeof(struct us_iface_conf), set by us_iface_conf_init */
     const char *name;
     uint8_t mac[US_ETH_ALEN];
     us_ip4_t addr;
@@ -88,7 +106,11 @@ struct us_iface_conf {
     void *tx_ctx;
 };
 
-/* Adds an interface, its connected route, and announces it with a gratuitous ARP. */
+/* Zeroes *conf and sets its size: no name ("eth"), MTU 1500, no offloads. */
+void us_iface_conf_init(struct us_iface_conf *conf);
+/* Adds an interface, its connected route, and announces it with a gratuitous ARP. NULL for a bad
+ * conf (its size unknown: errno EINVAL; no tx, a prefix over 32, an MTU under 68) or too many
+ * interfaces. */
 struct us_iface *us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now);
 /* Adds a route; gw 0 means directly connected. prefix_len 0 with dst 0 is the default route. */
 int us_route_add(struct us_stack *st, us_ip4_t dst, uint8_t prefix_len, us_ip4_t gw,
@@ -229,6 +251,8 @@ enum us_sockopt {
     US_TCP_CONGESTION = 12,  /* enum us_tcp_cc */
     US_SO_ATMARK = 13,       /* read only: 1 when the next byte recv returns is the urgent mark
                               * (sockatmark(), SIOCATMARK), else 0 */
+    US_SO_SNDSPACE = 14,     /* read only: bytes a send would take now (TCP: room in the send
+                              * buffer, grown by auto-tuning first; 0 while not writable) */
 };
 enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
 int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);
@@ -261,5 +285,7 @@ struct us_sock_info {
 };
 /* Fills up to max entries; returns the number of open sockets. */
 size_t us_sock_list(struct us_stack *st, struct us_sock_info *out, size_t max);
+
+USTACK_END_DECLS
 
 #endif

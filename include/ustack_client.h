@@ -7,6 +7,8 @@
 
 #include <ustack.h>
 
+USTACK_BEGIN_DECLS
+
 struct usc;
 
 /* Path of the control socket: `path` if given, else $USTACK_CTL, else /run/ustack/ustack.ctl. */
@@ -55,5 +57,7 @@ us_ip4_t usc_dns_server(struct usc *c);
 #define US_NETSTAT_STATS 0x4
 #define US_NETSTAT_INFO 0x8 /* per-connection TCP internals, like ss -ti */
 ssize_t usc_netstat(struct usc *c, int flags, char *buf, size_t cap);
+
+USTACK_END_DECLS
 
 #endif

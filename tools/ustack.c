@@ -15,6 +15,7 @@
 #include "netstat.h"
 #include "ping.h"
 #include "runtime/daemon.h"
+#include "services.h"
 #include "wire/wire.h"
 
 static void
@@ -29,6 +30,7 @@ usage(FILE *f)
             "       ustack lookup NAME [--server IP] [--tries N] [--timeout MS]\n"
             "       ustack get URL [-o FILE] [--dns IP]\n"
             "       ustack connect HOST PORT\n"
+            "       ustack --version | --help\n"
             "Client commands find the daemon at --ctl PATH, $USTACK_CTL or "
             "/run/ustack/ustack.ctl.\n"
             "--serve takes a comma list of echo, discard, chargen (UDP and TCP), http=DIR (TCP 80).\n"
@@ -56,6 +58,44 @@ parse_prefix(const char *s, us_ip4_t *addr, uint8_t *prefix)
     return 0;
 }
 
+/* apps/ plugged into the daemon: the --serve services and netstat's text (the runtime names no
+ * application). */
+static int
+svc_start(void **state, struct us_stack *st, const char *list, us_time_t now)
+{
+    struct us_services *s = NULL;
+    int err = us_services_start(&s, st, list, now);
+    *state = s;
+    return err;
+}
+
+static void
+svc_run(void *state, struct us_stack *st, us_time_t now)
+{
+    us_services_run(state, st, now);
+}
+
+static us_time_t
+svc_next_deadline(const void *state)
+{
+    return us_services_next_deadline(state);
+}
+
+static void
+svc_stop(void *state, struct us_stack *st, us_time_t now)
+{
+    us_services_stop(state, st, now);
+}
+
+static const struct us_daemon_services tool_services = {
+    .start = svc_start,
+    .error = us_services_error,
+    .run = svc_run,
+    .next_deadline = svc_next_deadline,
+    .stop = svc_stop,
+    .netstat = us_netstat_format,
+};
+
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
        OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
        OPT_DNS };
@@ -69,7 +109,7 @@ cmd_up(int argc, char **argv)
         {"serve", 1, 0, OPT_SERVE},   {"pcap", 1, 0, OPT_PCAP},     {"impair", 1, 0, OPT_IMPAIR},
         {"ctl", 1, 0, OPT_CTL},       {"trace", 0, 0, OPT_TRACE},   {"vnet", 0, 0, OPT_VNET},
         {"seed", 1, 0, OPT_SEED},     {"dns", 1, 0, OPT_DNS},       {0, 0, 0, 0}};
-    struct us_daemon_opts o = {.seed = 1};
+    struct us_daemon_opts o = {.services = &tool_services, .seed = 1};
     bool have_addr = false;
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -404,6 +444,10 @@ main(int argc, char **argv)
         return cmd_get(argc, argv);
     if (strcmp(cmd, "connect") == 0)
         return cmd_connect(argc, argv);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("ustack %s\n", us_version());
+        return 0;
+    }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

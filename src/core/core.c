@@ -11,6 +11,7 @@ void
 us_config_default(struct us_config *c)
 {
     memset(c, 0, sizeof(*c));
+    c->size = sizeof(*c);
     c->pkt_small_max = 4096;
     c->pkt_large_max = 64;
     c->arp_entries = 256;

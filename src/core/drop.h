@@ -1,4 +1,4 @@
-/* Named drop reasons and event counters (DESIGN.md principle 7).
+/* Named drop reasons and event counters (doc/design.md, Drops, counters and trace).
  * Layer: core. One X-macro list each, so names, enum values and `netstat -s` stay in step. */
 #ifndef US_CORE_DROP_H
 #define US_CORE_DROP_H

@@ -1,4 +1,4 @@
-/* Packet buffers from per-stack pools, with headroom for headers (DESIGN.md 5, STYLE.md 5).
+/* Packet buffers from per-stack pools, with headroom for headers (doc/design.md, Memory).
  * Layer: core. Two size classes: small (one MTU-sized frame) and large (64 KiB super-frames,
  * reassembled datagrams). Buffers are allocated lazily up to a limit and then reused from a free
  * list, so the steady state does no malloc. Functions say whether they consume or borrow a pkt. */

@@ -1,4 +1,4 @@
-/* Byte ring buffer for TCP send and receive data (STYLE.md 5, smoltcp RingBuffer).
+/* Byte ring buffer for TCP send and receive data (doc/design.md, Memory; smoltcp RingBuffer).
  * Layer: core. Storage is allocated only while data is queued (on first write) and released when
  * the ring drains, so an idle connection holds no buffer. Capacity may change while empty or
  * grow while holding data (receive window auto-tuning). */

@@ -1,5 +1,5 @@
 /* Timer queue: one binary min-heap of (deadline, insertion seq, kind, owner index, generation).
- * Layer: core. Ties fire in insertion order, so simulations replay exactly (STYLE.md 6).
+ * Layer: core. Ties fire in insertion order, so simulations replay exactly (doc/design.md, Timers).
  * Cancelling is lazy: the owner forgets its deadline, and the handler skips entries whose
  * generation or deadline no longer match. */
 #ifndef US_CORE_TIMERQ_H

@@ -1,8 +1,9 @@
 /* The ustack daemon: an epoll loop that feeds TAP frames and control requests into one stack,
- * fires its timers, runs the built-in services and answers clients. Layer: runtime.
- * Single-threaded (STYLE.md 4): the clock is read once per iteration; work per iteration is
- * bounded (frames per read burst, one request per client). A request that would block is parked
- * and retried after every iteration until it succeeds or its deadline passes. */
+ * fires its timers, runs the services the tool plugs in and answers clients. Layer: runtime.
+ * Single-threaded (doc/design.md, Process model): the clock is read once per iteration; work
+ * per iteration is bounded (frames per read burst, one request per client). A request that
+ * would block is parked and retried after every iteration until it succeeds or its deadline
+ * passes. */
 #include "runtime/daemon.h"
 
 #include <errno.h>
@@ -25,9 +26,7 @@
 #include "drivers/pcap.h"
 #include "drivers/tap.h"
 #include "drivers/wire.h"
-#include "netstat.h"
 #include "runtime/ctl_proto.h"
-#include "services.h"
 #include "wire/wire.h"
 
 #define MAX_CLIENTS 64
@@ -55,7 +54,8 @@ struct daemon {
     int ep, lsock, sigfd;
     char ctl_path[108];
     struct client clients[MAX_CLIENTS];
-    struct us_services *svc;
+    const struct us_daemon_services *svc; /* hooks, never NULL (no_services) */
+    void *svc_state;
     uint8_t rxbuf[US_TAP_FRAME_MAX];
     uint8_t txbuf[US_TAP_FRAME_MAX]; /* a gathered frame in one piece, for the capture */
     uint8_t reqbuf[sizeof(struct us_ctl_req) + US_CTL_MAX_PAYLOAD];
@@ -319,7 +319,11 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
         break;
     case US_CTL_NETSTAT: {
         char *buf = (char *)d->respbuf + sizeof(struct us_ctl_resp);
-        r.ret = (int64_t)us_netstat_format(d->st, q->arg, buf, US_CTL_MAX_PAYLOAD);
+        if (!d->svc->netstat) {
+            r.ret = -EOPNOTSUPP;
+            break;
+        }
+        r.ret = (int64_t)d->svc->netstat(d->st, q->arg, buf, US_CTL_MAX_PAYLOAD);
         out = buf;
         out_len = (size_t)r.ret;
         break;
@@ -511,8 +515,14 @@ daemon_setup(struct daemon *d)
         fprintf(stderr, "ustack: cannot write pcap file %s\n", o->pcap);
         return -EIO;
     }
-    struct us_iface_conf ic = {.name = d->tap.name, .addr = o->addr, .prefix_len = o->prefix_len,
-                               .mtu = o->mtu, .tx = daemon_tx, .tx_ctx = d};
+    struct us_iface_conf ic;
+    us_iface_conf_init(&ic);
+    ic.name = d->tap.name;
+    ic.addr = o->addr;
+    ic.prefix_len = o->prefix_len;
+    ic.mtu = o->mtu;
+    ic.tx = daemon_tx;
+    ic.tx_ctx = d;
     /* Offloads need the frame to reach the kernel as built: not through the impairment queue. */
     if (o->vnet && !d->delayq)
         ic.tx_gso = daemon_tx_gso;
@@ -532,8 +542,13 @@ daemon_setup(struct daemon *d)
     }
     if (o->gateway && (err = us_route_add(d->st, 0, 0, o->gateway, d->ifp)) < 0)
         return err;
-    if ((err = us_services_start(&d->svc, d->st, o->serve, d->now)) < 0) {
-        fprintf(stderr, "ustack: --serve %s: %s\n", o->serve, us_services_error(err));
+    if (o->serve && *o->serve && !d->svc->start) {
+        fprintf(stderr, "ustack: --serve %s: this program has no services\n", o->serve);
+        return -EINVAL;
+    }
+    if (d->svc->start && (err = d->svc->start(&d->svc_state, d->st, o->serve, d->now)) < 0) {
+        fprintf(stderr, "ustack: --serve %s: %s\n", o->serve,
+                d->svc->error ? d->svc->error(err) : strerror(-err));
         return err;
     }
     if ((err = listen_ctl(d)) < 0) {
@@ -564,7 +579,8 @@ daemon_teardown(struct daemon *d)
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (d->clients[i].sock >= 0)
             client_close(d, &d->clients[i]);
-    us_services_stop(d->svc, d->st, d->now);
+    if (d->svc->stop)
+        d->svc->stop(d->svc_state, d->st, d->now);
     if (d->lsock >= 0) {
         close(d->lsock);
         unlink(d->ctl_path);
@@ -593,7 +609,8 @@ loop_timeout_ms(struct daemon *d)
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (d->clients[i].sock >= 0 && d->clients[i].parked)
             next = US_MIN(next, d->clients[i].park_deadline);
-    next = US_MIN(next, us_services_next_deadline(d->svc));
+    if (d->svc->next_deadline)
+        next = US_MIN(next, d->svc->next_deadline(d->svc_state));
     if (next == US_TIME_NEVER)
         return 1000;
     us_time_t now = mono_now();
@@ -609,7 +626,9 @@ us_daemon_run(const struct us_daemon_opts *o)
     struct daemon *d = calloc(1, sizeof(*d));
     if (!d)
         return -ENOMEM;
+    static const struct us_daemon_services no_services = {0};
     d->o = o;
+    d->svc = o->services ? o->services : &no_services;
     d->ep = d->lsock = d->sigfd = -1;
     d->tap.fd = -1;
     for (int i = 0; i < MAX_CLIENTS; i++)
@@ -639,7 +658,8 @@ us_daemon_run(const struct us_daemon_opts *o)
         if (d->delayq)
             us_delayq_deliver(d->delayq, d->now, 256, delayed_frame, d);
         us_poll(d->st, d->now);
-        us_services_run(d->svc, d->st, d->now);
+        if (d->svc->run)
+            d->svc->run(d->svc_state, d->st, d->now);
         retry_parked(d);
         if (d->pcap)
             us_pcap_flush(d->pcap);

@@ -1,11 +1,30 @@
-/* The ustack daemon: one stack on a TAP device, an epoll loop, the control socket and the
- * built-in services. Layer: runtime. */
+/* The ustack daemon: one stack on a TAP device, an epoll loop, the control socket, and the
+ * services the program that starts it plugs in. Layer: runtime (names no application). */
 #ifndef US_RUNTIME_DAEMON_H
 #define US_RUNTIME_DAEMON_H
 
 #include <ustack.h>
 
+/* What the daemon runs beside the stack, plugged in by the program that starts it: the ustack
+ * tool plugs in apps/ (the --serve services and netstat's text), so the runtime includes and
+ * links no application. Any hook may be NULL: then --serve is refused and netstat answers
+ * -EOPNOTSUPP. */
+struct us_daemon_services {
+    /* Opens the services a --serve list names; *state is handed to the other hooks. Returns 0
+     * or a negative code that error() explains. */
+    int (*start)(void **state, struct us_stack *st, const char *list, us_time_t now);
+    const char *(*error)(int err);
+    /* Serves whatever arrived; bounded work per call. */
+    void (*run)(void *state, struct us_stack *st, us_time_t now);
+    /* When run() must next be called (US_TIME_NEVER: on input only). */
+    us_time_t (*next_deadline)(const void *state);
+    void (*stop)(void *state, struct us_stack *st, us_time_t now);
+    /* A client's netstat (US_NETSTAT_* flags): the text into buf, NUL-terminated; its length. */
+    size_t (*netstat)(struct us_stack *st, int flags, char *buf, size_t cap);
+};
+
 struct us_daemon_opts {
+    const struct us_daemon_services *services; /* NULL: none */
     const char *tap;
     us_ip4_t addr;
     uint8_t prefix_len;

@@ -464,6 +464,7 @@ tcp_setsockopt(struct us_stack *st, struct us_tcp_conn *c, enum us_sockopt opt, 
         c->user_timeout_ms = (uint32_t)v;
         return 0;
     case US_SO_ATMARK:
+    case US_SO_SNDSPACE:
         return -ENOPROTOOPT; /* read only */
     case US_TCP_CONGESTION:
         if (v != US_CC_NEWRENO && v != US_CC_CUBIC)
@@ -552,6 +553,9 @@ us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value)
         return 0;
     case US_SO_ATMARK:
         *value = us_tcp_user_atmark(c);
+        return 0;
+    case US_SO_SNDSPACE:
+        *value = (int)US_MIN(us_tcp_user_sndspace(st, c), (size_t)INT32_MAX);
         return 0;
     default:
         return -ENOPROTOOPT;

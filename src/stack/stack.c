@@ -3,7 +3,10 @@
  * that span layers: interfaces, frame input, and time. Each layer registers its own upward
  * handlers (ethertypes, IP protocols, ICMP echo replies) and timer kinds in its init, so no layer
  * below names one above it. No I/O here. */
+#include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/core.h"
 #include "ip/arp.h"
@@ -14,16 +17,28 @@
 #include "tcp/tcp.h"
 #include "udp/udp.h"
 
+/* The smallest struct us_config a caller may hand in: the struct as version 0.1 defined it.
+ * Fields added later go after ephemeral_hi, and a caller built with the older, shorter struct
+ * gets their defaults. */
+#define US_CONFIG_SIZE_0_1 (offsetof(struct us_config, ephemeral_hi) + sizeof(uint16_t))
+
 struct us_stack *
 us_stack_new(const struct us_config *cfg, uint64_t seed)
 {
     struct us_config c;
-    if (cfg)
-        c = *cfg;
-    else
-        us_config_default(&c);
-    if (c.ephemeral_lo == 0 || c.ephemeral_hi < c.ephemeral_lo)
+    us_config_default(&c);
+    if (cfg) {
+        if (cfg->size < US_CONFIG_SIZE_0_1 || cfg->size > sizeof(c)) {
+            errno = EINVAL; /* not from us_config_default, or from newer headers */
+            return NULL;
+        }
+        memcpy(&c, cfg, cfg->size);
+        c.size = sizeof(c);
+    }
+    if (c.ephemeral_lo == 0 || c.ephemeral_hi < c.ephemeral_lo) {
+        errno = EINVAL;
         return NULL;
+    }
     struct us_stack *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
@@ -60,10 +75,22 @@ us_stack_free(struct us_stack *st)
     free(st);
 }
 
+void
+us_iface_conf_init(struct us_iface_conf *conf)
+{
+    memset(conf, 0, sizeof(*conf));
+    conf->size = sizeof(*conf);
+}
+
 struct us_iface *
 us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now)
 {
     (void)now;
+    /* Only 0.1's struct exists yet; a longer one comes from newer headers than this library. */
+    if (conf->size != sizeof(*conf)) {
+        errno = EINVAL;
+        return NULL;
+    }
     struct us_iface *ifp = us_link_iface_add(st, conf);
     if (!ifp)
         return NULL;

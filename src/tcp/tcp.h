@@ -388,5 +388,7 @@ void us_tcp_user_close(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
 int us_tcp_user_poll(const struct us_tcp_conn *c);
 /* SIOCATMARK: is the next byte recv() returns the last urgent byte (the byte sent with MSG_OOB)? */
 bool us_tcp_user_atmark(const struct us_tcp_conn *c);
+/* Bytes us_tcp_user_send would take now (US_SO_SNDSPACE). */
+size_t us_tcp_user_sndspace(struct us_stack *st, struct us_tcp_conn *c);
 
 #endif

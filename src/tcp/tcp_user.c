@@ -144,6 +144,16 @@ sndbuf_expand(struct us_stack *st, struct us_tcp_conn *c)
         us_ring_set_cap(&c->sndbuf, want);
 }
 
+size_t
+us_tcp_user_sndspace(struct us_stack *st, struct us_tcp_conn *c)
+{
+    if ((c->state != US_TCPS_ESTABLISHED && c->state != US_TCPS_CLOSE_WAIT) || c->fin_queued)
+        return 0;
+    if (us_ring_space(&c->sndbuf) < c->sndbuf.cap / 2)
+        sndbuf_expand(st, c); /* what a send of more than the room would do */
+    return us_ring_space(&c->sndbuf);
+}
+
 ssize_t
 us_tcp_user_send(struct us_stack *st, struct us_tcp_conn *c, const void *buf, size_t len,
                  int flags, us_time_t now)

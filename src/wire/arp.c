@@ -1,5 +1,5 @@
 /* ARP packet format (RFC 826) for Ethernet hardware and IPv4 protocol addresses only.
- * Layer: wire. No state; the neighbour cache and the reply logic live in src/arp.c.
+ * Layer: wire. No state; the neighbour cache and the reply logic live in src/ip/arp.c.
  * Other hardware/protocol pairs are rejected rather than parsed generically. */
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* UDP header (RFC 768): validating parse with pseudo-header checksum, and emit.
- * Layer: wire. No state; port demultiplexing lives in src/udp.c and src/pcb.c.
+ * Layer: wire. No state; port demultiplexing lives in src/udp/udp.c and src/udp/pcb.c.
  * The emitter checksums the payload in place, so the caller writes the payload first. */
 #include "wire/wire.h"
 

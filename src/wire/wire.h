@@ -1,4 +1,4 @@
-/* Wire formats: bounds-checked parse and build of each header (STYLE.md 3).
+/* Wire formats: bounds-checked parse and build of each header (doc/design.md, Wire formats).
  * Layer: wire. Stateless; includes only core types. Parsers take untrusted bytes and return 0 or
  * a US_DROP_* reason; on success the repr's pointers point into the caller's buffer (no copy).
  * Emitters write into a buffer the caller sized with the matching *_LEN / *_emit_len. */

@@ -11,7 +11,7 @@ USTACK=${1:-${USTACK:-}}
 USTACK=$(realpath "$USTACK")
 [ -x "$USTACK" ] || { echo "no ustack binary at $USTACK" >&2; exit 2; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$(dirname "$USTACK") # libustack.a lives next to the binary
+BUILD=$(dirname "$USTACK") # the libraries (libustack.a, libustack-client.a) live next to it
 TEST=$(basename "$0" .sh)
 RUN=${UST_RUN:-$$}
 NS="ust-$RUN-${TEST:0:12}"
@@ -231,14 +231,13 @@ finish() {
     exit 0
 }
 
-# build_prog NAME: compiles tests/interop/NAME.c against the libustack.a next to $USTACK (with the
-# sanitizers when that build has them) into $TMP/NAME.
+# build_prog NAME: compiles tests/interop/NAME.c, a client of the daemon, against the
+# libustack-client.a next to $USTACK (with the sanitizers when that build has them) into $TMP/NAME.
 build_prog() {
     local san=()
-    nm "$BUILD/libustack.a" 2>/dev/null | grep -q __asan_ && san=(-fsanitize=address,undefined)
-    ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I"$ROOT/include" -I"$ROOT/src" \
-        -I"$ROOT/apps" "${san[@]}" "$ROOT/tests/interop/$1.c" "$BUILD/libustack.a" \
-        -lpcap -lresolv -lm -o "$TMP/$1" || die "cannot build $1"
+    nm "$BUILD/libustack-client.a" 2>/dev/null | grep -q __asan_ && san=(-fsanitize=address,undefined)
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I"$ROOT/include" "${san[@]}" \
+        "$ROOT/tests/interop/$1.c" "$BUILD/libustack-client.a" -o "$TMP/$1" || die "cannot build $1"
 }
 # build_udpclient: build_prog udpclient; sets UDPCLIENT.
 build_udpclient() {

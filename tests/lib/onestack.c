@@ -42,7 +42,8 @@ os_init(struct onestack *o, const struct us_config *cfg, uint16_t mtu)
     memset(o, 0, sizeof(*o));
     o->st = us_stack_new(cfg, 12345);
     ck_assert_ptr_nonnull(o->st);
-    struct us_iface_conf c = {.name = "os0", .addr = OS_IP, .prefix_len = 24, .mtu = mtu,
+    struct us_iface_conf c = {.size = sizeof(struct us_iface_conf),
+                              .name = "os0", .addr = OS_IP, .prefix_len = 24, .mtu = mtu,
                               .tx = os_tx, .tx_ctx = o};
     memcpy(c.mac, os_mac, US_ETH_ALEN);
     if (getenv("OS_TRACE")) /* OS_TRACE=1: every layer's trace lines on stderr */

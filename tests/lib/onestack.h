@@ -1,5 +1,5 @@
 /* One-stack harness for protocol unit tests: a single stack on a virtual clock, fed crafted
- * frames, with every frame it transmits captured for exact comparison (STYLE.md 11).
+ * frames, with every frame it transmits captured for exact comparison (doc/style.md, Tests).
  * Interface: 192.0.2.2/24, MAC 02:00:00:00:00:02. The usual peer is 192.0.2.1 at
  * 02:00:00:00:00:01. Frames are built with the src/wire emitters, so a test that wants a wrong
  * field builds a correct frame and then edits bytes (os_fix_ip_csum re-seals the header). */

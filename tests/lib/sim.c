@@ -58,7 +58,8 @@ sim_init(struct sim *s, const struct us_impair *imp, uint64_t seed, uint16_t mtu
     s->count_data = imp != NULL;
     for (int i = 0; i < 2; i++) {
         s->st[i] = us_stack_new(cfg, seed * 2 + (uint64_t)i + 1);
-        struct us_iface_conf c = {.name = i ? "simB" : "simA",
+        struct us_iface_conf c = {.size = sizeof(struct us_iface_conf),
+                                  .name = i ? "simB" : "simA",
                                   .mac = {0x02, 0, 0, 0, 0, (uint8_t)(i + 1)},
                                   .addr = i ? SIM_B_IP : SIM_A_IP,
                                   .prefix_len = 24,

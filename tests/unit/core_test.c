@@ -151,7 +151,8 @@ count_tx(void *ctx, const uint8_t *f, size_t len)
 START_TEST(stale_timer_entries_are_skipped)
 {
     struct us_stack *st = us_stack_new(NULL, 1);
-    struct us_iface_conf c = {.mac = {2, 0, 0, 0, 0, 2}, .addr = US_IP4(192, 0, 2, 2),
+    struct us_iface_conf c = {.size = sizeof(struct us_iface_conf),
+                              .mac = {2, 0, 0, 0, 0, 2}, .addr = US_IP4(192, 0, 2, 2),
                               .prefix_len = 24, .tx = count_tx};
     struct us_iface *ifp = us_iface_add(st, &c, 0);
     n_tx = 0;
@@ -173,6 +174,46 @@ START_TEST(stale_timer_entries_are_skipped)
     ck_assert_int_eq(us_next_deadline(st), US_TIME_NEVER);
     ck_assert_uint_eq(us_stat_get(st, US_STAT_ARP_EXPIRED), 1);
     us_stack_free(st);
+}
+END_TEST
+
+/* Growable public structs: the library takes the size their init function wrote and refuses a
+ * size it does not know (a struct from newer headers, or one never initialised). */
+START_TEST(config_and_iface_sizes_checked)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    ck_assert_uint_eq(cfg.size, sizeof(cfg));
+    struct us_stack *st = us_stack_new(&cfg, 1);
+    ck_assert_ptr_nonnull(st);
+    size_t bad_sizes[] = {0, sizeof(cfg) + 8, offsetof(struct us_config, ttl)};
+    for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+        cfg.size = bad_sizes[i];
+        errno = 0;
+        ck_assert_ptr_null(us_stack_new(&cfg, 1));
+        ck_assert_int_eq(errno, EINVAL);
+    }
+    struct us_iface_conf c;
+    memset(&c, 0xa5, sizeof(c));
+    us_iface_conf_init(&c);
+    ck_assert_uint_eq(c.size, sizeof(c));
+    ck_assert_ptr_null(c.name);
+    ck_assert_uint_eq(c.mtu, 0);
+    ck_assert_ptr_null(c.tx_gso);
+    c.addr = US_IP4(192, 0, 2, 2);
+    c.prefix_len = 24;
+    c.tx = count_tx;
+    c.size = sizeof(c) + 8;
+    errno = 0;
+    ck_assert_ptr_null(us_iface_add(st, &c, 0));
+    ck_assert_int_eq(errno, EINVAL);
+    c.size = 0;
+    ck_assert_ptr_null(us_iface_add(st, &c, 0));
+    c.size = sizeof(c);
+    ck_assert_ptr_nonnull(us_iface_add(st, &c, 0));
+    us_stack_free(st);
+    ck_assert_str_eq(us_version(), USTACK_VERSION_STRING);
+    ck_assert_uint_eq(us_version_number(), USTACK_VERSION_HEX);
 }
 END_TEST
 
@@ -287,6 +328,7 @@ make_suite(void)
     tcase_add_test(tc, timerq_lazy_rearm_and_limit);
     tcase_add_test(tc, stale_timer_entries_are_skipped);
     tcase_add_test(tc, pool_limits_and_reuse);
+    tcase_add_test(tc, config_and_iface_sizes_checked);
     tcase_add_test(tc, rand_is_deterministic);
     suite_add_tcase(su, tc);
     return su;

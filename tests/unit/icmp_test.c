@@ -55,7 +55,8 @@ START_TEST(echo_reply_source_is_address_asked)
     struct onestack o;
     os_start(&o, NULL);
     /* a second address on another interface; the request for it arrives on the first one */
-    struct us_iface_conf c = {.name = "os1", .mac = {0x02, 0, 0, 0, 0, 0x22},
+    struct us_iface_conf c = {.size = sizeof(struct us_iface_conf),
+                              .name = "os1", .mac = {0x02, 0, 0, 0, 0, 0x22},
                               .addr = US_IP4(198, 51, 100, 2), .prefix_len = 24, .tx = tx_discard};
     ck_assert_ptr_nonnull(us_iface_add(o.st, &c, o.now));
     os_learn(&o, OS_PEER_IP, os_peer_mac);

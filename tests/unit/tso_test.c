@@ -151,9 +151,11 @@ pair_open(bool nodelay, int rcvbuf)
     now = 0;
     sa = us_stack_new(NULL, 1);
     sb = us_stack_new(NULL, 2);
-    struct us_iface_conf ca = {.name = "a", .mac = {2, 0, 0, 0, 0, 1}, .addr = A_IP,
+    struct us_iface_conf ca = {.size = sizeof(struct us_iface_conf),
+                               .name = "a", .mac = {2, 0, 0, 0, 0, 1}, .addr = A_IP,
                                .prefix_len = 24, .tx = a_tx, .tx_gso = a_tx_gso};
-    struct us_iface_conf cb = {.name = "b", .mac = {2, 0, 0, 0, 0, 2}, .addr = B_IP,
+    struct us_iface_conf cb = {.size = sizeof(struct us_iface_conf),
+                               .name = "b", .mac = {2, 0, 0, 0, 0, 2}, .addr = B_IP,
                                .prefix_len = 24, .tx = b_tx};
     ia = us_iface_add(sa, &ca, now);
     ib = us_iface_add(sb, &cb, now);
