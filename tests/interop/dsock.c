@@ -5,7 +5,8 @@
  *     dsock PEER BLACKHOLE SUBTEST
  * PEER runs dsock_peer.py: TCP+UDP echo on 7001, a TCP listener that resets on 7002, a sink that
  * answers "COUNT CRC32\n" after EOF on 7003, a sender of N bytes on 7004, a connect-back service on
- * 7005; nothing listens on 7009. BLACKHOLE is an address whose SYNs nobody answers.
+ * 7005, a server that sees how a connection ends on 7006 and tells on 7007; nothing listens on
+ * 7009. BLACKHOLE is an address whose SYNs nobody answers.
  * Each check prints "ok" or "FAIL"; the last line is "PASS SUBTEST" or "FAIL SUBTEST"; the exit
  * status is 0 only when every check passed (2 on usage). */
 #include <arpa/inet.h>
@@ -38,6 +39,8 @@ enum {
     P_SINK = 7003,
     P_SEND = 7004,
     P_BACK = 7005,
+    P_ENDING = 7006,
+    P_ENDED = 7007,
     P_CLOSED = 7009
 };
 
@@ -583,6 +586,77 @@ t_sendfile(void)
     free(buf);
     close(s);
     close(f);
+}
+
+/* peer_saw: asks the peer (7007) how the 7006 connection from local port ended, waiting up to
+ * 3 s for it to end; writes "eof", "reset", "open" or "unknown" into out. */
+static void
+peer_saw(int port, char *out, size_t cap)
+{
+    snprintf(out, cap, "no answer");
+    long end = now_ms() + 3000;
+    while (now_ms() < end) {
+        int q = tcp_connect(P_ENDED);
+        if (q < 0)
+            return;
+        char line[32];
+        snprintf(line, sizeof(line), "%d\n", port);
+        writeall(q, line, strlen(line));
+        char buf[32] = "";
+        size_t n = readn(q, buf, sizeof(buf) - 1, 2000);
+        close(q);
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        snprintf(out, cap, "%s", buf);
+        if (strcmp(buf, "open") != 0)
+            return;
+        usleep(100000);
+    }
+}
+
+/* local_port: the local port of a connected socket (0 on error). */
+static int
+local_port(int s)
+{
+    struct sockaddr_in me;
+    socklen_t l = sizeof(me);
+    memset(&me, 0, sizeof(me));
+    return getsockname(s, (struct sockaddr *)&me, &l) == 0 ? ntohs(me.sin_port) : 0;
+}
+
+/* How close ends a connection, as Linux does: FIN after reading everything; RST with received
+ * data unread (RFC 2525 2.17), or with SO_LINGER 0. */
+static void
+t_close(void)
+{
+    const char *how[3] = {"close after reading everything", "close with 1000 bytes unread",
+                          "close with SO_LINGER {1, 0}"};
+    const char *want[3] = {"eof", "reset", "reset"};
+    for (int i = 0; i < 3; i++) {
+        int s = tcp_connect(P_ENDING);
+        if (s < 0)
+            return;
+        int port = local_port(s);
+        char buf[1000];
+        if (i != 1) {
+            check(readn(s, buf, sizeof(buf), 5000) == sizeof(buf), "%s: read the peer's 1000 bytes", how[i]);
+        } else {
+            int avail = 0;
+            for (int t = 0; t < 50 && avail < 1000; t++) {
+                usleep(20000);
+                ioctl(s, FIONREAD, &avail);
+            }
+            check(avail == 1000, "%s: the 1000 bytes arrived (FIONREAD %d)", how[i], avail);
+        }
+        if (i == 2) {
+            struct linger lg = {.l_onoff = 1, .l_linger = 0};
+            check_call(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), "setsockopt SO_LINGER {1, 0}");
+        }
+        close(s);
+        char saw[32];
+        peer_saw(port, saw, sizeof(saw));
+        check(strcmp(saw, want[i]) == 0, "%s: the peer sees %s (it says %s)", how[i], want[i], saw);
+    }
 }
 
 /* ask_connect_back: has the peer connect to our address on port; returns the request socket. */
@@ -1198,6 +1272,7 @@ static const struct {
     {"sendfile", t_sendfile},     {"accept4", t_accept4},     {"epoll", t_epoll},
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
+    {"close", t_close},
 };
 
 int

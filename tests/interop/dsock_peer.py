@@ -4,7 +4,10 @@
   7003 TCP sink: reads to EOF, answers "COUNT CRC32\\n", closes;
   7004 TCP sender: reads "N\\n", sends N bytes (i % 251), waits for EOF;
   7005 TCP connect-back: reads "PORT\\n", connects to the client's address on PORT, sends
-       "hello\\n", then echoes until EOF.
+       "hello\\n", then echoes until EOF;
+  7006 TCP: sends 1000 bytes, then reads until the client's FIN ("eof") or RST ("reset");
+  7007 TCP: reads "PORT\\n", answers how the 7006 connection from that client port ended
+       ("eof", "reset", or "open" while it has not).
 Prints "ready" when all listen."""
 import socket
 import struct
@@ -95,6 +98,26 @@ def connect_back(c, a):
         b.close()
 
 
+ENDS = {}
+
+
+def ending(c, a):
+    ENDS[a[1]] = "open"
+    c.sendall(bytes(1000))
+    why = "eof"
+    try:
+        while c.recv(65536):
+            pass
+    except ConnectionResetError:
+        why = "reset"
+    ENDS[a[1]] = why
+
+
+def ended(c, a):
+    port = int(readline(c))
+    c.sendall(b"%s\n" % ENDS.get(port, "unknown").encode())
+
+
 def udp_echo():
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind((ADDR, 7001))
@@ -108,6 +131,8 @@ serve(7002, reset)
 serve(7003, sink)
 serve(7004, sender)
 serve(7005, connect_back)
+serve(7006, ending)
+serve(7007, ended)
 threading.Thread(target=udp_echo, daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
