@@ -387,13 +387,14 @@ app_pids() {
 }
 
 # assert_netstat_owner COMM [PORT]: `ustack netstat -anp` shows a socket (on PORT when given)
-# owned by PID/COMM, netstat -p style, for a process named COMM running in $APPNS.
+# owned by PID/COMM, netstat -p style ("1234/curl"), for a process named COMM running in $APPNS.
 assert_netstat_owner() {
     local comm=$1 port=${2:-} out pids p re
     out=$(us netstat -anp 2>&1)
     pids=$(app_pids "$comm" | xargs)
     [ -n "$pids" ] || { fail "netstat -p: no process named $comm in $APPNS"; return 1; }
-    re="(${pids// /|})/${comm:0:15}( |$)"
+    # the name as /proc/PID/comm has it (15 characters at most), then a blank, a colon or the end
+    re="(${pids// /|})/${comm:0:15}([ :]|$)"
     [ -n "$port" ] && re=":$port .*$re"
     assert_contains "$out" "$re" "ustack netstat -anp names the owner $comm (pids $pids)"
 }

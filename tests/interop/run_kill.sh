@@ -122,7 +122,7 @@ kill_round() {
     if [ "$runner" != kernel ]; then
         assert_netstat_owner python3 7199
         # each of its four sockets (two connections, the listener, the UDP socket) names it
-        assert_ge 4 "$(us netstat -anp 2>&1 | grep -Ec "(^| )$vpid/python3( |$)")" \
+        assert_ge 4 "$(us netstat -anp 2>&1 | grep -Ec "(^| )$vpid/python3([ :]|$)")" \
             "$what $n: netstat -anp lines naming $vpid/python3"
     fi
     kill -KILL "$vpid"; wait "$BG_LAST" 2>/dev/null
