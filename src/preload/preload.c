@@ -531,12 +531,28 @@ accept(int fd, struct sockaddr *sa, socklen_t *len)
     return accept4(fd, sa, len, 0);
 }
 
+/* While TCP connects, the daemon keeps the pair's send buffer at its minimum (doc/run.md); once
+ * the program learns the handshake is over, the library gives the buffer back. */
+static void
+restore_sndbuf(int fd)
+{
+    int cur = 0;
+    socklen_t l = sizeof(cur);
+    if (real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &l) == 0 && cur < 16384) {
+        int want = 128 * 1024; /* the kernel doubles it: the daemon's pair buffer */
+        real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+    }
+}
+
 static long
 sock_error(int fd)
 {
     struct us_ctl_req q = {.op = US_CTL_SOCKERR};
     struct us_ctl_resp r;
-    return ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
+    long e = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
+    if (e >= 0 && r.port && (kind_of(fd) & K_KIND) == K_STREAM)
+        restore_sndbuf(fd);
+    return e;
 }
 
 US_EXPORT int
@@ -784,6 +800,13 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
         case SO_PROTOCOL:
             put_int(val, len, (k & K_KIND) == K_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
             return 0;
+        case SO_ACCEPTCONN: {
+            long v = opt_call(fd, US_CTL_GETSOCKOPT, US_CTL_OPT_ACCEPTCONN, 0);
+            if (v < 0)
+                return fail(v);
+            put_int(val, len, (int)v);
+            return 0;
+        }
         case SO_RCVTIMEO:
         case SO_SNDTIMEO:
             return real.getsockopt(fd, level, name, val, len);
@@ -840,11 +863,12 @@ ioctl(int fd, unsigned long req, ...)
     va_end(ap);
     int k = kind_of(fd);
     if (k && (k & K_KIND) == K_DGRAM && req == FIONREAD) {
-        /* The pair's message includes our header: the program asks for the datagram. */
-        int n = 0;
-        if (real.ioctl(fd, FIONREAD, &n) < 0)
-            return -1;
-        n = n >= (int)sizeof(struct us_ds_dgram) ? n - (int)sizeof(struct us_ds_dgram) : 0;
+        /* The size of the next datagram: its message's length (MSG_TRUNC) less our header. The
+         * kernel's FIONREAD would give every queued message's bytes for a SEQPACKET pair. */
+        struct us_ds_dgram h;
+        ssize_t m = real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+        int n = m > (ssize_t)sizeof(h) && !(h.flags & US_DS_DGRAM_ERR)
+                    ? (int)(m - (ssize_t)sizeof(h)) : 0;
         memcpy(arg, &n, sizeof(n));
         return 0;
     }

@@ -11,6 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +48,10 @@ struct ds {
     int type;                   /* US_SOCK_STREAM or US_SOCK_DGRAM */
     int family;                 /* AF_INET or AF_INET6, as the program asked */
     ino_t ino;                  /* the program's end */
+    ino_t dino;                 /* ours */
     size_t mem;                 /* pair buffer bytes charged to the owner */
     enum ds_state state;
     int err;                    /* pending error for SO_ERROR (positive errno) */
-    int pdup;                   /* the program's end, held while connecting (filler) */
-    int psndbuf;                /* its send buffer before the filler */
     size_t filler;              /* filler bytes at the head of dfd's input */
     bool hup;                   /* every copy of the program's end is closed */
     bool rd_eof;                /* the program's data ended (read 0) */
@@ -65,6 +68,7 @@ struct ds {
 struct us_sockd {
     struct us_stack *st;
     int ep;
+    int diag;                   /* NETLINK_SOCK_DIAG, to ask whether a program's end still lives */
     struct us_sockd_limits lim;
     struct ds *hash[INO_BUCKETS];
     struct ds *cont;            /* pumps to continue */
@@ -90,6 +94,7 @@ us_sockd_new(struct us_stack *st, int epfd, const struct us_sockd_limits *l)
         return NULL;
     sd->st = st;
     sd->ep = epfd;
+    sd->diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (l)
         sd->lim = *l;
     else
@@ -215,8 +220,6 @@ ds_free(struct ds *s, us_time_t now)
         epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
         close(s->dfd);
     }
-    if (s->pdup >= 0)
-        close(s->pdup);
     if (s->owner) {
         s->owner->n_socks--;
         s->owner->mem -= s->mem;
@@ -237,6 +240,8 @@ us_sockd_free(struct us_sockd *sd, us_time_t now)
         while (sd->hash[b])
             ds_free(sd->hash[b], now);
     free(sd->by_sfd);
+    if (sd->diag >= 0)
+        close(sd->diag);
     free(sd);
 }
 
@@ -258,9 +263,9 @@ ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     int kind = type == US_SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET;
     if (socketpair(AF_UNIX, kind | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
-    struct stat sb;
+    struct stat sb, db;
     struct ds *s = calloc(1, sizeof(*s));
-    if (!s || fstat(sv[1], &sb) < 0) {
+    if (!s || fstat(sv[1], &sb) < 0 || fstat(sv[0], &db) < 0) {
         free(s);
         close(sv[0]);
         close(sv[1]);
@@ -286,7 +291,7 @@ ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     s->type = type;
     s->family = family;
     s->ino = sb.st_ino;
-    s->pdup = -1;
+    s->dino = db.st_ino;
     s->state = type == US_SOCK_DGRAM ? DS_DATA : DS_OPEN;
     size_t b = ino_bucket(s->ino);
     s->hnext = sd->hash[b];
@@ -388,8 +393,10 @@ stream_from_program(struct ds *s, us_time_t now)
             sd->stats.resets_on_close++;
             return true;
         }
-        if (n == 0) {
+        if (n == 0) { /* shutdown(SHUT_WR), or the last close: FIN after the data */
             s->rd_eof = true;
+            if (!s->hup)
+                us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
             return true;
         }
         ssize_t k = us_sendto(sd->st, s->sfd, sd->bounce, (size_t)n, 0, NULL, now);
@@ -459,7 +466,7 @@ dgram_to_program(struct ds *s, us_time_t now)
         if (w < 0 && errno == EAGAIN)
             return true; /* the datagram stays queued in the stack; epoll says when */
         if (n >= 0) /* sent, or the program is gone: the datagram is consumed */
-            us_recvfrom(sd->st, s->sfd, NULL, 0, 0, NULL, NULL, now);
+            us_recvfrom(sd->st, s->sfd, sd->bounce, 0, 0, NULL, NULL, now);
         if (w > 0)
             sd->stats.bytes_out += (uint64_t)len;
     }
@@ -498,16 +505,12 @@ listen_pull(struct ds *s)
     }
 }
 
-/* The handshake ended (either way): the program's end turns writable. */
+/* The handshake ended (either way): discarding the filler makes the program's end writable. Its
+ * send buffer stays small until the library sets it back (it does when it learns the result,
+ * from SO_ERROR or its own blocking connect). */
 static void
 connect_done(struct ds *s)
 {
-    if (s->pdup >= 0) {
-        if (s->psndbuf > 0) /* the kernel doubles what it is given */
-            setsockopt(s->pdup, SOL_SOCKET, SO_SNDBUF, &(int){s->psndbuf / 2}, sizeof(int));
-        close(s->pdup);
-        s->pdup = -1;
-    }
     while (s->filler > 0) {
         ssize_t n = recv(s->dfd, s->sd->bounce, US_MIN(s->filler, (size_t)BOUNCE), MSG_DONTWAIT);
         if (n <= 0)
@@ -550,12 +553,58 @@ pump(struct ds *s, us_time_t now)
         cont_add(sd, s);
 }
 
+/* Does the program's end of the pair still exist? Once the daemon has shut its own end both
+ * ways (the connection failed, or both sides finished sending), hang-up no longer tells the
+ * program's last close apart; the kernel's socket diagnostics do: our end's peer has inode 0 once
+ * the peer is released. Asked only on an event for such a socket. */
+static bool
+peer_alive(struct us_sockd *sd, const struct ds *s)
+{
+    if (sd->diag < 0)
+        return false; /* no way to tell: take the hang-up at its word */
+    struct {
+        struct nlmsghdr h;
+        struct unix_diag_req r;
+    } q = {.h = {.nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                 .nlmsg_flags = NLM_F_REQUEST},
+           .r = {.sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_ino = (uint32_t)s->dino,
+                 .udiag_show = UDIAG_SHOW_PEER,
+                 .udiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}};
+    if (send(sd->diag, &q, sizeof(q), 0) < 0)
+        return false;
+    uint32_t buf[256];
+    ssize_t n = recv(sd->diag, buf, sizeof(buf), 0);
+    const struct nlmsghdr *h = (const void *)buf;
+    if (n < (ssize_t)sizeof(*h) || !NLMSG_OK(h, (size_t)n) || h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+        return false;
+    const struct unix_diag_msg *m = NLMSG_DATA(h);
+    size_t len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+    const struct nlattr *a = (const void *)(m + 1);
+    while (len >= sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
+        if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + sizeof(uint32_t)) {
+            uint32_t peer;
+            memcpy(&peer, (const char *)a + NLA_HDRLEN, sizeof(peer));
+            return peer != 0;
+        }
+        size_t step = NLA_ALIGN(a->nla_len);
+        if (step > len)
+            break;
+        len -= step;
+        a = (const void *)((const char *)a + step);
+    }
+    return false;
+}
+
 static void
 ds_io(struct us_evh *h, uint32_t events, us_time_t now)
 {
     struct ds *s = (struct ds *)h;
-    if (events & EPOLLHUP)
-        s->hup = true;
+    if (events & EPOLLHUP) {
+        /* Our own shutdown both ways also reads as hang-up: then ask the kernel. */
+        bool ours = s->state == DS_DONE || (s->wr_eof && s->rd_eof);
+        if (!ours || !peer_alive(s->sd, s))
+            s->hup = true;
+    }
     pump(s, now);
 }
 
@@ -590,13 +639,11 @@ us_sockd_handles(const struct us_ctl_req *q)
     return q->op == US_CTL_DS_SOCKET || q->op == US_CTL_DS_IDENTIFY || (q->flags & US_CTL_F_DS);
 }
 
-/* TCP connect: keep the program's end unwritable until the handshake ends (doc/run.md). */
+/* TCP connect: keep the program's end unwritable until the handshake ends (doc/run.md). No
+ * duplicate of it is kept, so a program that closes a connecting socket is seen to. */
 static void
 connect_hold(struct ds *s, int pfd)
 {
-    socklen_t l = sizeof(s->psndbuf);
-    if (getsockopt(pfd, SOL_SOCKET, SO_SNDBUF, &s->psndbuf, &l) < 0)
-        s->psndbuf = 0;
     int small = 1; /* the kernel's minimum */
     setsockopt(pfd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
     int fl = fcntl(pfd, F_GETFL);
@@ -610,7 +657,6 @@ connect_hold(struct ds *s, int pfd)
     }
     /* O_NONBLOCK belongs to the open file description the program shares: give it back. */
     fcntl(pfd, F_SETFL, fl);
-    s->pdup = pfd;
     s->state = DS_CONNECTING;
 }
 
@@ -622,7 +668,6 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
     struct us_stack *st = sd->st;
     *out_len = 0;
     *give_fd = -1;
-    bool keep0 = false; /* fds[0] kept (the connect filler) */
     struct us_sockaddr a = {q->addr, q->port};
     r->ret = 0;
     if (q->op == US_CTL_DS_SOCKET) {
@@ -663,13 +708,14 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         goto out;
     }
     if (s->owner != o && o) { /* the socket is used by another process now (fork, passing) */
+        struct us_sockd_owner *old = s->owner;
+        old->n_socks--;
+        old->mem -= s->mem;
         o->refs++;
-        us_sockd_owner_put(s->owner);
-        s->owner->n_socks--;
-        s->owner->mem -= s->mem;
-        s->owner = o;
         o->n_socks++;
         o->mem += s->mem;
+        s->owner = o;
+        us_sockd_owner_put(old);
     }
     switch (q->op) {
     case US_CTL_BIND:
@@ -691,7 +737,6 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         r->ret = us_connect(st, s->sfd, &a, now);
         if (r->ret == -EINPROGRESS) {
             connect_hold(s, fds[0]);
-            keep0 = true;
         } else if (r->ret == 0) {
             s->state = DS_DATA;
         }
@@ -769,6 +814,10 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         r->ret = us_setsockopt(st, s->sfd, (enum us_sockopt)q->arg, q->arg2);
         break;
     case US_CTL_GETSOCKOPT: {
+        if (q->arg == US_CTL_OPT_ACCEPTCONN) {
+            r->ret = s->state == DS_LISTEN;
+            break;
+        }
         int v = 0;
         r->ret = us_getsockopt(st, s->sfd, (enum us_sockopt)q->arg, &v);
         if (r->ret == 0)
@@ -776,6 +825,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         break;
     }
     case US_CTL_SOCKERR:
+        r->port = s->state != DS_CONNECTING; /* the handshake is over (the library's cue) */
         if (s->err) {
             r->ret = s->err;
             s->err = 0;
@@ -797,7 +847,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
     }
     pump(s, now); /* a bind, connect or option may have changed what can move */
 out:
-    for (int i = keep0 ? 1 : 0; i < n_fds; i++)
+    for (int i = 0; i < n_fds; i++)
         close(fds[i]);
 }
 
