@@ -92,11 +92,11 @@ bench_ustack_rr(int n)
     for (int i = 0; i < n; i++) {
         us_sendto(s.st[0], a, &c, 1, 0, NULL, s.now);
         sim_run(&s, 0);
-        if (us_recvfrom(s.st[1], b, &c, 1, 0, &from, NULL) != 1)
+        if (us_recvfrom(s.st[1], b, &c, 1, 0, &from, NULL, s.now) != 1)
             abort();
         us_sendto(s.st[1], b, &c, 1, 0, &from, s.now);
         sim_run(&s, 0);
-        if (us_recvfrom(s.st[0], a, &c, 1, 0, NULL, NULL) != 1)
+        if (us_recvfrom(s.st[0], a, &c, 1, 0, NULL, NULL, s.now) != 1)
             abort();
     }
     double dt = now_s() - t0;
@@ -118,14 +118,14 @@ bench_ustack_bulk(int n)
     sim_run(&s, 0);
     us_sendto(s.st[0], a, buf, 1, 0, &to, s.now); /* resolve ARP first */
     sim_run(&s, 0);
-    us_recvfrom(s.st[1], b, buf, sizeof(buf), 0, NULL, NULL);
+    us_recvfrom(s.st[1], b, buf, sizeof(buf), 0, NULL, NULL, s.now);
     double t0 = now_s();
     long got = 0;
     for (int i = 0; i < n; i += 32) {
         for (int k = 0; k < 32; k++)
             us_sendto(s.st[0], a, buf, sizeof(buf), 0, &to, s.now);
         sim_run(&s, 0);
-        while (us_recvfrom(s.st[1], b, buf, sizeof(buf), 0, NULL, NULL) > 0)
+        while (us_recvfrom(s.st[1], b, buf, sizeof(buf), 0, NULL, NULL, s.now) > 0)
             got++;
     }
     double dt = now_s() - t0;

@@ -12,8 +12,9 @@
  * per malloc, with a small header, and the page table), of the 4-tuple hash table and of the
  * stack's timer heap, as they stand after growing (capacity, not just use; the timer heap
  * shrinks again once the handshake timers have fired). Not included: the descriptor table, preallocated at
- * us_stack_new() from max_sockets (16 bytes per slot; reported separately).
- * "Fit in 1 GiB" is 2^30 / (bytes per connection + 16 for its descriptor slot).
+ * us_stack_new() from max_sockets (32 bytes per slot: the block and its readiness watch;
+ * reported separately).
+ * "Fit in 1 GiB" is 2^30 / (bytes per connection + 32 for its descriptor slot).
  * Output: one line, e.g.
  *   ustack mem conns=1000000 bytes_per_conn=485.9 sizeof_conn=480 fit_1gib=2139439 ... */
 #include <errno.h>
@@ -126,16 +127,16 @@ main(int argc, char **argv)
     uint64_t est = 0;
     for (uint64_t i = 0; i < opened; i++) {
         struct us_tcp_info ti;
-        if (us_tcp_get_info(A, cfd[i], &ti) == 0 && !strcmp(ti.state, "ESTABLISHED"))
+        if (us_tcp_get_info(A, cfd[i], &ti) == 0 && ti.state == US_TCPS_ESTABLISHED)
             est++;
     }
     uint64_t conns = est + accepted; /* connections on both stacks */
     double per = conns ? (double)(m1 - m0) / (double)conns : 0;
     printf("ustack mem conns=%" PRIu64 " established_client=%" PRIu64 " accepted=%" PRIu64
-           " heap_growth_bytes=%zu bytes_per_conn=%.1f sizeof_conn=%zu fdslot_bytes=16"
+           " heap_growth_bytes=%zu bytes_per_conn=%.1f sizeof_conn=%zu fdslot_bytes=32"
            " fit_1gib=%.0f open_s=%.2f stop=%s%s%s\n",
            n, est, accepted, m1 - m0, per, sizeof(struct us_tcp_conn),
-           per > 0 ? (double)(1u << 30) / (per + 16) : 0, dt, stop, stop_err ? ":" : "",
+           per > 0 ? (double)(1u << 30) / (per + 32) : 0, dt, stop, stop_err ? ":" : "",
            stop_err ? strerror(-stop_err) : "");
     fflush(stdout);
     if (getenv("BENCH_MEM_FREE")) { /* tearing 2N connections down is slow-ish; skip by default */

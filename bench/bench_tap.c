@@ -215,7 +215,7 @@ run_rx(const char *ns, unsigned long long bytes, double *cpu)
     double t0 = 0, c0 = 0;
     for (;;) {
         ssize_t r;
-        while ((r = us_recvfrom(st, fd, buf, sizeof(buf), 0, NULL, NULL)) > 0) {
+        while ((r = us_recvfrom(st, fd, buf, sizeof(buf), 0, NULL, NULL, vnow())) > 0) {
             if (got == 0) {
                 t0 = tb_now();
                 c0 = tb_cpu();
@@ -254,7 +254,7 @@ run_rr(const char *ns, unsigned long long n, double *cpu)
     for (;;) {
         char c[64];
         ssize_t r;
-        while ((r = us_recvfrom(st, fd, c, sizeof(c), 0, NULL, NULL)) > 0)
+        while ((r = us_recvfrom(st, fd, c, sizeof(c), 0, NULL, NULL, vnow())) > 0)
             us_sendto(st, fd, c, (size_t)r, 0, NULL, vnow());
         if (r == 0)
             break;

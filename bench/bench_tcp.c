@@ -3,7 +3,9 @@
  *   - bulk: one connection, A sends --bulk-bytes to B (Gbit/s of payload received);
  *   - rr: 1 byte A->B, 1 byte B->A, repeated (transactions/s), TCP_NODELAY on both ends;
  *   - conn: sequential connections with graceful close (client closes first and keeps
- *     TIME-WAIT; server closes on EOF), 1k, 10k and 100k of them (connections/s).
+ *     TIME-WAIT; server closes on EOF), 1k, 10k and 100k of them (connections/s);
+ *   - idle: the daemon's service loop with and without --idle established idle connections
+ *     (see run_idle; ustack only, no lwIP counterpart).
  * The same work as bench/lwip_bench.c does for lwIP, so run-bench.sh can set them side by side.
  *
  * Clock: the stacks' virtual clock follows the wall clock (ns since the run started), so timers
@@ -28,6 +30,7 @@
 #include <time.h>
 
 #include "lib/sim.h"
+#include "services.h"
 
 #define MAX_RUNS 15
 #define STALL_S 10.0
@@ -284,7 +287,7 @@ run_bulk(uint16_t mtu, uint64_t bytes, struct result *res)
         pump(&b);
         ssize_t r;
         bool progress = false;
-        while ((r = us_recvfrom(B, s, NULL, sizeof(txbuf), US_MSG_TRUNC, NULL, NULL)) > 0) {
+        while ((r = us_recvfrom(B, s, NULL, sizeof(txbuf), US_MSG_TRUNC, NULL, NULL, b.now)) > 0) {
             got += (uint64_t)r;
             progress = true;
         }
@@ -316,7 +319,7 @@ rr_wait(struct bt *b, struct us_stack *st, int fd)
     double t0 = 0;
     for (;;) {
         pump(b);
-        ssize_t r = us_recvfrom(st, fd, &x, 1, 0, NULL, NULL);
+        ssize_t r = us_recvfrom(st, fd, &x, 1, 0, NULL, NULL, b->now);
         if (r == 1)
             return;
         if (r != -EAGAIN)
@@ -389,7 +392,7 @@ run_conn(uint16_t mtu, uint64_t n, struct result *res)
         double w0 = now_s();
         for (;;) {
             pump(&b);
-            ssize_t e = us_recvfrom(B, s, &x, 1, 0, NULL, NULL);
+            ssize_t e = us_recvfrom(B, s, &x, 1, 0, NULL, NULL, b.now);
             if (e == 0)
                 break;
             if (e != -EAGAIN)
@@ -406,6 +409,156 @@ run_conn(uint16_t mtu, uint64_t n, struct result *res)
     res->v_cpu = (double)i / dc;
     pump(&b);
     bt_free(&b);
+}
+
+/* ---- the service loop with idle connections ---- */
+
+/* B runs the built-in echo service as the daemon does: each loop iteration is
+ * us_ready_dispatch (the stack's ready list: services' sockets, no scan), us_services_run (the
+ * connections that used up their burst) and us_next_deadline. A keeps `idle` established
+ * connections to B's echo service that never send, and one that does 1-byte request/response
+ * transactions (TCP_NODELAY; A sends, the link delivers, B's loop echoes, the link delivers, A
+ * reads). Reported: ns per transaction for the whole two-stack system (rr_ns), and ns of B's
+ * loop iteration that answers a request (loop_ns, timed around the loop alone). For contrast,
+ * scan_ns: what one iteration costs a loop that looks at every socket with us_sock_poll, as the
+ * services did before the ready list (timed after the transactions, on the same sockets). The
+ * target: rr_ns and loop_ns the same with 0 and with `idle` connections (ratio about 1.0). */
+struct idle_run {
+    double rr_ns, rr_cpu_ns, loop_ns, scan_ns;
+};
+
+static double
+loop_once(struct bt *b, struct us_services *svc)
+{
+    struct us_stack *B = b->st[1];
+    double t0 = now_s();
+    us_ready_dispatch(B, 1024, b->now);
+    us_services_run(svc, B, b->now);
+    (void)us_next_deadline(B);
+    return now_s() - t0;
+}
+
+static void
+run_idle(uint16_t mtu, uint64_t idle, uint64_t n, struct idle_run *res)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.max_sockets = (size_t)idle + 64;
+    struct bt b;
+    bt_init(&b, mtu, &cfg);
+    struct us_stack *A = b.st[0], *B = b.st[1];
+    struct us_services *svc;
+    if (us_services_start(&svc, B, "echo", b.now) < 0)
+        die("services", 0);
+    int *fds = malloc(sizeof(int) * (size_t)(idle + 1));
+    if (!fds)
+        die("malloc", 0);
+    struct us_sockaddr to = {SIM_B_IP, 7};
+    /* idle + 1 connections (the last one carries the transactions), 256 handshakes at a time */
+    for (uint64_t i = 0; i <= idle;) {
+        uint64_t first = i;
+        for (; i <= idle && i - first < 256; i++) {
+            fds[i] = us_socket(A, US_SOCK_STREAM);
+            if (fds[i] < 0 || us_connect(A, fds[i], &to, b.now) != -EINPROGRESS)
+                die("idle connect", (long)i);
+            us_setsockopt(A, fds[i], US_TCP_NODELAY, 1);
+        }
+        double t0 = now_s();
+        for (uint64_t k = first; k < i;) {
+            pump(&b);
+            loop_once(&b, svc);
+            if (us_sock_poll(A, fds[k]) & US_POLLOUT)
+                k++;
+            else if (now_s() - t0 > STALL_S)
+                die("idle handshake stalled", (long)k);
+        }
+    }
+    /* Let every handshake's timers and B's accepts settle (the clock follows the wall). */
+    for (double t0 = now_s(); now_s() - t0 < 1.2;) {
+        pump(&b);
+        loop_once(&b, svc);
+    }
+    int c = fds[idle];
+    char x = 'x';
+    double loop = 0;
+    uint64_t loops = 0;
+    double t0 = now_s(), c0 = cpu_s();
+    for (uint64_t i = 0; i < n; i++) {
+        if (us_sendto(A, c, &x, 1, 0, NULL, b.now) != 1)
+            die("idle rr send", (long)i);
+        double w0 = 0;
+        for (;;) {
+            pump(&b);
+            loop += loop_once(&b, svc);
+            loops++;
+            pump(&b);
+            ssize_t r = us_recvfrom(A, c, &x, 1, 0, NULL, NULL, b.now);
+            if (r == 1)
+                break;
+            if (r != -EAGAIN)
+                die("idle rr recv", (long)r);
+            if (w0 == 0)
+                w0 = now_s();
+            else if (now_s() - w0 > STALL_S)
+                die("idle rr stalled", (long)i);
+        }
+    }
+    double dt = now_s() - t0, dc = cpu_s() - c0;
+    res->rr_ns = dt / (double)n * 1e9;
+    res->rr_cpu_ns = dc / (double)n * 1e9;
+    res->loop_ns = loop / (double)loops * 1e9;
+    /* the scanning loop, for contrast: every descriptor B has, polled once per iteration */
+    int top = (int)cfg.max_sockets, scans = 50;
+    volatile int sink = 0;
+    double s0 = now_s();
+    for (int k = 0; k < scans; k++)
+        for (int fd = 0; fd < top; fd++)
+            sink += us_sock_poll(B, fd) > 0;
+    res->scan_ns = (now_s() - s0) / scans * 1e9;
+    for (uint64_t i = 0; i <= idle; i++)
+        us_close(A, fds[i], b.now);
+    free(fds);
+    pump(&b);
+    us_services_stop(svc, B, b.now);
+    bt_free(&b);
+}
+
+static int cmp_double(const void *a, const void *b);
+
+static void
+measure_idle(uint16_t mtu, uint64_t idle, uint64_t n, int runs)
+{
+    /* 0 and `idle` in turn (which goes first alternates), runs times: the ratios compare runs
+     * taken side by side */
+    double rr[2][MAX_RUNS], rc[2][MAX_RUNS], lp[2][MAX_RUNS], sc[2][MAX_RUNS];
+    double ratio[3][MAX_RUNS];
+    for (int i = 0; i < runs; i++)
+        for (int j = 0; j < 2; j++) {
+            int k = j ^ (i & 1);
+            struct idle_run r;
+            run_idle(mtu, k ? idle : 0, n, &r);
+            rr[k][i] = r.rr_ns;
+            rc[k][i] = r.rr_cpu_ns;
+            lp[k][i] = r.loop_ns;
+            sc[k][i] = r.scan_ns;
+        }
+    for (int i = 0; i < runs; i++) {
+        ratio[0][i] = rr[1][i] / rr[0][i];
+        ratio[1][i] = lp[1][i] / lp[0][i];
+        ratio[2][i] = rc[1][i] / rc[0][i];
+    }
+    double *cols[] = {rr[0], rr[1], rc[0], rc[1], lp[0], lp[1], sc[0], sc[1],
+                      ratio[0], ratio[1], ratio[2]};
+    for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+        qsort(cols[k], (size_t)runs, sizeof(double), cmp_double);
+    int m = runs / 2;
+    printf("ustack mtu=%u idle=%" PRIu64 " rr_n=%" PRIu64 " rr_ns_idle0=%.0f rr_ns_idle=%.0f"
+           " rr_ratio=%.3f rr_cpu_ns_idle0=%.0f rr_cpu_ns_idle=%.0f rr_cpu_ratio=%.3f"
+           " loop_ns_idle0=%.0f loop_ns_idle=%.0f loop_ratio=%.3f"
+           " scan_ns_idle0=%.0f scan_ns_idle=%.0f runs=%d\n",
+           mtu, idle, n, rr[0][m], rr[1][m], ratio[0][m], rc[0][m], rc[1][m], ratio[2][m],
+           lp[0][m], lp[1][m], ratio[1][m], sc[0][m], sc[1][m], runs);
+    fflush(stdout);
 }
 
 /* ---- driver ---- */
@@ -472,7 +625,7 @@ main(int argc, char **argv)
     int runs = 3;
     uint16_t mtu = 1500;
     uint64_t bulk_bytes = 1ull << 30, rr_n = 1000000;
-    uint64_t conns[8] = {1000, 10000, 100000};
+    uint64_t conns[8] = {1000, 10000, 100000}, idle = 10000;
     int nconns = 3;
     const char *only = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -487,6 +640,8 @@ main(int argc, char **argv)
             rr_n = strtoull(v, NULL, 0);
         else if (!strcmp(a, "--only"))
             only = v;
+        else if (!strcmp(a, "--idle"))
+            idle = strtoull(v, NULL, 0);
         else if (!strcmp(a, "--conns")) {
             nconns = 0;
             char *p = (char *)v, *end;
@@ -498,7 +653,7 @@ main(int argc, char **argv)
             }
         } else {
             fprintf(stderr, "usage: bench_tcp [--mtu N] [--runs N] [--bulk-bytes N] [--rr N] "
-                            "[--conns N,N,..] [--only bulk|rr|conn]\n");
+                            "[--conns N,N,..] [--idle N] [--only bulk|rr|conn|idle]\n");
             return 2;
         }
     }
@@ -519,5 +674,7 @@ main(int argc, char **argv)
             measure(T_CONN, mtu, conns[i], runs, label, "conn_kps", 1e-3, "%.1f");
         }
     }
+    if (only && !strcmp(only, "idle")) /* on request only: it is not a lwIP comparison */
+        measure_idle(mtu, idle, rr_n, runs);
     return 0;
 }

@@ -76,10 +76,10 @@ main(int argc, char **argv)
         while (n < 64 && (fd = us_accept(st, lfd, NULL)) >= 0)
             conns[n++] = fd;
         for (int i = 0; i < n; i++) { /* peek, send what fits, then drop what was sent */
-            ssize_t r = us_recvfrom(st, conns[i], buf, sizeof(buf), US_MSG_PEEK, NULL, NULL);
+            ssize_t r = us_recvfrom(st, conns[i], buf, sizeof(buf), US_MSG_PEEK, NULL, NULL, now);
             ssize_t s = r > 0 ? us_sendto(st, conns[i], buf, (size_t)r, 0, NULL, now) : 0;
             if (s > 0)
-                us_recvfrom(st, conns[i], NULL, (size_t)s, US_MSG_TRUNC, NULL, NULL);
+                us_recvfrom(st, conns[i], NULL, (size_t)s, US_MSG_TRUNC, NULL, NULL, now);
             if (r == 0 || (r < 0 && r != -EAGAIN) || (s < 0 && s != -EAGAIN)) {
                 us_close(st, conns[i], now); /* end of stream or error: close our side too */
                 conns[i--] = conns[--n];

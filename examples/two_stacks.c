@@ -101,7 +101,7 @@ main(int argc, char **argv)
         if (sfd < 0)
             sfd = us_accept(b, lfd, NULL);
         ssize_t r;
-        while (sfd >= 0 && (r = us_recvfrom(b, sfd, dst, sizeof(dst), 0, NULL, NULL)) >= 0) {
+        while (sfd >= 0 && (r = us_recvfrom(b, sfd, dst, sizeof(dst), 0, NULL, NULL, now)) >= 0) {
             if (r == 0) {
                 eof = true;
                 break;

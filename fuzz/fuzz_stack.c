@@ -86,9 +86,9 @@ drain(struct us_stack *st, int udp, int ping, us_time_t now)
     struct us_sockaddr from;
     ssize_t n;
     int rounds = 0;
-    while ((n = us_recvfrom(st, udp, buf, sizeof(buf), 0, &from, NULL)) >= 0 && rounds++ < 8)
+    while ((n = us_recvfrom(st, udp, buf, sizeof(buf), 0, &from, NULL, now)) >= 0 && rounds++ < 8)
         us_sendto(st, udp, buf, (size_t)n, 0, &from, now); /* errors are fine */
-    while (us_recvfrom(st, ping, buf, sizeof(buf), 0, NULL, NULL) >= 0)
+    while (us_recvfrom(st, ping, buf, sizeof(buf), 0, NULL, NULL, now) >= 0)
         ;
 }
 
@@ -131,17 +131,46 @@ trace_line(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
+/* Watched on every socket. Not US_POLLOUT: a level-triggered watch of an always-writable socket
+ * keeps it on the ready list for good, where no missing wake-up could show. */
+#define WATCHED (US_POLLIN | US_POLLPRI)
+
+/* The readiness oracle: every socket is watched level-triggered, so each one that
+ * us_sock_poll finds ready for a watched event (or US_POLLERR/US_POLLHUP, always reported) must
+ * be among what us_ready reports. A socket missing there means a place where readiness changed
+ * without a wake-up (a program waiting on us_ready would hang). */
+static void
+check_ready(struct us_stack *st, const int *fds, size_t n)
+{
+    struct us_ready_event ev[16];
+    size_t k = us_ready(st, ev, 16);
+    for (size_t i = 0; i < n; i++) {
+        int m = us_sock_poll(st, fds[i]);
+        m = m > 0 ? m & (WATCHED | US_POLLERR | US_POLLHUP) : 0;
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = ev[j].fd == fds[i] && ev[j].events == (unsigned)m;
+        if (m && !seen) {
+            fprintf(stderr, "fuzz_stack: fd %d is ready (%#x) but us_ready missed it\n", fds[i],
+                    (unsigned)m);
+            abort();
+        }
+    }
+}
+
 /* Accepts what the listener holds and echoes what each connection received; EOF closes, and so
  * does a 'q' in the data (then the stack closes first: FIN-WAIT, TIME-WAIT and its records). */
 static void
 tcp_serve(struct us_stack *st, int lsn, int *conns, size_t *n, us_time_t now)
 {
     int fd;
-    while (*n < 8 && (fd = us_accept(st, lsn, NULL)) >= 0)
+    while (*n < 8 && (fd = us_accept(st, lsn, NULL)) >= 0) {
         conns[(*n)++] = fd;
+        us_sock_watch(st, fd, WATCHED, US_WATCH_LEVEL, NULL);
+    }
     uint8_t buf[2048];
     for (size_t i = 0; i < *n;) {
-        ssize_t r = us_recvfrom(st, conns[i], buf, sizeof(buf), 0, NULL, NULL);
+        ssize_t r = us_recvfrom(st, conns[i], buf, sizeof(buf), 0, NULL, NULL, now);
         if (r > 0)
             us_sendto(st, conns[i], buf, (size_t)r, 0, NULL, now);
         if (r == 0 || (r < 0 && r != -EAGAIN) || (r > 0 && memchr(buf, 'q', (size_t)r))) {
@@ -188,6 +217,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     int conns[8];
     size_t n_conns = 0;
+    us_sock_watch(st, udp, WATCHED, US_WATCH_LEVEL, NULL);
+    us_sock_watch(st, ping, WATCHED, US_WATCH_LEVEL, NULL);
+    us_sock_watch(st, lsn, WATCHED, US_WATCH_LEVEL, NULL);
+    int all[11];
     us_time_t now = 0;
     size_t off = 0;
     while (size - off >= 4) {
@@ -209,9 +242,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         us_input(st, ifp, frame, len, now);
         free(frame);
         off += len;
+        all[0] = udp;
+        all[1] = ping;
+        all[2] = lsn;
+        memcpy(all + 3, conns, n_conns * sizeof(int));
+        check_ready(st, all, 3 + n_conns);
         drain(st, udp, ping, now);
         tcp_serve(st, lsn, conns, &n_conns, now);
         us_poll(st, now);
+        memcpy(all + 3, conns, n_conns * sizeof(int));
+        check_ready(st, all, 3 + n_conns);
         if (us_next_deadline(st) < now)
             abort(); /* us_poll must leave nothing overdue */
     }

@@ -110,7 +110,8 @@ struct us_iface_conf {
 void us_iface_conf_init(struct us_iface_conf *conf);
 /* Adds an interface, its connected route, and announces it with a gratuitous ARP. NULL for a bad
  * conf (its size unknown: errno EINVAL; no tx, a prefix over 32, an MTU under 68) or too many
- * interfaces. */
+ * interfaces. Like every call that can send, it takes the time: timers due by `now` fire first
+ * (as in us_input). */
 struct us_iface *us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now);
 /* Adds a route; gw 0 means directly connected. prefix_len 0 with dst 0 is the default route. */
 int us_route_add(struct us_stack *st, us_ip4_t dst, uint8_t prefix_len, us_ip4_t gw,
@@ -203,7 +204,7 @@ int us_connect(struct us_stack *st, int fd, const struct us_sockaddr *addr, us_t
 ssize_t us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
                   const struct us_sockaddr *to, us_time_t now);
 ssize_t us_recvfrom(struct us_stack *st, int fd, void *buf, size_t len, int flags,
-                    struct us_sockaddr *from, struct us_msginfo *info);
+                    struct us_sockaddr *from, struct us_msginfo *info, us_time_t now);
 int us_getsockname(struct us_stack *st, int fd, struct us_sockaddr *out);
 int us_getpeername(struct us_stack *st, int fd, struct us_sockaddr *out);
 int us_close(struct us_stack *st, int fd, us_time_t now);
@@ -211,6 +212,40 @@ int us_close(struct us_stack *st, int fd, us_time_t now);
 int us_sock_poll(struct us_stack *st, int fd);
 /* Returns and clears the pending asynchronous error (SO_ERROR), as a positive errno or 0. */
 int us_sock_error(struct us_stack *st, int fd);
+
+/* Readiness for a program that drives many sockets (epoll's shape, without a kernel): it
+ * watches a descriptor for US_POLL* events with a cookie of its own, and us_ready hands back the
+ * descriptors that are ready, at a cost that grows with the number of ready sockets, not of open
+ * ones. The protocol layers wake a descriptor when its state may have changed (data or FIN in,
+ * send space freed by an ACK, connected, refused, reset, timed out, accept queue grown, ICMP
+ * error); us_ready re-checks it with us_sock_poll and reports it if an event it watches is set.
+ * US_POLLERR and US_POLLHUP are always reported. Level-triggered entries stay on the ready list
+ * while they are ready (reported again on the next call, as epoll does); edge-triggered ones are
+ * reported once per wake-up. Registering checks the socket at once (like EPOLL_CTL_ADD). A closed
+ * descriptor leaves the list. Nothing is called back from inside the stack: the program harvests
+ * the list in its own loop, so a handler may call any socket function. */
+enum us_watch_mode { US_WATCH_LEVEL = 0, US_WATCH_EDGE = 1 };
+struct us_ready_event {
+    int fd;
+    unsigned events; /* US_POLL* */
+    void *cookie;    /* as given to us_sock_watch */
+};
+/* events 0 stops watching. Returns 0, -EBADF or -EINVAL (unknown mode). */
+int us_sock_watch(struct us_stack *st, int fd, unsigned events, enum us_watch_mode mode,
+                  void *cookie);
+/* Fills up to max events; returns how many. Each queued descriptor is looked at once per call. */
+size_t us_ready(struct us_stack *st, struct us_ready_event *out, size_t max);
+/* True while descriptors wait on the ready list (the caller should not sleep). */
+bool us_ready_pending(const struct us_stack *st);
+/* An optional convention for a loop whose watches belong to several modules (the daemon's
+ * parked requests and its services): each watch's cookie points at a handler, usually the
+ * first member of the object that owns the socket, and us_ready_dispatch harvests up to max
+ * events and calls each one's handler. Returns how many. */
+struct us_ready_handler {
+    void (*fn)(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events,
+               us_time_t now);
+};
+size_t us_ready_dispatch(struct us_stack *st, size_t max, us_time_t now);
 
 /* TCP. connect() on a stream socket returns -EINPROGRESS; completion shows as US_POLLOUT (or
  * US_POLLERR with the reason in us_sock_error). send/recv are us_sendto/us_recvfrom with no
@@ -255,15 +290,37 @@ enum us_sockopt {
                               * buffer, grown by auto-tuning first; 0 while not writable) */
 };
 enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
+/* "reno", "cubic" (Linux's names); "?" for another value. */
+const char *us_tcp_cc_name(enum us_tcp_cc cc);
 int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);
 int us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value);
 
 struct us_tcp_info;
 int us_tcp_get_info(struct us_stack *st, int fd, struct us_tcp_info *out);
 
-/* What `ss -ti` shows for a connection (netstat -i). */
+/* RFC 9293 3.3.2 connection states. Order matters only where static_assert pins it. */
+enum us_tcp_state {
+    US_TCPS_CLOSED = 0,
+    US_TCPS_LISTEN,
+    US_TCPS_SYN_SENT,
+    US_TCPS_SYN_RECEIVED,
+    US_TCPS_ESTABLISHED,
+    US_TCPS_FIN_WAIT_1,
+    US_TCPS_FIN_WAIT_2,
+    US_TCPS_CLOSE_WAIT,
+    US_TCPS_CLOSING,
+    US_TCPS_LAST_ACK,
+    US_TCPS_TIME_WAIT,
+    US_TCPS__COUNT
+};
+/* "ESTABLISHED", "SYN-SENT", ... (RFC 9293's spelling); "?" for another value. */
+const char *us_tcp_state_name(enum us_tcp_state s);
+
+/* What `ss -ti` shows for a connection (netstat -i). Numbers only (no pointers), so the daemon
+ * can hand it to another process as it is. */
 struct us_tcp_info {
-    const char *state, *cc;
+    enum us_tcp_state state;
+    enum us_tcp_cc cc;
     uint32_t cwnd, ssthresh;        /* bytes */
     uint32_t mss_snd, mss_rcv;
     us_time_t srtt, rttvar, rto;    /* ns */
@@ -280,7 +337,7 @@ struct us_sock_info {
     size_t recv_q; /* bytes received, not yet read */
     size_t send_q; /* bytes sent, not yet acknowledged (0 for UDP) */
     struct us_sockaddr local, remote;
-    const char *state; /* TCP state name; "" for datagram sockets */
+    enum us_tcp_state state; /* TCP only (US_TCPS_CLOSED for datagram sockets) */
     struct us_tcp_info tcp; /* TCP only (netstat -i) */
 };
 /* Fills up to max entries; returns the number of open sockets. */

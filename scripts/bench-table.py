@@ -121,6 +121,20 @@ if m:
                 "yes" if fit >= 1e6 else "NO",
                 f"opened {int(m['established_client']):,} pairs in sim, stop={m.get('stop')}"))
 
+# The service loop with idle connections (bench_tcp --only idle): lower is better, flat is the
+# target. The figures and ratios are those bench_tcp printed (medians of its paired runs).
+for r in (r for r in rows if r["who"] == "ustack" and "rr_cpu_ratio" in r):
+    n = int(r["idle"])
+    rr0, rr1, rat = num(r, "rr_cpu_ns_idle0"), num(r, "rr_cpu_ns_idle"), num(r, "rr_cpu_ratio")
+    lp0, lp1, lrat = num(r, "loop_ns_idle0"), num(r, "loop_ns_idle"), num(r, "loop_ratio")
+    out.append((f"rr through the services loop, {n:,} idle conns (vs none)", f"{rr1:.0f} ns",
+                f"{rr0:.0f} ns", f"{rat:.2f}x", "<=1.10x (flat)", "yes" if rat <= 1.1 else "NO",
+                f"CPU ns per transaction, two stacks; {r['runs']} paired runs"))
+    out.append((f"services loop iteration, {n:,} idle conns (vs none)", f"{lp1:.0f} ns",
+                f"{lp0:.0f} ns", f"{lrat:.2f}x", "<=1.10x (flat)", "yes" if lrat <= 1.1 else "NO",
+                f"wall ns; a loop polling every socket: {num(r, 'scan_ns_idle'):,.0f} ns"))
+
+
 def tap_runs(who, key, vnet):
     """The figures of `key` from the TAP lines of `who`, in run order."""
     if who == "ustack":

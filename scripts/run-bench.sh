@@ -3,7 +3,7 @@
 # combined TCP table (ustack beside a baseline measured in this run, ratio, target, met?).
 # Knobs (environment): BENCH_RUNS (3), BENCH_BULK_BYTES (268435456), BENCH_RR (1000000),
 # BENCH_CONNS (1000,10000,100000), BENCH_MEM_CONNS (1000000), BENCH_TAP (1; 0 skips the TAP part),
-# BENCH_TAP_RUNS (7).
+# BENCH_TAP_RUNS (7), BENCH_IDLE (10000), BENCH_IDLE_RUNS (5).
 set -euo pipefail
 CC=${CC:-cc}
 RUNS=${BENCH_RUNS:-3}
@@ -17,8 +17,9 @@ mkdir -p $D
 for b in bench/*.c; do
     case $(basename "$b") in lwip_*) continue ;; esac   # standalone, built by build-lwip.sh
     out=$D/$(basename "$b" .c)
+    # (libustack-apps: bench_tcp's idle rows run the built-in services)
     $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g -Iinclude -Isrc -Iapps -Itests "$b" tests/lib/sim.c \
-        build/rel/libustack.a -lpcap -lresolv -lz -lm -o "$out"
+        build/rel/libustack-apps.a build/rel/libustack.a -lpcap -lresolv -lz -lm -o "$out"
 done
 
 # The in-memory benchmarks run on one CPU, ustack and its baseline alike, in turn: one run of
@@ -59,6 +60,10 @@ for mtu in 1500 9000; do
         done
     done
 done
+echo "== bench_tcp --only idle: the services loop (as the daemon runs it) with 0 and" \
+    "${BENCH_IDLE:-10000} idle connections, ${BENCH_IDLE_RUNS:-5} paired runs, in-memory link"
+"${PIN[@]}" $D/bench_tcp --only idle --idle "${BENCH_IDLE:-10000}" --rr 200000 \
+    --runs "${BENCH_IDLE_RUNS:-5}" | tee -a "$RAW"
 echo "== bench_mem $MEMN"
 "${PIN[@]}" $D/bench_mem "$MEMN" | tee -a "$RAW"
 

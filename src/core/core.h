@@ -44,9 +44,6 @@ struct us_stack {
     uint64_t stats[US_STAT__COUNT];
     us_trace_fn trace;
     void *trace_ctx;
-    /* The time of the latest entry point that carried one; used only by calls without a `now`
-     * parameter (us_recvfrom's TCP window update). */
-    us_time_t now_last;
 
     /* Each layer's state, allocated and freed by that layer (doc/design.md, Layers). */
     struct us_link *link;          /* link/link.h: interfaces, ethertype dispatch */
@@ -55,7 +52,19 @@ struct us_stack {
     struct us_pcb_table *pcbs;     /* udp/pcb.h: datagram control blocks (UDP, ping) */
     struct us_tcp_globals *tcp;    /* tcp/tcp.h */
     struct us_socket_table *socks; /* socket/socket.h */
+    /* Upcall the socket layer registers (us_socket_table_init): a socket's readiness may have
+     * changed (data, FIN, ACKed send space, state, error, accept queue). Lower layers call it
+     * through the pointer, never by name; it only queues the descriptor (socket.c). */
+    void (*sock_wake)(struct us_stack *st, int fd);
 };
+
+/* Tells the socket layer that descriptor fd (if any: < 0 is none) may have changed readiness. */
+static inline void
+us_sock_wake(struct us_stack *st, int fd)
+{
+    if (fd >= 0 && st->sock_wake)
+        st->sock_wake(st, fd);
+}
 
 /* Registers n consecutive timer kinds that run `fire`; returns the first, or -ENOSPC. */
 int us_timer_kinds_add(struct us_stack *st, unsigned n, us_timer_fire_fn fire,

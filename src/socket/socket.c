@@ -11,18 +11,93 @@
 #include "tcp/tcp.h"
 #include "udp/udp.h"
 
-/* A descriptor names a control block: a datagram pcb or a TCP connection. */
-struct us_fd_slot {
-    enum us_sock_type type; /* 0: free */
+/* A descriptor names a control block: a datagram pcb or a TCP connection. It also carries the
+ * readiness interest (us_sock_watch) and its links on the ready list. */
+struct us_fd_slot {          /* 32 bytes (the order avoids padding) */
     void *cb;
+    void *cookie;
+    int rnext, rprev;       /* ready list links (-1: end) */
+    uint16_t watch;         /* US_POLL* interest; 0: not watched */
+    uint8_t type;           /* enum us_sock_type; 0: free */
+    bool edge : 1;
+    bool queued : 1;        /* on the ready list */
 };
+_Static_assert(sizeof(struct us_fd_slot) <= 32, "descriptor slot grew");
 
+/* Readiness design (issue 9 item 7). A ready list in the socket layer, fed by wake-ups, like
+ * Linux's epoll (ep_poll_callback queues an item; ep_send_events re-polls it and puts a
+ * level-triggered item back while it is ready). Chosen over per-socket callbacks (lwIP's
+ * recv/sent/err callbacks) because a callback runs inside us_input, in the middle of TCP's
+ * processing of a segment, where calling back into the socket functions would re-enter the
+ * stack; a wake-up here only links the descriptor (O(1), no allocation), like smoltcp's wakers
+ * which only mark a task runnable, and the program harvests the list in its own loop. No global
+ * state (the list lives in the stack object) and no clock (harvesting reads state only). The
+ * layers below signal through st->sock_wake, registered here at init, so TCP and UDP never name
+ * the socket layer. */
 struct us_socket_table {
     struct us_fd_slot *slot;
     size_t n;
     size_t open;
     size_t free_hint; /* every slot below this index is in use */
+    int rhead, rtail; /* ready list, oldest wake-up first */
+    size_t rcount;
 };
+
+static void
+ready_append(struct us_socket_table *t, int fd)
+{
+    struct us_fd_slot *sl = &t->slot[fd];
+    sl->queued = true;
+    sl->rnext = -1;
+    sl->rprev = t->rtail;
+    if (t->rtail >= 0)
+        t->slot[t->rtail].rnext = fd;
+    else
+        t->rhead = fd;
+    t->rtail = fd;
+    t->rcount++;
+}
+
+static void
+ready_unlink(struct us_socket_table *t, int fd)
+{
+    struct us_fd_slot *sl = &t->slot[fd];
+    if (!sl->queued)
+        return;
+    if (sl->rprev >= 0)
+        t->slot[sl->rprev].rnext = sl->rnext;
+    else
+        t->rhead = sl->rnext;
+    if (sl->rnext >= 0)
+        t->slot[sl->rnext].rprev = sl->rprev;
+    else
+        t->rtail = sl->rprev;
+    sl->queued = false;
+    t->rcount--;
+}
+
+/* st->sock_wake: a layer below says fd's readiness may have changed. */
+static void
+sock_wake(struct us_stack *st, int fd)
+{
+    struct us_socket_table *t = st->socks;
+    if ((size_t)fd >= t->n)
+        return;
+    struct us_fd_slot *sl = &t->slot[fd];
+    if (sl->type && sl->watch && !sl->queued)
+        ready_append(t, fd);
+}
+
+/* Frees descriptor fd's slot (the control block is the caller's). */
+static void
+slot_release(struct us_stack *st, int fd)
+{
+    ready_unlink(st->socks, fd);
+    st->socks->slot[fd] = (struct us_fd_slot){0};
+    st->socks->open--;
+    if ((size_t)fd < st->socks->free_hint)
+        st->socks->free_hint = (size_t)fd;
+}
 
 int
 us_socket_table_init(struct us_stack *st)
@@ -32,6 +107,8 @@ us_socket_table_init(struct us_stack *st)
         return -ENOMEM;
     st->socks->n = st->cfg.max_sockets;
     st->socks->slot = calloc(st->socks->n ? st->socks->n : 1, sizeof(struct us_fd_slot));
+    st->socks->rhead = st->socks->rtail = -1;
+    st->sock_wake = sock_wake;
     return st->socks->slot ? 0 : -ENOMEM;
 }
 
@@ -40,10 +117,7 @@ sock_destroy(struct us_stack *st, struct us_pcb *pcb)
 {
     us_pcb_unhash(st, pcb);
     us_pktq_purge(st->pools, &pcb->rcvq);
-    st->socks->slot[pcb->fd] = (struct us_fd_slot){0};
-    st->socks->open--;
-    if ((size_t)pcb->fd < st->socks->free_hint)
-        st->socks->free_hint = (size_t)pcb->fd;
+    slot_release(st, pcb->fd);
     free(pcb);
 }
 
@@ -65,6 +139,7 @@ us_socket_table_destroy(struct us_stack *st)
     free(st->socks->slot);
     free(st->socks);
     st->socks = NULL;
+    st->sock_wake = NULL; /* the TCP teardown that follows must not wake a freed table */
 }
 
 static struct us_fd_slot *
@@ -108,7 +183,8 @@ lowest_free_fd(struct us_stack *st)
 static void
 slot_set(struct us_stack *st, int fd, enum us_sock_type type, void *cb)
 {
-    st->socks->slot[fd] = (struct us_fd_slot){type, cb};
+    st->socks->slot[fd] = (struct us_fd_slot){.type = (uint8_t)type, .cb = cb, .rnext = -1,
+                                              .rprev = -1};
     st->socks->open++;
 }
 
@@ -280,7 +356,7 @@ us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
 
 ssize_t
 us_recvfrom(struct us_stack *st, int fd, void *buf, size_t len, int flags,
-            struct us_sockaddr *from, struct us_msginfo *info)
+            struct us_sockaddr *from, struct us_msginfo *info, us_time_t now)
 {
     struct us_tcp_conn *c = tcp_get(st, fd);
     if (c) {
@@ -290,7 +366,7 @@ us_recvfrom(struct us_stack *st, int fd, void *buf, size_t len, int flags,
         }
         if (info)
             memset(info, 0, sizeof(*info));
-        return us_tcp_user_recv(st, c, buf, len, flags, st->now_last);
+        return us_tcp_user_recv(st, c, buf, len, flags, now);
     }
     struct us_pcb *pcb = sock_get(st, fd);
     if (!pcb)
@@ -365,10 +441,7 @@ us_close(struct us_stack *st, int fd, us_time_t now)
     struct us_tcp_conn *c = tcp_get(st, fd);
     if (c) {
         US_TRACE(st, "socket: %d closed", fd);
-        st->socks->slot[fd] = (struct us_fd_slot){0};
-        st->socks->open--;
-        if ((size_t)fd < st->socks->free_hint)
-            st->socks->free_hint = (size_t)fd;
+        slot_release(st, fd);
         us_tcp_user_close(st, c, now);
         return 0;
     }
@@ -395,6 +468,70 @@ us_sock_poll(struct us_stack *st, int fd)
     if (pcb->so_error)
         m |= US_POLLERR;
     return m;
+}
+
+int
+us_sock_watch(struct us_stack *st, int fd, unsigned events, enum us_watch_mode mode, void *cookie)
+{
+    struct us_fd_slot *sl = slot_get(st, fd);
+    if (!sl)
+        return -EBADF;
+    if (mode != US_WATCH_LEVEL && mode != US_WATCH_EDGE)
+        return -EINVAL;
+    sl->watch = (uint16_t)(events & (US_POLLIN | US_POLLPRI | US_POLLOUT | US_POLLERR | US_POLLHUP));
+    sl->edge = mode == US_WATCH_EDGE;
+    sl->cookie = cookie;
+    if (!sl->watch)
+        ready_unlink(st->socks, fd);
+    else if (!sl->queued) /* as EPOLL_CTL_ADD/MOD: an already ready socket is reported */
+        ready_append(st->socks, fd);
+    return 0;
+}
+
+size_t
+us_ready(struct us_stack *st, struct us_ready_event *out, size_t max)
+{
+    struct us_socket_table *t = st->socks;
+    size_t k = 0;
+    /* Each descriptor queued now is looked at once; level-triggered ones that are still ready go
+     * back to the tail for the next call. */
+    for (size_t budget = t->rcount; k < max && budget > 0 && t->rhead >= 0; budget--) {
+        int fd = t->rhead;
+        struct us_fd_slot *sl = &t->slot[fd];
+        ready_unlink(t, fd);
+        int m = us_sock_poll(st, fd);
+        unsigned ev = m > 0 ? (unsigned)m & (sl->watch | US_POLLERR | US_POLLHUP) : 0;
+        if (!ev)
+            continue; /* woken but not ready for what is watched: dropped until the next wake */
+        out[k++] = (struct us_ready_event){fd, ev, sl->cookie};
+        if (!sl->edge)
+            ready_append(t, fd);
+    }
+    return k;
+}
+
+bool
+us_ready_pending(const struct us_stack *st)
+{
+    return st->socks->rcount > 0;
+}
+
+size_t
+us_ready_dispatch(struct us_stack *st, size_t max, us_time_t now)
+{
+    struct us_ready_event ev[64];
+    size_t done = 0;
+    while (done < max) {
+        size_t n = us_ready(st, ev, US_MIN(max - done, US_ARRAY_LEN(ev)));
+        for (size_t i = 0; i < n; i++) {
+            struct us_ready_handler *h = ev[i].cookie;
+            h->fn(h, st, ev[i].fd, ev[i].events, now);
+        }
+        done += n;
+        if (n < US_ARRAY_LEN(ev))
+            break;
+    }
+    return done;
 }
 
 int
@@ -603,7 +740,9 @@ us_shutdown(struct us_stack *st, int fd, int how, us_time_t now)
     struct us_tcp_conn *c = tcp_get(st, fd);
     if (!c)
         return slot_get(st, fd) ? -ENOTCONN : -EBADF;
-    return us_tcp_user_shutdown(st, c, how, now);
+    int err = us_tcp_user_shutdown(st, c, how, now);
+    sock_wake(st, fd); /* SHUT_RD makes it readable (end of stream) without a state change */
+    return err;
 }
 
 int
@@ -639,7 +778,6 @@ us_sock_list(struct us_stack *st, struct us_sock_info *out, size_t max)
                 s->local.port = p->lport;
                 s->remote.addr = p->connected ? p->raddr : 0;
                 s->remote.port = p->connected ? p->rport : 0;
-                s->state = "";
             }
         }
         k++;

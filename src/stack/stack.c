@@ -85,12 +85,14 @@ us_iface_conf_init(struct us_iface_conf *conf)
 struct us_iface *
 us_iface_add(struct us_stack *st, const struct us_iface_conf *conf, us_time_t now)
 {
-    (void)now;
     /* Only 0.1's struct exists yet; a longer one comes from newer headers than this library. */
     if (conf->size != sizeof(*conf)) {
         errno = EINVAL;
         return NULL;
     }
+    /* It acts (an announcement goes out), so it takes the time like every acting call: what
+     * was due before it happens first, in order, as in us_input. */
+    us_poll(st, now);
     struct us_iface *ifp = us_link_iface_add(st, conf);
     if (!ifp)
         return NULL;
@@ -121,7 +123,6 @@ us_input_flags(struct us_stack *st, struct us_iface *ifp, const uint8_t *frame, 
 void
 us_poll(struct us_stack *st, us_time_t now)
 {
-    st->now_last = now;
     us_tcp_poll(st, now);
     us_timers_run(st, now);
 }

@@ -12,21 +12,7 @@
 #include "ip/ip.h"
 #include "tcp/tcp_seq.h"
 
-/* RFC 9293 3.3.2 states. Order matters only where static_assert pins it. */
-enum us_tcp_state {
-    US_TCPS_CLOSED = 0,
-    US_TCPS_LISTEN,
-    US_TCPS_SYN_SENT,
-    US_TCPS_SYN_RECEIVED,
-    US_TCPS_ESTABLISHED,
-    US_TCPS_FIN_WAIT_1,
-    US_TCPS_FIN_WAIT_2,
-    US_TCPS_CLOSE_WAIT,
-    US_TCPS_CLOSING,
-    US_TCPS_LAST_ACK,
-    US_TCPS_TIME_WAIT,
-    US_TCPS__COUNT
-};
+/* The states (enum us_tcp_state, RFC 9293 3.3.2) are in ustack.h: us_tcp_info carries them. */
 /* Invariants per state (checked by us_tcp_check_invariants in debug builds):
  * - LISTEN: no peer; lsn != NULL.
  * - SYN-SENT: snd_una == iss; nothing received (rcv_nxt unset).
@@ -36,7 +22,6 @@ enum us_tcp_state {
  * - CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN was received (rcv_fin).
  * - TIME-WAIT: no buffers held. */
 
-const char *us_tcp_state_name(int s);
 
 /* IDLE releases the data buffers of a connection whose rings stayed empty for a while, so busy
  * connections keep them (no malloc per message) and idle ones cost only the control block. */
@@ -195,7 +180,9 @@ struct us_tcp_globals {
      * ACK it triggers; set and used within one us_tcp_input (NULL: none). */
     const struct us_tcp_conn *dsack_conn;
     us_seq_t dsack_start, dsack_end;
-    bool timers_lost;           /* a timer could not be queued: us_tcp_timers_retry on each poll */
+    bool timers_lost;           /* a timer could not be queued: us_tcp_timers_retry */
+    us_time_t timers_retry_at;  /* when to retry (valid with timers_lost): the lost timer's own
+                                 * deadline, then 1 ms after each failed retry */
     uint8_t timer_kind;         /* first of the US_TT_N timer kinds us_tcp_init registered */
 };
 
@@ -286,7 +273,7 @@ us_seq_t us_tcp_isn(struct us_stack *st, us_ip4_t la, uint16_t lp, us_ip4_t ra, 
                     us_time_t now);
 void us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t when);
 /* Queues the timers a failed push left out (out of memory); clears timers_lost when all are in. */
-void us_tcp_timers_retry(struct us_stack *st);
+void us_tcp_timers_retry(struct us_stack *st, us_time_t now);
 static inline void
 us_tcp_timer_stop(struct us_tcp_conn *c, int kind)
 {
@@ -331,7 +318,7 @@ us_tcp_stamp_ms(us_time_t now)
 }
 /* A listener's children: embryonic ones on the SYN queue, established ones on the accept queue. */
 void us_tcp_child_add(struct us_tcp_conn *l, struct us_tcp_conn *c);
-void us_tcp_child_established(struct us_tcp_conn *c);
+void us_tcp_child_established(struct us_stack *st, struct us_tcp_conn *c);
 void us_tcp_child_unlink(struct us_tcp_conn *c);
 void us_tcp_check_invariants(const struct us_tcp_conn *c);
 /* The lazily allocated range sets: get (allocating; NULL if out of memory) and release if empty. */

@@ -19,9 +19,9 @@ static const char *const state_names[US_TCPS__COUNT] = {
     "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT"};
 
 const char *
-us_tcp_state_name(int s)
+us_tcp_state_name(enum us_tcp_state s)
 {
-    return s >= 0 && s < US_TCPS__COUNT ? state_names[s] : "?";
+    return (unsigned)s < US_TCPS__COUNT ? state_names[s] : "?";
 }
 
 int
@@ -187,8 +187,8 @@ us_tcp_destroy(struct us_stack *st)
 void
 us_tcp_poll(struct us_stack *st, us_time_t now)
 {
-    if (st->tcp->timers_lost)
-        us_tcp_timers_retry(st);
+    if (st->tcp->timers_lost && st->tcp->timers_retry_at <= now)
+        us_tcp_timers_retry(st, now);
     if (us_tcp_tw_next(st->tcp) <= now)
         us_tcp_tw_expire(st, now);
 }
@@ -197,8 +197,8 @@ us_time_t
 us_tcp_next_deadline(const struct us_stack *st)
 {
     us_time_t d = us_tcp_tw_next(st->tcp);
-    /* a timer waits to be queued (out of memory): come back soon to retry */
-    return st->tcp->timers_lost ? US_MIN(d, st->now_last + US_MSEC(1)) : d;
+    /* a timer waits to be queued (out of memory): come back when TCP wants to retry */
+    return st->tcp->timers_lost ? US_MIN(d, st->tcp->timers_retry_at) : d;
 }
 
 struct us_tcp_conn *
@@ -289,6 +289,7 @@ us_tcp_set_state(struct us_stack *st, struct us_tcp_conn *c, int state, const ch
     if (state == US_TCPS_ESTABLISHED)
         us_stat_inc(st, US_STAT_TCP_ESTABLISHED);
     c->state = (uint8_t)state;
+    us_sock_wake(st, c->fd); /* connected, refused, reset, timed out, FIN: readiness moves */
 }
 
 /* ---- hashes ---------------------------------------------------------------------------------- */
@@ -464,14 +465,19 @@ void
 us_tcp_timer_arm(struct us_stack *st, struct us_tcp_conn *c, int kind, us_time_t when)
 {
     /* A failed push (the heap is out of memory) must not leave a timer that never fires: the
-     * logical deadline stays in t[] and every poll tries to queue it again. */
+     * logical deadline stays in t[] and us_poll tries to queue it again by then. */
     if (us_timerq_arm(&st->timers, &c->t[kind], &c->tq[kind], when, (uint8_t)(st->tcp->timer_kind + kind),
-                      c->id, c->gen) != 0)
+                      c->id, c->gen) != 0) {
+        /* Retry by the time this timer was due (no clock here: its deadline is the time we
+         * know); an earlier loss keeps its earlier retry. */
+        if (!st->tcp->timers_lost || when < st->tcp->timers_retry_at)
+            st->tcp->timers_retry_at = when;
         st->tcp->timers_lost = true;
+    }
 }
 
 void
-us_tcp_timers_retry(struct us_stack *st)
+us_tcp_timers_retry(struct us_stack *st, us_time_t now)
 {
     bool lost = false;
     for (uint32_t id = 0; id < st->tcp->n_pages << US_TCP_PAGE_SHIFT; id++) {
@@ -487,6 +493,7 @@ us_tcp_timers_retry(struct us_stack *st)
         }
     }
     st->tcp->timers_lost = lost;
+    st->tcp->timers_retry_at = now + US_MSEC(1); /* still out of memory: again in 1 ms */
 }
 
 void
@@ -529,7 +536,7 @@ us_tcp_child_unlink(struct us_tcp_conn *c)
 }
 
 void
-us_tcp_child_established(struct us_tcp_conn *c)
+us_tcp_child_established(struct us_stack *st, struct us_tcp_conn *c)
 {
     struct us_tcp_conn *l = c->listener;
     us_tcp_child_unlink(c);
@@ -543,6 +550,7 @@ us_tcp_child_established(struct us_tcp_conn *c)
         l->lsn->acc_head = c;
     l->lsn->acc_tail = c;
     l->lsn->acc_count++;
+    us_sock_wake(st, l->fd); /* the accept queue grew: the listener is readable */
 }
 
 void
@@ -618,7 +626,7 @@ us_tcp_conn_sockinfo(const struct us_tcp_conn *c, struct us_sock_info *s)
 {
     s->fd = c->fd;
     s->type = US_SOCK_STREAM;
-    s->state = us_tcp_state_name(c->state);
+    s->state = (enum us_tcp_state)c->state;
     s->local.addr = c->laddr;
     s->local.port = c->lport;
     s->remote.addr = c->raddr;
@@ -637,8 +645,8 @@ void
 us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o)
 {
     memset(o, 0, sizeof(*o));
-    o->state = us_tcp_state_name(c->state);
-    o->cc = us_tcp_cc(c)->name;
+    o->state = (enum us_tcp_state)c->state;
+    o->cc = (enum us_tcp_cc)c->cc_id;
     o->cwnd = c->cwnd;
     o->ssthresh = c->ssthresh;
     o->mss_snd = c->mss;

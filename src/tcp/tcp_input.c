@@ -292,7 +292,7 @@ cookie_accept(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     us_stat_inc(st, US_STAT_TCP_SYNCOOKIES_OK);
     us_stat_inc(st, US_STAT_TCP_PASSIVE_OPENS);
     us_tcp_set_state(st, c, US_TCPS_ESTABLISHED, "valid SYN cookie");
-    us_tcp_child_established(c);
+    us_tcp_child_established(st, c);
     return c;
 }
 
@@ -898,7 +898,7 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         c->snd_wl2 = r->ack;
         us_tcp_set_state(st, c, US_TCPS_ESTABLISHED, "handshake complete");
         if (c->listener)
-            us_tcp_child_established(c);
+            us_tcp_child_established(st, c);
         if (c->keepalive)
             us_tcp_timer_arm(st, c, US_TT_KEEP, s->now + US_SEC(c->keep_idle));
         syn_text_release(c, s);
@@ -1248,6 +1248,11 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
     /* A D-SACK this segment earned went out with the ACK it triggered, or not at all: none may
      * ride on a later segment (of this or, once the block is reused, another connection). */
     st->tcp->dsack_conn = NULL;
+    /* Data, a FIN, urgent data, ACKed send space: whatever the segment changed, the socket
+     * layer re-checks the descriptor's readiness (a block with a descriptor is never freed by
+     * input, so c is still valid). */
+    if (!orphan)
+        us_sock_wake(st, c->fd);
     /* An orphan that is (now, or still) in TIME-WAIT goes back to being a compact record. The
      * segment may have freed the block: look it up again. */
     if (orphan) {

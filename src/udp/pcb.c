@@ -130,6 +130,7 @@ us_pcb_enqueue(struct us_stack *st, struct us_pcb *pcb, const uint8_t *data, siz
     p->addr2 = dst;
     p->ttl = ttl;
     us_pktq_push(&pcb->rcvq, p);
+    us_sock_wake(st, pcb->fd);
     return true;
 }
 
@@ -146,4 +147,5 @@ us_pcb_notify_error(struct us_stack *st, uint8_t proto, us_ip4_t laddr, uint16_t
     }
     p->so_error = err;
     US_TRACE(st, "icmp: error %d reported to socket %d", err, p->fd);
+    us_sock_wake(st, p->fd);
 }

@@ -4,7 +4,8 @@
  * Connects to HOST:PORT through the daemon at $USTACK_CTL, sends stdin (up to 64 KiB), waits MS
  * milliseconds (default 500), then closes abortively: by default with SO_LINGER 0; with -u
  * instead by closing with received data still unread (RFC 1122 4.2.2.13; the test's server sends
- * some first). Prints "sent N" and "closed"; exit status 0, 3 on a socket error (printed as
+ * some first). Prints "sent N", the connection's state and congestion control as the daemon's
+ * TCP_INFO reports them ("info ESTABLISHED cubic"), and "closed"; exit status 0, 3 on a socket error (printed as
  * "error: what: text"), 2 on usage or when the daemon is unreachable. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,6 +68,12 @@ main(int argc, char **argv)
         goto out;
     }
     printf("sent %zu\n", len);
+    struct us_tcp_info ti;
+    if ((err = usc_tcp_info(c, fd, &ti)) < 0) {
+        rc = report("tcp_info", err);
+        goto out;
+    }
+    printf("info %s %s\n", us_tcp_state_name(ti.state), us_tcp_cc_name(ti.cc));
     fflush(stdout);
     usleep((useconds_t)wait_ms * 1000);
     if (!unread && (err = usc_setsockopt(c, fd, US_SO_LINGER, 0)) < 0) {

@@ -573,10 +573,10 @@ os_tcp_state(struct onestack *o, int fd, const struct os_tcp *t)
         if (s[i].type != US_SOCK_STREAM)
             continue;
         if (fd >= 0 && s[i].fd == fd)
-            return s[i].state;
+            return us_tcp_state_name(s[i].state);
         if (fd < 0 && s[i].fd < 0 && t && s[i].local.port == t->port &&
             s[i].remote.port == t->pport && s[i].remote.addr == OS_PEER_IP)
-            return s[i].state;
+            return us_tcp_state_name(s[i].state);
     }
     return "";
 }

@@ -158,7 +158,7 @@ xfer_recv(struct simtcp_pair *p, struct xfer_end *e, uint8_t *in, uint8_t *exp, 
 {
     struct us_stack *rx = p->s.st[1 - e->side];
     for (;;) {
-        ssize_t r = us_recvfrom(rx, e->frx, in, cap, 0, NULL, NULL);
+        ssize_t r = us_recvfrom(rx, e->frx, in, cap, 0, NULL, NULL, p->s.now);
         if (r == -EAGAIN)
             break;
         ck_assert_msg(r > 0, "seed %llu: recv returned %zd after %zu of %zu bytes (side %d)",
@@ -259,7 +259,7 @@ simtcp_close_all(struct simtcp_pair *p)
     ck_assert_msg(simtcp_wait(&p->s, 1, p->sfd, US_POLLIN, US_SEC(120)),
                   "seed %llu: no EOF at the server", (unsigned long long)p->seed);
     char c;
-    ck_assert_int_eq(us_recvfrom(b, p->sfd, &c, 1, 0, NULL, NULL), 0);
+    ck_assert_int_eq(us_recvfrom(b, p->sfd, &c, 1, 0, NULL, NULL, p->s.now), 0);
     ck_assert_int_eq(us_close(b, p->sfd, p->s.now), 0);
     ck_assert_int_eq(us_close(b, p->lfd, p->s.now), 0);
 }
@@ -273,10 +273,10 @@ simtcp_count(struct sim *s, int side, const char *only)
         ck_assert_ptr_nonnull(si);
         n = us_sock_list(s->st[side], si, n);
         for (size_t i = 0; i < n; i++) {
-            if (si[i].fd == -1 && strcmp(si[i].state, only) == 0)
+            if (si[i].fd == -1 && strcmp(us_tcp_state_name(si[i].state), only) == 0)
                 continue;
             int fd = si[i].fd;
-            const char *state = si[i].state;
+            const char *state = us_tcp_state_name(si[i].state);
             free(si);
             ck_abort_msg("seed %llu: side %d has fd %d in %s (expected only orphans in %s)",
                          (unsigned long long)simtcp_seed, side, fd, state, only);
@@ -297,7 +297,7 @@ simtcp_finish(struct sim *s)
         size_t n = us_sock_list(s->st[i], si, 4);
         ck_assert_msg(n == 0, "seed %llu: side %d still has %zu sockets (first: fd %d %s)",
                       (unsigned long long)simtcp_seed, i, n, n ? si[0].fd : 0,
-                      n ? si[0].state : "");
+                      n ? us_tcp_state_name(si[0].state) : "");
         struct us_pool_info pi;
         us_pool_info(s->st[i], &pi);
         ck_assert_msg(pi.small_in_use == 0 && pi.large_in_use == 0,

@@ -43,7 +43,7 @@ START_TEST(udp_exchange)
     char buf[64];
     struct us_sockaddr from;
     struct us_msginfo info;
-    ck_assert_int_eq(us_recvfrom(s.st[1], b, buf, sizeof(buf), 0, &from, &info), 5);
+    ck_assert_int_eq(us_recvfrom(s.st[1], b, buf, sizeof(buf), 0, &from, &info, s.now), 5);
     ck_assert_mem_eq(buf, "hello", 5);
     ck_assert_uint_eq(from.addr, SIM_A_IP);
     ck_assert_uint_eq(info.ttl, 64);
@@ -52,7 +52,7 @@ START_TEST(udp_exchange)
     ck_assert_int_eq(us_sendto(s.st[1], b, "world!", 6, 0, &from, s.now), 6);
     struct waitq wa = {s.st[0], a};
     ck_assert(sim_run_until(&s, US_SEC(1), readable, &wa));
-    ck_assert_int_eq(us_recvfrom(s.st[0], a, buf, sizeof(buf), 0, &from, NULL), 6);
+    ck_assert_int_eq(us_recvfrom(s.st[0], a, buf, sizeof(buf), 0, &from, NULL, s.now), 6);
     ck_assert_mem_eq(buf, "world!", 6);
     ck_assert_uint_eq(from.port, 7);
     /* netstat view: nothing queued now */
@@ -81,8 +81,8 @@ START_TEST(recv_queue_counts_bytes)
     ck_assert_uint_eq(si[0].local.port, 5000);
     char buf[4];
     /* a short buffer truncates; MSG_TRUNC reports the real length */
-    ck_assert_int_eq(us_recvfrom(s.st[1], b, buf, 4, US_MSG_PEEK | US_MSG_TRUNC, NULL, NULL), 10);
-    ck_assert_int_eq(us_recvfrom(s.st[1], b, buf, 4, 0, NULL, NULL), 4);
+    ck_assert_int_eq(us_recvfrom(s.st[1], b, buf, 4, US_MSG_PEEK | US_MSG_TRUNC, NULL, NULL, s.now), 10);
+    ck_assert_int_eq(us_recvfrom(s.st[1], b, buf, 4, 0, NULL, NULL, s.now), 4);
     ck_assert_uint_eq(us_sock_list(s.st[1], si, 2), 1);
     ck_assert_uint_eq(si[0].recv_q, 20);
     us_close(s.st[0], a, s.now);
@@ -110,7 +110,7 @@ ping_roundtrip(struct sim *s, size_t size, uint16_t seq, bool expect)
     ck_assert(got == expect);
     if (expect) {
         struct us_sockaddr from;
-        ck_assert_int_eq(us_recvfrom(s->st[0], p, rep, sizeof(rep), 0, &from, NULL),
+        ck_assert_int_eq(us_recvfrom(s->st[0], p, rep, sizeof(rep), 0, &from, NULL, s->now),
                          (ssize_t)(8 + size));
         ck_assert_uint_eq(rep[0], 0); /* echo reply */
         ck_assert_uint_eq((unsigned)(rep[6] << 8 | rep[7]), seq);
@@ -150,7 +150,7 @@ START_TEST(port_unreachable_refused)
     struct waitq w = {s.st[0], a};
     ck_assert(sim_run_until(&s, US_SEC(1), readable, &w));
     char buf[8];
-    ck_assert_int_eq(us_recvfrom(s.st[0], a, buf, sizeof(buf), 0, NULL, NULL), -ECONNREFUSED);
+    ck_assert_int_eq(us_recvfrom(s.st[0], a, buf, sizeof(buf), 0, NULL, NULL, s.now), -ECONNREFUSED);
     ck_assert_uint_eq(us_drop_get(s.st[1], US_DROP_UDP_NO_PORT), 1);
     ck_assert_uint_eq(us_stat_get(s.st[1], US_STAT_ICMP_ERR_OUT), 1);
     us_close(s.st[0], a, s.now);
@@ -198,11 +198,11 @@ impaired_run(uint64_t seed, uint64_t *fingerprint)
             char buf[2000];
             struct us_sockaddr from;
             ssize_t n;
-            while ((n = us_recvfrom(s.st[1], b, buf, sizeof(buf), 0, &from, NULL)) > 0)
+            while ((n = us_recvfrom(s.st[1], b, buf, sizeof(buf), 0, &from, NULL, s.now)) > 0)
                 us_sendto(s.st[1], b, buf, (size_t)n, 0, &from, s.now);
             sim_run(&s, US_MSEC(50));
             bool ok = false;
-            while ((n = us_recvfrom(s.st[0], a, buf, sizeof(buf), 0, NULL, NULL)) > 0)
+            while ((n = us_recvfrom(s.st[0], a, buf, sizeof(buf), 0, NULL, NULL, s.now)) > 0)
                 if (n == (ssize_t)sizeof(msg) && memcmp(buf, msg, sizeof(msg)) == 0)
                     ok = true;
             if (ok) {
@@ -253,7 +253,7 @@ START_TEST(impaired_fragmented_ping)
         struct us_sockaddr to = {SIM_B_IP, 0};
         us_sendto(s.st[0], p, req, sizeof(req), 0, &to, s.now);
         sim_run(&s, US_MSEC(200));
-        ssize_t n = us_recvfrom(s.st[0], p, rep, sizeof(rep), 0, NULL, NULL);
+        ssize_t n = us_recvfrom(s.st[0], p, rep, sizeof(rep), 0, NULL, NULL, s.now);
         if (n > 0) {
             ck_assert_int_eq(n, (ssize_t)sizeof(req));
             ck_assert_mem_eq(rep + 8, req + 8, sizeof(req) - 8);

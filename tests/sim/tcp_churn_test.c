@@ -90,7 +90,7 @@ client_step(struct churn *ch, struct client *c)
     case C_WAIT_EOF: {
         char tmp[MSG];
         ssize_t r;
-        while ((r = us_recvfrom(a, c->fd, tmp, sizeof(tmp), 0, NULL, NULL)) > 0) {
+        while ((r = us_recvfrom(a, c->fd, tmp, sizeof(tmp), 0, NULL, NULL, ch->s.now)) > 0) {
             if (c->got + (size_t)r > MSG)
                 fail_conn(ch, c, "echo too long", (long)(c->got + (size_t)r));
             memcpy(c->buf + c->got, tmp, (size_t)r);
@@ -145,7 +145,7 @@ server_step(struct churn *ch)
             continue;
         char tmp[MSG];
         ssize_t r;
-        while ((r = us_recvfrom(b, v->fd, tmp, sizeof(tmp), 0, NULL, NULL)) > 0) {
+        while ((r = us_recvfrom(b, v->fd, tmp, sizeof(tmp), 0, NULL, NULL, ch->s.now)) > 0) {
             ck_assert_uint_le(v->got + (size_t)r, MSG);
             memcpy(v->buf + v->got, tmp, (size_t)r);
             v->got += (size_t)r;

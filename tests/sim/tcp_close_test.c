@@ -39,7 +39,7 @@ pump(struct sim *s, int tx, int txfd, int rx, int rxfd, size_t n, uint64_t sid)
         }
         sim_run(s, US_MSEC(1));
         ssize_t r;
-        while ((r = us_recvfrom(s->st[rx], rxfd, in, sizeof(in), 0, NULL, NULL)) > 0) {
+        while ((r = us_recvfrom(s->st[rx], rxfd, in, sizeof(in), 0, NULL, NULL, s->now)) > 0) {
             simtcp_gen(sid, got, exp, (size_t)r);
             ck_assert_msg(memcmp(in, exp, (size_t)r) == 0, "seed %llu: data differs near %zu",
                           (unsigned long long)simtcp_seed, got);
@@ -58,7 +58,7 @@ drain(struct sim *s, int side, int fd, size_t *n)
         ck_assert_msg(simtcp_wait(s, side, fd, US_POLLIN | US_POLLERR, US_SEC(200)),
                       "seed %llu: side %d fd %d never readable", (unsigned long long)simtcp_seed,
                       side, fd);
-        ssize_t r = us_recvfrom(s->st[side], fd, buf, sizeof(buf), 0, NULL, NULL);
+        ssize_t r = us_recvfrom(s->st[side], fd, buf, sizeof(buf), 0, NULL, NULL, s->now);
         if (r == -EAGAIN)
             continue;
         if (r <= 0)
@@ -72,7 +72,7 @@ state_of(struct sim *s, int side, int fd)
 {
     struct us_tcp_info ti;
     ck_assert_int_eq(us_tcp_get_info(s->st[side], fd, &ti), 0);
-    return ti.state;
+    return us_tcp_state_name(ti.state);
 }
 
 /* After the close: on a clean link exactly `tw` orphaned TIME-WAITs on each side; on a lossy one
@@ -103,7 +103,7 @@ only_tw(struct sim *s, int side, size_t max)
     struct us_sock_info si[4];
     us_sock_list(s->st[side], si, 4);
     for (size_t i = 0; i < n; i++)
-        if (si[i].fd != -1 || strcmp(si[i].state, "TIME-WAIT") != 0)
+        if (si[i].fd != -1 || si[i].state != US_TCPS_TIME_WAIT)
             return false;
     return true;
 }
@@ -246,7 +246,7 @@ expect_reset(struct simtcp_pair *p, int side, int fd)
     }
     ck_assert_msg(us_sock_poll(st, fd) & US_POLLHUP, SEEDMSG);
     char c;
-    ssize_t r = us_recvfrom(st, fd, &c, 1, 0, NULL, NULL);
+    ssize_t r = us_recvfrom(st, fd, &c, 1, 0, NULL, NULL, p->s.now);
     ck_assert_msg(r == -ECONNRESET, "seed %llu: recv %zd, want -ECONNRESET",
                   (unsigned long long)simtcp_seed, r);
     ck_assert_str_eq(state_of(&p->s, side, fd), "CLOSED");

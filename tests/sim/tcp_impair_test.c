@@ -72,7 +72,7 @@ run(const struct profile *pr, uint64_t seed, int cc)
                   "%s seed %llu: acked %llu/%zu and %llu/%zu", pr->name,
                   (unsigned long long)seed, (unsigned long long)ta.bytes_acked, pr->ab,
                   (unsigned long long)tb.bytes_acked, pr->ba);
-    ck_assert_str_eq(ta.cc, cc == US_CC_NEWRENO ? "reno" : "cubic");
+    ck_assert_str_eq(us_tcp_cc_name(ta.cc), cc == US_CC_NEWRENO ? "reno" : "cubic");
     const struct us_wire_stats *w0 = us_wire_link_stats(p.s.link, 0);
     const struct us_wire_stats *w1 = us_wire_link_stats(p.s.link, 1);
     uint64_t rtx = simtcp_stat(&p.s, 0, "TCP_RETRANS") + simtcp_stat(&p.s, 1, "TCP_RETRANS");

@@ -43,7 +43,7 @@ rr_recv(struct simtcp_pair *p, int side, int fd, uint64_t sid, uint64_t off, siz
     while (got < n) {
         ck_assert_msg(p->s.now < end, "seed %llu: stalled at %zu of %zu bytes (side %d)",
                       (unsigned long long)p->seed, got, n, side);
-        ssize_t r = us_recvfrom(p->s.st[side], fd, in, n - got, 0, NULL, NULL);
+        ssize_t r = us_recvfrom(p->s.st[side], fd, in, n - got, 0, NULL, NULL, p->s.now);
         if (r == -EAGAIN) {
             sim_run(&p->s, US_MSEC(1));
             continue;

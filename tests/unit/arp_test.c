@@ -69,6 +69,55 @@ START_TEST(gratuitous_at_iface_add)
 }
 END_TEST
 
+/* Second interface's transmit callback: notes how many frames the first one had sent. */
+struct second_tx {
+    struct onestack *o;
+    size_t first_sent; /* o->n_out when the second interface sent its frame */
+    size_t frames;
+};
+
+static int
+second_tx(void *ctx, const uint8_t *f, size_t len)
+{
+    struct second_tx *t = ctx;
+    (void)f;
+    (void)len;
+    t->first_sent = t->o->n_out;
+    t->frames++;
+    return 0;
+}
+
+START_TEST(iface_add_fires_due_timers_first)
+{
+    /* us_iface_add takes the time like every call that sends: the ARP retry due before it goes
+     * out first (on the first interface), then the new interface's announcement. */
+    struct onestack o;
+    os_start(&o, NULL);
+    int fd = us_socket(o.st, US_SOCK_DGRAM);
+    struct us_sockaddr to = {OS_PEER_IP, 9};
+    ck_assert_int_eq(us_sendto(o.st, fd, "a", 1, 0, &to, o.now), 1);
+    assert_request(&o, os_bcast_mac, OS_PEER_IP);
+    size_t before = o.n_out;
+    o.now += US_SEC(1); /* the retry is due; nobody has polled */
+    struct second_tx t = {&o, 0, 0};
+    struct us_iface_conf c;
+    us_iface_conf_init(&c);
+    c.name = "os1";
+    c.mac[0] = 0x02;
+    c.mac[5] = 0x22;
+    c.addr = US_IP4(198, 51, 100, 2);
+    c.prefix_len = 24;
+    c.tx = second_tx;
+    c.tx_ctx = &t;
+    ck_assert_ptr_nonnull(us_iface_add(o.st, &c, o.now));
+    ck_assert_uint_eq(t.frames, 1);            /* the announcement */
+    ck_assert_uint_eq(t.first_sent, before + 1); /* after the retry */
+    assert_request(&o, os_bcast_mac, OS_PEER_IP);
+    us_close(o.st, fd, o.now);
+    os_finish(&o);
+}
+END_TEST
+
 START_TEST(request_for_us_replied_and_learned)
 {
     struct onestack o;
@@ -299,8 +348,8 @@ START_TEST(retries_then_unreachable)
     ck_assert_ptr_null(us_arp_lookup(o.st, OS_PEER_IP));
     ck_assert_int_eq(us_sock_poll(o.st, fd), US_POLLOUT | US_POLLERR);
     char buf[4];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), -EHOSTUNREACH);
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), -EHOSTUNREACH);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), -EAGAIN);
     /* nothing went on the wire about it */
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_ICMP_OUT), 0);
     us_close(o.st, fd, o.now);
@@ -486,6 +535,7 @@ make_suite(void)
     Suite *su = suite_create("arp");
     TCase *tc = tcase_create("arp");
     tcase_add_test(tc, gratuitous_at_iface_add);
+    tcase_add_test(tc, iface_add_fires_due_timers_first);
     tcase_add_test(tc, request_for_us_replied_and_learned);
     tcase_add_test(tc, request_for_other_ignored);
     tcase_add_test(tc, unsolicited_reply_not_learned);

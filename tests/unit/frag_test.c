@@ -91,7 +91,7 @@ static void
 expect_delivered(struct onestack *o, int fd, uint8_t tag)
 {
     static uint8_t buf[4000];
-    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL), 3000);
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL, o->now), 3000);
     make_dgram(tag);
     ck_assert_mem_eq(buf, payload, 3000);
 }
@@ -100,7 +100,7 @@ static void
 expect_nothing(struct onestack *o, int fd)
 {
     char buf[4];
-    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL, o->now), -EAGAIN);
 }
 
 static size_t
@@ -315,7 +315,7 @@ START_TEST(too_big_judged_by_first_fragment_header)
     static uint8_t buf[65536];
     for (int reverse = 0; reverse < 2; reverse++) {
         frag_big(&o, (uint16_t)(32 + reverse), len, reverse, 0, 40);
-        ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL),
+        ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now),
                          (int)(len - US_UDP_HDR_LEN));
         ck_assert_mem_eq(buf, big + US_UDP_HDR_LEN, len - US_UDP_HDR_LEN);
     }

@@ -224,8 +224,8 @@ START_TEST(port_unreachable_reaches_connected_socket)
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_ICMP_ERR_IN), 1);
     ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLOUT | US_POLLERR);
     char buf[8];
-    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, NULL, NULL), -ECONNREFUSED);
-    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, NULL, NULL, o.now), -ECONNREFUSED);
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, NULL, NULL, o.now), -EAGAIN);
     ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLOUT);
     /* an unconnected socket is not told */
     int u = us_socket(o.st, US_SOCK_DGRAM);
@@ -233,7 +233,7 @@ START_TEST(port_unreachable_reaches_connected_socket)
     reflect_error(&o, os_take(&o), US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_PORT);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_ICMP_NO_SOCKET), 1);
     ck_assert_int_eq(us_sock_poll(o.st, u), US_POLLOUT);
-    ck_assert_int_eq(us_recvfrom(o.st, u, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    ck_assert_int_eq(us_recvfrom(o.st, u, buf, sizeof(buf), 0, NULL, NULL, o.now), -EAGAIN);
     /* an error quoting a datagram that is not ours */
     struct os_frame fake = {frame, 0};
     static uint8_t fb[128];
@@ -261,15 +261,15 @@ START_TEST(pending_error_reported_before_queued_data)
     /* Linux (__skb_try_recv_datagram, __skb_recv_udp): the error first, once, even when
      * peeking; then the data, which the error did not consume */
     char buf[8];
-    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), US_MSG_PEEK, NULL, NULL),
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), US_MSG_PEEK, NULL, NULL, o.now),
                      -ECONNREFUSED);
     ck_assert_int_eq(us_sock_poll(o.st, c), US_POLLIN | US_POLLOUT);
     struct us_sockaddr from;
-    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, &from, NULL), 2);
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, &from, NULL, o.now), 2);
     ck_assert_mem_eq(buf, "d1", 2);
     ck_assert_uint_eq(from.addr, OS_PEER_IP);
     ck_assert_uint_eq(from.port, 9);
-    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    ck_assert_int_eq(us_recvfrom(o.st, c, buf, sizeof(buf), 0, NULL, NULL, o.now), -EAGAIN);
     us_close(o.st, c, o.now);
     os_finish(&o);
 }
@@ -297,7 +297,7 @@ START_TEST(ping_socket_gets_its_reply)
     size_t n = os_build_ip(frame, NULL, &r, msg, ml);
     os_input(&o, frame, n);
     uint8_t buf[32];
-    ck_assert_int_eq(us_recvfrom(o.st, p, buf, sizeof(buf), 0, NULL, NULL), 12);
+    ck_assert_int_eq(us_recvfrom(o.st, p, buf, sizeof(buf), 0, NULL, NULL, o.now), 12);
     ck_assert_uint_eq(buf[0], 0);
     ck_assert_mem_eq(buf + 8, "ping", 4);
     /* a reply for another identifier finds no socket */

@@ -63,7 +63,7 @@ START_TEST(header_errors_counted_by_reason)
     n = udp_frame(OS_PEER_IP, OS_IP, 7, "hello");
     os_input(&o, frame, n);
     char buf[16];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 5);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), 5);
     us_close(o.st, fd, o.now);
     os_finish(&o);
 }
@@ -106,10 +106,10 @@ START_TEST(destination_rules)
     os_input(&o, frame, n);
     char buf[16];
     struct us_msginfo info;
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, &info), 3);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, &info, o.now), 3);
     ck_assert_mem_eq(buf, "dir", 3);
     ck_assert_uint_eq(info.dst, OS_BCAST_IP);
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, &info), 3);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, &info, o.now), 3);
     ck_assert_mem_eq(buf, "lim", 3);
     ck_assert_uint_eq(info.dst, US_IP4_BROADCAST);
     /* ... but never answered with an ICMP error: closed port, unknown protocol */
@@ -180,7 +180,7 @@ START_TEST(ethernet_padding_ignored)
     memset(frame + n, 0xee, 60 - n); /* padded to the 60-byte minimum */
     os_input(&o, frame, 60);
     char buf[16];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), US_MSG_TRUNC, NULL, NULL), 2);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), US_MSG_TRUNC, NULL, NULL, o.now), 2);
     ck_assert_mem_eq(buf, "ab", 2);
     ck_assert_uint_eq(us_drop_total(o.st), 0);
     us_close(o.st, fd, o.now);

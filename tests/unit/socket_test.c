@@ -24,7 +24,7 @@ START_TEST(bad_descriptors)
         ck_assert_int_eq(us_bind(o.st, fd, &a), -EBADF);
         ck_assert_int_eq(us_connect(o.st, fd, &a, o.now), -EBADF);
         ck_assert_int_eq(us_sendto(o.st, fd, "x", 1, 0, &a, o.now), -EBADF);
-        ck_assert_int_eq(us_recvfrom(o.st, fd, buf, 4, 0, NULL, NULL), -EBADF);
+        ck_assert_int_eq(us_recvfrom(o.st, fd, buf, 4, 0, NULL, NULL, o.now), -EBADF);
         ck_assert_int_eq(us_getsockname(o.st, fd, &a), -EBADF);
         ck_assert_int_eq(us_getpeername(o.st, fd, &a), -EBADF);
         ck_assert_int_eq(us_sock_poll(o.st, fd), -EBADF);
@@ -118,13 +118,13 @@ START_TEST(peek_poll_and_close_frees)
     ck_assert_int_eq(us_sock_poll(o.st, fd), US_POLLOUT | US_POLLIN);
     char buf[16];
     struct us_sockaddr from;
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), US_MSG_PEEK, &from, NULL), 5);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), US_MSG_PEEK, &from, NULL, o.now), 5);
     ck_assert_mem_eq(buf, "first", 5);
     ck_assert_uint_eq(from.addr, OS_PEER_IP);
     ck_assert_uint_eq(from.port, 4000);
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), US_MSG_PEEK, NULL, NULL), 5);
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 5);
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 6);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), US_MSG_PEEK, NULL, NULL, o.now), 5);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), 5);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), 6);
     ck_assert_mem_eq(buf, "second", 6);
     ck_assert_int_eq(us_sock_poll(o.st, fd), US_POLLOUT);
     for (int i = 0; i < 5; i++)

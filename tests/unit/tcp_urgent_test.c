@@ -60,7 +60,7 @@ static void
 recv_expect(struct onestack *o, int fd, int flags, const void *want, size_t n)
 {
     static uint8_t buf[8192];
-    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), flags, NULL, NULL), (ssize_t)n);
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), flags, NULL, NULL, o->now), (ssize_t)n);
     ck_assert_mem_eq(buf, want, n);
 }
 
@@ -83,7 +83,7 @@ START_TEST(recv_inline_stops_at_mark)
     os_tcp_tx(&o, &t, A | P, "def", 3);
     /* out-of-band reading is not offered: the byte is inline (SO_OOBINLINE) */
     char b[8];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), US_MSG_OOB, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), US_MSG_OOB, NULL, NULL, o.now), -EINVAL);
     /* reads, peeking included, stop before the mark, the last urgent byte */
     recv_expect(&o, fd, US_MSG_PEEK, "abc", 3);
     recv_expect(&o, fd, 0, "abc", 3);
@@ -93,7 +93,7 @@ START_TEST(recv_inline_stops_at_mark)
     recv_expect(&o, fd, 0, "!def", 4);
     ck_assert_int_eq(atmark(&o, fd), 0);
     ck_assert(!pri(&o, fd));
-    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL), -EAGAIN);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL, o.now), -EAGAIN);
     /* the ACK policy is unchanged: one delayed ACK for the lot */
     os_advance(&o, US_MSEC(40));
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
@@ -204,7 +204,7 @@ START_TEST(recv_urgent_on_zero_window)
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_URG_IN), 1);
     /* the reader drains the window; the peer sends the byte again; it is the mark */
     static uint8_t buf[4096];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL), 2048);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), 2048);
     ck_assert_int_eq(atmark(&o, fd), 1);
     os_clear(&o);
     t.seq--;
@@ -327,7 +327,7 @@ START_TEST(recv_urgent_dropped_with_data)
     recv_expect(&o, fd, 0, "b", 1);
     ck_assert(!pri(&o, fd));
     char b[4];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL), 0);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL, o.now), 0);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
 }

@@ -197,7 +197,7 @@ pair_transfer(struct pair *p, size_t total, size_t chunk, void (*step)(void))
         }
         step();
         ssize_t r;
-        while ((r = us_recvfrom(sb, p->s, dst + got, total - got, 0, NULL, NULL)) > 0)
+        while ((r = us_recvfrom(sb, p->s, dst + got, total - got, 0, NULL, NULL, now)) > 0)
             got += (size_t)r;
     }
     ck_assert_uint_eq(got, total);
@@ -296,7 +296,7 @@ START_TEST(tso_segments_fit_with_sack_blocks)
     }
     pair_transfer(&p, 4 << 20, 100000, pump_lagged);
     for (int k = 0; k < 20000 && rcvd < sizeof(back); k++) {
-        ssize_t r = us_recvfrom(sa, p.c, got + rcvd, sizeof(got) - rcvd, 0, NULL, NULL);
+        ssize_t r = us_recvfrom(sa, p.c, got + rcvd, sizeof(got) - rcvd, 0, NULL, NULL, now);
         if (r > 0)
             rcvd += (size_t)r;
         else

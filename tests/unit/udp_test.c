@@ -21,7 +21,7 @@ expect_recv(struct onestack *o, int fd, const char *msg)
 {
     char buf[256];
     struct us_sockaddr from;
-    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, &from, NULL),
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, &from, NULL, o->now),
                      (ssize_t)strlen(msg));
     ck_assert_mem_eq(buf, msg, strlen(msg));
 }
@@ -30,7 +30,7 @@ static void
 expect_empty(struct onestack *o, int fd)
 {
     char buf[4];
-    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+    ck_assert_int_eq(us_recvfrom(o->st, fd, buf, sizeof(buf), 0, NULL, NULL, o->now), -EAGAIN);
 }
 
 START_TEST(checksum_rules)
