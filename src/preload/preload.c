@@ -34,9 +34,8 @@
 
 #include <ustack.h>
 
+#include "preload/preload.h"
 #include "runtime/ctl_proto.h"
-
-#define US_EXPORT __attribute__((visibility("default")))
 
 /* ---- the kernel's functions ------------------------------------------------------------------ */
 
@@ -407,6 +406,34 @@ preload_init(void)
     active = true;
     pthread_atfork(NULL, NULL, after_fork_child);
     identify_inherited();
+}
+
+bool
+us_preload_active(void)
+{
+    return active;
+}
+
+void *
+us_preload_real(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+uint32_t
+us_preload_dns(void)
+{
+    static uint32_t dns;
+    static bool asked;
+    if (!asked && active) {
+        struct us_ctl_req q = {.op = US_CTL_CONFIG};
+        struct us_ctl_resp r;
+        if (ctl_call(&q, -1, NULL, 0, &r, NULL, 0, NULL, 0) >= 0) {
+            dns = r.addr;
+            asked = true;
+        }
+    }
+    return dns;
 }
 
 /* ---- sockets ---------------------------------------------------------------------------------- */
