@@ -91,10 +91,10 @@ $(1)/libustack-client.a: $(CLIENT_SRC:%.c=$(1)/%.o)
 $(1)/libustack.a: $(CORE_SRC:%.c=$(1)/%.o)
 $(1)/ALL_A := $(1)/libustack-apps.a $(1)/libustack-daemon.a $(1)/libustack-client.a $(1)/libustack.a
 $(SRC:%.c=$(1)/%.o): | build-deps
-$(1)/libustack-preload.so: $(PRELOAD_SRC) src/runtime/ctl_proto.h | build-deps
+$(1)/libustack-preload.so: $(PRELOAD_SRC) src/preload/preload.h src/runtime/ctl_proto.h | build-deps
 	@mkdir -p $(1)
 	$(Q)$(CC) $(WARN) $(INC) -O2 -g -fPIC -fvisibility=hidden -shared -Wl,--no-undefined \
-	    $(PRELOAD_SRC) -ldl -lpthread -o $$@
+	    $(PRELOAD_SRC) -lresolv -ldl -lpthread -o $$@
 endef
 $(foreach b,$(REL) $(ASAN) $(FZ) $(PIC),$(eval $(call products,$(b))))
 # An archive is rebuilt whole, so a file moved elsewhere leaves no stale member behind.

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ustack.h>
@@ -115,7 +117,11 @@ cmd_up(int argc, char **argv)
         {"ctl", 1, 0, OPT_CTL},       {"trace", 0, 0, OPT_TRACE},   {"vnet", 0, 0, OPT_VNET},
         {"seed", 1, 0, OPT_SEED},     {"dns", 1, 0, OPT_DNS},
         {"ctl-mode", 1, 0, OPT_CTL_MODE}, {0, 0, 0, 0}};
-    struct us_daemon_opts o = {.services = &tool_services, .seed = 1};
+    struct us_daemon_opts o = {.services = &tool_services};
+    /* RFC 6528: the keys behind ISNs, ports and SYN cookies must be secret, so the seed is
+     * random unless --seed asks for a run that replays. */
+    if (getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
+        o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     bool have_addr = false;
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {

@@ -34,9 +34,8 @@
 
 #include <ustack.h>
 
+#include "preload/preload.h"
 #include "runtime/ctl_proto.h"
-
-#define US_EXPORT __attribute__((visibility("default")))
 
 /* ---- the kernel's functions ------------------------------------------------------------------ */
 
@@ -117,6 +116,10 @@ resolve_real(void)
 #undef R
 }
 
+/* A hook may run before this library's constructor (another library's constructor calls it):
+ * the kernel's functions are looked up on first use. */
+#define REAL(f) (real.f ? real.f : (resolve_real(), real.f))
+
 static int
 kind_of(int fd)
 {
@@ -136,7 +139,7 @@ static void
 ctl_drop(void)
 {
     if (ctl_fd >= 0)
-        real.close(ctl_fd);
+        REAL(close)(ctl_fd);
     ctl_fd = -1;
 }
 
@@ -153,18 +156,18 @@ ctl_open_locked(void)
         return 0;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     memcpy(sa.sun_path, ctl_path, sizeof(sa.sun_path));
-    int s = real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int s = REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -errno;
-    if (real.connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    if (REAL(connect)(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         int e = errno;
-        real.close(s);
+        REAL(close)(s);
         return -e;
     }
     /* Out of the way of programs that expect low descriptor numbers to be free. */
-    int hi = real.fcntl(s, F_DUPFD_CLOEXEC, 900);
+    int hi = REAL(fcntl)(s, F_DUPFD_CLOEXEC, 900);
     if (hi >= 0) {
-        real.close(s);
+        REAL(close)(s);
         s = hi;
     }
     ctl_fd = s;
@@ -210,7 +213,7 @@ ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *
     }
     ssize_t n;
     do
-        n = real.sendmsg(ctl_fd, &mh, MSG_NOSIGNAL);
+        n = REAL(sendmsg)(ctl_fd, &mh, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         int e = errno;
@@ -226,7 +229,7 @@ ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *
     rh.msg_control = rcm.b;
     rh.msg_controllen = sizeof(rcm.b);
     do
-        n = real.recvmsg(ctl_fd, &rh, recv_flags);
+        n = REAL(recvmsg)(ctl_fd, &rh, recv_flags);
     while (n < 0 && errno == EINTR);
     if (n < (ssize_t)sizeof(*r)) {
         ctl_drop();
@@ -240,7 +243,7 @@ ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *
     if (fd_out)
         *fd_out = got;
     else if (got >= 0)
-        real.close(got);
+        REAL(close)(got);
     return (long)r->ret;
 }
 
@@ -364,7 +367,7 @@ identify_inherited(void)
             int dom = 0;
             socklen_t dl = sizeof(dom);
             if (fstat(fd, &sb) < 0 || !S_ISSOCK(sb.st_mode) ||
-                real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_UNIX)
+                REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 || dom != AF_UNIX)
                 continue;
             fds[n++] = fd;
         }
@@ -392,7 +395,7 @@ after_fork_child(void)
     /* The parent's control connection is shared with it: open our own when first needed. */
     pthread_mutex_init(&ctl_lock, NULL);
     if (ctl_fd >= 0)
-        real.close(ctl_fd);
+        REAL(close)(ctl_fd);
     ctl_fd = -1;
 }
 
@@ -407,6 +410,34 @@ preload_init(void)
     active = true;
     pthread_atfork(NULL, NULL, after_fork_child);
     identify_inherited();
+}
+
+bool
+us_preload_active(void)
+{
+    return active;
+}
+
+void *
+us_preload_real(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+uint32_t
+us_preload_dns(void)
+{
+    static uint32_t dns;
+    static bool asked;
+    if (!asked && active) {
+        struct us_ctl_req q = {.op = US_CTL_CONFIG};
+        struct us_ctl_resp r;
+        if (ctl_call(&q, -1, NULL, 0, &r, NULL, 0, NULL, 0) >= 0) {
+            dns = r.addr;
+            asked = true;
+        }
+    }
+    return dns;
 }
 
 /* ---- sockets ---------------------------------------------------------------------------------- */
@@ -429,18 +460,16 @@ static void
 apply_flags(int fd, int flags)
 {
     if (flags & SOCK_NONBLOCK) {
-        int fl = real.fcntl(fd, F_GETFL);
-        real.fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        int fl = REAL(fcntl)(fd, F_GETFL);
+        REAL(fcntl)(fd, F_SETFL, fl | O_NONBLOCK);
     }
 }
 
 US_EXPORT int
 socket(int domain, int type, int protocol)
 {
-    if (!real.socket)
-        resolve_real();
     if (!is_ours(domain, type, protocol))
-        return real.socket(domain, type, protocol);
+        return REAL(socket)(domain, type, protocol);
     int t = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     int k = t == SOCK_STREAM ? K_STREAM : K_DGRAM;
     struct us_ctl_req q = {.op = US_CTL_DS_SOCKET, .arg = k, .arg2 = domain};
@@ -450,7 +479,7 @@ socket(int domain, int type, int protocol)
                         (type & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
     if (ret < 0 || fd < 0) {
         if (fd >= 0)
-            real.close(fd);
+            REAL(close)(fd);
         /* No daemon: the program gets an error, never the kernel's stack. */
         return fail(ret < 0 ? (ret == -ENOENT || ret == -ECONNREFUSED ? -ENETDOWN : ret) : -EIO);
     }
@@ -464,7 +493,7 @@ bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
     int k = kind_of(fd);
     if (!k)
-        return real.bind(fd, sa, len);
+        return REAL(bind)(fd, sa, len);
     struct us_sockaddr a;
     int err = addr_in(sa, len, &a, NULL);
     if (err == -ENETUNREACH)
@@ -481,7 +510,7 @@ US_EXPORT int
 listen(int fd, int backlog)
 {
     if (!kind_of(fd))
-        return real.listen(fd, backlog);
+        return REAL(listen)(fd, backlog);
     struct us_ctl_req q = {.op = US_CTL_LISTEN, .arg = backlog};
     struct us_ctl_resp r;
     long ret = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
@@ -493,14 +522,14 @@ accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
     int k = kind_of(fd);
     if (!k)
-        return real.accept4(fd, sa, len, flags);
+        return REAL(accept4)(fd, sa, len, flags);
     if ((k & K_KIND) != K_STREAM)
         return fail(-EOPNOTSUPP);
     for (;;) {
         /* One token byte per connection ready to be accepted (doc/run.md): reading it is the
          * wait, with the descriptor's own blocking mode, signals and EINTR. */
         char token;
-        ssize_t n = real.recv(fd, &token, 1, 0);
+        ssize_t n = REAL(recv)(fd, &token, 1, 0);
         if (n < 0)
             return -1; /* EAGAIN for a non-blocking listener, EINTR, ... */
         if (n == 0)
@@ -514,7 +543,7 @@ accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
             continue;
         if (ret < 0 || nfd < 0) {
             if (nfd >= 0)
-                real.close(nfd);
+                REAL(close)(nfd);
             return fail(ret < 0 ? ret : -EIO);
         }
         apply_flags(nfd, flags);
@@ -538,9 +567,9 @@ restore_sndbuf(int fd)
 {
     int cur = 0;
     socklen_t l = sizeof(cur);
-    if (real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &l) == 0 && cur < 16384) {
+    if (REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDBUF, &cur, &l) == 0 && cur < 16384) {
         int want = 128 * 1024; /* the kernel doubles it: the daemon's pair buffer */
-        real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+        REAL(setsockopt)(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
     }
 }
 
@@ -560,7 +589,7 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     int k = kind_of(fd);
     if (!k)
-        return real.connect(fd, sa, len);
+        return REAL(connect)(fd, sa, len);
     struct us_sockaddr a = {0};
     bool unspec;
     int err = addr_in(sa, len, &a, &unspec);
@@ -572,7 +601,7 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
     long ret = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
     if (ret != -EINPROGRESS || (k & K_KIND) != K_STREAM)
         return ret < 0 ? fail(ret) : 0;
-    if (real.fcntl(fd, F_GETFL) & O_NONBLOCK)
+    if (REAL(fcntl)(fd, F_GETFL) & O_NONBLOCK)
         return fail(-EINPROGRESS);
     /* A blocking connect: the descriptor turns writable when the handshake ends either way. */
     struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -593,14 +622,14 @@ US_EXPORT int
 shutdown(int fd, int how)
 {
     if (!kind_of(fd))
-        return real.shutdown(fd, how);
+        return REAL(shutdown)(fd, how);
     struct us_ctl_req q = {.op = US_CTL_SHUTDOWN, .arg = how};
     struct us_ctl_resp r;
     long ret = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
     if (ret < 0)
         return fail(ret);
     /* The daemon reads the end of the program's data from the pair, after the data. */
-    return real.shutdown(fd, how);
+    return REAL(shutdown)(fd, how);
 }
 
 static int
@@ -620,7 +649,7 @@ US_EXPORT int
 getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
     if (!kind_of(fd))
-        return real.getsockname(fd, sa, len);
+        return REAL(getsockname)(fd, sa, len);
     return name_call(fd, US_CTL_GETSOCKNAME, sa, len);
 }
 
@@ -628,7 +657,7 @@ US_EXPORT int
 getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
     if (!kind_of(fd))
-        return real.getpeername(fd, sa, len);
+        return REAL(getpeername)(fd, sa, len);
     return name_call(fd, US_CTL_GETPEERNAME, sa, len);
 }
 
@@ -692,9 +721,9 @@ US_EXPORT int
 setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
     if (!kind_of(fd))
-        return real.setsockopt(fd, level, name, val, len);
+        return REAL(setsockopt)(fd, level, name, val, len);
     if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
-        return real.setsockopt(fd, level, name, val, len); /* the pair's own waits */
+        return REAL(setsockopt)(fd, level, name, val, len); /* the pair's own waits */
     if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && len >= sizeof(int) &&
         *(const int *)val != 0)
         return 0; /* an IPv6-only socket could never be reached: ustack speaks IPv4 */
@@ -779,7 +808,7 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
     int k = kind_of(fd);
     if (!k)
-        return real.getsockopt(fd, level, name, val, len);
+        return REAL(getsockopt)(fd, level, name, val, len);
     if (!val || !len)
         return fail(-EFAULT);
     if (level == SOL_SOCKET) {
@@ -809,7 +838,7 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
         }
         case SO_RCVTIMEO:
         case SO_SNDTIMEO:
-            return real.getsockopt(fd, level, name, val, len);
+            return REAL(getsockopt)(fd, level, name, val, len);
         }
     }
     if (level == IPPROTO_TCP && name == TCP_INFO && (k & K_KIND) == K_STREAM)
@@ -866,13 +895,13 @@ ioctl(int fd, unsigned long req, ...)
         /* The size of the next datagram: its message's length (MSG_TRUNC) less our header. The
          * kernel's FIONREAD would give every queued message's bytes for a SEQPACKET pair. */
         struct us_ds_dgram h;
-        ssize_t m = real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+        ssize_t m = REAL(recv)(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
         int n = m > (ssize_t)sizeof(h) && !(h.flags & US_DS_DGRAM_ERR)
                     ? (int)(m - (ssize_t)sizeof(h)) : 0;
         memcpy(arg, &n, sizeof(n));
         return 0;
     }
-    return real.ioctl(fd, req, arg);
+    return REAL(ioctl)(fd, req, arg);
 }
 
 /* ---- datagrams (UDP descriptor sockets) ------------------------------------------------------- */
@@ -906,7 +935,7 @@ dgram_send(int fd, const struct iovec *iov, size_t iovlen, int flags, const stru
         return fail(-EMSGSIZE);
     h.len = (uint32_t)total;
     struct msghdr mh = {.msg_iov = v, .msg_iovlen = 1 + iovlen};
-    ssize_t n = real.sendmsg(fd, &mh, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
+    ssize_t n = REAL(sendmsg)(fd, &mh, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
     if (n < 0)
         return -1;
     return n >= (ssize_t)sizeof(h) ? n - (ssize_t)sizeof(h) : 0;
@@ -928,7 +957,7 @@ dgram_recv(int fd, const struct iovec *iov, size_t iovlen, int flags, struct soc
         cap += iov[i].iov_len;
     }
     struct msghdr mh = {.msg_iov = v, .msg_iovlen = 1 + iovlen};
-    ssize_t n = real.recvmsg(fd, &mh, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL));
+    ssize_t n = REAL(recvmsg)(fd, &mh, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL));
     if (n < 0)
         return -1;
     if (n == 0)
@@ -957,8 +986,8 @@ sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa
 {
     if (!is_dgram(fd)) {
         if (kind_of(fd))
-            return real.send(fd, buf, len, flags); /* a stream ignores the address, as TCP */
-        return real.sendto(fd, buf, len, flags, sa, salen);
+            return REAL(send)(fd, buf, len, flags); /* a stream ignores the address, as TCP */
+        return REAL(sendto)(fd, buf, len, flags, sa, salen);
     }
     struct iovec v = {(void *)buf, len};
     return dgram_send(fd, &v, 1, flags, sa, salen);
@@ -968,7 +997,7 @@ US_EXPORT ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
     if (!is_dgram(fd))
-        return real.send(fd, buf, len, flags);
+        return REAL(send)(fd, buf, len, flags);
     struct iovec v = {(void *)buf, len};
     return dgram_send(fd, &v, 1, flags, NULL, 0);
 }
@@ -977,7 +1006,7 @@ US_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
     if (!is_dgram(fd))
-        return real.write(fd, buf, len);
+        return REAL(write)(fd, buf, len);
     struct iovec v = {(void *)buf, len};
     return dgram_send(fd, &v, 1, 0, NULL, 0);
 }
@@ -990,9 +1019,9 @@ sendmsg(int fd, const struct msghdr *m, int flags)
             struct msghdr c = *m;
             c.msg_name = NULL;
             c.msg_namelen = 0;
-            return real.sendmsg(fd, &c, flags);
+            return REAL(sendmsg)(fd, &c, flags);
         }
-        return real.sendmsg(fd, m, flags);
+        return REAL(sendmsg)(fd, m, flags);
     }
     return dgram_send(fd, m->msg_iov, m->msg_iovlen, flags, m->msg_name, m->msg_namelen);
 }
@@ -1001,7 +1030,7 @@ US_EXPORT int
 sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
     if (!is_dgram(fd))
-        return real.sendmmsg(fd, v, n, flags);
+        return REAL(sendmmsg)(fd, v, n, flags);
     unsigned i;
     for (i = 0; i < n; i++) {
         ssize_t r = sendmsg(fd, &v[i].msg_hdr, flags);
@@ -1017,12 +1046,12 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa, socklen_
 {
     if (!is_dgram(fd)) {
         if (kind_of(fd)) {
-            ssize_t n = real.recv(fd, buf, len, flags);
+            ssize_t n = REAL(recv)(fd, buf, len, flags);
             if (n >= 0 && sa && salen)
                 name_call(fd, US_CTL_GETPEERNAME, sa, salen);
             return n;
         }
-        return real.recvfrom(fd, buf, len, flags, sa, salen);
+        return REAL(recvfrom)(fd, buf, len, flags, sa, salen);
     }
     struct iovec v = {buf, len};
     return dgram_recv(fd, &v, 1, flags, sa, salen, NULL);
@@ -1032,7 +1061,7 @@ US_EXPORT ssize_t
 recv(int fd, void *buf, size_t len, int flags)
 {
     if (!is_dgram(fd))
-        return real.recv(fd, buf, len, flags);
+        return REAL(recv)(fd, buf, len, flags);
     struct iovec v = {buf, len};
     return dgram_recv(fd, &v, 1, flags, NULL, NULL, NULL);
 }
@@ -1041,7 +1070,7 @@ US_EXPORT ssize_t
 read(int fd, void *buf, size_t len)
 {
     if (!is_dgram(fd))
-        return real.read(fd, buf, len);
+        return REAL(read)(fd, buf, len);
     struct iovec v = {buf, len};
     return dgram_recv(fd, &v, 1, 0, NULL, NULL, NULL);
 }
@@ -1054,14 +1083,14 @@ recvmsg(int fd, struct msghdr *m, int flags)
             struct msghdr c = *m;
             c.msg_name = NULL;
             c.msg_namelen = 0;
-            ssize_t n = real.recvmsg(fd, &c, flags);
+            ssize_t n = REAL(recvmsg)(fd, &c, flags);
             m->msg_flags = c.msg_flags;
             m->msg_controllen = c.msg_controllen;
             if (m->msg_name)
                 name_call(fd, US_CTL_GETPEERNAME, m->msg_name, &m->msg_namelen);
             return n;
         }
-        return real.recvmsg(fd, m, flags);
+        return REAL(recvmsg)(fd, m, flags);
     }
     socklen_t nl = m->msg_namelen;
     int mf = 0;
@@ -1079,7 +1108,7 @@ US_EXPORT int
 recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *timeout)
 {
     if (!is_dgram(fd))
-        return real.recvmmsg(fd, v, n, flags, timeout);
+        return REAL(recvmmsg)(fd, v, n, flags, timeout);
     unsigned i;
     for (i = 0; i < n; i++) {
         /* After the first datagram, take only what is already there (MSG_WAITFORONE). */
@@ -1107,13 +1136,13 @@ close(int fd)
         pthread_mutex_unlock(&ctl_lock);
     }
     set_kind(fd, 0);
-    return real.close(fd);
+    return REAL(close)(fd);
 }
 
 US_EXPORT int
 dup(int fd)
 {
-    int n = real.dup(fd);
+    int n = REAL(dup)(fd);
     if (n >= 0)
         set_kind(n, kind_of(fd));
     return n;
@@ -1130,7 +1159,7 @@ dup_onto(int oldfd, int newfd)
 US_EXPORT int
 dup2(int oldfd, int newfd)
 {
-    int n = real.dup2(oldfd, newfd);
+    int n = REAL(dup2)(oldfd, newfd);
     if (n >= 0)
         dup_onto(oldfd, n);
     return n;
@@ -1139,7 +1168,7 @@ dup2(int oldfd, int newfd)
 US_EXPORT int
 dup3(int oldfd, int newfd, int flags)
 {
-    int n = real.dup3(oldfd, newfd, flags);
+    int n = REAL(dup3)(oldfd, newfd, flags);
     if (n >= 0)
         dup_onto(oldfd, n);
     return n;
@@ -1152,7 +1181,7 @@ fcntl(int fd, int cmd, ...)
     va_start(ap, cmd);
     long arg = va_arg(ap, long);
     va_end(ap);
-    int n = real.fcntl(fd, cmd, arg);
+    int n = REAL(fcntl)(fd, cmd, arg);
     if (n >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
         set_kind(n, kind_of(fd));
     return n;

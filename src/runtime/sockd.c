@@ -544,6 +544,17 @@ pump(struct ds *s, us_time_t now)
     } else if (s->state == DS_LISTEN) {
         listen_pull(s);
     }
+    if (s->hup && !s->rd_eof && s->type == US_SOCK_STREAM && s->state == DS_DATA) {
+        /* The program closed with data it never read (the kernel marks our end ECONNRESET):
+         * Linux resets such a connection at once, whatever it still had to send. */
+        int e = 0;
+        socklen_t el = sizeof(e);
+        if (getsockopt(s->dfd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNRESET) {
+            us_setsockopt(sd->st, s->sfd, US_SO_LINGER, 0);
+            sd->stats.resets_on_close++;
+            s->rd_eof = true;
+        }
+    }
     if (s->hup && (s->rd_eof || s->state != DS_DATA || s->type != US_SOCK_STREAM)) {
         /* The program is gone and everything it wrote went to TCP: close as it would have. */
         ds_free(s, now);
@@ -838,10 +849,15 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
             r->ret = -EINVAL;
             break;
         }
-        r->ret = us_tcp_get_info(st, s->sfd, out);
-        if (r->ret == 0)
-            *out_len = sizeof(struct us_tcp_info);
+    {
+        struct us_tcp_info ti; /* out follows the reply header: not aligned for it */
+        r->ret = us_tcp_get_info(st, s->sfd, &ti);
+        if (r->ret == 0) {
+            memcpy(out, &ti, sizeof(ti));
+            *out_len = sizeof(ti);
+        }
         break;
+    }
     default:
         r->ret = -EOPNOTSUPP;
     }
