@@ -7,6 +7,9 @@
 #   libustack-client  src/runtime/client.c: the daemon's sockets for other processes
 #   libustack-daemon  the rest of src/runtime: the daemon (internal, not installed)
 #   libustack-apps    apps/: ping, netstat, DNS, HTTP, services (internal, not installed)
+#   libustack-preload.so  src/preload/: LD_PRELOAD shim that `ustack run` gives a program; built
+#                     without sanitizers in every build directory (an ASan library cannot be
+#                     preloaded into programs built without ASan)
 #   ustack            tools/ustack.c: the command line; plugs apps/ into the daemon
 
 CC      ?= cc
@@ -23,7 +26,8 @@ CORE_LIBS := -lpcap -lm
 LIBS    := -lpcap -lresolv -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-CORE_SRC   := $(sort $(filter-out src/runtime/%,$(shell find src -name '*.c')))
+CORE_SRC   := $(sort $(filter-out src/runtime/% src/preload/%,$(shell find src -name '*.c')))
+PRELOAD_SRC := $(sort $(shell find src/preload -name '*.c'))
 CLIENT_SRC := src/runtime/client.c
 DAEMON_SRC := $(sort $(filter-out $(CLIENT_SRC),$(shell find src/runtime -name '*.c')))
 APPS_SRC   := $(sort $(shell find apps -name '*.c'))
@@ -69,7 +73,8 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 .PHONY: all test unit sim interop demo fuzz fuzz-build bench clean deps check-layers both-compilers \
         build-deps test-deps install uninstall install-check
 all: $(REL)/ustack $(REL)/libustack.a $(REL)/libustack-client.a \
-     $(PIC)/libustack.so.$(VERSION) $(PIC)/libustack-client.so.$(VERSION)
+     $(PIC)/libustack.so.$(VERSION) $(PIC)/libustack-client.so.$(VERSION) \
+     $(REL)/libustack-preload.so
 
 # Before compiling anything: are the headers and libraries the build needs installed?
 build-deps:
@@ -85,6 +90,10 @@ $(1)/libustack-client.a: $(CLIENT_SRC:%.c=$(1)/%.o)
 $(1)/libustack.a: $(CORE_SRC:%.c=$(1)/%.o)
 $(1)/ALL_A := $(1)/libustack-apps.a $(1)/libustack-daemon.a $(1)/libustack-client.a $(1)/libustack.a
 $(SRC:%.c=$(1)/%.o): | build-deps
+$(1)/libustack-preload.so: $(PRELOAD_SRC) src/preload/preload.h src/runtime/ctl_proto.h | build-deps
+	@mkdir -p $(1)
+	$(Q)$(CC) $(WARN) $(INC) -O2 -g -fPIC -fvisibility=hidden -shared -Wl,--no-undefined \
+	    $(PRELOAD_SRC) -lresolv -ldl -lpthread -o $$@
 endef
 $(foreach b,$(REL) $(ASAN) $(FZ) $(PIC),$(eval $(call products,$(b))))
 # An archive is rebuilt whole, so a file moved elsewhere leaves no stale member behind.
@@ -95,8 +104,10 @@ $(foreach b,$(REL) $(ASAN) $(FZ) $(PIC),$(eval $(call products,$(b))))
 $(REL)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(REL_CFLAGS) $(APPS_INC) -MMD -MP -c $< -o $@
-$(REL)/ustack: tools/ustack.c $($(REL)/ALL_A)
-	$(CC) $(REL_CFLAGS) -Iapps $< $(filter %.a,$^) $(LIBS) -o $@
+# `ustack run` looks for the preload library next to itself, then where it is installed.
+TOOL_DEFS = -DUSTACK_PRELOAD_PATH='"$(LIBDIR)/libustack-preload.so"'
+$(REL)/ustack: tools/ustack.c $($(REL)/ALL_A) | $(REL)/libustack-preload.so
+	$(CC) $(REL_CFLAGS) $(TOOL_DEFS) -Iapps $< $(filter %.a,$^) $(LIBS) -o $@
 
 $(PIC)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,8 +123,8 @@ $(PIC)/libustack-client.so.$(VERSION): $(CLIENT_SRC:%.c=$(PIC)/%.o)
 $(ASAN)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ASAN_CFLAGS) $(APPS_INC) -MMD -MP -c $< -o $@
-$(ASAN)/ustack: tools/ustack.c $($(ASAN)/ALL_A)
-	$(CC) $(ASAN_CFLAGS) -Iapps $< $(filter %.a,$^) $(LIBS) -o $@
+$(ASAN)/ustack: tools/ustack.c $($(ASAN)/ALL_A) | $(ASAN)/libustack-preload.so
+	$(CC) $(ASAN_CFLAGS) $(TOOL_DEFS) -Iapps $< $(filter %.a,$^) $(LIBS) -o $@
 $(ASAN)/tests/%: tests/%.c $(TESTLIB) $($(ASAN)/ALL_A) | test-deps
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ASAN_CFLAGS) -Iapps -Itests $< $(TESTLIB) $(filter %.a,$^) $(LIBS) $(CHECK_LIBS) -o $@
@@ -177,6 +188,7 @@ install: all
 	        >$(DESTDIR)$(PKGCONFIGDIR)/$${l#lib}.pc || exit 1; \
 	done
 	install -m 755 $(REL)/ustack $(DESTDIR)$(BINDIR)/
+	install -m 755 $(REL)/libustack-preload.so $(DESTDIR)$(LIBDIR)/
 	install -m 644 doc/ustack.8 $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
@@ -185,7 +197,8 @@ uninstall:
 	    $(foreach l,libustack libustack-client,$(addprefix $(DESTDIR)$(LIBDIR)/$(l),.a .so \
 	        .so.$(SOMAJOR) .so.$(VERSION))) \
 	    $(DESTDIR)$(PKGCONFIGDIR)/ustack.pc $(DESTDIR)$(PKGCONFIGDIR)/ustack-client.pc \
-	    $(DESTDIR)$(BINDIR)/ustack $(DESTDIR)$(MANDIR)/man8/ustack.8
+	    $(DESTDIR)$(BINDIR)/ustack $(DESTDIR)$(MANDIR)/man8/ustack.8 \
+	    $(DESTDIR)$(LIBDIR)/libustack-preload.so
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/ustack
 
 # Installs into a temporary directory, checks what the shared libraries export, builds examples/

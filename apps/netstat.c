@@ -74,7 +74,8 @@ format_stats(struct us_stack *st, struct out *o)
 }
 
 size_t
-us_netstat_format(struct us_stack *st, int flags, char *buf, size_t cap)
+us_netstat_format(struct us_stack *st, int flags, us_netstat_owner_fn owner, void *ctx,
+                  char *buf, size_t cap)
 {
     struct out o = {buf, cap, 0};
     if (cap)
@@ -94,8 +95,9 @@ us_netstat_format(struct us_stack *st, int flags, char *buf, size_t cap)
     else
         n = 0;
     outf(&o, "Active Internet connections%s\n", (flags & US_NETSTAT_ALL) ? " (servers and established)" : " (w/o servers)");
-    outf(&o, "%-5s %6s %6s %-23s %-23s %s\n", "Proto", "Recv-Q", "Send-Q", "Local Address",
-         "Foreign Address", "State");
+    bool prog = flags & US_NETSTAT_PROGRAM;
+    outf(&o, "%-5s %6s %6s %-23s %-23s %-11s%s\n", "Proto", "Recv-Q", "Send-Q", "Local Address",
+         "Foreign Address", "State", prog ? " PID/Program name" : "");
     for (size_t i = 0; i < n; i++) {
         bool listening = si[i].remote.addr == 0 && si[i].remote.port == 0;
         if (listening && !(flags & US_NETSTAT_ALL))
@@ -109,8 +111,11 @@ us_netstat_format(struct us_stack *st, int flags, char *buf, size_t cap)
         fmt_addr(r, sizeof(r), &si[i].remote, true, flags & US_NETSTAT_NUMERIC);
         const char *proto = si[i].type == US_SOCK_DGRAM ? "udp" : si[i].type == US_SOCK_PING ? "icmp" : "tcp";
         bool tcp = si[i].type == US_SOCK_STREAM;
-        outf(&o, "%-5s %6zu %6zu %-23s %-23s %s\n", proto, si[i].recv_q, si[i].send_q, l, r,
-             tcp ? us_tcp_state_name(si[i].state) : "");
+        char ob[48];
+        const char *who = prog && owner ? owner(ctx, si[i].fd, ob, sizeof(ob)) : NULL;
+        outf(&o, "%-5s %6zu %6zu %-23s %-23s %-11s%s%s\n", proto, si[i].recv_q, si[i].send_q, l,
+             r, tcp ? us_tcp_state_name(si[i].state) : "", prog ? " " : "",
+             prog ? (who ? who : "-") : "");
         if ((flags & US_NETSTAT_INFO) && tcp && si[i].state != US_TCPS_LISTEN) {
             const struct us_tcp_info *t = &si[i].tcp;
             /* the fields and spelling of Linux's `ss -ti` */

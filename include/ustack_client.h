@@ -56,6 +56,7 @@ us_ip4_t usc_dns_server(struct usc *c);
 #define US_NETSTAT_NUMERIC 0x2
 #define US_NETSTAT_STATS 0x4
 #define US_NETSTAT_INFO 0x8 /* per-connection TCP internals, like ss -ti */
+#define US_NETSTAT_PROGRAM 0x10 /* the PID/Program name column, like netstat -p */
 ssize_t usc_netstat(struct usc *c, int flags, char *buf, size_t cap);
 
 USTACK_END_DECLS

@@ -2,10 +2,12 @@
  * commands talk to a running daemon through its control socket. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <ustack.h>
 #include <ustack_client.h>
@@ -24,9 +26,11 @@ usage(FILE *f)
     fprintf(f,
             "usage: ustack up --tap NAME --addr IP/PREFIX [--gateway IP] [--mac MAC] [--mtu N]\n"
             "                 [--host-addr IP/PREFIX] [--serve LIST] [--pcap FILE]\n"
-            "                 [--impair SPEC] [--ctl PATH] [--trace] [--vnet] [--seed N] [--dns IP]\n"
+            "                 [--impair SPEC] [--ctl PATH] [--ctl-mode MODE] [--trace] [--vnet]\n"
+            "                 [--seed N] [--dns IP]\n"
+            "       ustack run [--ctl PATH] -- PROGRAM [ARGS...]\n"
             "       ustack ping [-c COUNT] [-s SIZE] [-i SEC] [-W SEC] HOST\n"
-            "       ustack netstat [-a] [-n] [-s] [-i]\n"
+            "       ustack netstat [-a] [-n] [-p] [-s] [-i]\n"
             "       ustack lookup NAME [--server IP] [--tries N] [--timeout MS]\n"
             "       ustack get URL [-o FILE] [--dns IP]\n"
             "       ustack connect HOST PORT\n"
@@ -98,7 +102,7 @@ static const struct us_daemon_services tool_services = {
 
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
        OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
-       OPT_DNS };
+       OPT_DNS, OPT_CTL_MODE };
 
 static int
 cmd_up(int argc, char **argv)
@@ -108,7 +112,8 @@ cmd_up(int argc, char **argv)
         {"mac", 1, 0, OPT_MAC},       {"mtu", 1, 0, OPT_MTU},       {"host-addr", 1, 0, OPT_HOST},
         {"serve", 1, 0, OPT_SERVE},   {"pcap", 1, 0, OPT_PCAP},     {"impair", 1, 0, OPT_IMPAIR},
         {"ctl", 1, 0, OPT_CTL},       {"trace", 0, 0, OPT_TRACE},   {"vnet", 0, 0, OPT_VNET},
-        {"seed", 1, 0, OPT_SEED},     {"dns", 1, 0, OPT_DNS},       {0, 0, 0, 0}};
+        {"seed", 1, 0, OPT_SEED},     {"dns", 1, 0, OPT_DNS},
+        {"ctl-mode", 1, 0, OPT_CTL_MODE}, {0, 0, 0, 0}};
     struct us_daemon_opts o = {.services = &tool_services, .seed = 1};
     bool have_addr = false;
     int c;
@@ -155,6 +160,14 @@ cmd_up(int argc, char **argv)
         case OPT_CTL:
             o.ctl = optarg;
             break;
+        case OPT_CTL_MODE: {
+            char *end;
+            unsigned long m = strtoul(optarg, &end, 8);
+            if (*end || m == 0 || m > 0777)
+                goto bad;
+            o.ctl_mode = (unsigned)m;
+            break;
+        }
         case OPT_TRACE:
             o.trace = true;
             break;
@@ -242,10 +255,13 @@ cmd_netstat(int argc, char **argv)
     static const struct option lo[] = {{"ctl", 1, 0, OPT_CTL}, {0, 0, 0, 0}};
     const char *ctl = NULL;
     int flags = 0, c;
-    while ((c = getopt_long(argc, argv, "ansie", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "anspie", lo, NULL)) != -1) {
         switch (c) {
         case 'a':
             flags |= US_NETSTAT_ALL;
+            break;
+        case 'p':
+            flags |= US_NETSTAT_PROGRAM;
             break;
         case 'n':
             flags |= US_NETSTAT_NUMERIC;
@@ -422,6 +438,88 @@ cmd_connect(int argc, char **argv)
     return err ? 1 : 0;
 }
 
+#ifndef USTACK_PRELOAD_PATH
+#define USTACK_PRELOAD_PATH "/usr/local/lib/libustack-preload.so"
+#endif
+
+/* The preload library: next to this program (a build tree), else where it is installed. */
+static const char *
+preload_path(char *buf, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+    if (n > 0) {
+        buf[n] = 0;
+        char *slash = strrchr(buf, '/');
+        if (slash && (size_t)(slash - buf) + sizeof("/libustack-preload.so") <= len) {
+            strcpy(slash, "/libustack-preload.so");
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return access(USTACK_PRELOAD_PATH, R_OK) == 0 ? USTACK_PRELOAD_PATH : NULL;
+}
+
+/* ustack run: PROGRAM with its IPv4 TCP and UDP sockets in the daemon (doc/run.md). */
+static int
+cmd_run(int argc, char **argv)
+{
+    const char *ctl = NULL;
+    int i = 1;
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(argv[i], "--ctl") == 0 && i + 1 < argc) {
+            ctl = argv[++i];
+            continue;
+        }
+        if (argv[i][0] == '-') {
+            usage(stderr);
+            return 2;
+        }
+        break; /* the program, without a "--" before it */
+    }
+    if (i >= argc) {
+        fprintf(stderr, "ustack run: usage: ustack run [--ctl PATH] -- PROGRAM [ARGS...]\n");
+        return 2;
+    }
+    /* The daemon must be there: a program that cannot reach it would get no network at all. */
+    struct usc *cl = client_open(ctl);
+    if (!cl)
+        return 2;
+    usc_close(cl);
+    char path[PATH_MAX], lib[PATH_MAX];
+    const char *p = usc_default_path(ctl);
+    if (p[0] != '/') { /* the program may change directory */
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)) ||
+            snprintf(path, sizeof(path), "%s/%s", cwd, p) >= (int)sizeof(path)) {
+            fprintf(stderr, "ustack run: control socket path too long\n");
+            return 2;
+        }
+        p = path;
+    }
+    const char *so = preload_path(lib, sizeof(lib));
+    if (!so) {
+        fprintf(stderr, "ustack run: libustack-preload.so is neither next to ustack nor at %s\n",
+                USTACK_PRELOAD_PATH);
+        return 2;
+    }
+    const char *old = getenv("LD_PRELOAD");
+    size_t n = strlen(so) + (old ? strlen(old) + 2 : 1);
+    char *pre = malloc(n);
+    if (!pre)
+        return 2;
+    snprintf(pre, n, "%s%s%s", so, old && *old ? " " : "", old ? old : "");
+    setenv("LD_PRELOAD", pre, 1);
+    setenv("USTACK_CTL", p, 1);
+    free(pre);
+    execvp(argv[i], argv + i);
+    fprintf(stderr, "ustack run: %s: %s\n", argv[i], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -444,6 +542,8 @@ main(int argc, char **argv)
         return cmd_get(argc, argv);
     if (strcmp(cmd, "connect") == 0)
         return cmd_connect(argc, argv);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc, argv);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("ustack %s\n", us_version());
         return 0;

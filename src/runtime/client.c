@@ -30,6 +30,8 @@ usc_default_path(const char *path)
     return US_CTL_DEFAULT_DIR "/ustack.ctl";
 }
 
+static long usc_simple(struct usc *c, struct us_ctl_req *q, const void *payload, size_t len);
+
 struct usc *
 usc_open(const char *path, int *err)
 {
@@ -51,6 +53,15 @@ usc_open(const char *path, int *err)
         if (c->sock >= 0)
             close(c->sock);
         free(c);
+        return NULL;
+    }
+    /* Every connection starts by naming the protocol version; a daemon of another version says
+     * -EPROTO. */
+    struct us_ctl_req q = {.op = US_CTL_HELLO, .arg = US_CTL_VERSION};
+    long ret = usc_simple(c, &q, NULL, 0);
+    if (ret < 0) {
+        *err = (int)ret;
+        usc_close(c);
         return NULL;
     }
     return c;

@@ -24,7 +24,7 @@ enum us_ctl_op {
     US_CTL_CLOSE,
     US_CTL_POLL,       /* arg = events wanted; waits up to timeout_ms */
     US_CTL_SETSOCKOPT, /* arg = option, arg2 = value */
-    US_CTL_SOCKERR,
+    US_CTL_SOCKERR,    /* descriptor sockets: reply port = 1 once a connect is over */
     US_CTL_NETSTAT,    /* arg = US_NETSTAT_* flags; reply payload is text */
     US_CTL_LISTEN,     /* arg = backlog */
     US_CTL_ACCEPT,     /* waits like RECVFROM; reply: new fd, peer in addr/port */
@@ -44,11 +44,13 @@ enum us_ctl_op {
 #define US_CTL_F_ADDR 0x1
 #define US_CTL_F_UNSPEC 0x2
 #define US_CTL_F_DS 0x4 /* the request names a descriptor socket by the descriptor it carries */
+#define US_CTL_OPT_ACCEPTCONN 1000 /* US_CTL_GETSOCKOPT on a descriptor socket: listening? */
 
 /* Leads each message on a UDP descriptor socket's pair. From the program: the destination
  * (addr 0 and port 0: the connected peer). To the program: the source, the address the datagram
  * was sent to, its TTL and its whole length (more than the payload when the daemon cut it to
  * what the pair takes). */
+#define US_DS_DGRAM_ERR 0x1 /* no datagram: len holds an errno for the program's next receive */
 struct us_ds_dgram {
     uint32_t addr;
     uint16_t port;

@@ -29,9 +29,9 @@
 #include "drivers/tap.h"
 #include "drivers/wire.h"
 #include "runtime/ctl_proto.h"
+#include "runtime/sockd.h"
 #include "wire/wire.h"
 
-#define MAX_CLIENTS 64
 #define RX_BURST 64
 #define TAG_RX 0 /* delayed frame travelling from the TAP to the stack */
 #define TAG_TX 1 /* delayed frame travelling from the stack to the TAP */
@@ -40,8 +40,12 @@ struct daemon;
 
 struct client {
     struct us_ready_handler h; /* watch cookie of the parked request's socket (first member) */
+    struct us_evh io;          /* epoll on sock */
     struct daemon *d;
-    int sock; /* -1: slot free */
+    struct client *prev, *next;
+    struct us_sockd_owner *owner; /* who it is (SO_PEERCRED), what it holds */
+    bool hello;                /* it said US_CTL_HELLO with our version */
+    int sock;
     int *fds; /* stack descriptors this client owns */
     size_t n_fds, cap_fds;
     bool parked;
@@ -59,8 +63,10 @@ struct daemon {
     struct us_delayq *delayq;
     int ep, lsock, sigfd;
     char ctl_path[108];
-    struct client clients[MAX_CLIENTS];
-    size_t n_parked;
+    struct client *clients; /* every connected client; no fixed limit */
+    size_t n_clients, n_parked;
+    struct us_sockd *sd;    /* descriptor sockets (ustack run) */
+    bool sd_more;           /* some wait to continue: do not sleep */
     const struct us_daemon_services *svc; /* hooks, never NULL (no_services) */
     void *svc_state;
     uint8_t rxbuf[US_TAP_FRAME_MAX];
@@ -199,14 +205,52 @@ client_drop_fd(struct client *c, int fd)
         }
 }
 
+/* Sends a reply, with descriptor fd (>= 0) in SCM_RIGHTS. */
 static void
-client_reply(struct client *c, struct us_ctl_resp *r, const void *payload, size_t len)
+client_reply_fd(struct client *c, struct us_ctl_resp *r, const void *payload, size_t len, int fd)
 {
     r->len = (uint32_t)len;
     struct iovec iov[2] = {{r, sizeof(*r)}, {(void *)payload, len}};
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
-    /* A client that stopped reading loses its reply; it cannot stall the stack. */
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } cm;
+    if (fd >= 0) {
+        memset(&cm, 0, sizeof(cm));
+        mh.msg_control = cm.b;
+        mh.msg_controllen = sizeof(cm.b);
+        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &fd, sizeof(int));
+    }
+    /* A client that stopped reading loses its reply (and a descriptor socket it asked for,
+     * which then closes): it cannot stall the stack. */
     (void)sendmsg(c->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void
+client_reply(struct client *c, struct us_ctl_resp *r, const void *payload, size_t len)
+{
+    client_reply_fd(c, r, payload, len, -1);
+}
+
+/* netstat -p: the process behind a descriptor socket, or a client library's socket. */
+static const char *
+netstat_owner(void *ctx, int fd, char *buf, size_t len)
+{
+    struct daemon *d = ctx;
+    const char *who = us_sockd_owner_of(d->sd, fd, buf, len);
+    if (who)
+        return who;
+    for (struct client *c = d->clients; c; c = c->next)
+        if (client_owns(c, fd)) {
+            snprintf(buf, len, "%d/%s", (int)c->owner->pid, c->owner->comm);
+            return buf;
+        }
+    return NULL;
 }
 
 /* Executes one request. Returns false when it would block and should be parked. */
@@ -333,7 +377,8 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
             r.ret = -EOPNOTSUPP;
             break;
         }
-        r.ret = (int64_t)d->svc->netstat(d->st, q->arg, buf, US_CTL_MAX_PAYLOAD);
+        r.ret = (int64_t)d->svc->netstat(d->st, q->arg, netstat_owner, d, buf,
+                                         US_CTL_MAX_PAYLOAD);
         out = buf;
         out_len = (size_t)r.ret;
         break;
@@ -387,28 +432,111 @@ client_close(struct daemon *d, struct client *c)
     free(c->fds);
     epoll_ctl(d->ep, EPOLL_CTL_DEL, c->sock, NULL);
     close(c->sock);
-    memset(c, 0, sizeof(*c));
-    c->sock = -1;
+    /* Its descriptor sockets live on while any process holds them (their pairs say when). */
+    us_sockd_owner_put(c->owner);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        d->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    d->n_clients--;
+    free(c);
+}
+
+/* An error reply, then the end of a client that does not speak our protocol. */
+static void
+client_refuse(struct daemon *d, struct client *c, int err)
+{
+    struct us_ctl_resp r = {.ret = err};
+    client_reply(c, &r, NULL, 0);
+    client_close(d, c);
+}
+
+static void
+close_fds(const int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
 }
 
 static void
 client_readable(struct daemon *d, struct client *c)
 {
-    ssize_t n = recv(c->sock, d->reqbuf, sizeof(d->reqbuf), MSG_DONTWAIT);
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * US_CTL_MAX_FDS)];
+    } cm;
+    struct iovec iov = {d->reqbuf, sizeof(d->reqbuf)};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+                        .msg_controllen = sizeof(cm.b)};
+    ssize_t n = recvmsg(c->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) {
         client_close(d, c);
         return;
     }
+    int fds[US_CTL_MAX_FDS];
+    int n_fds = 0;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+            continue;
+        int k = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < k; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+            if (n_fds < US_CTL_MAX_FDS)
+                fds[n_fds++] = fd;
+            else
+                close(fd);
+        }
+    }
     struct us_ctl_req q;
     if ((size_t)n < sizeof(q)) {
+        close_fds(fds, n_fds);
         client_close(d, c); /* not our protocol */
         return;
     }
     memcpy(&q, d->reqbuf, sizeof(q));
-    if (q.magic != US_CTL_MAGIC || q.len != (size_t)n - sizeof(q) || c->parked) {
-        client_close(d, c);
+    if (q.magic != US_CTL_MAGIC || c->parked) {
+        close_fds(fds, n_fds);
+        client_refuse(d, c, -EPROTO);
+        return;
+    }
+    if (!c->hello) {
+        close_fds(fds, n_fds);
+        if (q.op != US_CTL_HELLO || q.arg != US_CTL_VERSION) {
+            client_refuse(d, c, -EPROTO); /* another version, or no HELLO first */
+            return;
+        }
+        c->hello = true;
+        struct us_ctl_resp r = {.ret = 0};
+        client_reply(c, &r, NULL, 0);
+        return;
+    }
+    if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || q.len != (size_t)n - sizeof(q)) {
+        close_fds(fds, n_fds);
+        struct us_ctl_resp r = {.ret = (mh.msg_flags & MSG_TRUNC) ? -EMSGSIZE : -EINVAL};
+        client_reply(c, &r, NULL, 0);
+        return;
+    }
+    if (us_sockd_handles(&q)) {
+        struct us_ctl_resp r = {0};
+        uint8_t *out = d->respbuf + sizeof(struct us_ctl_resp);
+        size_t out_len = 0;
+        int give = -1;
+        us_sockd_request(d->sd, c->owner, &q, fds, n_fds, &r, out, US_CTL_MAX_PAYLOAD, &out_len,
+                         &give, d->now);
+        client_reply_fd(c, &r, out, out_len, give);
+        if (give >= 0)
+            close(give);
+        return;
+    }
+    close_fds(fds, n_fds);
+    if (q.op == US_CTL_HELLO) {
+        struct us_ctl_resp r = {.ret = q.arg == US_CTL_VERSION ? 0 : -EPROTO};
+        client_reply(c, &r, NULL, 0);
         return;
     }
     if (!ctl_execute(d, c, &q, d->reqbuf + sizeof(q), true)) {
@@ -423,17 +551,25 @@ client_readable(struct daemon *d, struct client *c)
 }
 
 /* Answers the parked requests whose deadline passed (readiness retries the others). Looks at
- * the client table (MAX_CLIENTS entries) only while something is parked. */
+ * the clients only while something is parked. */
 static void
 expire_parked(struct daemon *d)
 {
-    for (int i = 0; d->n_parked && i < MAX_CLIENTS; i++) {
-        struct client *c = &d->clients[i];
-        if (c->sock >= 0 && c->parked && d->now >= c->park_deadline) {
+    for (struct client *c = d->clients; d->n_parked && c; c = c->next) {
+        if (c->parked && d->now >= c->park_deadline) {
             ctl_execute(d, c, &c->req, NULL, false);
             client_unpark(d, c);
         }
     }
+}
+
+static void
+client_io(struct us_evh *h, uint32_t events, us_time_t now)
+{
+    (void)events;
+    (void)now;
+    struct client *c = (struct client *)((char *)h - offsetof(struct client, io));
+    client_readable(c->d, c);
 }
 
 static void
@@ -442,17 +578,25 @@ accept_client(struct daemon *d)
     int s = accept4(d->lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (s < 0)
         return;
-    for (int i = 0; i < MAX_CLIENTS; i++) {
-        struct client *c = &d->clients[i];
-        if (c->sock >= 0)
-            continue;
-        memset(c, 0, sizeof(*c));
-        c->sock = s;
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        epoll_ctl(d->ep, EPOLL_CTL_ADD, s, &ev);
+    struct ucred cred = {0};
+    socklen_t cl = sizeof(cred);
+    struct client *c = calloc(1, sizeof(*c));
+    if (!c || getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+        !(c->owner = us_sockd_owner_new(d->sd, cred.pid, cred.uid))) {
+        free(c);
+        close(s); /* out of memory: the client sees its connection end */
         return;
     }
-    close(s); /* too many clients */
+    c->d = d;
+    c->sock = s;
+    c->io.fn = client_io;
+    c->next = d->clients;
+    if (c->next)
+        c->next->prev = c;
+    d->clients = c;
+    d->n_clients++;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->io};
+    epoll_ctl(d->ep, EPOLL_CTL_ADD, s, &ev);
 }
 
 /* ---- setup ----------------------------------------------------------------------------------- */
@@ -517,7 +661,12 @@ listen_ctl(struct daemon *d)
     if (connect(d->lsock, (struct sockaddr *)&sa, sizeof(sa)) == 0)
         return -EADDRINUSE;
     unlink(path);
-    if (bind(d->lsock, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(d->lsock, 16) < 0)
+    /* Owner-only from the start (no window where others could connect); --ctl-mode widens it. */
+    mode_t old = umask(0177);
+    int b = bind(d->lsock, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    mode_t mode = d->o->ctl_mode ? (mode_t)d->o->ctl_mode : 0600;
+    if (b < 0 || chmod(path, mode) < 0 || listen(d->lsock, SOMAXCONN) < 0)
         return -errno;
     return 0;
 }
@@ -615,6 +764,8 @@ daemon_setup(struct daemon *d)
     d->ep = epoll_create1(EPOLL_CLOEXEC);
     if (d->sigfd < 0 || d->ep < 0)
         return -errno;
+    if (!(d->sd = us_sockd_new(d->st, d->ep, NULL)))
+        return -ENOMEM;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->tap};
     epoll_ctl(d->ep, EPOLL_CTL_ADD, us_tap_fd(&d->tap), &ev);
     ev.data.ptr = &d->lsock;
@@ -627,9 +778,9 @@ daemon_setup(struct daemon *d)
 static void
 daemon_teardown(struct daemon *d)
 {
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        if (d->clients[i].sock >= 0)
-            client_close(d, &d->clients[i]);
+    while (d->clients)
+        client_close(d, d->clients);
+    us_sockd_free(d->sd, d->now); /* the programs' connections close as at their exit */
     if (d->svc->stop)
         d->svc->stop(d->svc_state, d->st, d->now);
     if (d->lsock >= 0) {
@@ -654,14 +805,14 @@ daemon_teardown(struct daemon *d)
 static int
 loop_timeout_ms(struct daemon *d)
 {
-    if (us_ready_pending(d->st))
-        return 0; /* sockets wait on the ready list */
+    if (us_ready_pending(d->st) || d->sd_more)
+        return 0; /* sockets wait on the ready list, or to continue */
     us_time_t next = us_next_deadline(d->st);
     if (d->delayq)
         next = US_MIN(next, us_delayq_next_due(d->delayq));
-    for (int i = 0; d->n_parked && i < MAX_CLIENTS; i++)
-        if (d->clients[i].sock >= 0 && d->clients[i].parked)
-            next = US_MIN(next, d->clients[i].park_deadline);
+    for (struct client *c = d->clients; d->n_parked && c; c = c->next)
+        if (c->parked)
+            next = US_MIN(next, c->park_deadline);
     if (d->svc->next_deadline)
         next = US_MIN(next, d->svc->next_deadline(d->svc_state));
     if (next == US_TIME_NEVER)
@@ -684,8 +835,6 @@ us_daemon_run(const struct us_daemon_opts *o)
     d->svc = o->services ? o->services : &no_services;
     d->ep = d->lsock = d->sigfd = -1;
     d->tap.fd = -1;
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        d->clients[i].sock = -1;
     int err = daemon_setup(d);
     if (err == 0) {
         char a[16];
@@ -705,8 +854,8 @@ us_daemon_run(const struct us_daemon_opts *o)
                 accept_client(d);
             else if (p == &d->sigfd)
                 d->stop = true;
-            else
-                client_readable(d, p);
+            else /* a client's control connection, or a descriptor socket's pair */
+                ((struct us_evh *)p)->fn(p, evs[i].events, d->now);
         }
         if (d->delayq)
             us_delayq_deliver(d->delayq, d->now, 256, delayed_frame, d);
@@ -714,6 +863,7 @@ us_daemon_run(const struct us_daemon_opts *o)
         /* Sockets whose readiness changed: the services' and parked requests' (bounded per
          * iteration; what is left keeps the next epoll_wait from sleeping). */
         us_ready_dispatch(d->st, 1024, d->now);
+        d->sd_more = us_sockd_run(d->sd, d->now);
         if (d->svc->run)
             d->svc->run(d->svc_state, d->st, d->now);
         expire_parked(d);

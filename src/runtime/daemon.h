@@ -19,8 +19,11 @@ struct us_daemon_services {
     /* When run() must next be called (US_TIME_NEVER: on input only). */
     us_time_t (*next_deadline)(const void *state);
     void (*stop)(void *state, struct us_stack *st, us_time_t now);
-    /* A client's netstat (US_NETSTAT_* flags): the text into buf, NUL-terminated; its length. */
-    size_t (*netstat)(struct us_stack *st, int flags, char *buf, size_t cap);
+    /* A client's netstat (US_NETSTAT_* flags): the text into buf, NUL-terminated; its length.
+     * owner(ctx, fd, ...) names the process that holds a socket ("PID/NAME"), or NULL. */
+    size_t (*netstat)(struct us_stack *st, int flags,
+                      const char *(*owner)(void *ctx, int fd, char *buf, size_t len), void *ctx,
+                      char *buf, size_t cap);
 };
 
 struct us_daemon_opts {
@@ -38,6 +41,7 @@ struct us_daemon_opts {
     const char *pcap;
     const char *impair;
     const char *ctl;
+    unsigned ctl_mode;      /* permissions of the control socket; 0: 0600 (owner only) */
     bool trace;
     bool vnet;              /* open the TAP with IFF_VNET_HDR (checksum offload) */
     uint64_t seed;

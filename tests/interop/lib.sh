@@ -30,6 +30,9 @@ US_PID=""
 BG_PIDS=()
 FAILS=0
 NS_MADE=0
+APPNS="$NS-app" # the `ustack run` programs' namespace (make_appns)
+APPNS_MADE=0
+CLEANUP_PATHS=() # files and directories outside $TMP that the test made; cleanup removes them
 FINISHED=0
 
 log() { echo "[$TEST] $*"; }
@@ -54,12 +57,18 @@ cleanup() {
     fi
     local p
     for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    # Anything still running inside our own namespace was started by this test.
+    # Anything still running inside our own namespaces was started by this test.
     if [ "$NS_MADE" = 1 ]; then
         for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     fi
+    if [ "$APPNS_MADE" = 1 ]; then
+        for p in $(ip netns pids "$APPNS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    fi
     for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     [ "$NS_MADE" = 1 ] && ip netns del "$NS" 2>/dev/null
+    [ "$APPNS_MADE" = 1 ] && ip netns del "$APPNS" 2>/dev/null
+    rm -rf "/etc/netns/$NS" "/etc/netns/$APPNS"
+    for p in "${CLEANUP_PATHS[@]}"; do rm -rf "$p"; done
     if [ "$FINISHED" != 1 ] && [ -d "$TMP" ]; then
         dump_logs
     fi
@@ -146,10 +155,13 @@ us_restart() {
 # us CMD ARGS...: a ustack client command (talks to the daemon over $USTACK_CTL).
 us() { "$USTACK" "$@"; }
 
-# bg OUTFILE CMD...: starts CMD in the namespace in the background; cleanup kills it.
+# bg OUTFILE CMD...: starts CMD in the namespace in the background; cleanup kills it. Sets
+# BG_LAST to its pid.
+BG_LAST=""
 bg() {
     local out=$1; shift
     ip netns exec "$NS" "$@" >"$out" 2>&1 &
+    BG_LAST=$!
     BG_PIDS+=($!)
 }
 
@@ -269,5 +281,148 @@ wait_udp_port() {
         sleep 0.1
     done
     fail "nothing listens on UDP port $1 in the namespace after 5 s"
+    return 1
+}
+
+# ---- `ustack run` (doc/run.md) ---------------------------------------------------------------
+# The programs run in a second namespace, $APPNS, that has no interface but `lo`: a socket that
+# fell back to the kernel there cannot reach 192.0.2.1 and fails instead of passing silently.
+# The daemon's control socket is a path in $TMP, reachable from any namespace.
+
+# make_appns: creates $APPNS with only loopback up (cleanup deletes it, and /etc/netns/$APPNS).
+make_appns() {
+    ip netns add "$APPNS" || die "cannot create namespace $APPNS"
+    APPNS_MADE=1
+    ip netns exec "$APPNS" ip link set lo up
+}
+
+# appx CMD...: runs CMD in $APPNS on the kernel's stack (no ustack).
+appx() { ip netns exec "$APPNS" "$@"; }
+
+# INTEROP_RUN_ON_KERNEL=1 is a dry run of the `ustack run` tests themselves: us_run* run the
+# program in $NS on the kernel's stack instead (so servers are at $HOST_IP), proving the
+# scripts' checks on Linux; the checks that need the daemon (netstat -p, counters) then fail.
+# RUN_IP: the address where a server started with us_run is reached.
+RUN_ON_KERNEL=${INTEROP_RUN_ON_KERNEL:-0}
+if [ "$RUN_ON_KERNEL" = 1 ]; then RUN_IP=$HOST_IP; else RUN_IP=$US_IP; fi
+_runner() {
+    if [ "$RUN_ON_KERNEL" = 1 ]; then
+        RUNNER=(ip netns exec "$NS")
+    else
+        RUNNER=(ip netns exec "$APPNS" "$USTACK" run --ctl "$CTL" --)
+    fi
+}
+
+# us_run CMD...: runs CMD in $APPNS under `ustack run` (its IPv4 sockets live in the daemon).
+us_run() { _runner; "${RUNNER[@]}" "$@"; }
+
+# us_run_t SECONDS CMD...: us_run bounded by timeout(1) (SIGKILL 5 s after SIGTERM).
+us_run_t() {
+    local secs=$1; shift
+    _runner
+    timeout -k 5 "$secs" "${RUNNER[@]}" "$@"
+}
+
+# us_run_bg OUTFILE CMD...: us_run in the background (stdout and stderr to OUTFILE); cleanup
+# kills it. Sets BG_LAST to its pid.
+us_run_bg() {
+    local out=$1; shift
+    _runner
+    "${RUNNER[@]}" "$@" >"$out" 2>&1 &
+    BG_LAST=$!
+    BG_PIDS+=($!)
+}
+
+# ns_resolv NAMESPACE NAMESERVER: gives NAMESPACE its own /etc/resolv.conf (ip netns exec
+# bind-mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf); cleanup removes it.
+ns_resolv() {
+    mkdir -p "/etc/netns/$1"
+    printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$2" >"/etc/netns/$1/resolv.conf"
+}
+
+# assert_appns_isolated [PORT]: proves that $APPNS has no way to the kernel peer without ustack:
+# no IPv4 route but loopback's, and a plain kernel connect to $HOST_IP:PORT fails at once (while
+# the same connect from $NS works when something listens on PORT there).
+assert_appns_isolated() {
+    local port=${1:-9} routes out rc t0 t1
+    routes=$(appx ip -4 route show table all 2>/dev/null | grep -v ' dev lo ' || true)
+    assert_eq "" "$routes" "IPv4 routes in $APPNS other than loopback's"
+    assert_eq "lo" "$(appx ls /sys/class/net | xargs)" "interfaces in $APPNS"
+    t0=$(date +%s%N)
+    out=$(appx timeout 10 python3 -c '
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+    print("connected")
+except OSError as e:
+    print("failed: %s" % e)
+' "$HOST_IP" "$port" 2>&1)
+    t1=$(date +%s%N)
+    assert_contains "$out" "^failed: .*(unreachable|Network)" \
+        "a kernel socket in $APPNS cannot reach $HOST_IP:$port"
+    [ $(( (t1 - t0) / 1000000 )) -lt 3000 ] || fail "the kernel connect from $APPNS took over 3 s (not refused at once)"
+    log "$APPNS is isolated: a kernel socket there gets '$out'"
+}
+
+# require_us_run: fails the test (die) unless `ustack run` starts a program with the preload
+# library in LD_PRELOAD; everything after it needs the daemon side and the library.
+require_us_run() {
+    local out
+    if [ "$RUN_ON_KERNEL" = 1 ]; then
+        log "INTEROP_RUN_ON_KERNEL=1: the programs run on the kernel's stack in $NS (dry run)"
+        return 0
+    fi
+    out=$(us_run_t 20 sh -c 'echo "LD_PRELOAD=$LD_PRELOAD"' 2>&1)
+    local rc=$?
+    [ "$rc" -eq 0 ] || die "ustack run does not work (exit $rc): $(head -5 <<<"$out")"
+    assert_contains "$out" "^LD_PRELOAD=.*libustack-preload\.so" "ustack run sets LD_PRELOAD"
+    [ "$FAILS" -eq 0 ] || die "ustack run does not set up the preload library"
+    log "ustack run works: $out"
+}
+
+# app_pids COMM: the pids of processes in $APPNS whose command name is COMM.
+app_pids() {
+    local p ns=$APPNS
+    [ "$RUN_ON_KERNEL" = 1 ] && ns=$NS
+    for p in $(ip netns pids "$ns" 2>/dev/null); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && echo "$p"
+    done
+}
+
+# assert_netstat_owner COMM [PORT]: `ustack netstat -anp` shows a socket (on PORT when given)
+# owned by PID/COMM, netstat -p style ("1234/curl"), for a process named COMM running in $APPNS.
+assert_netstat_owner() {
+    local comm=$1 port=${2:-} out pids p re
+    out=$(us netstat -anp 2>&1)
+    pids=$(app_pids "$comm" | xargs)
+    [ -n "$pids" ] || { fail "netstat -p: no process named $comm in $APPNS"; return 1; }
+    # the name as /proc/PID/comm has it (15 characters at most), then a blank, a colon or the end
+    re="(${pids// /|})/${comm:0:15}([ :]|$)"
+    [ -n "$port" ] && re=":$port .*$re"
+    assert_contains "$out" "$re" "ustack netstat -anp names the owner $comm (pids $pids)"
+}
+
+# build_plain NAME: compiles tests/interop/NAME.c into $TMP/NAME without the sanitizers and
+# without ustack (a program for `ustack run`: LD_PRELOAD must come before any ASan runtime).
+build_plain() {
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g "$ROOT/tests/interop/$1.c" \
+        -o "$TMP/$1" || die "cannot build $1"
+}
+
+# run_port_open PROTO PORT: true when a program under us_run listens on TCP PORT, or has a UDP
+# socket bound to PORT (ustack netstat -an; ss in $NS for INTEROP_RUN_ON_KERNEL=1).
+run_port_open() {
+    if [ "$RUN_ON_KERNEL" = 1 ]; then
+        if [ "$1" = tcp ]; then nsx ss -Htnl "sport = :$2" | grep -q .; else nsx ss -Hunl "sport = :$2" | grep -q .; fi
+    elif [ "$1" = tcp ]; then
+        "$USTACK" netstat -an 2>/dev/null | grep -Eq "^tcp .*:$2 .*LISTEN"
+    else
+        "$USTACK" netstat -an 2>/dev/null | grep -Eq "^udp +[0-9]+ +[0-9]+ +[0-9.]+:$2 "
+    fi
+}
+# wait_run_port PROTO PORT: waits (bounded, 10 s) for run_port_open.
+wait_run_port() {
+    wait_for 10 run_port_open "$1" "$2" && return 0
+    fail "no $1 socket on port $2 from the program under ustack run after 10 s"
     return 1
 }

@@ -1,0 +1,884 @@
+/* Descriptor sockets: the daemon's side of `ustack run` (doc/run.md). Layer: runtime.
+ *
+ * Each descriptor socket is a stack socket and the daemon's end of an AF_UNIX pair whose other
+ * end a program holds. A pump moves bytes between them: from the pair into TCP only as far as
+ * the send buffer has room, from TCP into the pair only as far as the pair takes them (what it
+ * does not take stays in the stack, whose window then closes), so back-pressure runs end to end.
+ * The pump is driven by both sides' readiness, edge-triggered: epoll on the pair end, the
+ * stack's ready list on the socket. A pump that stops on its work budget rather than on a
+ * blocked side is queued to continue (us_sockd_run). Nothing here blocks. */
+#include "runtime/sockd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/types.h"
+
+#define BOUNCE (64 * 1024)
+#define PUMP_BUDGET (256 * 1024) /* bytes per direction per pump call */
+#define INO_BUCKETS 4096         /* power of two; chains grow with the sockets */
+
+enum ds_state {
+    DS_OPEN,       /* made, not connected or listening */
+    DS_CONNECTING, /* TCP handshake under way; the program's end is kept unwritable */
+    DS_DATA,       /* connected TCP, or any UDP socket: the pump runs */
+    DS_LISTEN,
+    DS_DONE,       /* TCP failed or reset: the pair is shut both ways, the socket waits for the
+                    * program to close */
+};
+
+struct ds {
+    struct us_evh io;           /* epoll on dfd (first member) */
+    struct us_ready_handler rd; /* the stack's ready list on sfd */
+    struct us_sockd *sd;
+    struct us_sockd_owner *owner;
+    int dfd;                    /* the daemon's end of the pair */
+    int sfd;                    /* the stack's descriptor */
+    int type;                   /* US_SOCK_STREAM or US_SOCK_DGRAM */
+    int family;                 /* AF_INET or AF_INET6, as the program asked */
+    ino_t ino;                  /* the program's end */
+    ino_t dino;                 /* ours */
+    size_t mem;                 /* pair buffer bytes charged to the owner */
+    enum ds_state state;
+    int err;                    /* pending error for SO_ERROR (positive errno) */
+    size_t filler;              /* filler bytes at the head of dfd's input */
+    bool hup;                   /* every copy of the program's end is closed */
+    bool rd_eof;                /* the program's data ended (read 0) */
+    bool wr_eof;                /* the stack's data ended: dfd shut for writing */
+    bool shut_rd;               /* the program shut down reading */
+    bool queued;                /* on the continue list */
+    struct ds *hnext;           /* inode hash chain */
+    struct ds *qnext;           /* continue list */
+    /* listeners: connections taken from the stack, one token byte each in the pair */
+    int *acq;
+    size_t acq_n, acq_cap, backlog;
+};
+
+struct us_sockd {
+    struct us_stack *st;
+    int ep;
+    int diag;                   /* NETLINK_SOCK_DIAG, to ask whether a program's end still lives */
+    struct us_sockd_limits lim;
+    struct ds *hash[INO_BUCKETS];
+    struct ds *cont;            /* pumps to continue */
+    struct ds **by_sfd;         /* stack descriptor -> socket, for netstat -p */
+    size_t by_sfd_n;
+    struct us_sockd_stats stats;
+    uint8_t bounce[sizeof(struct us_ds_dgram) + BOUNCE];
+};
+
+void
+us_sockd_limits_default(struct us_sockd_limits *l)
+{
+    l->socks_per_client = 65536;
+    l->mem_per_client = (size_t)4 << 30;
+    l->pair_buf = 256 * 1024;
+}
+
+struct us_sockd *
+us_sockd_new(struct us_stack *st, int epfd, const struct us_sockd_limits *l)
+{
+    struct us_sockd *sd = calloc(1, sizeof(*sd));
+    if (!sd)
+        return NULL;
+    sd->st = st;
+    sd->ep = epfd;
+    sd->diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (l)
+        sd->lim = *l;
+    else
+        us_sockd_limits_default(&sd->lim);
+    return sd;
+}
+
+struct us_sockd_owner *
+us_sockd_owner_new(struct us_sockd *sd, pid_t pid, uid_t uid)
+{
+    struct us_sockd_owner *o = calloc(1, sizeof(*o));
+    if (!o)
+        return NULL;
+    o->pid = pid;
+    o->uid = uid;
+    o->refs = 1;
+    o->max_socks = sd->lim.socks_per_client;
+    o->max_mem = sd->lim.mem_per_client;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f) {
+        if (fgets(o->comm, sizeof(o->comm), f))
+            o->comm[strcspn(o->comm, "\n")] = 0;
+        fclose(f);
+    }
+    if (!o->comm[0])
+        snprintf(o->comm, sizeof(o->comm), "?");
+    sd->stats.owners++;
+    return o;
+}
+
+void
+us_sockd_owner_put(struct us_sockd_owner *o)
+{
+    if (o && --o->refs == 0)
+        free(o);
+}
+
+/* ---- the socket table ------------------------------------------------------------------------ */
+
+static size_t
+ino_bucket(ino_t ino)
+{
+    return (size_t)(ino * 0x9e3779b97f4a7c15ull >> 40) & (INO_BUCKETS - 1);
+}
+
+static struct ds *
+ds_by_ino(struct us_sockd *sd, ino_t ino)
+{
+    for (struct ds *s = sd->hash[ino_bucket(ino)]; s; s = s->hnext)
+        if (s->ino == ino)
+            return s;
+    return NULL;
+}
+
+/* The descriptor socket a program's descriptor names, or NULL. */
+static struct ds *
+ds_by_fd(struct us_sockd *sd, int fd)
+{
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISSOCK(sb.st_mode))
+        return NULL;
+    return ds_by_ino(sd, sb.st_ino);
+}
+
+static void
+sfd_map(struct us_sockd *sd, int sfd, struct ds *s)
+{
+    if (sfd < 0)
+        return;
+    if ((size_t)sfd >= sd->by_sfd_n) {
+        size_t n = sd->by_sfd_n ? sd->by_sfd_n : 256;
+        while (n <= (size_t)sfd)
+            n *= 2;
+        struct ds **p = realloc(sd->by_sfd, n * sizeof(*p));
+        if (!p)
+            return; /* netstat -p then shows no owner for it */
+        memset(p + sd->by_sfd_n, 0, (n - sd->by_sfd_n) * sizeof(*p));
+        sd->by_sfd = p;
+        sd->by_sfd_n = n;
+    }
+    sd->by_sfd[sfd] = s;
+}
+
+static void
+cont_remove(struct us_sockd *sd, struct ds *s)
+{
+    if (!s->queued)
+        return;
+    for (struct ds **pp = &sd->cont; *pp; pp = &(*pp)->qnext)
+        if (*pp == s) {
+            *pp = s->qnext;
+            break;
+        }
+    s->queued = false;
+}
+
+/* Ends a descriptor socket: the pair, the stack socket (closing it as Linux closes a socket its
+ * program let go: FIN, or RST when data was left unread or SO_LINGER 0 says so), the entry. */
+static void
+ds_free(struct ds *s, us_time_t now)
+{
+    struct us_sockd *sd = s->sd;
+    cont_remove(sd, s);
+    for (struct ds **pp = &sd->hash[ino_bucket(s->ino)]; *pp; pp = &(*pp)->hnext)
+        if (*pp == s) {
+            *pp = s->hnext;
+            break;
+        }
+    for (size_t i = 0; i < s->acq_n; i++) {
+        /* Connections nobody accepted are reset, as Linux's listener close does. */
+        us_setsockopt(sd->st, s->acq[i], US_SO_LINGER, 0);
+        us_close(sd->st, s->acq[i], now);
+    }
+    free(s->acq);
+    if (s->sfd >= 0) {
+        us_sock_watch(sd->st, s->sfd, 0, US_WATCH_EDGE, NULL);
+        sfd_map(sd, s->sfd, NULL);
+        us_close(sd->st, s->sfd, now);
+    }
+    if (s->dfd >= 0) {
+        epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
+        close(s->dfd);
+    }
+    if (s->owner) {
+        s->owner->n_socks--;
+        s->owner->mem -= s->mem;
+        us_sockd_owner_put(s->owner);
+    }
+    sd->stats.sockets--;
+    if (s->state == DS_LISTEN)
+        sd->stats.listeners--;
+    free(s);
+}
+
+void
+us_sockd_free(struct us_sockd *sd, us_time_t now)
+{
+    if (!sd)
+        return;
+    for (size_t b = 0; b < INO_BUCKETS; b++)
+        while (sd->hash[b])
+            ds_free(sd->hash[b], now);
+    free(sd->by_sfd);
+    if (sd->diag >= 0)
+        close(sd->diag);
+    free(sd);
+}
+
+static void ds_io(struct us_evh *h, uint32_t events, us_time_t now);
+static void ds_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events,
+                     us_time_t now);
+
+/* Makes the pair and the entry for stack socket sfd; returns the program's end (or -errno). */
+static int
+ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int family,
+        struct ds **out)
+{
+    if (o->n_socks >= o->max_socks)
+        return -EMFILE;
+    size_t mem = type == US_SOCK_STREAM ? 2 * sd->lim.pair_buf : 2 * 212992;
+    if (o->mem + mem > o->max_mem)
+        return -ENOBUFS;
+    int sv[2];
+    int kind = type == US_SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET;
+    if (socketpair(AF_UNIX, kind | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    struct stat sb, db;
+    struct ds *s = calloc(1, sizeof(*s));
+    if (!s || fstat(sv[1], &sb) < 0 || fstat(sv[0], &db) < 0) {
+        free(s);
+        close(sv[0]);
+        close(sv[1]);
+        return -ENOMEM;
+    }
+    int fl = fcntl(sv[0], F_GETFL);
+    fcntl(sv[0], F_SETFL, fl | O_NONBLOCK);
+    if (type == US_SOCK_STREAM) {
+        int b = (int)sd->lim.pair_buf;
+        setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
+        setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
+    }
+    s->io.fn = ds_io;
+    s->rd.fn = ds_ready;
+    s->sd = sd;
+    s->owner = o;
+    o->refs++;
+    o->n_socks++;
+    o->mem += mem;
+    s->mem = mem;
+    s->dfd = sv[0];
+    s->sfd = sfd;
+    s->type = type;
+    s->family = family;
+    s->ino = sb.st_ino;
+    s->dino = db.st_ino;
+    s->state = type == US_SOCK_DGRAM ? DS_DATA : DS_OPEN;
+    size_t b = ino_bucket(s->ino);
+    s->hnext = sd->hash[b];
+    sd->hash[b] = s;
+    sfd_map(sd, sfd, s);
+    sd->stats.sockets++;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                             .data.ptr = &s->io};
+    epoll_ctl(sd->ep, EPOLL_CTL_ADD, s->dfd, &ev);
+    us_sock_watch(sd->st, sfd, US_POLLIN | US_POLLOUT, US_WATCH_EDGE, &s->rd);
+    *out = s;
+    return sv[1];
+}
+
+/* ---- the pump ----------------------------------------------------------------------------- */
+
+static void
+cont_add(struct us_sockd *sd, struct ds *s)
+{
+    if (s->queued)
+        return;
+    s->queued = true;
+    s->qnext = sd->cont;
+    sd->cont = s;
+}
+
+/* The TCP connection ended with an error (reset, timeout): no more data either way. */
+static void
+stream_fail(struct ds *s, int err)
+{
+    if (s->state == DS_DONE)
+        return;
+    s->err = err;
+    s->state = DS_DONE;
+    shutdown(s->dfd, SHUT_RDWR);
+}
+
+/* Stack -> program. Returns false when the budget ran out. */
+static bool
+stream_to_program(struct ds *s, us_time_t now)
+{
+    struct us_sockd *sd = s->sd;
+    size_t moved = 0;
+    while (!s->wr_eof && s->state == DS_DATA) {
+        if (moved >= PUMP_BUDGET)
+            return false;
+        ssize_t n = us_recvfrom(sd->st, s->sfd, sd->bounce, BOUNCE, US_MSG_PEEK, NULL, NULL, now);
+        if (n == -EAGAIN)
+            return true; /* the stack's ready list tells when more comes */
+        if (n < 0) {
+            stream_fail(s, (int)-n);
+            return true;
+        }
+        if (n == 0) { /* the peer's FIN: the program reads end-of-file after the data */
+            shutdown(s->dfd, SHUT_WR);
+            s->wr_eof = true;
+            return true;
+        }
+        if (s->shut_rd) { /* Linux discards what arrives after SHUT_RD */
+            us_recvfrom(sd->st, s->sfd, NULL, (size_t)n, US_MSG_TRUNC, NULL, NULL, now);
+            continue;
+        }
+        ssize_t w = send(s->dfd, sd->bounce, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN)
+                return true; /* epoll says when the program read some */
+            s->shut_rd = true; /* the program's end no longer reads */
+            continue;
+        }
+        us_recvfrom(sd->st, s->sfd, NULL, (size_t)w, US_MSG_TRUNC, NULL, NULL, now);
+        moved += (size_t)w;
+        sd->stats.bytes_out += (uint64_t)w;
+    }
+    return true;
+}
+
+/* Program -> stack. Returns false when the budget ran out. */
+static bool
+stream_from_program(struct ds *s, us_time_t now)
+{
+    struct us_sockd *sd = s->sd;
+    size_t moved = 0;
+    while (!s->rd_eof && s->state == DS_DATA) {
+        if (moved >= PUMP_BUDGET)
+            return false;
+        int space = 0;
+        if (us_getsockopt(sd->st, s->sfd, US_SO_SNDSPACE, &space) < 0 || space <= 0)
+            return true; /* TCP's ACKs free room, and the ready list tells */
+        ssize_t n = recv(s->dfd, sd->bounce, US_MIN((size_t)space, (size_t)BOUNCE),
+                         MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN)
+                return true;
+            /* ECONNRESET: the program closed with data it never read, and Linux resets a
+             * connection closed that way; the close below does (unread data). */
+            s->rd_eof = true;
+            s->hup = true;
+            us_setsockopt(sd->st, s->sfd, US_SO_LINGER, 0);
+            sd->stats.resets_on_close++;
+            return true;
+        }
+        if (n == 0) { /* shutdown(SHUT_WR), or the last close: FIN after the data */
+            s->rd_eof = true;
+            if (!s->hup)
+                us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
+            return true;
+        }
+        ssize_t k = us_sendto(sd->st, s->sfd, sd->bounce, (size_t)n, 0, NULL, now);
+        if (k != n) {
+            /* The room the stack reported is gone only if the connection failed meanwhile. */
+            stream_fail(s, k < 0 ? (int)-k : EPIPE);
+            return true;
+        }
+        moved += (size_t)n;
+        sd->stats.bytes_in += (uint64_t)n;
+    }
+    return true;
+}
+
+static bool
+dgram_from_program(struct ds *s, us_time_t now)
+{
+    struct us_sockd *sd = s->sd;
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(s->dfd, sd->bounce, sizeof(sd->bounce), MSG_DONTWAIT);
+        if (n < 0)
+            return errno == EAGAIN;
+        if (n == 0) {
+            s->rd_eof = true;
+            return true;
+        }
+        if ((size_t)n < sizeof(struct us_ds_dgram))
+            continue; /* not a message of ours: dropped */
+        struct us_ds_dgram h;
+        memcpy(&h, sd->bounce, sizeof(h));
+        struct us_sockaddr to = {h.addr, h.port};
+        size_t len = (size_t)n - sizeof(h);
+        ssize_t k = us_sendto(sd->st, s->sfd, sd->bounce + sizeof(h), len, 0,
+                              h.addr || h.port ? &to : NULL, now);
+        if (k < 0)
+            s->err = (int)-k; /* Linux would return it from sendto; SO_ERROR has it here */
+        else
+            sd->stats.bytes_in += (uint64_t)k;
+    }
+    return false;
+}
+
+static bool
+dgram_to_program(struct ds *s, us_time_t now)
+{
+    struct us_sockd *sd = s->sd;
+    for (int i = 0; i < 64; i++) {
+        struct us_sockaddr from = {0};
+        struct us_msginfo info = {0};
+        uint8_t *pl = sd->bounce + sizeof(struct us_ds_dgram);
+        ssize_t n = us_recvfrom(sd->st, s->sfd, pl, BOUNCE, US_MSG_PEEK | US_MSG_TRUNC, &from,
+                                &info, now);
+        if (n == -EAGAIN)
+            return true;
+        struct us_ds_dgram h = {.addr = from.addr, .port = from.port, .ttl = info.ttl,
+                                .dst = info.dst};
+        size_t len = 0;
+        if (n < 0) { /* an ICMP error for a connected socket: the program's next recv fails */
+            h.flags = US_DS_DGRAM_ERR;
+            h.len = (uint32_t)-n;
+        } else {
+            h.len = (uint32_t)n;
+            len = US_MIN((size_t)n, (size_t)BOUNCE);
+        }
+        memcpy(sd->bounce, &h, sizeof(h));
+        ssize_t w = send(s->dfd, sd->bounce, sizeof(h) + len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0 && errno == EAGAIN)
+            return true; /* the datagram stays queued in the stack; epoll says when */
+        if (n >= 0) /* sent, or the program is gone: the datagram is consumed */
+            us_recvfrom(sd->st, s->sfd, sd->bounce, 0, 0, NULL, NULL, now);
+        if (w > 0)
+            sd->stats.bytes_out += (uint64_t)len;
+    }
+    return false;
+}
+
+/* A connection was taken from the stack's accept queue for each token in the pair. */
+static void
+listen_pull(struct ds *s)
+{
+    struct us_sockd *sd = s->sd;
+    while (s->acq_n < s->backlog) {
+        struct us_sockaddr peer;
+        int c = us_accept(sd->st, s->sfd, &peer);
+        if (c < 0)
+            return;
+        if (s->acq_n == s->acq_cap) {
+            size_t n = s->acq_cap ? 2 * s->acq_cap : 16;
+            int *p = realloc(s->acq, n * sizeof(*p));
+            if (!p) {
+                us_close(sd->st, c, 0);
+                return;
+            }
+            s->acq = p;
+            s->acq_cap = n;
+        }
+        s->acq[s->acq_n++] = c;
+        char token = 'c';
+        if (send(s->dfd, &token, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+            /* The pair cannot take the token: the connection goes back to waiting. */
+            s->acq_n--;
+            us_setsockopt(sd->st, c, US_SO_LINGER, 0);
+            us_close(sd->st, c, 0);
+            return;
+        }
+    }
+}
+
+/* The handshake ended (either way): discarding the filler makes the program's end writable. Its
+ * send buffer stays small until the library sets it back (it does when it learns the result,
+ * from SO_ERROR or its own blocking connect). */
+static void
+connect_done(struct ds *s)
+{
+    while (s->filler > 0) {
+        ssize_t n = recv(s->dfd, s->sd->bounce, US_MIN(s->filler, (size_t)BOUNCE), MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        s->filler -= (size_t)n;
+    }
+}
+
+static void
+pump(struct ds *s, us_time_t now)
+{
+    struct us_sockd *sd = s->sd;
+    bool done = true;
+    if (s->state == DS_CONNECTING) {
+        int m = us_sock_poll(sd->st, s->sfd);
+        if (m >= 0 && (m & (US_POLLOUT | US_POLLERR | US_POLLHUP))) {
+            int e = us_sock_error(sd->st, s->sfd);
+            connect_done(s);
+            if (e || (m & (US_POLLERR | US_POLLHUP)) == US_POLLERR)
+                stream_fail(s, e ? e : ECONNREFUSED);
+            else
+                s->state = DS_DATA; /* data may already wait both ways: on to the pump */
+        }
+    }
+    if (s->state == DS_DATA && s->type == US_SOCK_STREAM) {
+        done = stream_to_program(s, now);
+        done = stream_from_program(s, now) && done;
+    } else if (s->state == DS_DATA) {
+        done = dgram_to_program(s, now);
+        done = dgram_from_program(s, now) && done;
+    } else if (s->state == DS_LISTEN) {
+        listen_pull(s);
+    }
+    if (s->hup && !s->rd_eof && s->type == US_SOCK_STREAM && s->state == DS_DATA) {
+        /* The program closed with data it never read (the kernel marks our end ECONNRESET):
+         * Linux resets such a connection at once, whatever it still had to send. */
+        int e = 0;
+        socklen_t el = sizeof(e);
+        if (getsockopt(s->dfd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNRESET) {
+            us_setsockopt(sd->st, s->sfd, US_SO_LINGER, 0);
+            sd->stats.resets_on_close++;
+            s->rd_eof = true;
+        }
+    }
+    if (s->hup && (s->rd_eof || s->state != DS_DATA || s->type != US_SOCK_STREAM)) {
+        /* The program is gone and everything it wrote went to TCP: close as it would have. */
+        ds_free(s, now);
+        return;
+    }
+    if (!done)
+        cont_add(sd, s);
+}
+
+/* Does the program's end of the pair still exist? Once the daemon has shut its own end both
+ * ways (the connection failed, or both sides finished sending), hang-up no longer tells the
+ * program's last close apart; the kernel's socket diagnostics do: our end's peer has inode 0 once
+ * the peer is released. Asked only on an event for such a socket. */
+static bool
+peer_alive(struct us_sockd *sd, const struct ds *s)
+{
+    if (sd->diag < 0)
+        return false; /* no way to tell: take the hang-up at its word */
+    struct {
+        struct nlmsghdr h;
+        struct unix_diag_req r;
+    } q = {.h = {.nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                 .nlmsg_flags = NLM_F_REQUEST},
+           .r = {.sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_ino = (uint32_t)s->dino,
+                 .udiag_show = UDIAG_SHOW_PEER,
+                 .udiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}};
+    if (send(sd->diag, &q, sizeof(q), 0) < 0)
+        return false;
+    uint32_t buf[256];
+    ssize_t n = recv(sd->diag, buf, sizeof(buf), 0);
+    const struct nlmsghdr *h = (const void *)buf;
+    if (n < (ssize_t)sizeof(*h) || !NLMSG_OK(h, (size_t)n) || h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+        return false;
+    const struct unix_diag_msg *m = NLMSG_DATA(h);
+    size_t len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+    const struct nlattr *a = (const void *)(m + 1);
+    while (len >= sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
+        if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + sizeof(uint32_t)) {
+            uint32_t peer;
+            memcpy(&peer, (const char *)a + NLA_HDRLEN, sizeof(peer));
+            return peer != 0;
+        }
+        size_t step = NLA_ALIGN(a->nla_len);
+        if (step > len)
+            break;
+        len -= step;
+        a = (const void *)((const char *)a + step);
+    }
+    return false;
+}
+
+static void
+ds_io(struct us_evh *h, uint32_t events, us_time_t now)
+{
+    struct ds *s = (struct ds *)h;
+    if (events & EPOLLHUP) {
+        /* Our own shutdown both ways also reads as hang-up: then ask the kernel. */
+        bool ours = s->state == DS_DONE || (s->wr_eof && s->rd_eof);
+        if (!ours || !peer_alive(s->sd, s))
+            s->hup = true;
+    }
+    pump(s, now);
+}
+
+static void
+ds_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events, us_time_t now)
+{
+    (void)st;
+    (void)fd;
+    (void)events;
+    pump((struct ds *)((char *)h - offsetof(struct ds, rd)), now);
+}
+
+bool
+us_sockd_run(struct us_sockd *sd, us_time_t now)
+{
+    struct ds *list = sd->cont;
+    sd->cont = NULL;
+    while (list) {
+        struct ds *s = list;
+        list = s->qnext;
+        s->queued = false;
+        pump(s, now);
+    }
+    return sd->cont != NULL;
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+bool
+us_sockd_handles(const struct us_ctl_req *q)
+{
+    return q->op == US_CTL_DS_SOCKET || q->op == US_CTL_DS_IDENTIFY || (q->flags & US_CTL_F_DS);
+}
+
+/* TCP connect: keep the program's end unwritable until the handshake ends (doc/run.md). No
+ * duplicate of it is kept, so a program that closes a connecting socket is seen to. */
+static void
+connect_hold(struct ds *s, int pfd)
+{
+    int small = 1; /* the kernel's minimum */
+    setsockopt(pfd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    int fl = fcntl(pfd, F_GETFL);
+    fcntl(pfd, F_SETFL, fl | O_NONBLOCK);
+    static const char fill[4096];
+    for (;;) {
+        ssize_t n = send(pfd, fill, sizeof(fill), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        s->filler += (size_t)n;
+    }
+    /* O_NONBLOCK belongs to the open file description the program shares: give it back. */
+    fcntl(pfd, F_SETFL, fl);
+    s->state = DS_CONNECTING;
+}
+
+void
+us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
+                 const int *fds, int n_fds, struct us_ctl_resp *r, void *out, size_t out_cap,
+                 size_t *out_len, int *give_fd, us_time_t now)
+{
+    struct us_stack *st = sd->st;
+    *out_len = 0;
+    *give_fd = -1;
+    struct us_sockaddr a = {q->addr, q->port};
+    r->ret = 0;
+    if (q->op == US_CTL_DS_SOCKET) {
+        if (q->arg != US_SOCK_STREAM && q->arg != US_SOCK_DGRAM) {
+            r->ret = -EINVAL;
+            goto out;
+        }
+        int sfd = us_socket(st, (enum us_sock_type)q->arg);
+        if (sfd < 0) {
+            r->ret = sfd;
+            goto out;
+        }
+        struct ds *s;
+        int pfd = ds_make(sd, o, sfd, q->arg, q->arg2, &s);
+        if (pfd < 0) {
+            us_close(st, sfd, now);
+            r->ret = pfd;
+            goto out;
+        }
+        *give_fd = pfd;
+        goto out;
+    }
+    if (q->op == US_CTL_DS_IDENTIFY) {
+        uint8_t *kinds = out;
+        size_t n = 0;
+        for (int i = 0; i < n_fds && n < out_cap; i++) {
+            struct ds *s = ds_by_fd(sd, fds[i]);
+            kinds[n++] = s ? (uint8_t)(s->type | (s->family == 10 /* AF_INET6 */ ? 0x80 : 0))
+                           : 0;
+        }
+        *out_len = n;
+        r->ret = (int64_t)n;
+        goto out;
+    }
+    struct ds *s = n_fds == 1 ? ds_by_fd(sd, fds[0]) : NULL;
+    if (!s) {
+        r->ret = n_fds == 1 ? -ENOTSOCK : -EBADF;
+        goto out;
+    }
+    if (s->owner != o && o) { /* the socket is used by another process now (fork, passing) */
+        struct us_sockd_owner *old = s->owner;
+        old->n_socks--;
+        old->mem -= s->mem;
+        o->refs++;
+        o->n_socks++;
+        o->mem += s->mem;
+        s->owner = o;
+        us_sockd_owner_put(old);
+    }
+    switch (q->op) {
+    case US_CTL_BIND:
+        r->ret = us_bind(st, s->sfd, &a);
+        break;
+    case US_CTL_CONNECT:
+        if (s->type == US_SOCK_DGRAM) {
+            r->ret = us_connect(st, s->sfd, (q->flags & US_CTL_F_UNSPEC) ? NULL : &a, now);
+            break;
+        }
+        if (s->state == DS_CONNECTING) {
+            r->ret = -EALREADY;
+            break;
+        }
+        if (s->state != DS_OPEN) {
+            r->ret = s->state == DS_LISTEN ? -EINVAL : -EISCONN;
+            break;
+        }
+        r->ret = us_connect(st, s->sfd, &a, now);
+        if (r->ret == -EINPROGRESS) {
+            connect_hold(s, fds[0]);
+        } else if (r->ret == 0) {
+            s->state = DS_DATA;
+        }
+        break;
+    case US_CTL_LISTEN:
+        if (s->type != US_SOCK_STREAM || (s->state != DS_OPEN && s->state != DS_LISTEN)) {
+            r->ret = s->type != US_SOCK_STREAM ? -EOPNOTSUPP : -EINVAL;
+            break;
+        }
+        r->ret = us_listen(st, s->sfd, q->arg);
+        if (r->ret == 0) {
+            if (s->state != DS_LISTEN)
+                sd->stats.listeners++;
+            s->state = DS_LISTEN;
+            s->backlog = q->arg > 0 ? (size_t)q->arg : 1;
+            if (s->backlog > 65535)
+                s->backlog = 65535;
+            /* Only readiness to accept matters now; the pump never reads a listener's pair. */
+            us_sock_watch(st, s->sfd, US_POLLIN, US_WATCH_EDGE, &s->rd);
+            listen_pull(s);
+        }
+        break;
+    case US_CTL_ACCEPT: {
+        if (s->state != DS_LISTEN) {
+            r->ret = -EINVAL;
+            break;
+        }
+        if (s->acq_n == 0) {
+            r->ret = -EAGAIN;
+            break;
+        }
+        int c = s->acq[0];
+        memmove(s->acq, s->acq + 1, (s->acq_n - 1) * sizeof(int));
+        s->acq_n--;
+        struct us_sockaddr peer = {0};
+        us_getpeername(st, c, &peer);
+        struct ds *n;
+        int pfd = ds_make(sd, o ? o : s->owner, c, US_SOCK_STREAM, s->family, &n);
+        if (pfd < 0) {
+            us_setsockopt(st, c, US_SO_LINGER, 0);
+            us_close(st, c, now);
+            r->ret = pfd;
+            break;
+        }
+        n->state = DS_DATA;
+        r->addr = peer.addr;
+        r->port = peer.port;
+        *give_fd = pfd;
+        listen_pull(s); /* room in the queue again */
+        pump(n, now);   /* data may have come with the handshake */
+        break;
+    }
+    case US_CTL_SHUTDOWN:
+        if (q->arg < US_SHUT_RD || q->arg > US_SHUT_RDWR) {
+            r->ret = -EINVAL;
+            break;
+        }
+        if (s->type == US_SOCK_STREAM && s->state != DS_DATA) {
+            r->ret = -ENOTCONN;
+            break;
+        }
+        /* SHUT_WR takes effect when the daemon reads the end of the program's data from the
+         * pair (after the data); SHUT_RD here, so nothing more goes to the program. */
+        if (q->arg != US_SHUT_WR)
+            s->shut_rd = true;
+        break;
+    case US_CTL_GETSOCKNAME:
+    case US_CTL_GETPEERNAME:
+        r->ret = q->op == US_CTL_GETSOCKNAME ? us_getsockname(st, s->sfd, &a)
+                                             : us_getpeername(st, s->sfd, &a);
+        r->addr = a.addr;
+        r->port = a.port;
+        break;
+    case US_CTL_SETSOCKOPT:
+        r->ret = us_setsockopt(st, s->sfd, (enum us_sockopt)q->arg, q->arg2);
+        break;
+    case US_CTL_GETSOCKOPT: {
+        if (q->arg == US_CTL_OPT_ACCEPTCONN) {
+            r->ret = s->state == DS_LISTEN;
+            break;
+        }
+        int v = 0;
+        r->ret = us_getsockopt(st, s->sfd, (enum us_sockopt)q->arg, &v);
+        if (r->ret == 0)
+            r->ret = v;
+        break;
+    }
+    case US_CTL_SOCKERR:
+        r->port = s->state != DS_CONNECTING; /* the handshake is over (the library's cue) */
+        if (s->err) {
+            r->ret = s->err;
+            s->err = 0;
+        } else {
+            r->ret = us_sock_error(st, s->sfd);
+        }
+        break;
+    case US_CTL_TCPINFO:
+        if (out_cap < sizeof(struct us_tcp_info)) {
+            r->ret = -EINVAL;
+            break;
+        }
+    {
+        struct us_tcp_info ti; /* out follows the reply header: not aligned for it */
+        r->ret = us_tcp_get_info(st, s->sfd, &ti);
+        if (r->ret == 0) {
+            memcpy(out, &ti, sizeof(ti));
+            *out_len = sizeof(ti);
+        }
+        break;
+    }
+    default:
+        r->ret = -EOPNOTSUPP;
+    }
+    pump(s, now); /* a bind, connect or option may have changed what can move */
+out:
+    for (int i = 0; i < n_fds; i++)
+        close(fds[i]);
+}
+
+const char *
+us_sockd_owner_of(struct us_sockd *sd, int fd, char *buf, size_t len)
+{
+    if (fd < 0 || (size_t)fd >= sd->by_sfd_n || !sd->by_sfd[fd] || !sd->by_sfd[fd]->owner)
+        return NULL;
+    const struct us_sockd_owner *o = sd->by_sfd[fd]->owner;
+    snprintf(buf, len, "%d/%s", (int)o->pid, o->comm);
+    return buf;
+}
+
+void
+us_sockd_stats(const struct us_sockd *sd, struct us_sockd_stats *out)
+{
+    *out = sd->stats;
+}

@@ -1,0 +1,71 @@
+/* Descriptor sockets in the daemon: ustack sockets that unmodified programs hold as one end of an
+ * AF_UNIX pair (doc/run.md). Layer: runtime. */
+#ifndef US_RUNTIME_SOCKD_H
+#define US_RUNTIME_SOCKD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <ustack.h>
+
+#include "runtime/ctl_proto.h"
+
+struct us_sockd;
+
+/* An epoll registration: the daemon's loop calls fn with the events (data.ptr points here). */
+struct us_evh {
+    void (*fn)(struct us_evh *h, uint32_t events, us_time_t now);
+};
+
+/* Who a control client is (SO_PEERCRED and /proc), and what it may hold. Shared by the client
+ * connection and by every socket it made, which may outlive it (inherited by a child). */
+struct us_sockd_owner {
+    pid_t pid;
+    uid_t uid;
+    char comm[16];
+    size_t n_socks, max_socks;  /* EMFILE past max_socks */
+    size_t mem, max_mem;        /* bytes of pair buffers; ENOBUFS past max_mem */
+    unsigned refs;              /* the client connection and its sockets */
+};
+
+struct us_sockd_limits {
+    size_t socks_per_client;
+    size_t mem_per_client;
+    size_t pair_buf;            /* socket buffer of each end of a stream pair */
+};
+void us_sockd_limits_default(struct us_sockd_limits *l);
+
+struct us_sockd *us_sockd_new(struct us_stack *st, int epfd, const struct us_sockd_limits *l);
+/* Closes every descriptor socket (their connections close as the program's would). */
+void us_sockd_free(struct us_sockd *sd, us_time_t now);
+
+/* Makes an owner for a new client connection (refs 1), from its credentials. */
+struct us_sockd_owner *us_sockd_owner_new(struct us_sockd *sd, pid_t pid, uid_t uid);
+void us_sockd_owner_put(struct us_sockd_owner *o);
+
+/* True for the requests this module answers: US_CTL_DS_* and those flagged US_CTL_F_DS. */
+bool us_sockd_handles(const struct us_ctl_req *q);
+/* Executes one. fds: the descriptors that came with it (always closed or kept by the callee).
+ * Fills *r and up to out_cap bytes of out (*out_len); *give_fd is a descriptor to send with the
+ * reply, which the caller closes after sending (-1: none). */
+void us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
+                      const int *fds, int n_fds, struct us_ctl_resp *r, void *out, size_t out_cap,
+                      size_t *out_len, int *give_fd, us_time_t now);
+
+/* After the stack's ready list was harvested and epoll's events handled: sockets that stopped
+ * because their work budget ran out continue. True while some still wait (do not sleep). */
+bool us_sockd_run(struct us_sockd *sd, us_time_t now);
+
+/* Who holds stack descriptor fd, for netstat -p: "PID/NAME", or NULL when it is not a
+ * descriptor socket. */
+const char *us_sockd_owner_of(struct us_sockd *sd, int fd, char *buf, size_t len);
+
+/* Counters for tests and netstat. */
+struct us_sockd_stats {
+    size_t sockets, listeners, owners;
+    uint64_t bytes_in, bytes_out; /* program -> stack, stack -> program */
+    uint64_t resets_on_close;     /* connections reset because the program left data unread */
+};
+void us_sockd_stats(const struct us_sockd *sd, struct us_sockd_stats *out);
+
+#endif
