@@ -969,11 +969,8 @@ dgram_recv(int fd, const struct iovec *iov, size_t iovlen, int flags, struct soc
         return fail(-EINVAL);
     v[0].iov_base = &h;
     v[0].iov_len = sizeof(h);
-    size_t cap = 0;
-    for (size_t i = 0; i < iovlen; i++) {
+    for (size_t i = 0; i < iovlen; i++)
         v[1 + i] = iov[i];
-        cap += iov[i].iov_len;
-    }
     struct msghdr mh = {.msg_iov = v, .msg_iovlen = 1 + iovlen};
     ssize_t n = REAL(recvmsg)(fd, &mh, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL));
     if (n < 0)
