@@ -73,6 +73,15 @@ int us_tap_open(struct us_tap *t, const char *name, unsigned flags);
 void us_tap_close(struct us_tap *t);
 int us_tap_fd(const struct us_tap *t);
 
+/* Sets the transmit queue length (txqueuelen) of the device's kernel side: the frames the kernel
+ * may hold for us before it drops. Raises it only (a larger one set by hand stays). Needs
+ * CAP_NET_ADMIN. Returns 0 or a negative errno. */
+int us_tap_raise_txqlen(const struct us_tap *t, unsigned qlen);
+/* The frames the kernel dropped on their way to us (the device's tx_dropped, as `ip -s link`
+ * shows it), read from /proc/net/dev of the calling thread's network namespace, which must be
+ * the device's. Returns 0 or a negative errno. */
+int us_tap_tx_dropped(const struct us_tap *t, uint64_t *dropped);
+
 /* Reads one frame into buf (without the vnet header). Returns its length, -EAGAIN when no frame
  * is waiting, or another negative errno. meta may be NULL. */
 ssize_t us_tap_read(struct us_tap *t, uint8_t *buf, size_t cap, struct us_tap_rxmeta *meta);

@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/virtio_net.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -91,6 +94,58 @@ int
 us_tap_fd(const struct us_tap *t)
 {
     return t->fd;
+}
+
+int
+us_tap_raise_txqlen(const struct us_tap *t, unsigned qlen)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+    if (s < 0)
+        return -errno;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, t->name, IFNAMSIZ);
+    if (ioctl(s, SIOCGIFTXQLEN, &ifr) < 0)
+        err = -errno;
+    else if ((unsigned)ifr.ifr_qlen < qlen) {
+        ifr.ifr_qlen = (int)qlen;
+        if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0)
+            err = -errno;
+    }
+    close(s);
+    return err;
+}
+
+int
+us_tap_tx_dropped(const struct us_tap *t, uint64_t *dropped)
+{
+    /* /proc/net/dev: "  name: rx_bytes rx_packets rx_errs rx_drop rx_fifo rx_frame rx_compressed
+     * rx_multicast tx_bytes tx_packets tx_errs tx_drop ...": tx_drop is the 12th number. */
+    FILE *f = fopen("/proc/net/dev", "re");
+    char line[512];
+    size_t nl = strlen(t->name);
+    int err = -ENODEV;
+    if (!f)
+        return -errno;
+    while (fgets(line, sizeof(line), f)) {
+        char *p = line;
+        unsigned long long v[12];
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, t->name, nl) != 0 || p[nl] != ':')
+            continue;
+        if (sscanf(p + nl + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+                   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
+                   &v[11]) != 12) {
+            err = -EIO;
+            break;
+        }
+        *dropped = v[11];
+        err = 0;
+        break;
+    }
+    fclose(f);
+    return err;
 }
 
 static void

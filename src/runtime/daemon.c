@@ -31,8 +31,19 @@
 #include "runtime/ctl_proto.h"
 #include "runtime/sockd.h"
 #include "wire/wire.h"
+#include <ustack_client.h> /* US_NETSTAT_STATS */
 
 #define RX_BURST 64
+/* Interleaving (issue 12): an input or a timer may release a long burst of segments (a window's
+ * worth, for many connections). While ustack only writes, the kernel's ACKs pile up in the
+ * TAP's transmit queue and overflow it. So after every TX_BETWEEN_READS frames written, the
+ * frames waiting in the TAP are read into the stash (bounded by its size); they go into the
+ * stack once the current input returns, in the order read, before anything read later. */
+#define TX_BETWEEN_READS 16
+#define STASH_BYTES (1u << 20)
+/* The queue length given to the TAP's kernel side: bursts of this many frames towards ustack fit
+ * (Linux gives a TAP 500 or 1000, which the ACKs of 20 downloads of 1 MiB overflowed). */
+#define TAP_TXQLEN 4096
 #define TAG_RX 0 /* delayed frame travelling from the TAP to the stack */
 #define TAG_TX 1 /* delayed frame travelling from the stack to the TAP */
 
@@ -70,6 +81,12 @@ struct daemon {
     const struct us_daemon_services *svc; /* hooks, never NULL (no_services) */
     void *svc_state;
     uint8_t rxbuf[US_TAP_FRAME_MAX];
+    /* Frames read from the TAP while transmitting, not yet input: records of a struct stashed
+     * and the frame, packed, from stash_head to stash_tail. */
+    uint8_t *stash;
+    size_t stash_head, stash_tail;
+    size_t stash_n; /* frames in it */
+    unsigned tx_since_read;       /* frames written since the TAP was last read */
     uint8_t txbuf[US_TAP_FRAME_MAX]; /* a gathered frame in one piece, for the capture */
     uint8_t reqbuf[sizeof(struct us_ctl_req) + US_CTL_MAX_PAYLOAD];
     uint8_t respbuf[sizeof(struct us_ctl_resp) + US_CTL_MAX_PAYLOAD];
@@ -95,12 +112,73 @@ wall_now(void)
 
 /* ---- frames ---------------------------------------------------------------------------------- */
 
+struct stashed {
+    struct us_tap_rxmeta meta;
+    size_t len;
+};
+
+/* Reads what the TAP holds for us into the stash, as long as a largest frame still fits. Never
+ * touches the stack (it is called from inside it). */
+static void
+stash_fill(struct daemon *d)
+{
+    const size_t rec = (sizeof(struct stashed) + 15) & ~(size_t)15;
+    d->tx_since_read = 0;
+    if (!d->stash)
+        return;
+    if (d->stash_head > 0 && STASH_BYTES - d->stash_tail < rec + US_TAP_FRAME_MAX) {
+        /* what was taken makes room (nothing points into the stash: taking copies) */
+        memmove(d->stash, d->stash + d->stash_head, d->stash_tail - d->stash_head);
+        d->stash_tail -= d->stash_head;
+        d->stash_head = 0;
+    }
+    while (STASH_BYTES - d->stash_tail >= rec + US_TAP_FRAME_MAX) {
+        struct stashed h;
+        uint8_t *at = d->stash + d->stash_tail;
+        ssize_t n = us_tap_read(&d->tap, at + rec, US_TAP_FRAME_MAX, &h.meta);
+        if (n <= 0)
+            return;
+        h.len = (size_t)n;
+        d->stash_n++;
+        memcpy(at, &h, sizeof(h));
+        d->stash_tail += rec + (((size_t)n + 15) & ~(size_t)15);
+    }
+}
+
+/* Takes the oldest stashed frame into rxbuf. Returns its length, or 0 when the stash is empty. */
+static size_t
+stash_take(struct daemon *d, struct us_tap_rxmeta *meta)
+{
+    const size_t rec = (sizeof(struct stashed) + 15) & ~(size_t)15;
+    struct stashed h;
+    if (d->stash_head == d->stash_tail)
+        return 0;
+    memcpy(&h, d->stash + d->stash_head, sizeof(h));
+    memcpy(d->rxbuf, d->stash + d->stash_head + rec, h.len);
+    d->stash_head += rec + ((h.len + 15) & ~(size_t)15);
+    d->stash_n--;
+    if (d->stash_head == d->stash_tail)
+        d->stash_head = d->stash_tail = 0;
+    *meta = h.meta;
+    return h.len;
+}
+
+/* After a frame is written: every TX_BETWEEN_READS of them, read what waits in the TAP. */
+static void
+tx_written(struct daemon *d)
+{
+    if (++d->tx_since_read >= TX_BETWEEN_READS)
+        stash_fill(d);
+}
+
 static int
 tap_send(struct daemon *d, const uint8_t *frame, size_t len)
 {
     if (d->pcap)
         us_pcap_write(d->pcap, frame, len, wall_now());
-    return us_tap_write(&d->tap, frame, len);
+    int err = us_tap_write(&d->tap, frame, len);
+    tx_written(d);
+    return err;
 }
 
 /* The stack's transmit callback. */
@@ -113,7 +191,7 @@ daemon_tx(void *ctx, const uint8_t *frame, size_t len)
     return tap_send(d, frame, len);
 }
 
-/* The offload transmit callback (--vnet): the kernel finishes the checksum and cuts TSO
+/* The offload transmit callback (vnet header): the kernel finishes the checksum and cuts TSO
  * super-segments, so one write carries up to 64 KiB. */
 static int
 daemon_tx_gso(void *ctx, const struct iovec *iov, int n, uint16_t gso_size, uint16_t l4_off,
@@ -132,7 +210,9 @@ daemon_tx_gso(void *ctx, const struct iovec *iov, int n, uint16_t gso_size, uint
         }
         us_pcap_write(d->pcap, d->txbuf, len, wall_now());
     }
-    return us_tap_writev_gso(&d->tap, iov, n, &g);
+    int err = us_tap_writev_gso(&d->tap, iov, n, &g);
+    tx_written(d);
+    return err;
 }
 
 static void
@@ -145,12 +225,18 @@ delayed_frame(void *ctx, int tag, const uint8_t *frame, size_t len, us_time_t no
         us_input(d->st, d->ifp, frame, len, now);
 }
 
+/* Inputs the frames stashed so far (they were read earlier), then reads and inputs up to
+ * RX_BURST more from the TAP. Those stashed meanwhile wait for the next call. */
 static void
 tap_readable(struct daemon *d)
 {
-    for (int i = 0; i < RX_BURST; i++) {
+    for (size_t i = 0, burst = RX_BURST + d->stash_n; i < burst; i++) {
         struct us_tap_rxmeta meta;
-        ssize_t n = us_tap_read(&d->tap, d->rxbuf, sizeof(d->rxbuf), &meta);
+        ssize_t n = (ssize_t)stash_take(d, &meta);
+        if (n == 0) {
+            n = us_tap_read(&d->tap, d->rxbuf, sizeof(d->rxbuf), &meta);
+            d->tx_since_read = 0;
+        }
         if (n <= 0)
             return;
         if (d->pcap)
@@ -377,8 +463,20 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
             r.ret = -EOPNOTSUPP;
             break;
         }
-        r.ret = (int64_t)d->svc->netstat(d->st, q->arg, netstat_owner, d, buf,
-                                         US_CTL_MAX_PAYLOAD);
+        size_t len = d->svc->netstat(d->st, q->arg, netstat_owner, d, buf, US_CTL_MAX_PAYLOAD);
+        uint64_t drops;
+        /* The device's own count, in the counters' format: what the kernel dropped towards us
+         * (the TAP's transmit queue was full), which the stack cannot see. */
+        if ((q->arg & US_NETSTAT_STATS) && us_tap_tx_dropped(&d->tap, &drops) == 0 &&
+            len < US_CTL_MAX_PAYLOAD) {
+            int k = snprintf(buf + len, US_CTL_MAX_PAYLOAD - len,
+                             "\nDevice %s:\n    %-26s %10llu  %s\n", d->tap.name,
+                             "TAP_KERNEL_DROPS", (unsigned long long)drops,
+                             "frames the kernel dropped towards ustack (tx_dropped)");
+            if (k > 0)
+                len = US_MIN(len + (size_t)k, (size_t)US_CTL_MAX_PAYLOAD - 1);
+        }
+        r.ret = (int64_t)len;
         out = buf;
         out_len = (size_t)r.ret;
         break;
@@ -702,10 +800,20 @@ daemon_setup(struct daemon *d)
         if (!d->imp[0] || !d->imp[1] || !d->delayq)
             return -ENOMEM;
     }
-    if ((err = us_tap_open(&d->tap, o->tap, o->vnet ? US_TAP_VNET_HDR : 0)) < 0) {
+    /* Offloads by default: with the virtio-net header when the device takes it, without when
+     * it does not (an attached device that refuses the flag). */
+    err = o->no_offload ? -EINVAL : us_tap_open(&d->tap, o->tap, US_TAP_VNET_HDR);
+    if (err < 0 && (err = us_tap_open(&d->tap, o->tap, 0)) == 0 && !o->no_offload)
+        fprintf(stderr, "ustack: %s takes no virtio-net header: no offloads\n", d->tap.name);
+    if (err < 0) {
         fprintf(stderr, "ustack: cannot open TAP device %s: %s\n", o->tap, strerror(-err));
         return err;
     }
+    if ((err = us_tap_raise_txqlen(&d->tap, TAP_TXQLEN)) < 0)
+        fprintf(stderr, "ustack: cannot set the queue length of %s to %u: %s\n", d->tap.name,
+                TAP_TXQLEN, strerror(-err));
+    if (!(d->stash = malloc(STASH_BYTES)))
+        return -ENOMEM;
     if ((err = host_side_config(d->tap.name, o->host_addr, o->host_prefix)) < 0) {
         fprintf(stderr, "ustack: cannot configure the kernel side of %s: %s\n", d->tap.name,
                 strerror(-err));
@@ -724,7 +832,7 @@ daemon_setup(struct daemon *d)
     ic.tx = daemon_tx;
     ic.tx_ctx = d;
     /* Offloads need the frame to reach the kernel as built: not through the impairment queue. */
-    if (o->vnet && !d->delayq)
+    if ((d->tap.flags & US_TAP_VNET_HDR) && !d->delayq)
         ic.tx_gso = daemon_tx_gso;
     if (o->mac_set) {
         memcpy(ic.mac, o->mac, US_ETH_ALEN);
@@ -796,6 +904,7 @@ daemon_teardown(struct daemon *d)
     if (d->sigfd >= 0)
         close(d->sigfd);
     us_tap_close(&d->tap);
+    free(d->stash);
     if (d->pcap)
         us_pcap_close(d->pcap);
     us_delayq_free(d->delayq);
@@ -809,8 +918,8 @@ daemon_teardown(struct daemon *d)
 static int
 loop_timeout_ms(struct daemon *d)
 {
-    if (us_ready_pending(d->st) || d->sd_more)
-        return 0; /* sockets wait on the ready list, or to continue */
+    if (us_ready_pending(d->st) || d->sd_more || d->stash_head != d->stash_tail)
+        return 0; /* sockets wait on the ready list, or to continue; stashed frames wait */
     us_time_t next = us_next_deadline(d->st);
     if (d->delayq)
         next = US_MIN(next, us_delayq_next_due(d->delayq));
@@ -861,6 +970,8 @@ us_daemon_run(const struct us_daemon_opts *o)
             else /* a client's control connection, or a descriptor socket's pair */
                 ((struct us_evh *)p)->fn(p, evs[i].events, d->now);
         }
+        if (d->stash_head != d->stash_tail) /* read while transmitting outside tap_readable */
+            tap_readable(d);
         if (d->delayq)
             us_delayq_deliver(d->delayq, d->now, 256, delayed_frame, d);
         us_poll(d->st, d->now);

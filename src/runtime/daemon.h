@@ -44,7 +44,8 @@ struct us_daemon_opts {
     unsigned ctl_mode;      /* permissions of the control socket; 0: 0600 (owner only) */
     size_t client_sockets;  /* descriptor sockets one client may hold (EMFILE); 0: default */
     bool trace;
-    bool vnet;              /* open the TAP with IFF_VNET_HDR (checksum offload) */
+    bool no_offload;        /* no virtio-net header: no checksum offload, no TSO/GSO (by
+                             * default they are on when the device takes the header) */
     uint64_t seed;
     us_ip4_t dns;           /* DNS server the client commands use by default (0: none) */
 };
