@@ -7,6 +7,7 @@
  *                                  repeated for SECONDS; prints "rr_tps=N transactions=N"
  *   rr_conn conn HOST PORT SECONDS connect, write 1 byte, read 1 byte, close, repeated for
  *                                  SECONDS; prints "conn_ps=N connections=N"
+ * The clients also print seconds=S (wall) and cpu_s=S (their own user + system time).
  *
  * The clients use blocking calls only (socket, connect, write, read, close), the plainest way
  * a program talks TCP. The client closes first, so TIME-WAIT stays on the client's side. */
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,6 +104,15 @@ dial(const struct sockaddr_in *a)
     return s;
 }
 
+static double
+cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void
 exchange(int s)
 {
@@ -133,13 +144,14 @@ main(int argc, char **argv)
     }
     double secs = atof(argv[4]);
     long n = 0;
-    double t0 = now_s(), t = t0;
+    double t0 = now_s(), t = t0, c0 = cpu_s();
     if (strcmp(argv[1], "rr") == 0) {
         int s = dial(&a);
         int one = 1;
         setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         exchange(s); /* warm-up, not counted */
         t0 = t = now_s();
+        c0 = cpu_s();
         while (t - t0 < secs) {
             for (int i = 0; i < 64; i++)
                 exchange(s);
@@ -147,7 +159,8 @@ main(int argc, char **argv)
             t = now_s();
         }
         close(s);
-        printf("rr_tps=%.0f transactions=%ld seconds=%.3f\n", (double)n / (t - t0), n, t - t0);
+        printf("rr_tps=%.0f transactions=%ld seconds=%.3f cpu_s=%.3f\n", (double)n / (t - t0), n,
+               t - t0, cpu_s() - c0);
     } else {
         while (t - t0 < secs) {
             for (int i = 0; i < 16; i++) {
@@ -158,7 +171,8 @@ main(int argc, char **argv)
             n += 16;
             t = now_s();
         }
-        printf("conn_ps=%.0f connections=%ld seconds=%.3f\n", (double)n / (t - t0), n, t - t0);
+        printf("conn_ps=%.0f connections=%ld seconds=%.3f cpu_s=%.3f\n", (double)n / (t - t0), n,
+               t - t0, cpu_s() - c0);
     }
     return 0;
 }

@@ -15,16 +15,17 @@
 #   C  the baseline's client on the kernel, veth end 198.51.100.2/24
 # The same server processes serve both clients. Runs alternate, ustack then kernel,
 # BENCH_RUN_RUNS times per row; bench-table.py takes the median of the paired ratios. Output:
-# key=value lines ("ustack run ..." and "kernel veth ...") on stdout and appended to RAWFILE.
-# Knobs: BENCH_RUN_RUNS (5), BENCH_RUN_SECONDS (2, per rr/conn run), BENCH_RUN_BULK_SECONDS (3),
+# key=value lines ("ustack run ..." and "kernel veth ...") on stdout and appended to RAWFILE;
+# the rr and conn lines also give the CPU time per operation of every process on the path.
+# Knobs: BENCH_RUN_RUNS (7), BENCH_RUN_SECONDS (1, per rr/conn run), BENCH_RUN_BULK_SECONDS (3),
 # BENCH_RUN_PERF=FILE: also record the daemon with `perf record -g` during one extra run of
 # each row (FILE.bulk, FILE.rr, FILE.conn).
 set -euo pipefail
 REL=${REL:-build/rel}
 USTACK=$(realpath "$REL/ustack")
 RAW=${1:-/dev/null}
-RUNS=${BENCH_RUN_RUNS:-5}
-SECS=${BENCH_RUN_SECONDS:-2}
+RUNS=${BENCH_RUN_RUNS:-7}
+SECS=${BENCH_RUN_SECONDS:-1}
 BSECS=${BENCH_RUN_BULK_SECONDS:-3}
 PERF=${BENCH_RUN_PERF:-}
 
@@ -94,6 +95,7 @@ grep -q "ustack: up on" "$TMP/ustack.out" || {
 ip netns exec "$NSK" iperf3 -s -p 5201 >"$TMP/iperf-s.log" 2>&1 &
 PIDS+=($!)
 ip netns exec "$NSK" "$RRC" server 7000 >"$TMP/rr-s.log" 2>&1 &
+RR_SRV=$!
 PIDS+=($!)
 for _ in $(seq 50); do
     [ "$(ip netns exec "$NSK" ss -Htnl '( sport = :5201 or sport = :7000 )' | wc -l)" -ge 2 ] && break
@@ -103,7 +105,15 @@ done
 URUN=(ip netns exec "$NSA" "$USTACK" run --ctl "$CTL" --)
 KRUN=(ip netns exec "$NSC")
 
-# one WHO RUNNER...: runs $WHAT once with RUNNER; prints and records "WHO key=value".
+HZ=$(getconf CLK_TCK)
+# ticks PID...: their user + system time so far, in clock ticks (ip netns exec execs in place).
+ticks() {
+    local p t=0
+    for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+    echo $t
+}
+
+# one WHO DEST RUNNER...: runs $WHAT once with RUNNER; prints and records "WHO key=value".
 bulk_gbps() {
     python3 -c '
 import json, sys
@@ -123,8 +133,15 @@ one() {
         fi ;;
     rr | conn)
         local key=run_rr_tps; [ $WHAT = conn ] && key=run_conn_ps
+        # CPU time of every process on the path (the client's own figure, the server's and, for
+        # ustack, the daemon's from /proc), per operation: the work, apart from scheduling.
+        local pids=("$RR_SRV") t0 t1
+        [ "$who" = "ustack run" ] && pids+=("$US_PID")
+        t0=$(ticks "${pids[@]}")
         if v=$(timeout -k 5 $((SECS + 30)) "$@" "$RRC" $WHAT "$dst" 7000 "$SECS" 2>"$TMP/rr.err"); then
-            out="$key=${v#*=}"
+            t1=$(ticks "${pids[@]}")
+            out="$key=$(cut -d' ' -f1 <<<"${v#*=}") ${key%_*}_cpu_us=$(awk -v v="$v" -v d=$((t1 - t0)) \
+                -v hz="$HZ" 'BEGIN { split(v, f, /[ =]/); printf "%.1f", (f[8] + d / hz) / f[4] * 1e6 }')"
         else
             out="$key=fail"; head -c 300 "$TMP/rr.err" >&2
         fi ;;

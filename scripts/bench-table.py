@@ -184,6 +184,15 @@ for key, name, scale, unit, tgt, rmin, note in (
     if run_runs("ustack", key):
         paired(name, run_runs("ustack", key), run_runs("kernel", key), scale, unit, tgt, rmin,
                note)
+    # CPU time per operation of every process on each path: the work, apart from scheduling.
+    # Lower is better, so the ratio is kernel / ustack, as for the throughput rows.
+    ck = key.rsplit("_", 1)[0] + "_cpu_us"
+    uc, kc = run_runs("ustack", ck), run_runs("kernel", ck)
+    if uc and kc:
+        pairs = [k / u for u, k in zip(uc, kc) if u and k]
+        out.append((name.replace(" (vs", ", CPU per op (vs"), f"{median(uc):.1f} us",
+                    f"{median(kc):.1f} us", f"{median(pairs):.2f}x" if pairs else "-", "report",
+                    "-", "all processes on the path; ratio kernel/ustack"))
 
 hdr = ("benchmark", "ustack", "baseline", "ratio", "target", "met?", "notes")
 w = [max(len(str(r[i])) for r in out + [hdr]) for i in range(len(hdr))]
