@@ -34,6 +34,10 @@ for f in "$USTACK" "$REL/libustack-preload.so"; do
 done
 command -v iperf3 >/dev/null || { echo "run_ustack_run: SKIP: no iperf3" >&2; exit 0; }
 [ -c /dev/net/tun ] || { echo "run_ustack_run: SKIP: no /dev/net/tun" >&2; exit 0; }
+if [ -n "$PERF" ] && ! command -v perf >/dev/null; then
+    echo "run_ustack_run: BENCH_RUN_PERF needs perf (Debian: linux-perf); not profiling" >&2
+    PERF=""
+fi
 
 TMP=$(mktemp -d /tmp/usbench-run.XXXXXX)
 NSK=usrun-k-$$ NSA=usrun-a-$$ NSC=usrun-c-$$ TAP=usr$$
