@@ -313,7 +313,8 @@ enum us_tcp_state {
     US_TCPS_TIME_WAIT,
     US_TCPS__COUNT
 };
-/* "ESTABLISHED", "SYN-SENT", ... (RFC 9293's spelling); "?" for another value. */
+/* "ESTABLISHED", "SYN-SENT", ... (RFC 9293's spelling); "?" for another value. This and
+ * us_tcp_cc_name need nothing else of libustack: a client of the daemon may link them alone. */
 const char *us_tcp_state_name(enum us_tcp_state s);
 
 /* What `ss -ti` shows for a connection (netstat -i). Numbers only (no pointers), so the daemon

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ustack.h>
@@ -27,7 +29,7 @@ usage(FILE *f)
             "usage: ustack up --tap NAME --addr IP/PREFIX [--gateway IP] [--mac MAC] [--mtu N]\n"
             "                 [--host-addr IP/PREFIX] [--serve LIST] [--pcap FILE]\n"
             "                 [--impair SPEC] [--ctl PATH] [--ctl-mode MODE] [--trace] [--vnet]\n"
-            "                 [--seed N] [--dns IP]\n"
+            "                 [--seed N] [--dns IP] [--client-sockets N]\n"
             "       ustack run [--ctl PATH] -- PROGRAM [ARGS...]\n"
             "       ustack ping [-c COUNT] [-s SIZE] [-i SEC] [-W SEC] HOST\n"
             "       ustack netstat [-a] [-n] [-p] [-s] [-i]\n"
@@ -102,7 +104,7 @@ static const struct us_daemon_services tool_services = {
 
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
        OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
-       OPT_DNS, OPT_CTL_MODE };
+       OPT_DNS, OPT_CTL_MODE, OPT_CLIENT_SOCKETS };
 
 static int
 cmd_up(int argc, char **argv)
@@ -113,8 +115,13 @@ cmd_up(int argc, char **argv)
         {"serve", 1, 0, OPT_SERVE},   {"pcap", 1, 0, OPT_PCAP},     {"impair", 1, 0, OPT_IMPAIR},
         {"ctl", 1, 0, OPT_CTL},       {"trace", 0, 0, OPT_TRACE},   {"vnet", 0, 0, OPT_VNET},
         {"seed", 1, 0, OPT_SEED},     {"dns", 1, 0, OPT_DNS},
-        {"ctl-mode", 1, 0, OPT_CTL_MODE}, {0, 0, 0, 0}};
-    struct us_daemon_opts o = {.services = &tool_services, .seed = 1};
+        {"ctl-mode", 1, 0, OPT_CTL_MODE}, {"client-sockets", 1, 0, OPT_CLIENT_SOCKETS},
+        {0, 0, 0, 0}};
+    struct us_daemon_opts o = {.services = &tool_services};
+    /* RFC 6528: the keys behind ISNs, ports and SYN cookies must be secret, so the seed is
+     * random unless --seed asks for a run that replays. */
+    if (getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
+        o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     bool have_addr = false;
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -166,6 +173,14 @@ cmd_up(int argc, char **argv)
             if (*end || m == 0 || m > 0777)
                 goto bad;
             o.ctl_mode = (unsigned)m;
+            break;
+        }
+        case OPT_CLIENT_SOCKETS: {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*end || n == 0)
+                goto bad;
+            o.client_sockets = n;
             break;
         }
         case OPT_TRACE:

@@ -80,6 +80,8 @@ static uint8_t fd_kind[FD_TABLE];
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ctl_fd = -1;
+static dev_t ctl_dev; /* what ctl_fd is: a program may close it behind our back (closefrom, */
+static ino_t ctl_ino; /* close_range) and the number may then name something else */
 static char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static bool active; /* USTACK_CTL names a daemon */
 
@@ -143,6 +145,15 @@ ctl_drop(void)
     ctl_fd = -1;
 }
 
+/* Is ctl_fd still our connection? If not, forget it (never close what is not ours). */
+static void
+ctl_check_locked(void)
+{
+    struct stat sb;
+    if (ctl_fd >= 0 && (fstat(ctl_fd, &sb) < 0 || sb.st_dev != ctl_dev || sb.st_ino != ctl_ino))
+        ctl_fd = -1;
+}
+
 /* Sends q (payload, descriptors) and waits for the reply; the lock is held. Returns the reply's
  * result, or -errno when the daemon cannot be reached. */
 static long ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *fds,
@@ -171,6 +182,11 @@ ctl_open_locked(void)
         s = hi;
     }
     ctl_fd = s;
+    struct stat sb;
+    if (fstat(s, &sb) == 0) {
+        ctl_dev = sb.st_dev;
+        ctl_ino = sb.st_ino;
+    }
     struct us_ctl_req q = {.op = US_CTL_HELLO, .arg = US_CTL_VERSION};
     struct us_ctl_resp r;
     long ret = ctl_call_locked(&q, NULL, 0, NULL, 0, &r, NULL, 0, NULL, 0);
@@ -188,6 +204,8 @@ static long
 ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *fds, int n_fds,
                 struct us_ctl_resp *r, void *out, size_t out_cap, int *fd_out, int recv_flags)
 {
+    if (q->op != US_CTL_HELLO)
+        ctl_check_locked();
     if (ctl_fd < 0 && q->op != US_CTL_HELLO) {
         int err = ctl_open_locked();
         if (err < 0)
@@ -951,11 +969,8 @@ dgram_recv(int fd, const struct iovec *iov, size_t iovlen, int flags, struct soc
         return fail(-EINVAL);
     v[0].iov_base = &h;
     v[0].iov_len = sizeof(h);
-    size_t cap = 0;
-    for (size_t i = 0; i < iovlen; i++) {
+    for (size_t i = 0; i < iovlen; i++)
         v[1 + i] = iov[i];
-        cap += iov[i].iov_len;
-    }
     struct msghdr mh = {.msg_iov = v, .msg_iovlen = 1 + iovlen};
     ssize_t n = REAL(recvmsg)(fd, &mh, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL));
     if (n < 0)
@@ -1217,6 +1232,38 @@ __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct s
     if (len > buflen)
         abort();
     return recvfrom(fd, buf, len, flags, sa, salen);
+}
+
+/* closefrom and close_range close descriptors without close(): ours may be among them. */
+US_EXPORT void closefrom(int lowfd);
+US_EXPORT void
+closefrom(int lowfd)
+{
+    void (*real_closefrom)(int) = us_preload_real("closefrom");
+    pthread_mutex_lock(&ctl_lock);
+    if (ctl_fd >= lowfd)
+        ctl_fd = -1;
+    pthread_mutex_unlock(&ctl_lock);
+    for (int fd = lowfd < 0 ? 0 : lowfd; fd < FD_TABLE; fd++)
+        fd_kind[fd] = 0;
+    real_closefrom(lowfd);
+}
+
+US_EXPORT int close_range(unsigned first, unsigned last, int flags);
+US_EXPORT int
+close_range(unsigned first, unsigned last, int flags)
+{
+    int (*real_close_range)(unsigned, unsigned, int) = us_preload_real("close_range");
+    int r = real_close_range(first, last, flags);
+    if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC)) {
+        pthread_mutex_lock(&ctl_lock);
+        if (ctl_fd >= 0 && (unsigned)ctl_fd >= first && (unsigned)ctl_fd <= last)
+            ctl_fd = -1;
+        pthread_mutex_unlock(&ctl_lock);
+        for (unsigned fd = first; fd <= last && fd < FD_TABLE; fd++)
+            fd_kind[fd] = 0;
+    }
+    return r;
 }
 
 /* glibc 2.28 and later also export fcntl as fcntl64; programs built for large files call it. */

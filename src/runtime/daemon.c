@@ -764,7 +764,11 @@ daemon_setup(struct daemon *d)
     d->ep = epoll_create1(EPOLL_CLOEXEC);
     if (d->sigfd < 0 || d->ep < 0)
         return -errno;
-    if (!(d->sd = us_sockd_new(d->st, d->ep, NULL)))
+    struct us_sockd_limits lim;
+    us_sockd_limits_default(&lim);
+    if (d->o->client_sockets)
+        lim.socks_per_client = d->o->client_sockets;
+    if (!(d->sd = us_sockd_new(d->st, d->ep, &lim)))
         return -ENOMEM;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->tap};
     epoll_ctl(d->ep, EPOLL_CTL_ADD, us_tap_fd(&d->tap), &ev);

@@ -246,6 +246,7 @@ us_sockd_free(struct us_sockd *sd, us_time_t now)
 }
 
 static void ds_io(struct us_evh *h, uint32_t events, us_time_t now);
+static bool peer_alive(struct us_sockd *sd, const struct ds *s);
 static void ds_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events,
                      us_time_t now);
 
@@ -395,6 +396,10 @@ stream_from_program(struct ds *s, us_time_t now)
         }
         if (n == 0) { /* shutdown(SHUT_WR), or the last close: FIN after the data */
             s->rd_eof = true;
+            /* The hang-up may not have been reported yet: a close must not look like a
+             * shutdown, or SO_LINGER 0's reset would come after a FIN. */
+            if (!s->hup && !peer_alive(sd, s))
+                s->hup = true;
             if (!s->hup)
                 us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
             return true;

@@ -179,15 +179,3 @@ us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now)
     c->ca_acked = 0;
     return true;
 }
-
-const char *
-us_tcp_cc_name(enum us_tcp_cc cc)
-{
-    switch (cc) {
-    case US_CC_NEWRENO:
-        return us_cc_newreno.name;
-    case US_CC_CUBIC:
-        return us_cc_cubic.name;
-    }
-    return "?";
-}

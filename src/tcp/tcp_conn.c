@@ -14,15 +14,6 @@ _Static_assert(sizeof(struct us_tcp_conn) <= 496, "TCP control block over 496 by
 
 #define PAGE_NONE UINT32_MAX /* no page (ends the list of pages with free blocks) */
 
-static const char *const state_names[US_TCPS__COUNT] = {
-    "CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
-    "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT"};
-
-const char *
-us_tcp_state_name(enum us_tcp_state s)
-{
-    return (unsigned)s < US_TCPS__COUNT ? state_names[s] : "?";
-}
 
 int
 us_tcp_init(struct us_stack *st)

@@ -233,11 +233,14 @@ finish() {
 
 # build_prog NAME: compiles tests/interop/NAME.c, a client of the daemon, against the
 # libustack-client.a next to $USTACK (with the sanitizers when that build has them) into $TMP/NAME.
+# libustack.a follows for the few core calls a client may make (the names of what us_tcp_info
+# carries): the linker takes only the objects a program uses.
 build_prog() {
     local san=()
     nm "$BUILD/libustack-client.a" 2>/dev/null | grep -q __asan_ && san=(-fsanitize=address,undefined)
     ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I"$ROOT/include" "${san[@]}" \
-        "$ROOT/tests/interop/$1.c" "$BUILD/libustack-client.a" -o "$TMP/$1" || die "cannot build $1"
+        "$ROOT/tests/interop/$1.c" "$BUILD/libustack-client.a" "$BUILD/libustack.a" \
+        -o "$TMP/$1" || die "cannot build $1"
 }
 # build_udpclient: build_prog udpclient; sets UDPCLIENT.
 build_udpclient() {

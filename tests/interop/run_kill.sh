@@ -154,6 +154,9 @@ run_all() {
     if [ "$kind" = kernel ]; then bg "$TMP/neighbour.log" python3 -u -c "$NEIGHBOUR" "$HOST_IP" 12
     else us_run_bg "$TMP/neighbour.log" python3 -u -c "$NEIGHBOUR" "$HOST_IP" 12; fi
     npid=$BG_LAST
+    # The neighbour's descriptors in the daemon are counted before the first round.
+    [ "$kind" = kernel ] || wait_for 10 bash -c "'$USTACK' netstat -an | grep -q ':7102 .*ESTABLISHED'" ||
+        fail "$what: the neighbour's connection did not come up"
     for i in 1 2 3; do kill_round "$what" "$i" "$kind"; done
     wait "$npid"; rc=$?
     assert_eq 0 "$rc" "$what: the neighbour's echo connection ran through the kills ($(cat "$TMP/neighbour.log"))"
