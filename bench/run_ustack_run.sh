@@ -117,7 +117,7 @@ ticks() {
     echo $t
 }
 
-# one WHO DEST RUNNER...: runs $WHAT once with RUNNER; prints and records "WHO key=value".
+# bulk_gbps FILE: the rate the server received, from iperf3's JSON report.
 bulk_gbps() {
     python3 -c '
 import json, sys
@@ -125,6 +125,7 @@ j = json.load(open(sys.argv[1]))
 if "error" in j: sys.exit("iperf3: " + j["error"])
 print("%.3f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9))' "$1"
 }
+# one WHO DEST RUNNER...: runs $WHAT once with RUNNER; prints and records "WHO key=value".
 one() {
     local who=$1 dst=$2 out v; shift 2
     case $WHAT in
@@ -165,7 +166,7 @@ for WHAT in bulk rr conn; do
         perf record -g -o "$PERF.$WHAT" -p "$US_PID" >/dev/null 2>"$TMP/perf.err" &
         pp=$!
         sleep 0.3
-        one "profiled" 192.0.2.1 "${URUN[@]}" >/dev/null
+        RAW=/dev/null one "profiled" 192.0.2.1 "${URUN[@]}" >/dev/null
         kill -INT "$pp"; wait "$pp" || true
     fi
 done
