@@ -17,6 +17,7 @@
 #define SVC_BURST 64       /* datagrams or reads per socket per call */
 #define SVC_MAX_CONNS 65536 /* TCP service connections at once (an idle one costs no buffer) */
 #define SVC_BUF 65536
+#define SVC_LINGER (5 * US_NSEC_PER_SEC) /* HTTP lingering close: the wait for the peer's FIN */
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_HTTP };
 
@@ -31,6 +32,9 @@ struct svc_conn {
     enum svc_kind kind;
     bool eof;                          /* the peer finished sending */
     bool closing;                      /* close once out is drained */
+    bool lingering;                    /* HTTP: FIN sent, reading until the peer's (RFC 9112 9.6) */
+    us_time_t linger_until;            /* ... or until then */
+    struct svc_conn *linger_next, *linger_prev; /* the lingering, oldest first */
     unsigned chargen_pos;
     size_t out_len, out_off;           /* pending output in out */
     uint8_t *out;                      /* SVC_BUF bytes, allocated on first use */
@@ -55,6 +59,9 @@ struct us_services {
     struct svc_conn *conns;
     struct svc_conn *more;   /* connections that used up their burst, served by us_services_run */
     size_t n_conns;
+    /* HTTP connections in their lingering close, in the order they began it: each waits the same
+     * SVC_LINGER, so the head's deadline is the earliest (us_services_next_deadline) */
+    struct svc_conn *linger_head, *linger_tail;
     uint8_t buf[SVC_BUF];
 };
 
@@ -217,10 +224,32 @@ conn_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
         }
         if (c->kind == SVC_HTTP && c->http->state == US_HTTP_SRV_SEND) {
             c->out_len = us_http_srv_next_output(c->http, c->out, SVC_BUF);
-            if (c->out_len == 0 && us_http_srv_wants_close(c->http)) {
-                c->closing = true;
+            continue;
+        }
+        if (c->kind == SVC_HTTP && us_http_srv_wants_close(c->http)) {
+            /* RFC 9112 9.6: the response that closes is all handed to TCP (flushed above): close
+             * in stages. Half-close, so the FIN follows the body; then read and discard until
+             * the peer's FIN (or SVC_LINGER), and only then close. Closing at once would reset
+             * the connection when requests pipelined behind this one are still unread (RFC 1122
+             * 4.2.2.13), and the RST can destroy the response before the client reads it.
+             * Requests after the closing one are not answered (MUST NOT process, 9.6). */
+            if (!c->lingering) {
+                c->lingering = true;
+                c->linger_until = now + SVC_LINGER;
+                c->in_len = 0;
+                c->linger_prev = s->linger_tail;
+                if (s->linger_tail)
+                    s->linger_tail->linger_next = c;
+                else
+                    s->linger_head = c;
+                s->linger_tail = c;
                 us_shutdown(st, c->fd, US_SHUT_WR, now);
             }
+            ssize_t n = us_recvfrom(st, c->fd, s->buf, sizeof(s->buf), 0, NULL, NULL, now);
+            if (n == -EAGAIN)
+                return now < c->linger_until ? STEP_WAIT : STEP_DONE;
+            if (n <= 0)
+                return STEP_DONE; /* the peer's FIN (or an error): done */
             continue;
         }
         if (c->kind == SVC_HTTP && c->in_len) { /* pipelined requests already received */
@@ -239,7 +268,7 @@ conn_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
         size_t cap = SVC_BUF;
         if (c->kind == SVC_HTTP) {
             if (!c->in && !(c->in = malloc(SVC_BUF)))
-                return false;
+                return STEP_DONE;
             dst = c->in + c->in_len;
             cap = SVC_BUF - c->in_len;
             if (cap == 0)
@@ -282,6 +311,16 @@ conn_wants(const struct svc_conn *c)
 static void
 conn_unlink(struct us_services *s, struct svc_conn *c)
 {
+    if (c->lingering) {
+        if (c->linger_prev)
+            c->linger_prev->linger_next = c->linger_next;
+        else
+            s->linger_head = c->linger_next;
+        if (c->linger_next)
+            c->linger_next->linger_prev = c->linger_prev;
+        else
+            s->linger_tail = c->linger_prev;
+    }
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -296,20 +335,27 @@ listeners_rewatch(struct us_services *s, struct us_stack *st);
 
 /* Steps c and files it by the result: freed, watched for what it waits for, or on the "more"
  * list for us_services_run. */
+/* Closes c and forgets it. */
+static void
+conn_end(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_time_t now)
+{
+    for (struct svc_conn **pp = &s->more; c->on_more && *pp; pp = &(*pp)->more_next)
+        if (*pp == c) { /* rare: it ended through a readiness event */
+            *pp = c->more_next;
+            c->on_more = false;
+            break;
+        }
+    conn_unlink(s, c);
+    conn_free(st, c, now);
+    listeners_rewatch(s, st);
+}
+
 static void
 conn_serve(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_time_t now)
 {
     enum step r = conn_step(s, st, c, now);
     if (r == STEP_DONE) {
-        for (struct svc_conn **pp = &s->more; c->on_more && *pp; pp = &(*pp)->more_next)
-            if (*pp == c) { /* rare: it ended through a readiness event */
-                *pp = c->more_next;
-                c->on_more = false;
-                break;
-            }
-        conn_unlink(s, c);
-        conn_free(st, c, now);
-        listeners_rewatch(s, st);
+        conn_end(s, st, c, now);
         return;
     }
     if (r == STEP_MORE && !c->on_more) {
@@ -404,6 +450,10 @@ us_services_run(struct us_services *s, struct us_stack *st, us_time_t now)
 {
     if (!s)
         return;
+    /* Lingering closes whose peer never sent its FIN: let go at the deadline (their sockets
+     * become readable only if the peer sends something). */
+    while (s->linger_head && s->linger_head->linger_until <= now)
+        conn_end(s, st, s->linger_head, now);
     struct svc_conn *list = s->more;
     s->more = NULL;
     while (list) {
@@ -417,7 +467,9 @@ us_services_run(struct us_services *s, struct us_stack *st, us_time_t now)
 us_time_t
 us_services_next_deadline(const struct us_services *s)
 {
-    return s && s->more ? 0 : US_TIME_NEVER;
+    if (!s)
+        return US_TIME_NEVER;
+    return s->more ? 0 : s->linger_head ? s->linger_head->linger_until : US_TIME_NEVER;
 }
 
 void

@@ -16,6 +16,7 @@ else
     has_header stdio.h "build-essential"
     has_header pcap/pcap.h "libpcap-dev"
     has_header resolv.h "libc6-dev"
+    has_header zlib.h "zlib1g-dev"
 fi
 if [ "$what" = test ]; then
     if ! command -v pkg-config >/dev/null 2>&1; then

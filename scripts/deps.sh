@@ -2,9 +2,9 @@
 # Installs the Debian packages the build, the tests and the demo need (Debian 12, as root).
 # Skips apt entirely when everything is already present.
 set -euo pipefail
-pkgs=(build-essential clang llvm libclang-rt-14-dev pkg-config check libsubunit-dev libpcap-dev tcpdump socat
-      netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3 liblwip-dev
-      groff-base nginx-light redis-server redis-tools iperf3 wrk openssh-server openssh-client
+pkgs=(build-essential clang llvm libclang-rt-14-dev pkg-config check libsubunit-dev libpcap-dev
+      zlib1g-dev tcpdump socat netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3
+      liblwip-dev groff-base nginx-light redis-server redis-tools iperf3 wrk openssh-server openssh-client
       apache2-utils)
 # Servers the `ustack run` tests start themselves, each with its own config, port and temp dir,
 # inside the test namespaces only. Their packages must not leave them running system-wide.

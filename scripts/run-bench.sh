@@ -21,7 +21,7 @@ for b in bench/*.c; do
     out=$D/$(basename "$b" .c)
     # (libustack-apps: bench_tcp's idle rows run the built-in services)
     $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g -Iinclude -Isrc -Iapps -Itests "$b" tests/lib/sim.c \
-        build/rel/libustack-apps.a build/rel/libustack.a -lpcap -lresolv -lm -o "$out"
+        build/rel/libustack-apps.a build/rel/libustack.a -lpcap -lresolv -lz -lm -o "$out"
 done
 
 # The in-memory benchmarks run on one CPU, ustack and its baseline alike, in turn: one run of

@@ -11,7 +11,14 @@ limit=${INTEROP_TIMEOUT:-120}
 tests=(tests/interop/*.sh)
 pass=0; fail=0
 if [ "$(id -u)" -ne 0 ]; then
+    allow=" $(echo "${USTACK_ALLOW_SKIP:-}" | tr ',' ' ') "
+    if [[ "$allow" == *" all "* || "$allow" == *" interop "* ]]; then
+        echo "SKIP interop: needs root (network namespaces and TAP devices); allowed by USTACK_ALLOW_SKIP"
+        echo "interop: 0 passed, 0 failed"
+        exit 0
+    fi
     echo "SKIP interop: needs root (network namespaces and TAP devices); counted as failures"
+    echo "  (USTACK_ALLOW_SKIP=interop or =all allows it)"
     n=0
     for t in "${tests[@]}"; do [ "$(basename "$t")" = lib.sh ] || n=$((n + 1)); done
     echo "interop: 0 passed, $n failed"

@@ -41,7 +41,8 @@ usage(FILE *f)
             "/run/ustack/ustack.ctl.\n"
             "--serve takes a comma list of echo, discard, chargen (UDP and TCP), http=DIR (TCP 80).\n"
             "--impair takes e.g. loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,seed=7\n"
-            "  (corrupt flips a bit past the Ethernet header, never in ARP: what escapes the FCS)\n");
+            "  (corrupt flips a bit past the Ethernet header, never in ARP: what escapes the FCS;\n"
+            "   biterr=P flips a bit anywhere on the wire, and the receiver's FCS check drops it)\n");
 }
 
 static int

@@ -32,10 +32,15 @@ struct us_impair {
     unsigned queue_limit;      /* frames waiting for the serialiser (rate only); 0 = 1000 */
     us_time_t blackout_start;  /* frames sent in [start, start + len) are dropped */
     us_time_t blackout_len;    /* 0 = no blackout */
+    /* Bit errors on the wire: one random bit of the whole frame flipped, ARP and the Ethernet
+     * header included. The sending end's FCS (CRC-32, IEEE 802.3 3.2.9) travels with the frame
+     * and the receiving end checks it, as a NIC does: the damaged frame is dropped there and
+     * counted in fcs_drops, so nothing damaged on the wire reaches a stack. */
+    double biterr;
 };
 
 /* Parses "loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,jitter=1ms,rate=100mbit,
- * seed=7". Keys: loss dup reorder corrupt (probabilities), delay jitter reorder_gap
+ * seed=7". Keys: loss dup reorder corrupt biterr (probabilities), delay jitter reorder_gap
  * blackout_start blackout_len (durations with unit ns/us/ms/s; bare 0 allowed), rate (with unit
  * bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed (integer; seed may be NULL if
  * the spec has none). *imp is reset to all zero first; *seed is set only when the spec has seed=.
@@ -43,10 +48,12 @@ struct us_impair {
 int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
 
 /* Per direction. sent = frames offered; every offered frame ends up delivered (counted by the
- * link, or by the daemon when it delivers) or in exactly one of lost, blackout, queue_drops;
- * duplicated frames are delivered twice. */
+ * link, or by the daemon when it delivers) or in exactly one of lost, blackout, queue_drops,
+ * fcs_drops (a duplicate is a copy: both copies carry the same bit error, and each is dropped);
+ * duplicated frames are delivered twice. biterrs counts frames damaged on the wire. */
 struct us_wire_stats {
     uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops, blackout;
+    uint64_t biterrs, fcs_drops;
 };
 
 /* Largest frame the link carries (a GSO super-frame and its headers). */

@@ -7,8 +7,38 @@
 #include <errno.h>
 #include <string.h>
 
+/* Index of the range holding offset x, or -1. */
+static int
+range_of(const struct us_rangeset *s, uint32_t x)
+{
+    for (unsigned k = 0; k < s->n; k++)
+        if (s->r[k].start <= x && x < s->r[k].end)
+            return (int)k;
+    return -1;
+}
+
+/* Makes range k the most recent: its marker goes first, other markers inside it go. */
+static void
+recent_touch(struct us_rangeset *s, unsigned k)
+{
+    uint32_t keep[US_RANGESET_RECENT];
+    unsigned w = 0;
+    keep[w++] = s->r[k].start;
+    for (unsigned q = 0; q < s->n_recent && w < US_RANGESET_RECENT; q++)
+        if (range_of(s, s->recent[q]) != (int)k)
+            keep[w++] = s->recent[q];
+    memcpy(s->recent, keep, w * sizeof(keep[0]));
+    s->n_recent = (uint8_t)w;
+}
+
 int
-us_rangeset_add(struct us_rangeset *s, uint32_t start, uint32_t end)
+us_rangeset_recent(const struct us_rangeset *s, unsigned i)
+{
+    return i < s->n_recent ? range_of(s, s->recent[i]) : -1;
+}
+
+static int
+rangeset_add(struct us_rangeset *s, uint32_t start, uint32_t end)
 {
     if (start >= end)
         return -EINVAL;
@@ -41,6 +71,15 @@ us_rangeset_add(struct us_rangeset *s, uint32_t start, uint32_t end)
     return 0;
 }
 
+int
+us_rangeset_add(struct us_rangeset *s, uint32_t start, uint32_t end)
+{
+    int err = rangeset_add(s, start, end);
+    if (err == 0)
+        recent_touch(s, (unsigned)range_of(s, start));
+    return err;
+}
+
 uint32_t
 us_rangeset_pop_front(struct us_rangeset *s)
 {
@@ -49,13 +88,26 @@ us_rangeset_pop_front(struct us_rangeset *s)
     uint32_t len = s->r[0].end;
     memmove(&s->r[0], &s->r[1], (size_t)(s->n - 1) * sizeof(s->r[0]));
     s->n--;
+    unsigned w = 0;
+    for (unsigned q = 0; q < s->n_recent; q++)
+        if (s->recent[q] >= len)
+            s->recent[w++] = s->recent[q];
+    s->n_recent = (uint8_t)w;
     return len;
 }
 
 void
 us_rangeset_shift(struct us_rangeset *s, uint32_t n)
 {
-    /* Ranges ending at or below n vanish; at most one straddles n and is cut to start at 0. */
+    /* Ranges ending at or below n vanish; at most one straddles n and is cut to start at 0.
+     * The markers move with their ranges (into 0 in a cut one) or vanish with them. */
+    unsigned w = 0;
+    for (unsigned q = 0; q < s->n_recent; q++) {
+        int k = range_of(s, s->recent[q]);
+        if (k >= 0 && s->r[k].end > n)
+            s->recent[w++] = s->recent[q] > n ? s->recent[q] - n : 0;
+    }
+    s->n_recent = (uint8_t)w;
     unsigned drop = 0;
     while (drop < s->n && s->r[drop].end <= n)
         drop++;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
 
 /* ---- PRNG: the stack's own xoshiro256** (core/rand.h) --------------------------------------- */
 
@@ -71,6 +72,7 @@ us_impairer_new(const struct us_impair *imp, uint64_t seed)
     us_rand_seed(&im->rng, seed);
     const struct us_impair *p = &im->imp;
     im->clean = p->loss <= 0 && p->dup <= 0 && p->reorder <= 0 && p->corrupt <= 0 &&
+                p->biterr <= 0 &&
                 p->delay == 0 && p->jitter == 0 && p->rate_bps == 0 && p->blackout_len <= 0;
     if (im->imp.rate_bps > 0) {
         im->finish_cap = im->imp.queue_limit ? im->imp.queue_limit : WIRE_QUEUE_LIMIT_DEFAULT;
@@ -149,7 +151,7 @@ us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_
     im->stats.sent++;
     if (im->clean) { /* the common case of a benchmark: decide nothing */
         v->copies = 1;
-        v->corrupt = false;
+        v->corrupt = v->fcs = v->biterr = false;
         v->at[0] = v->at[1] = now;
         return 1;
     }
@@ -184,6 +186,15 @@ us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_
         v->corrupt_mask = (uint8_t)(1u << wire_rng_below(&im->rng, 8));
         im->stats.corrupted++;
     }
+    /* Bit errors on the wire hit any byte of any frame; the FCS check at the receiving end
+     * catches them (us_delayq_deliver). */
+    v->fcs = p->biterr > 0;
+    if (len > 0 && wire_rng_chance(&im->rng, p->biterr)) {
+        v->biterr = true;
+        v->biterr_byte = (size_t)wire_rng_below(&im->rng, len);
+        v->biterr_mask = (uint8_t)(1u << wire_rng_below(&im->rng, 8));
+        im->stats.biterrs++;
+    }
     v->copies = 1;
     v->at[0] = v->at[1] = at;
     if (wire_rng_chance(&im->rng, p->dup)) {
@@ -204,6 +215,8 @@ struct dq_buf {
     uint64_t seq;
     size_t len, cap;
     int tag;
+    struct us_wire_stats *fcs_stats; /* the FCS is checked at delivery (NULL: none carried) */
+    uint32_t fcs;                    /* the frame's FCS as sent */
     uint8_t data[];
 };
 
@@ -375,6 +388,7 @@ dq_push(struct us_delayq *q, const uint8_t *frame, size_t len, us_time_t at, int
     b->at = at;
     b->seq = q->seq++;
     b->tag = tag;
+    b->fcs_stats = NULL;
     b->next_free = NULL;
     if (q->n == 0 && (!q->fifo_tail || q->fifo_tail->at <= at)) {
         if (q->fifo_tail)
@@ -419,8 +433,27 @@ us_delayq_push_impaired(struct us_delayq *q, struct us_impairer *im, const uint8
         }
         if (v.corrupt)
             b->data[v.corrupt_byte] ^= v.corrupt_mask;
+        if (v.fcs) {
+            b->fcs_stats = &im->stats;
+            b->fcs = us_wire_fcs(frame, len);
+        }
+        if (v.biterr)
+            b->data[v.biterr_byte] ^= v.biterr_mask;
     }
     return v.copies;
+}
+
+uint32_t
+us_wire_fcs(const uint8_t *frame, size_t len)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (len > 0) { /* zlib takes uInt lengths */
+        uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
+        crc = crc32(crc, frame, n);
+        frame += n;
+        len -= n;
+    }
+    return (uint32_t)crc;
 }
 
 /* The earliest frame of the FIFO and the heap, or NULL. */
@@ -464,6 +497,12 @@ us_delayq_deliver(struct us_delayq *q, us_time_t now, size_t max, us_delayq_fn f
     struct dq_buf *b0;
     while (done < max && (b0 = dq_peek(q)) != NULL && b0->at <= now) {
         struct dq_buf *b = dq_pop(q, b0);
+        /* The receiving end's FCS check (IEEE 802.3 3.2.9), as a NIC drops a damaged frame. */
+        if (b->fcs_stats && us_wire_fcs(b->data, b->len) != b->fcs) {
+            b->fcs_stats->fcs_drops++;
+            dq_buf_put(q, b);
+            continue;
+        }
         /* Popped before the call, so the callback may push into this queue. */
         fn(ctx, b->tag, b->data, b->len, now);
         dq_buf_put(q, b);
@@ -674,7 +713,7 @@ wire_parse_item(struct us_impair *imp, uint64_t *seed, const char *key, const ch
 {
     static const char *const keys[] = {
         "loss", "dup", "reorder", "corrupt", "delay", "jitter", "reorder_gap", "rate",
-        "queue", "blackout_start", "blackout_len", "seed",
+        "queue", "blackout_start", "blackout_len", "biterr", "seed",
     };
     unsigned long long u = 0;
     double d = 0;
@@ -705,6 +744,7 @@ wire_parse_item(struct us_impair *imp, uint64_t *seed, const char *key, const ch
         return rc;
     case 9: return wire_parse_time(val, &imp->blackout_start);
     case 10: return wire_parse_time(val, &imp->blackout_len);
+    case 11: return wire_parse_prob(val, &imp->biterr);
     default:
         if (seed == NULL)
             return -EINVAL;

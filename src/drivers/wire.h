@@ -22,6 +22,10 @@ struct us_impair_verdict {
     bool corrupt;       /* flip corrupt_mask in byte corrupt_byte (of every copy) */
     size_t corrupt_byte;
     uint8_t corrupt_mask;
+    bool fcs;           /* the frame carries an FCS (the impairer models bit errors) */
+    bool biterr;        /* flip biterr_mask in byte biterr_byte after the FCS was computed */
+    size_t biterr_byte;
+    uint8_t biterr_mask;
 };
 
 struct us_impairer;
@@ -56,7 +60,13 @@ struct us_delayq *us_delayq_new(size_t max_frames);
 void us_delayq_free(struct us_delayq *q);
 /* Copies the frame in. 0, -EMSGSIZE (too big), -ENOBUFS (queue full) or -ENOMEM. */
 int us_delayq_push(struct us_delayq *q, const uint8_t *frame, size_t len, us_time_t at, int tag);
-/* Runs the impairer on the frame and queues what it decides (copies, corrupted bytes).
+/* The frame check sequence of IEEE 802.3 3.2.9 over frame (destination address to the end of
+ * the data): CRC-32, zlib's crc32. */
+uint32_t us_wire_fcs(const uint8_t *frame, size_t len);
+/* Runs the impairer on the frame and queues what it decides (copies, corrupted bytes). A frame
+ * with bit errors is queued with the FCS of the frame as sent; us_delayq_deliver checks it and
+ * drops a frame that fails, counting it in the impairer's fcs_drops (so the impairer must
+ * outlive the frames it queued, or the queue must be freed first).
  * Returns the number of copies queued (0 when dropped), or a negative errno from the push, in
  * which case the frame counts as a queue drop. */
 int us_delayq_push_impaired(struct us_delayq *q, struct us_impairer *im, const uint8_t *frame,

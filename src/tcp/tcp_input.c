@@ -543,8 +543,13 @@ check_seq(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     uint32_t wnd = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t len = s->len;
     bool ok;
+    /* DEVIATION(RFC 9293 3.10.7.4: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND): a segment without data
+     * may sit at the right edge itself, as Linux's tcp_sequence allows: a sender that has
+     * filled our window puts its pure ACKs there (acceptable_seq, Linux tcp_acceptable_seq),
+     * and dropping them would lose their ACK fields until the window moves. */
     if (len == 0)
-        ok = wnd == 0 ? r->seq == c->rcv_nxt : us_seq_in(r->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+        ok = wnd == 0 ? r->seq == c->rcv_nxt
+                      : us_seq_in(r->seq, c->rcv_nxt, c->rcv_nxt + wnd + 1);
     else if (wnd == 0)
         ok = r->seq == c->rcv_nxt; /* 3.10.7.4: still take its ACK and RST; data is trimmed */
     else
@@ -1270,9 +1275,15 @@ us_tcp_icmp_error(struct us_stack *st, us_ip4_t laddr, uint16_t lport, us_ip4_t 
     }
     if (type == US_ICMP_DEST_UNREACH && code == US_ICMP_UNREACH_NEEDFRAG) {
         uint16_t m = mtu >= 68 ? mtu : 576; /* RFC 1191 5: old routers send 0 */
+        /* RFC 9293 3.7.1: Eff.snd.MSS = MTU - 40 - the options every segment carries. c->mss
+         * is payload (syn_negotiate takes the 12-byte timestamp option off it), so the same
+         * comes off here, as Linux's tcp_sync_mss takes it off tcp_mtu_to_mss; comparing like
+         * with like, an ICMP for an MTU the segments already fit changes nothing. */
         uint16_t mss = (uint16_t)(m - US_IP4_HDR_LEN - US_TCP_HDR_LEN);
+        if (c->ts_ok)
+            mss -= 12;
         if (mss < c->mss) {
-            c->mss = US_MAX(mss, (uint16_t)(68 - 40));
+            c->mss = mss;
             us_stat_inc(st, US_STAT_TCP_PMTU_LOWERED);
             c->snd_nxt = c->snd_una; /* resend what was too big */
             us_tcp_output(st, c, now);

@@ -41,36 +41,46 @@ us_tcp_rcv_window(const struct us_tcp_conn *c)
     return space;
 }
 
-/* The SACK blocks of a segment (RFC 2018 4): the ranges held out of order, in sequence order
- * (RFC 2018 4 prefers the most recent first; every receiver takes any order). A D-SACK the
- * segment being processed earned (RFC 2883 4) goes first, followed by the held range that
- * contains it, if one does. Blocks must not push a segment past the MTU (the MSS already counts
- * the timestamps): a full segment has no room for them, nor has a TSO super-segment, whose
- * headers the device copies onto every full segment it cuts (tcp_emit then owes a pure ACK). */
+/* The SACK blocks of a segment. A D-SACK the segment being processed earned (RFC 2883 4) goes
+ * first, followed by the held range that contains it, if one does (4.1.2). Then RFC 2018 4: the
+ * range holding the segment that triggered this ACK, and after it the most recently reported
+ * ones, newest first: the out-of-order ranges in the order they were last added to
+ * (us_rangeset_recent), then any others in sequence order. Blocks must not push a segment past
+ * the MTU (the MSS already counts the timestamps): a full segment has no room for them, nor has
+ * a TSO super-segment, whose headers the device copies onto every full segment it cuts
+ * (tcp_emit then owes a pure ACK). */
 static void
 tcp_fill_sack(struct us_stack *st, struct us_tcp_repr *r, const struct us_tcp_conn *c, size_t len)
 {
     size_t room = len < c->mss ? c->mss - len : 0;
     size_t fit = US_MIN(room >= 4 ? (room - 4) / 8 : 0, (size_t)US_TCP_MAX_SACK);
     const struct us_rangeset *ooo = c->ooo;
-    size_t n_ooo = us_tcp_rs_n(c->ooo), first = n_ooo, n = 0;
+    size_t n_ooo = us_tcp_rs_n(c->ooo), n = 0;
+    size_t order[US_RANGESET_MAX], n_order = 0;
+    bool taken[US_RANGESET_MAX] = {false};
     if (st->tcp->dsack_conn == c && fit > 0) {
         us_seq_t ds = st->tcp->dsack_start, de = st->tcp->dsack_end;
         r->sack[n++] = (struct us_tcp_sack_block){ds, de};
         for (size_t i = 0; i < n_ooo; i++)
             if (us_seq_leq(c->rcv_nxt + ooo->r[i].start, ds) &&
-                us_seq_leq(de, c->rcv_nxt + ooo->r[i].end))
-                first = i;
+                us_seq_leq(de, c->rcv_nxt + ooo->r[i].end)) {
+                order[n_order++] = i;
+                taken[i] = true;
+            }
         st->tcp->dsack_conn = NULL; /* reported once */
         us_stat_inc(st, US_STAT_TCP_DSACK_OUT);
     }
-    if (first < n_ooo && n < fit) /* the range holding the D-SACK, then the others in order */
-        r->sack[n++] = (struct us_tcp_sack_block){c->rcv_nxt + ooo->r[first].start,
-                                                  c->rcv_nxt + ooo->r[first].end};
-    for (size_t i = 0; i < n_ooo && n < fit; i++)
-        if (i != first)
-            r->sack[n++] = (struct us_tcp_sack_block){c->rcv_nxt + ooo->r[i].start,
-                                                      c->rcv_nxt + ooo->r[i].end};
+    for (int k, q = 0; n_ooo > 0 && (k = us_rangeset_recent(ooo, (unsigned)q)) >= 0; q++)
+        if (!taken[k]) {
+            order[n_order++] = (size_t)k;
+            taken[k] = true;
+        }
+    for (size_t i = 0; i < n_ooo; i++)
+        if (!taken[i])
+            order[n_order++] = i;
+    for (size_t j = 0; j < n_order && n < fit; j++)
+        r->sack[n++] = (struct us_tcp_sack_block){c->rcv_nxt + ooo->r[order[j]].start,
+                                                  c->rcv_nxt + ooo->r[order[j]].end};
     r->n_sack = (uint8_t)n;
 }
 
@@ -477,6 +487,11 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
                                                                 : c->snd_nxt - c->snd_una;
         uint32_t wnd = US_MIN(c->snd_wnd, c->cwnd + lt);
         size_t usable = wnd > flight ? wnd - flight : 0;
+        /* RFC 9293 3.8.6 / RFC 6675 5 NextSeg (3): the peer's window bounds the sequence space,
+         * SND.UNA + SND.WND, not the pipe; with SACKed data in recovery the pipe is smaller than
+         * SND.NXT - SND.UNA, and new data past the right edge would only be dropped. */
+        us_seq_t edge = c->snd_una + c->snd_wnd;
+        usable = US_MIN(usable, us_seq_gt(edge, c->snd_nxt) ? (size_t)(edge - c->snd_nxt) : 0);
         size_t len = US_MIN(US_MIN(avail, usable), seg_max);
         bool fin = c->fin_queued && off + len == rlen;
         if (len == 0 && !fin)

@@ -12,7 +12,7 @@ if [ -z "$prog" ]; then
     san=()
     nm "$BUILD/libustack.a" 2>/dev/null | grep -q __asan_ && san=(-fsanitize=address,undefined)
     ${CC:-cc} -std=c11 -Wall -Wextra -Wpedantic -Werror -g -I"$ROOT/include" "${san[@]}" \
-        "$ROOT/examples/echo_tap.c" "$BUILD/libustack.a" -lpcap -lm -o "$TMP/echo_tap" ||
+        "$ROOT/examples/echo_tap.c" "$BUILD/libustack.a" -lpcap -lz -lm -o "$TMP/echo_tap" ||
         die "cannot build examples/echo_tap.c"
     prog=$TMP/echo_tap
 fi

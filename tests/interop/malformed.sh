@@ -3,6 +3,8 @@
 # must be dropped and counted under its own reason in `ustack netstat -s` (exactly one drop, under
 # that name), and ustack must still answer ping afterwards. Then an impaired link
 # (--impair loss/dup/reorder): a kernel ping gets some but not all replies and ustack stays up.
+# Last, bit errors on the wire (--impair biterr): some pings fail, and no damaged frame reaches
+# the stack (the FCS check drops them): no drop counted under a bad-header or checksum reason.
 . "$(dirname "$0")/lib.sh" "$@"
 us_start --serve echo,discard
 INJECT="python3 $ROOT/tests/interop/inject.py"
@@ -93,4 +95,18 @@ assert_gt 0 "${got:-0}" "replies over the impaired link"
 [ "${got:-30}" -lt 30 ] || fail "impaired link: expected some loss, got ${got:-?}/30 replies"
 kill -0 "$US_PID" 2>/dev/null || fail "ustack died on the impaired link"
 us netstat -s >/dev/null || fail "netstat failed after the impaired run"
+
+# ---- bit errors on the wire: the FCS check drops them before the stack sees them ----
+us_restart --impair biterr=0.3,seed=5
+out=$(nsx ping -n -c 30 -i 0.05 -W 1 "$US_IP" 2>&1)
+got=$(sed -n 's/^30 packets transmitted, \([0-9]*\) received.*/\1/p' <<<"$out")
+log "bit errors: $(grep 'packets transmitted' <<<"$out")"
+assert_gt 0 "${got:-0}" "replies over a link with bit errors"
+[ "${got:-30}" -lt 30 ] || fail "bit errors: expected some frames dropped, got ${got:-?}/30 replies"
+s=$(stats)
+for c in ETH_NOT_FOR_US ETH_BAD_SRC ETH_UNKNOWN_TYPE IP_BAD_CSUM IP_BAD_VERSION ICMP_BAD_CSUM \
+    ARP_BAD_HW ARP_BAD_PROTO ARP_BAD_OP; do
+    v=$(awk -v n="$c" '$1 == n { print $2; exit }' <<<"$s")
+    assert_eq 0 "${v:-0}" "bit errors: $c (a damaged frame reached the stack)"
+done
 finish

@@ -6,7 +6,8 @@
  * SIM_SEEDS=n changes the number of seeds (default 16); SIM_SEED=n replays one; SIM_REPORT=1
  * prints each run's virtual transfer time and retransmissions.
  * "corrupt" damages IP packets only, as what escapes a real link's FCS (drivers/wire.h); when
- * it also hit ARP, seed 1236 (profile "corrupt") poisoned A's ARP entry for B. */
+ * it also hit ARP, seed 1236 (profile "corrupt") poisoned A's ARP entry for B. "biterr" damages
+ * any frame on the wire, and the receiving end's FCS check drops it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ static const struct profile profiles[] = {
     {"loss3-reorder-dup", {.loss = 0.03, .reorder = 0.05, .dup = 0.03, .delay = US_MSEC(5),
                            .jitter = US_MSEC(2)}, 384 * KB, 384 * KB, 1500},
     {"corrupt", {.corrupt = 0.05, .loss = 0.01, .delay = US_MSEC(1)}, 384 * KB, 128 * KB, 1500},
+    /* bit errors on the wire, ARP frames included: the receiving end's FCS drops them all */
+    {"biterr", {.biterr = 0.05, .delay = US_MSEC(1)}, 256 * KB, 128 * KB, 1500},
     {"jumbo-mix", {.loss = 0.02, .reorder = 0.03, .dup = 0.02, .corrupt = 0.02,
                    .delay = US_MSEC(3)}, 768 * KB, 256 * KB, 9000},
     {"bottleneck", {.delay = US_MSEC(10), .rate_bps = 20000000, .queue_limit = 30,
@@ -102,6 +105,16 @@ run(const struct profile *pr, uint64_t seed, int cc)
         ck_assert_msg(cs > 0, "%s seed %llu: %llu corrupted frames, no checksum drop", pr->name,
                       (unsigned long long)seed,
                       (unsigned long long)(w0->corrupted + w1->corrupted));
+    }
+    if (pr->imp.biterr > 0) {
+        /* The FCS check dropped every frame damaged on the wire (none duplicated here), so no
+         * damaged frame reached a stack: no checksum drop anywhere. */
+        ck_assert_msg(w0->biterrs + w1->biterrs > 0, "%s seed %llu: no bit errors", pr->name,
+                      (unsigned long long)seed);
+        ck_assert_uint_eq(w0->fcs_drops + w1->fcs_drops, w0->biterrs + w1->biterrs);
+        for (int i = 0; i < 2; i++)
+            ck_assert_uint_eq(simtcp_stat(&p.s, i, "TCP_BAD_CSUM") +
+                                  simtcp_stat(&p.s, i, "IP_BAD_CSUM"), 0);
     }
     simtcp_close_all(&p);
     /* FIN retransmissions over the same impaired link, for as long as B's RTO needs: lost

@@ -311,6 +311,48 @@ START_TEST(test_random_vs_bitmap)
 }
 END_TEST
 
+/* Asserts the recency order: the start of each remembered range, newest first. */
+static void
+expect_recent(const struct us_rangeset *s, unsigned n, const uint32_t *starts)
+{
+    for (unsigned i = 0; i < n; i++) {
+        int k = us_rangeset_recent(s, i);
+        ck_assert_int_ge(k, 0);
+        ck_assert_uint_eq(s->r[k].start, starts[i]);
+    }
+    ck_assert_int_eq(us_rangeset_recent(s, n), -1);
+}
+
+START_TEST(test_recent)
+{
+    /* The ranges most recently added to, newest first (for RFC 2018 4's SACK block order). */
+    struct us_rangeset s;
+    us_rangeset_clear(&s);
+    ck_assert_int_eq(us_rangeset_recent(&s, 0), -1);
+    for (uint32_t a = 100; a <= 500; a += 100)
+        ck_assert_int_eq(us_rangeset_add(&s, a, a + 50), 0);
+    expect_recent(&s, 4, (uint32_t[]){500, 400, 300, 200}); /* four remembered */
+    ck_assert_int_eq(us_rangeset_add(&s, 220, 260), 0);    /* extends 200: first again */
+    expect_recent(&s, 4, (uint32_t[]){200, 500, 400, 300});
+    ck_assert_int_eq(us_rangeset_add(&s, 350, 400), 0);    /* bridges 300 and 400 */
+    expect_recent(&s, 3, (uint32_t[]){300, 200, 500});
+    ck_assert_int_eq(us_rangeset_add(&s, 100, 120), 0);    /* inside 100: it comes back */
+    expect_recent(&s, 4, (uint32_t[]){100, 300, 200, 500});
+    us_rangeset_shift(&s, 230); /* 100 gone, 200..260 cut to 0..30, the rest move down */
+    expect_recent(&s, 3, (uint32_t[]){70, 0, 270});
+    ck_assert_uint_eq(us_rangeset_pop_front(&s), 30);
+    expect_recent(&s, 2, (uint32_t[]){70, 270});
+    ck_assert_int_eq(us_rangeset_add(&s, 1000, 1001), 0);
+    us_rangeset_clear(&s);
+    ck_assert_int_eq(us_rangeset_recent(&s, 0), -1);
+    /* -ENOSPC changes nothing, recency included */
+    for (uint32_t k = 0; k < US_RANGESET_MAX; k++)
+        ck_assert_int_eq(us_rangeset_add(&s, k * 10, k * 10 + 5), 0);
+    ck_assert_int_eq(us_rangeset_add(&s, 1000, 1001), -ENOSPC);
+    expect_recent(&s, 4, (uint32_t[]){150, 140, 130, 120});
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -326,6 +368,7 @@ make_suite(void)
     tcase_add_test(tc, test_shift);
     tcase_add_test(tc, test_contains);
     tcase_add_test(tc, test_random_vs_bitmap);
+    tcase_add_test(tc, test_recent);
     suite_add_tcase(s, tc);
     return s;
 }

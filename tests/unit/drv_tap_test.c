@@ -117,10 +117,11 @@ failf(const char *fmt, ...)
     return fail_buf;
 }
 
-/* Runs fn in a forked child inside a fresh network namespace. Returns false (test skipped)
- * only when we are not root; as root any failure, including unshare's, fails the test. */
+/* Runs fn in a forked child inside a fresh network namespace. Returns false (the test SKIPs,
+ * visibly, and the program exits US_EXIT_SKIP) only when we are not root; as root any failure,
+ * including unshare's, fails the test. */
 static bool
-run_in_netns(scenario_fn fn)
+run_in_netns_(const char *test, scenario_fn fn)
 {
     int pfd[2], status = 0;
     char msg[256] = "";
@@ -128,7 +129,7 @@ run_in_netns(scenario_fn fn)
     pid_t pid;
 
     if (geteuid() != 0) {
-        fprintf(stderr, "SKIP drv_tap_test: needs root for network namespaces and TAP\n");
+        us_skip_(test, "needs root for network namespaces and TAP");
         return false;
     }
     ck_assert_int_eq(pipe(pfd), 0);
@@ -155,6 +156,7 @@ run_in_netns(scenario_fn fn)
                   msg[0] ? msg : "(crashed)");
     return true;
 }
+#define run_in_netns(fn) run_in_netns_(__func__, fn)
 
 /* Gives the kernel side of the TAP its address and brings it up (ioctls, no tools needed). */
 static const char *

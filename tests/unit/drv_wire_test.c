@@ -277,6 +277,67 @@ START_TEST(test_corrupt_spares_arp)
 }
 END_TEST
 
+/* Bit errors on the wire (biterr) hit any byte of any frame, ARP and the Ethernet header
+ * included, and the receiving end's FCS check drops every damaged frame, as a NIC does: at
+ * biterr=1 nothing is delivered and all of it is counted in fcs_drops; at 0.3 with duplicates
+ * the books balance and every frame that arrives is exactly the frame sent. */
+START_TEST(test_biterr_fcs)
+{
+    /* IEEE 802.3's CRC-32: the check value of "123456789", and a frame with its FCS appended
+     * leaves the residue 0x2144df1c (the receiver's "magic number" check). */
+    ck_assert_uint_eq(us_wire_fcs((const uint8_t *)"123456789", 9), 0xcbf43926u);
+    uint8_t f[64];
+    make_frame(f, 60, 5);
+    uint32_t fcs = us_wire_fcs(f, 60);
+    for (int i = 0; i < 4; i++)
+        f[60 + i] = (uint8_t)(fcs >> (8 * i));
+    ck_assert_uint_eq(us_wire_fcs(f, 64), 0x2144df1cu);
+
+    struct us_wire_link *l = link_from("biterr=1", 13);
+    for (uint32_t i = 0; i < 300; i++) {
+        size_t len = i % 3 == 2 ? 14 : 60;
+        make_frame(f, len, i);
+        f[12] = 0x08;
+        f[13] = i % 3 == 0 ? 0x06 : 0x00; /* ARP, IPv4, a bare Ethernet header */
+        us_wire_link_set_now(l, (us_time_t)i);
+        ck_assert_int_eq(us_wire_end_tx(us_wire_link_end(l, 0), f, len), 0);
+        ck_assert_uint_eq(us_wire_link_deliver(l, (us_time_t)i, record_rx, &rx_ends[0],
+                                               &rx_ends[1]), 0);
+    }
+    const struct us_wire_stats *st = us_wire_link_stats(l, 0);
+    ck_assert_uint_eq(rx_rec.n, 0);
+    ck_assert_uint_eq(st->biterrs, 300);
+    ck_assert_uint_eq(st->fcs_drops, 300);
+    ck_assert_uint_eq(st->delivered, 0);
+    us_wire_link_free(l);
+
+    l = link_from("biterr=0.3,dup=0.2,loss=0.1,seed=21", 0);
+    uint64_t sent_hash[3000];
+    for (uint32_t i = 0; i < 3000; i++) {
+        make_frame(f, 60, i);
+        f[12] = 0x08;
+        f[13] = i & 1 ? 0x06 : 0x00;
+        sent_hash[i] = fnv(f, 60);
+        us_wire_link_set_now(l, (us_time_t)i);
+        ck_assert_int_eq(us_wire_end_tx(us_wire_link_end(l, 0), f, 60), 0);
+        us_wire_link_deliver(l, (us_time_t)i, record_rx, &rx_ends[0], &rx_ends[1]);
+    }
+    drain(l);
+    st = us_wire_link_stats(l, 0);
+    for (size_t k = 0; k < rx_rec.n; k++) { /* intact: the first 4 bytes name the frame */
+        ck_assert_uint_lt(rx_rec.seq[k], 3000);
+        ck_assert_msg(rx_rec.hash[k] == sent_hash[rx_rec.seq[k]], "frame %u arrived damaged",
+                      rx_rec.seq[k]);
+    }
+    ck_assert_uint_gt(st->fcs_drops, 600);
+    ck_assert_uint_lt(st->fcs_drops, 1300);
+    ck_assert_uint_eq(st->delivered, rx_rec.n);
+    /* every copy ends delivered, lost or FCS-dropped */
+    ck_assert_uint_eq(st->sent + st->duplicated, st->delivered + st->lost + st->fcs_drops);
+    us_wire_link_free(l);
+}
+END_TEST
+
 START_TEST(test_delay_and_jitter)
 {
     struct us_wire_link *l = link_from("delay=5ms", 1);
@@ -457,8 +518,9 @@ START_TEST(test_parse_ok)
     ck_assert_uint_eq(seed, 7);
     ck_assert_int_eq(us_impair_parse(&imp, &seed, "delay=250us,jitter=7ns,rate=1.5kbit,queue=9,"
                                                   "blackout_start=2s,blackout_len=0.5s,"
-                                                  "reorder_gap=0"),
+                                                  "reorder_gap=0,biterr=0.25"),
                      0);
+    ck_assert(imp.biterr == 0.25);
     ck_assert_int_eq(imp.delay, 250000);
     ck_assert_int_eq(imp.jitter, 7);
     ck_assert_uint_eq(imp.rate_bps, 1500);
@@ -507,6 +569,7 @@ make_suite(void)
     tcase_add_test(tc, test_reorder);
     tcase_add_test(tc, test_corrupt_one_bit);
     tcase_add_test(tc, test_corrupt_spares_arp);
+    tcase_add_test(tc, test_biterr_fcs);
     tcase_add_test(tc, test_delay_and_jitter);
     tcase_add_test(tc, test_rate_limit);
     tcase_add_test(tc, test_blackout);

@@ -124,18 +124,18 @@ START_TEST(out_of_order_sack)
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     char b[4];
     ck_assert_int_eq(us_recvfrom(o.st, fd, b, 4, 0, NULL, NULL, o.now), -EAGAIN);
-    /* a second island: two blocks */
+    /* a second island: two blocks, the newest first (RFC 2018 4) */
     t.seq = base + 300;
     os_tcp_tx(&o, &t, A, data + 300, 50);
     want.n_sack = 2;
-    want.sack[1] = (struct us_tcp_sack_block){base + 300, base + 350};
+    want.sack[1] = want.sack[0];
+    want.sack[0] = (struct us_tcp_sack_block){base + 300, base + 350};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     /* filling the first hole: one ACK covering both, the remaining island still SACKed */
     t.seq = base;
     os_tcp_tx(&o, &t, A, data, 100);
     want.ack = base + 200;
     want.n_sack = 1;
-    want.sack[0] = want.sack[1];
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     t.seq = base + 200;
     os_tcp_tx(&o, &t, A, data + 200, 100);
@@ -144,6 +144,61 @@ START_TEST(out_of_order_sack)
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     expect_read(&o, fd, data, 350);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* Sends len bytes at base + off out of order and expects the ACK at ack with the given SACK
+ * blocks (n of them, as start, end offsets from base), exactly in that order. */
+static void
+ooo_expect_blocks(struct onestack *o, struct os_tcp *t, uint32_t base, uint32_t off, uint32_t len,
+                  uint32_t ack, unsigned n, const uint32_t *blocks)
+{
+    t->seq = base + off;
+    os_tcp_tx(o, t, A, data + off, len);
+    struct us_tcp_repr want = {.src_port = 80, .dst_port = t->pport, .seq = t->ack, .ack = ack,
+                               .flags = A, .n_sack = (uint8_t)n};
+    for (unsigned i = 0; i < n; i++)
+        want.sack[i] = (struct us_tcp_sack_block){base + blocks[2 * i], base + blocks[2 * i + 1]};
+    os_tcp_expect(o, &want, OS_IGN_WND, NULL);
+}
+
+START_TEST(sack_block_order)
+{
+    /* RFC 2018 4: the first block holds the segment that triggered the ACK; the others repeat
+     * the most recently reported blocks, newest first. Islands arriving in increasing order
+     * (every other segment of a flight lost): each ACK leads with the newest, and with more
+     * islands than four blocks the newest still get reported (in sequence order the sender
+     * would hear only of the oldest four, again and again). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    uint32_t base = t.seq;
+    ooo_expect_blocks(&o, &t, base, 100, 100, base, 1, (uint32_t[]){100, 200});
+    ooo_expect_blocks(&o, &t, base, 300, 100, base, 2, (uint32_t[]){300, 400, 100, 200});
+    ooo_expect_blocks(&o, &t, base, 500, 100, base, 3,
+                      (uint32_t[]){500, 600, 300, 400, 100, 200});
+    ooo_expect_blocks(&o, &t, base, 700, 100, base, 4,
+                      (uint32_t[]){700, 800, 500, 600, 300, 400, 100, 200});
+    ooo_expect_blocks(&o, &t, base, 900, 100, base, 4,
+                      (uint32_t[]){900, 1000, 700, 800, 500, 600, 300, 400});
+    /* out of order among the islands: 1100, then back to extend 300..400: that block first */
+    ooo_expect_blocks(&o, &t, base, 1100, 100, base, 4,
+                      (uint32_t[]){1100, 1200, 900, 1000, 700, 800, 500, 600});
+    ooo_expect_blocks(&o, &t, base, 400, 50, base, 4,
+                      (uint32_t[]){300, 450, 1100, 1200, 900, 1000, 700, 800});
+    /* a segment bridging two islands (450..500) merges them: the merged block leads */
+    ooo_expect_blocks(&o, &t, base, 450, 50, base, 4,
+                      (uint32_t[]){300, 600, 1100, 1200, 900, 1000, 700, 800});
+    /* the hole at the front filled (the ACK advances): the rest, most recent first */
+    ooo_expect_blocks(&o, &t, base, 0, 100, base + 200, 4,
+                      (uint32_t[]){300, 600, 1100, 1200, 900, 1000, 700, 800});
+    ooo_expect_blocks(&o, &t, base, 200, 100, base + 600, 3,
+                      (uint32_t[]){1100, 1200, 900, 1000, 700, 800});
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_read(&o, fd, data, 600);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
 }
@@ -190,13 +245,14 @@ START_TEST(dsack_reports_duplicates)
     want.sack[1] = (struct us_tcp_sack_block){base + 500, base + 600};
     want.sack[2] = (struct us_tcp_sack_block){base + 300, base + 400};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
-    /* the D-SACK is reported once: the next ACK has the plain blocks in order */
+    /* the D-SACK is reported once: the next ACK has the plain blocks, the most recently
+     * reported first (RFC 2018 4) */
     t.seq = base + 150;
     os_tcp_tx(&o, &t, A, data + 150, 50);
     want.ack = base + 200;
     want.n_sack = 2;
-    want.sack[0] = (struct us_tcp_sack_block){base + 300, base + 400};
-    want.sack[1] = (struct us_tcp_sack_block){base + 500, base + 600};
+    want.sack[0] = (struct us_tcp_sack_block){base + 500, base + 600};
+    want.sack[1] = (struct us_tcp_sack_block){base + 300, base + 400};
     os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 3);
@@ -211,7 +267,7 @@ START_TEST(dsack_reports_duplicates)
     os_tcp_rx(&o, &t, &got);
     ck_assert_uint_eq(got.payload_len, 1);
     ck_assert_uint_eq(got.n_sack, 2); /* the two held ranges only */
-    ck_assert_uint_eq(got.sack[0].start, base + 300);
+    ck_assert_uint_eq(got.sack[0].start, base + 500);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_DSACK_OUT), 3);
     expect_read(&o, fd, data, 200);
     os_tcp_abort(&o, fd);
@@ -1564,6 +1620,65 @@ START_TEST(icmp_frag_needed)
 }
 END_TEST
 
+/* IPv4 total length of the last frame taken. */
+static size_t
+last_ip_len(const struct onestack *o)
+{
+    return o->out[o->taken - 1].len - US_ETH_HDR_LEN;
+}
+
+START_TEST(icmp_frag_needed_timestamps)
+{
+    /* RFC 1191 / RFC 9293 3.7.1 with timestamps on: every segment carries 12 bytes of options,
+     * so a path MTU of 1000 leaves 1000 - 40 - 12 = 948 bytes of payload (Linux tcp_mtu_to_mss
+     * less the TS option, as tcp_sync_mss does). No datagram may exceed the MTU; a second ICMP
+     * for the same MTU is then about a segment that was too big, not about the new ones. */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+    ck_assert(t.ts);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 2 * 1448, 0, NULL, o.now), 2 * 1448);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 1448);
+    ck_assert_uint_eq(last_ip_len(&o), 1500);
+    os_tcp_rx_expect(&o, &t, A | P, t.ack + 1448, t.seq, 1448);
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 1000);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
+    struct us_tcp_info ti;
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.mss_snd, 948);
+    /* the flight is resent in segments that fit: 948 + 12 + 20 + 20 = 1000 */
+    size_t sent = 0;
+    while (os_tcp_pending(&o) > 0) {
+        struct us_tcp_repr r;
+        os_tcp_rx(&o, &t, &r);
+        ck_assert_msg(last_ip_len(&o) <= 1000, "a %zu-byte datagram after PMTU 1000",
+                      last_ip_len(&o));
+        ck_assert_uint_eq(r.seq, t.ack + sent);
+        ck_assert_uint_le(r.payload_len, 948);
+        sent += r.payload_len;
+    }
+    ck_assert_uint_ge(sent, 948);
+    /* the same MTU again, quoting a segment that already fits: nothing more to lower */
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 1000);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 1);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* a smaller MTU still lowers it: 576 - 52 = 524 */
+    icmp_about_last(&o, US_ICMP_DEST_UNREACH, US_ICMP_UNREACH_NEEDFRAG, 576);
+    ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_PMTU_LOWERED), 2);
+    us_tcp_get_info(o.st, fd, &ti);
+    ck_assert_uint_eq(ti.mss_snd, 524);
+    while (os_tcp_pending(&o) > 0) {
+        struct us_tcp_repr r;
+        os_tcp_rx(&o, &t, &r);
+        ck_assert_uint_le(last_ip_len(&o), 576);
+    }
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(icmp_unreachable)
 {
     struct onestack o;
@@ -1999,6 +2114,72 @@ sack_ack(struct onestack *o, const struct os_tcp *t, uint32_t start, uint32_t en
     os_tcp_send(o, &r);
 }
 
+START_TEST(sack_recovery_stays_in_window)
+{
+    /* RFC 9293 3.8.6, RFC 6675 5 NextSeg (3): in SACK recovery the pipe leaves out SACKed data,
+     * but the peer's window still bounds the sequence space at SND.UNA + SND.WND: no new data
+     * past it (it would be dropped, and a pure ACK sent from there is outside the peer's window:
+     * two ends in that state stalled tcp_bulk_test's bottleneck run, seed 21). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK);
+    const uint32_t wnd = 10 * 1460;
+    t.wnd = (uint16_t)wnd;
+    os_tcp_tx(&o, &t, A, NULL, 0); /* the window: ten segments */
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 30 * 1460, 0, NULL, o.now), 30 * 1460);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 10; i++)
+        os_tcp_rx_expect(&o, &t, A, una + 1460u * (uint32_t)i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* the first segment lost: duplicate ACKs SACK the other nine, one more each time */
+    for (uint32_t k = 2; k <= 10; k++) {
+        sack_ack(&o, &t, una + 1460, una + 1460 * k);
+        while (os_tcp_pending(&o) > 0) {
+            struct us_tcp_repr r;
+            os_tcp_rx(&o, &t, &r);
+            ck_assert_msg((int32_t)(una + wnd - (r.seq + (uint32_t)r.payload_len)) >= 0,
+                          "segment %u..%u past the peer's window edge %u", r.seq - una,
+                          r.seq - una + (uint32_t)r.payload_len, wnd);
+        }
+    }
+    ck_assert_uint_ge(us_stat_get(o.st, US_STAT_TCP_FAST_RETRANS), 1);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(pure_ack_at_right_edge_accepted)
+{
+    /* A peer that has filled our window sends its pure ACKs at our right edge (Linux
+     * tcp_acceptable_seq, ours too): their ACK fields count (DEVIATION, as Linux's
+     * tcp_sequence; RFC 9293 3.10.7.4 would drop them). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_TCP_NODELAY, 1), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 100, 0, NULL, o.now), 100);
+    struct us_tcp_repr r;
+    os_tcp_rx(&o, &t, &r);
+    ck_assert_uint_eq(r.payload_len, 100);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 100);
+    struct os_tcp edge = t;
+    edge.seq = t.seq + r.wnd; /* no window scaling: the field is the window */
+    edge.ack = t.ack + 100;
+    os_tcp_tx(&o, &edge, A, NULL, 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 0);
+    /* one past it is still outside */
+    edge.seq = t.seq + r.wnd + 1;
+    os_tcp_tx(&o, &edge, A, NULL, 0);
+    ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 /* One segment of 1000 bytes out with a 1 s RTO floor: its ACK may wait for the peer's delayed-
  * ACK timer, so the PTO adds the allowance (200 ms): the probe, the same segment again, comes at
  * 2 * 30 + 200 ms. Returns the descriptor; *una is the segment's sequence number. */
@@ -2373,6 +2554,9 @@ make_suite(void)
     tcase_add_test(tc, timer_push_fails_then_retried);
     tcase_add_test(tc, out_of_order_sack);
     tcase_add_test(tc, out_of_order_no_sack);
+    tcase_add_test(tc, sack_block_order);
+    tcase_add_test(tc, sack_recovery_stays_in_window);
+    tcase_add_test(tc, pure_ack_at_right_edge_accepted);
     tcase_add_test(tc, dsack_reports_duplicates);
     tcase_add_test(tc, dsack_not_without_sack);
     tcase_add_test(tc, duplicate_and_overlap_trimmed);
@@ -2413,6 +2597,7 @@ make_suite(void)
     tcase_add_test(tc, persist_gives_up_when_silent);
     tcase_add_test(tc, timeout_rst_timestamp);
     tcase_add_test(tc, icmp_frag_needed);
+    tcase_add_test(tc, icmp_frag_needed_timestamps);
     tcase_add_test(tc, icmp_unreachable);
     tcase_add_test(tc, slow_start_byte_counting);
     tcase_add_test(tc, cwnd_grows_only_when_used);
