@@ -165,7 +165,8 @@ fuzz: $(FUZZ_BIN)
 	@bash scripts/run-fuzz.sh $(FUZZ_BIN)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(REL)/libustack.a $(REL)/libustack-apps.a
+	@$(MAKE) --no-print-directory $(REL)/libustack.a $(REL)/libustack-apps.a $(REL)/ustack \
+	    $(REL)/libustack-preload.so
 	@bash scripts/run-bench.sh
 
 # Build everything with both compilers under -Werror (CI runs this).

@@ -11,7 +11,7 @@ def parse(path):
     rows = []
     for line in open(path):
         w = line.split()
-        if not w or w[0] not in ("ustack", "lwip", "ceiling"):
+        if not w or w[0] not in ("ustack", "lwip", "ceiling", "kernel"):
             continue
         d = {"who": w[0]}
         for t in w[1:]:
@@ -166,6 +166,33 @@ for vnet, tgt, rmin, note in ((False, ">=0.9x ceiling", 0.9, "wall; MTU 1500, no
             tgt, rmin, note)
 tap_row("TAP rr 1 B, Linux client (vs reflector)", "rr_kps", False, 1e3, "/s", "report", None,
         "wall")
+
+
+# `ustack run` (bench/run_ustack_run.sh): unmodified programs whose sockets live in the daemon
+# (TAP, --vnet), against the same programs kernel-to-kernel over a veth pair; wall-clock.
+def run_runs(who, key):
+    return [num(r, key) for r in rows if r["who"] == who and key in r]
+
+
+for key, name, scale, unit, tgt, rmin, note in (
+        ("run_bulk_gbps", "ustack run iperf3 -c, TAP vnet (vs kernel veth)", 1, "Gb/s",
+         ">=0.8x kernel", 0.8, "wall; 1 stream"),
+        ("run_rr_tps", "ustack run rr 1 B (vs kernel veth)", 1, "/s", ">=0.5x kernel", 0.5,
+         "wall; bench/rr_conn, 1 conn"),
+        ("run_conn_ps", "ustack run connect+1 B rr+close (vs kernel veth)", 1, "/s",
+         ">=0.5x kernel", 0.5, "wall; bench/rr_conn, in series")):
+    if run_runs("ustack", key):
+        paired(name, run_runs("ustack", key), run_runs("kernel", key), scale, unit, tgt, rmin,
+               note)
+    # CPU time per operation of every process on each path: the work, apart from scheduling.
+    # Lower is better, so the ratio is kernel / ustack, as for the throughput rows.
+    ck = key.rsplit("_", 1)[0] + "_cpu_us"
+    uc, kc = run_runs("ustack", ck), run_runs("kernel", ck)
+    if uc and kc:
+        pairs = [k / u for u, k in zip(uc, kc) if u and k]
+        out.append((name.replace(" (vs", ", CPU per op (vs"), f"{median(uc):.1f} us",
+                    f"{median(kc):.1f} us", f"{median(pairs):.2f}x" if pairs else "-", "report",
+                    "-", "all processes on the path; ratio kernel/ustack"))
 
 hdr = ("benchmark", "ustack", "baseline", "ratio", "target", "met?", "notes")
 w = [max(len(str(r[i])) for r in out + [hdr]) for i in range(len(hdr))]

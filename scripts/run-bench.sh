@@ -3,7 +3,8 @@
 # combined TCP table (ustack beside a baseline measured in this run, ratio, target, met?).
 # Knobs (environment): BENCH_RUNS (3), BENCH_BULK_BYTES (268435456), BENCH_RR (1000000),
 # BENCH_CONNS (1000,10000,100000), BENCH_MEM_CONNS (1000000), BENCH_TAP (1; 0 skips the TAP part),
-# BENCH_TAP_RUNS (7), BENCH_IDLE (10000), BENCH_IDLE_RUNS (5).
+# BENCH_TAP_RUNS (7), BENCH_IDLE (10000), BENCH_IDLE_RUNS (5), BENCH_RUN (1; 0 skips the `ustack run`
+# part; its own knobs are at the top of bench/run_ustack_run.sh).
 set -euo pipefail
 CC=${CC:-cc}
 RUNS=${BENCH_RUNS:-3}
@@ -15,7 +16,8 @@ TAP_RUNS=${BENCH_TAP_RUNS:-7}
 D=build/rel/bench
 mkdir -p $D
 for b in bench/*.c; do
-    case $(basename "$b") in lwip_*) continue ;; esac   # standalone, built by build-lwip.sh
+    # standalone: lwip_* built by build-lwip.sh, rr_conn.c (plain sockets) by run_ustack_run.sh
+    case $(basename "$b") in lwip_* | rr_conn.c) continue ;; esac
     out=$D/$(basename "$b" .c)
     # (libustack-apps: bench_tcp's idle rows run the built-in services)
     $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g -Iinclude -Isrc -Iapps -Itests "$b" tests/lib/sim.c \
@@ -95,6 +97,14 @@ if [ "${BENCH_TAP:-1}" = 1 ] && [ -c /dev/net/tun ] && ip netns add "usbench-$$"
     done
 else
     echo "== TAP benchmarks skipped (BENCH_TAP=0, no /dev/net/tun or no netns)"
+fi
+
+# `ustack run`: unmodified programs (iperf3, bench/rr_conn) with their sockets in the daemon,
+# against the same programs kernel-to-kernel over a veth pair, in turn (its own namespaces).
+if [ "${BENCH_RUN:-1}" = 1 ]; then
+    bash bench/run_ustack_run.sh "$RAW" || echo "== ustack run benchmarks failed (exit $?)"
+else
+    echo "== ustack run benchmarks skipped (BENCH_RUN=0)"
 fi
 
 python3 scripts/bench-table.py "$RAW"

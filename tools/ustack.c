@@ -30,6 +30,7 @@ usage(FILE *f)
             "                 [--host-addr IP/PREFIX] [--serve LIST] [--pcap FILE]\n"
             "                 [--impair SPEC] [--ctl PATH] [--ctl-mode MODE] [--trace]\n"
             "                 [--no-offload] [--seed N] [--dns IP] [--client-sockets N]\n"
+            "                 [--client-memory BYTES]\n"
             "       ustack run [--ctl PATH] -- PROGRAM [ARGS...]\n"
             "       ustack ping [-c COUNT] [-s SIZE] [-i SEC] [-W SEC] HOST\n"
             "       ustack netstat [-a] [-n] [-p] [-s] [-i]\n"
@@ -105,7 +106,7 @@ static const struct us_daemon_services tool_services = {
 
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
        OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
-       OPT_DNS, OPT_CTL_MODE, OPT_CLIENT_SOCKETS, OPT_NO_OFFLOAD };
+       OPT_DNS, OPT_CTL_MODE, OPT_CLIENT_SOCKETS, OPT_CLIENT_MEMORY, OPT_NO_OFFLOAD };
 
 static int
 cmd_up(int argc, char **argv)
@@ -117,7 +118,7 @@ cmd_up(int argc, char **argv)
         {"ctl", 1, 0, OPT_CTL},       {"trace", 0, 0, OPT_TRACE},   {"vnet", 0, 0, OPT_VNET},
         {"seed", 1, 0, OPT_SEED},     {"dns", 1, 0, OPT_DNS},
         {"ctl-mode", 1, 0, OPT_CTL_MODE}, {"client-sockets", 1, 0, OPT_CLIENT_SOCKETS},
-        {"no-offload", 0, 0, OPT_NO_OFFLOAD},
+        {"client-memory", 1, 0, OPT_CLIENT_MEMORY}, {"no-offload", 0, 0, OPT_NO_OFFLOAD},
         {0, 0, 0, 0}};
     struct us_daemon_opts o = {.services = &tool_services};
     /* RFC 6528: the keys behind ISNs, ports and SYN cookies must be secret, so the seed is
@@ -183,6 +184,14 @@ cmd_up(int argc, char **argv)
             if (*end || n == 0)
                 goto bad;
             o.client_sockets = n;
+            break;
+        }
+        case OPT_CLIENT_MEMORY: {
+            char *end;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (*end || n == 0)
+                goto bad;
+            o.client_memory = (size_t)n;
             break;
         }
         case OPT_TRACE:

@@ -876,6 +876,8 @@ daemon_setup(struct daemon *d)
     us_sockd_limits_default(&lim);
     if (d->o->client_sockets)
         lim.socks_per_client = d->o->client_sockets;
+    if (d->o->client_memory)
+        lim.mem_per_client = d->o->client_memory;
     if (!(d->sd = us_sockd_new(d->st, d->ep, &lim)))
         return -ENOMEM;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->tap};

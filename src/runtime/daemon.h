@@ -43,6 +43,7 @@ struct us_daemon_opts {
     const char *ctl;
     unsigned ctl_mode;      /* permissions of the control socket; 0: 0600 (owner only) */
     size_t client_sockets;  /* descriptor sockets one client may hold (EMFILE); 0: default */
+    size_t client_memory;   /* bytes of pair buffers one client may hold (ENOBUFS); 0: default */
     bool trace;
     bool no_offload;        /* no virtio-net header: no checksum offload, no TSO/GSO (by
                              * default they are on when the device takes the header) */

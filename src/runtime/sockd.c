@@ -365,6 +365,8 @@ stream_to_program(struct ds *s, us_time_t now)
         us_recvfrom(sd->st, s->sfd, NULL, (size_t)w, US_MSG_TRUNC, NULL, NULL, now);
         moved += (size_t)w;
         sd->stats.bytes_out += (uint64_t)w;
+        if (w < n)
+            return true; /* the pair is full: epoll says when the program has read some */
     }
     return true;
 }
@@ -381,8 +383,8 @@ stream_from_program(struct ds *s, us_time_t now)
         int space = 0;
         if (us_getsockopt(sd->st, s->sfd, US_SO_SNDSPACE, &space) < 0 || space <= 0)
             return true; /* TCP's ACKs free room, and the ready list tells */
-        ssize_t n = recv(s->dfd, sd->bounce, US_MIN((size_t)space, (size_t)BOUNCE),
-                         MSG_DONTWAIT);
+        size_t want = US_MIN((size_t)space, (size_t)BOUNCE);
+        ssize_t n = recv(s->dfd, sd->bounce, want, MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EAGAIN)
                 return true;
@@ -412,6 +414,11 @@ stream_from_program(struct ds *s, us_time_t now)
         }
         moved += (size_t)n;
         sd->stats.bytes_in += (uint64_t)n;
+        /* A short read emptied the pair: the program's next write is a new edge for epoll, so
+         * the read that would only say EAGAIN is skipped. Not after hang-up: its end-of-file
+         * comes with no further edge. */
+        if ((size_t)n < want && !s->hup)
+            return true;
     }
     return true;
 }

@@ -2,8 +2,8 @@
 # Per-client limits of `ustack run` (doc/run.md): with `--client-sockets 4` a program gets four
 # sockets and then EMFILE, as from a full descriptor table; the daemon keeps serving, a second
 # program gets its own four, and the first program's sockets are all freed when it exits (the
-# daemon lists none of them). The control socket is created owner-only (mode 0600, or what
-# --ctl-mode says).
+# daemon lists none of them). --client-memory bounds a program's pair buffers (ENOBUFS). The
+# control socket is created owner-only (mode 0600, or what --ctl-mode says).
 . "$(dirname "$0")/lib.sh" "$@"
 us_start --client-sockets 4
 make_appns
@@ -37,6 +37,18 @@ wait "$FIRST_PID" 2>/dev/null
 wait_for 10 bash -c "! '$USTACK' netstat -an | grep -Eq ':740[0-9] |:750[0-9] '" ||
     fail "sockets of the programs are still listed: $(us netstat -an)"
 
-us_restart --ctl-mode 660
+# Memory: a TCP socket's pair counts 512 KiB; with 1.2 MiB a program gets two, then ENOBUFS.
+us_restart --ctl-mode 660 --client-memory 1258291
 assert_eq "660" "$(stat -c %a "$CTL")" "--ctl-mode 660 sets the control socket's mode"
+out=$(us_run_t 20 python3 -u -c '
+import errno, socket
+socks = []
+try:
+    while len(socks) < 10:
+        socks.append(socket.socket())
+    print("no limit")
+except OSError as e:
+    print("made", len(socks), "then", errno.errorcode.get(e.errno, e.errno))
+' 2>&1)
+assert_eq "made 2 then ENOBUFS" "$out" "--client-memory: two TCP sockets' buffers, then ENOBUFS"
 finish
