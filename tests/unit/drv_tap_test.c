@@ -283,6 +283,64 @@ scenario_kernel_picks_name(void)
     return rc ? NULL : failf("unexpected name '%s'", t.name);
 }
 
+static int
+get_txqlen(const char *dev)
+{
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), q = -1;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+    if (s >= 0 && ioctl(s, SIOCGIFTXQLEN, &ifr) == 0)
+        q = ifr.ifr_qlen;
+    if (s >= 0)
+        close(s);
+    return q;
+}
+
+/* us_tap_raise_txqlen raises and never lowers; us_tap_tx_dropped counts what the kernel dropped
+ * towards a TAP nobody reads: 100 broadcast datagrams (no ARP needed) into a queue of 8. */
+static const char *
+scenario_txqlen_drops(void)
+{
+    struct us_tap t;
+    uint8_t kmac[6];
+    uint64_t d0 = 1, d1 = 0;
+    const char *err = NULL;
+    int rc = us_tap_open(&t, "usq0", 0), s = -1, on = 1;
+    if (rc < 0)
+        return failf("us_tap_open: %s", strerror(-rc));
+    if ((rc = us_tap_raise_txqlen(&t, 4096)) < 0 || get_txqlen("usq0") != 4096)
+        err = failf("raise to 4096: %d, txqueuelen %d", rc, get_txqlen("usq0"));
+    else if ((rc = us_tap_raise_txqlen(&t, 100)) < 0 || get_txqlen("usq0") != 4096)
+        err = failf("raise to 100 lowered it: %d, txqueuelen %d", rc, get_txqlen("usq0"));
+    if (!err && system("ip link set dev usq0 txqueuelen 8") != 0)
+        err = "ip link set txqueuelen 8 failed";
+    if (!err)
+        err = kernel_side_up("usq0", kmac);
+    if (!err && (rc = us_tap_tx_dropped(&t, &d0)) < 0)
+        err = failf("us_tap_tx_dropped: %s", strerror(-rc));
+    if (!err && (s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+        err = failf("socket: %s", strerror(errno));
+    if (!err && setsockopt(s, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) < 0)
+        err = failf("SO_BROADCAST: %s", strerror(errno));
+    for (int i = 0; !err && i < 100; i++) {
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9),
+                                 .sin_addr.s_addr = ip("192.0.2.255")};
+        if (sendto(s, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)) != 1)
+            err = failf("sendto: %s", strerror(errno));
+    }
+    if (!err && (rc = us_tap_tx_dropped(&t, &d1)) < 0)
+        err = failf("us_tap_tx_dropped: %s", strerror(-rc));
+    /* the queue holds 8 (IPv6 chatter may take some): 92 are dropped; some slack for the ring */
+    if (!err && d1 - d0 < 88)
+        err = failf("tx_dropped went %llu -> %llu for 100 datagrams into a queue of 8",
+                    (unsigned long long)d0, (unsigned long long)d1);
+    if (s >= 0)
+        close(s);
+    us_tap_close(&t);
+    return err;
+}
+
 static const char *
 scenario_attach_persistent(void)
 {
@@ -637,6 +695,12 @@ START_TEST(test_kernel_picks_name)
 }
 END_TEST
 
+START_TEST(test_txqlen_drops)
+{
+    run_in_netns(scenario_txqlen_drops);
+}
+END_TEST
+
 START_TEST(test_attach_persistent)
 {
     run_in_netns(scenario_attach_persistent);
@@ -695,6 +759,7 @@ make_suite(void)
     tcase_add_test(tc, test_arp_request_plain);
     tcase_add_test(tc, test_kernel_picks_name);
     tcase_add_test(tc, test_attach_persistent);
+    tcase_add_test(tc, test_txqlen_drops);
     tcase_add_test(tc, test_vnet_read_write);
     tcase_add_test(tc, test_tso_both_ways);
     suite_add_tcase(s, tc);
