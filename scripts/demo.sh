@@ -93,6 +93,6 @@ for _ in $(seq 30); do "$USTACK" netstat | grep -q ESTABLISHED && break; sleep 0
 "$USTACK" netstat -a -i
 wait $NC_PID 2>/dev/null || true
 step "ustack netstat -s (excerpt): what each layer counted"
-"$USTACK" netstat -s | grep -E "ETH_IN|IP_IN |IP_REASM_OK|IP_FRAGMENTED|ICMP_ECHO|UDP_IN|ARP_RESOLVED|TCP_(IN|OUT)_SEGS|TCP_ESTABLISHED|TCP_PASSIVE|TCP_ACTIVE|Drops by reason"
+"$USTACK" netstat -s | grep -E "ETH_IN|IP_IN |IP_REASM_OK|IP_FRAGMENTED|ICMP_ECHO|UDP_IN|ARP_RESOLVED|TCP_(IN|OUT)_SEGS|TCP_ESTABLISHED|TCP_PASSIVE|TCP_ACTIVE|TAP_KERNEL_DROPS|Drops by reason"
 
 step "Tearing down"
