@@ -61,6 +61,8 @@ static struct {
     ssize_t (*recv)(int, void *, size_t, int);
     ssize_t (*read)(int, void *, size_t);
     ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*writev)(int, const struct iovec *, int);
     int (*close)(int);
     int (*dup)(int);
     int (*dup2)(int, int);
@@ -110,6 +112,8 @@ resolve_real(void)
     R(recv);
     R(read);
     R(write);
+    R(readv);
+    R(writev);
     R(close);
     R(dup);
     R(dup2);
@@ -1024,6 +1028,22 @@ write(int fd, const void *buf, size_t len)
         return REAL(write)(fd, buf, len);
     struct iovec v = {(void *)buf, len};
     return dgram_send(fd, &v, 1, 0, NULL, 0);
+}
+
+US_EXPORT ssize_t
+writev(int fd, const struct iovec *iov, int n)
+{
+    if (!is_dgram(fd))
+        return REAL(writev)(fd, iov, n);
+    return n < 0 ? fail(-EINVAL) : dgram_send(fd, iov, (size_t)n, 0, NULL, 0);
+}
+
+US_EXPORT ssize_t
+readv(int fd, const struct iovec *iov, int n)
+{
+    if (!is_dgram(fd))
+        return REAL(readv)(fd, iov, n);
+    return n < 0 ? fail(-EINVAL) : dgram_recv(fd, iov, (size_t)n, 0, NULL, NULL, NULL);
 }
 
 US_EXPORT ssize_t

@@ -487,7 +487,7 @@ dgram_to_program(struct ds *s, us_time_t now)
 
 /* A connection was taken from the stack's accept queue for each token in the pair. */
 static void
-listen_pull(struct ds *s)
+listen_pull(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
     while (s->acq_n < s->backlog) {
@@ -499,7 +499,7 @@ listen_pull(struct ds *s)
             size_t n = s->acq_cap ? 2 * s->acq_cap : 16;
             int *p = realloc(s->acq, n * sizeof(*p));
             if (!p) {
-                us_close(sd->st, c, 0);
+                us_close(sd->st, c, now);
                 return;
             }
             s->acq = p;
@@ -511,7 +511,7 @@ listen_pull(struct ds *s)
             /* The pair cannot take the token: the connection goes back to waiting. */
             s->acq_n--;
             us_setsockopt(sd->st, c, US_SO_LINGER, 0);
-            us_close(sd->st, c, 0);
+            us_close(sd->st, c, now);
             return;
         }
     }
@@ -554,7 +554,7 @@ pump(struct ds *s, us_time_t now)
         done = dgram_to_program(s, now);
         done = dgram_from_program(s, now) && done;
     } else if (s->state == DS_LISTEN) {
-        listen_pull(s);
+        listen_pull(s, now);
     }
     if (s->hup && !s->rd_eof && s->type == US_SOCK_STREAM && s->state == DS_DATA) {
         /* The program closed with data it never read (the kernel marks our end ECONNRESET):
@@ -779,7 +779,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
                 s->backlog = 65535;
             /* Only readiness to accept matters now; the pump never reads a listener's pair. */
             us_sock_watch(st, s->sfd, US_POLLIN, US_WATCH_EDGE, &s->rd);
-            listen_pull(s);
+            listen_pull(s, now);
         }
         break;
     case US_CTL_ACCEPT: {
@@ -808,7 +808,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         r->addr = peer.addr;
         r->port = peer.port;
         *give_fd = pfd;
-        listen_pull(s); /* room in the queue again */
+        listen_pull(s, now); /* room in the queue again */
         pump(n, now);   /* data may have come with the handshake */
         break;
     }
