@@ -625,14 +625,20 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
         return ret < 0 ? fail(ret) : 0;
     if (REAL(fcntl)(fd, F_GETFL) & O_NONBLOCK)
         return fail(-EINPROGRESS);
-    /* A blocking connect: the descriptor turns writable when the handshake ends either way. */
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    /* A blocking connect: the descriptor turns writable when the handshake ends either way. A
+     * failed one is shut first (POLLIN, POLLHUP), so POLLOUT alone means connected and needs no
+     * question to the daemon. */
+    struct pollfd p = {.fd = fd, .events = POLLOUT | POLLIN | POLLRDHUP};
     for (;;) {
         int n = poll(&p, 1, -1);
         if (n > 0)
             break;
         if (n < 0)
             return -1; /* EINTR: the connection goes on in the background, as Linux's does */
+    }
+    if (p.revents == POLLOUT) {
+        restore_sndbuf(fd);
+        return 0;
     }
     long e = sock_error(fd);
     if (e < 0)

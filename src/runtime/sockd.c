@@ -540,11 +540,14 @@ pump(struct ds *s, us_time_t now)
         int m = us_sock_poll(sd->st, s->sfd);
         if (m >= 0 && (m & (US_POLLOUT | US_POLLERR | US_POLLHUP))) {
             int e = us_sock_error(sd->st, s->sfd);
-            connect_done(s);
+            /* A failure shuts the pair before the filler goes, so the program never sees
+             * POLLOUT alone for a connection that failed: the library takes POLLOUT alone as
+             * success and asks for SO_ERROR only otherwise (doc/run.md). */
             if (e || (m & (US_POLLERR | US_POLLHUP)) == US_POLLERR)
                 stream_fail(s, e ? e : ECONNREFUSED);
             else
                 s->state = DS_DATA; /* data may already wait both ways: on to the pump */
+            connect_done(s);
         }
     }
     if (s->state == DS_DATA && s->type == US_SOCK_STREAM) {
