@@ -133,6 +133,13 @@ us_drop(struct us_stack *st, enum us_drop_reason why)
     US_TRACE(st, "drop: %s", drop_texts[why]);
 }
 
+/* Entry i of a name table of n, "?" past its end. */
+static const char *
+name_at(const char *const *table, size_t n, size_t i)
+{
+    return i < n ? table[i] : "?";
+}
+
 size_t
 us_drop_count(void)
 {
@@ -142,13 +149,13 @@ us_drop_count(void)
 const char *
 us_drop_name(size_t i)
 {
-    return i < US_DROP__COUNT ? drop_names[i] : "?";
+    return name_at(drop_names, US_DROP__COUNT, i);
 }
 
 const char *
 us_drop_text(size_t i)
 {
-    return i < US_DROP__COUNT ? drop_texts[i] : "?";
+    return name_at(drop_texts, US_DROP__COUNT, i);
 }
 
 uint64_t
@@ -175,13 +182,13 @@ us_stat_count(void)
 const char *
 us_stat_name(size_t i)
 {
-    return i < US_STAT__COUNT ? stat_names[i] : "?";
+    return name_at(stat_names, US_STAT__COUNT, i);
 }
 
 const char *
 us_stat_text(size_t i)
 {
-    return i < US_STAT__COUNT ? stat_texts[i] : "?";
+    return name_at(stat_texts, US_STAT__COUNT, i);
 }
 
 uint64_t

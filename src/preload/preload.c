@@ -76,7 +76,7 @@ static struct {
 #define K_STREAM US_SOCK_STREAM /* 3 */
 #define K_DGRAM US_SOCK_DGRAM   /* 1 */
 #define K_KIND 0x0f
-#define K_INET6 0x80 /* made as AF_INET6: addresses go back as ::ffff:a.b.c.d */
+#define K_INET6 US_CTL_DS_INET6 /* made as AF_INET6: addresses go back as ::ffff:a.b.c.d */
 #define FD_TABLE (1 << 16)
 static uint8_t fd_kind[FD_TABLE];
 

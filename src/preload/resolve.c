@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "preload/preload.h"
@@ -81,9 +81,10 @@ dns_ask(const char *name, int type, uint8_t *ans, int cap)
         return -1;
     uint8_t q[NS_PACKETSZ];
     memset(q, 0, NS_HFIXEDSZ);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint16_t id = (uint16_t)(ts.tv_nsec ^ (ts.tv_nsec >> 16) ^ getpid());
+    /* An unpredictable query ID (RFC 5452 9.2), so an off-path answer has to guess it. */
+    uint16_t id;
+    if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id))
+        id = (uint16_t)(getpid() ^ (uintptr_t)&id);
     q[0] = (uint8_t)(id >> 8);
     q[1] = (uint8_t)id;
     q[2] = 0x01; /* RD */

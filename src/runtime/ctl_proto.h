@@ -38,11 +38,12 @@ enum us_ctl_op {
     US_CTL_DS_SOCKET,   /* arg = US_SOCK_STREAM or US_SOCK_DGRAM, arg2 = the program's address
                          * family (for netstat); reply: the descriptor in SCM_RIGHTS */
     US_CTL_DS_IDENTIFY, /* up to US_CTL_MAX_FDS descriptors; reply payload: one byte each,
-                         * 0 (not ours), US_SOCK_STREAM or US_SOCK_DGRAM, | 0x80 if AF_INET6 */
+                         * 0 (not ours), US_SOCK_STREAM or US_SOCK_DGRAM, | US_CTL_DS_INET6 */
 };
 
 #define US_CTL_F_ADDR 0x1
 #define US_CTL_F_UNSPEC 0x2
+#define US_CTL_DS_INET6 0x80 /* US_CTL_DS_IDENTIFY: the program made it as AF_INET6 */
 #define US_CTL_F_DS 0x4 /* the request names a descriptor socket by the descriptor it carries */
 #define US_CTL_OPT_ACCEPTCONN 1000 /* US_CTL_GETSOCKOPT on a descriptor socket: listening? */
 

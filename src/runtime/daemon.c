@@ -9,6 +9,7 @@
 #include "runtime/daemon.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -339,6 +340,44 @@ netstat_owner(void *ctx, int fd, char *buf, size_t len)
     return NULL;
 }
 
+/* Appends to netstat's text (buf holds len of cap bytes); returns the new length. */
+static size_t __attribute__((format(printf, 4, 5)))
+netstat_add(char *buf, size_t len, size_t cap, const char *fmt, ...)
+{
+    if (len + 1 >= cap)
+        return len;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+    return k > 0 ? US_MIN(len + (size_t)k, cap - 1) : len;
+}
+
+/* The counters only the daemon sees, in the stack counters' format: what the kernel dropped
+ * towards us (the TAP's transmit queue was full), and the programs' sockets (ustack run). */
+static size_t
+netstat_daemon(struct daemon *d, char *buf, size_t len, size_t cap)
+{
+#define LINE "    %-26s %10llu  %s\n"
+    uint64_t drops;
+    if (us_tap_tx_dropped(&d->tap, &drops) == 0)
+        len = netstat_add(buf, len, cap, "\nDevice %s:\n" LINE, d->tap.name, "TAP_KERNEL_DROPS",
+                          (unsigned long long)drops,
+                          "frames the kernel dropped towards ustack (tx_dropped)");
+    struct us_sockd_stats s;
+    us_sockd_stats(d->sd, &s);
+    len = netstat_add(buf, len, cap, "\nPrograms (ustack run):\n" LINE LINE LINE LINE LINE LINE,
+                      "RUN_CLIENTS", (unsigned long long)d->n_clients, "control connections",
+                      "RUN_SOCKETS", (unsigned long long)s.sockets, "programs' sockets open",
+                      "RUN_LISTENERS", (unsigned long long)s.listeners, "of them listening",
+                      "RUN_BYTES_IN", (unsigned long long)s.bytes_in, "bytes programs sent",
+                      "RUN_BYTES_OUT", (unsigned long long)s.bytes_out, "bytes programs were given",
+                      "RUN_RESETS_ON_CLOSE", (unsigned long long)s.resets_on_close,
+                      "connections reset: closed with data unread");
+#undef LINE
+    return len;
+}
+
 /* Executes one request. Returns false when it would block and should be parked. */
 static bool
 ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, const uint8_t *pl,
@@ -464,18 +503,8 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
             break;
         }
         size_t len = d->svc->netstat(d->st, q->arg, netstat_owner, d, buf, US_CTL_MAX_PAYLOAD);
-        uint64_t drops;
-        /* The device's own count, in the counters' format: what the kernel dropped towards us
-         * (the TAP's transmit queue was full), which the stack cannot see. */
-        if ((q->arg & US_NETSTAT_STATS) && us_tap_tx_dropped(&d->tap, &drops) == 0 &&
-            len < US_CTL_MAX_PAYLOAD) {
-            int k = snprintf(buf + len, US_CTL_MAX_PAYLOAD - len,
-                             "\nDevice %s:\n    %-26s %10llu  %s\n", d->tap.name,
-                             "TAP_KERNEL_DROPS", (unsigned long long)drops,
-                             "frames the kernel dropped towards ustack (tx_dropped)");
-            if (k > 0)
-                len = US_MIN(len + (size_t)k, (size_t)US_CTL_MAX_PAYLOAD - 1);
-        }
+        if (q->arg & US_NETSTAT_STATS)
+            len = netstat_daemon(d, buf, len, US_CTL_MAX_PAYLOAD);
         r.ret = (int64_t)len;
         out = buf;
         out_len = (size_t)r.ret;

@@ -28,6 +28,7 @@
 #define BOUNCE (64 * 1024)
 #define PUMP_BUDGET (256 * 1024) /* bytes per direction per pump call */
 #define INO_BUCKETS 4096         /* power of two; chains grow with the sockets */
+#define DGRAM_PAIR_MEM (2 * 212992) /* a SEQPACKET pair keeps the kernel's default buffers */
 
 enum ds_state {
     DS_OPEN,       /* made, not connected or listening */
@@ -60,9 +61,10 @@ struct ds {
     bool queued;                /* on the continue list */
     struct ds *hnext;           /* inode hash chain */
     struct ds *qnext;           /* continue list */
-    /* listeners: connections taken from the stack, one token byte each in the pair */
+    /* listeners: connections taken from the stack, one token byte each in the pair; a queue
+     * from acq[acq_head] to acq[acq_tail - 1] */
     int *acq;
-    size_t acq_n, acq_cap, backlog;
+    size_t acq_head, acq_tail, acq_cap, backlog;
 };
 
 struct us_sockd {
@@ -123,7 +125,6 @@ us_sockd_owner_new(struct us_sockd *sd, pid_t pid, uid_t uid)
     }
     if (!o->comm[0])
         snprintf(o->comm, sizeof(o->comm), "?");
-    sd->stats.owners++;
     return o;
 }
 
@@ -132,6 +133,26 @@ us_sockd_owner_put(struct us_sockd_owner *o)
 {
     if (o && --o->refs == 0)
         free(o);
+}
+
+/* A socket's pair buffers and its count belong to one owner at a time. */
+static void
+owner_charge(struct ds *s, struct us_sockd_owner *o)
+{
+    o->refs++;
+    o->n_socks++;
+    o->mem += s->mem;
+    s->owner = o;
+}
+
+static void
+owner_uncharge(struct ds *s)
+{
+    struct us_sockd_owner *o = s->owner;
+    s->owner = NULL;
+    o->n_socks--;
+    o->mem -= s->mem;
+    us_sockd_owner_put(o);
 }
 
 /* ---- the socket table ------------------------------------------------------------------------ */
@@ -205,7 +226,7 @@ ds_free(struct ds *s, us_time_t now)
             *pp = s->hnext;
             break;
         }
-    for (size_t i = 0; i < s->acq_n; i++) {
+    for (size_t i = s->acq_head; i < s->acq_tail; i++) {
         /* Connections nobody accepted are reset, as Linux's listener close does. */
         us_setsockopt(sd->st, s->acq[i], US_SO_LINGER, 0);
         us_close(sd->st, s->acq[i], now);
@@ -220,11 +241,8 @@ ds_free(struct ds *s, us_time_t now)
         epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
         close(s->dfd);
     }
-    if (s->owner) {
-        s->owner->n_socks--;
-        s->owner->mem -= s->mem;
-        us_sockd_owner_put(s->owner);
-    }
+    if (s->owner)
+        owner_uncharge(s);
     sd->stats.sockets--;
     if (s->state == DS_LISTEN)
         sd->stats.listeners--;
@@ -257,7 +275,7 @@ ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
 {
     if (o->n_socks >= o->max_socks)
         return -EMFILE;
-    size_t mem = type == US_SOCK_STREAM ? 2 * sd->lim.pair_buf : 2 * 212992;
+    size_t mem = type == US_SOCK_STREAM ? 2 * sd->lim.pair_buf : DGRAM_PAIR_MEM;
     if (o->mem + mem > o->max_mem)
         return -ENOBUFS;
     int sv[2];
@@ -282,11 +300,8 @@ ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     s->io.fn = ds_io;
     s->rd.fn = ds_ready;
     s->sd = sd;
-    s->owner = o;
-    o->refs++;
-    o->n_socks++;
-    o->mem += mem;
     s->mem = mem;
+    owner_charge(s, o);
     s->dfd = sv[0];
     s->sfd = sfd;
     s->type = type;
@@ -308,6 +323,17 @@ ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
 }
 
 /* ---- the pump ----------------------------------------------------------------------------- */
+
+/* The program closed with data it never read (the kernel marks our end ECONNRESET): Linux resets
+ * such a connection at once, whatever it still had to send; the close does (SO_LINGER 0). */
+static void
+reset_on_close(struct ds *s)
+{
+    s->rd_eof = true;
+    s->hup = true;
+    us_setsockopt(s->sd->st, s->sfd, US_SO_LINGER, 0);
+    s->sd->stats.resets_on_close++;
+}
 
 static void
 cont_add(struct us_sockd *sd, struct ds *s)
@@ -388,12 +414,7 @@ stream_from_program(struct ds *s, us_time_t now)
         if (n < 0) {
             if (errno == EAGAIN)
                 return true;
-            /* ECONNRESET: the program closed with data it never read, and Linux resets a
-             * connection closed that way; the close below does (unread data). */
-            s->rd_eof = true;
-            s->hup = true;
-            us_setsockopt(sd->st, s->sfd, US_SO_LINGER, 0);
-            sd->stats.resets_on_close++;
+            reset_on_close(s); /* ECONNRESET: read below the program's unread data */
             return true;
         }
         if (n == 0) { /* shutdown(SHUT_WR), or the last close: FIN after the data */
@@ -490,12 +511,17 @@ static void
 listen_pull(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
-    while (s->acq_n < s->backlog) {
+    while (s->acq_tail - s->acq_head < s->backlog) {
         struct us_sockaddr peer;
         int c = us_accept(sd->st, s->sfd, &peer);
         if (c < 0)
             return;
-        if (s->acq_n == s->acq_cap) {
+        if (s->acq_tail == s->acq_cap && s->acq_head > 0) { /* slide down what waits */
+            memmove(s->acq, s->acq + s->acq_head, (s->acq_tail - s->acq_head) * sizeof(int));
+            s->acq_tail -= s->acq_head;
+            s->acq_head = 0;
+        }
+        if (s->acq_tail == s->acq_cap) {
             size_t n = s->acq_cap ? 2 * s->acq_cap : 16;
             int *p = realloc(s->acq, n * sizeof(*p));
             if (!p) {
@@ -505,11 +531,11 @@ listen_pull(struct ds *s, us_time_t now)
             s->acq = p;
             s->acq_cap = n;
         }
-        s->acq[s->acq_n++] = c;
+        s->acq[s->acq_tail++] = c;
         char token = 'c';
         if (send(s->dfd, &token, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
             /* The pair cannot take the token: the connection goes back to waiting. */
-            s->acq_n--;
+            s->acq_tail--;
             us_setsockopt(sd->st, c, US_SO_LINGER, 0);
             us_close(sd->st, c, now);
             return;
@@ -543,7 +569,7 @@ pump(struct ds *s, us_time_t now)
             /* A failure shuts the pair before the filler goes, so the program never sees
              * POLLOUT alone for a connection that failed: the library takes POLLOUT alone as
              * success and asks for SO_ERROR only otherwise (doc/run.md). */
-            if (e || (m & (US_POLLERR | US_POLLHUP)) == US_POLLERR)
+            if (e || !(m & US_POLLOUT))
                 stream_fail(s, e ? e : ECONNREFUSED);
             else
                 s->state = DS_DATA; /* data may already wait both ways: on to the pump */
@@ -560,15 +586,11 @@ pump(struct ds *s, us_time_t now)
         listen_pull(s, now);
     }
     if (s->hup && !s->rd_eof && s->type == US_SOCK_STREAM && s->state == DS_DATA) {
-        /* The program closed with data it never read (the kernel marks our end ECONNRESET):
-         * Linux resets such a connection at once, whatever it still had to send. */
+        /* Gone, but its data still waits for TCP's room: the reset must not wait for that. */
         int e = 0;
         socklen_t el = sizeof(e);
-        if (getsockopt(s->dfd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNRESET) {
-            us_setsockopt(sd->st, s->sfd, US_SO_LINGER, 0);
-            sd->stats.resets_on_close++;
-            s->rd_eof = true;
-        }
+        if (getsockopt(s->dfd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNRESET)
+            reset_on_close(s);
     }
     if (s->hup && (s->rd_eof || s->state != DS_DATA || s->type != US_SOCK_STREAM)) {
         /* The program is gone and everything it wrote went to TCP: close as it would have. */
@@ -721,7 +743,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         size_t n = 0;
         for (int i = 0; i < n_fds && n < out_cap; i++) {
             struct ds *s = ds_by_fd(sd, fds[i]);
-            kinds[n++] = s ? (uint8_t)(s->type | (s->family == 10 /* AF_INET6 */ ? 0x80 : 0))
+            kinds[n++] = s ? (uint8_t)(s->type | (s->family == AF_INET6 ? US_CTL_DS_INET6 : 0))
                            : 0;
         }
         *out_len = n;
@@ -733,15 +755,9 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         r->ret = n_fds == 1 ? -ENOTSOCK : -EBADF;
         goto out;
     }
-    if (s->owner != o && o) { /* the socket is used by another process now (fork, passing) */
-        struct us_sockd_owner *old = s->owner;
-        old->n_socks--;
-        old->mem -= s->mem;
-        o->refs++;
-        o->n_socks++;
-        o->mem += s->mem;
-        s->owner = o;
-        us_sockd_owner_put(old);
+    if (o && s->owner != o) { /* the socket is used by another process now (fork, passing) */
+        owner_uncharge(s);
+        owner_charge(s, o);
     }
     switch (q->op) {
     case US_CTL_BIND:
@@ -790,13 +806,13 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
             r->ret = -EINVAL;
             break;
         }
-        if (s->acq_n == 0) {
+        if (s->acq_head == s->acq_tail) {
             r->ret = -EAGAIN;
             break;
         }
-        int c = s->acq[0];
-        memmove(s->acq, s->acq + 1, (s->acq_n - 1) * sizeof(int));
-        s->acq_n--;
+        int c = s->acq[s->acq_head++];
+        if (s->acq_head == s->acq_tail)
+            s->acq_head = s->acq_tail = 0;
         struct us_sockaddr peer = {0};
         us_getpeername(st, c, &peer);
         struct ds *n;
@@ -859,14 +875,9 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
             r->ret = us_sock_error(st, s->sfd);
         }
         break;
-    case US_CTL_TCPINFO:
-        if (out_cap < sizeof(struct us_tcp_info)) {
-            r->ret = -EINVAL;
-            break;
-        }
-    {
+    case US_CTL_TCPINFO: {
         struct us_tcp_info ti; /* out follows the reply header: not aligned for it */
-        r->ret = us_tcp_get_info(st, s->sfd, &ti);
+        r->ret = out_cap < sizeof(ti) ? -EINVAL : us_tcp_get_info(st, s->sfd, &ti);
         if (r->ret == 0) {
             memcpy(out, &ti, sizeof(ti));
             *out_len = sizeof(ti);

@@ -60,9 +60,9 @@ bool us_sockd_run(struct us_sockd *sd, us_time_t now);
  * descriptor socket. */
 const char *us_sockd_owner_of(struct us_sockd *sd, int fd, char *buf, size_t len);
 
-/* Counters for tests and netstat. */
+/* Counters for netstat -s. */
 struct us_sockd_stats {
-    size_t sockets, listeners, owners;
+    size_t sockets, listeners;
     uint64_t bytes_in, bytes_out; /* program -> stack, stack -> program */
     uint64_t resets_on_close;     /* connections reset because the program left data unread */
 };

@@ -36,6 +36,9 @@ echo go >&"${FIRST[1]}"
 wait "$FIRST_PID" 2>/dev/null
 wait_for 10 bash -c "! '$USTACK' netstat -an | grep -Eq ':740[0-9] |:750[0-9] '" ||
     fail "sockets of the programs are still listed: $(us netstat -an)"
+# The daemon's own counters agree: nothing of the programs is left open.
+assert_eq 0 "$(counter RUN_SOCKETS)" "netstat -s: RUN_SOCKETS back to 0 after both programs exited"
+assert_eq 0 "$(counter RUN_LISTENERS)" "netstat -s: RUN_LISTENERS back to 0"
 
 # Memory: a TCP socket's pair counts 512 KiB; with 1.2 MiB a program gets two, then ENOBUFS.
 us_restart --ctl-mode 660 --client-memory 1258291
