@@ -1,4 +1,4 @@
-/* Benchmarks for the foundation (issue 2), each beside a baseline measured in the same run:
+/* Benchmarks for the foundation, each beside a baseline measured in the same run:
  *  - Internet checksum: ustack's us_csum_add vs a plain RFC 1071 loop (16 bits per step).
  *  - UDP request/response (1 byte each way) between two ustack stacks on the in-memory wire,
  *    one thread, vs Linux UDP over loopback between two sockets, one thread.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `ustack run` benchmarks (issue 10): unmodified programs whose sockets live in the ustack
+# `ustack run` benchmarks (doc/benchmarks.md): unmodified programs whose sockets live in the ustack
 # daemon, each beside the same program kernel-to-kernel over a veth pair, measured in this run.
 #
 #   bench/run_ustack_run.sh [RAWFILE]     (as root, from the top of the tree, after `make`)

@@ -35,7 +35,7 @@
 #include <ustack_client.h> /* US_NETSTAT_STATS */
 
 #define RX_BURST 64
-/* Interleaving (issue 12): an input or a timer may release a long burst of segments (a window's
+/* Interleaving: an input or a timer may release a long burst of segments (a window's
  * worth, for many connections). While ustack only writes, the kernel's ACKs pile up in the
  * TAP's transmit queue and overflow it. So after every TX_BETWEEN_READS frames written, the
  * frames waiting in the TAP are read into the stash (bounded by its size); they go into the

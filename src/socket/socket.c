@@ -24,7 +24,7 @@ struct us_fd_slot {          /* 32 bytes (the order avoids padding) */
 };
 _Static_assert(sizeof(struct us_fd_slot) <= 32, "descriptor slot grew");
 
-/* Readiness design (issue 9 item 7). A ready list in the socket layer, fed by wake-ups, like
+/* Readiness design (doc/design.md, Process model). A ready list in the socket layer, fed by wake-ups, like
  * Linux's epoll (ep_poll_callback queues an item; ep_send_events re-polls it and puts a
  * level-triggered item back while it is ready). Chosen over per-socket callbacks (lwIP's
  * recv/sent/err callbacks) because a callback runs inside us_input, in the middle of TCP's

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# 20 concurrent downloads of a 1 MiB file from ustack's HTTP server in the default mode (issue
-# 12): the kernel's ACKs towards ustack must all get through the TAP (its tx_dropped on the
+# 20 concurrent downloads of a 1 MiB file from ustack's HTTP server in the default mode:
+# the kernel's ACKs towards ustack must all get through the TAP (its tx_dropped on the
 # kernel side does not grow, and ustack's own count of it, TAP_KERNEL_DROPS in netstat -s, says
 # the same) and no retransmission timeout fires on a link that loses nothing. Then the same
 # with --no-offload, where every segment is a frame and the ACKs come many more.
