@@ -71,6 +71,33 @@ format_stats(struct us_stack *st, struct out *o)
     for (size_t i = 1; i < us_drop_count(); i++)
         outf(o, "    %-26s %10llu  %s\n", us_drop_name(i), (unsigned long long)us_drop_get(st, i),
              us_drop_text(i));
+    /* Gauges, lower case so no name collides with a counter's. */
+    struct us_stack_info si;
+    us_stack_info(st, &si);
+    outf(o, "\nResources (now):\n");
+    const struct {
+        const char *name;
+        size_t v;
+        const char *text;
+    } g[] = {
+        {"timer_heap", si.timers, "timer heap entries (dead ones included)"},
+        {"timer_heap_stale", si.timers_stale, "of which known dead (purged in bulk)"},
+        {"timer_heap_cap", si.timers_cap, "timer heap slots allocated"},
+        {"pkt_small_in_use", si.pkts.small_in_use, "small packet buffers in use"},
+        {"pkt_small_alloc", si.pkts.small_allocated, "small packet buffers allocated"},
+        {"pkt_large_in_use", si.pkts.large_in_use, "large packet buffers in use"},
+        {"pkt_large_alloc", si.pkts.large_allocated, "large packet buffers allocated"},
+        {"sockets", si.sockets, "open descriptors"},
+        {"tcp_blocks", si.tcp_blocks, "TCP control blocks in use"},
+        {"tcp_hashed", si.tcp_hashed, "TCP connections in the 4-tuple hash"},
+        {"tcp_timewait", si.tcp_tw, "compact TIME-WAIT records"},
+        {"dgram_pcbs", si.dgram_pcbs, "UDP and ping control blocks"},
+        {"arp_entries", si.arp_entries, "ARP cache entries"},
+        {"frag_dgrams", si.frag_dgrams, "datagrams in reassembly"},
+        {"frag_bytes", si.frag_bytes, "bytes held by reassembly"},
+    };
+    for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+        outf(o, "    %-26s %10zu  %s\n", g[i].name, g[i].v, g[i].text);
 }
 
 size_t

@@ -164,6 +164,22 @@ struct us_pool_info {
 };
 void us_pool_info(const struct us_stack *st, struct us_pool_info *out);
 
+/* What the stack holds now, layer by layer: gauges that go up and down (the counters only go
+ * up). An idle stack returns to the same figures, so a long run compares them with the start
+ * to find a leak (`ustack netstat -s`, scripts/soak.sh). */
+struct us_stack_info {
+    size_t timers, timers_stale, timers_cap; /* timer heap: entries (dead ones included), the
+                                               * known dead, and the slots allocated */
+    struct us_pool_info pkts;                 /* packet buffers */
+    size_t sockets;                           /* open descriptors */
+    size_t tcp_blocks, tcp_hashed, tcp_tw;    /* TCP control blocks in use, connections in the
+                                               * 4-tuple hash, compact TIME-WAIT records */
+    size_t dgram_pcbs;                        /* UDP and ping control blocks */
+    size_t arp_entries;
+    size_t frag_dgrams, frag_bytes;           /* datagrams in reassembly, the buffers they hold */
+};
+void us_stack_info(const struct us_stack *st, struct us_stack_info *out);
+
 /* ---- sockets (src/socket) ------------------------------------------------------------------- */
 
 enum us_sock_type {

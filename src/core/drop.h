@@ -129,7 +129,11 @@ enum us_drop_reason {
     X(TCP_SYN_DATA, "tcp data on a SYN queued until the handshake completed")                      \
     X(TCP_URG_IN, "tcp urgent pointers received that started or moved urgent mode")                \
     X(TCP_URG_OUT, "tcp sends marked urgent (MSG_OOB)")                                            \
-    X(TCP_DSACK_OUT, "tcp duplicate segments reported in a D-SACK block (RFC 2883)")
+    X(TCP_DSACK_OUT, "tcp duplicate segments reported in a D-SACK block (RFC 2883)")            \
+    X(TCP_CONN_ALLOC, "tcp control blocks allocated")                                              \
+    X(TCP_CONN_FREE, "tcp control blocks freed")                                                   \
+    X(TCP_TW_ALLOC, "tcp compact time-wait records made")                                          \
+    X(TCP_TW_FREE, "tcp compact time-wait records ended")
 
 enum us_stat {
 #define US_STAT_ENUM(name, text) US_STAT_##name,

@@ -112,6 +112,12 @@ us_socket_table_init(struct us_stack *st)
     return st->socks->slot ? 0 : -ENOMEM;
 }
 
+size_t
+us_socket_open_count(const struct us_stack *st)
+{
+    return st->socks ? st->socks->open : 0;
+}
+
 static void
 sock_destroy(struct us_stack *st, struct us_pcb *pcb)
 {

@@ -132,3 +132,26 @@ us_next_deadline(struct us_stack *st)
 {
     return US_MIN(us_timerq_next(&st->timers), us_tcp_next_deadline(st));
 }
+
+void
+us_stack_info(const struct us_stack *st, struct us_stack_info *out)
+{
+    *out = (struct us_stack_info){0};
+    out->timers = st->timers.len;
+    out->timers_stale = st->timers.stale;
+    out->timers_cap = st->timers.cap;
+    us_pool_info(st, &out->pkts);
+    out->sockets = us_socket_open_count(st);
+    if (st->tcp) {
+        out->tcp_blocks = st->tcp->n_live;
+        out->tcp_hashed = st->tcp->ehash_count;
+        out->tcp_tw = st->tcp->tw_count;
+    }
+    out->dgram_pcbs = st->pcbs ? st->pcbs->count : 0;
+    out->arp_entries = st->arp ? st->arp->used : 0;
+    if (st->ip) {
+        for (size_t i = 0; i < st->ip->frag.n; i++)
+            out->frag_dgrams += st->ip->frag.d[i].in_use;
+        out->frag_bytes = st->ip->frag.mem;
+    }
+}

@@ -206,6 +206,7 @@ us_tcp_conn_new(struct us_stack *st)
     if (p->live == UINT64_MAX)
         page_list_unlink(t, p);
     t->n_live++;
+    us_stat_inc(st, US_STAT_TCP_CONN_ALLOC);
     struct us_tcp_conn *c = &p->c[slot];
     TCP_UNPOISON(c, sizeof(*c));
     memset(c, 0, sizeof(*c));
@@ -247,6 +248,7 @@ us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
     p->live &= ~(1ull << slot);
     TCP_POISON(c, sizeof(*c));
     t->n_live--;
+    us_stat_inc(st, US_STAT_TCP_CONN_FREE);
     if (was_full)
         page_list_push(t, p);
     if (p->live == 0) {

@@ -86,6 +86,7 @@ us_tcp_tw_kill(struct us_stack *st, struct us_tcp_tw *w, const char *why)
     US_TRACE(st, "tcp: %s:%u TIME-WAIT -> CLOSED (%s)", us_ip4_ntoa(w->raddr, a),
              (unsigned)w->rport, why);
     tw_unlink(st->tcp, w);
+    us_stat_inc(st, US_STAT_TCP_TW_FREE);
     if (w->port_ref)
         st->tcp->port_refs[w->lport]--;
     free(w);
@@ -131,6 +132,7 @@ us_tcp_tw_enter(struct us_stack *st, struct us_tcp_conn *c)
     else
         t->tw_head = w;
     t->tw_count++;
+    us_stat_inc(st, US_STAT_TCP_TW_ALLOC);
     c->port_ref = false; /* the record holds the port now */
     us_tcp_ehash_remove(st, c);
     us_tcp_conn_free(st, c);
@@ -176,6 +178,7 @@ us_tcp_tw_inflate(struct us_stack *st, struct us_tcp_tw *w)
 {
     struct us_tcp_tw k = *w;
     tw_unlink(st->tcp, w); /* first: the block may take the record's place under tcp_max_conns */
+    us_stat_inc(st, US_STAT_TCP_TW_FREE);
     free(w);
     struct us_tcp_conn *c = us_tcp_conn_new(st);
     if (!c) {
