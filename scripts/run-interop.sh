@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bin=${1:-${USTACK:-build/asan/ustack}}
 limit=${INTEROP_TIMEOUT:-120}
 tests=(tests/interop/*.sh)
+. scripts/leftovers.sh
 pass=0; fail=0
 if [ "$(id -u)" -ne 0 ]; then
     allow=" $(echo "${USTACK_ALLOW_SKIP:-}" | tr ',' ' ') "
@@ -40,16 +41,7 @@ for t in "${tests[@]}"; do
     rc=$?
     secs=$(( ($(date +%s%N) - t0) / 100000000 )); secs="$((secs / 10)).$((secs % 10))s"
     # Safety net: the test's own trap should have removed all of these.
-    leftover=""
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^ust-$run-" || true); do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-        leftover="$leftover netns:$ns"
-    done
-    for d in /tmp/ust-interop."$run".*; do
-        [ -e "$d" ] || continue
-        rm -rf "$d"; leftover="$leftover tmp:$d"
-    done
+    leftover=$(remove_leftovers "$run")
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
         echo "  (timed out after ${limit}s)" >>"$log"
     fi
