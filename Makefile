@@ -155,7 +155,7 @@ interop: $(ASAN)/ustack
 SOAK_SECONDS ?= 3600
 SOAK_TEST_SECONDS ?= 300
 soak: deps $(REL)/ustack $(REL)/libustack-preload.so
-	@SOAK_SECONDS=$(SOAK_SECONDS) bash scripts/soak.sh $(REL)/ustack
+	@SOAK_SECONDS=$(SOAK_SECONDS) nice -n 10 bash scripts/soak.sh $(REL)/ustack
 soak-test: $(ASAN)/ustack $(ASAN)/libustack-preload.so
 	@bash scripts/run-soak.sh $(ASAN)/ustack $(SOAK_TEST_SECONDS)
 

@@ -32,6 +32,7 @@ IMPAIR=${SOAK_IMPAIR:-loss=0.005,dup=0.002,reorder=0.005,corrupt=0.0005,seed=11}
 FLOOD_EVERY=${SOAK_FLOOD_EVERY:-120}
 INJECT_EVERY=${SOAK_INJECT_EVERY:-60}
 BULK_MB=${SOAK_BULK_MB:-16}
+PAUSE=${SOAK_PAUSE:-1} # seconds each loop rests between rounds (the machine is shared)
 OUTDIR=$BUILD/soak
 mkdir -p "$OUTDIR"
 CSV=$OUTDIR/soak-$(date -u +%Y%m%dT%H%M%SZ).csv
@@ -151,10 +152,10 @@ fetch() {
     rm -f "$f"
 }
 w_bulk_down() { # the daemon's HTTP service -> kernel curl
-    while running; do fetch bulk_down "$BIG_SHA" "http://$US_IP/big.bin" nsx; done
+    while running; do fetch bulk_down "$BIG_SHA" "http://$US_IP/big.bin" nsx; sleep "$PAUSE"; done
 }
 w_bulk_run_down() { # kernel http.server -> `ustack run -- curl`
-    while running; do fetch bulk_run_down "$KBIG_SHA" "http://$HOST_IP:8000/kbig.bin" us_run_t 320; done
+    while running; do fetch bulk_run_down "$KBIG_SHA" "http://$HOST_IP:8000/kbig.bin" us_run_t 320; sleep "$PAUSE"; done
 }
 w_bulk_run_up() { # `ustack run -- socat` -> kernel socat | sha256sum
     local i=0 had
@@ -171,6 +172,7 @@ w_bulk_run_up() { # `ustack run -- socat` -> kernel socat | sha256sum
         else
             running && bad bulk_run_up "#$i: socat: $(head -c 200 "$TMP/rup.err")"
         fi
+        sleep "$PAUSE"
     done
 }
 w_echo() { # the daemon's TCP echo: 4 MiB both ways at once, then 20 short connections
@@ -180,6 +182,7 @@ w_echo() { # the daemon's TCP echo: 4 MiB both ways at once, then 20 short conne
         case $out in ok*) ok echo_bulk "$(awk '{print $2 * 2}' <<<"$out")" ;; *) running && bad echo_bulk "$out" ;; esac
         out=$(nsx timeout 120 $TOOL tcp-echo "$US_IP" 7 3000 20 2>&1)
         case $out in ok*) ok echo_churn "$(awk '{print $2 * 2}' <<<"$out")" ;; *) running && bad echo_churn "$out" ;; esac
+        sleep "$PAUSE"
     done
 }
 w_redis() { # request/response against `ustack run -- redis-server`
@@ -199,6 +202,7 @@ w_redis() { # request/response against `ustack run -- redis-server`
         nsx timeout 30 redis-cli -h "$US_IP" -p 6379 DEL "soak$i" >/dev/null 2>&1
         [ "$out" = OK ] && [ "$back" = "$v" ] && ok redis_value ${#v} ||
             { running && bad redis_value "#$i: SET '$out', GET gave ${#back} bytes of ${#v}"; }
+        sleep "$PAUSE"
     done
 }
 w_http() { # wrk keep-alive and ab short connections against the daemon's HTTP service
@@ -216,6 +220,7 @@ w_http() { # wrk keep-alive and ab short connections against the daemon's HTTP s
         else
             running && bad ab "$(grep -E '^(Complete|Failed) requests|apr_' <<<"$out" | tr '\n' ' ')"
         fi
+        sleep "$PAUSE"
     done
 }
 w_udp() { # UDP echo, each datagram checked; iperf3 -u from a program over ustack
@@ -235,7 +240,7 @@ w_udp() { # UDP echo, each datagram checked; iperf3 -u from a program over ustac
         [ $((RANDOM % 2)) = 1 ] && rev=(-R)
         out=$(us_run_t 60 iperf3 -u -c "$HOST_IP" -p 5201 -b 20M -t 5 "${rev[@]}" 2>&1)
         if grep -q 'receiver' <<<"$out"; then ok iperf3_udp 0; else running && bad iperf3_udp "$(tail -2 <<<"$out" | tr '\n' ' ')"; fi
-        sleep 1
+        sleep "$PAUSE"
     done
 }
 w_ping() { # both ways, some fragmented
