@@ -20,7 +20,10 @@
 #   ping       the kernel pings ustack (also fragmented); `ustack ping` pings the kernel.
 #   syn flood  hping3 SYNs from the kernel's address and from unanswered ones, every SOAK_FLOOD_EVERY s.
 #   malformed  every tests/interop/inject.py case, every SOAK_INJECT_EVERY s.
-# The link: the daemon's own --impair (SOAK_IMPAIR).
+# The link (SOAK_LINK): "bridge" puts `ustack bridge` with --impair SOAK_IMPAIR between ustack's
+# TAP (an AF_PACKET port) and a TAP in a third namespace where the kernel peer lives; "impair"
+# (what a ustack without the bridge gets) uses the daemon's own --impair on a TAP shared with
+# the kernel; the default, "auto", takes the bridge when this ustack has it.
 set -u
 cd "$(dirname "$0")/.."
 bin=${1:-${USTACK:-build/rel/ustack}}
@@ -58,15 +61,68 @@ head -c $((BULK_MB * 1048576)) /dev/urandom >"$TMP/kwww/kbig.bin"
 head -c $((BULK_MB * 1048576 / 2)) /dev/urandom >"$TMP/up.bin"
 BIG_SHA=$(sha "$WWW/big.bin"); KBIG_SHA=$(sha "$TMP/kwww/kbig.bin"); UP_SHA=$(sha "$TMP/up.bin")
 
-us_start --serve "echo,discard,chargen,http=$WWW" --impair "$IMPAIR"
+LINK=${SOAK_LINK:-auto}
+if [ "$LINK" = auto ]; then
+    if "$USTACK" bridge --help >/dev/null 2>&1; then LINK=bridge; else LINK=impair; fi
+fi
+SERVE="echo,discard,chargen,http=$WWW"
+BR_PID=""
+if [ "$LINK" = bridge ]; then
+    # The kernel peer in a namespace of its own, on a TAP the bridge holds.
+    KNS="$NS-k"
+    KDEV="sb$$"
+    KNS_MADE=0
+    soak_cleanup() {
+        local rc=$? p
+        [ -n "$BR_PID" ] && kill -KILL "$BR_PID" 2>/dev/null
+        if [ "$KNS_MADE" = 1 ]; then
+            for p in $(ip netns pids "$KNS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+            ip netns del "$KNS" 2>/dev/null
+        fi
+        (exit "$rc")
+        cleanup
+    }
+    trap soak_cleanup EXIT
+    make_ns
+    ip netns add "$KNS" || die "cannot create namespace $KNS"
+    KNS_MADE=1
+    ip netns exec "$KNS" ip link set lo up
+    ip netns exec "$KNS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    # The packet port carries frames of at most the MTU: no offloads.
+    ip netns exec "$NS" "$USTACK" up --tap "$TAP" --addr "$US_IP/24" --mac "$US_MAC" --ctl "$CTL" \
+        --no-offload --serve "$SERVE" >"$TMP/ustack.out" 2>"$TMP/ustack.err" &
+    US_PID=$!
+    wait_for 10 grep -q "ustack: up on" "$TMP/ustack.out" || die "ustack did not come up"
+    ip netns exec "$NS" "$USTACK" bridge --impair "$IMPAIR" "packet:$TAP@$NS" "tap:$KDEV@$KNS" \
+        >"$TMP/bridge.out" 2>&1 &
+    BR_PID=$!
+    wait_for 10 grep -q "ustack bridge: up" "$TMP/bridge.out" || die "bridge not up: $(cat "$TMP/bridge.out")"
+    ip netns exec "$KNS" ip addr add "$HOST_IP/24" dev "$KDEV"
+    ip netns exec "$KNS" ip link set "$KDEV" up
+    log "ustack up (pid $US_PID) on $TAP in $NS; bridge (pid $BR_PID) to $KDEV in $KNS: --impair $IMPAIR"
+else
+    KNS=$NS
+    KDEV=$TAP
+    us_start --serve "$SERVE" --impair "$IMPAIR"
+fi
+# kx CMD...: CMD in the kernel peer's namespace; kbg OUT CMD...: the same in the background.
+kx() { ip netns exec "$KNS" "$@"; }
+kbg() {
+    local out=$1; shift
+    ip netns exec "$KNS" "$@" >"$out" 2>&1 &
+    BG_PIDS+=($!)
+}
+kwait_tcp() {
+    wait_for 5 eval "kx ss -Htnl 'sport = :$1' | grep -q ." || fail "nothing listens on TCP $1 on the kernel side"
+}
 make_appns
 require_us_run
-bg "$TMP/khttp.log" python3 -m http.server 8000 --bind "$HOST_IP" --directory "$TMP/kwww"
+kbg "$TMP/khttp.log" python3 -m http.server 8000 --bind "$HOST_IP" --directory "$TMP/kwww"
 # kernel side sink: each connection's sha256 on a line of its own
-bg "$TMP/ksink.log" socat -u TCP-LISTEN:5002,bind=$HOST_IP,reuseaddr,fork \
+kbg "$TMP/ksink.log" socat -u TCP-LISTEN:5002,bind=$HOST_IP,reuseaddr,fork \
     SYSTEM:"sha256sum >>$TMP/sink.sums"
-wait_tcp_port 8000
-wait_tcp_port 5002
+kwait_tcp 8000
+kwait_tcp 5002
 cat >"$TMP/redis.conf" <<CONF
 bind 0.0.0.0
 port 6379
@@ -78,10 +134,10 @@ dir $TMP
 logfile $TMP/redis.log
 CONF
 us_run_bg "$TMP/redis.out" redis-server "$TMP/redis.conf"
-bg "$TMP/kiperf.log" iperf3 -s -B "$HOST_IP" -p 5201
+kbg "$TMP/kiperf.log" iperf3 -s -B "$HOST_IP" -p 5201
 wait_run_port tcp 6379
-wait_tcp_port 5201
-nsx ping -n -c 3 -i 0.2 -W 2 "$US_IP" >/dev/null 2>&1 # ARP both ways
+kwait_tcp 5201
+kx ping -n -c 3 -i 0.2 -W 2 "$US_IP" >/dev/null 2>&1 # ARP both ways
 us ping -c 1 -W 2 "$HOST_IP" >/dev/null 2>&1
 
 # ---- monitor ---------------------------------------------------------------------------------
@@ -128,7 +184,7 @@ col() {
         { print $n }' <<<"$1"
 }
 log "baseline: rss $(col "$BASE" rss_kb) KiB, sockets $(col "$BASE" sockets), timer heap $(col "$BASE" timer_heap), fds $(col "$BASE" fds)"
-log "soak: $SECS s of traffic, link --impair $IMPAIR, samples every $INTERVAL s to $CSV"
+log "soak: $SECS s of traffic, link: $LINK --impair $IMPAIR, samples every $INTERVAL s to $CSV"
 
 END=$(($(now) + SECS))
 running() { [ "$(now)" -lt "$END" ] && kill -0 "$US_PID" 2>/dev/null; }
@@ -152,7 +208,7 @@ fetch() {
     rm -f "$f"
 }
 w_bulk_down() { # the daemon's HTTP service -> kernel curl
-    while running; do fetch bulk_down "$BIG_SHA" "http://$US_IP/big.bin" nsx; sleep "$PAUSE"; done
+    while running; do fetch bulk_down "$BIG_SHA" "http://$US_IP/big.bin" kx; sleep "$PAUSE"; done
 }
 w_bulk_run_down() { # kernel http.server -> `ustack run -- curl`
     while running; do fetch bulk_run_down "$KBIG_SHA" "http://$HOST_IP:8000/kbig.bin" us_run_t 320; sleep "$PAUSE"; done
@@ -178,9 +234,9 @@ w_bulk_run_up() { # `ustack run -- socat` -> kernel socat | sha256sum
 w_echo() { # the daemon's TCP echo: 4 MiB both ways at once, then 20 short connections
     local out
     while running; do
-        out=$(nsx timeout 300 $TOOL tcp-echo "$US_IP" 7 4194304 1 2>&1)
+        out=$(kx timeout 300 $TOOL tcp-echo "$US_IP" 7 4194304 1 2>&1)
         case $out in ok*) ok echo_bulk "$(awk '{print $2 * 2}' <<<"$out")" ;; *) running && bad echo_bulk "$out" ;; esac
-        out=$(nsx timeout 120 $TOOL tcp-echo "$US_IP" 7 3000 20 2>&1)
+        out=$(kx timeout 120 $TOOL tcp-echo "$US_IP" 7 3000 20 2>&1)
         case $out in ok*) ok echo_churn "$(awk '{print $2 * 2}' <<<"$out")" ;; *) running && bad echo_churn "$out" ;; esac
         sleep "$PAUSE"
     done
@@ -189,17 +245,17 @@ w_redis() { # request/response against `ustack run -- redis-server`
     local out v i=0
     while running; do
         i=$((i + 1))
-        out=$(nsx timeout 120 redis-benchmark -h "$US_IP" -p 6379 -c 8 -n 5000 -r 1000 -t set,get -q 2>&1 | tr '\r' '\n')
+        out=$(kx timeout 120 redis-benchmark -h "$US_IP" -p 6379 -c 8 -n 5000 -r 1000 -t set,get -q 2>&1 | tr '\r' '\n')
         if grep -q '^GET: [0-9.]* requests per second' <<<"$out" && ! grep -Eqi 'error|refused|reset' <<<"$out"; then
             ok redis_bench 0
         else
             running && bad redis_bench "#$i: $(tail -3 <<<"$out" | tr '\n' ' ' | head -c 300)"
         fi
         v=$(head -c 3000 /dev/urandom | base64 -w 0)
-        out=$(nsx timeout 30 redis-cli -h "$US_IP" -p 6379 SET "soak$i" "$v" 2>&1)
+        out=$(kx timeout 30 redis-cli -h "$US_IP" -p 6379 SET "soak$i" "$v" 2>&1)
         local back
-        back=$(nsx timeout 30 redis-cli -h "$US_IP" -p 6379 --raw GET "soak$i" 2>&1)
-        nsx timeout 30 redis-cli -h "$US_IP" -p 6379 DEL "soak$i" >/dev/null 2>&1
+        back=$(kx timeout 30 redis-cli -h "$US_IP" -p 6379 --raw GET "soak$i" 2>&1)
+        kx timeout 30 redis-cli -h "$US_IP" -p 6379 DEL "soak$i" >/dev/null 2>&1
         [ "$out" = OK ] && [ "$back" = "$v" ] && ok redis_value ${#v} ||
             { running && bad redis_value "#$i: SET '$out', GET gave ${#back} bytes of ${#v}"; }
         sleep "$PAUSE"
@@ -208,13 +264,13 @@ w_redis() { # request/response against `ustack run -- redis-server`
 w_http() { # wrk keep-alive and ab short connections against the daemon's HTTP service
     local out
     while running; do
-        out=$(nsx timeout 60 wrk -t1 -c8 -d10s --timeout 20s "http://$US_IP/small.txt" 2>&1)
+        out=$(kx timeout 60 wrk -t1 -c8 -d10s --timeout 20s "http://$US_IP/small.txt" 2>&1)
         if grep -Eq 'Requests/sec' <<<"$out" && ! grep -Eq 'Non-2xx|Socket errors' <<<"$out"; then
             ok wrk "$(awk '/requests in/ {print $1}' <<<"$out")"
         else
             running && bad wrk "$(grep -E 'Non-2xx|Socket errors|requests in' <<<"$out" | tr '\n' ' ')"
         fi
-        out=$(nsx timeout 120 ab -q -n 1000 -c 8 -s 30 "http://$US_IP/small.txt" 2>&1)
+        out=$(kx timeout 120 ab -q -n 1000 -c 8 -s 30 "http://$US_IP/small.txt" 2>&1)
         if grep -Eq '^Complete requests: +1000$' <<<"$out" && grep -Eq '^Failed requests: +0$' <<<"$out"; then
             ok ab 1000
         else
@@ -226,7 +282,7 @@ w_http() { # wrk keep-alive and ab short connections against the daemon's HTTP s
 w_udp() { # UDP echo, each datagram checked; iperf3 -u from a program over ustack
     local out lost
     while running; do
-        out=$(nsx timeout 60 $TOOL udp-echo "$US_IP" 7 500 2>&1)
+        out=$(kx timeout 60 $TOOL udp-echo "$US_IP" 7 500 2>&1)
         case $out in
         ok*)
             lost=$(awk '{print $4}' <<<"$out")
@@ -246,7 +302,7 @@ w_udp() { # UDP echo, each datagram checked; iperf3 -u from a program over ustac
 w_ping() { # both ways, some fragmented
     local out got
     while running; do
-        out=$(nsx ping -n -q -c 20 -i 0.2 -W 2 -s $((RANDOM % 2 ? 56 : 3000)) "$US_IP" 2>&1)
+        out=$(kx ping -n -q -c 20 -i 0.2 -W 2 -s $((RANDOM % 2 ? 56 : 3000)) "$US_IP" 2>&1)
         got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
         [ "${got:-0}" -ge 10 ] && ok ping_kernel 0 || { running && bad ping_kernel "$(grep transmitted <<<"$out")"; }
         out=$(us ping -c 10 -i 0.2 -W 2 "$HOST_IP" 2>&1)
@@ -259,7 +315,7 @@ w_flood() { # SYN floods, from the kernel's address and from four unanswered one
     sleep 20
     while running; do
         for a in "$HOST_IP" 192.0.2.100 192.0.2.101 192.0.2.102 192.0.2.103; do
-            nsx timeout 60 hping3 -q -S -p 80 -i u200 -c 2000 -a "$a" -I "$TAP" "$US_IP" >/dev/null 2>&1 &
+            kx timeout 60 hping3 -q -S -p 80 -i u200 -c 2000 -a "$a" -I "$KDEV" "$US_IP" >/dev/null 2>&1 &
         done
         wait
         ok syn_flood 0
@@ -270,12 +326,12 @@ w_flood() { # SYN floods, from the kernel's address and from four unanswered one
 INJECT_CASES=$(sed -n 's/^    "\([a-z0-9_]*\)": .*/\1/p' tests/interop/inject.py)
 w_inject() { # every malformed-frame case
     local kmac c
-    kmac=$(nsx cat "/sys/class/net/$TAP/address")
+    kmac=$(kx cat "/sys/class/net/$KDEV/address")
     sleep 10
     while running; do
         for c in $INJECT_CASES; do
             [ "$c" = eth_truncated ] && continue # AF_PACKET will not send it (malformed.sh)
-            nsx $INJECT "$TAP" "$kmac" "$US_MAC" "$HOST_IP" "$US_IP" "$c" >/dev/null 2>&1 ||
+            kx $INJECT "$KDEV" "$kmac" "$US_MAC" "$HOST_IP" "$US_IP" "$c" >/dev/null 2>&1 ||
                 bad inject "$c: inject.py failed"
         done
         ok inject 0
@@ -323,6 +379,17 @@ wait_for 150 idle || log "not idle after 150 s"
 sleep "$INTERVAL"
 FINAL=$(sample)
 echo "$FINAL" >>"$CSV"
+
+# The bridge's own account: frames in, out and lost each way; it must exit 0 on SIGTERM.
+BRIDGE_SUMMARY=""
+if [ -n "$BR_PID" ]; then
+    kill -TERM "$BR_PID"
+    wait "$BR_PID"
+    rc=$?
+    BR_PID=""
+    [ "$rc" -eq 0 ] || fail "the bridge exited with status $rc on SIGTERM"
+    BRIDGE_SUMMARY=$(grep -- '->' "$TMP/bridge.out")
+fi
 
 # ---- verdict ---------------------------------------------------------------------------------
 for c in sockets tcp_blocks tcp_hashed tcp_timewait fds RUN_SOCKETS RUN_CLIENTS dgram_pcbs \
@@ -379,7 +446,7 @@ nfail=$(grep -c '^FAIL' "$RES")
 peak() { awk -F, -v c="$1" -v cols="$COLS" 'BEGIN { k = split(cols, h, ","); for (i = 1; i <= k; i++) if (h[i] == c) n = i }
     NR > 1 && $n + 0 > m { m = $n + 0 } END { print m + 0 }' "$CSV"; }
 echo
-echo "soak summary: $TRAFFIC_END s of traffic over --impair $IMPAIR ($(basename "$(dirname "$USTACK")") build)"
+echo "soak summary: $TRAFFIC_END s of traffic over $LINK --impair $IMPAIR ($(basename "$(dirname "$USTACK")") build)"
 printf '  %-26s %12s %12s %12s\n' "figure" "before" "peak" "after"
 for c in rss_kb fds sockets tcp_blocks tcp_timewait timer_heap timer_heap_cap pkt_small_in_use \
     pkt_small_alloc pkt_large_in_use pkt_large_alloc arp_entries frag_dgrams RUN_SOCKETS established syn_received time_wait; do
@@ -395,6 +462,7 @@ done
 echo "  checks (kind: passed, failed, MB moved):"
 awk '{ k = $2; if ($1 == "ok") { okc[k]++; b[k] += $3 } else fc[k]++; kinds[k] = 1 }
     END { for (k in kinds) printf "    %-16s %6d %6d %10.1f\n", k, okc[k], fc[k], b[k] / 1048576 }' "$RES" | sort
+[ -n "$BRIDGE_SUMMARY" ] && sed 's/^/  /' <<<"$BRIDGE_SUMMARY"
 echo "  total: $(grep -c '^ok' "$RES") passed, $nfail failed; samples in $CSV"
 grep '^FAIL' "$RES" | head -20 | sed 's/^/    /'
 finish
