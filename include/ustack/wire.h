@@ -37,12 +37,19 @@ struct us_impair {
      * and the receiving end checks it, as a NIC does: the damaged frame is dropped there and
      * counted in fcs_drops, so nothing damaged on the wire reaches a stack. */
     double biterr;
+    /* Repeats the blackout: frames sent in [start + k * every, start + k * every + len), for
+     * every k >= 0, are dropped (a link that fails for len once a period). 0 = once. */
+    us_time_t blackout_every;
+    /* Frame skips delay and jitter and goes out at once, overtaking the frames still delayed
+     * (netem's "delay D reorder P"; reorder above holds a frame back instead). Counted in
+     * reordered. */
+    double early;
 };
 
 /* Parses "loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,jitter=1ms,rate=100mbit,
- * seed=7". Keys: loss dup reorder corrupt biterr (probabilities), delay jitter reorder_gap
- * blackout_start blackout_len (durations with unit ns/us/ms/s; bare 0 allowed), rate (with unit
- * bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed (integer; seed may be NULL if
+ * seed=7". Keys: loss dup reorder early corrupt biterr (probabilities), delay jitter
+ * reorder_gap blackout_start blackout_len blackout_every (durations with unit ns/us/ms/s; bare
+ * 0 allowed), rate (with unit bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed (integer; seed may be NULL if
  * the spec has none). *imp is reset to all zero first; *seed is set only when the spec has seed=.
  * An empty spec is a perfect link. Returns 0 or -EINVAL (unknown key, bad value, repeat). */
 int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
@@ -54,6 +61,7 @@ int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
 struct us_wire_stats {
     uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops, blackout;
     uint64_t biterrs, fcs_drops;
+    uint64_t delayed; /* frames given a delivery time later than when they were offered */
 };
 
 /* Largest frame the link carries (a GSO super-frame and its headers). */
