@@ -375,7 +375,11 @@ idle() {
     done
     [ "$(col "$s" frag_dgrams)" -eq 0 ]
 }
-wait_for 150 idle || log "not idle after 150 s"
+if ! wait_for 150 idle; then
+    log "not idle after 150 s; the daemon's sockets, and the kernel's on the link:"
+    us netstat -anp -i 2>&1 | grep -Ev 'LISTEN|^udp|^Active|^Proto' | sed 's/^/    | /'
+    kx ss -tanpi 2>&1 | grep -v LISTEN | head -20 | sed 's/^/    k| /'
+fi
 sleep "$INTERVAL"
 FINAL=$(sample)
 echo "$FINAL" >>"$CSV"
