@@ -226,6 +226,35 @@ churn(uint64_t seed, unsigned total, uint16_t eph_lo, uint16_t eph_hi, bool serv
     ck_assert_uint_eq(ts->tcp->tw_count, tw);
     for (int i = 0; i < 2; i++)
         ck_assert_uint_le(ch->s.st[i]->timers.len, 2 * 1024 + 4 * SLOTS * US_TT_N);
+    /* us_stack_info reports the same, and the allocation counters agree with it: what was
+     * allocated and not freed is what is live. Then after 2*MSL both stacks are back to idle. */
+    for (int i = 0; i < 2; i++) {
+        struct us_stack_info si;
+        us_stack_info(ch->s.st[i], &si);
+        ck_assert_uint_eq(si.tcp_blocks, ch->s.st[i]->tcp->n_live);
+        ck_assert_uint_eq(si.tcp_tw, i == tw_side ? tw : 0);
+        ck_assert_uint_eq(si.timers, ch->s.st[i]->timers.len);
+        ck_assert_uint_eq(simtcp_stat(&ch->s, i, "TCP_CONN_ALLOC") - simtcp_stat(&ch->s, i, "TCP_CONN_FREE"),
+                          si.tcp_blocks);
+        ck_assert_uint_eq(simtcp_stat(&ch->s, i, "TCP_TW_ALLOC") - simtcp_stat(&ch->s, i, "TCP_TW_FREE"),
+                          si.tcp_tw);
+        ck_assert_uint_ge(simtcp_stat(&ch->s, i, "TCP_CONN_ALLOC"), total);
+    }
+    ck_assert_uint_ge(simtcp_stat(&ch->s, tw_side, "TCP_TW_ALLOC"), tw);
+    sim_run(&ch->s, 2 * cfg.tcp_msl + US_SEC(1));
+    for (int i = 0; i < 2; i++) {
+        struct us_stack_info si;
+        us_stack_info(ch->s.st[i], &si);
+        ck_assert_uint_eq(si.tcp_blocks, 0);
+        ck_assert_uint_eq(si.tcp_hashed, 0);
+        ck_assert_uint_eq(si.tcp_tw, 0);
+        ck_assert_uint_eq(si.sockets, 0);
+        ck_assert_uint_eq(si.pkts.small_in_use + si.pkts.large_in_use, 0);
+        ck_assert_uint_eq(si.frag_dgrams, 0);
+        ck_assert_uint_le(si.timers - si.timers_stale, 4); /* ARP's, at most */
+        ck_assert_uint_eq(simtcp_stat(&ch->s, i, "TCP_CONN_ALLOC"), simtcp_stat(&ch->s, i, "TCP_CONN_FREE"));
+        ck_assert_uint_eq(simtcp_stat(&ch->s, i, "TCP_TW_ALLOC"), simtcp_stat(&ch->s, i, "TCP_TW_FREE"));
+    }
     uint64_t reopen = simtcp_stat(&ch->s, 0, "TCP_TW_REOPEN") + simtcp_stat(&ch->s, 1, "TCP_TW_REOPEN");
     uint64_t rto = simtcp_stat(&ch->s, 0, "TCP_RTO") + simtcp_stat(&ch->s, 1, "TCP_RTO");
     fprintf(stderr,
