@@ -26,7 +26,8 @@
 # dropped each way. Output: "bridge who=ustack|linux profile=... seed=... secs=..." lines on
 # stdout and appended to RAWFILE; scripts/bench-table.py makes the table.
 # Knobs: BENCH_LOSS_SEEDS (5: seeds 1..N), BENCH_LOSS_BYTES (104857600), BENCH_LOSS_PROFILES
-# (clean,loss1,loss5,reorder,blackout), BENCH_LOSS_TIMEOUT (300 s per transfer).
+# (clean,loss1,loss5,reorder,blackout; also: delay, reorder's 10 ms without the early frames),
+# BENCH_LOSS_TIMEOUT (300 s per transfer).
 # The impairment applies to both directions (data and ACKs), each with its own stream of the
 # seed, as `ustack up --impair` does.
 set -euo pipefail
@@ -44,6 +45,7 @@ spec_of() {
     loss1) echo "loss=0.01" ;;
     loss5) echo "loss=0.05" ;;
     reorder) echo "delay=10ms,early=0.02" ;;  # netem's "delay 10ms reorder 2%"
+    delay) echo "delay=10ms" ;;               # not by default: reorder's delay alone
     # 10 ms of every second, the first 100 ms after the bridge starts: the transfer has begun
     # (it starts as soon as the bridge is up), so both senders meet it at the same point
     blackout) echo "blackout_start=100ms,blackout_len=10ms,blackout_every=1s" ;;
