@@ -24,7 +24,7 @@
 
 /* HTTP deadlines, one list each. Every entry of a list waited the same time from when it was
  * put there, so each list is in deadline order and only its head is ever looked at. */
-enum tq { TQ_HEAD, TQ_IDLE, TQ_LINGER, TQ_N };
+enum tq { TQ_HEAD, TQ_SEND, TQ_IDLE, TQ_LINGER, TQ_N };
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_HTTP };
 
@@ -45,6 +45,7 @@ struct svc_conn {
     us_time_t deadline;                /* ... and its deadline there */
     struct svc_conn *t_next, *t_prev;
     size_t head_bytes;                 /* HTTP: bytes of the current request head received */
+    uint64_t acked;                    /* HTTP: TCP's bytes_acked at the last send deadline */
     unsigned chargen_pos;
     size_t out_len, out_off;           /* pending output in out */
     uint8_t *out;                      /* SVC_BUF bytes: echo and chargen from their first step;
@@ -87,10 +88,12 @@ us_services_limits_default(struct us_services_limits *l)
     /* The idle timeout is nginx's keepalive_timeout: a kept-alive connection here costs its
      * control block and HTTP_CONN_MEM (about 9.5 KiB; TCP releases its buffers when idle), so
      * the longer chance of reuse is cheap, and the connection limit, not this timeout, is what
-     * bounds the cost. The head timeout is nginx's client_header_timeout. */
+     * bounds the cost. The head and send timeouts are nginx's client_header_timeout and
+     * send_timeout. */
     *l = (struct us_services_limits){
         .http_idle_timeout = 75 * US_NSEC_PER_SEC,
         .http_head_timeout = 60 * US_NSEC_PER_SEC,
+        .http_send_timeout = 60 * US_NSEC_PER_SEC,
         .http_max_conns = 4096,
         .http_max_memory = 64u << 20,
     };
@@ -183,6 +186,7 @@ us_services_start_limits(struct us_services **out, struct us_stack *st, const ch
         us_services_limits_default(&s->lim);
     s->reject_max = s->lim.http_max_conns > SVC_REJECT_MIN ? s->lim.http_max_conns : SVC_REJECT_MIN;
     s->tq_wait[TQ_HEAD] = s->lim.http_head_timeout;
+    s->tq_wait[TQ_SEND] = s->lim.http_send_timeout;
     s->tq_wait[TQ_IDLE] = s->lim.http_idle_timeout;
     s->tq_wait[TQ_LINGER] = SVC_LINGER;
     if (!list || !*list)
@@ -339,6 +343,8 @@ http_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
             ssize_t w = n ? us_sendto(st, c->fd, s->buf, n, 0, NULL, now) : 0;
             if (w < 0)
                 return STEP_DONE;
+            if (w > 0)
+                tq_set(s, c, TQ_SEND, now); /* progress: the send deadline starts again */
             if ((size_t)w < n) { /* TCP took less than it said: keep the rest for a while */
                 if (!(c->out = malloc(SVC_BUF)))
                     return STEP_DONE;
@@ -358,15 +364,18 @@ http_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
             return STEP_WAIT;
         if (n <= 0)
             return STEP_DONE; /* the peer is done and nothing is left to answer */
-        if (c->head_bytes == 0 && c->http->requests > 0)
-            tq_set(s, c, TQ_HEAD, now); /* a new head begins: from idle to its deadline */
+        if (c->head_bytes == 0) { /* a new head begins */
+            if (c->http->requests > 0)
+                tq_set(s, c, TQ_HEAD, now); /* from idle to its deadline */
+            us_http_srv_set_date(c->http, (int64_t)time(NULL)); /* for its response */
+        }
         size_t used = 0;
         int r = us_http_srv_feed(c->http, s->buf, (size_t)n, &used);
         c->head_bytes += used;
         if (used && us_recvfrom(st, c->fd, s->buf, used, 0, NULL, NULL, now) != (ssize_t)used)
             return STEP_DONE;
         if (r == 1)
-            tq_unlink(s, c); /* a whole head: no deadline while the response goes out */
+            tq_set(s, c, TQ_SEND, now); /* a whole head: its response must move */
         else if (r < 0)
             return STEP_DONE;
     }
@@ -587,8 +596,6 @@ tcp_accept(struct us_services *s, struct us_stack *st, struct svc_sock *k, us_ti
                     free(c->http);
                     free(c);
                     c = NULL;
-                } else {
-                    us_http_srv_set_date(c->http, (int64_t)time(NULL));
                 }
             }
             if (!c) {
@@ -648,6 +655,24 @@ http_expire(struct us_services *s, struct us_stack *st, struct svc_conn *c, enum
             begin_linger(s, st, c, now);
         }
         break;
+    case TQ_SEND: {
+        /* No write for the send timeout. If the client acknowledged bytes since the last such
+         * deadline it reads, only slowly (TCP's room may open below the level that reports
+         * US_POLLOUT): another period. Else it takes nothing: reset the connection (as nginx
+         * with reset_timedout_connection), as a FIN would wait behind the unsent data the
+         * client does not read. So a client that reads nothing is reset within one to two
+         * send timeouts of the last byte it took. */
+        struct us_tcp_info ti;
+        if (us_tcp_get_info(st, c->fd, &ti) == 0 && ti.bytes_acked != c->acked) {
+            c->acked = ti.bytes_acked;
+            tq_set(s, c, TQ_SEND, now);
+            return;
+        }
+        s->stats.http_send_timeouts++;
+        us_setsockopt(st, c->fd, US_SO_LINGER, 0);
+        conn_end(s, st, c, now);
+        return;
+    }
     case TQ_IDLE: /* RFC 9112 9.8: a server may close an idle connection at any time */
         s->stats.http_idle_timeouts++;
         begin_linger(s, st, c, now);
@@ -728,7 +753,7 @@ us_services_format_stats(const struct us_services *s, char *buf, size_t cap)
     us_services_get_stats(s, &t);
 #define LINE "    %-26s %10llu  %s\n"
     int n = snprintf(buf, cap,
-                     "\nHTTP service:\n" LINE LINE LINE LINE LINE LINE LINE LINE LINE,
+                     "\nHTTP service:\n" LINE LINE LINE LINE LINE LINE LINE LINE LINE LINE,
                      "HTTP_CONNS", (unsigned long long)t.http_conns, "connections open now",
                      "HTTP_MEMORY", (unsigned long long)t.http_memory, "bytes the service holds now",
                      "HTTP_ACCEPTED", (unsigned long long)t.http_accepted, "connections served",
@@ -740,6 +765,8 @@ us_services_format_stats(const struct us_services *s, char *buf, size_t cap)
                      "answered 408: a request head ran out of time",
                      "HTTP_SILENT_TIMEOUTS", (unsigned long long)t.http_silent_timeouts,
                      "closed: no request in the head time",
+                     "HTTP_SEND_TIMEOUTS", (unsigned long long)t.http_send_timeouts,
+                     "reset: a client read nothing in the send time",
                      "HTTP_IDLE_TIMEOUTS", (unsigned long long)t.http_idle_timeouts,
                      "kept-alive connections closed when idle",
                      "HTTP_LINGER_TIMEOUTS", (unsigned long long)t.http_linger_timeouts,

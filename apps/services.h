@@ -17,6 +17,10 @@ struct us_services_limits {
      * once, not per read). Then a partial head gets "408 Request Timeout" and the connection
      * closes; a connection that sent nothing is just closed. 0: never. */
     us_time_t http_head_timeout;
+    /* A response that could not be written for this long, while the client acknowledged
+     * nothing (it does not read), ends with an RST: within one to two of these after the last
+     * byte the client took (nginx's send_timeout, with reset_timedout_connection). 0: never. */
+    us_time_t http_send_timeout;
     /* HTTP connections served at once; the next one is answered "503 Service Unavailable" with
      * Connection: close and closed. */
     size_t http_max_conns;
@@ -27,7 +31,8 @@ struct us_services_limits {
     size_t http_max_memory;
 };
 
-/* nginx's defaults for the time limits: idle 75 s, head 60 s; 4096 connections, 64 MiB. */
+/* nginx's defaults for the time limits: idle 75 s, head 60 s, send 60 s; 4096 connections,
+ * 64 MiB. */
 void us_services_limits_default(struct us_services_limits *l);
 
 /* Parses the comma list ("echo,discard,chargen,http=DIR") and opens the sockets. NULL/empty
@@ -59,6 +64,7 @@ struct us_services_stats {
     uint64_t http_reject_memory;  /* answered 503: over http_max_memory */
     uint64_t http_head_timeouts;  /* answered 408: a partial head ran out of time */
     uint64_t http_silent_timeouts;/* closed: no byte of a first request in time */
+    uint64_t http_send_timeouts;  /* reset: the client read no response byte in time */
     uint64_t http_idle_timeouts;  /* kept-alive connections closed when idle */
     uint64_t http_linger_timeouts;/* lingering closes whose client never sent its FIN */
 };

@@ -31,8 +31,8 @@ usage(FILE *f)
             "                 [--impair SPEC] [--ctl PATH] [--ctl-mode MODE] [--trace]\n"
             "                 [--no-offload] [--seed N] [--dns IP] [--client-sockets N]\n"
             "                 [--client-memory BYTES] [--http-idle-timeout SEC]\n"
-            "                 [--http-head-timeout SEC] [--http-max-conns N]\n"
-            "                 [--http-max-memory BYTES]\n"
+            "                 [--http-head-timeout SEC] [--http-send-timeout SEC]\n"
+            "                 [--http-max-conns N] [--http-max-memory BYTES]\n"
             "       ustack run [--ctl PATH] -- PROGRAM [ARGS...]\n"
             "       ustack ping [-c COUNT] [-s SIZE] [-i SEC] [-W SEC] HOST\n"
             "       ustack netstat [-a] [-n] [-p] [-s] [-i]\n"
@@ -116,7 +116,7 @@ static const struct us_daemon_services tool_services = {
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
        OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
        OPT_DNS, OPT_CTL_MODE, OPT_CLIENT_SOCKETS, OPT_CLIENT_MEMORY, OPT_NO_OFFLOAD,
-       OPT_HTTP_IDLE, OPT_HTTP_HEAD, OPT_HTTP_CONNS, OPT_HTTP_MEMORY };
+       OPT_HTTP_IDLE, OPT_HTTP_HEAD, OPT_HTTP_SEND, OPT_HTTP_CONNS, OPT_HTTP_MEMORY };
 
 /* Seconds, with a fraction ("2.5"), at most a day; 0 turns the limit off. */
 static int
@@ -142,7 +142,7 @@ cmd_up(int argc, char **argv)
         {"ctl-mode", 1, 0, OPT_CTL_MODE}, {"client-sockets", 1, 0, OPT_CLIENT_SOCKETS},
         {"client-memory", 1, 0, OPT_CLIENT_MEMORY}, {"no-offload", 0, 0, OPT_NO_OFFLOAD},
         {"http-idle-timeout", 1, 0, OPT_HTTP_IDLE}, {"http-head-timeout", 1, 0, OPT_HTTP_HEAD},
-        {"http-max-conns", 1, 0, OPT_HTTP_CONNS}, {"http-max-memory", 1, 0, OPT_HTTP_MEMORY},
+        {"http-send-timeout", 1, 0, OPT_HTTP_SEND}, {"http-max-conns", 1, 0, OPT_HTTP_CONNS}, {"http-max-memory", 1, 0, OPT_HTTP_MEMORY},
         {0, 0, 0, 0}};
     struct us_services_limits lim;
     us_services_limits_default(&lim);
@@ -228,6 +228,10 @@ cmd_up(int argc, char **argv)
             break;
         case OPT_HTTP_HEAD:
             if (parse_secs(optarg, &lim.http_head_timeout) < 0)
+                goto bad;
+            break;
+        case OPT_HTTP_SEND:
+            if (parse_secs(optarg, &lim.http_send_timeout) < 0)
                 goto bad;
             break;
         case OPT_HTTP_CONNS:

@@ -5,7 +5,8 @@
  * kept-alive connection the head deadline starts at the next request's first byte and the idle
  * timeout closes a connection with no request with a FIN; a connection over the connection
  * limit or the memory limit gets "503 Service Unavailable" with Connection: close and a FIN,
- * never an RST, while the connections already served go on; each is counted. */
+ * never an RST, while the connections already served go on; a response the client takes no
+ * byte of for the send timeout ends with an RST; each is counted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #define IDLE US_SEC(10)
 #define HEAD US_SEC(5)
+#define SEND US_SEC(20)
 #define NPEER 3
 
 static char root[64];
@@ -41,6 +43,13 @@ root_make(void)
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(body, 1, sizeof(body) - 1, f), sizeof(body) - 1);
     fclose(f);
+    snprintf(path, sizeof(path), "%s/big.bin", root);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    static char big[1 << 20];
+    memset(big, 'b', sizeof(big));
+    ck_assert_uint_eq(fwrite(big, 1, sizeof(big), f), sizeof(big));
+    fclose(f);
 }
 
 static void
@@ -48,6 +57,8 @@ root_remove(void)
 {
     char path[128];
     snprintf(path, sizeof(path), "%s/a.txt", root);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/big.bin", root);
     unlink(path);
     rmdir(root);
 }
@@ -58,6 +69,8 @@ struct peer {
     char got[8192];
     size_t got_len;
     bool fin, rst;
+    bool deaf; /* takes and acknowledges nothing (a client that stopped reading) */
+    uint32_t hi; /* while deaf: one past the highest sequence number the server sent */
 };
 
 struct svc {
@@ -92,8 +105,10 @@ step(struct svc *v)
             p->rst = true;
             continue;
         }
-        if (r.flags & S)
-            continue; /* a SYN-ACK: taken by peer_open */
+        if (p->deaf && r.payload_len > 0 && (int32_t)(r.seq + (uint32_t)r.payload_len - p->hi) > 0)
+            p->hi = r.seq + (uint32_t)r.payload_len;
+        if (r.flags & S || p->deaf)
+            continue; /* a SYN-ACK (taken by peer_open), or not heard */
         ck_assert_msg(!p->fin || r.payload_len == 0, "data after the FIN");
         if (r.payload_len > 0) {
             ck_assert_uint_eq(r.seq, p->t.ack);
@@ -153,6 +168,17 @@ limits(struct us_services_limits *l)
     us_services_limits_default(l);
     l->http_idle_timeout = IDLE;
     l->http_head_timeout = HEAD;
+    l->http_send_timeout = SEND;
+}
+
+/* The service with the test's limits and one client connected. */
+static void
+svc_one(struct svc *v)
+{
+    struct us_services_limits l;
+    limits(&l);
+    svc_start(v, &l);
+    peer_open(v, 0);
 }
 
 static void
@@ -199,10 +225,7 @@ svc_close(struct svc *v)
 START_TEST(idle_timeout_closes_with_fin)
 {
     struct svc v;
-    struct us_services_limits l;
-    limits(&l);
-    svc_start(&v, &l);
-    peer_open(&v, 0);
+    svc_one(&v);
     send_req(&v, 0, get_ka);
     ck_assert_int_eq(responses(&v.p[0], "HTTP/1.1 200 OK\r\n"), 1);
     ck_assert(!v.p[0].fin);
@@ -224,10 +247,7 @@ END_TEST
 START_TEST(idle_timeout_restarts_after_each_response)
 {
     struct svc v;
-    struct us_services_limits l;
-    limits(&l);
-    svc_start(&v, &l);
-    peer_open(&v, 0);
+    svc_one(&v);
     for (int i = 0; i < 3; i++) {
         send_req(&v, 0, get_ka);
         advance(&v, IDLE - US_SEC(1));
@@ -246,10 +266,7 @@ START_TEST(slow_head_gets_408)
     /* A slowloris: one byte a second. The deadline counts from the accept, not from the last
      * byte, so the trickle does not keep the connection. */
     struct svc v;
-    struct us_services_limits l;
-    limits(&l);
-    svc_start(&v, &l);
-    peer_open(&v, 0);
+    svc_one(&v);
     us_time_t t0 = v.o.now;
     const char *req = "GET /a.txt HTTP/1.1\r\nHost: x\r\n";
     for (size_t i = 0; v.o.now - t0 < HEAD - US_SEC(1); i++) {
@@ -279,10 +296,7 @@ END_TEST
 START_TEST(silent_connection_closed_at_head_timeout)
 {
     struct svc v;
-    struct us_services_limits l;
-    limits(&l);
-    svc_start(&v, &l);
-    peer_open(&v, 0);
+    svc_one(&v);
     ck_assert_int_eq(us_services_next_deadline(v.s), v.o.now + HEAD);
     advance(&v, HEAD - 1);
     ck_assert(!v.p[0].fin);
@@ -301,10 +315,7 @@ START_TEST(kept_alive_head_deadline_from_first_byte)
     /* After a response the idle timeout runs; the next request's first byte starts the head
      * deadline, which then ends a head that does not complete. */
     struct svc v;
-    struct us_services_limits l;
-    limits(&l);
-    svc_start(&v, &l);
-    peer_open(&v, 0);
+    svc_one(&v);
     send_req(&v, 0, get_ka);
     advance(&v, IDLE - US_SEC(1));
     send_req(&v, 0, "GET /a.txt HTTP/1.1\r\n"); /* the idle deadline would pass in 1 s */
@@ -318,6 +329,51 @@ START_TEST(kept_alive_head_deadline_from_first_byte)
     ck_assert(v.p[0].fin);
     ck_assert_uint_eq(stats(&v).http_idle_timeouts, 0);
     client_fin(&v, 0);
+    svc_close(&v);
+}
+END_TEST
+
+START_TEST(send_timeout_resets_a_client_that_does_not_read)
+{
+    struct svc v;
+    svc_one(&v);
+    v.p[0].deaf = true;
+    send_req(&v, 0, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+    /* the send buffer filled at once; TCP retransmits, the service waits for room */
+    advance(&v, SEND - 1);
+    ck_assert(!v.p[0].rst);
+    ck_assert_uint_eq(stats(&v).http_conns, 1);
+    advance(&v, 1);
+    ck_assert_msg(v.p[0].rst, "no RST at the send timeout");
+    ck_assert_uint_eq(stats(&v).http_send_timeouts, 1);
+    ck_assert_uint_eq(stats(&v).http_conns, 0);
+    v.p[0].rst = false; /* expected here */
+    svc_close(&v);
+}
+END_TEST
+
+START_TEST(send_timeout_restarts_with_progress)
+{
+    /* A client that reads, only slowly: each byte TCP takes starts the send deadline again. */
+    struct svc v;
+    svc_one(&v);
+    struct peer *p = &v.p[0];
+    p->deaf = true;
+    p->hi = p->t.ack;
+    send_req(&v, 0, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (int i = 0; i < 3; i++) {
+        advance(&v, SEND - US_SEC(1));
+        ck_assert_msg(!p->rst, "round %d: reset; send timeouts %llu", i,
+                      (unsigned long long)stats(&v).http_send_timeouts);
+        p->t.ack = p->hi; /* acknowledges what it has now, then stops again */
+        os_tcp_tx(&v.o, &p->t, A, NULL, 0);
+        step(&v);
+    }
+    ck_assert_uint_eq(stats(&v).http_send_timeouts, 0);
+    ck_assert_uint_eq(stats(&v).http_conns, 1);
+    os_tcp_tx(&v.o, &p->t, R, NULL, 0); /* the client gives up: the server lets go */
+    step(&v);
+    ck_assert_uint_eq(stats(&v).http_conns, 0);
     svc_close(&v);
 }
 END_TEST
@@ -439,6 +495,8 @@ make_suite(void)
     tcase_add_test(tc, slow_head_gets_408);
     tcase_add_test(tc, silent_connection_closed_at_head_timeout);
     tcase_add_test(tc, kept_alive_head_deadline_from_first_byte);
+    tcase_add_test(tc, send_timeout_resets_a_client_that_does_not_read);
+    tcase_add_test(tc, send_timeout_restarts_with_progress);
     tcase_add_test(tc, over_conn_limit_gets_503);
     tcase_add_test(tc, over_memory_limit_gets_503);
     tcase_add_test(tc, netstat_lines);
