@@ -321,6 +321,8 @@ http_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
             free(c->out);
             c->out = NULL;
             s->stats.http_memory -= SVC_BUF;
+            if (!c->lingering && c->http->state == US_HTTP_SRV_READ)
+                tq_set(s, c, TQ_IDLE, now); /* the response's last bytes are out at last */
         }
         if (c->lingering || us_http_srv_wants_close(c->http)) {
             /* Requests after the closing one are not answered (MUST NOT process, 9.6). */
@@ -355,7 +357,8 @@ http_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
             }
             if (c->http->state == US_HTTP_SRV_READ) { /* response done; kept alive */
                 c->head_bytes = 0;
-                tq_set(s, c, TQ_IDLE, now);
+                if (!c->out) /* else idle once it is out, and it must move meanwhile */
+                    tq_set(s, c, TQ_IDLE, now);
             }
             continue;
         }

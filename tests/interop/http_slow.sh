@@ -26,7 +26,8 @@ bg "$TMP/slow.log" python3 "$ROOT/tests/interop/slowloris.py" "$US_IP" "$SLOW_N"
     "$TMP/slow.stop" "$TMP/slow.json"
 SLOW_PID=$BG_LAST
 sleep 3 # all connected, the first wave closed by the head deadline, the next one open
-log "slow clients: $(counter HTTP_CONNS) HTTP connections open in ustack"
+st=$(stats)
+log "slow clients: $(counter HTTP_CONNS "$st") HTTP connections open in ustack, $(counter HTTP_MEMORY "$st") bytes"
 nsx timeout 60 ab -n 2000 -c 20 -s 10 -r "http://$US_IP/page.bin" >"$TMP/ab.out" 2>&1; rc=$?
 assert_eq 0 "$rc" "ab exit status"
 ab=$(cat "$TMP/ab.out")
