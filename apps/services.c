@@ -661,10 +661,11 @@ http_expire(struct us_services *s, struct us_stack *st, struct svc_conn *c, enum
     case TQ_SEND: {
         /* No write for the send timeout. If the client acknowledged bytes since the last such
          * deadline it reads, only slowly (TCP's room may open below the level that reports
-         * US_POLLOUT): another period. Else it takes nothing: reset the connection (as nginx
-         * with reset_timedout_connection), as a FIN would wait behind the unsent data the
-         * client does not read. So a client that reads nothing is reset within one to two
-         * send timeouts of the last byte it took. */
+         * US_POLLOUT): another period. Else it takes nothing, and is reset within one to two
+         * send timeouts of the last byte it took.
+         * DEVIATION(RFC 9112 9.5: one that times out SHOULD close gracefully): an RST, as
+         * nginx with reset_timedout_connection, as a FIN would wait behind the unsent data
+         * the client does not read. */
         struct us_tcp_info ti;
         if (us_tcp_get_info(st, c->fd, &ti) == 0 && ti.bytes_acked != c->acked) {
             c->acked = ti.bytes_acked;
@@ -676,7 +677,7 @@ http_expire(struct us_services *s, struct us_stack *st, struct svc_conn *c, enum
         conn_end(s, st, c, now);
         return;
     }
-    case TQ_IDLE: /* RFC 9112 9.8: a server may close an idle connection at any time */
+    case TQ_IDLE: /* RFC 9112 9.5: a server times out an inactive connection, gracefully */
         s->stats.http_idle_timeouts++;
         begin_linger(s, st, c, now);
         break;
