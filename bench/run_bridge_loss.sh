@@ -6,25 +6,28 @@
 #   bench/run_bridge_loss.sh [RAWFILE]     (as root, from the top of the tree, after `make`)
 #
 # Namespaces (all ours, removed on any exit), addresses from RFC 5737:
-#   A  Linux sender: persistent TAP la, 198.51.100.1, `bulk_conn serve 5001` (RFC 864 pattern)
+#   A  Linux sender: veth va, 198.51.100.1, `bulk_conn serve 5001` (RFC 864 pattern)
 #   U  ustack sender: `ustack up --no-offload --serve chargen` on its TAP lu<pid>, 198.51.100.3;
-#      the TAP's kernel side has no address
+#      also va's peer vp. Neither the TAP's kernel side nor vp has an address.
 #   B  the receiver: persistent TAP lb, 198.51.100.2, `bulk_conn recv` (same program both rows),
-#      and the bridge: `ustack bridge tap:la@A tap:lb` or `ustack bridge packet:lu<pid>@U tap:lb`
-# So both senders' frames cross the same bridge, the same impairer (restarted per run, same seed),
-# the same TAP lb into the same receiving kernel. ustack's frames take one more kernel hop (its
-# TAP's write, then the packet socket) than Linux A's (its TAP's read): if anything, against it.
-# Plain frames: the bridge's TAPs carry no virtio-net header (the kernel segments and checksums
-# before the bridge reads), the daemon runs --no-offload; MTU 1500 on every TAP, so both senders
-# put the same 1448-byte segments (with timestamps) on the wire. Linux A saves no TCP metrics
-# between runs (tcp_no_metrics_save=1), as ustack keeps none.
+#      and the bridge: `ustack bridge packet:vp@U tap:lb` or `ustack bridge packet:lu<pid>@U tap:lb`
+# So both senders reach the bridge the same way: their frames arrive on an interface in U (vp
+# from the veth, the TAP from the daemon's writes), which the bridge reads with an AF_PACKET
+# socket and recvmmsg, and leave it through the same TAP lb into the same receiving kernel; the
+# bridge is restarted for every run with the same impairment and seed.
+# Plain frames: va has checksum offload, TSO and GSO off (the kernel finishes every segment and
+# its checksum before the veth), vp has GRO off, lb has no virtio-net header, and the daemon
+# runs --no-offload; MTU 1500 everywhere, so both senders put the same 1448-byte segments (with
+# timestamps) on the wire. Linux A saves no TCP metrics between runs (tcp_no_metrics_save=1),
+# as ustack keeps none.
 # Counters per run: the sender's RTOs, retransmitted segments and tail loss probes (ustack:
 # netstat -s TCP_RTO, TCP_RETRANS, TCP_TLP_PROBES; Linux: TcpExt TCPTimeouts, Tcp RetransSegs,
 # TcpExt TCPLossProbes in A), and the frames the bridge
 # dropped each way. Output: "bridge who=ustack|linux profile=... seed=... secs=..." lines on
 # stdout and appended to RAWFILE; scripts/bench-table.py makes the table.
 # Knobs: BENCH_LOSS_SEEDS (5: seeds 1..N), BENCH_LOSS_BYTES (104857600), BENCH_LOSS_PROFILES
-# (clean,loss1,loss5,reorder,blackout), BENCH_LOSS_TIMEOUT (300 s per transfer).
+# (clean,loss1,loss5,reorder,blackout; also: delay, reorder's 10 ms without the early frames),
+# BENCH_LOSS_TIMEOUT (300 s per transfer).
 # The impairment applies to both directions (data and ACKs), each with its own stream of the
 # seed, as `ustack up --impair` does.
 set -euo pipefail
@@ -42,6 +45,7 @@ spec_of() {
     loss1) echo "loss=0.01" ;;
     loss5) echo "loss=0.05" ;;
     reorder) echo "delay=10ms,early=0.02" ;;  # netem's "delay 10ms reorder 2%"
+    delay) echo "delay=10ms" ;;               # not by default: reorder's delay alone
     # 10 ms of every second, the first 100 ms after the bridge starts: the transfer has begun
     # (it starts as soon as the bridge is up), so both senders meet it at the same point
     blackout) echo "blackout_start=100ms,blackout_len=10ms,blackout_every=1s" ;;
@@ -83,18 +87,24 @@ mkns() {
     ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 }
 mkns "$NSA"; mkns "$NSB"; mkns "$NSU"
-ip -n "$NSA" tuntap add dev la mode tap
+ip -n "$NSA" link add va type veth peer name vp netns "$NSU"
 ip -n "$NSB" tuntap add dev lb mode tap
-ip -n "$NSA" addr add "$A_IP/24" dev la
+ip -n "$NSA" addr add "$A_IP/24" dev va
 ip -n "$NSB" addr add "$B_IP/24" dev lb
-ip -n "$NSA" link set la up
+ip -n "$NSA" link set va up
+ip -n "$NSU" link set vp up
 ip -n "$NSB" link set lb up
+if ! ip netns exec "$NSA" ethtool -K va tx off tso off gso off >/dev/null 2>&1 ||
+    ! ip netns exec "$NSU" ethtool -K vp gro off >/dev/null 2>&1; then
+    echo "run_bridge_loss: SKIP: cannot turn offloads off on the veth (ethtool)" >&2
+    exit 0
+fi
 ip netns exec "$NSA" sysctl -qw net.ipv4.tcp_no_metrics_save=1
 ip netns exec "$NSB" sysctl -qw net.ipv4.tcp_no_metrics_save=1
 # Static neighbours between the Linux hosts: no ARP frame crosses the impaired bridge for them.
 ip -n "$NSA" neigh replace "$B_IP" lladdr "$(ip netns exec "$NSB" cat /sys/class/net/lb/address)" \
-    dev la nud permanent
-ip -n "$NSB" neigh replace "$A_IP" lladdr "$(ip netns exec "$NSA" cat /sys/class/net/la/address)" \
+    dev va nud permanent
+ip -n "$NSB" neigh replace "$A_IP" lladdr "$(ip netns exec "$NSA" cat /sys/class/net/va/address)" \
     dev lb nud permanent
 ip -n "$NSB" neigh replace "$U_IP" lladdr "$U_MAC" dev lb nud permanent
 
@@ -116,9 +126,10 @@ linux_count() {
         if ($i == n) c = i; h = 1 } else { print $c; exit } }' "/proc/net/$1"
 }
 # counts WHO: "RTOs retransmitted-segments tail-loss-probes drops" of the sender; drops are the
-# frames lost outside the impairer: the kernel's drops on the sender's TAP towards the bridge
-# (Linux: la's tx_dropped) or towards the daemon (TAP_KERNEL_DROPS), and into B (lb's
-# rx_dropped: its backlog was full). They should stay 0: the bridge must not be the bottleneck.
+# frames lost outside the impairer: the kernel's drops towards the sender (Linux: va's
+# rx_dropped; ustack: TAP_KERNEL_DROPS) and into B (lb's rx_dropped: its backlog was full); the
+# packet socket's own drops are the bridge's rx_drops. They should stay 0: the bridge must not
+# be the bottleneck.
 counts() {
     local lb
     lb=$(ip netns exec "$NSB" cat /sys/class/net/lb/statistics/rx_dropped)
@@ -128,7 +139,7 @@ counts() {
     else
         echo "$(linux_count netstat TcpExt TCPTimeouts) $(linux_count snmp Tcp RetransSegs)" \
             "$(linux_count netstat TcpExt TCPLossProbes)" \
-            "$(($(ip netns exec "$NSA" cat /sys/class/net/la/statistics/tx_dropped) + lb))"
+            "$(($(ip netns exec "$NSA" cat /sys/class/net/va/statistics/rx_dropped) + lb))"
     fi
 }
 # sender_idle WHO: waits (up to 10 s) until the sender holds no connection of a finished run
@@ -152,7 +163,7 @@ run_one() { # WHO PROFILE SEED
     if [ "$who" = ustack ]; then
         port_a="packet:$UTAP@$NSU" ip=$U_IP port=19
     else
-        port_a="tap:la@$NSA" ip=$A_IP port=5001
+        port_a="packet:vp@$NSU" ip=$A_IP port=5001
     fi
     br=$TMP/bridge.out
     c0=$(counts "$who")

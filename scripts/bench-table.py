@@ -214,7 +214,7 @@ for line in open(sys.argv[1]):
     if len(w) > 1 and w[0] == "bridge":
         loss.append(dict(t.split("=", 1) for t in w[1:] if "=" in t))
 LOSS_NAMES = {"clean": "no impairment", "loss1": "1% loss", "loss5": "5% loss",
-              "reorder": "2% early, 10 ms delay", "blackout": "10 ms blackout every 1 s"}
+              "reorder": "2% early, 10 ms delay", "delay": "10 ms delay", "blackout": "10 ms blackout every 1 s"}
 if loss:
     profs = []
     for r in loss:
