@@ -176,6 +176,12 @@ sample() {
         }' <<<"$s"
 }
 echo "$COLS" >"$CSV"
+# Every figure the verdict compares must be there: a missing one would read as 0 throughout.
+s0=$(stats)
+for c in ${COLS//,/ }; do
+    case $c in t | rss_kb | fds | established | syn_received | time_wait | other_states | drops_total) continue ;; esac
+    grep -Eq "^ +$c +[0-9]+ " <<<"$s0" || die "ustack netstat -s shows no $c"
+done
 BASE=$(sample) || die "cannot read the daemon's netstat -s"
 echo "$BASE" >>"$CSV"
 # col LINE NAME: one field of a sample line by column name
@@ -183,6 +189,8 @@ col() {
     awk -F, -v name="$2" -v cols="$COLS" 'BEGIN { k = split(cols, c, ","); for (i = 1; i <= k; i++) if (c[i] == name) n = i }
         { print $n }' <<<"$1"
 }
+[ "$(col "$BASE" sockets)" -ge 5 ] && [ "$(col "$BASE" rss_kb)" -gt 0 ] && [ "$(col "$BASE" fds)" -gt 0 ] ||
+    die "implausible baseline (sockets, RSS, descriptors): $BASE"
 log "baseline: rss $(col "$BASE" rss_kb) KiB, sockets $(col "$BASE" sockets), timer heap $(col "$BASE" timer_heap), fds $(col "$BASE" fds)"
 log "soak: $SECS s of traffic, link: $LINK --impair $IMPAIR, samples every $INTERVAL s to $CSV"
 
