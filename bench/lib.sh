@@ -32,16 +32,17 @@ mkns() {
     ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 }
 
-# wait_up NAME: waits (10 s at most) for the daemon US_PID to print its up line into
-# $TMP/ustack.out; exits with its stderr otherwise.
+# wait_up NAME: waits (30 s at most: the machine may be busy) for the daemon US_PID to print
+# its up line into $TMP/ustack.out; exits with its stderr otherwise.
 wait_up() {
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         grep -q "ustack: up on" "$TMP/ustack.out" 2>/dev/null && break
         kill -0 "$US_PID" 2>/dev/null || break
         sleep 0.1
     done
     grep -q "ustack: up on" "$TMP/ustack.out" || {
-        echo "$1: ustack up failed:" >&2; cat "$TMP/ustack.err" >&2; exit 1; }
+        echo "$1: ustack up failed ($(kill -0 "$US_PID" 2>/dev/null && echo "no up line in 30 s" ||
+            echo "it exited")):" >&2; cat "$TMP/ustack.err" >&2; exit 1; }
 }
 
 HZ=$(getconf CLK_TCK)
