@@ -69,8 +69,8 @@ LOCAL=$TMP/raw
 NGX_PID=""
 . "$(dirname "$0")/lib.sh"
 mkns "$NSC"; mkns "$NSS"
-# wrk opens its connections once per run; 200 of them in a row would exhaust nothing, but the
-# runs follow each other closely, so give the client the wider port range Linux allows.
+# wrk opens N new connections each run, and the runs follow each other closely: give the
+# client the wider port range Linux allows.
 ip netns exec "$NSC" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 
 # mkveth on|off: (re)makes the veth pair, with Linux's default features (on) or with checksum
@@ -94,8 +94,8 @@ head -c $((1024 * 1024)) /dev/urandom >"$WWW/1m"
 bytes_of() { case $1 in 16k) echo $((16 * 1024)) ;; 1m) echo $((1024 * 1024)) ;; esac; }
 
 # nginx: one worker like the single-threaded daemon, Debian's own defaults for static files
-# (sendfile, tcp_nopush), no access log (ustack's server keeps none), keep-alive unlimited
-# like ustack's.
+# (sendfile, tcp_nopush), no access log (ustack's server keeps none), no limit on the requests
+# of a kept-alive connection (ustack's server has none).
 mkdir -p "$TMP/nginx/tmp"
 cat >"$TMP/nginx/nginx.conf" <<CONF
 daemon off;
