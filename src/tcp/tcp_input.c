@@ -439,7 +439,10 @@ syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     c->last_rx = s->now;
     /* RFC 3168 6.1.1: our SYN asked for ECN; only an ECN-setup SYN-ACK (ECE without CWR: a
      * peer that merely reflects the reserved bits sends both) or, in a simultaneous open, an
-     * ECN-setup SYN (both) agrees. */
+     * ECN-setup SYN (both) agrees. DEVIATION(RFC 3168 6.1.1: no ECT after sending a
+     * non-ECN-setup SYN): a SYN resent without ECE and CWR (tcp_output.c) does not withdraw the
+     * offer; the SYN-ACK decides, as on Linux, whose SYN-ACKs all keep ECE: the peer that saw
+     * our first SYN and we then agree whichever of its SYN-ACKs arrives. */
     uint8_t ecn_want = ack ? US_TCP_ECE : US_TCP_ECE | US_TCP_CWR;
     c->ecn_ok = c->ecn_ok && (r->flags & (US_TCP_ECE | US_TCP_CWR)) == ecn_want;
     if (ack) {
