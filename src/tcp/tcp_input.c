@@ -154,13 +154,6 @@ syn_text_queue(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
         urg_update(st, c, s->up);
 }
 
-/* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------------------------- */
-
-/* When the SYN queue is full, the listener keeps no state: the connection's essentials ride in
- * our ISS and come back in the ACK. ISS = 5-bit time slot (64 s) | 3-bit MSS index | 24-bit keyed
- * hash of the 4-tuple, the peer's ISN and the slot. Window scale and SACK-permitted ride in the low
- * 5 bits of our TSval when the peer uses timestamps (as Linux does); without timestamps a cookie
- * connection has neither. */
 /* RFC 3168 6.1.1: a SYN that asks for ECN (ECE and CWR both set), which we accept unless ECN is
  * off. The SYN-ACK then carries ECE (tcp_output.c). */
 static bool
@@ -170,6 +163,13 @@ ecn_setup_syn(const struct us_stack *st, const struct us_tcp_repr *r)
            (r->flags & (US_TCP_ECE | US_TCP_CWR)) == (US_TCP_ECE | US_TCP_CWR);
 }
 
+/* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------------------------- */
+
+/* When the SYN queue is full, the listener keeps no state: the connection's essentials ride in
+ * our ISS and come back in the ACK. ISS = 5-bit time slot (64 s) | 3-bit MSS index | 24-bit keyed
+ * hash of the 4-tuple, the peer's ISN and the slot. Window scale, SACK-permitted and ECN ride in
+ * the low 6 bits of our TSval when the peer uses timestamps (as Linux does); without timestamps a
+ * cookie connection has none of them. */
 static const uint16_t cookie_mss[8] = {216, 536, 1200, 1360, 1400, 1440, 1460, 8960};
 #define COOKIE_SLOT US_SEC(64)
 

@@ -189,6 +189,8 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     struct us_pkt *pkt = us_pkt_alloc(st->pools, hl + len);
     if (!pkt) {
         us_drop(st, US_DROP_NO_BUFFER);
+        if ((r.flags & US_TCP_CWR) && !syn)
+            c->ecn_cwr = true; /* still owed */
         return -ENOBUFS;
     }
     /* With offload the payload stays in the send buffer: the pkt borrows it (at most two
