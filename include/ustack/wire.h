@@ -56,7 +56,8 @@ struct us_impair {
  * reorder_gap blackout_start blackout_len blackout_every (durations with unit ns/us/ms/s; bare
  * 0 allowed), rate (with unit bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed
  * (integer; seed may be NULL if the spec has none). *imp is reset to all zero first; *seed is
- * set only when the spec has seed=. An empty spec is a perfect link. Returns 0 or -EINVAL (unknown key, bad value, repeat). */
+ * set only when the spec has seed=. An empty spec is a perfect link. Returns 0 or -EINVAL
+ * (unknown key, bad value, repeat). */
 int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
 
 /* Per direction. sent = frames offered; every offered frame ends up delivered (counted by the
