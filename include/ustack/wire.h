@@ -1,7 +1,8 @@
 /* In-memory link between two stacks in one process, with seeded impairments (loss, duplication,
- * reordering, corruption, delay, jitter, rate, blackout). Public; part of libustack.
+ * reordering, corruption, delay, jitter, rate, blackout, CE marks). Public; part of libustack.
  * Holds frames in link-owned buffers; of what they contain it knows only the Ethernet header, to
- * model what the frame check sequence would catch (see `corrupt`). Time is always passed in:
+ * model what the frame check sequence would catch (see `corrupt`), and the IPv4 header's ECN
+ * field and checksum, to mark congestion (see `ce`). Time is always passed in:
  * a program drives both stacks and the link from one clock of its own. */
 #ifndef USTACK_WIRE_H
 #define USTACK_WIRE_H
@@ -37,6 +38,10 @@ struct us_impair {
      * and the receiving end checks it, as a NIC does: the damaged frame is dropped there and
      * counted in fcs_drops, so nothing damaged on the wire reaches a stack. */
     double biterr;
+    /* RFC 3168 5 as a router's active queue management does it: an IPv4 packet whose ECN field
+     * says ECN-capable (ECT(0) or ECT(1)) is marked CE, with its header checksum mended. Other
+     * frames pass untouched and draw nothing. */
+    double ce;
     /* Repeats the blackout: frames sent in [start + k * every, start + k * every + len), for
      * every k >= 0, are dropped (a link that fails for len once a period). 0 = once. */
     us_time_t blackout_every;
@@ -47,11 +52,12 @@ struct us_impair {
 };
 
 /* Parses "loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,jitter=1ms,rate=100mbit,
- * seed=7". Keys: loss dup reorder early corrupt biterr (probabilities), delay jitter
+ * seed=7". Keys: loss dup reorder early corrupt biterr ce (probabilities), delay jitter
  * reorder_gap blackout_start blackout_len blackout_every (durations with unit ns/us/ms/s; bare
- * 0 allowed), rate (with unit bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed (integer; seed may be NULL if
- * the spec has none). *imp is reset to all zero first; *seed is set only when the spec has seed=.
- * An empty spec is a perfect link. Returns 0 or -EINVAL (unknown key, bad value, repeat). */
+ * 0 allowed), rate (with unit bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed
+ * (integer; seed may be NULL if the spec has none). *imp is reset to all zero first; *seed is
+ * set only when the spec has seed=. An empty spec is a perfect link. Returns 0 or -EINVAL
+ * (unknown key, bad value, repeat). */
 int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
 
 /* Per direction. sent = frames offered; every offered frame ends up delivered (counted by the
@@ -61,6 +67,7 @@ int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
 struct us_wire_stats {
     uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops, blackout;
     uint64_t biterrs, fcs_drops;
+    uint64_t ce_marked;
     uint64_t delayed; /* frames given a delivery time later than when they were offered */
 };
 

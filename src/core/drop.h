@@ -35,6 +35,7 @@
     X(IP_FRAG_TOO_BIG, "ip: reassembled datagram over 65535")                                      \
     X(IP_FRAG_NO_MEM, "ip: reassembly memory limit")                                               \
     X(IP_FRAG_TIMEOUT, "ip: reassembly timeout")                                                   \
+    X(IP_FRAG_ECN, "ip: fragments mixing not-ECT and ECT (RFC 3168 5.3)")                          \
     X(IP_UNKNOWN_PROTO, "ip: no handler for protocol")                                             \
     X(IP_NO_ROUTE, "ip: no route to destination")                                                  \
     X(IP_DF_TOO_BIG, "ip: DF set and larger than MTU")                                             \
@@ -130,6 +131,13 @@ enum us_drop_reason {
     X(TCP_URG_IN, "tcp urgent pointers received that started or moved urgent mode")                \
     X(TCP_URG_OUT, "tcp sends marked urgent (MSG_OOB)")                                            \
     X(TCP_DSACK_OUT, "tcp duplicate segments reported in a D-SACK block (RFC 2883)")            \
+    X(TCP_ECN_NEGOTIATED, "tcp connections that negotiated ECN (RFC 3168)")                         \
+    X(TCP_ECN_SYN_FALLBACK, "tcp SYNs sent again without ECN after a timeout")                     \
+    X(TCP_ECN_CE_IN, "tcp segments received marked CE (congestion experienced)")                   \
+    X(TCP_ECN_ECE_IN, "tcp segments received with ECE (ECN-Echo)")                                \
+    X(TCP_ECN_ECE_OUT, "tcp segments sent with ECE (ECN-Echo)")                                   \
+    X(TCP_ECN_CWND_REDUCED, "tcp congestion windows reduced for ECN-Echo")                        \
+    X(TCP_ECN_CWR_OUT, "tcp segments sent with CWR (congestion window reduced)")                  \
     X(TCP_CONN_ALLOC, "tcp control blocks allocated")                                              \
     X(TCP_CONN_FREE, "tcp control blocks freed")                                                   \
     X(TCP_TW_ALLOC, "tcp compact time-wait records made")                                          \

@@ -78,7 +78,7 @@ br_clock(const struct bridge *b)
     return (us_time_t)ts.tv_sec * US_NSEC_PER_SEC + ts.tv_nsec - b->t0;
 }
 
-/* ---- ports ------------------------------------------------------------------------------------ */
+/* ---- ports ----------------------------------------------------------------------------------- */
 
 /* Enters the network namespace ns (a name under /run/netns, or a path). */
 static int
@@ -239,7 +239,7 @@ br_port_write(struct br_port *p, const uint8_t *frame, size_t len)
     }
 }
 
-/* ---- forwarding ------------------------------------------------------------------------------- */
+/* ---- forwarding ------------------------------------------------------------------------------ */
 
 static void
 br_deliver(void *ctx, int dir, const uint8_t *frame, size_t len, us_time_t now)
@@ -315,7 +315,7 @@ br_readable(struct bridge *b, int dir)
     br_flush(b);
 }
 
-/* ---- counters --------------------------------------------------------------------------------- */
+/* ---- counters -------------------------------------------------------------------------------- */
 
 static void
 br_print(struct bridge *b, FILE *f)
@@ -332,8 +332,8 @@ br_print(struct bridge *b, FILE *f)
         fprintf(f,
                 "ustack bridge: %s %s->%s: in=%llu in_bytes=%llu out=%llu out_bytes=%llu "
                 "lost=%llu blackout=%llu reordered=%llu delayed=%llu duplicated=%llu "
-                "corrupted=%llu biterrs=%llu fcs_drops=%llu queue_drops=%llu oversize=%llu "
-                "tx_errors=%llu rx_drops=%llu queued=%zu\n",
+                "corrupted=%llu biterrs=%llu fcs_drops=%llu ce_marked=%llu queue_drops=%llu "
+                "oversize=%llu tx_errors=%llu rx_drops=%llu queued=%zu\n",
                 d == 0 ? "a->b" : "b->a", in->ifname, out->ifname,
                 (unsigned long long)in->rx_frames, (unsigned long long)in->rx_bytes,
                 (unsigned long long)out->tx_frames, (unsigned long long)out->tx_bytes,
@@ -341,14 +341,15 @@ br_print(struct bridge *b, FILE *f)
                 (unsigned long long)s->reordered, (unsigned long long)s->delayed,
                 (unsigned long long)s->duplicated, (unsigned long long)s->corrupted,
                 (unsigned long long)s->biterrs, (unsigned long long)s->fcs_drops,
-                (unsigned long long)s->queue_drops, (unsigned long long)in->oversize,
+                (unsigned long long)s->ce_marked, (unsigned long long)s->queue_drops,
+                (unsigned long long)in->oversize,
                 (unsigned long long)out->tx_errors, (unsigned long long)in->pkt_drops,
                 us_delayq_len(b->q));
     }
     fflush(f);
 }
 
-/* ---- setup and loop --------------------------------------------------------------------------- */
+/* ---- setup and loop -------------------------------------------------------------------------- */
 
 static int
 br_impairers(struct bridge *b, const struct us_bridge_opts *o)
