@@ -232,25 +232,24 @@ delayed_frame(void *ctx, int tag, const uint8_t *frame, size_t len, us_time_t no
         us_input(d->st, d->ifp, frame, len, now);
 }
 
-static void tap_readable(struct daemon *d);
+static void tap_frames(struct daemon *d, size_t max);
 
-/* For a blocking connect (sockd.h): the frames the kernel sent back at once. */
+/* For a blocking connect (sockd.h): the frame the kernel sent back at once (the SYN-ACK, or a
+ * RST); epoll, level-triggered, reports anything more. */
 static void
 link_read(void *ctx)
 {
-    tap_readable(ctx);
+    tap_frames(ctx, 1);
 }
 
 /* Inputs the frames stashed so far (they were read earlier), then reads and inputs up to
- * RX_BURST more from the TAP. Those stashed meanwhile wait for the next call. */
+ * RX_BURST more from the TAP; max frames in all. Those stashed meanwhile wait for the next
+ * call. */
 static void
-tap_readable(struct daemon *d)
+tap_frames(struct daemon *d, size_t max)
 {
-    if (d->tap_iter + 1 >= d->iter)
-        d->rx_one = false;
-    d->tap_iter = d->iter;
     size_t got = 0; /* frames read from the TAP in this call */
-    for (size_t i = 0, burst = RX_BURST + d->stash_n; i < burst; i++) {
+    for (size_t i = 0, burst = US_MIN(max, RX_BURST + d->stash_n); i < burst; i++) {
         struct us_tap_rxmeta meta;
         ssize_t n = (ssize_t)stash_take(d, &meta);
         if (n == 0) {
@@ -280,6 +279,15 @@ tap_readable(struct daemon *d)
             us_input_flags(d->st, d->ifp, d->rxbuf, (size_t)n, fl, d->now);
         }
     }
+}
+
+static void
+tap_readable(struct daemon *d)
+{
+    if (d->tap_iter + 1 >= d->iter)
+        d->rx_one = false;
+    d->tap_iter = d->iter;
+    tap_frames(d, SIZE_MAX);
 }
 
 /* ---- control requests ------------------------------------------------------------------------ */
