@@ -75,6 +75,7 @@ struct ds {
     bool wr_eof;                /* the stack's data ended: dfd shut for writing */
     bool shut_rd;               /* the program shut down reading */
     bool queued;                /* on the continue list */
+    bool out_armed;             /* epoll watches dfd for room too (see want_room) */
     bool rd_more;               /* dfd may hold input: set by epoll's edge, cleared by a read
                                  * that found it empty (no read only to learn EAGAIN) */
     struct ds *hnext;           /* inode hash chain */
@@ -356,7 +357,7 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     sd->hash[b] = s;
     sfd_map(sd, sfd, s);
     sd->stats.sockets++;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
                              .data.ptr = &s->io};
     epoll_ctl(sd->ep, EPOLL_CTL_ADD, s->dfd, &ev);
     us_sock_watch(sd->st, sfd, US_POLLIN | US_POLLOUT, US_WATCH_EDGE, &s->rd);
@@ -401,6 +402,21 @@ us_sockd_grant(struct us_sockd *sd, struct us_sockd_owner *o)
 }
 
 /* ---- the pump ----------------------------------------------------------------------------- */
+
+/* The pair was full: from now on epoll also says when the program has read (EPOLLOUT). Not
+ * before: an AF_UNIX end reports room each time its reader takes data, so a pair watched for
+ * room from the start woke the daemon once more for every reply the program read. The change
+ * re-checks readiness, so room made meanwhile is not missed. */
+static void
+want_room(struct ds *s)
+{
+    if (s->out_armed)
+        return;
+    s->out_armed = true;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                             .data.ptr = &s->io};
+    epoll_ctl(s->sd->ep, EPOLL_CTL_MOD, s->dfd, &ev);
+}
 
 /* The program closed with data it never read (the kernel marks our end ECONNRESET): Linux resets
  * such a connection at once, whatever it still had to send; the close does (SO_LINGER 0). */
@@ -461,16 +477,20 @@ stream_to_program(struct ds *s, us_time_t now)
         }
         ssize_t w = send(s->dfd, sd->bounce, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w < 0) {
-            if (errno == EAGAIN)
+            if (errno == EAGAIN) {
+                want_room(s);
                 return true; /* epoll says when the program read some */
+            }
             s->shut_rd = true; /* the program's end no longer reads */
             continue;
         }
         us_recvfrom(sd->st, s->sfd, NULL, (size_t)w, US_MSG_TRUNC, NULL, NULL, now);
         moved += (size_t)w;
         sd->stats.bytes_out += (uint64_t)w;
-        if (w < n)
+        if (w < n) {
+            want_room(s);
             return true; /* the pair is full: epoll says when the program has read some */
+        }
     }
     return true;
 }
@@ -584,8 +604,10 @@ dgram_to_program(struct ds *s, us_time_t now)
         }
         memcpy(sd->bounce, &h, sizeof(h));
         ssize_t w = send(s->dfd, sd->bounce, sizeof(h) + len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w < 0 && errno == EAGAIN)
+        if (w < 0 && errno == EAGAIN) {
+            want_room(s);
             return true; /* the datagram stays queued in the stack; epoll says when */
+        }
         if (n >= 0) /* sent, or the program is gone: the datagram is consumed */
             us_recvfrom(sd->st, s->sfd, sd->bounce, 0, 0, NULL, NULL, now);
         if (w > 0)
