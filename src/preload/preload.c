@@ -443,7 +443,8 @@ identify_inherited(void)
 static void
 before_fork(void)
 {
-    pthread_mutex_lock(&ctl_lock);
+    if (pthread_mutex_trylock(&ctl_lock) != 0)
+        return; /* a fork from a signal handler that interrupted a control call: no wait */
     if (ctl_unanswered && ctl_fd >= 0) {
         struct us_ctl_req q = {.op = US_CTL_HELLO, .arg = US_CTL_VERSION};
         struct us_ctl_resp r;

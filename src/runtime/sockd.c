@@ -837,7 +837,7 @@ connect_hold(struct ds *s, int pfd)
  * them by the credit at most. */
 static void
 ds_new(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
-       const int *fds, int n_fds)
+       const int *fds, int n_fds, us_time_t now)
 {
     int sfd = -1;
     struct ds *s;
@@ -853,7 +853,7 @@ ds_new(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q
         return;
     }
     if (sfd >= 0)
-        us_close(sd->st, sfd, 0);
+        us_close(sd->st, sfd, now);
     for (int i = 0; i < n_fds; i++)
         close(fds[i]);
 }
@@ -869,7 +869,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
     struct us_sockaddr a = {q->addr, q->port};
     r->ret = 0;
     if (q->op == US_CTL_DS_NEW) {
-        ds_new(sd, o, q, fds, n_fds);
+        ds_new(sd, o, q, fds, n_fds, now);
         return false;
     }
     if (q->op == US_CTL_DS_SOCKET) {
