@@ -227,8 +227,9 @@ delayed_frame(void *ctx, int tag, const uint8_t *frame, size_t len, us_time_t no
 }
 
 /* Inputs the frames stashed so far (they were read earlier), then reads and inputs up to
- * RX_BURST more from the TAP. Those stashed meanwhile wait for the next call. */
-static void
+ * RX_BURST more from the TAP. Those stashed meanwhile wait for the next call. Returns whether
+ * the TAP had no more to read. */
+static bool
 tap_readable(struct daemon *d)
 {
     for (size_t i = 0, burst = RX_BURST + d->stash_n; i < burst; i++) {
@@ -239,7 +240,7 @@ tap_readable(struct daemon *d)
             d->tx_since_read = 0;
         }
         if (n <= 0)
-            return;
+            return true;
         if (d->pcap)
             us_pcap_write(d->pcap, d->rxbuf, (size_t)n, wall_now());
         if (d->delayq) {
@@ -253,6 +254,21 @@ tap_readable(struct daemon *d)
             unsigned fl = meta.needs_csum || meta.csum_valid ? US_RX_L4_CSUM_OK : 0;
             us_input_flags(d->st, d->ifp, d->rxbuf, (size_t)n, fl, d->now);
         }
+    }
+    return false;
+}
+
+/* Before the stack's timers run, what the TAP holds goes in: a retransmission timer or a tail
+ * loss probe must not fire for want of an ACK that has arrived and waits unread behind an
+ * iteration that was busy sending (with 20 downloads, every connection's probe fired at once
+ * after such a stall, each resending what the peer had). Bounded, so input cannot hold the
+ * timers off for long. */
+static void
+tap_drain_for_timers(struct daemon *d)
+{
+    if (us_next_deadline(d->st) > d->now)
+        return;
+    for (int i = 0; i < 32 && !tap_readable(d); i++) {
     }
 }
 
@@ -1011,6 +1027,7 @@ us_daemon_run(const struct us_daemon_opts *o)
             tap_readable(d);
         if (d->delayq)
             us_delayq_deliver(d->delayq, d->now, 256, delayed_frame, d);
+        tap_drain_for_timers(d);
         us_poll(d->st, d->now);
         /* Sockets whose readiness changed: the services' and parked requests' (bounded per
          * iteration; what is left keeps the next epoll_wait from sleeping). */

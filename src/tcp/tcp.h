@@ -83,6 +83,7 @@ struct us_tcp_conn {
     bool tlp_out : 1;           /* a probe is out and unresolved: TLP.end_seq is tlp_end */
     bool tlp_rtx : 1;           /* that probe resent data (TLP.is_retrans) */
     bool tlp_lost : 1;          /* this recovery counts every hole below tlp_end as lost */
+    bool tlp_rtt : 1;           /* an RTT sample came since the last probe (RFC 8985 7.3) */
     bool sndbuf_lock : 1;       /* SO_SNDBUF was set: no send-buffer auto-tuning */
     bool snd_nospace : 1;       /* the last send found the buffer full: the writer has more */
     bool cwnd_limited : 1;      /* cwnd held data back in this usage window (cc.c) */
@@ -292,6 +293,9 @@ us_tcp_rto_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t when)
     c->tlp_pto = false;
     us_tcp_timer_arm(st, c, US_TT_RTO, when);
 }
+/* How long a peer may hold an ACK while more than one segment is out (us_tcp_tlp_arm): Linux's
+ * least delayed-ACK time (TCP_DELACK_MIN, 40 ms) and some slack for its timer. */
+#define US_TCP_PTO_DELACK US_MSEC(50)
 /* RFC 8985 7.2: puts the probe timeout in the RTO slot if a probe may go out; rto_at is when the
  * RTO would expire. Returns false (and changes nothing) when the RTO should run instead. */
 bool us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_time_t rto_at);

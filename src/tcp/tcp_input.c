@@ -32,6 +32,7 @@ rtt_sample(struct us_stack *st, struct us_tcp_conn *c, us_time_t r)
 {
     if (r <= 0)
         r = US_NSEC_PER_MSEC / 10;
+    c->tlp_rtt = true;
     if (c->srtt == 0) { /* RFC 6298 2.2 */
         c->srtt = r;
         c->rttvar = r / 2;
@@ -799,6 +800,8 @@ tlp_ack(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
     if (!c->tlp_out || us_seq_lt(r->ack, c->tlp_end))
         return;
     bool dsack = r->n_sack && r->sack[0].end == c->tlp_end && us_seq_leq(r->sack[0].end, r->ack);
+    if (c->tlp_rtx && dsack) /* RFC 8985 7.4.1: both copies arrived: the probe was spurious */
+        us_stat_inc(st, US_STAT_TCP_TLP_SPURIOUS);
     if (!c->tlp_rtx || dsack)
         c->tlp_out = false;
     else if (us_seq_gt(r->ack, c->tlp_end))

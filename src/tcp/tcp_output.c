@@ -634,6 +634,7 @@ us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
     if (err < 0)
         return err;
     c->tlp_out = true;
+    c->tlp_rtt = false;
     c->tlp_end = c->snd_max; /* TLP.end_seq = SND.NXT */
     us_stat_inc(st, US_STAT_TCP_TLP_PROBES);
     char a[16];

@@ -45,9 +45,16 @@ us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_tim
      * (its ACK may wait for a second one), 1 s without an RTT sample, never past the RTO. */
     us_time_t pto = US_SEC(1);
     if (c->srtt) {
-        /* DEVIATION(RFC 8985 7.2): at least 10 ms (Linux before 4.13), so that a sub-millisecond
-         * SRTT does not fire probes at a receiver that is merely slow to run. */
-        pto = US_MAX(2 * c->srtt, US_MSEC(10));
+        /* DEVIATION(RFC 8985 7.2): at least SRTT + US_TCP_PTO_DELACK (50 ms). A receiver delays
+         * its ACK not only when one segment is out: Linux ACKs at once only if the window it
+         * offers would move right, so while its application has not read what arrived the ACK
+         * waits for that read or for the delayed-ACK timer (40 ms at least;
+         * __tcp_ack_snd_check), and two short segments wait for that timer at any receiver
+         * (ours too). On a short path such an ACK is many SRTTs late: with 20 downloads every
+         * connection's probe fired 20 to 25 ms after the last ACK and resent what the peer
+         * had (doc/status.md). The ACK of the last segment is due within one SRTT plus that
+         * delay. */
+        pto = US_MAX(2 * c->srtt, c->srtt + US_TCP_PTO_DELACK);
         if (c->snd_max - c->snd_una <= c->mss)
             pto += st->cfg.tcp_tlp_max_ack_delay;
     }
@@ -70,7 +77,7 @@ tlp_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             us_tcp_tlp_repaired(st, c, now);
         if (c->sacked && (c->sacked->n > 1 || c->sacked->r[0].start > 0))
             us_tcp_enter_recovery(st, c, true, now);
-        else
+        else if (c->tlp_rtt) /* RFC 8985 7.3 (2): an RTT sample since the last probe */
             us_tcp_send_loss_probe(st, c, now);
     }
     if (c->snd_max != c->snd_una)
