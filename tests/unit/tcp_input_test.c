@@ -2746,6 +2746,39 @@ START_TEST(prr_paces_recovery)
 }
 END_TEST
 
+/* A receiver that compresses its SACKs (Linux: tcp_comp_sack_*) reports everything after a
+ * lost segment in one ACK: nothing is left in flight but the fast retransmit. PRR (its
+ * slow-start part, the pipe being far below ssthresh) sends new data with it, so that if the
+ * retransmission is lost too, the SACKs of that data say so before the RTO. */
+START_TEST(prr_sends_with_compressed_sack)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    uint32_t una = t.ack;
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 30 * 1460, 0, NULL, o.now), 30 * 1460);
+    for (uint32_t i = 0; i < 10; i++)
+        os_tcp_rx_expect(&o, &t, A, una + 1460 * i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 1460, una + 10 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460); /* the fast retransmit */
+    uint32_t n = 0;
+    while (os_tcp_pending(&o)) {
+        struct us_tcp_repr r;
+        os_tcp_rx(&o, &t, &r);
+        ck_assert_uint_eq(r.seq, una + (10 + n) * 1460);
+        n++;
+    }
+    struct us_tcp_info ti = tcp_info(&o, fd);
+    /* pipe = the retransmission + n new segments = ssthresh (7 segments of 10 out, CUBIC) */
+    ck_assert_uint_eq((1 + n) * 1460, ti.ssthresh / 1460 * 1460);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -2828,6 +2861,7 @@ make_suite(void)
     tcase_add_test(tc, undo_needs_every_retransmission);
     tcase_add_test(tc, undo_rto_by_timestamp);
     tcase_add_test(tc, prr_paces_recovery);
+    tcase_add_test(tc, prr_sends_with_compressed_sack);
     suite_add_tcase(s, tc);
     tc = tcase_create("send");
     tcase_add_test(tc, nagle);
