@@ -8,7 +8,7 @@
  * (RFC 2883: the peer got that segment twice) takes one off. When none is left, every
  * retransmission was spurious (reordering or a late ACK, not loss): the cut is undone. With
  * timestamps the first ACK for data past the first retransmission tells at once: if it echoes a
- * TSval older than that retransmission, the original arrived (RFC 3522 2). The episode stays
+ * TSval older than that retransmission, the original arrived (RFC 3522). The episode stays
  * after recovery until SND.UNA passes what was sent by then, so late D-SACKs still count. */
 #include <stdlib.h>
 
@@ -61,8 +61,8 @@ us_tcp_episode_recovered(struct us_tcp_conn *c)
 
 /* All the episode's retransmissions were spurious: the cut is undone (Linux's
  * tcp_undo_cwnd_reduction: the larger of the present and the prior values). Recovery ends, as
- * nothing was lost; after a timeout, sending resumes after what was already sent (RFC 4015 3.2
- * step (4): SND.NXT = SND.MAX) instead of going back over data the peer has. */
+ * nothing was lost; after a timeout, sending resumes after what was already sent (RFC 4015:
+ * SND.NXT = SND.MAX) instead of going back over data the peer has. */
 static void
 episode_undo(struct us_stack *st, struct us_tcp_conn *c, bool by_ts)
 {
@@ -125,7 +125,7 @@ us_tcp_prr_start(struct us_tcp_conn *c)
     prr_update(c, 0);
 }
 
-/* RFC 2883 / RFC 3708 2: the first SACK block is a D-SACK if it lies at or below the cumulative
+/* RFC 2883 4, RFC 3708: the first SACK block is a D-SACK if it lies at or below the cumulative
  * ACK or inside the second block. Returns the segments it reports (0: none). */
 static uint32_t
 dsack_segs(const struct us_tcp_conn *c, const struct us_tcp_repr *r)
@@ -156,7 +156,7 @@ us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
     struct us_tcp_episode *ep = c->ep;
     if (!ep)
         return;
-    /* RFC 3708 2: D-SACKs of segments resent in this episode. A resent loss probe's own D-SACK
+    /* RFC 3708: D-SACKs of segments resent in this episode. A resent loss probe's own D-SACK
      * is the probe's business (tlp_ack), even when recovery followed it. */
     uint32_t n = dsack_segs(c, r);
     if (n && ep->retrans && us_seq_geq(r->sack[0].start, ep->start) &&
@@ -169,7 +169,7 @@ us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
             return;
         }
     }
-    /* RFC 3522 2 / RFC 4015: the first ACK that acknowledges data past SND.UNA after the
+    /* RFC 3522, RFC 4015: the first ACK that acknowledges data past SND.UNA after the
      * first retransmission echoes, in TSecr, the TSval of the segment that filled the hole:
      * older than that retransmission means the original arrived. */
     if (rtx_before && !ep->over && !ep->eifel_done && ep->rtx_ts && us_seq_gt(r->ack, una0) &&
