@@ -23,7 +23,9 @@ timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why, us_ti
 /* Whether the probe timeout may run: SACK in use (RFC 8985 2), data in flight, no probe
  * unacknowledged (one per episode), and neither fast recovery nor RTO recovery under way (both
  * end when SND.UNA reaches `recover`; an ECN reduction's window does not count, as Linux probes
- * in its CWR state). A closed peer window is the persist logic's case.
+ * in its CWR state). A closed peer window is the persist logic's case. RFC 8985 7.3 (2) asks at
+ * expiry for an RTT sample since the last probe; without one (and no probe to judge) the PTO is
+ * not armed at all, so the RTO keeps its own deadline.
  * DEVIATION(RFC 8985 7.2): also with SACKed data (too little for RFC 6675 to call a loss): RFC
  * 8985 leaves that case to RACK's reordering timer, which needs per-segment send times we do not
  * keep; the probe timeout stands in for it (tlp_fired). */
@@ -31,7 +33,7 @@ static bool
 tlp_allowed(const struct us_stack *st, const struct us_tcp_conn *c)
 {
     return st->cfg.tcp_tlp && c->sack_ok && !c->in_recovery &&
-           (!c->tlp_out || us_seq_geq(c->snd_una, c->tlp_end)) &&
+           (!c->tlp_out || us_seq_geq(c->snd_una, c->tlp_end)) && (c->tlp_rtt || c->tlp_out) &&
            c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT &&
            c->snd_max != c->snd_una && us_tcp_recover_passed(c) && c->snd_wnd > 0;
 }
