@@ -1,0 +1,10 @@
+"""RFC 9293 3.8.5 / RFC 6093, RFC 1122 4.2.2.4: urgent data from the peer is acknowledged like
+any data; with SO_OOBINLINE off the byte the urgent pointer marks (the last one, as the
+pointer points past it) is taken out of the stream, so a normal read returns the bytes before it."""
+
+
+def run(t):
+    c = t.passive()
+    c.send("PAU", data=b"abc", urp=3)
+    c.expect("A", ack=4)
+    assert c.read() == b"ab"
