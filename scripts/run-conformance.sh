@@ -55,7 +55,7 @@ head -c 3000 /dev/zero | tr '\0' 'x' >"$TMP/www/small.txt"
 mkns "$NSL"
 ip netns exec "$NSL" ip tuntap add dev "$TAPL" mode tap || die "cannot create TAP $TAPL"
 ip netns exec "$NSL" ip link set "$TAPL" address 02:00:00:00:00:02 up
-ip netns exec "$NSL" ip addr add 192.0.2.2/24 dev "$TAPL"
+ip netns exec "$NSL" ip addr add 192.0.2.2/24 brd + dev "$TAPL"
 (cd "$TMP/www" && exec ip netns exec "$NSL" python3 -m http.server 80 --bind 192.0.2.2 \
     --protocol HTTP/1.1 >"$TMP/httpd.log" 2>&1) &
 PIDS+=($!)
@@ -92,5 +92,6 @@ for f in "$TMP"/san.*; do
     [ -e "$f" ] || continue
     echo "conformance: sanitizer report $(basename "$f"):"; head -40 "$f"; fail=1
 done
-python3 tests/conformance/bench.py table "$TMP/linux.json" "$TMP/ustack.json" || fail=1
+only=(); [ $# -gt 0 ] && only=(--only-run)
+python3 tests/conformance/bench.py table "${only[@]}" "$TMP/linux.json" "$TMP/ustack.json" || fail=1
 [ "$fail" -eq 0 ]

@@ -413,6 +413,14 @@ class Bench:
         if p is not None:
             raise Mismatch("expected no %s, got %s" % (what, p))
 
+    def still_answers(self):
+        """A positive control after a drop: a plain echo request is still answered."""
+        self.echo(b"alive", ident=0x5A5A, seq=99)
+        p = self.next_pkt(lambda p: p.proto == 1 and p.type == 0 and
+                          p.l4[4:8] == struct.pack("!HH", 0x5A5A, 99), 1.0)
+        if p is None:
+            raise Mismatch("the DUT no longer answers a plain echo request")
+
     def echo(self, data=b"conformance", ident=0x4321, seq=1, **ipkw):
         self.send_ip(1, icmp_message(8, 0, struct.pack("!HH", ident, seq), data), **ipkw)
 
@@ -696,6 +704,9 @@ def cmd_run(a):
             res = {"ok": True}
         except Mismatch as e:
             res = {"ok": False, "why": str(e)}
+        except AssertionError as e:  # a script's own check
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            res = {"ok": False, "why": "line %d: %s" % (where.lineno, e or where.line)}
         except Exception as e:
             res = {"ok": False, "why": "bench error: %s" % traceback.format_exc(limit=3)}
         try:
@@ -723,6 +734,8 @@ def cmd_table(a):
     rows = []
     for f in scripts(None):
         name = os.path.basename(f)[:-3]
+        if a.only_run and name not in lin and name not in ust:
+            continue
         m = load(f)
         dev, fault = getattr(m, "DEVIATION", None), getattr(m, "FAULT", None)
         lr, ur = lin.get(name), ust.get(name)
@@ -772,6 +785,7 @@ def main():
     tb = sub.add_parser("table")
     tb.add_argument("linux")
     tb.add_argument("ustack")
+    tb.add_argument("--only-run", action="store_true", help="list only the scripts that ran")
     a = ap.parse_args()
     if a.cmd == "run":
         cmd_run(a)

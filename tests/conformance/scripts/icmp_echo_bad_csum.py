@@ -8,3 +8,4 @@ def run(t):
     m[2] ^= 0x55
     t.send_ip(1, bytes(m))
     t.expect_no_ip(lambda p: p.proto == 1, 0.4, "ICMP answer")
+    t.still_answers()

@@ -11,3 +11,4 @@ def run(t):
     t.send_ip(1, icmp_message(3, 3, b"\0\0\0\0", inner[:28]))
     t.send_ip(1, icmp_message(42, 0, b"\0\0\0\0", b"unknown"))
     t.expect_no_ip(lambda p: p.proto == 1, 0.4, "ICMP answer to an ICMP error")
+    t.still_answers()

@@ -4,3 +4,4 @@
 def run(t):
     t.echo(b"csum", bad_csum=True)
     t.expect_no_ip(lambda p: p.proto == 1, 0.4, "answer to a bad header checksum")
+    t.still_answers()

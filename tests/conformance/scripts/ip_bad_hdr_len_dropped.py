@@ -4,3 +4,4 @@
 def run(t):
     t.echo(b"ihl", ihl=4)
     t.expect_no_ip(lambda p: p.proto == 1, 0.4, "answer to IHL 4")
+    t.still_answers()

@@ -6,6 +6,7 @@ def run(t):
     c = t.passive()
     c.send("PA", data=b"abc")
     c.expect("A", ack=4)
+    assert c.read() == b"abc"
     t.agent_ok("close", id=c.sock)
     c.expect("FA", seq=1, ack=4)
     c.send("FA")
