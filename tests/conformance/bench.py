@@ -275,13 +275,14 @@ class Agent:
         self.p = subprocess.Popen(cmd, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   text=True, bufsize=1)
 
-    def call(self, op, timeout=10, **kw):
+    def call(self, op, **kw):
         kw["op"] = op
+        wait = kw.get("timeout", 2.0) + 8  # the agent's own waits are bounded by "timeout"
         self.p.stdin.write(json.dumps(kw) + "\n")
         self.p.stdin.flush()
-        r, _, _ = select.select([self.p.stdout], [], [], timeout)
+        r, _, _ = select.select([self.p.stdout], [], [], wait)
         if not r:
-            raise Mismatch("agent: no answer to %s in %d s" % (op, timeout))
+            raise Mismatch("agent: no answer to %s in %d s" % (op, wait))
         line = self.p.stdout.readline()
         if not line:
             raise Mismatch("agent: exited (on %s)" % op)
@@ -367,7 +368,8 @@ class Bench:
         a = f[14:42]
         op = struct.unpack("!H", a[6:8])[0]
         tpa = a[24:28]
-        if op == 1 and tpa == ip_aton(BENCH_IP):
+        if op == 1 and tpa[:3] == ip_aton(BENCH_IP)[:3] and tpa not in (
+                ip_aton(DUT_IP), ip_aton(BCAST_IP)):  # the bench is every other host there
             rep = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + BENCH_MAC + tpa + a[8:14] + a[14:18]
             self.send_frame(eth(rep, dst=a[8:14], etype=0x0806))
 
@@ -429,8 +431,8 @@ class Bench:
                                       dst=ipkw.get("dst", DUT_IP)), **ipkw)
 
     # TCP connections
-    def conn(self, dport, sport=None, iss=None):
-        return Conn(self, sport or self.new_port(), dport, iss)
+    def conn(self, dport, sport=None, iss=None, src=BENCH_IP):
+        return Conn(self, sport or self.new_port(), dport, iss, src)
 
     def listen(self, port=None, **kw):
         port = port or self.new_port()
@@ -438,11 +440,13 @@ class Bench:
         return port, sock
 
     def passive(self, port=None, ts=False, sack=False, wscale=None, mss=1460, win=65535,
-                accept=True, listen=True):
-        """listen in the agent, the three-way handshake from the bench, accept: ESTABLISHED."""
+                accept=True, listen=True, src=BENCH_IP):
+        """listen in the agent, the three-way handshake from the bench, accept: ESTABLISHED.
+        src: the bench's address (another one keeps what the DUT learns, say a path MTU,
+        away from the other scripts)."""
         if listen:
             port, lsock = self.listen(port)
-        c = self.conn(port)
+        c = self.conn(port, src=src)
         if listen:
             c.lsock = lsock
         c.syn_opts(ts=ts, sack=sack, wscale=wscale, mss=mss)
@@ -477,8 +481,9 @@ class Conn:
     """One TCP connection as the bench sees it. Sequence numbers in a script are relative: the
     bench's own from its ISN (its SYN is 0, its first byte 1), the DUT's from the DUT's ISN."""
 
-    def __init__(self, t, sport, dport, iss):
+    def __init__(self, t, sport, dport, iss, src=BENCH_IP):
         self.t = t
+        self.src = src
         self.sport, self.dport = sport, dport
         self.iss = random.randrange(1 << 32) if iss is None else iss
         self.irs = None
@@ -557,11 +562,12 @@ class Conn:
             self.snd_nxt = seq + len(data) + (1 if f & FIN else 0)
         a = (self.irs + ack) if self.irs is not None else ack
         seg = tcp_segment(self.sport, self.dport, self.iss + seq, a if f & ACK else 0, f, win,
-                          data, opts, urp, bad_csum=bad_csum)
-        self.t.send_ip(6, seg, ttl=ttl)
+                          data, opts, urp, src=self.src, bad_csum=bad_csum)
+        self.t.send_ip(6, seg, ttl=ttl, src=self.src)
 
     def mine(self, p):
-        return p.proto == 6 and p.sport == self.dport and p.dport == self.sport
+        return p.proto == 6 and p.sport == self.dport and p.dport == self.sport and \
+            p.dst == self.src
 
     def expect(self, flags, seq="nxt", ack="nxt", win=None, data=None, length=0, timeout=2.0,
                ts=None, tsecr=None, sack=None, urp=None, check=None):
