@@ -40,6 +40,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' INT TERM HUP
 die() { echo "conformance: $*"; [ -s "$TMP/ustack.err" ] && tail -20 "$TMP/ustack.err"; exit 1; }
+# bg_wait CMD...: runs CMD in the background and waits for it, so a signal reaches the trap at
+# once (bash runs a trap only after the foreground command ends).
+bg_wait() {
+    "$@" &
+    local p=$!
+    PIDS+=($p)
+    wait "$p"
+}
 
 mkns() {
     ip netns add "$1" || die "cannot create namespace $1"
@@ -61,7 +69,7 @@ ip netns exec "$NSL" ip addr add 192.0.2.2/24 brd + dev "$TAPL"
 PIDS+=($!)
 for _ in $(seq 50); do ip netns exec "$NSL" ss -Htnl 'sport = :80' | grep -q . && break; sleep 0.1; done
 t0=$(date +%s)
-ip netns exec "$NSL" python3 tests/conformance/bench.py run --dut linux --io tap --ifname "$TAPL" \
+bg_wait ip netns exec "$NSL" python3 tests/conformance/bench.py run --dut linux --io tap --ifname "$TAPL" \
     --agent "python3 $ROOT/tests/conformance/agent.py" --out "$TMP/linux.json" "$@" \
     >"$TMP/linux.log" 2>&1 || { cat "$TMP/linux.log"; die "the bench failed on Linux"; }
 echo "conformance: Linux run took $(( $(date +%s) - t0 )) s"
@@ -79,7 +87,7 @@ for _ in $(seq 100); do
 done
 grep -q "ustack: up on" "$TMP/ustack.out" || die "ustack did not come up"
 t0=$(date +%s)
-ip netns exec "$NSU" python3 tests/conformance/bench.py run --dut ustack --io packet \
+bg_wait ip netns exec "$NSU" python3 tests/conformance/bench.py run --dut ustack --io packet \
     --ifname "$TAPU" --out "$TMP/ustack.json" \
     --agent "ip netns exec $NSA $bin run --ctl $TMP/ctl -- python3 $ROOT/tests/conformance/agent.py" \
     "$@" >"$TMP/ustack.log" 2>&1 || { cat "$TMP/ustack.log"; die "the bench failed on ustack"; }
