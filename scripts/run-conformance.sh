@@ -35,6 +35,9 @@ cleanup() {
         ip netns del "$ns" 2>/dev/null
     done
     for p in "${PIDS[@]}" $US_PID; do wait "$p" 2>/dev/null; done
+    # CONFORMANCE_KEEP=DIR keeps the results (each script's exchange, JSON) and logs there.
+    [ -n "${CONFORMANCE_KEEP:-}" ] && mkdir -p "$CONFORMANCE_KEEP" && \
+        cp "$TMP"/*.json "$TMP"/*.log "$TMP"/ustack.* "$CONFORMANCE_KEEP"/ 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -724,7 +724,7 @@ def cmd_run(a):
             agent = Agent(a.agent)
         res["branches"] = t.deviates_read
         res["secs"] = round(time.monotonic() - start, 2)
-        res["log"] = t.log[-25:]
+        res["log"] = t.log[-25:] if not res["ok"] else t.log[:3] + t.log[-3:]
         results[name] = res
         print("%-4s %s %s (%.1fs)%s" % ("ok" if res["ok"] else "FAIL", a.dut, name, res["secs"],
                                         "" if res["ok"] else ": " + res["why"]), flush=True)
