@@ -288,6 +288,7 @@ reason_phrase(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
@@ -357,21 +358,29 @@ out_printf(struct us_http_server_conn *c, const char *fmt, ...)
         c->out_len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
+/* The Date field line for unix_seconds (RFC 9110 5.6.7: IMF-fixdate) into buf; "" when
+ * unix_seconds < 0 or it cannot be converted. */
 static void
-out_date(struct us_http_server_conn *c)
+date_line(char *buf, size_t cap, int64_t unix_seconds)
 {
     static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    if (c->date < 0)
-        return;
-    time_t t = (time_t)c->date;
+    buf[0] = '\0';
+    time_t t = (time_t)unix_seconds;
     struct tm tm;
-    if (!gmtime_r(&t, &tm))
+    if (unix_seconds < 0 || !gmtime_r(&t, &tm))
         return;
-    /* RFC 9110 5.6.7: IMF-fixdate. */
-    out_printf(c, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", wday[tm.tm_wday], tm.tm_mday,
-               mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(buf, cap, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", wday[tm.tm_wday],
+             tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void
+out_date(struct us_http_server_conn *c)
+{
+    char line[64];
+    date_line(line, sizeof(line), c->date);
+    out_printf(c, "%s", line);
 }
 
 /* Status line and the fields every response carries (RFC 9112 4, RFC 9110 6.6.1, 10.2.4). */
@@ -798,6 +807,34 @@ us_http_srv_next_output(struct us_http_server_conn *conn, uint8_t *buf, size_t c
         conn->state = conn->close_after ? US_HTTP_SRV_CLOSED : US_HTTP_SRV_READ;
     }
     return n;
+}
+
+bool
+us_http_srv_timeout(struct us_http_server_conn *conn)
+{
+    if (conn->state != US_HTTP_SRV_READ)
+        return false;
+    /* RFC 9110 15.5.9: 408, and the server SHOULD send the "close" connection option. */
+    srv_error(conn, 408, NULL);
+    conn->head_len = 0;
+    conn->head_done = false;
+    return true;
+}
+
+size_t
+us_http_srv_busy(char *buf, size_t cap, int64_t unix_seconds)
+{
+    static const char body[] = "503 Service Unavailable\n";
+    char date[64];
+    date_line(date, sizeof(date), unix_seconds);
+    /* RFC 9110 15.6.4: 503, the server is overloaded; Retry-After (10.2.3) says when to come
+     * back; Connection: close (RFC 9112 9.6) as the connection ends after it. */
+    int n = snprintf(buf, cap,
+                     "HTTP/1.1 503 Service Unavailable\r\n%sServer: ustack\r\n"
+                     "Connection: close\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     date, sizeof(body) - 1, body);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 bool

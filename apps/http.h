@@ -89,6 +89,17 @@ int us_http_srv_feed(struct us_http_server_conn *conn, const uint8_t *data, size
  * is marked for closing (the peer sees a short body, RFC 9112 8). */
 size_t us_http_srv_next_output(struct us_http_server_conn *conn, uint8_t *buf, size_t cap);
 
+/* The request head did not complete in time: if the connection waits for one (state READ),
+ * produces "408 Request Timeout" with Connection: close (RFC 9110 15.5.9) and returns true; the
+ * connection closes after it. Whether anything of a head arrived is the caller's business (a
+ * connection that sent nothing is closed without a response, as nginx does). */
+bool us_http_srv_timeout(struct us_http_server_conn *conn);
+
+/* Writes the whole "503 Service Unavailable" response, with Connection: close and Retry-After
+ * (RFC 9110 15.6.4), that a connection over the server's limits gets instead of being served;
+ * unix_seconds < 0: no Date field. Returns its length, 0 if cap is too small (256 is enough). */
+size_t us_http_srv_busy(char *buf, size_t cap, int64_t unix_seconds);
+
 /* True once the response that ends the connection has been fully produced (Connection: close,
  * HTTP/1.0 without keep-alive, a framing error, or a read error). */
 bool us_http_srv_wants_close(const struct us_http_server_conn *conn);

@@ -7,6 +7,7 @@
 #include "services.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,12 @@
 #define SVC_MAX_CONNS 65536 /* TCP service connections at once (an idle one costs no buffer) */
 #define SVC_BUF 65536
 #define SVC_LINGER (5 * US_NSEC_PER_SEC) /* HTTP lingering close: the wait for the peer's FIN */
+#define SVC_PEEK 16384     /* HTTP: bytes looked at per read (a head is at most 8 KiB) */
+#define SVC_REJECT_MIN 64  /* HTTP: 503 answers lingering at once, at least (else max_conns) */
+
+/* HTTP deadlines, one list each. Every entry of a list waited the same time from when it was
+ * put there, so each list is in deadline order and only its head is ever looked at. */
+enum tq { TQ_HEAD, TQ_SEND, TQ_IDLE, TQ_LINGER, TQ_N };
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_HTTP };
 
@@ -33,13 +40,16 @@ struct svc_conn {
     bool eof;                          /* the peer finished sending */
     bool closing;                      /* close once out is drained */
     bool lingering;                    /* HTTP: FIN sent, reading until the peer's (RFC 9112 9.6) */
-    us_time_t linger_until;            /* ... or until then */
-    struct svc_conn *linger_next, *linger_prev; /* the lingering, oldest first */
+    bool reject;                       /* HTTP: answered 503 at its accept, only lingers */
+    int tq;                            /* HTTP: the deadline list it is on (enum tq), or -1 */
+    us_time_t deadline;                /* ... and its deadline there */
+    struct svc_conn *t_next, *t_prev;
+    size_t head_bytes;                 /* HTTP: bytes of the current request head received */
+    uint64_t acked;                    /* HTTP: TCP's bytes_acked at the last send deadline */
     unsigned chargen_pos;
     size_t out_len, out_off;           /* pending output in out */
-    uint8_t *out;                      /* SVC_BUF bytes, allocated on first use */
-    uint8_t *in;                       /* HTTP: bytes received, not yet consumed */
-    size_t in_len;
+    uint8_t *out;                      /* SVC_BUF bytes: echo and chargen from their first step;
+                                        * HTTP only for output TCP did not take, while it lasts */
     struct us_http_server_conn *http;
 };
 
@@ -59,11 +69,69 @@ struct us_services {
     struct svc_conn *conns;
     struct svc_conn *more;   /* connections that used up their burst, served by us_services_run */
     size_t n_conns;
-    /* HTTP connections in their lingering close, in the order they began it: each waits the same
-     * SVC_LINGER, so the head's deadline is the earliest (us_services_next_deadline) */
-    struct svc_conn *linger_head, *linger_tail;
+    struct us_services_limits lim;
+    size_t n_http, n_reject, reject_max;
+    struct {
+        struct svc_conn *head, *tail;
+    } tq[TQ_N];
+    us_time_t tq_wait[TQ_N]; /* how long an entry waits on each list; 0: not put there */
+    struct us_services_stats stats;
     uint8_t buf[SVC_BUF];
 };
+
+/* What an HTTP connection holds from its accept to its end. */
+#define HTTP_CONN_MEM (sizeof(struct svc_conn) + sizeof(struct us_http_server_conn))
+
+void
+us_services_limits_default(struct us_services_limits *l)
+{
+    /* The idle timeout is nginx's keepalive_timeout: a kept-alive connection here costs its
+     * control block and HTTP_CONN_MEM (about 9.5 KiB; TCP releases its buffers when idle), so
+     * the longer chance of reuse is cheap, and the connection limit, not this timeout, is what
+     * bounds the cost. The head and send timeouts are nginx's client_header_timeout and
+     * send_timeout. */
+    *l = (struct us_services_limits){
+        .http_idle_timeout = 75 * US_NSEC_PER_SEC,
+        .http_head_timeout = 60 * US_NSEC_PER_SEC,
+        .http_send_timeout = 60 * US_NSEC_PER_SEC,
+        .http_max_conns = 4096,
+        .http_max_memory = 64u << 20,
+    };
+}
+
+static void
+tq_unlink(struct us_services *s, struct svc_conn *c)
+{
+    if (c->tq < 0)
+        return;
+    if (c->t_prev)
+        c->t_prev->t_next = c->t_next;
+    else
+        s->tq[c->tq].head = c->t_next;
+    if (c->t_next)
+        c->t_next->t_prev = c->t_prev;
+    else
+        s->tq[c->tq].tail = c->t_prev;
+    c->t_next = c->t_prev = NULL;
+    c->tq = -1;
+}
+
+/* Puts c on list q with the deadline now + that list's wait (off that list: on none). */
+static void
+tq_set(struct us_services *s, struct svc_conn *c, enum tq q, us_time_t now)
+{
+    tq_unlink(s, c);
+    if (s->tq_wait[q] <= 0)
+        return;
+    c->tq = (int)q;
+    c->deadline = now + s->tq_wait[q];
+    c->t_prev = s->tq[q].tail;
+    if (s->tq[q].tail)
+        s->tq[q].tail->t_next = c;
+    else
+        s->tq[q].head = c;
+    s->tq[q].tail = c;
+}
 
 static void sock_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned ev,
                        us_time_t now);
@@ -100,11 +168,27 @@ svc_open_both(struct us_services *s, struct us_stack *st, enum svc_kind kind, ui
 int
 us_services_start(struct us_services **out, struct us_stack *st, const char *list, us_time_t now)
 {
+    return us_services_start_limits(out, st, list, NULL, now);
+}
+
+int
+us_services_start_limits(struct us_services **out, struct us_stack *st, const char *list,
+                         const struct us_services_limits *lim, us_time_t now)
+{
     (void)now;
     struct us_services *s = calloc(1, sizeof(*s));
     *out = s;
     if (!s)
         return -ENOMEM;
+    if (lim)
+        s->lim = *lim;
+    else
+        us_services_limits_default(&s->lim);
+    s->reject_max = s->lim.http_max_conns > SVC_REJECT_MIN ? s->lim.http_max_conns : SVC_REJECT_MIN;
+    s->tq_wait[TQ_HEAD] = s->lim.http_head_timeout;
+    s->tq_wait[TQ_SEND] = s->lim.http_send_timeout;
+    s->tq_wait[TQ_IDLE] = s->lim.http_idle_timeout;
+    s->tq_wait[TQ_LINGER] = SVC_LINGER;
     if (!list || !*list)
         return 0;
     char *copy = strdup(list), *save = NULL;
@@ -181,7 +265,6 @@ conn_free(struct us_stack *st, struct svc_conn *c, us_time_t now)
         free(c->http);
     }
     free(c->out);
-    free(c->in);
     free(c);
 }
 
@@ -202,17 +285,117 @@ conn_flush(struct us_stack *st, struct svc_conn *c, us_time_t now)
 
 enum step { STEP_DONE, STEP_WAIT, STEP_MORE }; /* free it; wait for readiness; burst used up */
 
+/* The reason to stop after a send made no progress: the connection is dead (error or reset)
+ * with output left, or it waits for room. */
+static enum step
+conn_blocked(struct us_stack *st, struct svc_conn *c)
+{
+    return (us_sock_poll(st, c->fd) & (US_POLLERR | US_POLLHUP)) ? STEP_DONE : STEP_WAIT;
+}
+
+/* RFC 9112 9.6: close in stages. Half-close, so the FIN follows what was sent; then read and
+ * discard until the peer's FIN (or SVC_LINGER), and only then close. Closing at once would reset
+ * the connection when requests pipelined behind the last response are still unread (RFC 1122
+ * 4.2.2.13), and the RST can destroy the response before the client reads it. */
+static void
+begin_linger(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_time_t now)
+{
+    if (c->lingering)
+        return;
+    c->lingering = true;
+    tq_set(s, c, TQ_LINGER, now);
+    us_shutdown(st, c->fd, US_SHUT_WR, now);
+}
+
+/* Serves one HTTP connection a bounded step. The request is read with MSG_PEEK and only what the
+ * parser took is consumed, so the rest (pipelined requests, a slow client's bytes) waits in
+ * TCP's receive buffer, not here; the response is produced straight into the shared buffer, no
+ * more than TCP takes now (US_SO_SNDSPACE), so a connection holds no buffer of its own. */
+static enum step
+http_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_time_t now)
+{
+    for (int k = 0; k < SVC_BURST; k++) {
+        if (!conn_flush(st, c, now))
+            return conn_blocked(st, c);
+        if (c->out) {
+            free(c->out);
+            c->out = NULL;
+            s->stats.http_memory -= SVC_BUF;
+            if (!c->lingering && c->http->state == US_HTTP_SRV_READ)
+                tq_set(s, c, TQ_IDLE, now); /* the response's last bytes are out at last */
+        }
+        if (c->lingering || us_http_srv_wants_close(c->http)) {
+            /* Requests after the closing one are not answered (MUST NOT process, 9.6). */
+            begin_linger(s, st, c, now);
+            ssize_t n = us_recvfrom(st, c->fd, s->buf, sizeof(s->buf), 0, NULL, NULL, now);
+            if (n == -EAGAIN)
+                return STEP_WAIT;
+            if (n <= 0)
+                return STEP_DONE; /* the peer's FIN (or an error): done */
+            continue;
+        }
+        if (c->http->state == US_HTTP_SRV_SEND) {
+            int space = 0;
+            if (us_getsockopt(st, c->fd, US_SO_SNDSPACE, &space) < 0)
+                return STEP_DONE;
+            if (space <= 0)
+                return conn_blocked(st, c);
+            size_t cap = (size_t)space < sizeof(s->buf) ? (size_t)space : sizeof(s->buf);
+            size_t n = us_http_srv_next_output(c->http, s->buf, cap);
+            ssize_t w = n ? us_sendto(st, c->fd, s->buf, n, 0, NULL, now) : 0;
+            if (w < 0)
+                return STEP_DONE;
+            if (w > 0)
+                tq_set(s, c, TQ_SEND, now); /* progress: the send deadline starts again */
+            if ((size_t)w < n) { /* TCP took less than it said: keep the rest for a while */
+                if (!(c->out = malloc(SVC_BUF)))
+                    return STEP_DONE;
+                s->stats.http_memory += SVC_BUF;
+                memcpy(c->out, s->buf + w, n - (size_t)w);
+                c->out_off = 0;
+                c->out_len = n - (size_t)w;
+            }
+            if (c->http->state == US_HTTP_SRV_READ) { /* response done; kept alive */
+                c->head_bytes = 0;
+                if (!c->out) /* else idle once it is out, and it must move meanwhile */
+                    tq_set(s, c, TQ_IDLE, now);
+            }
+            continue;
+        }
+        ssize_t n = us_recvfrom(st, c->fd, s->buf, SVC_PEEK, US_MSG_PEEK, NULL, NULL, now);
+        if (n == -EAGAIN)
+            return STEP_WAIT;
+        if (n <= 0)
+            return STEP_DONE; /* the peer is done and nothing is left to answer */
+        if (c->head_bytes == 0) { /* a new head begins */
+            if (c->http->requests > 0)
+                tq_set(s, c, TQ_HEAD, now); /* from idle to its deadline */
+            us_http_srv_set_date(c->http, (int64_t)time(NULL)); /* for its response */
+        }
+        size_t used = 0;
+        int r = us_http_srv_feed(c->http, s->buf, (size_t)n, &used);
+        c->head_bytes += used;
+        if (used && us_recvfrom(st, c->fd, s->buf, used, 0, NULL, NULL, now) != (ssize_t)used)
+            return STEP_DONE;
+        if (r == 1)
+            tq_set(s, c, TQ_SEND, now); /* a whole head: its response must move */
+        else if (r < 0)
+            return STEP_DONE;
+    }
+    return STEP_MORE;
+}
+
 /* Serves one TCP connection a bounded step. */
 static enum step
 conn_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_time_t now)
 {
+    if (c->kind == SVC_HTTP)
+        return http_step(s, st, c, now);
     if (!c->out && !(c->out = malloc(SVC_BUF)))
         return STEP_DONE;
     for (int k = 0; k < SVC_BURST; k++) {
         if (!conn_flush(st, c, now))
-            return (us_sock_poll(st, c->fd) & (US_POLLERR | US_POLLHUP)) && c->out_len
-                       ? STEP_DONE
-                       : STEP_WAIT;
+            return c->out_len ? conn_blocked(st, c) : STEP_WAIT;
         if (c->closing)
             return STEP_DONE;
         if (c->kind == SVC_CHARGEN) { /* RFC 864 TCP: send until the peer closes */
@@ -222,75 +405,22 @@ conn_step(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_tim
                 return STEP_DONE;
             continue;
         }
-        if (c->kind == SVC_HTTP && c->http->state == US_HTTP_SRV_SEND) {
-            c->out_len = us_http_srv_next_output(c->http, c->out, SVC_BUF);
-            continue;
-        }
-        if (c->kind == SVC_HTTP && us_http_srv_wants_close(c->http)) {
-            /* RFC 9112 9.6: the response that closes is all handed to TCP (flushed above): close
-             * in stages. Half-close, so the FIN follows the body; then read and discard until
-             * the peer's FIN (or SVC_LINGER), and only then close. Closing at once would reset
-             * the connection when requests pipelined behind this one are still unread (RFC 1122
-             * 4.2.2.13), and the RST can destroy the response before the client reads it.
-             * Requests after the closing one are not answered (MUST NOT process, 9.6). */
-            if (!c->lingering) {
-                c->lingering = true;
-                c->linger_until = now + SVC_LINGER;
-                c->in_len = 0;
-                c->linger_prev = s->linger_tail;
-                if (s->linger_tail)
-                    s->linger_tail->linger_next = c;
-                else
-                    s->linger_head = c;
-                s->linger_tail = c;
-                us_shutdown(st, c->fd, US_SHUT_WR, now);
-            }
-            ssize_t n = us_recvfrom(st, c->fd, s->buf, sizeof(s->buf), 0, NULL, NULL, now);
-            if (n == -EAGAIN)
-                return now < c->linger_until ? STEP_WAIT : STEP_DONE;
-            if (n <= 0)
-                return STEP_DONE; /* the peer's FIN (or an error): done */
-            continue;
-        }
-        if (c->kind == SVC_HTTP && c->in_len) { /* pipelined requests already received */
-            size_t used = 0;
-            int r = us_http_srv_feed(c->http, c->in, c->in_len, &used);
-            memmove(c->in, c->in + used, c->in_len - used);
-            c->in_len -= used;
-            if (r == 1 || used)
-                continue;
-            if (r < 0 && r != -EBUSY)
-                return STEP_DONE;
-        }
         if (c->eof)
             return STEP_DONE; /* the peer is done and nothing is left to answer */
         uint8_t *dst = c->kind == SVC_ECHO ? c->out : s->buf;
-        size_t cap = SVC_BUF;
-        if (c->kind == SVC_HTTP) {
-            if (!c->in && !(c->in = malloc(SVC_BUF)))
-                return STEP_DONE;
-            dst = c->in + c->in_len;
-            cap = SVC_BUF - c->in_len;
-            if (cap == 0)
-                return STEP_DONE; /* a request head never fits: the parser would have said 431 */
-        }
-        ssize_t n = us_recvfrom(st, c->fd, dst, cap, 0, NULL, NULL, now);
+        ssize_t n = us_recvfrom(st, c->fd, dst, SVC_BUF, 0, NULL, NULL, now);
         if (n == -EAGAIN)
             return STEP_WAIT;
         if (n <= 0) { /* end of stream or error: finish what we owe, then close */
             c->eof = true;
-            if (c->kind == SVC_ECHO || c->kind == SVC_DISCARD) {
-                c->closing = true;
-                us_shutdown(st, c->fd, US_SHUT_WR, now);
-            }
+            c->closing = true;
+            us_shutdown(st, c->fd, US_SHUT_WR, now);
             if (n < 0)
                 return STEP_DONE;
             continue;
         }
         if (c->kind == SVC_ECHO)
             c->out_len = (size_t)n; /* RFC 862: send it back */
-        else if (c->kind == SVC_HTTP)
-            c->in_len += (size_t)n;
         /* discard: dropped */
     }
     return STEP_MORE;
@@ -303,24 +433,33 @@ static unsigned
 conn_wants(const struct svc_conn *c)
 {
     if (c->out_off < c->out_len || c->kind == SVC_CHARGEN ||
-        (c->kind == SVC_HTTP && c->http->state == US_HTTP_SRV_SEND))
+        (c->kind == SVC_HTTP && !c->lingering && c->http->state == US_HTTP_SRV_SEND))
         return US_POLLOUT;
     return US_POLLIN;
 }
 
 static void
+conn_link(struct us_services *s, struct svc_conn *c)
+{
+    c->tq = -1;
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->n_conns++;
+    if (c->kind != SVC_HTTP)
+        return;
+    if (c->reject)
+        s->n_reject++;
+    else
+        s->n_http++;
+    s->stats.http_memory += c->reject ? sizeof(*c) : HTTP_CONN_MEM;
+}
+
+static void
 conn_unlink(struct us_services *s, struct svc_conn *c)
 {
-    if (c->lingering) {
-        if (c->linger_prev)
-            c->linger_prev->linger_next = c->linger_next;
-        else
-            s->linger_head = c->linger_next;
-        if (c->linger_next)
-            c->linger_next->linger_prev = c->linger_prev;
-        else
-            s->linger_tail = c->linger_prev;
-    }
+    tq_unlink(s, c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -328,13 +467,20 @@ conn_unlink(struct us_services *s, struct svc_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->n_conns--;
+    if (c->kind != SVC_HTTP)
+        return;
+    if (c->reject)
+        s->n_reject--;
+    else
+        s->n_http--;
+    s->stats.http_memory -= c->reject ? sizeof(*c) : HTTP_CONN_MEM;
+    if (c->out)
+        s->stats.http_memory -= SVC_BUF;
 }
 
 static void
 listeners_rewatch(struct us_services *s, struct us_stack *st);
 
-/* Steps c and files it by the result: freed, watched for what it waits for, or on the "more"
- * list for us_services_run. */
 /* Closes c and forgets it. */
 static void
 conn_end(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_time_t now)
@@ -350,6 +496,8 @@ conn_end(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_time
     listeners_rewatch(s, st);
 }
 
+/* Steps c and files it by the result: freed, watched for what it waits for, or on the "more"
+ * list for us_services_run. */
 static void
 conn_serve(struct us_services *s, struct us_stack *st, struct svc_conn *c, us_time_t now)
 {
@@ -379,12 +527,21 @@ conn_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned ev,
     conn_serve(c->svc, st, c, now);
 }
 
-/* At SVC_MAX_CONNS the listeners stop being watched (the accept queue waits in the stack, as
- * it would for a process that does not call accept), and are watched again when one ends. */
+/* Whether the listeners may hand over connections: below SVC_MAX_CONNS in all, and while the
+ * 503 answers still lingering are fewer than reject_max. */
+static bool
+accepting(const struct us_services *s)
+{
+    return s->n_conns < SVC_MAX_CONNS && s->n_reject < s->reject_max;
+}
+
+/* When not accepting, the listeners stop being watched (the accept queue waits in the stack,
+ * bounded by the backlog, as it would for a process that does not call accept), and are
+ * watched again when a connection ends. */
 static void
 listeners_rewatch(struct us_services *s, struct us_stack *st)
 {
-    bool want = s->n_conns < SVC_MAX_CONNS;
+    bool want = accepting(s);
     for (size_t i = 0; i < s->n; i++) {
         struct svc_sock *k = &s->s[i];
         if (k->tcp && k->watched != want) {
@@ -394,38 +551,73 @@ listeners_rewatch(struct us_services *s, struct us_stack *st)
     }
 }
 
-static void
-tcp_accept(struct us_services *s, struct us_stack *st, struct svc_sock *k)
+/* An HTTP connection over the limits: "503 Service Unavailable" with Connection: close, its FIN,
+ * and a lingering close (so a request it already sent does not turn the close into an RST).
+ * Its record is small and holds no parser; at most reject_max linger at once. */
+static struct svc_conn *
+http_reject(struct us_stack *st, int fd, us_time_t now)
 {
-    for (int i = 0; i < SVC_BURST && s->n_conns < SVC_MAX_CONNS; i++) {
+    struct svc_conn *c = calloc(1, sizeof(*c));
+    char resp[256];
+    size_t len = us_http_srv_busy(resp, sizeof(resp), (int64_t)time(NULL));
+    int space = 0;
+    if (!c || len == 0 || us_getsockopt(st, fd, US_SO_SNDSPACE, &space) < 0 ||
+        (size_t)space < len || us_sendto(st, fd, resp, len, 0, NULL, now) != (ssize_t)len) {
+        free(c);
+        us_close(st, fd, now);
+        return NULL;
+    }
+    c->reject = true;
+    c->lingering = true; /* its deadline is set once it is linked */
+    us_shutdown(st, fd, US_SHUT_WR, now);
+    return c;
+}
+
+static void
+tcp_accept(struct us_services *s, struct us_stack *st, struct svc_sock *k, us_time_t now)
+{
+    for (int i = 0; i < SVC_BURST && accepting(s); i++) {
         int fd = us_accept(st, k->fd, NULL);
         if (fd < 0)
             break;
-        struct svc_conn *c = calloc(1, sizeof(*c));
-        if (c && k->kind == SVC_HTTP) {
-            c->http = malloc(sizeof(*c->http));
-            if (!c->http || us_http_srv_init(c->http, s->http_root) < 0) {
-                free(c->http);
-                free(c);
-                c = NULL;
-            } else {
-                us_http_srv_set_date(c->http, (int64_t)time(NULL));
+        struct svc_conn *c = NULL;
+        if (k->kind == SVC_HTTP && (s->n_http >= s->lim.http_max_conns ||
+                                    s->stats.http_memory + HTTP_CONN_MEM >
+                                        s->lim.http_max_memory)) {
+            if (s->n_http >= s->lim.http_max_conns)
+                s->stats.http_reject_conns++;
+            else
+                s->stats.http_reject_memory++;
+            c = http_reject(st, fd, now);
+            if (!c)
+                continue;
+        } else {
+            c = calloc(1, sizeof(*c));
+            if (c && k->kind == SVC_HTTP) {
+                c->http = malloc(sizeof(*c->http));
+                if (!c->http || us_http_srv_init(c->http, s->http_root) < 0) {
+                    free(c->http);
+                    free(c);
+                    c = NULL;
+                }
             }
-        }
-        if (!c) {
-            us_close(st, fd, 0);
-            continue;
+            if (!c) {
+                us_close(st, fd, now);
+                continue;
+            }
         }
         us_setsockopt(st, fd, US_TCP_NODELAY, 1);
         c->h.fn = conn_ready;
         c->svc = s;
         c->fd = fd;
         c->kind = k->kind;
-        c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
-        s->conns = c;
-        s->n_conns++;
+        conn_link(s, c);
+        if (c->reject) {
+            tq_set(s, c, TQ_LINGER, now);
+        } else if (c->kind == SVC_HTTP) {
+            s->stats.http_accepted++;
+            tq_set(s, c, TQ_HEAD, now); /* the first request's head: nothing yet */
+        }
         /* reported at once if already readable (or, for chargen, writable) */
         c->watch = conn_wants(c);
         us_sock_watch(st, fd, c->watch, US_WATCH_LEVEL, &c->h);
@@ -440,9 +632,59 @@ sock_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned ev,
     (void)ev;
     struct svc_sock *k = (struct svc_sock *)h;
     if (k->tcp)
-        tcp_accept(k->svc, st, k);
+        tcp_accept(k->svc, st, k, now);
     else
         udp_service(k->svc, st, k, now);
+}
+
+/* c's deadline on list q passed. */
+static void
+http_expire(struct us_services *s, struct us_stack *st, struct svc_conn *c, enum tq q,
+            us_time_t now)
+{
+    tq_unlink(s, c);
+    switch (q) {
+    case TQ_LINGER: /* the client never sent its FIN: let go */
+        s->stats.http_linger_timeouts++;
+        conn_end(s, st, c, now);
+        return;
+    case TQ_HEAD:
+        /* A partial head: 408 and close (RFC 9110 15.5.9). Nothing at all: close without a
+         * response, as nginx does (a client that never asked needs no answer). */
+        if (c->head_bytes > 0 && us_http_srv_timeout(c->http)) {
+            s->stats.http_head_timeouts++;
+        } else {
+            s->stats.http_silent_timeouts++;
+            begin_linger(s, st, c, now);
+        }
+        break;
+    case TQ_SEND: {
+        /* No write for the send timeout. If the client acknowledged bytes since the last such
+         * deadline it reads, only slowly (TCP's room may open below the level that reports
+         * US_POLLOUT): another period. Else it takes nothing, and is reset within one to two
+         * send timeouts of the last byte it took.
+         * DEVIATION(RFC 9112 9.5: one that times out SHOULD close gracefully): an RST, as
+         * nginx with reset_timedout_connection, as a FIN would wait behind the unsent data
+         * the client does not read. */
+        struct us_tcp_info ti;
+        if (us_tcp_get_info(st, c->fd, &ti) == 0 && ti.bytes_acked != c->acked) {
+            c->acked = ti.bytes_acked;
+            tq_set(s, c, TQ_SEND, now);
+            return;
+        }
+        s->stats.http_send_timeouts++;
+        us_setsockopt(st, c->fd, US_SO_LINGER, 0);
+        conn_end(s, st, c, now);
+        return;
+    }
+    case TQ_IDLE: /* RFC 9112 9.5: a server times out an inactive connection, gracefully */
+        s->stats.http_idle_timeouts++;
+        begin_linger(s, st, c, now);
+        break;
+    default:
+        return;
+    }
+    conn_serve(s, st, c, now);
 }
 
 void
@@ -450,10 +692,10 @@ us_services_run(struct us_services *s, struct us_stack *st, us_time_t now)
 {
     if (!s)
         return;
-    /* Lingering closes whose peer never sent its FIN: let go at the deadline (their sockets
-     * become readable only if the peer sends something). */
-    while (s->linger_head && s->linger_head->linger_until <= now)
-        conn_end(s, st, s->linger_head, now);
+    /* The HTTP deadlines that passed; each list's head is its earliest. */
+    for (int q = 0; q < TQ_N; q++)
+        while (s->tq[q].head && s->tq[q].head->deadline <= now)
+            http_expire(s, st, s->tq[q].head, (enum tq)q, now);
     struct svc_conn *list = s->more;
     s->more = NULL;
     while (list) {
@@ -469,7 +711,13 @@ us_services_next_deadline(const struct us_services *s)
 {
     if (!s)
         return US_TIME_NEVER;
-    return s->more ? 0 : s->linger_head ? s->linger_head->linger_until : US_TIME_NEVER;
+    if (s->more)
+        return 0;
+    us_time_t next = US_TIME_NEVER;
+    for (int q = 0; q < TQ_N; q++)
+        if (s->tq[q].head && s->tq[q].head->deadline < next)
+            next = s->tq[q].head->deadline;
+    return next;
 }
 
 void
@@ -486,6 +734,49 @@ us_services_stop(struct us_services *s, struct us_stack *st, us_time_t now)
         us_close(st, s->s[i].fd, now);
     free(s->http_root);
     free(s);
+}
+
+void
+us_services_get_stats(const struct us_services *s, struct us_services_stats *out)
+{
+    *out = (struct us_services_stats){0};
+    if (!s)
+        return;
+    *out = s->stats;
+    out->http_conns = s->n_http;
+}
+
+size_t
+us_services_format_stats(const struct us_services *s, char *buf, size_t cap)
+{
+    if (cap)
+        buf[0] = '\0';
+    if (!s || !s->http_root || cap == 0)
+        return 0;
+    struct us_services_stats t;
+    us_services_get_stats(s, &t);
+#define LINE "    %-26s %10llu  %s\n"
+    int n = snprintf(buf, cap,
+                     "\nHTTP service:\n" LINE LINE LINE LINE LINE LINE LINE LINE LINE LINE,
+                     "HTTP_CONNS", (unsigned long long)t.http_conns, "connections open now",
+                     "HTTP_MEMORY", (unsigned long long)t.http_memory, "bytes the service holds now",
+                     "HTTP_ACCEPTED", (unsigned long long)t.http_accepted, "connections served",
+                     "HTTP_REJECT_CONNS", (unsigned long long)t.http_reject_conns,
+                     "answered 503: over the connection limit",
+                     "HTTP_REJECT_MEMORY", (unsigned long long)t.http_reject_memory,
+                     "answered 503: over the memory limit",
+                     "HTTP_HEAD_TIMEOUTS", (unsigned long long)t.http_head_timeouts,
+                     "answered 408: a request head ran out of time",
+                     "HTTP_SILENT_TIMEOUTS", (unsigned long long)t.http_silent_timeouts,
+                     "closed: no request in the head time",
+                     "HTTP_SEND_TIMEOUTS", (unsigned long long)t.http_send_timeouts,
+                     "reset: a client read nothing in the send time",
+                     "HTTP_IDLE_TIMEOUTS", (unsigned long long)t.http_idle_timeouts,
+                     "kept-alive connections closed when idle",
+                     "HTTP_LINGER_TIMEOUTS", (unsigned long long)t.http_linger_timeouts,
+                     "closes whose client never sent its FIN");
+#undef LINE
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
 const char *

@@ -30,7 +30,9 @@ usage(FILE *f)
             "                 [--host-addr IP/PREFIX] [--serve LIST] [--pcap FILE]\n"
             "                 [--impair SPEC] [--ctl PATH] [--ctl-mode MODE] [--trace]\n"
             "                 [--no-offload] [--seed N] [--dns IP] [--client-sockets N]\n"
-            "                 [--client-memory BYTES]\n"
+            "                 [--client-memory BYTES] [--http-idle-timeout SEC]\n"
+            "                 [--http-head-timeout SEC] [--http-send-timeout SEC]\n"
+            "                 [--http-max-conns N] [--http-max-memory BYTES]\n"
             "       ustack run [--ctl PATH] -- PROGRAM [ARGS...]\n"
             "       ustack ping [-c COUNT] [-s SIZE] [-i SEC] [-W SEC] HOST\n"
             "       ustack netstat [-a] [-n] [-p] [-s] [-i]\n"
@@ -69,10 +71,10 @@ parse_prefix(const char *s, us_ip4_t *addr, uint8_t *prefix)
 /* apps/ plugged into the daemon: the --serve services and netstat's text (the runtime names no
  * application). */
 static int
-svc_start(void **state, struct us_stack *st, const char *list, us_time_t now)
+svc_start(void **state, const void *arg, struct us_stack *st, const char *list, us_time_t now)
 {
     struct us_services *s = NULL;
-    int err = us_services_start(&s, st, list, now);
+    int err = us_services_start_limits(&s, st, list, arg, now);
     *state = s;
     return err;
 }
@@ -95,8 +97,15 @@ svc_stop(void *state, struct us_stack *st, us_time_t now)
     us_services_stop(state, st, now);
 }
 
+static size_t
+svc_stats(const void *state, char *buf, size_t cap)
+{
+    return us_services_format_stats(state, buf, cap);
+}
+
 static const struct us_daemon_services tool_services = {
     .start = svc_start,
+    .stats = svc_stats,
     .error = us_services_error,
     .run = svc_run,
     .next_deadline = svc_next_deadline,
@@ -106,7 +115,20 @@ static const struct us_daemon_services tool_services = {
 
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
        OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
-       OPT_DNS, OPT_CTL_MODE, OPT_CLIENT_SOCKETS, OPT_CLIENT_MEMORY, OPT_NO_OFFLOAD };
+       OPT_DNS, OPT_CTL_MODE, OPT_CLIENT_SOCKETS, OPT_CLIENT_MEMORY, OPT_NO_OFFLOAD,
+       OPT_HTTP_IDLE, OPT_HTTP_HEAD, OPT_HTTP_SEND, OPT_HTTP_CONNS, OPT_HTTP_MEMORY };
+
+/* Seconds, with a fraction ("2.5"), at most a day; 0 turns the limit off. */
+static int
+parse_secs(const char *s, us_time_t *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= 0 && v <= 86400))
+        return -EINVAL;
+    *out = (us_time_t)(v * 1e9);
+    return 0;
+}
 
 static int
 cmd_up(int argc, char **argv)
@@ -119,8 +141,14 @@ cmd_up(int argc, char **argv)
         {"seed", 1, 0, OPT_SEED},     {"dns", 1, 0, OPT_DNS},
         {"ctl-mode", 1, 0, OPT_CTL_MODE}, {"client-sockets", 1, 0, OPT_CLIENT_SOCKETS},
         {"client-memory", 1, 0, OPT_CLIENT_MEMORY}, {"no-offload", 0, 0, OPT_NO_OFFLOAD},
+        {"http-idle-timeout", 1, 0, OPT_HTTP_IDLE}, {"http-head-timeout", 1, 0, OPT_HTTP_HEAD},
+        {"http-send-timeout", 1, 0, OPT_HTTP_SEND}, {"http-max-conns", 1, 0, OPT_HTTP_CONNS}, {"http-max-memory", 1, 0, OPT_HTTP_MEMORY},
         {0, 0, 0, 0}};
-    struct us_daemon_opts o = {.services = &tool_services};
+    struct us_services_limits lim;
+    us_services_limits_default(&lim);
+    struct us_daemon_services services = tool_services;
+    services.arg = &lim;
+    struct us_daemon_opts o = {.services = &services};
     /* RFC 6528: the keys behind ISNs, ports and SYN cookies must be secret, so the seed is
      * random unless --seed asks for a run that replays. */
     if (getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
@@ -192,6 +220,30 @@ cmd_up(int argc, char **argv)
             if (*end || n == 0)
                 goto bad;
             o.client_memory = (size_t)n;
+            break;
+        }
+        case OPT_HTTP_IDLE:
+            if (parse_secs(optarg, &lim.http_idle_timeout) < 0)
+                goto bad;
+            break;
+        case OPT_HTTP_HEAD:
+            if (parse_secs(optarg, &lim.http_head_timeout) < 0)
+                goto bad;
+            break;
+        case OPT_HTTP_SEND:
+            if (parse_secs(optarg, &lim.http_send_timeout) < 0)
+                goto bad;
+            break;
+        case OPT_HTTP_CONNS:
+        case OPT_HTTP_MEMORY: {
+            char *end;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (*end || n == 0 || optarg[0] == '-')
+                goto bad;
+            if (c == OPT_HTTP_CONNS)
+                lim.http_max_conns = (size_t)n;
+            else
+                lim.http_max_memory = (size_t)n;
             break;
         }
         case OPT_TRACE:

@@ -503,8 +503,11 @@ ctl_execute(struct daemon *d, struct client *c, const struct us_ctl_req *q, cons
             break;
         }
         size_t len = d->svc->netstat(d->st, q->arg, netstat_owner, d, buf, US_CTL_MAX_PAYLOAD);
-        if (q->arg & US_NETSTAT_STATS)
+        if (q->arg & US_NETSTAT_STATS) {
             len = netstat_daemon(d, buf, len, US_CTL_MAX_PAYLOAD);
+            if (d->svc->stats && len + 1 < US_CTL_MAX_PAYLOAD)
+                len += d->svc->stats(d->svc_state, buf + len, US_CTL_MAX_PAYLOAD - len);
+        }
         r.ret = (int64_t)len;
         out = buf;
         out_len = (size_t)r.ret;
@@ -883,7 +886,8 @@ daemon_setup(struct daemon *d)
         fprintf(stderr, "ustack: --serve %s: this program has no services\n", o->serve);
         return -EINVAL;
     }
-    if (d->svc->start && (err = d->svc->start(&d->svc_state, d->st, o->serve, d->now)) < 0) {
+    if (d->svc->start &&
+        (err = d->svc->start(&d->svc_state, d->svc->arg, d->st, o->serve, d->now)) < 0) {
         fprintf(stderr, "ustack: --serve %s: %s\n", o->serve,
                 d->svc->error ? d->svc->error(err) : strerror(-err));
         return err;

@@ -10,9 +10,11 @@
  * links no application. Any hook may be NULL: then --serve is refused and netstat answers
  * -EOPNOTSUPP. */
 struct us_daemon_services {
-    /* Opens the services a --serve list names; *state is handed to the other hooks. Returns 0
-     * or a negative code that error() explains. */
-    int (*start)(void **state, struct us_stack *st, const char *list, us_time_t now);
+    /* Opens the services a --serve list names, with arg (the plugging program's settings);
+     * *state is handed to the other hooks. Returns 0 or a negative code that error() explains. */
+    int (*start)(void **state, const void *arg, struct us_stack *st, const char *list,
+                 us_time_t now);
+    const void *arg;
     const char *(*error)(int err);
     /* Serves whatever arrived; bounded work per call. */
     void (*run)(void *state, struct us_stack *st, us_time_t now);
@@ -24,6 +26,9 @@ struct us_daemon_services {
     size_t (*netstat)(struct us_stack *st, int flags,
                       const char *(*owner)(void *ctx, int fd, char *buf, size_t len), void *ctx,
                       char *buf, size_t cap);
+    /* The services' own counters for netstat -s, in its format, into buf (NUL-terminated);
+     * their length. */
+    size_t (*stats)(const void *state, char *buf, size_t cap);
 };
 
 struct us_daemon_opts {
