@@ -1070,12 +1070,8 @@ process_fin(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     const struct us_tcp_repr *r = &s->r;
     if (!(r->flags & US_TCP_FIN))
         return;
-    if (r->seq + (uint32_t)r->payload_len != c->rcv_nxt) {
-        /* Not in order yet: not kept, the peer sends it again; but an out-of-order segment
-         * draws an immediate duplicate ACK (RFC 5681 4.2), a bare FIN too. */
-        c->ack_now = true;
-        return;
-    }
+    if (r->seq + (uint32_t)r->payload_len != c->rcv_nxt)
+        return; /* not in order yet: the peer will send it again */
     if (c->rcv_fin) {
         c->ack_now = true; /* a retransmitted FIN */
         if (c->state == US_TCPS_TIME_WAIT)

@@ -2,8 +2,8 @@
 segment filling the hole draws an ACK covering data and FIN."""
 
 
-FAULT = ("an out-of-order FIN is not kept (no room in the control block): ustack sends the "
-         "duplicate ACK, but acknowledges the FIN only when the peer retransmits it "
+FAULT = ("an out-of-order FIN is neither kept nor answered with the duplicate ACK of RFC 5681 "
+         "4.2: ustack stays silent and acknowledges the FIN only when the peer sends it again "
          "(doc/status.md)")
 
 
