@@ -119,8 +119,8 @@ us_netstat_format(struct us_stack *st, int flags, us_netstat_owner_fn owner, voi
         if ((flags & US_NETSTAT_INFO) && tcp && si[i].state != US_TCPS_LISTEN) {
             const struct us_tcp_info *t = &si[i].tcp;
             /* the fields and spelling of Linux's `ss -ti` */
-            outf(&o, "\t %s%s%s", t->ts ? "ts " : "", t->sack ? "sack " : "",
-                 us_tcp_cc_name(t->cc));
+            outf(&o, "\t %s%s%s%s", t->ts ? "ts " : "", t->sack ? "sack " : "",
+                 t->ecn ? "ecn " : "", us_tcp_cc_name(t->cc));
             if (t->wscale)
                 outf(&o, " wscale:%u,%u", (unsigned)t->snd_wscale, (unsigned)t->rcv_wscale);
             outf(&o, " rto:%lld rtt:%.3f/%.3f mss:%u rcvmss:%u cwnd:%u", (long long)(t->rto / 1000000),

@@ -42,34 +42,7 @@ fi
 TMP=$(mktemp -d /tmp/usbench-run.XXXXXX)
 NSK=usrun-k-$$ NSA=usrun-a-$$ NSC=usrun-c-$$ TAP=usr$$
 CTL=$TMP/ctl
-US_PID=""
-PIDS=()
-MADE=()
-cleanup() {
-    trap - EXIT INT TERM HUP
-    set +e
-    local p ns
-    [ -n "$US_PID" ] && kill -TERM "$US_PID" 2>/dev/null
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.2
-    # anything still running in our namespaces was started here
-    for ns in "${MADE[@]}"; do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-    done
-    for p in "${PIDS[@]}" $US_PID; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in "${MADE[@]}"; do ip netns del "$ns" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' INT TERM HUP
-
-mkns() {
-    ip netns add "$1"
-    MADE+=("$1")
-    ip -n "$1" link set lo up
-    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-}
+. "$(dirname "$0")/lib.sh"
 mkns "$NSK"; mkns "$NSA"; mkns "$NSC"
 ip link add "vk$$" netns "$NSK" type veth peer name "vc$$" netns "$NSC"
 ip -n "$NSK" addr add 198.51.100.1/24 dev "vk$$"
@@ -89,13 +62,7 @@ ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 bench/rr_conn.c -o "$RRC"
 ip netns exec "$NSK" "$USTACK" up --tap "$TAP" --addr 192.0.2.2/24 --host-addr 192.0.2.1/24 \
     --mac 02:00:00:00:00:02 --vnet --ctl "$CTL" >"$TMP/ustack.out" 2>"$TMP/ustack.err" &
 US_PID=$!
-for _ in $(seq 100); do
-    grep -q "ustack: up on" "$TMP/ustack.out" 2>/dev/null && break
-    kill -0 "$US_PID" 2>/dev/null || break
-    sleep 0.1
-done
-grep -q "ustack: up on" "$TMP/ustack.out" || {
-    echo "run_ustack_run: ustack up failed:" >&2; cat "$TMP/ustack.err" >&2; exit 1; }
+wait_up run_ustack_run
 ip netns exec "$NSK" iperf3 -s -p 5201 >"$TMP/iperf-s.log" 2>&1 &
 PIDS+=($!)
 ip netns exec "$NSK" "$RRC" server 7000 >"$TMP/rr-s.log" 2>&1 &
@@ -109,13 +76,6 @@ done
 URUN=(ip netns exec "$NSA" "$USTACK" run --ctl "$CTL" --)
 KRUN=(ip netns exec "$NSC")
 
-HZ=$(getconf CLK_TCK)
-# ticks PID...: their user + system time so far, in clock ticks (ip netns exec execs in place).
-ticks() {
-    local p t=0
-    for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
-    echo $t
-}
 
 # bulk_gbps FILE: the rate the server received, from iperf3's JSON report.
 bulk_gbps() {

@@ -69,6 +69,9 @@ struct us_config {
     unsigned icmp_err_rate;    /* ICMP errors per second (token bucket) */
     unsigned icmp_err_burst;
     uint16_t ephemeral_lo, ephemeral_hi;
+    /* RFC 3168 ECN (enum us_tcp_ecn), as Linux's net.ipv4.tcp_ecn: 0 off, 1 ask for it on
+     * connect and accept it, 2 (the default, as Linux) accept it from a peer that asks. */
+    unsigned tcp_ecn;
 };
 
 /* Fills every field with its default, size included. */
@@ -290,6 +293,8 @@ enum us_sockopt {
                               * buffer, grown by auto-tuning first; 0 while not writable) */
 };
 enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
+/* us_config.tcp_ecn, Linux's net.ipv4.tcp_ecn values. */
+enum us_tcp_ecn { US_TCP_ECN_OFF = 0, US_TCP_ECN_ON = 1, US_TCP_ECN_PASSIVE = 2 };
 /* "reno", "cubic" (Linux's names); "?" for another value. */
 const char *us_tcp_cc_name(enum us_tcp_cc cc);
 int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);
@@ -327,6 +332,7 @@ struct us_tcp_info {
     us_time_t srtt, rttvar, rto;    /* ns */
     uint8_t snd_wscale, rcv_wscale; /* meaningful when wscale */
     bool wscale, ts, sack;
+    bool ecn;                       /* RFC 3168 ECN negotiated */
     uint32_t snd_wnd, rcv_wnd;
     uint64_t retrans, bytes_sent, bytes_acked, bytes_received;
     uint32_t unacked, sacked, lost;

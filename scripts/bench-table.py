@@ -51,7 +51,8 @@ def row(name, u, b, unit, target=None, ratio_min=None, note=""):
                 f"{ratio:.2f}x" if ratio is not None else "-", target or "-", met, note))
 
 
-rows = parse(sys.argv[1])
+CONC_ONLY = sys.argv[1] == "--conc"
+rows = parse(sys.argv[-1])
 
 
 def median(v):
@@ -194,11 +195,74 @@ for key, name, scale, unit, tgt, rmin, note in (
                     f"{median(kc):.1f} us", f"{median(pairs):.2f}x" if pairs else "-", "report",
                     "-", "all processes on the path; ratio kernel/ustack"))
 
-hdr = ("benchmark", "ustack", "baseline", "ratio", "target", "met?", "notes")
-w = [max(len(str(r[i])) for r in out + [hdr]) for i in range(len(hdr))]
-print()
-print("TCP benchmarks (medians; in-memory rows use CPU-time figures, TAP rows wall-clock)")
-print("  ".join(h.ljust(w[i]) for i, h in enumerate(hdr)).rstrip())
-print("  ".join("-" * w[i] for i in range(len(hdr))))
-for r in out:
-    print("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip())
+
+
+def table(title, hdr, body):
+    w = [max(len(str(r[i])) for r in body + [hdr]) for i in range(len(hdr))]
+    print()
+    print(title)
+    print("  ".join(h.ljust(w[i]) for i, h in enumerate(hdr)).rstrip())
+    print("  ".join("-" * w[i] for i in range(len(hdr))))
+    for r in body:
+        print("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip())
+
+
+# Concurrent downloads (bench/run_concurrent.sh): wrk against ustack's HTTP server over the TAP
+# and against nginx on the kernel over veth, in turn; one row per mode x file size x N. The
+# req/s ratio is the median of the paired ratios (>= 0.8 is the target), the p99 ratio likewise
+# (<= 1.5); TAP drops and RTOs are totals over the row's runs (0 is the target), retransmissions
+# per 10,000 segments the sum over the sum of segments on the wire (< 1 is the target); dup segs
+# are the retransmissions the kernel reported as duplicates (spurious). The server's CPU share
+# and its time runnable but waiting for a CPU (percent of the run) say how much of the machine
+# it had; nginx's share leaves out the kernel's softirq work for its sends.
+def conc_table():
+    body = []
+    keys = []
+    for r in rows:
+        if "conc" in r and r["who"] == "ustack":
+            k = (r["mode"], r["size"], r["conns"])
+            if k not in keys:
+                keys.append(k)
+    for mode, size, n in keys:
+        sel = lambda who: [r for r in rows if r["who"] == who and "conc" in r and r["mode"] == mode
+                           and r["size"] == size and r["conns"] == n]
+        u, k = sel("ustack"), sel("kernel")
+        col = lambda rs, key: [num(r, key) if r.get("ok") == "1" else None for r in rs]
+        urps, krps = col(u, "rps"), col(k, "rps")
+        up50, kp50, up99, kp99 = col(u, "p50_ms"), col(k, "p50_ms"), col(u, "p99_ms"), col(k, "p99_ms")
+        rr = median([a / b for a, b in zip(urps, krps) if a and b])
+        pr = median([a / b for a, b in zip(up99, kp99) if a and b])
+        tot = lambda rs, key: sum(int(r.get(key, 0)) for r in rs)
+        drops, rtos = tot(u, "tap_kernel_drops"), tot(u, "tcp_rto")
+        segs, rtx = tot(u, "wire_segs"), tot(u, "tcp_retrans")
+        per10k = rtx * 1e4 / segs if segs else None
+        fails = sum(1 for r in u + k if r.get("ok") != "1")
+        met = (rr is not None and rr >= 0.8 and pr is not None and pr <= 1.5 and drops == 0
+               and rtos == 0 and per10k is not None and per10k < 1 and not fails)
+        f = lambda v, fmt: "n/a" if v is None else format(v, fmt)
+        body.append((mode, size, n, f(median(urps), ",.0f"), f(median(krps), ",.0f"),
+                     f(rr, ".2f"), f(median(up50), ".2f") + " / " + f(median(kp50), ".2f"),
+                     f(median(up99), ".2f") + " / " + f(median(kp99), ".2f"), f(pr, ".2f"),
+                     "yes" if met else "NO", drops, rtos, f(per10k, ".2f"),
+                     tot(u, "dsack_dups"),
+                     f(median(col(u, "server_cpu_pct")), ".0f") + " / " +
+                     f(median(col(k, "server_cpu_pct")), ".0f"),
+                     f(median(col(u, "server_wait_pct")), ".0f") + " / " +
+                     f(median(col(k, "server_wait_pct")), ".0f"),
+                     (f"{fails} failed runs; " if fails else "") +
+                     f"{len(u)} runs; kernel rtx/10k " +
+                     f(tot(k, "tcp_retrans") * 1e4 / tot(k, "wire_segs") if tot(k, "wire_segs")
+                       else None, ".2f") + f" ({tot(k, 'tcp_tlp_probes')} TLP)"))
+    if body:
+        table("Concurrent downloads: wrk against ustack (TAP) and nginx (kernel, veth); medians,"
+              " ratios are medians of paired runs; targets: req/s ratio >= 0.8, p99 ratio <= 1.5,"
+              " no TAP drops, no RTO, retrans < 1 per 10k segments",
+              ("mode", "file", "N", "req/s us", "req/s kern", "ratio", "p50 ms us/kern",
+               "p99 ms us/kern", "p99 ratio", "met?", "TAP drops", "RTOs", "rtx/10k segs",
+               "dup segs", "srv CPU% us/kern", "srv wait% us/kern", "notes"), body)
+
+
+if not CONC_ONLY:
+    table("TCP benchmarks (medians; in-memory rows use CPU-time figures, TAP rows wall-clock)",
+          ("benchmark", "ustack", "baseline", "ratio", "target", "met?", "notes"), out)
+conc_table()

@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential clang llvm libclang-rt-14-dev pkg-config check libsubunit-dev libpcap-dev
       zlib1g-dev tcpdump socat netcat-openbsd dnsmasq-base hping3 iputils-ping iproute2 curl python3
       liblwip-dev groff-base nginx-light redis-server redis-tools iperf3 wrk openssh-server openssh-client
-      apache2-utils)
+      apache2-utils ethtool)
 # Servers the `ustack run` tests start themselves, each with its own config, port and temp dir,
 # inside the test namespaces only. Their packages must not leave them running system-wide.
 services=(nginx redis-server ssh)

@@ -4,7 +4,8 @@
 # Knobs (environment): BENCH_RUNS (3), BENCH_BULK_BYTES (268435456), BENCH_RR (1000000),
 # BENCH_CONNS (1000,10000,100000), BENCH_MEM_CONNS (1000000), BENCH_TAP (1; 0 skips the TAP part),
 # BENCH_TAP_RUNS (7), BENCH_IDLE (10000), BENCH_IDLE_RUNS (5), BENCH_RUN (1; 0 skips the `ustack run`
-# part; its own knobs are at the top of bench/run_ustack_run.sh).
+# part; its own knobs are at the top of bench/run_ustack_run.sh), BENCH_CONC (1; 0 skips the
+# concurrent downloads; their knobs are at the top of bench/run_concurrent.sh).
 set -euo pipefail
 CC=${CC:-cc}
 RUNS=${BENCH_RUNS:-3}
@@ -105,6 +106,14 @@ if [ "${BENCH_RUN:-1}" = 1 ]; then
     bash bench/run_ustack_run.sh "$RAW" || echo "== ustack run benchmarks failed (exit $?)"
 else
     echo "== ustack run benchmarks skipped (BENCH_RUN=0)"
+fi
+
+# Concurrent downloads: wrk against ustack's HTTP server on a TAP and against nginx on the
+# kernel over a veth pair, in turn (its own namespaces).
+if [ "${BENCH_CONC:-1}" = 1 ]; then
+    bash bench/run_concurrent.sh "$RAW" || echo "== concurrent download benchmarks failed (exit $?)"
+else
+    echo "== concurrent download benchmarks skipped (BENCH_CONC=0)"
 fi
 
 python3 scripts/bench-table.py "$RAW"

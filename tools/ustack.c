@@ -32,7 +32,7 @@ usage(FILE *f)
             "                 [--no-offload] [--seed N] [--dns IP] [--client-sockets N]\n"
             "                 [--client-memory BYTES] [--http-idle-timeout SEC]\n"
             "                 [--http-head-timeout SEC] [--http-send-timeout SEC]\n"
-            "                 [--http-max-conns N] [--http-max-memory BYTES]\n"
+            "                 [--http-max-conns N] [--http-max-memory BYTES] [--ecn MODE]\n"
             "       ustack run [--ctl PATH] -- PROGRAM [ARGS...]\n"
             "       ustack ping [-c COUNT] [-s SIZE] [-i SEC] [-W SEC] HOST\n"
             "       ustack netstat [-a] [-n] [-p] [-s] [-i]\n"
@@ -45,7 +45,9 @@ usage(FILE *f)
             "--serve takes a comma list of echo, discard, chargen (UDP and TCP), http=DIR (TCP 80).\n"
             "--impair takes e.g. loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,seed=7\n"
             "  (corrupt flips a bit past the Ethernet header, never in ARP: what escapes the FCS;\n"
-            "   biterr=P flips a bit anywhere on the wire, and the receiver's FCS check drops it)\n");
+            "   biterr=P flips a bit anywhere on the wire, and the receiver's FCS check drops it;\n"
+            "   ce=P marks an ECN-capable IPv4 packet Congestion Experienced)\n"
+            "--ecn takes 0 or off, 1 or on (ask and accept), 2 or passive (accept; the default)\n");
 }
 
 static int
@@ -116,7 +118,7 @@ static const struct us_daemon_services tool_services = {
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
        OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
        OPT_DNS, OPT_CTL_MODE, OPT_CLIENT_SOCKETS, OPT_CLIENT_MEMORY, OPT_NO_OFFLOAD,
-       OPT_HTTP_IDLE, OPT_HTTP_HEAD, OPT_HTTP_SEND, OPT_HTTP_CONNS, OPT_HTTP_MEMORY };
+       OPT_HTTP_IDLE, OPT_HTTP_HEAD, OPT_HTTP_SEND, OPT_HTTP_CONNS, OPT_HTTP_MEMORY, OPT_ECN };
 
 /* Seconds, with a fraction ("2.5"), at most a day; 0 turns the limit off. */
 static int
@@ -143,6 +145,7 @@ cmd_up(int argc, char **argv)
         {"client-memory", 1, 0, OPT_CLIENT_MEMORY}, {"no-offload", 0, 0, OPT_NO_OFFLOAD},
         {"http-idle-timeout", 1, 0, OPT_HTTP_IDLE}, {"http-head-timeout", 1, 0, OPT_HTTP_HEAD},
         {"http-send-timeout", 1, 0, OPT_HTTP_SEND}, {"http-max-conns", 1, 0, OPT_HTTP_CONNS}, {"http-max-memory", 1, 0, OPT_HTTP_MEMORY},
+        {"ecn", 1, 0, OPT_ECN},
         {0, 0, 0, 0}};
     struct us_services_limits lim;
     us_services_limits_default(&lim);
@@ -255,6 +258,18 @@ cmd_up(int argc, char **argv)
         case OPT_NO_OFFLOAD:
             o.no_offload = true;
             break;
+        case OPT_ECN: { /* the values of Linux's net.ipv4.tcp_ecn, or their names */
+            static const char *const names[] = {"off", "on", "passive"};
+            int m = -1;
+            for (int k = 0; k < 3; k++)
+                if (strcmp(optarg, names[k]) == 0 || (optarg[0] == '0' + k && !optarg[1]))
+                    m = k;
+            if (m < 0)
+                goto bad;
+            o.ecn_set = true;
+            o.ecn = (uint8_t)m;
+            break;
+        }
         case OPT_SEED:
             o.seed = strtoull(optarg, NULL, 0);
             break;

@@ -1,7 +1,8 @@
 /* In-memory link between two stacks in one process, with seeded impairments (loss, duplication,
- * reordering, corruption, delay, jitter, rate, blackout). Public; part of libustack.
+ * reordering, corruption, delay, jitter, rate, blackout, CE marks). Public; part of libustack.
  * Holds frames in link-owned buffers; of what they contain it knows only the Ethernet header, to
- * model what the frame check sequence would catch (see `corrupt`). Time is always passed in:
+ * model what the frame check sequence would catch (see `corrupt`), and the IPv4 header's ECN
+ * field and checksum, to mark congestion (see `ce`). Time is always passed in:
  * a program drives both stacks and the link from one clock of its own. */
 #ifndef USTACK_WIRE_H
 #define USTACK_WIRE_H
@@ -37,10 +38,14 @@ struct us_impair {
      * and the receiving end checks it, as a NIC does: the damaged frame is dropped there and
      * counted in fcs_drops, so nothing damaged on the wire reaches a stack. */
     double biterr;
+    /* RFC 3168 5 as a router's active queue management does it: an IPv4 packet whose ECN field
+     * says ECN-capable (ECT(0) or ECT(1)) is marked CE, with its header checksum mended. Other
+     * frames pass untouched and draw nothing. */
+    double ce;
 };
 
 /* Parses "loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,jitter=1ms,rate=100mbit,
- * seed=7". Keys: loss dup reorder corrupt biterr (probabilities), delay jitter reorder_gap
+ * seed=7". Keys: loss dup reorder corrupt biterr ce (probabilities), delay jitter reorder_gap
  * blackout_start blackout_len (durations with unit ns/us/ms/s; bare 0 allowed), rate (with unit
  * bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed (integer; seed may be NULL if
  * the spec has none). *imp is reset to all zero first; *seed is set only when the spec has seed=.
@@ -54,6 +59,7 @@ int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
 struct us_wire_stats {
     uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops, blackout;
     uint64_t biterrs, fcs_drops;
+    uint64_t ce_marked;
 };
 
 /* Largest frame the link carries (a GSO super-frame and its headers). */

@@ -49,6 +49,9 @@ us_config_default(struct us_config *c)
     c->tcp_syncookies = true;
     c->tcp_tlp = true;
     c->tcp_tlp_max_ack_delay = US_MSEC(200); /* RFC 8985 7.2 WCDelAckT; Linux: tcp_rto_min */
+    /* Linux's default: answer ECN but do not ask for it. An ECN-setup SYN that a middlebox
+     * drops costs a SYN timeout (RFC 3168 6.1.1.1); a server that answers costs nothing. */
+    c->tcp_ecn = US_TCP_ECN_PASSIVE;
 }
 
 int

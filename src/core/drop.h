@@ -35,6 +35,7 @@
     X(IP_FRAG_TOO_BIG, "ip: reassembled datagram over 65535")                                      \
     X(IP_FRAG_NO_MEM, "ip: reassembly memory limit")                                               \
     X(IP_FRAG_TIMEOUT, "ip: reassembly timeout")                                                   \
+    X(IP_FRAG_ECN, "ip: fragments mixing not-ECT and ECT (RFC 3168 5.3)")                          \
     X(IP_UNKNOWN_PROTO, "ip: no handler for protocol")                                             \
     X(IP_NO_ROUTE, "ip: no route to destination")                                                  \
     X(IP_DF_TOO_BIG, "ip: DF set and larger than MTU")                                             \
@@ -129,7 +130,14 @@ enum us_drop_reason {
     X(TCP_SYN_DATA, "tcp data on a SYN queued until the handshake completed")                      \
     X(TCP_URG_IN, "tcp urgent pointers received that started or moved urgent mode")                \
     X(TCP_URG_OUT, "tcp sends marked urgent (MSG_OOB)")                                            \
-    X(TCP_DSACK_OUT, "tcp duplicate segments reported in a D-SACK block (RFC 2883)")
+    X(TCP_DSACK_OUT, "tcp duplicate segments reported in a D-SACK block (RFC 2883)")            \
+    X(TCP_ECN_NEGOTIATED, "tcp connections that negotiated ECN (RFC 3168)")                         \
+    X(TCP_ECN_SYN_FALLBACK, "tcp SYNs sent again without ECN after a timeout")                     \
+    X(TCP_ECN_CE_IN, "tcp segments received marked CE (congestion experienced)")                   \
+    X(TCP_ECN_ECE_IN, "tcp segments received with ECE (ECN-Echo)")                                \
+    X(TCP_ECN_ECE_OUT, "tcp segments sent with ECE (ECN-Echo)")                                   \
+    X(TCP_ECN_CWND_REDUCED, "tcp congestion windows reduced for ECN-Echo")                        \
+    X(TCP_ECN_CWR_OUT, "tcp segments sent with CWR (congestion window reduced)")
 
 enum us_stat {
 #define US_STAT_ENUM(name, text) US_STAT_##name,

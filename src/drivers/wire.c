@@ -72,7 +72,7 @@ us_impairer_new(const struct us_impair *imp, uint64_t seed)
     us_rand_seed(&im->rng, seed);
     const struct us_impair *p = &im->imp;
     im->clean = p->loss <= 0 && p->dup <= 0 && p->reorder <= 0 && p->corrupt <= 0 &&
-                p->biterr <= 0 &&
+                p->biterr <= 0 && p->ce <= 0 &&
                 p->delay == 0 && p->jitter == 0 && p->rate_bps == 0 && p->blackout_len <= 0;
     if (im->imp.rate_bps > 0) {
         im->finish_cap = im->imp.queue_limit ? im->imp.queue_limit : WIRE_QUEUE_LIMIT_DEFAULT;
@@ -141,6 +141,34 @@ wire_corruptible(const uint8_t *frame, size_t len)
     return len - WIRE_ETH_HDR;
 }
 
+/* An IPv4 packet whose ECN field is ECT(0) or ECT(1) (0 is not-ECT, 3 is CE already). */
+#define WIRE_ETHERTYPE_IP4 0x0800
+static bool
+wire_ect(const uint8_t *frame, size_t len)
+{
+    if (len < WIRE_ETH_HDR + 20 || ((unsigned)frame[12] << 8 | frame[13]) != WIRE_ETHERTYPE_IP4)
+        return false;
+    unsigned ecn = frame[WIRE_ETH_HDR + 1] & 3u;
+    return (frame[WIRE_ETH_HDR] >> 4) == 4 && ecn != 0 && ecn != 3;
+}
+
+bool
+us_wire_mark_ce(uint8_t *frame, size_t len)
+{
+    if (!wire_ect(frame, len))
+        return false;
+    uint8_t *ip = frame + WIRE_ETH_HDR;
+    /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), m the 16-bit word holding the TOS octet. */
+    uint32_t old = (uint32_t)ip[0] << 8 | ip[1], new = old | 3u;
+    uint32_t sum = (~((uint32_t)ip[10] << 8 | ip[11]) & 0xffffu) + (~old & 0xffffu) + new;
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    ip[1] |= 3u;
+    ip[10] = (uint8_t)(~sum >> 8);
+    ip[11] = (uint8_t)~sum;
+    return true;
+}
+
 int
 us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_time_t now,
                    struct us_impair_verdict *v)
@@ -151,7 +179,7 @@ us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_
     im->stats.sent++;
     if (im->clean) { /* the common case of a benchmark: decide nothing */
         v->copies = 1;
-        v->corrupt = v->fcs = v->biterr = false;
+        v->corrupt = v->fcs = v->biterr = v->ce = false;
         v->at[0] = v->at[1] = now;
         return 1;
     }
@@ -185,6 +213,11 @@ us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_
         v->corrupt_byte = WIRE_ETH_HDR + (size_t)wire_rng_below(&im->rng, span);
         v->corrupt_mask = (uint8_t)(1u << wire_rng_below(&im->rng, 8));
         im->stats.corrupted++;
+    }
+    if (p->ce > 0 && wire_ect(frame, len) &&
+        wire_rng_chance(&im->rng, p->ce)) {
+        v->ce = true;
+        im->stats.ce_marked++;
     }
     /* Bit errors on the wire hit any byte of any frame; the FCS check at the receiving end
      * catches them (us_delayq_deliver). */
@@ -431,6 +464,8 @@ us_delayq_push_impaired(struct us_delayq *q, struct us_impairer *im, const uint8
                 im->stats.duplicated--;
             return i == 0 ? err : i;
         }
+        if (v.ce)
+            us_wire_mark_ce(b->data, len);
         if (v.corrupt)
             b->data[v.corrupt_byte] ^= v.corrupt_mask;
         if (v.fcs) {
@@ -713,7 +748,7 @@ wire_parse_item(struct us_impair *imp, uint64_t *seed, const char *key, const ch
 {
     static const char *const keys[] = {
         "loss", "dup", "reorder", "corrupt", "delay", "jitter", "reorder_gap", "rate",
-        "queue", "blackout_start", "blackout_len", "biterr", "seed",
+        "queue", "blackout_start", "blackout_len", "biterr", "ce", "seed",
     };
     unsigned long long u = 0;
     double d = 0;
@@ -745,6 +780,7 @@ wire_parse_item(struct us_impair *imp, uint64_t *seed, const char *key, const ch
     case 9: return wire_parse_time(val, &imp->blackout_start);
     case 10: return wire_parse_time(val, &imp->blackout_len);
     case 11: return wire_parse_prob(val, &imp->biterr);
+    case 12: return wire_parse_prob(val, &imp->ce);
     default:
         if (seed == NULL)
             return -EINVAL;

@@ -26,6 +26,7 @@ struct us_impair_verdict {
     bool biterr;        /* flip biterr_mask in byte biterr_byte after the FCS was computed */
     size_t biterr_byte;
     uint8_t biterr_mask;
+    bool ce;            /* mark the IPv4 packet CE (us_wire_mark_ce) */
 };
 
 struct us_impairer;
@@ -39,6 +40,9 @@ void us_impairer_free(struct us_impairer *im);
 int us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_time_t now,
                        struct us_impair_verdict *v);
 struct us_wire_stats *us_impairer_stats(struct us_impairer *im);
+/* RFC 3168 5: marks an Ethernet frame's IPv4 packet CE if its ECN field is ECT(0) or ECT(1),
+ * mending the header checksum (RFC 1624); false, and nothing changed, for any other frame. */
+bool us_wire_mark_ce(uint8_t *frame, size_t len);
 
 /* ---- delay queue ---------------------------------------------------------------------------- */
 

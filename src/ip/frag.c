@@ -189,6 +189,7 @@ us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx 
         frag_free(st, d);
         return false;
     }
+    d->ecn_seen |= (uint8_t)(1u << (ip->tos & US_IP_ECN_MASK));
     if (!ip->mf) {
         d->have_last = true;
         d->total = e;
@@ -202,6 +203,16 @@ us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx 
     if (!(d->have_last && d->n_ranges == 1 && d->ranges[0].start == 0 &&
           d->ranges[0].end == d->total))
         return false;
+    /* RFC 3168 5.3: a datagram whose fragments mix not-ECT with ECT or CE is dropped (as Linux's
+     * ip_frag_ecn_table); CE in any fragment marks the whole datagram. */
+    uint8_t ecn_or = US_IP_ECN_NOT_ECT;
+    if (d->ecn_seen & (1u << US_IP_ECN_NOT_ECT) && d->ecn_seen != 1u << US_IP_ECN_NOT_ECT) {
+        us_drop(st, US_DROP_IP_FRAG_ECN);
+        frag_free(st, d);
+        return false;
+    }
+    if (d->ecn_seen & (1u << US_IP_ECN_CE))
+        ecn_or = US_IP_ECN_CE;
     /* Complete. The header handed up is the first fragment's, rewritten as unfragmented. */
     *out = *rx;
     out->ip.mf = false;
@@ -212,6 +223,8 @@ us_frag_input(struct us_stack *st, const struct us_ip4_rx *rx, struct us_ip4_rx 
     out->ifp = d->ifp;
     out->l4_csum_ok = false; /* vouched for one fragment at most, never the whole */
     memcpy(hdr_out, d->hdr, d->hdr_len);
+    hdr_out[1] |= ecn_or;
+    out->ip.tos = hdr_out[1];
     us_store_be16(hdr_out + 2, (uint16_t)(d->hdr_len + d->total));
     us_store_be16(hdr_out + 6, 0);
     us_store_be16(hdr_out + 10, 0);

@@ -57,6 +57,7 @@ struct us_frag_dgram {
     struct us_pkt *buf;   /* payload assembled at its offset from buf->data */
     size_t total;         /* payload length once the last fragment arrived, else 0 */
     bool have_last, have_first;
+    uint8_t ecn_seen;     /* 1 << ECN field of each fragment taken (RFC 3168 5.3) */
     uint8_t hdr[60];      /* header of the first fragment (offset 0) */
     size_t hdr_len;
     struct us_iface *ifp;

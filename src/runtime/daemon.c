@@ -812,6 +812,8 @@ daemon_setup(struct daemon *d)
     /* Descriptors for the services' and the clients' connections: idle ones cost their control
      * block and nothing per loop iteration (the ready list), so allow many (a slot is 40 bytes). */
     cfg.max_sockets = 65536;
+    if (o->ecn_set)
+        cfg.tcp_ecn = o->ecn;
     d->st = us_stack_new(&cfg, o->seed);
     if (!d->st)
         return -ENOMEM;

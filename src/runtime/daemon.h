@@ -54,6 +54,8 @@ struct us_daemon_opts {
                              * default they are on when the device takes the header) */
     uint64_t seed;
     us_ip4_t dns;           /* DNS server the client commands use by default (0: none) */
+    bool ecn_set;           /* ecn given: us_config.tcp_ecn (else the stack's default) */
+    uint8_t ecn;
 };
 
 /* Runs until SIGINT/SIGTERM. Returns 0, or a negative errno after printing why. */

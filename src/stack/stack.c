@@ -35,7 +35,7 @@ us_stack_new(const struct us_config *cfg, uint64_t seed)
         memcpy(&c, cfg, cfg->size);
         c.size = sizeof(c);
     }
-    if (c.ephemeral_lo == 0 || c.ephemeral_hi < c.ephemeral_lo) {
+    if (c.ephemeral_lo == 0 || c.ephemeral_hi < c.ephemeral_lo || c.tcp_ecn > US_TCP_ECN_PASSIVE) {
         errno = EINVAL;
         return NULL;
     }

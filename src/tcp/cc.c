@@ -179,3 +179,14 @@ us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now)
     c->ca_acked = 0;
     return true;
 }
+
+/* RFC 3168 6.1.2: an ECN-Echo is "treated just as a congestion loss": the algorithm picks
+ * ssthresh as for a loss, and cwnd comes down to it at once (Linux's CWR state gets there over one
+ * RTT with PRR; nothing is lost, so nothing needs resending). The caller sees to once per window
+ * and queues the CWR. */
+void
+us_tcp_ecn_reduce(struct us_tcp_conn *c, us_time_t now)
+{
+    c->ssthresh = us_tcp_cc(c)->on_loss(c, now);
+    c->cwnd = US_MIN(c->cwnd, c->ssthresh);
+}

@@ -86,6 +86,12 @@ struct us_tcp_conn {
     bool sndbuf_lock : 1;       /* SO_SNDBUF was set: no send-buffer auto-tuning */
     bool snd_nospace : 1;       /* the last send found the buffer full: the writer has more */
     bool cwnd_limited : 1;      /* cwnd held data back in this usage window (cc.c) */
+    /* RFC 3168 ECN. ecn_ok: negotiated (before the handshake ends: our SYN offers it, or the
+     * peer's SYN did and we accept). */
+    bool ecn_ok : 1;
+    bool ecn_ece : 1;           /* a CE mark arrived: ECE on every segment until a CWR (6.1.3) */
+    bool ecn_cwr : 1;           /* cwnd was reduced: CWR on the next new data segment (6.1.2) */
+    bool ecn_cwr_wnd : 1;       /* an ECE reduced cwnd; its window lasts until `recover` */
 
     us_ip4_t laddr, raddr;
     uint16_t lport, rport;
@@ -98,6 +104,7 @@ struct us_tcp_conn {
     uint8_t soft_err;           /* last ICMP soft error, reported if the connection times out */
     uint16_t max_flight_segs;   /* most segments in flight in this cwnd usage window */
     uint32_t id, gen;           /* slot in the connection table; bumped when freed */
+    uint32_t last_snd_ms;       /* stack clock when data last went out (odd; 0: never) */
 
     struct us_tcp_conn *hnext;  /* ehash or lhash chain */
     struct us_tcp_conn *listener;
@@ -141,7 +148,6 @@ struct us_tcp_conn {
         float w_max, w_last_max, k, origin, w_est;
         uint32_t epoch_ms;      /* start of the congestion-avoidance epoch; 0: none */
     } cubic;
-    uint32_t last_snd_ms;       /* stack clock when data last went out (odd; 0: never) */
 
     us_time_t t[US_TT_N];       /* logical deadlines, US_TIME_NEVER = off */
     us_time_t tq[US_TT_N];      /* deadline currently in the stack's heap for each timer */
@@ -302,12 +308,22 @@ us_tcp_cc(const struct us_tcp_conn *c)
     return c->cc_id == US_CC_NEWRENO ? &us_cc_newreno : &us_cc_cubic;
 }
 void us_tcp_set_cc(struct us_tcp_conn *c, unsigned id);
+/* The window of the last congestion response is over (SND.UNA reached `recover`): a new one may
+ * start. A loss may also end the window of an ECN reduction early: fast recovery then starts
+ * without a second reduction (us_tcp_enter_recovery), as Linux enters Recovery from CWR. */
+static inline bool
+us_tcp_recover_passed(const struct us_tcp_conn *c)
+{
+    return us_seq_geq(c->snd_una, c->recover) || c->ecn_cwr_wnd;
+}
 /* cc.c, shared by every algorithm: the initial window (RFC 6928 IW10, as Linux), the window's
  * validation (grow it only while it is used) and its restart after an idle period. */
 uint32_t us_tcp_initial_window(const struct us_tcp_conn *c);
 void us_tcp_cwnd_validate(struct us_tcp_conn *c, bool cwnd_limited);
 bool us_tcp_cwnd_in_use(const struct us_tcp_conn *c);
 bool us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now);
+/* RFC 3168 6.1.2: an ECN-Echo reduces the window as a loss would, once per window of data. */
+void us_tcp_ecn_reduce(struct us_tcp_conn *c, us_time_t now);
 
 /* The stack clock in milliseconds, made odd so that 0 can mean "never" (wraps after 49 days:
  * compare differences only). */

@@ -279,6 +279,8 @@ us_tcp_set_state(struct us_stack *st, struct us_tcp_conn *c, int state, const ch
              us_tcp_state_name(c->state), us_tcp_state_name(state), why);
     if (state == US_TCPS_ESTABLISHED)
         us_stat_inc(st, US_STAT_TCP_ESTABLISHED);
+    if (state == US_TCPS_ESTABLISHED && c->ecn_ok)
+        us_stat_inc(st, US_STAT_TCP_ECN_NEGOTIATED);
     c->state = (uint8_t)state;
     us_sock_wake(st, c->fd); /* connected, refused, reset, timed out, FIN: readiness moves */
 }
@@ -650,6 +652,7 @@ us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o)
     o->rcv_wscale = c->rcv_wscale;
     o->ts = c->ts_ok;
     o->sack = c->sack_ok;
+    o->ecn = c->ecn_ok;
     o->snd_wnd = c->snd_wnd;
     o->rcv_wnd = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     o->retrans = c->retrans;

@@ -154,13 +154,22 @@ syn_text_queue(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
         urg_update(st, c, s->up);
 }
 
+/* RFC 3168 6.1.1: a SYN that asks for ECN (ECE and CWR both set), which we accept unless ECN is
+ * off. The SYN-ACK then carries ECE (tcp_output.c). */
+static bool
+ecn_setup_syn(const struct us_stack *st, const struct us_tcp_repr *r)
+{
+    return st->cfg.tcp_ecn != US_TCP_ECN_OFF &&
+           (r->flags & (US_TCP_ECE | US_TCP_CWR)) == (US_TCP_ECE | US_TCP_CWR);
+}
+
 /* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------------------------- */
 
 /* When the SYN queue is full, the listener keeps no state: the connection's essentials ride in
  * our ISS and come back in the ACK. ISS = 5-bit time slot (64 s) | 3-bit MSS index | 24-bit keyed
- * hash of the 4-tuple, the peer's ISN and the slot. Window scale and SACK-permitted ride in the low
- * 5 bits of our TSval when the peer uses timestamps (as Linux does); without timestamps a cookie
- * connection has neither. */
+ * hash of the 4-tuple, the peer's ISN and the slot. Window scale, SACK-permitted and ECN ride in
+ * the low 6 bits of our TSval when the peer uses timestamps (as Linux does); without timestamps a
+ * cookie connection has none of them. */
 static const uint16_t cookie_mss[8] = {216, 536, 1200, 1360, 1400, 1440, 1460, 8960};
 #define COOKIE_SLOT US_SEC(64)
 
@@ -197,6 +206,7 @@ cookie_send(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     tmp.rcv_adv = tmp.rcv_nxt;
     us_tcp_syn_options(st, &tmp);
     syn_negotiate(st, &tmp, r, s->now);
+    tmp.ecn_ok = tmp.ts_ok && ecn_setup_syn(st, r); /* no timestamp, no room to keep it */
     uint32_t slot = (uint32_t)(s->now / COOKIE_SLOT);
     uint32_t mi = 0;
     uint16_t peer = r->has_mss ? r->mss : 536;
@@ -204,10 +214,11 @@ cookie_send(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
         if (cookie_mss[i] <= peer && cookie_mss[i] <= tmp.rcv_mss)
             mi = i;
     tmp.iss = (slot & 31) << 27 | mi << 24 | cookie_hash(st, s->rx, r, r->seq, slot);
-    if (tmp.ts_ok) { /* TSval's low 5 bits: wscale (15 = none) and SACK-permitted */
-        uint32_t opt = (tmp.ws_ok ? tmp.snd_wscale : 15u) | (tmp.sack_ok ? 16u : 0u);
+    if (tmp.ts_ok) { /* TSval's low 6 bits: wscale (15 = none), SACK-permitted and ECN */
+        uint32_t opt = (tmp.ws_ok ? tmp.snd_wscale : 15u) | (tmp.sack_ok ? 16u : 0u) |
+                       (tmp.ecn_ok ? 32u : 0u);
         uint32_t now_ms = (uint32_t)(s->now / US_NSEC_PER_MSEC);
-        tmp.ts_offset = ((now_ms & ~31u) | opt) - now_ms;
+        tmp.ts_offset = ((now_ms & ~63u) | opt) - now_ms;
     }
     us_stat_inc(st, US_STAT_TCP_SYNCOOKIES_SENT);
     l->lsn->cookie_time = s->now ? s->now : 1;
@@ -263,13 +274,14 @@ cookie_accept(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     us_tcp_syn_options(st, c);
     struct us_tcp_repr syn = {.has_mss = true, .mss = cookie_mss[(iss >> 24) & 7]};
     if (r->has_ts) {
-        uint32_t opt = r->ts_ecr & 31;
+        uint32_t opt = r->ts_ecr & 63;
         syn.has_ts = true;
         syn.ts_val = r->ts_val;
         syn.has_wscale = (opt & 15) != 15;
         syn.wscale = (uint8_t)(opt & 15);
         syn.sack_ok = opt & 16;
         c->ts_offset = r->ts_ecr - (uint32_t)(s->now / US_NSEC_PER_MSEC); /* keep TSvals rising */
+        c->ecn_ok = (opt & 32) && st->cfg.tcp_ecn != US_TCP_ECN_OFF;
     }
     c->irs = peer_isn;
     c->rcv_nxt = r->seq;
@@ -353,6 +365,7 @@ listen_input(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     c->rcv_nxt = r->seq + 1;
     c->rcv_adv = c->rcv_nxt;
     syn_negotiate(st, c, r, s->now);
+    c->ecn_ok = ecn_setup_syn(st, r);
     c->iss = us_tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport, s->now);
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->snd_buf_seq = c->iss + 1;
@@ -424,6 +437,14 @@ syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     c->rcv_adv = c->rcv_nxt;
     syn_negotiate(st, c, r, s->now);
     c->last_rx = s->now;
+    /* RFC 3168 6.1.1: our SYN asked for ECN; only an ECN-setup SYN-ACK (ECE without CWR: a
+     * peer that merely reflects the reserved bits sends both) or, in a simultaneous open, an
+     * ECN-setup SYN (both) agrees. DEVIATION(RFC 3168 6.1.1: no ECT after sending a
+     * non-ECN-setup SYN): a SYN resent without ECE and CWR (tcp_output.c) does not withdraw the
+     * offer; the SYN-ACK decides, as on Linux, whose SYN-ACKs all keep ECE: the peer that saw
+     * our first SYN and we then agree whichever of its SYN-ACKs arrives. */
+    uint8_t ecn_want = ack ? US_TCP_ECE : US_TCP_ECE | US_TCP_CWR;
+    c->ecn_ok = c->ecn_ok && (r->flags & (US_TCP_ECE | US_TCP_CWR)) == ecn_want;
     if (ack) {
         c->snd_una = r->ack;
         c->snd_wnd = r->wnd; /* RFC 7323 2.2: the window in a SYN-ACK is never scaled */
@@ -693,7 +714,9 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         }
     } else {
         c->dupacks = 0;
-        if (data_acked && us_tcp_cwnd_in_use(c))
+        /* RFC 3168 6.1.2: no growth for the ACKs of a window reduced by an ECN-Echo (Linux's CWR
+         * state) */
+        if (data_acked && us_tcp_cwnd_in_use(c) && !c->ecn_cwr_wnd)
             us_tcp_cc(c)->on_ack(c, data_acked, s->now);
     }
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the probe timeout, where one may go, in the RTO's place. */
@@ -790,7 +813,12 @@ void
 us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now)
 {
     const struct us_cc_ops *cc = us_tcp_cc(c);
-    c->ssthresh = cc->on_loss(c, now);
+    /* RFC 3168 6.1.2: one reduction for a window's CE marks and losses together (Linux keeps the
+     * ssthresh of its CWR state too). */
+    if (!(c->ecn_cwr_wnd && us_seq_lt(c->snd_una, c->recover)))
+        c->ssthresh = cc->on_loss(c, now);
+    c->ecn_cwr_wnd = false;
+    c->ecn_cwr = c->ecn_ok; /* 6.1.2: CWR after any reduction */
     c->recover = c->snd_max;
     c->in_recovery = true;
     c->high_rxt = c->snd_una;
@@ -842,7 +870,7 @@ dup_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
             c->cwnd += c->mss; /* RFC 6582: inflate, a segment left the network */
         return;
     }
-    if ((c->dupacks >= 3 || sack_head_lost(c)) && us_seq_gt(c->snd_una, c->recover - 1))
+    if ((c->dupacks >= 3 || sack_head_lost(c)) && us_tcp_recover_passed(c))
         us_tcp_enter_recovery(st, c, false, s->now);
 }
 
@@ -875,6 +903,62 @@ syn_text_release(struct us_tcp_conn *c, struct seg *s)
     c->ack_now = true;
     trim_front(&s->r, c->rcv_nxt);
     s->len = seg_len(&s->r);
+}
+
+/* RFC 3168 6.1.2, the sender: an acceptable ACK with ECE reduces cwnd as a loss would, once per
+ * window of data: not again before SND.UNA passes `recover`, which also holds back a reduction
+ * within the window of a fast recovery or an RTO. The next new data segment carries CWR. When
+ * cwnd is one segment already, the retransmission timer restarts instead, so the next segment
+ * waits for it (MUST). Runs before the ACK moves SND.UNA: an ACK that completes the reduced
+ * window does not grow cwnd either (ack_new_data). */
+static void
+ecn_echo(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
+{
+    if (!c->ecn_ok)
+        return;
+    if (c->ecn_cwr_wnd && us_seq_geq(c->snd_una, c->recover))
+        c->ecn_cwr_wnd = false;
+    if (!(s->r.flags & US_TCP_ECE))
+        return;
+    us_stat_inc(st, US_STAT_TCP_ECN_ECE_IN);
+    /* (with our CWR not sent yet, or nothing in flight, it can only echo a mark already
+     * answered) */
+    if (c->in_recovery || !us_seq_geq(c->snd_una, c->recover) || c->ecn_cwr ||
+        c->snd_max == c->snd_una)
+        return;
+    bool one = c->cwnd <= c->mss;
+    us_tcp_ecn_reduce(c, s->now);
+    c->recover = c->snd_max;
+    c->ecn_cwr_wnd = true;
+    c->ecn_cwr = true;
+    us_stat_inc(st, US_STAT_TCP_ECN_CWND_REDUCED);
+    if (one)
+        us_tcp_rto_arm(st, c, s->now + c->rto);
+    char a[16];
+    US_TRACE(st, "tcp: %s:%u ECN-Echo: cwnd %u ssthresh %u until seq %u", us_ip4_ntoa(c->raddr, a),
+             (unsigned)c->rport, (unsigned)c->cwnd, (unsigned)c->ssthresh,
+             (unsigned)(c->recover - c->iss));
+}
+
+/* RFC 3168 6.1.3, the receiver: a CE mark on an acceptable segment sets ECE on every segment we
+ * send until the peer's CWR; the CWR is taken first, so a CE on the CWR segment itself starts
+ * the echo again. The first CE is acknowledged at once (a sender with a small cwnd waits for
+ * it), and so is data with CWR, as Linux's tcp_ecn_check_ce and tcp_ecn_accept_cwr. */
+static void
+ecn_input(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
+{
+    if (!c->ecn_ok)
+        return;
+    bool data = s->r.payload_len > 0;
+    if (s->r.flags & US_TCP_CWR) {
+        c->ecn_ece = false;
+        c->ack_now |= data;
+    }
+    if ((s->rx->ip.tos & US_IP_ECN_MASK) == US_IP_ECN_CE) {
+        us_stat_inc(st, US_STAT_TCP_ECN_CE_IN);
+        c->ack_now |= data && !c->ecn_ece;
+        c->ecn_ece = true;
+    }
 }
 
 static enum verdict
@@ -926,11 +1010,11 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         c->rtx_mark = c->snd_max;
         us_stat_inc(st, US_STAT_TCP_LOST_RETRANS);
     }
+    ecn_echo(st, c, s);
     tlp_ack(st, c, s);
     if (us_seq_gt(r->ack, c->snd_una)) {
         ack_new_data(st, c, s);
-        if (sack_news && !c->in_recovery && sack_head_lost(c) &&
-            us_seq_gt(c->snd_una, c->recover - 1))
+        if (sack_news && !c->in_recovery && sack_head_lost(c) && us_tcp_recover_passed(c))
             us_tcp_enter_recovery(st, c, false, s->now);
     } else if (r->ack == c->snd_una && s->len == 0 && c->snd_max != c->snd_una && new_wnd != 0 &&
                (new_wnd == c->snd_wnd || sack_news)) {
@@ -1152,6 +1236,7 @@ synchronized_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     }
     c->last_rx = s->now;
     c->keep_probes = 0;
+    ecn_input(st, c, s);
     if (c->keepalive && c->state == US_TCPS_ESTABLISHED)
         us_tcp_timer_arm(st, c, US_TT_KEEP, s->now + US_SEC(c->keep_idle));
     process_urg(st, c, s);

@@ -130,6 +130,44 @@ tcp_set_urg(struct us_tcp_repr *r, const struct us_tcp_conn *c)
     r->flags |= US_TCP_URG;
 }
 
+/* RFC 3168 6.1: the ECN flags of a segment, and the ECN field IP is to write (returned).
+ * - SYN: ECE and CWR when we ask for ECN (6.1.1), but not on a SYN sent again after a timeout
+ *   (6.1.1.1, as Linux's tcp_ecn_clear_syn: the peer's SYN-ACK still decides); SYN-ACK: ECE when
+ *   the peer's SYN asked and we accept. Never ECT on either.
+ * - Otherwise, on a connection that negotiated ECN: ECT(0) on new data only (6.1.2 ECT(0);
+ *   6.1.5 not on retransmissions; not on pure ACKs, nor on a window probe, whose byte lies past
+ *   the peer's window), with CWR on the first such segment after a window reduction; ECE on
+ *   every segment while a CE mark waits for the peer's CWR (6.1.3). Not on a RST. */
+static uint8_t
+tcp_ecn_flags(struct us_stack *st, struct us_tcp_conn *c, struct us_tcp_repr *r, size_t len)
+{
+    if (!c->ecn_ok || (r->flags & US_TCP_RST))
+        return US_IP_ECN_NOT_ECT;
+    if (r->flags & US_TCP_SYN) {
+        if (r->flags & US_TCP_ACK)
+            r->flags |= US_TCP_ECE;
+        else if (c->backoff == 0)
+            r->flags |= US_TCP_ECE | US_TCP_CWR;
+        else
+            us_stat_inc(st, US_STAT_TCP_ECN_SYN_FALLBACK);
+        return US_IP_ECN_NOT_ECT;
+    }
+    uint8_t ecn = US_IP_ECN_NOT_ECT;
+    if (c->ecn_ece) {
+        r->flags |= US_TCP_ECE;
+        us_stat_inc(st, US_STAT_TCP_ECN_ECE_OUT);
+    }
+    if (len > 0 && us_seq_geq(r->seq, c->snd_max) && us_seq_lt(r->seq, c->snd_una + c->snd_wnd)) {
+        ecn = US_IP_ECN_ECT0;
+        if (c->ecn_cwr) {
+            r->flags |= US_TCP_CWR;
+            c->ecn_cwr = false;
+            us_stat_inc(st, US_STAT_TCP_ECN_CWR_OUT);
+        }
+    }
+    return ecn;
+}
+
 /* Builds and sends one segment: `len` data bytes from the send buffer at sequence `seq`.
  * Returns 0 or -errno. */
 static int
@@ -145,11 +183,14 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     /* RFC 7323 2.2: the window in a SYN is never scaled. */
     r.wnd = (uint16_t)US_MIN(syn ? win : win >> c->rcv_wscale, 65535u);
     tcp_set_urg(&r, c);
+    uint8_t ecn = tcp_ecn_flags(st, c, &r, len);
     tcp_fill_options(st, &r, c, syn, len, now);
     size_t hl = us_wire_tcp_hdr_len(&r);
     struct us_pkt *pkt = us_pkt_alloc(st->pools, hl + len);
     if (!pkt) {
         us_drop(st, US_DROP_NO_BUFFER);
+        if ((r.flags & US_TCP_CWR) && !syn)
+            c->ecn_cwr = true; /* still owed */
         return -ENOBUFS;
     }
     /* With offload the payload stays in the send buffer: the pkt borrows it (at most two
@@ -213,7 +254,7 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
                  (unsigned)(r.ack - c->irs), (unsigned)win, len);
     }
     struct us_ip4_tx tx = {.src = c->laddr, .dst = c->raddr, .proto = US_IPPROTO_TCP,
-                           .df = true};
+                           .tos = ecn, .df = true};
     return us_ip4_output(st, pkt, &tx, now);
 }
 
@@ -473,9 +514,11 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs. */
     uint32_t lt = (!c->in_recovery && c->dupacks < 3) ? (uint32_t)c->dupacks * c->mss : 0;
     /* With TSO one emit carries as many whole segments as fit in a 64 KiB IP datagram; not while
-     * urgent data is outstanding: each segment needs its own urgent pointer. */
-    size_t seg_max = c->tso && !c->snd_urg ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss
-                                           : c->mss;
+     * urgent data is outstanding: each segment needs its own urgent pointer; nor for the segment
+     * that carries CWR, which belongs on one segment only (RFC 3168 6.1.2). */
+    size_t seg_max = c->tso && !c->snd_urg && !c->ecn_cwr
+                         ? (size_t)(65535 - US_IP4_HDR_LEN - 60) / c->mss * c->mss
+                         : c->mss;
     bool sent_new = false, sent = false;
     for (int burst = 0; burst < 1024; burst++) {
         us_seq_t fs = fin_seq(c);

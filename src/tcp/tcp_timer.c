@@ -22,7 +22,8 @@ timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why, us_ti
 
 /* Whether the probe timeout may run: SACK in use (RFC 8985 2), data in flight, no probe
  * unacknowledged (one per episode), and neither fast recovery nor RTO recovery under way (both
- * end when SND.UNA reaches `recover`). A closed peer window is the persist logic's case.
+ * end when SND.UNA reaches `recover`; an ECN reduction's window does not count, as Linux probes
+ * in its CWR state). A closed peer window is the persist logic's case.
  * DEVIATION(RFC 8985 7.2): also with SACKed data (too little for RFC 6675 to call a loss): RFC
  * 8985 leaves that case to RACK's reordering timer, which needs per-segment send times we do not
  * keep; the probe timeout stands in for it (tlp_fired). */
@@ -32,7 +33,7 @@ tlp_allowed(const struct us_stack *st, const struct us_tcp_conn *c)
     return st->cfg.tcp_tlp && c->sack_ok && !c->in_recovery &&
            (!c->tlp_out || us_seq_geq(c->snd_una, c->tlp_end)) &&
            c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT &&
-           c->snd_max != c->snd_una && us_seq_geq(c->snd_una, c->recover) && c->snd_wnd > 0;
+           c->snd_max != c->snd_una && us_tcp_recover_passed(c) && c->snd_wnd > 0;
 }
 
 bool
@@ -124,6 +125,8 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     c->in_recovery = false;
     c->dupacks = 0;
     c->recover = c->snd_max;
+    c->ecn_cwr_wnd = false;
+    c->ecn_cwr = c->ecn_ok; /* RFC 3168 6.1.2: CWR after any reduction */
     c->tlp_out = c->tlp_lost = false; /* RFC 8985 7.1: RTO recovery starts a new episode */
     free(c->sacked); /* RFC 6675 5.1: after a timeout, start the scoreboard afresh */
     c->sacked = NULL;

@@ -79,6 +79,7 @@ us_tcp_user_connect(struct us_stack *st, struct us_tcp_conn *c, us_ip4_t addr, u
         return err;
     }
     us_tcp_syn_options(st, c);
+    c->ecn_ok = st->cfg.tcp_ecn == US_TCP_ECN_ON; /* our SYN asks (RFC 3168 6.1.1) */
     c->rcv_mss = us_tcp_mss_for(st, addr);
     c->mss = US_MIN((uint16_t)536, c->rcv_mss);
     c->used = true;

@@ -62,9 +62,15 @@ void us_wire_arp_emit(const struct us_arp_repr *r, uint8_t *out); /* writes 28 b
 #define US_IPPROTO_ICMP 1
 #define US_IPPROTO_TCP 6
 #define US_IPPROTO_UDP 17
+/* RFC 3168 5: the ECN field, the low two bits of the TOS octet. */
+#define US_IP_ECN_MASK 0x03
+#define US_IP_ECN_NOT_ECT 0x00
+#define US_IP_ECN_ECT1 0x01
+#define US_IP_ECN_ECT0 0x02
+#define US_IP_ECN_CE 0x03
 
 struct us_ip4_repr {
-    uint8_t tos;
+    uint8_t tos;            /* DSCP and the ECN field (US_IP_ECN_*) */
     uint16_t id;
     bool df, mf;
     uint16_t frag_off; /* in bytes (field * 8) */

@@ -165,6 +165,31 @@ bg() {
     BG_PIDS+=($!)
 }
 
+# bg_echo_server OUTFILE PORT: a python3 TCP echo server on $HOST_IP:PORT in the namespace, one
+# thread per connection; it logs "from ADDR:PORT N bytes" for each connection that ends.
+bg_echo_server() {
+    bg "$1" python3 -u -c '
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(8)
+def serve(c, a):
+    n = 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        n += len(d)
+        c.sendall(d)
+    print("from %s:%d %d bytes" % (a[0], a[1], n), flush=True)
+    c.close()
+while True:
+    c, a = s.accept()
+    threading.Thread(target=serve, args=(c, a), daemon=True).start()
+' "$HOST_IP" "$2"
+}
+
 # stats: the `ustack netstat -s` text. counter NAME [TEXT]: one counter's value from it.
 stats() { us netstat -s; }
 counter() {

@@ -4,7 +4,12 @@
 # kernel side does not grow, and ustack's own count of it, TAP_KERNEL_DROPS in netstat -s, says
 # the same) and no retransmission timeout fires on a link that loses nothing. Then the same
 # with --no-offload, where every segment is a frame and the ACKs come many more.
-# wrk (Debian) drives the load; without it, 20 curl downloads in parallel, several times over.
+# wrk (Debian) drives the load, 20 connections; bench/conc_wrk.lua checks that every request
+# completed with a 2xx status and a whole body (it keeps wrk from handing bodies to Lua: comparing
+# each 1 MiB body there slows wrk enough to delay its ACKs by hundreds of milliseconds on a busy
+# machine); without wrk, 20 curl downloads in parallel, several times over. The
+# kernel's receive counters on the TAP show the mode: TSO super-frames (more than 1514 bytes
+# per frame on average) by default, none with --no-offload.
 # INTEROP_CONC_SECS: how long wrk runs (default 5).
 . "$(dirname "$0")/lib.sh" "$@"
 SECS=${INTEROP_CONC_SECS:-5}
@@ -13,18 +18,24 @@ mkdir -p "$WWW"
 head -c $((1024 * 1024)) /dev/urandom >"$WWW/1m"
 
 tx_dropped() { nsx cat "/sys/class/net/$TAP/statistics/tx_dropped"; }
+# rx_frames_bytes: the frames and bytes the kernel received from ustack on the TAP.
+rx_frames_bytes() {
+    echo "$(nsx cat "/sys/class/net/$TAP/statistics/rx_packets") $(nsx cat "/sys/class/net/$TAP/statistics/rx_bytes")"
+}
 
 # load MODE: the downloads against the running daemon, and the checks.
 load() {
-    local MODE=$1 drop0 drop1 s0 s1 out rc reqs round pids i
+    local MODE=$1 drop0 drop1 s0 s1 out rc reqs round pids i rx0 rx1 per
     drop0=$(tx_dropped)
     s0=$(stats)
+    read -ra rx0 <<<"$(rx_frames_bytes)"
     # one download first: the file arrives whole (the load below checks status codes only)
     nsx curl -sS --max-time 30 -o "$TMP/one" "http://$US_IP/1m" || fail "$MODE: single curl download"
     assert_eq "$(sha "$WWW/1m")" "$(sha "$TMP/one")" "$MODE: sha256 of /1m"
 
     if command -v wrk >/dev/null; then
-        nsx wrk -t2 -c20 -d"${SECS}s" --latency --timeout 10s "http://$US_IP/1m" >"$TMP/wrk.out" 2>&1
+        nsx wrk -t2 -c20 -d"${SECS}s" --latency --timeout 10s -s "$ROOT/bench/conc_wrk.lua" \
+            "http://$US_IP/1m" -- "$(fsize "$WWW/1m")" >"$TMP/wrk.out" 2>&1
         rc=$?
         sed 's/^/    | /' "$TMP/wrk.out"
         assert_eq 0 "$rc" "$MODE: wrk exit status"
@@ -33,6 +44,8 @@ load() {
         assert_not_contains "$out" "Socket errors|Non-2xx" "$MODE: wrk: no socket errors, only 2xx answers"
         reqs=$(awk '/requests in/ { print $1; exit }' <<<"$out")
         assert_gt 19 "${reqs:-0}" "$MODE: requests wrk completed"
+        assert_contains "$out" "^wrkstat ok=1 requests=$reqs " \
+            "$MODE: every request completed, 2xx, with a whole body"
     else
         log "$MODE: no wrk: 20 concurrent curl downloads, 5 rounds"
         for round in 1 2 3 4 5; do
@@ -50,6 +63,16 @@ load() {
 
     drop1=$(tx_dropped)
     s1=$(stats)
+    read -ra rx1 <<<"$(rx_frames_bytes)"
+    per=$(( (rx1[1] - rx0[1]) / (rx1[0] - rx0[0] + 1) ))
+    log "$MODE: the kernel received $((rx1[0] - rx0[0])) frames from ustack, $per bytes each on average"
+    if [ "$MODE" = "--no-offload" ]; then
+        [ "$per" -le 1514 ] || fail "$MODE: frames of $per bytes on average reached the kernel (no TSO expected)"
+    else
+        [ "$per" -gt 1514 ] || fail "$MODE: frames of $per bytes on average: no TSO super-frames"
+    fi
+    assert_ge 20 "$(($(counter TCP_PASSIVE_OPENS "$s1") - $(counter TCP_PASSIVE_OPENS "$s0")))" \
+        "$MODE: connections ustack accepted"
     log "$MODE: TAP tx_dropped (kernel side) $drop0 -> $drop1; ustack: $(grep -E '^ *(TCP_RTO|TCP_TLP_PROBES|TCP_RETRANS|TAP_KERNEL_DROPS) ' <<<"$s1" | awk '{printf "%s=%s ", $1, $2}')"
     assert_eq "$drop0" "$drop1" "$MODE: frames the kernel dropped on the TAP towards ustack"
     assert_eq "$drop1" "$(counter TAP_KERNEL_DROPS "$s1")" "$MODE: TAP_KERNEL_DROPS in netstat -s against the TAP's tx_dropped"

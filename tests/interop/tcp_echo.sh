@@ -27,26 +27,7 @@ assert_eq hi "$out" "echo hi | nc -q1 $US_IP 7"
 
 # ---- ustack -> kernel echo servers ----
 bg "$TMP/socatecho.log" socat "TCP-LISTEN:6001,bind=$HOST_IP,reuseaddr,fork" EXEC:cat
-bg "$TMP/pyecho.log" python3 -u -c '
-import socket, threading
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("'"$HOST_IP"'", 6002))
-s.listen(8)
-def serve(c, a):
-    n = 0
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        n += len(d)
-        c.sendall(d)
-    print("from %s:%d %d bytes" % (a[0], a[1], n), flush=True)
-    c.close()
-while True:
-    c, a = s.accept()
-    threading.Thread(target=serve, args=(c, a), daemon=True).start()
-'
+bg_echo_server "$TMP/pyecho.log" 6002
 wait_tcp_port 6001
 wait_tcp_port 6002
 for port in 6001 6002; do

@@ -1,6 +1,6 @@
--- wrk script for run_nginx.sh: every response must be 200 with exactly the body of the file
--- named by the first script argument (wrk URL -s wrk_check.lua -- FILE). done() prints
--- "good N bad M" summed over the threads.
+-- wrk script for run_nginx.sh and tap_concurrent.sh: every response must be 200 with exactly
+-- the body of the file named by the first script argument (wrk URL -s wrk_check.lua -- FILE).
+-- done() prints "good N bad M" summed over the threads.
 local threads = {}
 
 function setup(thread)

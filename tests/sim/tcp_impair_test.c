@@ -1,6 +1,6 @@
 /* TCP over an impaired link, many seeds, NewReno and CUBIC: loss up to 10%, reordering,
  * duplication, corruption (must be caught by checksums, never delivered), jitter, a bottleneck
- * queue, blackouts. Data flows both ways at once; every received byte is compared with the
+ * queue, blackouts; and CE marks with ECN. Data flows both ways at once; every received byte is compared with the
  * stream and both ends' FNV-1a hashes must agree. Afterwards: bytes_acked equals what was sent,
  * retransmission counters moved, the connection closes cleanly and nothing is left.
  * SIM_SEEDS=n changes the number of seeds (default 16); SIM_SEED=n replays one; SIM_REPORT=1
@@ -144,6 +144,51 @@ START_TEST(impaired)
 }
 END_TEST
 
+/* RFC 3168 between two stacks that both ask (tcp_ecn 1), over a link that marks 2% of the
+ * ECN-capable packets CE and loses none: the streams arrive byte-exact both ways with nothing
+ * retransmitted; each end echoes the marks it gets with ECE, and the sender reduces its
+ * window once per window of data (fewer reductions than ECEs, ssthresh set) with a CWR
+ * after each, at most one. */
+START_TEST(ecn_marks)
+{
+    struct us_impair imp = {.ce = 0.02, .delay = US_MSEC(2)};
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_ecn = US_TCP_ECN_ON;
+    unsigned n = simtcp_nseeds(4);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t seed = simtcp_seed_at(i);
+        struct simtcp_pair p;
+        simtcp_connect(&p, &imp, seed, 1500, &cfg, (i & 1) ? US_CC_NEWRENO : US_CC_CUBIC);
+        simtcp_transfer(&p, 2048 * KB, 1024 * KB, US_SEC(600), NULL);
+        const struct us_wire_stats *w0 = us_wire_link_stats(p.s.link, 0);
+        const struct us_wire_stats *w1 = us_wire_link_stats(p.s.link, 1);
+        ck_assert_uint_gt(w0->ce_marked, 0);
+        ck_assert_uint_gt(w1->ce_marked, 0);
+        for (int side = 0; side < 2; side++) {
+            uint64_t ece = simtcp_stat(&p.s, side, "TCP_ECN_ECE_IN");
+            uint64_t red = simtcp_stat(&p.s, side, "TCP_ECN_CWND_REDUCED");
+            uint64_t cwr = simtcp_stat(&p.s, side, "TCP_ECN_CWR_OUT");
+            ck_assert_msg(simtcp_stat(&p.s, side, "TCP_ECN_NEGOTIATED") == 1 &&
+                              simtcp_stat(&p.s, side, "TCP_ECN_CE_IN") > 0 &&
+                              simtcp_stat(&p.s, side, "TCP_ECN_ECE_OUT") > 0 && red > 0 &&
+                              red < ece && cwr <= red && cwr + 1 >= red,
+                          "seed %llu side %d: ECE in %llu, reductions %llu, CWR out %llu",
+                          (unsigned long long)seed, side, (unsigned long long)ece,
+                          (unsigned long long)red, (unsigned long long)cwr);
+            ck_assert_uint_eq(simtcp_stat(&p.s, side, "TCP_RETRANS"), 0);
+        }
+        struct us_tcp_info ta;
+        ck_assert_int_eq(us_tcp_get_info(p.s.st[0], p.cfd, &ta), 0);
+        ck_assert(ta.ecn);
+        ck_assert_uint_lt(ta.ssthresh, UINT32_MAX);
+        simtcp_close_all(&p);
+        sim_run_until(&p.s, US_SEC(600), b_closed, &p.s);
+        simtcp_finish(&p.s);
+    }
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -151,6 +196,7 @@ make_suite(void)
     TCase *tc = tcase_create("impaired");
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, impaired, 0, (int)(sizeof(profiles) / sizeof(profiles[0])));
+    tcase_add_test(tc, ecn_marks);
     suite_add_tcase(su, tc);
     return su;
 }

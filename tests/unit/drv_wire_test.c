@@ -277,6 +277,87 @@ START_TEST(test_corrupt_spares_arp)
 }
 END_TEST
 
+/* The ones' complement sum of an IPv4 header (0xffff when its checksum is right). */
+static unsigned
+ip_hdr_sum(const uint8_t *h)
+{
+    uint32_t sum = 0;
+    for (int i = 0; i < 20; i += 2)
+        sum += (uint32_t)h[i] << 8 | h[i + 1];
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+/* An Ethernet frame with an IPv4 header whose TOS octet is tos, checksum right. */
+static size_t
+ip_frame(uint8_t *f, uint8_t tos, uint32_t seq)
+{
+    make_frame(f, 80, seq);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    uint8_t h[20] = {0x45, tos, 0, 66, (uint8_t)(seq >> 8), (uint8_t)seq, 0x40, 0, 64, 6, 0, 0,
+                     192, 0, 2, 1, 192, 0, 2, 2};
+    unsigned c = ~ip_hdr_sum(h) & 0xffffu;
+    h[10] = (uint8_t)(c >> 8);
+    h[11] = (uint8_t)c;
+    memcpy(f + 14, h, 20);
+    return 80;
+}
+
+/* ce marks an ECN-capable IPv4 packet (ECT(0) or ECT(1)) CE and mends its header checksum, as a
+ * router does (RFC 3168 5); not-ECT, CE already, ARP and short frames pass untouched. At 0.5
+ * about half the ECN-capable packets are marked. */
+START_TEST(test_ce_marks)
+{
+    struct us_wire_link *l = link_from("ce=1", 5);
+    static const uint8_t tos[] = {0x02, 0x01, 0x00, 0x03, 0xb8 | 0x02, 0xb8};
+    uint8_t f[80];
+    for (uint32_t i = 0; i < US_ARRAY_LEN(tos); i++) {
+        size_t len = ip_frame(f, tos[i], i);
+        us_wire_link_set_now(l, (us_time_t)i);
+        ck_assert_int_eq(us_wire_end_tx(us_wire_link_end(l, 0), f, len), 0);
+        ck_assert_uint_eq(us_wire_link_deliver(l, (us_time_t)i, record_rx, &rx_ends[0],
+                                               &rx_ends[1]), 1);
+        bool ect = (tos[i] & 3) == 1 || (tos[i] & 3) == 2;
+        ck_assert_uint_eq(rx_rec.last[15], ect ? tos[i] | 3 : tos[i]);
+        ck_assert_uint_eq(ip_hdr_sum(rx_rec.last + 14), 0xffff);
+        f[15] = rx_rec.last[15];
+        f[24] = rx_rec.last[24];
+        f[25] = rx_rec.last[25];
+        ck_assert_int_eq(memcmp(rx_rec.last, f, len), 0); /* nothing else changed */
+    }
+    ck_assert_uint_eq(us_wire_link_stats(l, 0)->ce_marked, 3);
+    /* ARP carrying the same bytes, and an IPv4 frame too short for a header */
+    size_t len = ip_frame(f, 0x02, 99);
+    f[13] = 0x06;
+    us_wire_link_set_now(l, 10);
+    ck_assert_int_eq(us_wire_end_tx(us_wire_link_end(l, 0), f, len), 0);
+    drain(l);
+    ck_assert_int_eq(memcmp(rx_rec.last, f, len), 0);
+    f[13] = 0x00;
+    ck_assert_int_eq(us_wire_end_tx(us_wire_link_end(l, 0), f, 30), 0);
+    drain(l);
+    ck_assert_int_eq(memcmp(rx_rec.last, f, 30), 0);
+    ck_assert_uint_eq(us_wire_link_stats(l, 0)->ce_marked, 3);
+    us_wire_link_free(l);
+
+    l = link_from("ce=0.5", 6);
+    for (uint32_t i = 0; i < 2000; i++) {
+        len = ip_frame(f, 0x02, i);
+        us_wire_link_set_now(l, (us_time_t)i);
+        ck_assert_int_eq(us_wire_end_tx(us_wire_link_end(l, 0), f, len), 0);
+    }
+    memset(&rx_rec, 0, sizeof(rx_rec));
+    drain(l);
+    ck_assert_uint_eq(rx_rec.n, 2000);
+    uint64_t marked = us_wire_link_stats(l, 0)->ce_marked;
+    ck_assert_uint_gt(marked, 850);
+    ck_assert_uint_lt(marked, 1150);
+    us_wire_link_free(l);
+}
+END_TEST
+
 /* Bit errors on the wire (biterr) hit any byte of any frame, ARP and the Ethernet header
  * included, and the receiving end's FCS check drops every damaged frame, as a NIC does: at
  * biterr=1 nothing is delivered and all of it is counted in fcs_drops; at 0.3 with duplicates
@@ -521,6 +602,13 @@ START_TEST(test_parse_ok)
                                                   "reorder_gap=0,biterr=0.25"),
                      0);
     ck_assert(imp.biterr == 0.25);
+    ck_assert_int_eq(us_impair_parse(&imp, NULL, "ce=0.125"), 0);
+    ck_assert(imp.ce == 0.125);
+    ck_assert_int_eq(us_impair_parse(&imp, NULL, "ce=1.5"), -EINVAL);
+    ck_assert_int_eq(us_impair_parse(&imp, &seed, "delay=250us,jitter=7ns,rate=1.5kbit,queue=9,"
+                                                  "blackout_start=2s,blackout_len=0.5s,"
+                                                  "reorder_gap=0,biterr=0.25"),
+                     0);
     ck_assert_int_eq(imp.delay, 250000);
     ck_assert_int_eq(imp.jitter, 7);
     ck_assert_uint_eq(imp.rate_bps, 1500);
@@ -570,6 +658,7 @@ make_suite(void)
     tcase_add_test(tc, test_corrupt_one_bit);
     tcase_add_test(tc, test_corrupt_spares_arp);
     tcase_add_test(tc, test_biterr_fcs);
+    tcase_add_test(tc, test_ce_marks);
     tcase_add_test(tc, test_delay_and_jitter);
     tcase_add_test(tc, test_rate_limit);
     tcase_add_test(tc, test_blackout);

@@ -2,8 +2,9 @@
  * hands it the headers and then the payload straight from the send buffer, as gathered pieces.
  * Two stacks joined by a frame queue: A's device gathers (and counts the pieces), B receives the
  * super-frames with US_RX_L4_CSUM_OK as a vnet TAP would. 1 MiB goes A -> B byte for byte; the
- * send buffer wraps, so some frames come in three pieces. Also: a pkt with borrowed payload that
- * is queued takes the bytes in first (us_pktq_push). */
+ * send buffer wraps, so some frames come in three pieces. With ECN, a CWR never rides a
+ * super-segment. Also: a pkt with borrowed payload that is queued takes the bytes in first
+ * (us_pktq_push). */
 #include <errno.h>
 #include <string.h>
 
@@ -34,6 +35,9 @@ static size_t gso_frames;
 static size_t full_frames, short_frames; /* data frames from A: full super-segments or not */
 static size_t drop_frame;                 /* A's data frame to lose (1 = the first); 0: none */
 static size_t b_frames, b_drop;           /* B's frames so far; B's frame to lose (0: none) */
+static unsigned ecn_mode;                 /* both stacks' tcp_ecn */
+static size_t ce_every;                   /* mark every Nth data frame of A's CE (0: none) */
+static size_t ect_frames, cwr_frames, cwr_super; /* A's data frames: ECT, with CWR, CWR on TSO */
 #define SEG_MAX (65535 - 20 - 60) / 1448 * 1448 /* the largest super-segment at MSS 1448 */
 
 static void
@@ -86,6 +90,24 @@ a_tx_gso(void *ctx, const struct iovec *iov, int n, uint16_t gso_size, uint16_t 
     if (payload > 0 && full_frames + short_frames == drop_frame)
         return 0; /* lost on the way */
     q_push(1, iov, n, US_RX_L4_CSUM_OK); /* like the kernel's NEEDS_CSUM on a vnet TAP */
+    uint8_t *f = q.f[(q.tail - 1) % QMAX].b;
+    if (payload > 0) {
+        ect_frames += (f[15] & 3) == 2;
+        bool cwr = f[34 + 13] & 0x80;
+        cwr_frames += cwr;
+        cwr_super += cwr && gso_size != 0 && payload > gso_size;
+        if (ce_every && (full_frames + short_frames) % ce_every == 0) {
+            f[15] |= 3; /* a router's CE mark; the header checksum again */
+            f[24] = f[25] = 0;
+            uint32_t sum = 0;
+            for (int k = 14; k < 34; k += 2)
+                sum += (uint32_t)f[k] << 8 | f[k + 1];
+            while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+            f[24] = (uint8_t)(~sum >> 8);
+            f[25] = (uint8_t)~sum;
+        }
+    }
     return 0;
 }
 
@@ -149,8 +171,12 @@ pair_open(bool nodelay, int rcvbuf)
     memset(pieces_seen, 0, sizeof(pieces_seen));
     gso_frames = full_frames = short_frames = drop_frame = b_frames = b_drop = 0;
     now = 0;
-    sa = us_stack_new(NULL, 1);
-    sb = us_stack_new(NULL, 2);
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_ecn = ecn_mode;
+    ect_frames = cwr_frames = cwr_super = 0;
+    sa = us_stack_new(&cfg, 1);
+    sb = us_stack_new(&cfg, 2);
     struct us_iface_conf ca = {.size = sizeof(struct us_iface_conf),
                                .name = "a", .mac = {2, 0, 0, 0, 0, 1}, .addr = A_IP,
                                .prefix_len = 24, .tx = a_tx, .tx_gso = a_tx_gso};
@@ -309,6 +335,30 @@ START_TEST(tso_segments_fit_with_sack_blocks)
 }
 END_TEST
 
+START_TEST(tso_ecn_cwr_on_one_segment)
+{
+    /* ECN with TSO: super-segments go ECT(0) (the device copies the IP header onto each
+     * segment); after the receiver echoes a CE mark, the CWR goes on one segment alone, never
+     * on a super-segment, whose headers would put it on every segment the device cuts
+     * (RFC 3168 6.1.2: on the first new data segment only). */
+    ecn_mode = US_TCP_ECN_ON;
+    ce_every = 25;
+    struct pair p = pair_open(false, 4 << 20);
+    pair_transfer(&p, 8 << 20, 100000, pump_lagged);
+    ecn_mode = 0;
+    ce_every = 0;
+    ck_assert_uint_gt(full_frames, 0);
+    ck_assert_uint_eq(ect_frames, full_frames + short_frames); /* nothing is resent */
+    ck_assert_uint_gt(us_stat_get(sb, US_STAT_TCP_ECN_CE_IN), 0);
+    ck_assert_uint_gt(us_stat_get(sa, US_STAT_TCP_ECN_CWND_REDUCED), 0);
+    ck_assert_uint_gt(cwr_frames, 0);
+    ck_assert_uint_eq(cwr_frames, us_stat_get(sa, US_STAT_TCP_ECN_CWR_OUT));
+    ck_assert_uint_eq(cwr_super, 0);
+    ck_assert_uint_eq(us_stat_get(sa, US_STAT_TCP_RETRANS), 0);
+    pair_close(&p);
+}
+END_TEST
+
 START_TEST(queued_pkt_owns_its_bytes)
 {
     /* A pkt that borrows payload (as TCP's with TSO) and is then queued (as ARP does while it
@@ -351,6 +401,7 @@ make_suite(void)
     tcase_add_test(tc, tso_defers_short_tails);
     tcase_add_test(tc, tso_cwnd_grows_in_congestion_avoidance);
     tcase_add_test(tc, tso_segments_fit_with_sack_blocks);
+    tcase_add_test(tc, tso_ecn_cwr_on_one_segment);
     tcase_add_test(tc, queued_pkt_owns_its_bytes);
     suite_add_tcase(s, tc);
     return s;
