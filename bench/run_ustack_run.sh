@@ -17,7 +17,8 @@
 # BENCH_RUN_RUNS times per row; bench-table.py takes the median of the paired ratios. Output:
 # key=value lines ("ustack run ..." and "kernel veth ...") on stdout and appended to RAWFILE;
 # the rr and conn lines also give the CPU time per operation of every process on the path.
-# Knobs: BENCH_RUN_RUNS (7), BENCH_RUN_SECONDS (1, per rr/conn run), BENCH_RUN_BULK_SECONDS (3),
+# Knobs: BENCH_RUN_ROWS ("bulk rr conn", the rows to run), BENCH_RUN_RUNS (7),
+# BENCH_RUN_SECONDS (1, per rr/conn run), BENCH_RUN_BULK_SECONDS (3),
 # BENCH_RUN_PERF=FILE: also record the daemon with `perf record -g` during one extra run of
 # each row (FILE.bulk, FILE.rr, FILE.conn).
 set -euo pipefail
@@ -28,6 +29,7 @@ RUNS=${BENCH_RUN_RUNS:-7}
 SECS=${BENCH_RUN_SECONDS:-1}
 BSECS=${BENCH_RUN_BULK_SECONDS:-3}
 PERF=${BENCH_RUN_PERF:-}
+ROWS=${BENCH_RUN_ROWS:-bulk rr conn}
 
 for f in "$USTACK" "$REL/libustack-preload.so"; do
     [ -e "$f" ] || { echo "run_ustack_run: no $f (run make first)" >&2; exit 1; }
@@ -114,7 +116,7 @@ one() {
     echo "$who $out" | tee -a "$RAW"
 }
 
-for WHAT in bulk rr conn; do
+for WHAT in $ROWS; do
     echo "== ustack run $WHAT: ustack run (lo-only netns -> daemon --vnet -> TAP -> Linux) and" \
         "kernel-to-kernel over veth in turn, $RUNS runs each"
     for i in $(seq "$RUNS"); do

@@ -266,3 +266,56 @@ if not CONC_ONLY:
     table("TCP benchmarks (medians; in-memory rows use CPU-time figures, TAP rows wall-clock)",
           ("benchmark", "ustack", "baseline", "ratio", "target", "met?", "notes"), out)
 conc_table()
+
+
+# Loss recovery (bench/run_bridge_loss.sh): "bridge who=ustack|linux profile=..." lines, the
+# same bytes from ustack and from Linux to the same Linux receiver through `ustack bridge` with
+# the same profile and seeds. Times are wall-clock; lower is better, so the ratio is ustack's
+# median time over Linux's, the target at most 1.1x. RTOs and retransmitted segments are
+# summed over the runs, ustack's beside Linux's.
+loss = []
+for line in ([] if CONC_ONLY else open(sys.argv[-1])):
+    w = line.split()
+    if len(w) > 1 and w[0] == "bridge":
+        loss.append(dict(t.split("=", 1) for t in w[1:] if "=" in t))
+LOSS_NAMES = {"clean": "no impairment", "loss1": "1% loss", "loss5": "5% loss",
+              "reorder": "2% early, 10 ms delay", "delay": "10 ms delay", "blackout": "10 ms blackout every 1 s"}
+if loss:
+    profs = []
+    for r in loss:
+        if r.get("profile") not in profs:
+            profs.append(r.get("profile"))
+    lout = []
+    for p in profs:
+        def runs(who):
+            return [r for r in loss if r.get("who") == who and r.get("profile") == p]
+
+        def secs(rs):  # a failed run counts as infinitely slow
+            return [float(r["secs"]) if r.get("secs", "fail") != "fail" else float("inf")
+                    for r in rs]
+
+        def tot(rs, k):
+            return sum(int(r.get(k, 0)) for r in rs)
+
+        u, k = runs("ustack"), runs("linux")
+        um, km = median(secs(u)), median(secs(k))
+        ratio = um / km if (um is not None and km) else None
+        mb = int(u[0]["bytes"]) / 1048576 if u else 0
+        met = "-" if ratio is None else ("yes" if ratio <= 1.1 else "NO")
+        fails = sum(1 for x in secs(u) + secs(k) if x == float("inf"))
+        lout.append((f"{mb:.0f} MiB, {LOSS_NAMES.get(p, p)}", f"{um:.2f} s" if um else "n/a",
+                     f"{km:.2f} s" if km else "n/a",
+                     f"{ratio:.2f}x" if ratio is not None else "-", "<= 1.1x", met,
+                     f"{tot(u, 'rto')} / {tot(k, 'rto')}",
+                     f"{tot(u, 'retrans')} / {tot(k, 'retrans')}",
+                     f"{len(u)}+{len(k)} runs" + (f", {fails} failed" if fails else "")))
+    hdr = ("profile (ustack->Linux vs Linux->Linux)", "ustack", "Linux", "ratio", "target",
+           "met?", "RTOs u / L", "retrans u / L", "notes")
+    w = [max(len(str(r[i])) for r in lout + [hdr]) for i in range(len(hdr))]
+    print()
+    print("Loss recovery through ustack bridge (median transfer time, wall-clock; RTOs and "
+          "retransmitted segments summed over the runs)")
+    print("  ".join(h.ljust(w[i]) for i, h in enumerate(hdr)).rstrip())
+    print("  ".join("-" * w[i] for i in range(len(hdr))))
+    for r in lout:
+        print("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip())

@@ -5,7 +5,9 @@
 # BENCH_CONNS (1000,10000,100000), BENCH_MEM_CONNS (1000000), BENCH_TAP (1; 0 skips the TAP part),
 # BENCH_TAP_RUNS (7), BENCH_IDLE (10000), BENCH_IDLE_RUNS (5), BENCH_RUN (1; 0 skips the `ustack run`
 # part; its own knobs are at the top of bench/run_ustack_run.sh), BENCH_CONC (1; 0 skips the
-# concurrent downloads; their knobs are at the top of bench/run_concurrent.sh).
+# concurrent downloads; their knobs are at the top of bench/run_concurrent.sh), BENCH_LOSS (1; 0
+# skips the loss-recovery part, bench/run_bridge_loss.sh, whose knobs are at its top:
+# BENCH_LOSS_SEEDS, BENCH_LOSS_BYTES, BENCH_LOSS_PROFILES, BENCH_LOSS_TIMEOUT).
 set -euo pipefail
 CC=${CC:-cc}
 RUNS=${BENCH_RUNS:-3}
@@ -17,8 +19,9 @@ TAP_RUNS=${BENCH_TAP_RUNS:-7}
 D=build/rel/bench
 mkdir -p $D
 for b in bench/*.c; do
-    # standalone: lwip_* built by build-lwip.sh, rr_conn.c (plain sockets) by run_ustack_run.sh
-    case $(basename "$b") in lwip_* | rr_conn.c) continue ;; esac
+    # standalone: lwip_* built by build-lwip.sh, rr_conn.c (plain sockets) by run_ustack_run.sh,
+    # bulk_conn.c (plain sockets) by run_bridge_loss.sh
+    case $(basename "$b") in lwip_* | rr_conn.c | bulk_conn.c) continue ;; esac
     out=$D/$(basename "$b" .c)
     # (libustack-apps: bench_tcp's idle rows run the built-in services)
     $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g -Iinclude -Isrc -Iapps -Itests "$b" tests/lib/sim.c \
@@ -114,6 +117,14 @@ if [ "${BENCH_CONC:-1}" = 1 ]; then
     bash bench/run_concurrent.sh "$RAW" || echo "== concurrent download benchmarks failed (exit $?)"
 else
     echo "== concurrent download benchmarks skipped (BENCH_CONC=0)"
+fi
+
+# Loss recovery: ustack -> Linux beside Linux -> Linux through `ustack bridge`, same profiles
+# and seeds (its own namespaces).
+if [ "${BENCH_LOSS:-1}" = 1 ]; then
+    bash bench/run_bridge_loss.sh "$RAW" || echo "== loss-recovery benchmarks failed (exit $?)"
+else
+    echo "== loss-recovery benchmarks skipped (BENCH_LOSS=0)"
 fi
 
 python3 scripts/bench-table.py "$RAW"

@@ -18,6 +18,7 @@
 #include "lookup.h"
 #include "netstat.h"
 #include "ping.h"
+#include "runtime/bridge.h"
 #include "runtime/daemon.h"
 #include "services.h"
 #include "wire/wire.h"
@@ -39,6 +40,8 @@ usage(FILE *f)
             "       ustack lookup NAME [--server IP] [--tries N] [--timeout MS]\n"
             "       ustack get URL [-o FILE] [--dns IP]\n"
             "       ustack connect HOST PORT\n"
+            "       ustack bridge [--impair SPEC] [--impair-ab SPEC] [--impair-ba SPEC]\n"
+            "                     [--seed N] [--quiet] PORT_A PORT_B\n"
             "       ustack --version | --help\n"
             "Client commands find the daemon at --ctl PATH, $USTACK_CTL or "
             "/run/ustack/ustack.ctl.\n"
@@ -46,8 +49,15 @@ usage(FILE *f)
             "--impair takes e.g. loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,seed=7\n"
             "  (corrupt flips a bit past the Ethernet header, never in ARP: what escapes the FCS;\n"
             "   biterr=P flips a bit anywhere on the wire, and the receiver's FCS check drops it;\n"
-            "   ce=P marks an ECN-capable IPv4 packet Congestion Experienced)\n"
-            "--ecn takes 0 or off, 1 or on (ask and accept), 2 or passive (accept; the default)\n");
+            "   ce=P marks an ECN-capable IPv4 packet Congestion Experienced;\n"
+            "   early=P sends a frame at once, past the delay; blackout_len=10ms,\n"
+            "   blackout_every=1s drops what is sent 10 ms of every second)\n"
+            "--ecn takes 0 or off, 1 or on (ask and accept), 2 or passive (accept; the default)\n"
+            "bridge: a PORT is tap:NAME[@NETNS] (a TAP it opens or creates, plain frames) or\n"
+            "  packet:IFNAME[@NETNS] (AF_PACKET on an existing interface, e.g. a daemon's TAP);\n"
+            "  NETNS is a name in /run/netns or a path. --impair applies to both directions\n"
+            "  (b->a with a seed derived from a->b's), --impair-ab/--impair-ba to one. Counters\n"
+            "  print on SIGINT/SIGTERM (exit) and SIGUSR1.\n");
 }
 
 static int
@@ -118,7 +128,8 @@ static const struct us_daemon_services tool_services = {
 enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_MTU, OPT_HOST, OPT_SERVE, OPT_PCAP,
        OPT_IMPAIR, OPT_CTL, OPT_TRACE, OPT_VNET, OPT_SEED, OPT_SERVER, OPT_TRIES, OPT_TIMEOUT,
        OPT_DNS, OPT_CTL_MODE, OPT_CLIENT_SOCKETS, OPT_CLIENT_MEMORY, OPT_NO_OFFLOAD,
-       OPT_HTTP_IDLE, OPT_HTTP_HEAD, OPT_HTTP_SEND, OPT_HTTP_CONNS, OPT_HTTP_MEMORY, OPT_ECN };
+       OPT_HTTP_IDLE, OPT_HTTP_HEAD, OPT_HTTP_SEND, OPT_HTTP_CONNS, OPT_HTTP_MEMORY, OPT_ECN,
+       OPT_IMPAIR_AB, OPT_IMPAIR_BA, OPT_QUIET, OPT_HELP };
 
 /* Seconds, with a fraction ("2.5"), at most a day; 0 turns the limit off. */
 static int
@@ -534,6 +545,58 @@ cmd_connect(int argc, char **argv)
     return err ? 1 : 0;
 }
 
+/* ustack bridge: two ports joined through seeded impairers (src/runtime/bridge.h). */
+static int
+cmd_bridge(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"impair", 1, 0, OPT_IMPAIR}, {"impair-ab", 1, 0, OPT_IMPAIR_AB},
+        {"impair-ba", 1, 0, OPT_IMPAIR_BA}, {"seed", 1, 0, OPT_SEED},
+        {"quiet", 0, 0, OPT_QUIET}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0}};
+    struct us_bridge_opts o = {.seed = 1};
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case OPT_IMPAIR:
+            o.impair = optarg;
+            break;
+        case OPT_IMPAIR_AB:
+            o.impair_dir[0] = optarg;
+            break;
+        case OPT_IMPAIR_BA:
+            o.impair_dir[1] = optarg;
+            break;
+        case OPT_SEED: {
+            char *end;
+            errno = 0;
+            o.seed = strtoull(optarg, &end, 0);
+            if (errno || *end || !*optarg) {
+                fprintf(stderr, "ustack bridge: bad --seed '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case OPT_QUIET:
+            o.quiet = true;
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind + 2 != argc) {
+        fprintf(stderr, "ustack bridge: give two ports, e.g. tap:br0@nsA packet:tap1@nsB\n");
+        return 2;
+    }
+    o.port[0] = argv[optind];
+    o.port[1] = argv[optind + 1];
+    int err = us_bridge_run(&o);
+    return err == 0 ? 0 : err == -EINVAL ? 2 : 1;
+}
+
 #ifndef USTACK_PRELOAD_PATH
 #define USTACK_PRELOAD_PATH "/usr/local/lib/libustack-preload.so"
 #endif
@@ -640,6 +703,8 @@ main(int argc, char **argv)
         return cmd_connect(argc, argv);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc, argv);
+    if (strcmp(cmd, "bridge") == 0)
+        return cmd_bridge(argc, argv);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("ustack %s\n", us_version());
         return 0;

@@ -42,14 +42,22 @@ struct us_impair {
      * says ECN-capable (ECT(0) or ECT(1)) is marked CE, with its header checksum mended. Other
      * frames pass untouched and draw nothing. */
     double ce;
+    /* Repeats the blackout: frames sent in [start + k * every, start + k * every + len), for
+     * every k >= 0, are dropped (a link that fails for len once a period). 0 = once. */
+    us_time_t blackout_every;
+    /* Frame skips delay and jitter and goes out at once, overtaking the frames still delayed
+     * (netem's "delay D reorder P"; reorder above holds a frame back instead). Counted in
+     * reordered. */
+    double early;
 };
 
 /* Parses "loss=0.05,dup=0.01,reorder=0.02,corrupt=0.001,delay=5ms,jitter=1ms,rate=100mbit,
- * seed=7". Keys: loss dup reorder corrupt biterr ce (probabilities), delay jitter reorder_gap
- * blackout_start blackout_len (durations with unit ns/us/ms/s; bare 0 allowed), rate (with unit
- * bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed (integer; seed may be NULL if
- * the spec has none). *imp is reset to all zero first; *seed is set only when the spec has seed=.
- * An empty spec is a perfect link. Returns 0 or -EINVAL (unknown key, bad value, repeat). */
+ * seed=7". Keys: loss dup reorder early corrupt biterr ce (probabilities), delay jitter
+ * reorder_gap blackout_start blackout_len blackout_every (durations with unit ns/us/ms/s; bare
+ * 0 allowed), rate (with unit bit/kbit/mbit/gbit, decimal powers of ten), queue (frames), seed
+ * (integer; seed may be NULL if the spec has none). *imp is reset to all zero first; *seed is
+ * set only when the spec has seed=. An empty spec is a perfect link. Returns 0 or -EINVAL
+ * (unknown key, bad value, repeat). */
 int us_impair_parse(struct us_impair *imp, uint64_t *seed, const char *spec);
 
 /* Per direction. sent = frames offered; every offered frame ends up delivered (counted by the
@@ -60,6 +68,7 @@ struct us_wire_stats {
     uint64_t sent, delivered, lost, duplicated, reordered, corrupted, queue_drops, blackout;
     uint64_t biterrs, fcs_drops;
     uint64_t ce_marked;
+    uint64_t delayed; /* frames given a delivery time later than when they were offered */
 };
 
 /* Largest frame the link carries (a GSO super-frame and its headers). */

@@ -69,11 +69,12 @@ us_impairer_new(const struct us_impair *imp, uint64_t seed)
     /* Time never runs backwards on the wire. */
     im->imp.delay = US_MAX(im->imp.delay, 0);
     im->imp.jitter = US_MAX(im->imp.jitter, 0);
+    im->imp.blackout_every = US_MAX(im->imp.blackout_every, 0);
     us_rand_seed(&im->rng, seed);
     const struct us_impair *p = &im->imp;
     im->clean = p->loss <= 0 && p->dup <= 0 && p->reorder <= 0 && p->corrupt <= 0 &&
-                p->biterr <= 0 && p->ce <= 0 &&
-                p->delay == 0 && p->jitter == 0 && p->rate_bps == 0 && p->blackout_len <= 0;
+                p->biterr <= 0 && p->ce <= 0 && p->early <= 0 && p->delay == 0 &&
+                p->jitter == 0 && p->rate_bps == 0 && p->blackout_len <= 0;
     if (im->imp.rate_bps > 0) {
         im->finish_cap = im->imp.queue_limit ? im->imp.queue_limit : WIRE_QUEUE_LIMIT_DEFAULT;
         im->finish = calloc(im->finish_cap, sizeof(*im->finish));
@@ -98,6 +99,12 @@ struct us_wire_stats *
 us_impairer_stats(struct us_impairer *im)
 {
     return &im->stats;
+}
+
+bool
+us_impairer_clean(const struct us_impairer *im)
+{
+    return im->clean;
 }
 
 /* Time on the wire for len bytes at rate_bps, rounded up to a whole nanosecond. */
@@ -184,10 +191,14 @@ us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_
         return 1;
     }
     memset(v, 0, sizeof(*v));
-    if (p->blackout_len > 0 && now >= p->blackout_start &&
-        now - p->blackout_start < p->blackout_len) {
-        im->stats.blackout++;
-        return 0;
+    if (p->blackout_len > 0 && now >= p->blackout_start) {
+        us_time_t into = now - p->blackout_start;
+        if (p->blackout_every > 0)
+            into %= p->blackout_every;
+        if (into < p->blackout_len) {
+            im->stats.blackout++;
+            return 0;
+        }
     }
     if (wire_rng_chance(&im->rng, p->loss)) {
         im->stats.lost++;
@@ -200,9 +211,13 @@ us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_
             return 0;
         }
     }
-    at += p->delay;
-    if (p->jitter > 0)
-        at += (us_time_t)wire_rng_below(&im->rng, (uint64_t)p->jitter + 1);
+    if (wire_rng_chance(&im->rng, p->early)) {
+        im->stats.reordered++; /* out at once, ahead of the frames still delayed */
+    } else {
+        at += p->delay;
+        if (p->jitter > 0)
+            at += (us_time_t)wire_rng_below(&im->rng, (uint64_t)p->jitter + 1);
+    }
     if (wire_rng_chance(&im->rng, p->reorder)) {
         at += p->reorder_gap;
         im->stats.reordered++;
@@ -230,6 +245,8 @@ us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_
     }
     v->copies = 1;
     v->at[0] = v->at[1] = at;
+    if (at > now)
+        im->stats.delayed++;
     if (wire_rng_chance(&im->rng, p->dup)) {
         v->copies = 2;
         im->stats.duplicated++;
@@ -748,7 +765,8 @@ wire_parse_item(struct us_impair *imp, uint64_t *seed, const char *key, const ch
 {
     static const char *const keys[] = {
         "loss", "dup", "reorder", "corrupt", "delay", "jitter", "reorder_gap", "rate",
-        "queue", "blackout_start", "blackout_len", "biterr", "ce", "seed",
+        "queue", "blackout_start", "blackout_len", "biterr", "ce", "blackout_every", "early",
+        "seed",
     };
     unsigned long long u = 0;
     double d = 0;
@@ -781,6 +799,8 @@ wire_parse_item(struct us_impair *imp, uint64_t *seed, const char *key, const ch
     case 10: return wire_parse_time(val, &imp->blackout_len);
     case 11: return wire_parse_prob(val, &imp->biterr);
     case 12: return wire_parse_prob(val, &imp->ce);
+    case 13: return wire_parse_time(val, &imp->blackout_every);
+    case 14: return wire_parse_prob(val, &imp->early);
     default:
         if (seed == NULL)
             return -EINVAL;

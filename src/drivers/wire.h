@@ -40,6 +40,8 @@ void us_impairer_free(struct us_impairer *im);
 int us_impairer_decide(struct us_impairer *im, const uint8_t *frame, size_t len, us_time_t now,
                        struct us_impair_verdict *v);
 struct us_wire_stats *us_impairer_stats(struct us_impairer *im);
+/* True when the impairer changes nothing: every frame goes through at once, untouched. */
+bool us_impairer_clean(const struct us_impairer *im);
 /* RFC 3168 5: marks an Ethernet frame's IPv4 packet CE if its ECN field is ECT(0) or ECT(1),
  * mending the header checksum (RFC 1624); false, and nothing changed, for any other frame. */
 bool us_wire_mark_ce(uint8_t *frame, size_t len);

@@ -31,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <linux/netlink.h>
 
 #include <ustack.h>
 
@@ -86,6 +87,10 @@ static dev_t ctl_dev; /* what ctl_fd is: a program may close it behind our back 
 static ino_t ctl_ino; /* close_range) and the number may then name something else */
 static char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static bool active; /* USTACK_CTL names a daemon */
+/* Sockets this process may still make itself (US_CTL_DS_NEW, no round trip), as the daemon's
+ * last reply to HELLO or US_CTL_DS_SOCKET granted, and how many it made since that reply. */
+static uint32_t ctl_credit;
+static unsigned ctl_unanswered;
 
 static void
 resolve_real(void)
@@ -147,6 +152,7 @@ ctl_drop(void)
     if (ctl_fd >= 0)
         REAL(close)(ctl_fd);
     ctl_fd = -1;
+    ctl_credit = 0;
 }
 
 /* Is ctl_fd still our connection? If not, forget it (never close what is not ours). */
@@ -154,8 +160,10 @@ static void
 ctl_check_locked(void)
 {
     struct stat sb;
-    if (ctl_fd >= 0 && (fstat(ctl_fd, &sb) < 0 || sb.st_dev != ctl_dev || sb.st_ino != ctl_ino))
+    if (ctl_fd >= 0 && (fstat(ctl_fd, &sb) < 0 || sb.st_dev != ctl_dev || sb.st_ino != ctl_ino)) {
         ctl_fd = -1;
+        ctl_credit = 0;
+    }
 }
 
 /* Sends q (payload, descriptors) and waits for the reply; the lock is held. Returns the reply's
@@ -191,9 +199,15 @@ ctl_open_locked(void)
         ctl_dev = sb.st_dev;
         ctl_ino = sb.st_ino;
     }
+    /* The daemon watches the pairs we make ourselves (socket_local) with the kernel's socket
+     * diagnostics of this network namespace, which may not be its own. */
+    int diag = REAL(socket)(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     struct us_ctl_req q = {.op = US_CTL_HELLO, .arg = US_CTL_VERSION};
     struct us_ctl_resp r;
-    long ret = ctl_call_locked(&q, NULL, 0, NULL, 0, &r, NULL, 0, NULL, 0);
+    long ret = ctl_call_locked(&q, NULL, 0, diag >= 0 ? &diag : NULL, diag >= 0 ? 1 : 0, &r, NULL,
+                               0, NULL, 0);
+    if (diag >= 0)
+        REAL(close)(diag);
     if (ret < 0) {
         if (ret == -EPROTO)
             fprintf(stderr, "ustack-preload: the daemon at %s speaks another protocol version "
@@ -201,20 +215,14 @@ ctl_open_locked(void)
         ctl_drop();
         return (int)ret;
     }
+    ctl_credit = r.addr;
     return 0;
 }
 
+/* Sends q (payload, descriptors) on ctl_fd; the lock is held. 0, or -errno (connection lost). */
 static long
-ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *fds, int n_fds,
-                struct us_ctl_resp *r, void *out, size_t out_cap, int *fd_out, int recv_flags)
+ctl_send_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *fds, int n_fds)
 {
-    if (q->op != US_CTL_HELLO)
-        ctl_check_locked();
-    if (ctl_fd < 0 && q->op != US_CTL_HELLO) {
-        int err = ctl_open_locked();
-        if (err < 0)
-            return err;
-    }
     q->magic = US_CTL_MAGIC;
     q->len = (uint32_t)pl_len;
     struct iovec iov[2] = {{q, sizeof(*q)}, {(void *)pl, pl_len}};
@@ -242,7 +250,25 @@ ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *
         ctl_drop();
         return -e;
     }
+    return 0;
+}
+
+static long
+ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *fds, int n_fds,
+                struct us_ctl_resp *r, void *out, size_t out_cap, int *fd_out, int recv_flags)
+{
+    if (q->op != US_CTL_HELLO)
+        ctl_check_locked();
+    if (ctl_fd < 0 && q->op != US_CTL_HELLO) {
+        int err = ctl_open_locked();
+        if (err < 0)
+            return err;
+    }
+    long err = ctl_send_locked(q, pl, pl_len, fds, n_fds);
+    if (err < 0)
+        return err;
     struct iovec riov[2] = {{r, sizeof(*r)}, {out, out_cap}};
+    ssize_t n;
     struct msghdr rh = {.msg_iov = riov, .msg_iovlen = out_cap ? 2 : 1};
     union {
         struct cmsghdr h;
@@ -257,6 +283,7 @@ ctl_call_locked(struct us_ctl_req *q, const void *pl, size_t pl_len, const int *
         ctl_drop();
         return n < 0 ? -errno : -ECONNRESET;
     }
+    ctl_unanswered = 0; /* the daemon has taken every US_CTL_DS_NEW sent before */
     int got = -1;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&rh); c; c = CMSG_NXTHDR(&rh, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
@@ -411,6 +438,22 @@ identify_inherited(void)
     closedir(d);
 }
 
+/* Before fork: the daemon must have taken every pair made here before a child (after exec,
+ * perhaps) asks about them on its own connection (US_CTL_DS_IDENTIFY): any reply says so. */
+static void
+before_fork(void)
+{
+    if (pthread_mutex_trylock(&ctl_lock) != 0)
+        return; /* a fork from a signal handler that interrupted a control call: no wait */
+    if (ctl_unanswered && ctl_fd >= 0) {
+        struct us_ctl_req q = {.op = US_CTL_HELLO, .arg = US_CTL_VERSION};
+        struct us_ctl_resp r;
+        if (ctl_call_locked(&q, NULL, 0, NULL, 0, &r, NULL, 0, NULL, 0) == 0)
+            ctl_credit = r.addr;
+    }
+    pthread_mutex_unlock(&ctl_lock);
+}
+
 static void
 after_fork_child(void)
 {
@@ -419,6 +462,8 @@ after_fork_child(void)
     if (ctl_fd >= 0)
         REAL(close)(ctl_fd);
     ctl_fd = -1;
+    ctl_credit = 0;
+    ctl_unanswered = 0;
 }
 
 __attribute__((constructor)) static void
@@ -430,7 +475,7 @@ preload_init(void)
         return;
     memcpy(ctl_path, p, strlen(p) + 1);
     active = true;
-    pthread_atfork(NULL, NULL, after_fork_child);
+    pthread_atfork(before_fork, NULL, after_fork_child);
     identify_inherited();
 }
 
@@ -487,6 +532,37 @@ apply_flags(int fd, int flags)
     }
 }
 
+/* socket() with no round trip (doc/run.md): while the daemon's credit lasts, the library makes
+ * the pair itself and hands the daemon its end with US_CTL_DS_NEW, which has no reply; the
+ * next control call is answered after it. Returns the program's end, or -1 (then ask). */
+static int
+socket_local(int k, int domain, int type)
+{
+    int fd = -1;
+    pthread_mutex_lock(&ctl_lock);
+    ctl_check_locked();
+    if (ctl_fd < 0)
+        ctl_open_locked();
+    int sv[2];
+    if (ctl_fd >= 0 && ctl_credit > 0 &&
+        socketpair(AF_UNIX, (k == K_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) |
+                                (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)), 0, sv) == 0) {
+        struct us_ctl_req q = {.op = US_CTL_DS_NEW, .arg = k, .arg2 = domain, .fd = -1};
+        if (ctl_send_locked(&q, NULL, 0, sv, 2) == 0) {
+            ctl_credit--;
+            ctl_unanswered++;
+            fd = sv[1];
+        } else {
+            REAL(close)(sv[1]);
+        }
+        REAL(close)(sv[0]); /* the daemon's end, now the daemon's */
+    }
+    pthread_mutex_unlock(&ctl_lock);
+    if (fd >= 0)
+        set_kind(fd, k | (domain == AF_INET6 ? K_INET6 : 0));
+    return fd;
+}
+
 US_EXPORT int
 socket(int domain, int type, int protocol)
 {
@@ -494,11 +570,17 @@ socket(int domain, int type, int protocol)
         return REAL(socket)(domain, type, protocol);
     int t = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     int k = t == SOCK_STREAM ? K_STREAM : K_DGRAM;
+    int fd = socket_local(k, domain, type);
+    if (fd >= 0)
+        return fd;
     struct us_ctl_req q = {.op = US_CTL_DS_SOCKET, .arg = k, .arg2 = domain};
     struct us_ctl_resp r;
-    int fd = -1;
-    long ret = ctl_call(&q, -1, NULL, 0, &r, NULL, 0, &fd,
-                        (type & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
+    pthread_mutex_lock(&ctl_lock);
+    long ret = ctl_call_locked(&q, NULL, 0, NULL, 0, &r, NULL, 0, &fd,
+                               (type & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
+    if (ret >= 0)
+        ctl_credit = r.addr;
+    pthread_mutex_unlock(&ctl_lock);
     if (ret < 0 || fd < 0) {
         if (fd >= 0)
             REAL(close)(fd);
@@ -585,11 +667,11 @@ accept(int fd, struct sockaddr *sa, socklen_t *len)
 /* While TCP connects, the daemon keeps the pair's send buffer at its minimum (doc/run.md); once
  * the program learns the handshake is over, the library gives the buffer back. */
 static void
-restore_sndbuf(int fd)
+restore_sndbuf(int fd, bool lowered)
 {
     int cur = 0;
     socklen_t l = sizeof(cur);
-    if (REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDBUF, &cur, &l) == 0 && cur < 16384) {
+    if (lowered || (REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDBUF, &cur, &l) == 0 && cur < 16384)) {
         int want = 128 * 1024; /* the kernel doubles it: the daemon's pair buffer */
         REAL(setsockopt)(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
     }
@@ -602,7 +684,7 @@ sock_error(int fd)
     struct us_ctl_resp r;
     long e = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
     if (e >= 0 && r.port && (kind_of(fd) & K_KIND) == K_STREAM)
-        restore_sndbuf(fd);
+        restore_sndbuf(fd, false);
     return e;
 }
 
@@ -617,13 +699,14 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
     int err = addr_in(sa, len, &a, &unspec);
     if (err)
         return fail(err);
+    bool block = (k & K_KIND) == K_STREAM && !(REAL(fcntl)(fd, F_GETFL) & O_NONBLOCK);
     struct us_ctl_req q = {.op = US_CTL_CONNECT, .addr = a.addr, .port = a.port,
-                           .flags = unspec ? US_CTL_F_UNSPEC : 0};
+                           .flags = (unspec ? US_CTL_F_UNSPEC : 0) | (block ? US_CTL_F_BLOCK : 0)};
     struct us_ctl_resp r;
     long ret = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
     if (ret != -EINPROGRESS || (k & K_KIND) != K_STREAM)
         return ret < 0 ? fail(ret) : 0;
-    if (REAL(fcntl)(fd, F_GETFL) & O_NONBLOCK)
+    if (!block)
         return fail(-EINPROGRESS);
     /* A blocking connect: the descriptor turns writable when the handshake ends either way. A
      * failed one is shut first (POLLIN, POLLHUP), so POLLOUT alone means connected and needs no
@@ -637,7 +720,7 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
             return -1; /* EINTR: the connection goes on in the background, as Linux's does */
     }
     if (p.revents == POLLOUT) {
-        restore_sndbuf(fd);
+        restore_sndbuf(fd, r.port != 0); /* the reply said whether it was lowered */
         return 0;
     }
     long e = sock_error(fd);

@@ -10,13 +10,15 @@
 #define US_CTL_DEFAULT_DIR "/run/ustack"
 #define US_CTL_MAX_PAYLOAD 65536
 #define US_CTL_MAGIC 0x75737432u /* "ust2" */
-#define US_CTL_VERSION 2
+#define US_CTL_VERSION 3
+#define US_CTL_CREDIT_MAX 64 /* sockets a client may make with US_CTL_DS_NEW unasked */
 #define US_CTL_MAX_FDS 64 /* descriptors in one US_CTL_DS_IDENTIFY */
 
 enum us_ctl_op {
     US_CTL_SOCKET = 1, /* arg = socket type */
     US_CTL_BIND,
-    US_CTL_CONNECT,    /* flags & US_CTL_F_UNSPEC: dissolve */
+    US_CTL_CONNECT,    /* flags & US_CTL_F_UNSPEC: dissolve. Descriptor sockets: reply port = 1
+                        * when the program's send buffer was lowered (doc/run.md) */
     US_CTL_SENDTO,     /* flags & US_CTL_F_ADDR: use addr/port */
     US_CTL_RECVFROM,   /* arg = buffer size; timeout_ms: -1 forever, 0 do not wait */
     US_CTL_GETSOCKNAME,
@@ -32,19 +34,28 @@ enum us_ctl_op {
     US_CTL_GETSOCKOPT, /* arg = option; reply ret = value */
     US_CTL_TCPINFO,    /* reply payload: struct us_tcp_info (strings omitted) */
     US_CTL_CONFIG,     /* reply: addr = the daemon's DNS server (0: none) */
-    US_CTL_HELLO,      /* first on every connection: arg = US_CTL_VERSION; -EPROTO if not ours */
+    US_CTL_HELLO,      /* first on every connection: arg = US_CTL_VERSION; -EPROTO if not ours.
+                        * reply: addr = the client's credit for US_CTL_DS_NEW */
     /* Descriptor sockets (doc/run.md): the socket is named by the program's descriptor, passed
      * in SCM_RIGHTS with the request (fd is ignored); US_CTL_F_DS is set. */
     US_CTL_DS_SOCKET,   /* arg = US_SOCK_STREAM or US_SOCK_DGRAM, arg2 = the program's address
-                         * family (for netstat); reply: the descriptor in SCM_RIGHTS */
+                         * family (for netstat); reply: the descriptor in SCM_RIGHTS, addr = the
+                         * client's new credit for US_CTL_DS_NEW */
     US_CTL_DS_IDENTIFY, /* up to US_CTL_MAX_FDS descriptors; reply payload: one byte each,
                          * 0 (not ours), US_SOCK_STREAM or US_SOCK_DGRAM, | US_CTL_DS_INET6 */
+    US_CTL_DS_NEW,      /* the client made the pair: SCM_RIGHTS carries the daemon's end, then
+                         * the program's; arg, arg2 as for US_CTL_DS_SOCKET. No reply. Taken
+                         * only while the client has credit: the number the last reply to
+                         * HELLO or US_CTL_DS_SOCKET gave, less the US_CTL_DS_NEW sent since;
+                         * beyond it (or on failure) the daemon closes both descriptors. */
 };
 
 #define US_CTL_F_ADDR 0x1
 #define US_CTL_F_UNSPEC 0x2
 #define US_CTL_DS_INET6 0x80 /* US_CTL_DS_IDENTIFY: the program made it as AF_INET6 */
 #define US_CTL_F_DS 0x4 /* the request names a descriptor socket by the descriptor it carries */
+#define US_CTL_F_BLOCK 0x8 /* US_CTL_CONNECT from a blocking socket: the daemon may read the
+                            * link before it answers, and answer 0 if the handshake ended */
 #define US_CTL_OPT_ACCEPTCONN 1000 /* US_CTL_GETSOCKOPT on a descriptor socket: listening? */
 
 /* Leads each message on a UDP descriptor socket's pair. From the program: the destination

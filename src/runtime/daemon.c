@@ -88,6 +88,12 @@ struct daemon {
     size_t stash_head, stash_tail;
     size_t stash_n; /* frames in it */
     unsigned tx_since_read;       /* frames written since the TAP was last read */
+    /* The TAP's epoll is level-triggered: after a read that found one frame, then none, the
+     * next call reads one and leaves the rest to epoll, saving the read that says EAGAIN on a
+     * request/response path. Calls in two iterations of the loop in a row (a stream of
+     * frames) go back to reading the TAP dry. */
+    bool rx_one;
+    unsigned long iter, tap_iter; /* loop iterations; the last one that read the TAP */
     uint8_t txbuf[US_TAP_FRAME_MAX]; /* a gathered frame in one piece, for the capture */
     uint8_t reqbuf[sizeof(struct us_ctl_req) + US_CTL_MAX_PAYLOAD];
     uint8_t respbuf[sizeof(struct us_ctl_resp) + US_CTL_MAX_PAYLOAD];
@@ -226,17 +232,36 @@ delayed_frame(void *ctx, int tag, const uint8_t *frame, size_t len, us_time_t no
         us_input(d->st, d->ifp, frame, len, now);
 }
 
-/* Inputs the frames stashed so far (they were read earlier), then reads and inputs up to
- * RX_BURST more from the TAP. Those stashed meanwhile wait for the next call. */
+static void tap_frames(struct daemon *d, size_t max);
+
+/* For a blocking connect (sockd.h): the frame the kernel sent back at once (the SYN-ACK, or a
+ * RST); epoll, level-triggered, reports anything more. */
 static void
-tap_readable(struct daemon *d)
+link_read(void *ctx)
 {
-    for (size_t i = 0, burst = RX_BURST + d->stash_n; i < burst; i++) {
+    tap_frames(ctx, 1);
+}
+
+/* Inputs the frames stashed so far (they were read earlier), then reads and inputs up to
+ * RX_BURST more from the TAP; max frames in all. Those stashed meanwhile wait for the next
+ * call. */
+static void
+tap_frames(struct daemon *d, size_t max)
+{
+    size_t got = 0; /* frames read from the TAP in this call */
+    for (size_t i = 0, burst = US_MIN(max, RX_BURST + d->stash_n); i < burst; i++) {
         struct us_tap_rxmeta meta;
         ssize_t n = (ssize_t)stash_take(d, &meta);
         if (n == 0) {
+            if (d->rx_one && got == 1)
+                return; /* epoll reports what else waits */
             n = us_tap_read(&d->tap, d->rxbuf, sizeof(d->rxbuf), &meta);
             d->tx_since_read = 0;
+            if (n <= 0) {
+                d->rx_one = got <= 1 && n == -EAGAIN;
+                return;
+            }
+            got++;
         }
         if (n <= 0)
             return;
@@ -254,6 +279,15 @@ tap_readable(struct daemon *d)
             us_input_flags(d->st, d->ifp, d->rxbuf, (size_t)n, fl, d->now);
         }
     }
+}
+
+static void
+tap_readable(struct daemon *d)
+{
+    if (d->tap_iter + 1 >= d->iter)
+        d->rx_one = false;
+    d->tap_iter = d->iter;
+    tap_frames(d, SIZE_MAX);
 }
 
 /* ---- control requests ------------------------------------------------------------------------ */
@@ -590,7 +624,9 @@ close_fds(const int *fds, int n)
         close(fds[i]);
 }
 
-static void
+/* Reads and executes one request. True when it had no reply (US_CTL_DS_NEW): the request the
+ * client sent next is likely there already. */
+static bool
 client_readable(struct daemon *d, struct client *c)
 {
     union {
@@ -602,10 +638,10 @@ client_readable(struct daemon *d, struct client *c)
                         .msg_controllen = sizeof(cm.b)};
     ssize_t n = recvmsg(c->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
+        return false;
     if (n <= 0) {
         client_close(d, c);
-        return;
+        return false;
     }
     int fds[US_CTL_MAX_FDS];
     int n_fds = 0;
@@ -626,48 +662,55 @@ client_readable(struct daemon *d, struct client *c)
     if ((size_t)n < sizeof(q)) {
         close_fds(fds, n_fds);
         client_close(d, c); /* not our protocol */
-        return;
+        return false;
     }
     memcpy(&q, d->reqbuf, sizeof(q));
     if (q.magic != US_CTL_MAGIC || c->parked) {
         close_fds(fds, n_fds);
         client_refuse(d, c, -EPROTO);
-        return;
+        return false;
     }
     if (!c->hello) {
-        close_fds(fds, n_fds);
         if (q.op != US_CTL_HELLO || q.arg != US_CTL_VERSION) {
+            close_fds(fds, n_fds);
             client_refuse(d, c, -EPROTO); /* another version, or no HELLO first */
-            return;
+            return false;
         }
         c->hello = true;
-        struct us_ctl_resp r = {.ret = 0};
+        for (int i = 0; i < n_fds; i++) /* its socket diagnostics (sockd.h), or closed */
+            if (i == 0)
+                us_sockd_owner_diag(c->owner, fds[i]);
+            else
+                close(fds[i]);
+        struct us_ctl_resp r = {.ret = 0, .addr = us_sockd_grant(d->sd, c->owner)};
         client_reply(c, &r, NULL, 0);
-        return;
+        return false;
     }
     if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || q.len != (size_t)n - sizeof(q)) {
         close_fds(fds, n_fds);
         struct us_ctl_resp r = {.ret = (mh.msg_flags & MSG_TRUNC) ? -EMSGSIZE : -EINVAL};
         client_reply(c, &r, NULL, 0);
-        return;
+        return false;
     }
     if (us_sockd_handles(&q)) {
         struct us_ctl_resp r = {0};
         uint8_t *out = d->respbuf + sizeof(struct us_ctl_resp);
         size_t out_len = 0;
         int give = -1;
-        us_sockd_request(d->sd, c->owner, &q, fds, n_fds, &r, out, US_CTL_MAX_PAYLOAD, &out_len,
-                         &give, d->now);
-        client_reply_fd(c, &r, out, out_len, give);
+        bool reply = us_sockd_request(d->sd, c->owner, &q, fds, n_fds, &r, out,
+                                      US_CTL_MAX_PAYLOAD, &out_len, &give, d->now);
+        if (reply)
+            client_reply_fd(c, &r, out, out_len, give);
         if (give >= 0)
             close(give);
-        return;
+        return !reply;
     }
     close_fds(fds, n_fds);
     if (q.op == US_CTL_HELLO) {
-        struct us_ctl_resp r = {.ret = q.arg == US_CTL_VERSION ? 0 : -EPROTO};
+        struct us_ctl_resp r = {.ret = q.arg == US_CTL_VERSION ? 0 : -EPROTO,
+                                .addr = us_sockd_grant(d->sd, c->owner)};
         client_reply(c, &r, NULL, 0);
-        return;
+        return false;
     }
     if (!ctl_execute(d, c, &q, d->reqbuf + sizeof(q), true)) {
         c->parked = true;
@@ -678,6 +721,7 @@ client_readable(struct daemon *d, struct client *c)
         c->d = d;
         us_sock_watch(d->st, q.fd, park_events(&q), US_WATCH_LEVEL, &c->h);
     }
+    return false;
 }
 
 /* Answers the parked requests whose deadline passed (readiness retries the others). Looks at
@@ -699,7 +743,8 @@ client_io(struct us_evh *h, uint32_t events, us_time_t now)
     (void)events;
     (void)now;
     struct client *c = (struct client *)((char *)h - offsetof(struct client, io));
-    client_readable(c->d, c);
+    for (int i = 0; i < 8 && client_readable(c->d, c); i++)
+        ;
 }
 
 static void
@@ -915,6 +960,7 @@ daemon_setup(struct daemon *d)
         lim.mem_per_client = d->o->client_memory;
     if (!(d->sd = us_sockd_new(d->st, d->ep, &lim)))
         return -ENOMEM;
+    us_sockd_set_link_read(d->sd, link_read, d);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &d->tap};
     epoll_ctl(d->ep, EPOLL_CTL_ADD, us_tap_fd(&d->tap), &ev);
     ev.data.ptr = &d->lsock;
@@ -995,6 +1041,7 @@ us_daemon_run(const struct us_daemon_opts *o)
     while (err == 0 && !d->stop) {
         struct epoll_event evs[16];
         int n = epoll_wait(d->ep, evs, 16, loop_timeout_ms(d));
+        d->iter++;
         d->now = mono_now();
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;

@@ -30,6 +30,21 @@
 #define INO_BUCKETS 4096         /* power of two; chains grow with the sockets */
 #define DGRAM_PAIR_MEM (2 * 212992) /* a SEQPACKET pair keeps the kernel's default buffers */
 
+/* A socket-diagnostics socket in some network namespace, shared by the sockets made there. */
+struct us_sockd_diag {
+    int fd;
+    unsigned refs;
+};
+
+static void
+diag_put(struct us_sockd_diag *g)
+{
+    if (g && --g->refs == 0) {
+        close(g->fd);
+        free(g);
+    }
+}
+
 enum ds_state {
     DS_OPEN,       /* made, not connected or listening */
     DS_CONNECTING, /* TCP handshake under way; the program's end is kept unwritable */
@@ -44,6 +59,7 @@ struct ds {
     struct us_ready_handler rd; /* the stack's ready list on sfd */
     struct us_sockd *sd;
     struct us_sockd_owner *owner;
+    struct us_sockd_diag *diag; /* where the pair lives, when not in the daemon's namespace */
     int dfd;                    /* the daemon's end of the pair */
     int sfd;                    /* the stack's descriptor */
     int type;                   /* US_SOCK_STREAM or US_SOCK_DGRAM */
@@ -59,6 +75,9 @@ struct ds {
     bool wr_eof;                /* the stack's data ended: dfd shut for writing */
     bool shut_rd;               /* the program shut down reading */
     bool queued;                /* on the continue list */
+    bool out_armed;             /* epoll watches dfd for room too (see want_room) */
+    bool rd_more;               /* dfd may hold input: set by epoll's edge, cleared by a read
+                                 * that found it empty (no read only to learn EAGAIN) */
     struct ds *hnext;           /* inode hash chain */
     struct ds *qnext;           /* continue list */
     /* listeners: connections taken from the stack, one token byte each in the pair; a queue
@@ -71,9 +90,12 @@ struct us_sockd {
     struct us_stack *st;
     int ep;
     int diag;                   /* NETLINK_SOCK_DIAG, to ask whether a program's end still lives */
+    uint32_t diag_seq;
     struct us_sockd_limits lim;
     struct ds *hash[INO_BUCKETS];
     struct ds *cont;            /* pumps to continue */
+    void (*link_read)(void *ctx); /* reads what the link brought, into the stack */
+    void *link_ctx;
     struct ds **by_sfd;         /* stack descriptor -> socket, for netstat -p */
     size_t by_sfd_n;
     struct us_sockd_stats stats;
@@ -131,8 +153,27 @@ us_sockd_owner_new(struct us_sockd *sd, pid_t pid, uid_t uid)
 void
 us_sockd_owner_put(struct us_sockd_owner *o)
 {
-    if (o && --o->refs == 0)
+    if (o && --o->refs == 0) {
+        diag_put(o->diag);
         free(o);
+    }
+}
+
+void
+us_sockd_owner_diag(struct us_sockd_owner *o, int fd)
+{
+    int dom = 0, proto = 0;
+    socklen_t dl = sizeof(dom), pl = sizeof(proto);
+    struct us_sockd_diag *g = NULL;
+    if (!o->diag && getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) == 0 && dom == AF_NETLINK &&
+        getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) == 0 && proto == NETLINK_SOCK_DIAG &&
+        (g = calloc(1, sizeof(*g)))) {
+        g->fd = fd;
+        g->refs = 1;
+        o->diag = g;
+        return;
+    }
+    close(fd);
 }
 
 /* A socket's pair buffers and its count belong to one owner at a time. */
@@ -243,6 +284,7 @@ ds_free(struct ds *s, us_time_t now)
     }
     if (s->owner)
         owner_uncharge(s);
+    diag_put(s->diag);
     sd->stats.sockets--;
     if (s->state == DS_LISTEN)
         sd->stats.listeners--;
@@ -268,30 +310,30 @@ static bool peer_alive(struct us_sockd *sd, const struct ds *s);
 static void ds_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events,
                      us_time_t now);
 
-/* Makes the pair and the entry for stack socket sfd; returns the program's end (or -errno). */
-static int
-ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int family,
-        struct ds **out)
+static size_t
+pair_mem(const struct us_sockd *sd, int type)
 {
-    if (o->n_socks >= o->max_socks)
-        return -EMFILE;
-    size_t mem = type == US_SOCK_STREAM ? 2 * sd->lim.pair_buf : DGRAM_PAIR_MEM;
-    if (o->mem + mem > o->max_mem)
-        return -ENOBUFS;
-    int sv[2];
-    int kind = type == US_SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET;
-    if (socketpair(AF_UNIX, kind | SOCK_CLOEXEC, 0, sv) < 0)
-        return -errno;
+    return type == US_SOCK_STREAM ? 2 * sd->lim.pair_buf : DGRAM_PAIR_MEM;
+}
+
+/* Makes the entry for stack socket sfd with pair sv (ours, the program's). Returns 0 or -errno
+ * (then the caller still owns sfd and sv). */
+static int
+ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int family,
+        const int sv[2], struct ds **out)
+{
+    size_t mem = pair_mem(sd, type);
     struct stat sb, db;
+    if (fstat(sv[1], &sb) < 0 || fstat(sv[0], &db) < 0 || !S_ISSOCK(sb.st_mode) ||
+        !S_ISSOCK(db.st_mode))
+        return -EBADF;
+    if (sb.st_ino == db.st_ino || ds_by_ino(sd, sb.st_ino))
+        return -EEXIST;
     struct ds *s = calloc(1, sizeof(*s));
-    if (!s || fstat(sv[1], &sb) < 0 || fstat(sv[0], &db) < 0) {
-        free(s);
-        close(sv[0]);
-        close(sv[1]);
+    if (!s)
         return -ENOMEM;
-    }
-    int fl = fcntl(sv[0], F_GETFL);
-    fcntl(sv[0], F_SETFL, fl | O_NONBLOCK);
+    /* dfd's blocking mode (the client's choice for a pair it made) does not matter: every
+     * call on it says MSG_DONTWAIT. */
     if (type == US_SOCK_STREAM) {
         int b = (int)sd->lim.pair_buf;
         setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
@@ -309,20 +351,72 @@ ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     s->ino = sb.st_ino;
     s->dino = db.st_ino;
     s->state = type == US_SOCK_DGRAM ? DS_DATA : DS_OPEN;
+    s->rd_more = true;
     size_t b = ino_bucket(s->ino);
     s->hnext = sd->hash[b];
     sd->hash[b] = s;
     sfd_map(sd, sfd, s);
     sd->stats.sockets++;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
                              .data.ptr = &s->io};
     epoll_ctl(sd->ep, EPOLL_CTL_ADD, s->dfd, &ev);
     us_sock_watch(sd->st, sfd, US_POLLIN | US_POLLOUT, US_WATCH_EDGE, &s->rd);
     *out = s;
+    return 0;
+}
+
+/* Makes the pair and the entry for stack socket sfd; returns the program's end (or -errno). */
+static int
+ds_make(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int family,
+        struct ds **out)
+{
+    if (o->n_socks >= o->max_socks)
+        return -EMFILE;
+    if (o->mem + pair_mem(sd, type) > o->max_mem)
+        return -ENOBUFS;
+    int sv[2];
+    int kind = type == US_SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET;
+    if (socketpair(AF_UNIX, kind | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    int err = ds_init(sd, o, sfd, type, family, sv, out);
+    if (err < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return err;
+    }
     return sv[1];
 }
 
+uint32_t
+us_sockd_grant(struct us_sockd *sd, struct us_sockd_owner *o)
+{
+    if (!o->diag) { /* the pairs it would make could not be watched */
+        o->credit = 0;
+        return 0;
+    }
+    size_t each = US_MAX(pair_mem(sd, US_SOCK_STREAM), pair_mem(sd, US_SOCK_DGRAM));
+    size_t n = o->n_socks < o->max_socks ? o->max_socks - o->n_socks : 0;
+    size_t m = o->mem < o->max_mem ? (o->max_mem - o->mem) / each : 0;
+    o->credit = (uint32_t)US_MIN(US_MIN(n, m), (size_t)US_CTL_CREDIT_MAX);
+    return o->credit;
+}
+
 /* ---- the pump ----------------------------------------------------------------------------- */
+
+/* The pair was full: from now on epoll also says when the program has read (EPOLLOUT). Not
+ * before: an AF_UNIX end reports room each time its reader takes data, so a pair watched for
+ * room from the start woke the daemon once more for every reply the program read. The change
+ * re-checks readiness, so room made meanwhile is not missed. */
+static void
+want_room(struct ds *s)
+{
+    if (s->out_armed)
+        return;
+    s->out_armed = true;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                             .data.ptr = &s->io};
+    epoll_ctl(s->sd->ep, EPOLL_CTL_MOD, s->dfd, &ev);
+}
 
 /* The program closed with data it never read (the kernel marks our end ECONNRESET): Linux resets
  * such a connection at once, whatever it still had to send; the close does (SO_LINGER 0). */
@@ -383,16 +477,20 @@ stream_to_program(struct ds *s, us_time_t now)
         }
         ssize_t w = send(s->dfd, sd->bounce, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w < 0) {
-            if (errno == EAGAIN)
+            if (errno == EAGAIN) {
+                want_room(s);
                 return true; /* epoll says when the program read some */
+            }
             s->shut_rd = true; /* the program's end no longer reads */
             continue;
         }
         us_recvfrom(sd->st, s->sfd, NULL, (size_t)w, US_MSG_TRUNC, NULL, NULL, now);
         moved += (size_t)w;
         sd->stats.bytes_out += (uint64_t)w;
-        if (w < n)
+        if (w < n) {
+            want_room(s);
             return true; /* the pair is full: epoll says when the program has read some */
+        }
     }
     return true;
 }
@@ -403,7 +501,7 @@ stream_from_program(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
     size_t moved = 0;
-    while (!s->rd_eof && s->state == DS_DATA) {
+    while (!s->rd_eof && s->state == DS_DATA && s->rd_more) {
         if (moved >= PUMP_BUDGET)
             return false;
         int space = 0;
@@ -412,8 +510,10 @@ stream_from_program(struct ds *s, us_time_t now)
         size_t want = US_MIN((size_t)space, (size_t)BOUNCE);
         ssize_t n = recv(s->dfd, sd->bounce, want, MSG_DONTWAIT);
         if (n < 0) {
-            if (errno == EAGAIN)
+            if (errno == EAGAIN) {
+                s->rd_more = false;
                 return true;
+            }
             reset_on_close(s); /* ECONNRESET: read below the program's unread data */
             return true;
         }
@@ -438,8 +538,10 @@ stream_from_program(struct ds *s, us_time_t now)
         /* A short read emptied the pair: the program's next write is a new edge for epoll, so
          * the read that would only say EAGAIN is skipped. Not after hang-up: its end-of-file
          * comes with no further edge. */
-        if ((size_t)n < want && !s->hup)
+        if ((size_t)n < want && !s->hup) {
+            s->rd_more = false;
             return true;
+        }
     }
     return true;
 }
@@ -448,10 +550,16 @@ static bool
 dgram_from_program(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
+    if (!s->rd_more)
+        return true; /* epoll says when the program writes */
     for (int i = 0; i < 64; i++) {
         ssize_t n = recv(s->dfd, sd->bounce, sizeof(sd->bounce), MSG_DONTWAIT);
-        if (n < 0)
-            return errno == EAGAIN;
+        if (n < 0) {
+            if (errno != EAGAIN)
+                return false;
+            s->rd_more = false;
+            return true;
+        }
         if (n == 0) {
             s->rd_eof = true;
             return true;
@@ -496,8 +604,10 @@ dgram_to_program(struct ds *s, us_time_t now)
         }
         memcpy(sd->bounce, &h, sizeof(h));
         ssize_t w = send(s->dfd, sd->bounce, sizeof(h) + len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w < 0 && errno == EAGAIN)
+        if (w < 0 && errno == EAGAIN) {
+            want_room(s);
             return true; /* the datagram stays queued in the stack; epoll says when */
+        }
         if (n >= 0) /* sent, or the program is gone: the datagram is consumed */
             us_recvfrom(sd->st, s->sfd, sd->bounce, 0, 0, NULL, NULL, now);
         if (w > 0)
@@ -608,24 +718,38 @@ pump(struct ds *s, us_time_t now)
 static bool
 peer_alive(struct us_sockd *sd, const struct ds *s)
 {
-    if (sd->diag < 0)
+    /* A pair the client made lives in its network namespace: ask there, with the socket it
+     * gave. That socket may be shared with the client: the answer is matched by sequence and
+     * inode, and never waited for (the kernel answers within send). */
+    int fd = s->diag ? s->diag->fd : sd->diag;
+    if (fd < 0)
         return false; /* no way to tell: take the hang-up at its word */
     struct {
         struct nlmsghdr h;
         struct unix_diag_req r;
     } q = {.h = {.nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-                 .nlmsg_flags = NLM_F_REQUEST},
+                 .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = ++sd->diag_seq},
            .r = {.sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_ino = (uint32_t)s->dino,
                  .udiag_show = UDIAG_SHOW_PEER,
                  .udiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}};
-    if (send(sd->diag, &q, sizeof(q), 0) < 0)
+    if (send(fd, &q, sizeof(q), MSG_DONTWAIT) < 0)
         return false;
     uint32_t buf[256];
-    ssize_t n = recv(sd->diag, buf, sizeof(buf), 0);
     const struct nlmsghdr *h = (const void *)buf;
-    if (n < (ssize_t)sizeof(*h) || !NLMSG_OK(h, (size_t)n) || h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+    ssize_t n;
+    for (int i = 0;; i++) {
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0 || i == 8)
+            return false;
+        if (n >= (ssize_t)sizeof(*h) && NLMSG_OK(h, (size_t)n) && h->nlmsg_seq == sd->diag_seq)
+            break; /* ours; anything else is stale */
+    }
+    if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+        h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
         return false;
     const struct unix_diag_msg *m = NLMSG_DATA(h);
+    if (m->udiag_ino != (uint32_t)s->dino)
+        return false;
     size_t len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
     const struct nlattr *a = (const void *)(m + 1);
     while (len >= sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
@@ -647,6 +771,8 @@ static void
 ds_io(struct us_evh *h, uint32_t events, us_time_t now)
 {
     struct ds *s = (struct ds *)h;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        s->rd_more = true;
     if (events & EPOLLHUP) {
         /* Our own shutdown both ways also reads as hang-up: then ask the kernel. */
         bool ours = s->state == DS_DONE || (s->wr_eof && s->rd_eof);
@@ -684,7 +810,8 @@ us_sockd_run(struct us_sockd *sd, us_time_t now)
 bool
 us_sockd_handles(const struct us_ctl_req *q)
 {
-    return q->op == US_CTL_DS_SOCKET || q->op == US_CTL_DS_IDENTIFY || (q->flags & US_CTL_F_DS);
+    return q->op == US_CTL_DS_SOCKET || q->op == US_CTL_DS_IDENTIFY || q->op == US_CTL_DS_NEW ||
+           (q->flags & US_CTL_F_DS);
 }
 
 /* TCP connect: keep the program's end unwritable until the handshake ends (doc/run.md). No
@@ -694,8 +821,7 @@ connect_hold(struct ds *s, int pfd)
 {
     int small = 1; /* the kernel's minimum */
     setsockopt(pfd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-    int fl = fcntl(pfd, F_GETFL);
-    fcntl(pfd, F_SETFL, fl | O_NONBLOCK);
+    /* MSG_DONTWAIT, not O_NONBLOCK: that flag belongs to the file the program shares. */
     static const char fill[4096];
     for (;;) {
         ssize_t n = send(pfd, fill, sizeof(fill), MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -703,12 +829,36 @@ connect_hold(struct ds *s, int pfd)
             break;
         s->filler += (size_t)n;
     }
-    /* O_NONBLOCK belongs to the open file description the program shares: give it back. */
-    fcntl(pfd, F_SETFL, fl);
     s->state = DS_CONNECTING;
 }
 
-void
+/* US_CTL_DS_NEW: the pair the client made (fds: ours, the program's), within its credit. Its
+ * limits were checked when the credit was granted; accepted connections since may overshoot
+ * them by the credit at most. */
+static void
+ds_new(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
+       const int *fds, int n_fds, us_time_t now)
+{
+    int sfd = -1;
+    struct ds *s;
+    if (o && o->credit > 0 && n_fds == 2 &&
+        (q->arg == US_SOCK_STREAM || q->arg == US_SOCK_DGRAM)) {
+        o->credit--;
+        sfd = us_socket(sd->st, (enum us_sock_type)q->arg);
+    }
+    if (sfd >= 0 && ds_init(sd, o, sfd, q->arg, q->arg2, fds, &s) == 0) {
+        close(fds[1]); /* the program's copy; ours is kept */
+        s->diag = o->diag;
+        s->diag->refs++;
+        return;
+    }
+    if (sfd >= 0)
+        us_close(sd->st, sfd, now);
+    for (int i = 0; i < n_fds; i++)
+        close(fds[i]);
+}
+
+bool
 us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
                  const int *fds, int n_fds, struct us_ctl_resp *r, void *out, size_t out_cap,
                  size_t *out_len, int *give_fd, us_time_t now)
@@ -718,6 +868,10 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
     *give_fd = -1;
     struct us_sockaddr a = {q->addr, q->port};
     r->ret = 0;
+    if (q->op == US_CTL_DS_NEW) {
+        ds_new(sd, o, q, fds, n_fds, now);
+        return false;
+    }
     if (q->op == US_CTL_DS_SOCKET) {
         if (q->arg != US_SOCK_STREAM && q->arg != US_SOCK_DGRAM) {
             r->ret = -EINVAL;
@@ -736,6 +890,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
             goto out;
         }
         *give_fd = pfd;
+        r->addr = o ? us_sockd_grant(sd, o) : 0;
         goto out;
     }
     if (q->op == US_CTL_DS_IDENTIFY) {
@@ -777,8 +932,19 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
             break;
         }
         r->ret = us_connect(st, s->sfd, &a, now);
+        if (r->ret == -EINPROGRESS && (q->flags & US_CTL_F_BLOCK) && sd->link_read) {
+            /* A kernel on the TAP answers the SYN while the daemon writes it: take the
+             * answer now, and a blocking connect that is over needs no filler and no second
+             * wake-up of the program. A failure goes the usual way (SO_ERROR). */
+            sd->link_read(sd->link_ctx);
+            int m = us_sock_poll(st, s->sfd);
+            if (m >= 0 && (m & US_POLLOUT) && !(m & (US_POLLERR | US_POLLHUP)) &&
+                us_sock_error(st, s->sfd) == 0)
+                r->ret = 0;
+        }
         if (r->ret == -EINPROGRESS) {
             connect_hold(s, fds[0]);
+            r->port = 1; /* the program's send buffer was lowered (the library's cue) */
         } else if (r->ret == 0) {
             s->state = DS_DATA;
         }
@@ -891,6 +1057,14 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
 out:
     for (int i = 0; i < n_fds; i++)
         close(fds[i]);
+    return true;
+}
+
+void
+us_sockd_set_link_read(struct us_sockd *sd, void (*fn)(void *ctx), void *ctx)
+{
+    sd->link_read = fn;
+    sd->link_ctx = ctx;
 }
 
 const char *

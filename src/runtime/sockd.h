@@ -11,6 +11,7 @@
 #include "runtime/ctl_proto.h"
 
 struct us_sockd;
+struct us_sockd_diag;
 
 /* An epoll registration: the daemon's loop calls fn with the events (data.ptr points here). */
 struct us_evh {
@@ -26,6 +27,8 @@ struct us_sockd_owner {
     size_t n_socks, max_socks;  /* EMFILE past max_socks */
     size_t mem, max_mem;        /* bytes of pair buffers; ENOBUFS past max_mem */
     unsigned refs;              /* the client connection and its sockets */
+    uint32_t credit;            /* US_CTL_DS_NEW the client may still send (ctl_proto.h) */
+    struct us_sockd_diag *diag; /* the client's NETLINK_SOCK_DIAG socket, or NULL */
 };
 
 struct us_sockd_limits {
@@ -42,16 +45,26 @@ void us_sockd_free(struct us_sockd *sd, us_time_t now);
 /* Makes an owner for a new client connection (refs 1), from its credentials. */
 struct us_sockd_owner *us_sockd_owner_new(struct us_sockd *sd, pid_t pid, uid_t uid);
 void us_sockd_owner_put(struct us_sockd_owner *o);
+/* Takes fd, which HELLO carries: a NETLINK_SOCK_DIAG socket the client made in its own network
+ * namespace, where the pairs it makes itself live (the daemon's own socket diagnostics see only
+ * the daemon's namespace). Anything else is closed. Without it the client gets no credit. */
+void us_sockd_owner_diag(struct us_sockd_owner *o, int fd);
 
 /* True for the requests this module answers: US_CTL_DS_* and those flagged US_CTL_F_DS. */
 bool us_sockd_handles(const struct us_ctl_req *q);
 /* Executes one. fds: the descriptors that came with it (always closed or kept by the callee).
  * Fills *r and up to out_cap bytes of out (*out_len); *give_fd is a descriptor to send with the
- * reply, which the caller closes after sending (-1: none). */
-void us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
+ * reply, which the caller closes after sending (-1: none). Returns false for a request that
+ * gets no reply (US_CTL_DS_NEW). */
+bool us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
                       const int *fds, int n_fds, struct us_ctl_resp *r, void *out, size_t out_cap,
                       size_t *out_len, int *give_fd, us_time_t now);
 
+/* fn reads what the link (the TAP) holds into the stack; a blocking US_CTL_CONNECT calls it
+ * after the SYN went out, and answers 0 if that ended the handshake. */
+void us_sockd_set_link_read(struct us_sockd *sd, void (*fn)(void *ctx), void *ctx);
+/* Grants client o the credit its limits allow now for US_CTL_DS_NEW, and returns it. */
+uint32_t us_sockd_grant(struct us_sockd *sd, struct us_sockd_owner *o);
 /* After the stack's ready list was harvested and epoll's events handled: sockets that stopped
  * because their work budget ran out continue. True while some still wait (do not sleep). */
 bool us_sockd_run(struct us_sockd *sd, us_time_t now);

@@ -10,6 +10,11 @@
  *   badop       after HELLO, an unknown op and a bad magic: an error or the end
  *   fds         after HELLO, 60 pipe descriptors on a NETSTAT and on a DS_IDENTIFY (each
  *               "not ours"); the daemon must close what it was given (the script counts)
+ *   dsnew       US_CTL_DS_NEW (a pair the client made) without credit (a HELLO with no socket
+ *               diagnostics, or a pipe for one: credit 0), with a bad type, with pipes, with
+ *               one descriptor: each refused, the pair closed by the daemon (its other end
+ *               hangs up); with credit a pair is taken (DS_IDENTIFY knows it), and beyond the
+ *               credit refused again; the connection keeps working throughout
  * After each bad message the daemon must answer or close within 2 s (it never ignores a client
  * into a hang). Holding scenarios (print "holding", keep their connections SECONDS, then exit 0):
  *   stall       connects and sends nothing
@@ -27,6 +32,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <ustack.h>
 
 #include "runtime/ctl_proto.h"
 
@@ -305,6 +312,125 @@ sc_fds(void)
         close(fds[i]);
 }
 
+/* HELLO carrying fd (-1: none); returns the credit granted, or -1. */
+static int64_t
+hello_credit(int s, int fd)
+{
+    struct us_ctl_req q = req(US_CTL_HELLO, US_CTL_VERSION);
+    if ((fd >= 0 ? send_fds(s, &q, &fd, 1) : send(s, &q, sizeof(q), 0)) < 0)
+        return -1;
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    struct us_ctl_resp r;
+    if (poll(&p, 1, 2000) <= 0 || recv(s, &r, sizeof(r), 0) != (ssize_t)sizeof(r) || r.ret < 0)
+        return -1;
+    return r.addr;
+}
+
+/* Sends a US_CTL_DS_NEW of a fresh stream pair (our copy of the daemon's end closed); returns
+ * the program's end, or -1. */
+static int
+ds_new(int s, int type)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    struct us_ctl_req q = req(US_CTL_DS_NEW, type);
+    q.arg2 = AF_INET;
+    ssize_t n = send_fds(s, &q, sv, 2);
+    close(sv[0]);
+    if (n < 0) {
+        close(sv[1]);
+        return -1;
+    }
+    return sv[1];
+}
+
+/* Did the daemon close its copy of the pair (our end hangs up within 2 s)? */
+static int
+hung_up(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 2000) > 0 && (p.revents & POLLHUP);
+}
+
+/* Still answering on s: a DS_IDENTIFY of fd; returns the kind byte, or -1. */
+static int
+identify(int s, int fd)
+{
+    struct us_ctl_req q = req(US_CTL_DS_IDENTIFY, 0);
+    q.flags = US_CTL_F_DS;
+    if (send_fds(s, &q, &fd, 1) < 0)
+        return -1;
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    uint8_t buf[sizeof(struct us_ctl_resp) + 1];
+    if (poll(&p, 1, 2000) <= 0 || recv(s, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+        return -1;
+    return buf[sizeof(struct us_ctl_resp)];
+}
+
+static void
+sc_dsnew(void)
+{
+    int s = ctl_connect();
+    if (s < 0)
+        return;
+    check(hello_credit(s, -1) == 0, "HELLO without socket diagnostics: no credit");
+    int fd = ds_new(s, US_SOCK_STREAM);
+    check(fd >= 0 && hung_up(fd), "DS_NEW without credit: the daemon closes the pair");
+    check(fd >= 0 && identify(s, fd) == 0, "  and does not know it; the connection still works");
+    if (fd >= 0)
+        close(fd);
+    close(s);
+
+    int p[2];
+    if (pipe(p) < 0 || (s = ctl_connect()) < 0)
+        return;
+    check(hello_credit(s, p[0]) == 0, "HELLO with a pipe for socket diagnostics: no credit");
+    close(s);
+
+    if ((s = ctl_connect()) < 0)
+        return;
+    int diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, 4 /* NETLINK_SOCK_DIAG */);
+    int64_t credit = hello_credit(s, diag);
+    close(diag);
+    check(credit > 0 && credit <= US_CTL_CREDIT_MAX, "HELLO with socket diagnostics: credit %lld",
+          (long long)credit);
+    fd = ds_new(s, 99);
+    check(fd >= 0 && hung_up(fd), "DS_NEW of type 99: refused, the pair closed");
+    if (fd >= 0)
+        close(fd);
+    struct us_ctl_req q = req(US_CTL_DS_NEW, US_SOCK_STREAM);
+    check(send_fds(s, &q, p, 2) > 0, "DS_NEW carrying two pipe ends sent");
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+        check(send_fds(s, &q, &sv[1], 1) > 0, "DS_NEW carrying one descriptor sent");
+        close(sv[1]);
+        check(hung_up(sv[0]), "DS_NEW with one descriptor: refused, the descriptor closed");
+        close(sv[0]);
+    }
+    fd = ds_new(s, US_SOCK_STREAM);
+    check(fd >= 0 && identify(s, fd) == US_SOCK_STREAM,
+          "DS_NEW within the credit: DS_IDENTIFY knows the pair as a stream socket");
+    /* The refused ones above took credit too; what is left, then one more. */
+    int taken[US_CTL_CREDIT_MAX + 1];
+    int n = 0;
+    for (; n <= US_CTL_CREDIT_MAX; n++) {
+        taken[n] = ds_new(s, US_SOCK_STREAM);
+        if (taken[n] < 0 || identify(s, taken[n]) != US_SOCK_STREAM)
+            break;
+    }
+    check(n < US_CTL_CREDIT_MAX && taken[n] >= 0 && hung_up(taken[n]),
+          "DS_NEW beyond the credit: refused after %d more, the pair closed", n);
+    for (int i = 0; i <= n && i <= US_CTL_CREDIT_MAX; i++)
+        if (taken[i] >= 0)
+            close(taken[i]);
+    if (fd >= 0)
+        close(fd);
+    close(p[0]);
+    close(p[1]);
+    close(s);
+}
+
 static void
 hold(int secs)
 {
@@ -338,6 +464,8 @@ main(int argc, char **argv)
         sc_nohello();
     else if (strcmp(sc, "badop") == 0)
         sc_badop();
+    else if (strcmp(sc, "dsnew") == 0)
+        sc_dsnew();
     else if (strcmp(sc, "fds") == 0)
         sc_fds();
     else if (strcmp(sc, "stall") == 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The daemon's control socket against misbehaving clients (tests/interop/ctlabuse.c): garbage,
 # truncated, wrongly sized and oversized messages, another protocol version (-EPROTO, then
-# closed), no HELLO, unknown ops, a bad magic, junk descriptors in SCM_RIGHTS; each gets an error
+# closed), no HELLO, unknown ops, a bad magic, junk descriptors in SCM_RIGHTS, pairs handed over
+# without credit (US_CTL_DS_NEW, refused and closed); each gets an error
 # or the end of its connection within 2 s. Then clients that stall (connected and silent; a
 # HELLO whose answer is never read; a flood of requests whose answers are never read, so the
 # daemon's answers back up) and 200 idle clients at once. Throughout, the daemon keeps serving:
@@ -9,7 +10,7 @@
 # `ustack run` talks to a kernel echo server; afterwards the daemon's descriptor count is back
 # where it started (nothing leaked) and it exits cleanly on SIGTERM.
 . "$(dirname "$0")/lib.sh" "$@"
-${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$ROOT/src" \
+${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$ROOT/src" -I"$ROOT/include" \
     "$ROOT/tests/interop/ctlabuse.c" -o "$TMP/ctlabuse" || die "cannot build ctlabuse"
 us_start
 bg "$TMP/echo.log" socat "TCP-LISTEN:7001,bind=$HOST_IP,reuseaddr,fork" EXEC:cat
@@ -25,7 +26,7 @@ serving() {
     out=$(timeout 10 "$USTACK" ping -c 1 -W 3 "$HOST_IP" 2>&1) || fail "$1: ustack ping $HOST_IP failed: $out"
 }
 
-for sc in garbage truncated badlen oversized badversion nohello badop fds; do
+for sc in garbage truncated badlen oversized badversion nohello badop fds dsnew; do
     timeout 60 "$TMP/ctlabuse" "$CTL" "$sc" >"$TMP/abuse.out" 2>&1; rc=$?
     grep -c '^ok' "$TMP/abuse.out" | xargs printf "[$TEST] %s: %s checks ok\n" "$sc"
     grep '^FAIL' "$TMP/abuse.out" | head -20 | sed "s/^/    /"

@@ -26,7 +26,9 @@ out=$(echo hi | nsx timeout 10 nc -q1 "$US_IP" 7)
 assert_eq hi "$out" "echo hi | nc -q1 $US_IP 7"
 
 # ---- ustack -> kernel echo servers ----
-bg "$TMP/socatecho.log" socat "TCP-LISTEN:6001,bind=$HOST_IP,reuseaddr,fork" EXEC:cat
+# -t 30: after the client's FIN socat waits that long for cat's last output (the default 0.5 s
+# cut a 1 MB echo short on a loaded machine)
+bg "$TMP/socatecho.log" socat -t 30 "TCP-LISTEN:6001,bind=$HOST_IP,reuseaddr,fork" EXEC:cat
 bg_echo_server "$TMP/pyecho.log" 6002
 wait_tcp_port 6001
 wait_tcp_port 6002

@@ -483,6 +483,59 @@ START_TEST(test_blackout)
 }
 END_TEST
 
+/* A blackout every period: 10 ms of every 100 ms from 5 ms on, on a frame sent every 1 ms. */
+START_TEST(test_blackout_every)
+{
+    struct us_wire_link *l =
+        link_from("blackout_start=5ms,blackout_len=10ms,blackout_every=100ms", 1);
+    run_stream(l, 1000, US_MSEC(1), 60);
+    /* frames 5..14, 105..114, ..., 905..914 are dropped: 10 in each of 10 periods */
+    ck_assert_uint_eq(us_wire_link_stats(l, 0)->blackout, 100);
+    ck_assert_uint_eq(rx_rec.n, 900);
+    for (size_t i = 0; i < rx_rec.n; i++) {
+        uint32_t into = rx_rec.seq[i] >= 5 ? (rx_rec.seq[i] - 5) % 100 : 99;
+        ck_assert_uint_ge(into, 10);
+    }
+    us_wire_link_free(l);
+}
+END_TEST
+
+/* netem's "delay 10ms reorder 2%": a frame that comes out early skips the delay and overtakes
+ * the frames sent in the 10 ms before it; the others keep their order and their delay. */
+START_TEST(test_early)
+{
+    struct us_wire_link *l = link_from("delay=10ms,early=0.02", 3);
+    const struct us_wire_stats *st = us_wire_link_stats(l, 0);
+    size_t early = 0, overtaken = 0;
+    run_stream(l, 10000, US_MSEC(1) / 10, 64); /* one frame every 100 us */
+    ck_assert_uint_eq(rx_rec.n, 10000);
+    ck_assert_uint_gt(st->reordered, 130); /* 200 expected, sd 14 */
+    ck_assert_uint_lt(st->reordered, 270);
+    ck_assert_uint_eq(st->delayed, 10000 - st->reordered);
+    uint32_t max_normal = 0;
+    for (size_t i = 0; i < rx_rec.n; i++) {
+        us_time_t sent = (us_time_t)rx_rec.seq[i] * (US_MSEC(1) / 10);
+        if (rx_rec.at[i] - sent < US_MSEC(10)) {
+            early++;
+            /* out by the next 100 us step, ahead of ~100 delayed frames */
+            ck_assert_int_le(rx_rec.at[i] - sent, US_MSEC(1) / 10);
+            ck_assert_uint_ge(rx_rec.seq[i], max_normal);
+        } else {
+            ck_assert_int_eq(rx_rec.at[i] - sent, US_MSEC(10));
+            ck_assert_uint_gt(rx_rec.seq[i] + 1, max_normal); /* the delayed stay in order */
+            max_normal = rx_rec.seq[i] + 1;
+        }
+    }
+    ck_assert_uint_eq(early, st->reordered);
+    /* every early frame arrived before frames sent before it */
+    for (size_t i = 1; i < rx_rec.n; i++)
+        if (rx_rec.seq[i - 1] > rx_rec.seq[i])
+            overtaken++;
+    ck_assert_uint_ge(overtaken, early * 9 / 10);
+    us_wire_link_free(l);
+}
+END_TEST
+
 START_TEST(test_deliver_bounded)
 {
     struct us_wire_link *l = link_from("", 1);
@@ -599,9 +652,12 @@ START_TEST(test_parse_ok)
     ck_assert_uint_eq(seed, 7);
     ck_assert_int_eq(us_impair_parse(&imp, &seed, "delay=250us,jitter=7ns,rate=1.5kbit,queue=9,"
                                                   "blackout_start=2s,blackout_len=0.5s,"
-                                                  "reorder_gap=0,biterr=0.25"),
+                                                  "reorder_gap=0,biterr=0.25,"
+                                                  "blackout_every=1s,early=0.02"),
                      0);
     ck_assert(imp.biterr == 0.25);
+    ck_assert(imp.early == 0.02);
+    ck_assert_int_eq(imp.blackout_every, US_SEC(1));
     ck_assert_int_eq(us_impair_parse(&imp, NULL, "ce=0.125"), 0);
     ck_assert(imp.ce == 0.125);
     ck_assert_int_eq(us_impair_parse(&imp, NULL, "ce=1.5"), -EINVAL);
@@ -633,6 +689,7 @@ START_TEST(test_parse_errors)
         "delay=5 ms",    "jitter=1h",     "rate=100",    "rate=100mb",  "rate=100mbps",
         "queue=-1",      "queue=1x",      "seed=abc",    "seed=-1",     "loss=0.1,loss=0.2",
         "=0.1",          "delay=1e30s",   "loss= 0.1",   "dup=0.5=0.1",
+        "early=2",       "blackout_every=1", "blackout_every=-1s",
     };
     struct us_impair imp = {.loss = 0.25};
     uint64_t seed = 99;
@@ -662,6 +719,8 @@ make_suite(void)
     tcase_add_test(tc, test_delay_and_jitter);
     tcase_add_test(tc, test_rate_limit);
     tcase_add_test(tc, test_blackout);
+    tcase_add_test(tc, test_blackout_every);
+    tcase_add_test(tc, test_early);
     tcase_add_test(tc, test_deliver_bounded);
     tcase_add_test(tc, test_no_malloc_when_warm);
     tcase_add_test(tc, test_delayq);

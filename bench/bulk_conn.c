@@ -1,0 +1,126 @@
+/* Bulk transfer over plain BSD sockets, for the loss-recovery rows (bench/run_bridge_loss.sh).
+ *
+ *   bulk_conn serve PORT           a chargen-like server on the kernel's stack (RFC 864's
+ *                                  rotating pattern, as ustack's --serve chargen sends): every
+ *                                  connection gets the pattern in 64 KiB writes until the peer
+ *                                  goes away; one connection at a time
+ *   bulk_conn recv HOST PORT BYTES connects, reads BYTES, closes; prints "secs=S bytes=N"
+ *                                  (wall time from before connect() to the last byte)
+ * The receiver is the same program for ustack's sender and for Linux's, so the two rows differ
+ * only in the sending stack. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK 65536
+#define LINE 74 /* 72 characters, CR, LF */
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static _Noreturn void
+die(const char *what)
+{
+    perror(what);
+    exit(1);
+}
+
+/* The RFC 864 pattern from position *pos on. */
+static void
+chargen_fill(char *out, size_t len, unsigned long *pos)
+{
+    for (size_t n = 0; n < len; n++, (*pos)++) {
+        unsigned long line = *pos / LINE, col = *pos % LINE;
+        out[n] = col < 72 ? (char)(' ' + (line + col) % 95) : (col == 72 ? '\r' : '\n');
+    }
+}
+
+static int
+serve(int port)
+{
+    static char buf[CHUNK];
+    int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (l < 0)
+        die("socket");
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 16) < 0)
+        die("bind/listen");
+    signal(SIGPIPE, SIG_IGN);
+    for (;;) {
+        int c = accept(l, NULL, NULL);
+        if (c < 0) {
+            if (errno == EINTR)
+                continue;
+            die("accept");
+        }
+        unsigned long pos = 0;
+        for (;;) {
+            chargen_fill(buf, sizeof(buf), &pos);
+            size_t off = 0;
+            while (off < sizeof(buf)) {
+                ssize_t n = write(c, buf + off, sizeof(buf) - off);
+                if (n <= 0)
+                    goto next;
+                off += (size_t)n;
+            }
+        }
+    next:
+        close(c);
+    }
+}
+
+static int
+recv_bytes(const char *host, int port, unsigned long long want)
+{
+    static char buf[CHUNK];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        fprintf(stderr, "bulk_conn: bad address %s\n", host);
+        return 2;
+    }
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0)
+        die("socket");
+    double t0 = now_s();
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        die("connect");
+    unsigned long long got = 0;
+    while (got < want) {
+        size_t n = want - got < sizeof(buf) ? (size_t)(want - got) : sizeof(buf);
+        ssize_t r = read(s, buf, n);
+        if (r <= 0) {
+            fprintf(stderr, "bulk_conn: %s after %llu bytes\n", r < 0 ? strerror(errno) : "EOF",
+                    got);
+            return 1;
+        }
+        got += (unsigned long long)r;
+    }
+    double t1 = now_s();
+    close(s);
+    printf("secs=%.4f bytes=%llu\n", t1 - t0, got);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "serve") == 0)
+        return serve(atoi(argv[2]));
+    if (argc == 5 && strcmp(argv[1], "recv") == 0)
+        return recv_bytes(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 10));
+    fprintf(stderr, "usage: bulk_conn serve PORT | bulk_conn recv HOST PORT BYTES\n");
+    return 2;
+}
