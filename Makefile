@@ -71,7 +71,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
-.PHONY: all test unit sim interop demo fuzz fuzz-build bench clean deps check-layers both-compilers \
+.PHONY: all test unit sim interop conformance demo fuzz fuzz-build bench clean deps check-layers both-compilers \
         build-deps test-deps install uninstall install-check soak soak-test
 all: $(REL)/ustack $(REL)/libustack.a $(REL)/libustack-client.a \
      $(PIC)/libustack.so.$(VERSION) $(PIC)/libustack-client.so.$(VERSION) \
@@ -140,7 +140,7 @@ deps:
 # checks the installed library and builds and runs examples/ against it. A test that cannot run
 # prints SKIP and fails the run unless USTACK_ALLOW_SKIP names it (or is "all").
 test: deps
-	@$(MAKE) --no-print-directory unit sim interop soak-test install-check
+	@$(MAKE) --no-print-directory unit sim interop conformance soak-test install-check
 
 unit: $(UNIT_BIN)
 	@bash scripts/run-tests.sh unit $(UNIT_BIN) $(UNIT_SH)
@@ -148,6 +148,9 @@ sim: $(SIM_BIN)
 	@bash scripts/run-tests.sh sim $(SIM_BIN)
 interop: $(ASAN)/ustack
 	@bash scripts/run-interop.sh $(ASAN)/ustack
+# The differential harness: each tests/conformance script against Linux and against ustack.
+conformance: $(ASAN)/ustack $(ASAN)/libustack-preload.so
+	@bash scripts/run-conformance.sh $(ASAN)/ustack
 
 # The soak run (doc/soak.md): SOAK_SECONDS of mixed traffic against Linux over an impaired link,
 # the daemon's memory, sockets, timer heap and pools watched; the release build, an hour by

@@ -117,6 +117,10 @@ enum us_drop_reason {
     X(TCP_TLP_PROBES, "tcp tail loss probes sent (RFC 8985)")                                      \
     X(TCP_TIMER_RETRY, "tcp timers queued late (the timer heap was out of memory)")                \
     X(TCP_TLP_LOSS, "tcp losses found by a tail loss probe or its timeout")                        \
+    X(TCP_TLP_SPURIOUS, "tcp tail loss probes a D-SACK showed were not needed")                     \
+    X(TCP_SPURIOUS_RTX, "tcp segments resent in a loss episode that had arrived (D-SACK, TS)")     \
+    X(TCP_UNDO_DSACK, "tcp cwnd reductions undone: D-SACKs showed every retransmission spurious") \
+    X(TCP_UNDO_TS, "tcp cwnd reductions undone: a timestamp showed the original arrived")          \
     X(TCP_DUPACKS, "tcp duplicate acks received")                                                  \
     X(TCP_TIMEOUTS, "tcp connections timed out")                                                   \
     X(TCP_CHALLENGE_ACK, "tcp challenge acks sent (RFC 5961)")                                     \

@@ -232,7 +232,7 @@ delayed_frame(void *ctx, int tag, const uint8_t *frame, size_t len, us_time_t no
         us_input(d->st, d->ifp, frame, len, now);
 }
 
-static void tap_frames(struct daemon *d, size_t max);
+static bool tap_frames(struct daemon *d, size_t max);
 
 /* For a blocking connect (sockd.h): the frame the kernel sent back at once (the SYN-ACK, or a
  * RST); epoll, level-triggered, reports anything more. */
@@ -244,8 +244,8 @@ link_read(void *ctx)
 
 /* Inputs the frames stashed so far (they were read earlier), then reads and inputs up to
  * RX_BURST more from the TAP; max frames in all. Those stashed meanwhile wait for the next
- * call. */
-static void
+ * call. Returns whether the TAP had no more to read. */
+static bool
 tap_frames(struct daemon *d, size_t max)
 {
     size_t got = 0; /* frames read from the TAP in this call */
@@ -254,17 +254,17 @@ tap_frames(struct daemon *d, size_t max)
         ssize_t n = (ssize_t)stash_take(d, &meta);
         if (n == 0) {
             if (d->rx_one && got == 1)
-                return; /* epoll reports what else waits */
+                return false; /* epoll reports what else waits */
             n = us_tap_read(&d->tap, d->rxbuf, sizeof(d->rxbuf), &meta);
             d->tx_since_read = 0;
             if (n <= 0) {
                 d->rx_one = got <= 1 && n == -EAGAIN;
-                return;
+                return true;
             }
             got++;
         }
         if (n <= 0)
-            return;
+            return true;
         if (d->pcap)
             us_pcap_write(d->pcap, d->rxbuf, (size_t)n, wall_now());
         if (d->delayq) {
@@ -279,6 +279,7 @@ tap_frames(struct daemon *d, size_t max)
             us_input_flags(d->st, d->ifp, d->rxbuf, (size_t)n, fl, d->now);
         }
     }
+    return false;
 }
 
 static void
@@ -288,6 +289,21 @@ tap_readable(struct daemon *d)
         d->rx_one = false;
     d->tap_iter = d->iter;
     tap_frames(d, SIZE_MAX);
+}
+
+/* Before the stack's timers run, what the TAP holds goes in: a retransmission timer or a tail
+ * loss probe must not fire for want of an ACK that has arrived and waits unread behind an
+ * iteration that was busy sending (with 20 downloads, every connection's probe fired at once
+ * after such a stall, each resending what the peer had). Bounded, so input cannot hold the
+ * timers off for long. */
+static void
+tap_drain_for_timers(struct daemon *d)
+{
+    if (us_next_deadline(d->st) > d->now)
+        return;
+    d->rx_one = false; /* read till the TAP is dry, not one frame */
+    for (int i = 0; i < 32 && !tap_frames(d, SIZE_MAX); i++) {
+    }
 }
 
 /* ---- control requests ------------------------------------------------------------------------ */
@@ -1058,6 +1074,7 @@ us_daemon_run(const struct us_daemon_opts *o)
             tap_readable(d);
         if (d->delayq)
             us_delayq_deliver(d->delayq, d->now, 256, delayed_frame, d);
+        tap_drain_for_timers(d);
         us_poll(d->st, d->now);
         /* Sockets whose readiness changed: the services' and parked requests' (bounded per
          * iteration; what is left keeps the next epoll_wait from sleeping). */

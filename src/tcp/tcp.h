@@ -48,6 +48,25 @@ struct us_tcp_listen {
     us_time_t cookie_time;      /* when we last answered with a SYN cookie (0: never) */
 };
 
+/* A loss episode: fast recovery or a retransmission timeout, from its start until the D-SACKs
+ * of its retransmissions have had time to come back. It holds what undoing the episode's cwnd
+ * reduction needs (RFC 3708 D-SACK and RFC 3522/4015 timestamp detection, Linux's
+ * tcp_try_undo_*) and the counters of Proportional Rate Reduction (RFC 6937). Allocated when
+ * an episode begins: loss is rare, and a connection without one carries only the pointer. */
+struct us_tcp_episode {
+    uint32_t prior_cwnd, prior_ssthresh; /* before the episode's reduction */
+    us_seq_t start;             /* SND.UNA when it began: D-SACKs below are from before it */
+    us_seq_t end;               /* with `over`: SND.MAX when recovery ended */
+    uint32_t retrans;           /* segments resent in it and not yet shown spurious */
+    uint32_t rtx_tsval;         /* TSval of its first retransmission (with rtx_ts) */
+    uint32_t recover_fs;        /* RFC 6937 RecoverFS: the flight when recovery began */
+    uint32_t prr_delivered, prr_out; /* RFC 6937 */
+    bool rto : 1;               /* began with a retransmission timeout */
+    bool rtx_ts : 1;            /* something was resent, with timestamps: rtx_tsval is set */
+    bool eifel_done : 1;        /* the first ACK after the first retransmission was judged */
+    bool over : 1;              /* recovery ended: only late D-SACKs may still undo it */
+};
+
 struct us_tcp_conn {
     /* common socket header: must come first (socket/socket.c) */
     enum us_sock_type type;
@@ -83,6 +102,7 @@ struct us_tcp_conn {
     bool tlp_out : 1;           /* a probe is out and unresolved: TLP.end_seq is tlp_end */
     bool tlp_rtx : 1;           /* that probe resent data (TLP.is_retrans) */
     bool tlp_lost : 1;          /* this recovery counts every hole below tlp_end as lost */
+    bool tlp_rtt : 1;           /* an RTT sample came since the last probe (RFC 8985 7.3) */
     bool sndbuf_lock : 1;       /* SO_SNDBUF was set: no send-buffer auto-tuning */
     bool snd_nospace : 1;       /* the last send found the buffer full: the writer has more */
     bool cwnd_limited : 1;      /* cwnd held data back in this usage window (cc.c) */
@@ -143,6 +163,7 @@ struct us_tcp_conn {
     struct us_rangeset *sacked; /* SACK scoreboard, relative to snd_una */
     us_seq_t high_rxt;          /* RFC 6675 HighRxt: retransmitted up to here in this recovery */
     us_seq_t rtx_mark;          /* SND.MAX when the last hole was resent (lost-retransmit check) */
+    struct us_tcp_episode *ep;  /* the loss episode, while one lasts (tcp_recovery.c) */
 
     struct {                    /* CUBIC (RFC 9438), in segments */
         float w_max, w_last_max, k, origin, w_est;
@@ -292,6 +313,9 @@ us_tcp_rto_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t when)
     c->tlp_pto = false;
     us_tcp_timer_arm(st, c, US_TT_RTO, when);
 }
+/* How long a peer may hold an ACK while more than one segment is out (us_tcp_tlp_arm): Linux's
+ * least delayed-ACK time (TCP_DELACK_MIN, 40 ms) and some slack for its timer. */
+#define US_TCP_PTO_DELACK US_MSEC(50)
 /* RFC 8985 7.2: puts the probe timeout in the RTO slot if a probe may go out; rto_at is when the
  * RTO would expire. Returns false (and changes nothing) when the RTO should run instead. */
 bool us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_time_t rto_at);
@@ -356,6 +380,26 @@ us_tcp_read_seq(const struct us_tcp_conn *c)
 void us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o);
 void us_tcp_conn_sockinfo(const struct us_tcp_conn *c, struct us_sock_info *s);
 size_t us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t max);
+
+/* loss episodes (tcp_recovery.c): undo of spurious retransmissions, PRR */
+/* A loss episode begins (before cwnd and ssthresh are cut): fast recovery or an RTO. */
+void us_tcp_episode_begin(struct us_tcp_conn *c, bool rto);
+/* `len` bytes were sent again (count them against the episode, if one is under way). */
+void us_tcp_episode_rtx(struct us_tcp_conn *c, uint32_t len, us_time_t now);
+/* Whether the episode under way has resent something with a timestamp (before an ACK: only an
+ * ACK sent after the retransmission can judge it). */
+bool us_tcp_episode_rtx_sent(const struct us_tcp_conn *c);
+/* An acceptable ACK: its D-SACK (RFC 2883) and timestamp echo may show the episode's
+ * retransmissions spurious (then cwnd and ssthresh are restored); `una0` is SND.UNA before it,
+ * `rtx_before` what us_tcp_episode_rtx_sent said before it, `delivered` the bytes it newly ACKed
+ * or SACKed (PRR's DeliveredData); PRR sets cwnd during SACK recovery. */
+void us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
+                        us_seq_t una0, bool rtx_before, uint32_t delivered);
+/* RFC 6937: fast recovery with SACK begins; sets cwnd for the fast retransmit. */
+void us_tcp_prr_start(struct us_tcp_conn *c);
+/* Fast recovery ended (full ACK, or an RTO took over). */
+void us_tcp_episode_recovered(struct us_tcp_conn *c);
+void us_tcp_episode_free(struct us_tcp_conn *c);
 
 /* output (tcp_output.c) */
 void us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);

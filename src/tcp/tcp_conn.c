@@ -152,6 +152,7 @@ conn_release(struct us_tcp_conn *c)
     free(c->lsn);
     free(c->ooo);
     free(c->sacked);
+    free(c->ep);
 }
 
 void
@@ -567,6 +568,7 @@ us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const cha
     free(c->ooo);
     free(c->sacked);
     c->ooo = c->sacked = NULL;
+    us_tcp_episode_free(c);
     if (c->fd < 0)
         us_tcp_conn_free(st, c);
     /* with a descriptor the block stays until close(): the reader sees EOF or the error */

@@ -32,6 +32,7 @@ rtt_sample(struct us_stack *st, struct us_tcp_conn *c, us_time_t r)
 {
     if (r <= 0)
         r = US_NSEC_PER_MSEC / 10;
+    c->tlp_rtt = true;
     if (c->srtt == 0) { /* RFC 6298 2.2 */
         c->srtt = r;
         c->rttvar = r / 2;
@@ -651,6 +652,7 @@ enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const
     us_ring_free(&c->sndbuf);
     free(c->sacked);
     c->sacked = NULL;
+    us_tcp_episode_free(c);
     if (c->fd < 0) /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
         c->t[US_TT_2MSL] = now + 2 * st->cfg.tcp_msl;
     else
@@ -704,8 +706,10 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
             c->in_recovery = false;
             c->tlp_lost = false;
             c->dupacks = 0;
+            us_tcp_episode_recovered(c);
         } else if (c->sack_ok) {
-            /* RFC 6675: partial ACKs need nothing special; the pipe sends the next hole. */
+            /* RFC 6675 and RFC 6937: the pipe sends the next hole, PRR sets cwnd
+             * (us_tcp_episode_ack). */
         } else { /* partial acknowledgment: retransmit the next hole, deflate */
             us_tcp_retransmit_head(st, c, s->now);
             c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
@@ -799,6 +803,8 @@ tlp_ack(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
     if (!c->tlp_out || us_seq_lt(r->ack, c->tlp_end))
         return;
     bool dsack = r->n_sack && r->sack[0].end == c->tlp_end && us_seq_leq(r->sack[0].end, r->ack);
+    if (c->tlp_rtx && dsack) /* RFC 8985 7.4.1: both copies arrived: the probe was spurious */
+        us_stat_inc(st, US_STAT_TCP_TLP_SPURIOUS);
     if (!c->tlp_rtx || dsack)
         c->tlp_out = false;
     else if (us_seq_gt(r->ack, c->tlp_end))
@@ -813,6 +819,7 @@ void
 us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now)
 {
     const struct us_cc_ops *cc = us_tcp_cc(c);
+    us_tcp_episode_begin(c, false);
     /* RFC 3168 6.1.2: one reduction for a window's CE marks and losses together (Linux keeps the
      * ssthresh of its CWR state too). */
     if (!(c->ecn_cwr_wnd && us_seq_lt(c->snd_una, c->recover)))
@@ -840,8 +847,9 @@ us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us
         us_tcp_rto_arm(st, c, now + c->rto);
     char a[16];
     if (c->sack_ok) {
-        /* RFC 6675 5 step 4: cwnd = ssthresh; the pipe decides what goes out. */
-        c->cwnd = c->ssthresh;
+        /* RFC 6937 instead of RFC 6675 5 step 4 (cwnd = ssthresh at once): cwnd follows what
+         * the ACKs deliver, down to ssthresh; the pipe decides what goes out. */
+        us_tcp_prr_start(c);
         US_TRACE(st, "tcp: %s:%u loss detected (%s) -> recovery, cwnd %u ssthresh %u",
                  us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
                  by_probe ? "SACK of the loss probe"
@@ -1000,6 +1008,9 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     }
     bool window_update = false;
     uint32_t new_wnd = (uint32_t)r->wnd << c->snd_wscale;
+    us_seq_t una0 = c->snd_una; /* for the loss episode: what this ACK delivered */
+    uint32_t sacked0 = c->sacked ? us_rangeset_bytes(c->sacked) : 0;
+    bool rtx0 = us_tcp_episode_rtx_sent(c);
     bool sack_news = c->sack_ok && r->n_sack && sack_update(c, r);
     if (sack_news && c->in_recovery && c->sacked && us_seq_gt(c->high_rxt, c->snd_una) &&
         us_seq_gt(c->snd_una + c->sacked->r[c->sacked->n - 1].end, c->rtx_mark)) {
@@ -1021,6 +1032,11 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         /* (a zero window makes answers to our window probes look like duplicates: they are
          * not a loss signal, and a retransmission could not go out anyway) */
         dup_ack(st, c, s);
+    }
+    if (c->ep) {
+        int64_t delivered = (int64_t)(c->snd_una - una0) +
+                            (int64_t)(c->sacked ? us_rangeset_bytes(c->sacked) : 0) - sacked0;
+        us_tcp_episode_ack(st, c, r, una0, rtx0, delivered > 0 ? (uint32_t)delivered : 0);
     }
     /* Window update (3.10.7.4, SND.WL1/WL2 guard against old segments). */
     if (us_seq_lt(c->snd_wl1, r->seq) || (c->snd_wl1 == r->seq && us_seq_leq(c->snd_wl2, r->ack))) {

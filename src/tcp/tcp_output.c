@@ -242,6 +242,8 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     }
     us_stat_inc(st, US_STAT_TCP_OUT_SEGS);
     c->bytes_sent += len;
+    if (len && c->in_recovery && c->ep)
+        c->ep->prr_out += (uint32_t)len; /* RFC 6937 prr_out */
     if (len)
         c->last_snd_ms = us_tcp_stamp_ms(now); /* RFC 5681 4.1's idle clock */
     if (us_trace_on(st)) {
@@ -326,10 +328,11 @@ us_tcp_send_rst_for(struct us_stack *st, const struct us_ip4_rx *rx,
 
 /* A segment went out again: the connection's count (netstat -i) and the stack's. */
 static void
-count_retrans(struct us_stack *st, struct us_tcp_conn *c)
+count_retrans(struct us_stack *st, struct us_tcp_conn *c, size_t len, us_time_t now)
 {
     c->retrans++;
     us_stat_inc(st, US_STAT_TCP_RETRANS);
+    us_tcp_episode_rtx(c, (uint32_t)len, now);
 }
 
 static us_seq_t
@@ -356,8 +359,10 @@ us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
         if (len == 0 && !(flags & US_TCP_FIN))
             return;
         tcp_emit(st, c, seq, flags | (len ? US_TCP_PSH : 0), len, now);
+        count_retrans(st, c, len, now);
+        return;
     }
-    count_retrans(st, c);
+    count_retrans(st, c, 0, now);
 }
 
 uint32_t
@@ -412,7 +417,7 @@ sack_retransmit(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             return;
         c->high_rxt = hole + len;
         c->rtx_mark = c->snd_max;
-        count_retrans(st, c);
+        count_retrans(st, c, len, now);
         if (c->t[US_TT_RTO] == US_TIME_NEVER)
             us_tcp_rto_arm(st, c, now + c->rto);
     }
@@ -430,7 +435,7 @@ send_at_nxt(struct us_stack *st, struct us_tcp_conn *c, size_t len, bool fin, bo
     if (err < 0)
         return err;
     if (is_rtx) {
-        count_retrans(st, c);
+        count_retrans(st, c, len, now);
     } else if (!c->ts_ok && !c->rtt_timing && len) {
         c->rtt_timing = true; /* RFC 6298 3: time one segment per RTT (Karn's rule) */
         c->rtt_seq = c->snd_nxt;
@@ -626,7 +631,7 @@ us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
         uint8_t flags = US_TCP_ACK | (fin ? US_TCP_FIN : 0) | (len ? US_TCP_PSH : 0);
         err = tcp_emit(st, c, seq, flags, len, now);
         if (err == 0) {
-            count_retrans(st, c);
+            count_retrans(st, c, len, now);
             c->rtt_timing = false; /* Karn */
         }
         c->tlp_rtx = true;
@@ -634,6 +639,7 @@ us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
     if (err < 0)
         return err;
     c->tlp_out = true;
+    c->tlp_rtt = false;
     c->tlp_end = c->snd_max; /* TLP.end_seq = SND.NXT */
     us_stat_inc(st, US_STAT_TCP_TLP_PROBES);
     char a[16];

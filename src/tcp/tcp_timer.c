@@ -23,7 +23,9 @@ timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why, us_ti
 /* Whether the probe timeout may run: SACK in use (RFC 8985 2), data in flight, no probe
  * unacknowledged (one per episode), and neither fast recovery nor RTO recovery under way (both
  * end when SND.UNA reaches `recover`; an ECN reduction's window does not count, as Linux probes
- * in its CWR state). A closed peer window is the persist logic's case.
+ * in its CWR state). A closed peer window is the persist logic's case. RFC 8985 7.3 (2) asks at
+ * expiry for an RTT sample since the last probe; without one (and no probe to judge) the PTO is
+ * not armed at all, so the RTO keeps its own deadline.
  * DEVIATION(RFC 8985 7.2): also with SACKed data (too little for RFC 6675 to call a loss): RFC
  * 8985 leaves that case to RACK's reordering timer, which needs per-segment send times we do not
  * keep; the probe timeout stands in for it (tlp_fired). */
@@ -31,7 +33,7 @@ static bool
 tlp_allowed(const struct us_stack *st, const struct us_tcp_conn *c)
 {
     return st->cfg.tcp_tlp && c->sack_ok && !c->in_recovery &&
-           (!c->tlp_out || us_seq_geq(c->snd_una, c->tlp_end)) &&
+           (!c->tlp_out || us_seq_geq(c->snd_una, c->tlp_end)) && (c->tlp_rtt || c->tlp_out) &&
            c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT &&
            c->snd_max != c->snd_una && us_tcp_recover_passed(c) && c->snd_wnd > 0;
 }
@@ -45,9 +47,16 @@ us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_tim
      * (its ACK may wait for a second one), 1 s without an RTT sample, never past the RTO. */
     us_time_t pto = US_SEC(1);
     if (c->srtt) {
-        /* DEVIATION(RFC 8985 7.2): at least 10 ms (Linux before 4.13), so that a sub-millisecond
-         * SRTT does not fire probes at a receiver that is merely slow to run. */
-        pto = US_MAX(2 * c->srtt, US_MSEC(10));
+        /* DEVIATION(RFC 8985 7.2): at least SRTT + US_TCP_PTO_DELACK (50 ms). A receiver delays
+         * its ACK not only when one segment is out: Linux ACKs at once only if the window it
+         * offers would move right, so while its application has not read what arrived the ACK
+         * waits for that read or for the delayed-ACK timer (40 ms at least;
+         * __tcp_ack_snd_check), and two short segments wait for that timer at any receiver
+         * (ours too). On a short path such an ACK is many SRTTs late: with 20 downloads every
+         * connection's probe fired 20 to 25 ms after the last ACK and resent what the peer
+         * had (doc/status.md). The ACK of the last segment is due within one SRTT plus that
+         * delay. */
+        pto = US_MAX(2 * c->srtt, c->srtt + US_TCP_PTO_DELACK);
         if (c->snd_max - c->snd_una <= c->mss)
             pto += st->cfg.tcp_tlp_max_ack_delay;
     }
@@ -70,7 +79,7 @@ tlp_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             us_tcp_tlp_repaired(st, c, now);
         if (c->sacked && (c->sacked->n > 1 || c->sacked->r[0].start > 0))
             us_tcp_enter_recovery(st, c, true, now);
-        else
+        else if (c->tlp_rtt) /* RFC 8985 7.3 (2): an RTT sample since the last probe */
             us_tcp_send_loss_probe(st, c, now);
     }
     if (c->snd_max != c->snd_una)
@@ -116,6 +125,7 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     /* RFC 5681 3.1: after a timeout, ssthresh from the flight and a one-segment loss window;
      * then go back to SND.UNA and resend from there. */
+    us_tcp_episode_begin(c, true);
     if (c->backoff == 1)
         c->ssthresh = us_tcp_cc(c)->on_loss(c, now);
     c->cwnd = c->mss;

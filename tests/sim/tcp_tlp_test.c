@@ -127,6 +127,51 @@ START_TEST(request_response_tail_loss)
 }
 END_TEST
 
+/* A clean link (10 ms RTT) whose receiver delays its ACKs: after each bulk transfer (ACKed every
+ * second segment), three short segments (more than one MSS in all, each under half of one) that
+ * the receiver (RFC 1122 4.2.3.2, as Linux) answers only when its 40 ms delayed-ACK timer fires.
+ * That ACK is late, more than 2 * SRTT after the last segment, but not lost: no probe may go
+ * (RFC 8985 7.2 with the peer's delayed-ACK allowance), nor anything be sent twice. */
+START_TEST(no_probe_for_delayed_ack)
+{
+    unsigned n = simtcp_nseeds(3);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t seed = simtcp_seed_at(i);
+        struct us_impair imp = {.delay = US_MSEC(5)};
+        struct simtcp_pair p;
+        simtcp_connect(&p, &imp, seed, 0, NULL, US_CC_CUBIC);
+        ck_assert_int_eq(us_setsockopt(p.s.st[0], p.cfd, US_TCP_NODELAY, 1), 0);
+        uint64_t off = 0;
+        for (unsigned k = 0; k < 20; k++) {
+            size_t bulk = 4096 + (k * 797) % 4096;
+            rr_send(&p, 0, p.cfd, 1, off, bulk);
+            rr_recv(&p, 1, p.sfd, 1, off, bulk);
+            off += bulk;
+            sim_run(&p.s, US_MSEC(30)); /* everything ACKed: SRTT about 10 ms */
+            for (unsigned j = 0; j < 3; j++) {
+                rr_send(&p, 0, p.cfd, 1, off + 600 * j, 600);
+                sim_run(&p.s, US_MSEC(1));
+            }
+            rr_recv(&p, 1, p.sfd, 1, off, 1800);
+            off += 1800;
+            sim_run(&p.s, US_MSEC(100)); /* the delayed ACK, and any probe, come within this */
+        }
+        struct us_tcp_info ta;
+        ck_assert_int_eq(us_tcp_get_info(p.s.st[0], p.cfd, &ta), 0);
+        printf("delayed-ACK peer, seed %llu: srtt %lld us, %llu probes, %llu retransmissions\n",
+               (unsigned long long)seed, (long long)(ta.srtt / 1000),
+               (unsigned long long)both(&p, "TCP_TLP_PROBES"),
+               (unsigned long long)both(&p, "TCP_RETRANS"));
+        ck_assert_uint_eq(ta.bytes_acked, off);
+        ck_assert_uint_eq(both(&p, "TCP_TLP_PROBES"), 0);
+        ck_assert_uint_eq(both(&p, "TCP_RETRANS"), 0);
+        ck_assert_uint_eq(both(&p, "TCP_RTO"), 0);
+        simtcp_close_all(&p);
+        simtcp_finish(&p.s);
+    }
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -134,6 +179,7 @@ make_suite(void)
     TCase *tc = tcase_create("tlp");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, request_response_tail_loss);
+    tcase_add_test(tc, no_probe_for_delayed_ack);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -356,7 +356,9 @@ START_TEST(no_ect_on_retransmissions_and_probes)
     os_advance(&o, US_SEC(1));
     struct us_tcp_repr r = rx_ecn(&o, &t, A | P, US_IP_ECN_NOT_ECT);
     ck_assert_uint_eq(r.seq, t.ack);
-    ck_assert_uint_eq(stat(&o, US_STAT_TCP_RETRANS), 1); /* (a loss probe: SACK is on) */
+    ck_assert_uint_eq(stat(&o, US_STAT_TCP_RETRANS), 1);
+    /* (the RTO, not a loss probe: no RTT sample yet, RFC 8985 7.3 (2)) */
+    ck_assert_uint_eq(stat(&o, US_STAT_TCP_RTO), 1);
     /* the peer takes it and closes its window: the byte that probes it is not ECT either */
     t.ack += 300;
     t.wnd = 0;
@@ -367,7 +369,7 @@ START_TEST(no_ect_on_retransmissions_and_probes)
     r = rx_ecn(&o, &t, A, US_IP_ECN_NOT_ECT);
     ck_assert_uint_eq(r.payload_len, 1);
     /* the window opens: the data from the probe byte on goes again, not-ECT (it starts with
-     * a byte sent before); then new data is ECT again */
+     * a byte sent before); then new data is ECT again, with CWR after the RTO's reduction */
     t.wnd = 65535;
     os_tcp_tx(&o, &t, A, NULL, 0);
     r = rx_ecn(&o, &t, A | P, US_IP_ECN_NOT_ECT);
@@ -375,7 +377,7 @@ START_TEST(no_ect_on_retransmissions_and_probes)
     ck_assert_uint_eq(r.payload_len, 10);
     t.ack += 10;
     os_tcp_tx(&o, &t, A, NULL, 0);
-    send_expect(&o, &t, fd, 0, 100, A | P, US_IP_ECN_ECT0);
+    send_expect(&o, &t, fd, 0, 100, A | P | W, US_IP_ECN_ECT0);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
 }

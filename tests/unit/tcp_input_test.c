@@ -2182,7 +2182,7 @@ END_TEST
 
 /* One segment of 1000 bytes out with a 1 s RTO floor: its ACK may wait for the peer's delayed-
  * ACK timer, so the PTO adds the allowance (200 ms): the probe, the same segment again, comes at
- * 2 * 30 + 200 ms. Returns the descriptor; *una is the segment's sequence number. */
+ * 30 + 50 + 200 ms (SRTT + 50 ms is more than 2 * SRTT). Returns the descriptor; *una is the segment's sequence number. */
 static int
 tlp_one_probe(struct onestack *o, struct os_tcp *t, uint32_t *una)
 {
@@ -2194,7 +2194,7 @@ tlp_one_probe(struct onestack *o, struct os_tcp *t, uint32_t *una)
     *una = t->ack;
     ck_assert_int_eq(us_sendto(o->st, fd, data, 1000, 0, NULL, o->now), 1000);
     os_tcp_rx_expect(o, t, A | P, *una, t->seq, 1000);
-    quiet_until(o, US_MSEC(260));
+    quiet_until(o, US_MSEC(280));
     os_tcp_rx_expect(o, t, A | P, *una, t->seq, 1000);
     expect_stat(o, US_STAT_TCP_TLP_PROBES, 1);
     expect_stat(o, US_STAT_TCP_RETRANS, 1);
@@ -2238,9 +2238,9 @@ START_TEST(tlp_tail_loss)
     os_advance(&o, US_MSEC(30));
     t.ack = una + 2920;
     os_tcp_tx(&o, &t, A, NULL, 0);
-    /* PTO = 2 * SRTT = 60 ms after that ACK, well before its RTO (200 ms): the last segment
+    /* PTO = SRTT + 50 ms = 80 ms after that ACK, well before its RTO (200 ms): the last segment
      * again, as the probe (no new data is waiting) */
-    quiet_until(&o, US_MSEC(60));
+    quiet_until(&o, US_MSEC(80));
     os_tcp_rx_expect(&o, &t, A | P, una + 3 * 1460, t.seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     expect_stat(&o, US_STAT_TCP_TLP_PROBES, 1);
@@ -2282,7 +2282,7 @@ START_TEST(tlp_timeout_finds_hole)
     os_advance(&o, US_MSEC(30));
     t.ack = una + 2920;
     sack_ack(&o, &t, una + 3 * 1460, una + 4 * 1460);
-    quiet_until(&o, US_MSEC(60));
+    quiet_until(&o, US_MSEC(80));
     os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
@@ -2359,7 +2359,9 @@ END_TEST
 
 /* A probe ACKed exactly, then silence: no sign that the segment arrived twice came within a
  * whole PTO, so when the next tail needs a probe, the last one is judged to have repaired a loss
- * (the verdict RFC 8985 7.4 leaves to the next ACK), and the new probe goes out. */
+ * (the verdict RFC 8985 7.4 leaves to the next ACK). No new probe goes out: no RTT sample came
+ * since the last one (RFC 8985 7.3 (2); without timestamps Karn's rule takes none from the
+ * ACK of a resent segment), so the RTO stays the last resort. */
 START_TEST(tlp_verdict_at_next_probe)
 {
     struct onestack o;
@@ -2371,9 +2373,9 @@ START_TEST(tlp_verdict_at_next_probe)
     os_tcp_tx(&o, &t, A, NULL, 0);
     expect_stat(&o, US_STAT_TCP_TLP_LOSS, 0);
     tlp_send_more(&o, &t, fd, una);
-    quiet_until(&o, US_MSEC(260));
-    os_tcp_rx_expect(&o, &t, A | P, una + 1000, t.seq, 100);
-    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 2);
+    quiet_until(&o, US_MSEC(280));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 1);
     expect_stat(&o, US_STAT_TCP_TLP_LOSS, 1);
     struct us_tcp_info ti = tcp_info(&o, fd);
     ck_assert_uint_eq(ti.ssthresh, 2 * ti.mss_snd);
@@ -2384,8 +2386,9 @@ START_TEST(tlp_verdict_at_next_probe)
 END_TEST
 
 /* The probe resent a segment that had arrived (its ACK was late): the peer's next duplicate ACK
- * says so, with a D-SACK of the probe (RFC 2883) or, from a receiver without D-SACK, plain. No
- * loss, no cwnd cut, not even when the next tail needs a probe of its own. */
+ * says so, with a D-SACK of the probe (RFC 2883; counted as a spurious probe) or, from a
+ * receiver without D-SACK, plain. No loss, no cwnd cut, not even when the next tail's probe
+ * timeout comes. */
 START_TEST(tlp_probe_was_spurious)
 {
     for (int dsack = 0; dsack < 2; dsack++) {
@@ -2399,10 +2402,11 @@ START_TEST(tlp_probe_was_spurious)
             sack_ack(&o, &t, una, una + 1000); /* the probe's */
         else
             os_tcp_tx(&o, &t, A, NULL, 0);
+        expect_stat(&o, US_STAT_TCP_TLP_SPURIOUS, dsack ? 1 : 0);
         tlp_send_more(&o, &t, fd, una);
-        quiet_until(&o, US_MSEC(260));
-        os_tcp_rx_expect(&o, &t, A | P, una + 1000, t.seq, 100);
-        expect_stat(&o, US_STAT_TCP_TLP_PROBES, 2);
+        quiet_until(&o, US_MSEC(280));
+        ck_assert_uint_eq(os_tcp_pending(&o), 0); /* no RTT sample since the probe: none now */
+        expect_stat(&o, US_STAT_TCP_TLP_PROBES, 1);
         expect_stat(&o, US_STAT_TCP_TLP_LOSS, 0);
         ck_assert_uint_eq(tcp_info(&o, fd).ssthresh, UINT32_MAX);
         os_tcp_abort(&o, fd);
@@ -2425,7 +2429,7 @@ START_TEST(tlp_new_data)
     for (uint32_t i = 0; i < 10; i++)
         os_tcp_rx_expect(&o, &t, A, una + 1460 * i, t.seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    quiet_until(&o, US_MSEC(60));
+    quiet_until(&o, US_MSEC(80));
     os_tcp_rx_expect(&o, &t, A, una + 10 * 1460, t.seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     expect_stat(&o, US_STAT_TCP_TLP_PROBES, 1);
@@ -2544,6 +2548,237 @@ START_TEST(accepted_inherits_listener_options)
 }
 END_TEST
 
+/* ---- undo of spurious retransmissions (RFC 3708, RFC 4015) and PRR (RFC 6937) ---------------- */
+
+/* Ten segments out; the first is delayed, not lost: the peer SACKs three after it (RFC 6675
+ * calls the first lost) and the fast retransmit goes, cutting ssthresh. Then the original
+ * arrives (the ACK covers four), then the retransmission, which the peer reports in a D-SACK
+ * (RFC 2883): the only retransmission of the episode was spurious, so the cut is undone (RFC
+ * 3708): ssthresh and cwnd are what they were, recovery is over. */
+START_TEST(undo_by_dsack)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    uint32_t una = t.ack;
+    uint32_t cwnd0 = tcp_info(&o, fd).cwnd;
+    tlp_burst(&o, &t, fd, 10);
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 1460, una + 4 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460); /* the fast retransmit */
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    struct us_tcp_info ti = tcp_info(&o, fd);
+    ck_assert_uint_lt(ti.ssthresh, cwnd0);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+    os_advance(&o, US_MSEC(5));
+    t.ack = una + 4 * 1460; /* the original arrived */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    expect_stat(&o, US_STAT_TCP_UNDO_DSACK, 0);
+    ck_assert_uint_lt(tcp_info(&o, fd).ssthresh, cwnd0);
+    sack_ack(&o, &t, una, una + 1460); /* the retransmission too: D-SACK below the ACK */
+    expect_stat(&o, US_STAT_TCP_UNDO_DSACK, 1);
+    expect_stat(&o, US_STAT_TCP_SPURIOUS_RTX, 1);
+    ti = tcp_info(&o, fd);
+    ck_assert_uint_eq(ti.ssthresh, UINT32_MAX);
+    ck_assert_uint_ge(ti.cwnd, cwnd0);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* Two retransmissions in the episode and a D-SACK for only one of them: the other may have
+ * repaired a loss, so nothing is undone. */
+START_TEST(undo_needs_every_retransmission)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    uint32_t una = t.ack;
+    tlp_burst(&o, &t, fd, 10);
+    os_advance(&o, US_MSEC(30));
+    struct us_tcp_repr r = os_tcp_seg(&t, A); /* segments 0 and 2 missing */
+    r.n_sack = 2;
+    r.sack[0] = (struct us_tcp_sack_block){una + 3 * 1460, una + 6 * 1460};
+    r.sack[1] = (struct us_tcp_sack_block){una + 1460, una + 2 * 1460};
+    os_tcp_send(&o, &r);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    uint32_t ss = tcp_info(&o, fd).ssthresh;
+    os_advance(&o, US_MSEC(5));
+    t.ack = una + 2 * 1460; /* segment 0 arrived (which copy is unknown) */
+    r = os_tcp_seg(&t, A);
+    r.n_sack = 1;
+    r.sack[0] = (struct us_tcp_sack_block){una + 3 * 1460, una + 6 * 1460};
+    os_tcp_send(&o, &r);
+    sack_ack(&o, &t, una, una + 1460); /* segment 0 twice: D-SACK; segment 2 never reported */
+    expect_stat(&o, US_STAT_TCP_SPURIOUS_RTX, 1);
+    expect_stat(&o, US_STAT_TCP_UNDO_DSACK, 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).ssthresh, ss);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* RFC 3522 / RFC 4015 with timestamps: three segments out and no ACK until after the RTO resent
+ * the first. If the ACK then echoes the TSval of the original (it was the ACK that was late), the
+ * timeout was spurious: cwnd and ssthresh come back and the rest is not sent again (SND.NXT =
+ * SND.MAX). If it echoes the retransmission's, the loss was real: nothing is undone and the rest
+ * goes again (go-back-N, RFC 5681 3.1). */
+START_TEST(undo_rto_by_timestamp)
+{
+    for (int spurious = 0; spurious < 2; spurious++) {
+        struct onestack o;
+        os_start(&o, NULL);
+        struct os_tcp t;
+        int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_TS);
+        uint32_t una = t.ack;
+        uint32_t cwnd0 = tcp_info(&o, fd).cwnd;
+        ck_assert_int_eq(us_sendto(o.st, fd, data, 3 * 1448, 0, NULL, o.now), 3 * 1448);
+        struct us_tcp_repr first, r;
+        os_tcp_rx(&o, &t, &first);
+        ck_assert_uint_eq(first.seq, una);
+        os_tcp_rx_expect(&o, &t, A, una + 1448, t.seq, 1448);
+        os_tcp_rx_expect(&o, &t, A | P, una + 2 * 1448, t.seq, 1448);
+        os_advance(&o, US_MSEC(200)); /* the RTO (SRTT about 0: its 200 ms floor) */
+        os_tcp_rx(&o, &t, &r);
+        ck_assert_uint_eq(r.seq, una);
+        ck_assert_uint_gt(r.ts_val, first.ts_val);
+        expect_stat(&o, US_STAT_TCP_RTO, 1);
+        ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 1448);
+        os_advance(&o, US_MSEC(10));
+        t.ack = una + 1448;
+        t.ts_ecr = spurious ? first.ts_val : r.ts_val;
+        os_tcp_tx(&o, &t, A, NULL, 0);
+        struct us_tcp_info ti = tcp_info(&o, fd);
+        if (spurious) {
+            expect_stat(&o, US_STAT_TCP_UNDO_TS, 1);
+            ck_assert_uint_eq(ti.ssthresh, UINT32_MAX);
+            ck_assert_uint_ge(ti.cwnd, cwnd0);
+            ck_assert_uint_eq(os_tcp_pending(&o), 0); /* nothing sent again */
+        } else {
+            expect_stat(&o, US_STAT_TCP_UNDO_TS, 0);
+            ck_assert_uint_lt(ti.ssthresh, cwnd0);
+            os_tcp_rx_expect(&o, &t, A, una + 1448, t.seq, 1448);
+        }
+        os_tcp_abort(&o, fd);
+        os_tcp_finish(&o);
+    }
+}
+END_TEST
+
+/* Grows cwnd to 40 segments by slow start (one stretch ACK per flight); nothing left in flight. */
+static void
+grow_cwnd(struct onestack *o, struct os_tcp *t, int fd)
+{
+    for (uint32_t n = 10; n < 40; n *= 2) {
+        tlp_burst(o, t, fd, n);
+        os_advance(o, US_MSEC(30));
+        t->ack += n * 1460;
+        os_tcp_tx(o, t, A, NULL, 0);
+    }
+    ck_assert_uint_ge(tcp_info(o, fd).cwnd, 40 * 1460);
+}
+
+/* RFC 6937: 40 segments out, the first lost; the peer SACKs the others one per ACK. With PRR the
+ * sender neither stops (RFC 6675 alone: cwnd = ssthresh at once, so silence until the pipe falls
+ * below it, 9 ACKs here) nor bursts: from the fast retransmit on, what it has sent follows
+ * ssthresh / RecoverFS of what was delivered, to within a segment, and the pipe ends at
+ * ssthresh (PRR-SSRB). */
+START_TEST(prr_paces_recovery)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS | OS_OPT_SACK | OS_OPT_WS); /* window 8 MiB */
+    grow_cwnd(&o, &t, fd);
+    uint32_t una = t.ack;
+    for (int i = 0; i < 4; i++) /* 120 segments: 40 go, the rest waits */
+        ck_assert_int_eq(us_sendto(o.st, fd, data, 30 * 1460, 0, NULL, o.now), 30 * 1460);
+    uint32_t flight = 0;
+    while (os_tcp_pending(&o)) {
+        struct us_tcp_repr r;
+        os_tcp_rx(&o, &t, &r);
+        flight += (uint32_t)r.payload_len;
+    }
+    ck_assert_uint_eq(flight % 1460, 0);
+    uint32_t segs = flight / 1460;
+    ck_assert_uint_ge(segs, 40);
+    os_advance(&o, US_MSEC(30));
+    uint32_t ssthresh = 0, sent = 0, lt = 0;
+    for (uint32_t k = 1; k < segs; k++) {
+        sack_ack(&o, &t, una + 1460, una + (k + 1) * 1460); /* segments 1..k */
+        while (os_tcp_pending(&o)) {
+            struct us_tcp_repr r;
+            os_tcp_rx(&o, &t, &r);
+            ck_assert_uint_eq(r.payload_len, 1460);
+            sent++;
+        }
+        if (k < 3) { /* RFC 3042 limited transmit: one new segment per duplicate ACK */
+            ck_assert_uint_eq(sent, k);
+            lt = sent;
+            continue;
+        }
+        sent = k == 3 ? sent - lt : sent;
+        uint32_t fs = flight + lt * 1460; /* RecoverFS */
+        if (k == 3) { /* three segments SACKed: RFC 6675 calls the first lost */
+            expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+            ck_assert_uint_eq(sent, 1);
+            ssthresh = tcp_info(&o, fd).ssthresh;
+            ck_assert_uint_eq(ssthresh, fs * 7 / 10); /* CUBIC's beta */
+            continue;
+        }
+        /* pipe: the resent first segment, the originals not yet SACKed, the new ones */
+        uint32_t pipe = 1 + (segs - 1 - k) + lt + (sent - 1);
+        if (pipe * 1460 > ssthresh + 1460) {
+            uint64_t want = (uint64_t)(k - 2) * 1460 * ssthresh / fs; /* RFC 6937 sndcnt */
+            ck_assert_msg((uint64_t)sent * 1460 + 1460 > want && sent * 1460ull <= want + 1460,
+                          "after %u ACKs: %u segments sent, PRR allows %llu bytes", k, sent,
+                          (unsigned long long)want);
+        }
+    }
+    uint32_t pipe = lt + sent; /* every original is SACKed: what is out was sent since */
+    ck_assert_uint_le(pipe * 1460, ssthresh + 1460);
+    ck_assert_uint_ge(pipe * 1460 + 1460, ssthresh);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* A receiver that compresses its SACKs (Linux: tcp_comp_sack_*) reports everything after a
+ * lost segment in one ACK: nothing is left in flight but the fast retransmit. PRR (its
+ * slow-start part, the pipe being far below ssthresh) sends new data with it, so that if the
+ * retransmission is lost too, the SACKs of that data say so before the RTO. */
+START_TEST(prr_sends_with_compressed_sack)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = tlp_conn(&o, &t);
+    uint32_t una = t.ack;
+    ck_assert_int_eq(us_sendto(o.st, fd, data, 30 * 1460, 0, NULL, o.now), 30 * 1460);
+    for (uint32_t i = 0; i < 10; i++)
+        os_tcp_rx_expect(&o, &t, A, una + 1460 * i, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 1460, una + 10 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460); /* the fast retransmit */
+    uint32_t n = 0;
+    while (os_tcp_pending(&o)) {
+        struct us_tcp_repr r;
+        os_tcp_rx(&o, &t, &r);
+        ck_assert_uint_eq(r.seq, una + (10 + n) * 1460);
+        n++;
+    }
+    struct us_tcp_info ti = tcp_info(&o, fd);
+    /* pipe = the retransmission + n new segments = ssthresh (7 segments of 10 out, CUBIC) */
+    ck_assert_uint_eq((1 + n) * 1460, ti.ssthresh / 1460 * 1460);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -2620,6 +2855,13 @@ make_suite(void)
     tcase_add_test(tc, tlp_probe_was_spurious);
     tcase_add_test(tc, tlp_new_data);
     tcase_add_test(tc, tlp_not_when);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("undo_prr");
+    tcase_add_test(tc, undo_by_dsack);
+    tcase_add_test(tc, undo_needs_every_retransmission);
+    tcase_add_test(tc, undo_rto_by_timestamp);
+    tcase_add_test(tc, prr_paces_recovery);
+    tcase_add_test(tc, prr_sends_with_compressed_sack);
     suite_add_tcase(s, tc);
     tc = tcase_create("send");
     tcase_add_test(tc, nagle);
