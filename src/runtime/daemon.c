@@ -416,14 +416,16 @@ netstat_daemon(struct daemon *d, char *buf, size_t len, size_t cap)
                           "frames the kernel dropped towards ustack (tx_dropped)");
     struct us_sockd_stats s;
     us_sockd_stats(d->sd, &s);
-    len = netstat_add(buf, len, cap, "\nPrograms (ustack run):\n" LINE LINE LINE LINE LINE LINE,
+    len = netstat_add(buf, len, cap, "\nPrograms (ustack run):\n" LINE LINE LINE LINE LINE LINE LINE,
                       "RUN_CLIENTS", (unsigned long long)d->n_clients, "control connections",
                       "RUN_SOCKETS", (unsigned long long)s.sockets, "programs' sockets open",
                       "RUN_LISTENERS", (unsigned long long)s.listeners, "of them listening",
                       "RUN_BYTES_IN", (unsigned long long)s.bytes_in, "bytes programs sent",
                       "RUN_BYTES_OUT", (unsigned long long)s.bytes_out, "bytes programs were given",
                       "RUN_RESETS_ON_CLOSE", (unsigned long long)s.resets_on_close,
-                      "connections reset: closed with data unread");
+                      "connections reset: closed with data unread",
+                      "RUN_DIAG_UNKNOWN", (unsigned long long)s.diag_unknown,
+                      "program ends the kernel's diagnostics did not answer for");
 #undef LINE
     return len;
 }

@@ -306,7 +306,8 @@ us_sockd_free(struct us_sockd *sd, us_time_t now)
 }
 
 static void ds_io(struct us_evh *h, uint32_t events, us_time_t now);
-static bool peer_alive(struct us_sockd *sd, const struct ds *s);
+enum peer { PEER_GONE, PEER_ALIVE, PEER_UNKNOWN };
+static enum peer peer_alive(struct us_sockd *sd, const struct ds *s);
 static void ds_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned events,
                      us_time_t now);
 
@@ -521,7 +522,7 @@ stream_from_program(struct ds *s, us_time_t now)
             s->rd_eof = true;
             /* The hang-up may not have been reported yet: a close must not look like a
              * shutdown, or SO_LINGER 0's reset would come after a FIN. */
-            if (!s->hup && !peer_alive(sd, s))
+            if (!s->hup && peer_alive(sd, s) == PEER_GONE)
                 s->hup = true;
             if (!s->hup)
                 us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
@@ -714,8 +715,10 @@ pump(struct ds *s, us_time_t now)
 /* Does the program's end of the pair still exist? Once the daemon has shut its own end both
  * ways (the connection failed, or both sides finished sending), hang-up no longer tells the
  * program's last close apart; the kernel's socket diagnostics do: our end's peer has inode 0 once
- * the peer is released. Asked only on an event for such a socket. */
-static bool
+ * the peer is released. Asked only on an event for such a socket, and after reading the end of
+ * the program's data (a shutdown, or a close whose hang-up is not reported yet). PEER_UNKNOWN when
+ * the kernel gave no usable answer: the caller decides which mistake is cheaper (counted). */
+static enum peer
 peer_alive(struct us_sockd *sd, const struct ds *s)
 {
     /* A pair the client made lives in its network namespace: ask there, with the socket it
@@ -723,7 +726,7 @@ peer_alive(struct us_sockd *sd, const struct ds *s)
      * inode, and never waited for (the kernel answers within send). */
     int fd = s->diag ? s->diag->fd : sd->diag;
     if (fd < 0)
-        return false; /* no way to tell: take the hang-up at its word */
+        return PEER_UNKNOWN;
     struct {
         struct nlmsghdr h;
         struct unix_diag_req r;
@@ -733,30 +736,30 @@ peer_alive(struct us_sockd *sd, const struct ds *s)
                  .udiag_show = UDIAG_SHOW_PEER,
                  .udiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}};
     if (send(fd, &q, sizeof(q), MSG_DONTWAIT) < 0)
-        return false;
+        goto unknown;
     uint32_t buf[256];
     const struct nlmsghdr *h = (const void *)buf;
     ssize_t n;
     for (int i = 0;; i++) {
         n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n < 0 || i == 8)
-            return false;
+            goto unknown;
         if (n >= (ssize_t)sizeof(*h) && NLMSG_OK(h, (size_t)n) && h->nlmsg_seq == sd->diag_seq)
             break; /* ours; anything else is stale */
     }
     if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
         h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
-        return false;
+        goto unknown; /* an error (our end not found) or a malformed answer */
     const struct unix_diag_msg *m = NLMSG_DATA(h);
     if (m->udiag_ino != (uint32_t)s->dino)
-        return false;
+        goto unknown;
     size_t len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
     const struct nlattr *a = (const void *)(m + 1);
     while (len >= sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
         if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + sizeof(uint32_t)) {
             uint32_t peer;
             memcpy(&peer, (const char *)a + NLA_HDRLEN, sizeof(peer));
-            return peer != 0;
+            return peer != 0 ? PEER_ALIVE : PEER_GONE;
         }
         size_t step = NLA_ALIGN(a->nla_len);
         if (step > len)
@@ -764,7 +767,10 @@ peer_alive(struct us_sockd *sd, const struct ds *s)
         len -= step;
         a = (const void *)((const char *)a + step);
     }
-    return false;
+    return PEER_GONE; /* no peer attribute: the kernel has no peer for our end */
+unknown:
+    sd->stats.diag_unknown++;
+    return PEER_UNKNOWN;
 }
 
 static void
@@ -776,8 +782,8 @@ ds_io(struct us_evh *h, uint32_t events, us_time_t now)
     if (events & EPOLLHUP) {
         /* Our own shutdown both ways also reads as hang-up: then ask the kernel. */
         bool ours = s->state == DS_DONE || (s->wr_eof && s->rd_eof);
-        if (!ours || !peer_alive(s->sd, s))
-            s->hup = true;
+        if (!ours || peer_alive(s->sd, s) != PEER_ALIVE)
+            s->hup = true; /* unknown: the hang-up taken at its word, both ways are done */
     }
     pump(s, now);
 }

@@ -78,6 +78,7 @@ struct us_sockd_stats {
     size_t sockets, listeners;
     uint64_t bytes_in, bytes_out; /* program -> stack, stack -> program */
     uint64_t resets_on_close;     /* connections reset because the program left data unread */
+    uint64_t diag_unknown;        /* socket diagnostics gave no answer on a program's end */
 };
 void us_sockd_stats(const struct us_sockd *sd, struct us_sockd_stats *out);
 
