@@ -1,7 +1,8 @@
 # Shared by the benchmarks that make network namespaces of their own (run_ustack_run.sh,
 # run_concurrent.sh). Source it after setting TMP (a directory of the script's own): it removes,
 # on any exit, the daemon (US_PID), the processes in PIDS, everything still running in the
-# namespaces made with mkns, those namespaces and TMP.
+# namespaces made with mkns, those namespaces and TMP. A script with a process of its own to stop
+# first (run_bridge_loss.sh's bridge) defines cleanup_first.
 US_PID=""
 PIDS=()
 MADE=()
@@ -9,6 +10,7 @@ cleanup() {
     trap - EXIT INT TERM HUP
     set +e
     local p ns
+    declare -F cleanup_first >/dev/null && cleanup_first
     [ -n "$US_PID" ] && kill -TERM "$US_PID" 2>/dev/null
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     sleep 0.2

@@ -60,32 +60,9 @@ TMP=$(mktemp -d /tmp/usbench-loss.XXXXXX)
 NSA=usloss-a-$$ NSB=usloss-b-$$ NSU=usloss-u-$$ UTAP=lu$$
 A_IP=198.51.100.1 B_IP=198.51.100.2 U_IP=198.51.100.3 U_MAC=02:00:00:00:00:03
 CTL=$TMP/ctl
-US_PID="" BR_PID=""
-PIDS=()
-MADE=()
-cleanup() {
-    trap - EXIT INT TERM HUP
-    set +e
-    local p ns
-    for p in $BR_PID $US_PID "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.2
-    for ns in "${MADE[@]}"; do
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-    done
-    for p in $BR_PID $US_PID "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    for ns in "${MADE[@]}"; do ip netns del "$ns" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' INT TERM HUP
-
-mkns() {
-    ip netns add "$1"
-    MADE+=("$1")
-    ip -n "$1" link set lo up
-    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-}
+BR_PID=""
+. "$(dirname "$0")/lib.sh"
+cleanup_first() { [ -n "$BR_PID" ] && kill -TERM "$BR_PID" 2>/dev/null && wait "$BR_PID" 2>/dev/null; }
 mkns "$NSA"; mkns "$NSB"; mkns "$NSU"
 ip -n "$NSA" link add va type veth peer name vp netns "$NSU"
 ip -n "$NSB" tuntap add dev lb mode tap
