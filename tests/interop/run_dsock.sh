@@ -2,7 +2,8 @@
 # `ustack run` keeps the kernel's descriptor semantics (doc/run.md): tests/interop/dsock.c, one
 # process per subtest, against kernel peers (dsock_peer.py on 192.0.2.1): non-blocking connect with
 # poll and SO_ERROR, connect refused, connect timeout (a black hole) with EALREADY and EINTR, peer
-# reset (SO_ERROR ECONNRESET, EOF, EPIPE), shutdown(SHUT_WR), FIONREAD (TCP and UDP), sendfile,
+# reset (SO_ERROR ECONNRESET, EOF, EPIPE), shutdown(SHUT_WR) (also behind data TCP has no room
+# for yet: the FIN follows it), FIONREAD (TCP and UDP), sendfile,
 # accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) and accept, epoll with a pipe and an eventfd mixed with
 # sockets (level, edge, oneshot, EPOLLOUT, EPOLLRDHUP) and select, dup2 onto fd 0 and stdio,
 # fork (the child uses the socket, then the parent), exec (TCP and UDP sockets kept, a
