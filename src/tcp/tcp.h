@@ -83,6 +83,8 @@ struct us_tcp_conn {
     bool ws_ok : 1, ts_ok : 1, sack_ok : 1;
     bool fin_queued : 1;        /* user shut the send side: FIN follows the data */
     bool rcv_fin : 1;           /* peer's FIN received (in order) */
+    bool rcv_fin_ooo : 1;       /* a FIN beyond a hole is held: the last byte of ooo's last range
+                                 * (a byte that is not in the ring) stands for it */
     bool rd_shut : 1;           /* SHUT_RD: discard what arrives */
     bool ack_now : 1;           /* an ACK must go out at the next output */
     bool in_recovery : 1;

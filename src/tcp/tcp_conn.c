@@ -568,6 +568,7 @@ us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const cha
     free(c->ooo);
     free(c->sacked);
     c->ooo = c->sacked = NULL;
+    c->rcv_fin_ooo = false;
     us_tcp_episode_free(c);
     if (c->fd < 0)
         us_tcp_conn_free(st, c);

@@ -882,13 +882,42 @@ dup_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         us_tcp_enter_recovery(st, c, false, s->now);
 }
 
-/* In-order bytes at the front of the out-of-order set become readable; returns how many. */
+/* RFC 9293 3.10.7.4 eighth: a FIN beyond a hole waits with the out-of-order data until the hole
+ * fills (as Linux keeps it on its out-of-order queue). Its sequence number is not stored: while
+ * rcv_fin_ooo is set, the last byte of the out-of-order set's last range stands for it (a byte
+ * that is never written to the ring), so SACK blocks cover the FIN as Linux's do. Its offset
+ * from RCV.NXT: */
 static uint32_t
-rcv_take_front(struct us_tcp_conn *c)
+held_fin_off(const struct us_tcp_conn *c)
 {
+    return c->ooo->r[c->ooo->n - 1].end - 1;
+}
+
+/* How many of len bytes at offset off lie before a held FIN (all of them when none is held):
+ * nothing follows a FIN in the stream. */
+static uint32_t
+before_held_fin(const struct us_tcp_conn *c, uint32_t off, uint32_t len)
+{
+    if (!c->rcv_fin_ooo)
+        return len;
+    uint32_t f = held_fin_off(c);
+    return off >= f ? 0 : US_MIN(len, f - off);
+}
+
+/* In-order bytes at the front of the out-of-order set become readable; returns how many.
+ * *fin: the held FIN came in order with them (RCV.NXT is left at it, not past it). */
+static uint32_t
+rcv_take_front(struct us_tcp_conn *c, bool *fin)
+{
+    *fin = false;
     if (!c->ooo)
         return 0;
     uint32_t n = us_rangeset_pop_front(c->ooo);
+    if (n && c->rcv_fin_ooo && c->ooo->n == 0) { /* that range ended with the FIN */
+        c->rcv_fin_ooo = false;
+        *fin = true;
+        n--;
+    }
     if (n) {
         us_ring_commit(&c->rcvbuf, n);
         c->rcv_nxt += n;
@@ -906,7 +935,8 @@ rcv_take_front(struct us_tcp_conn *c)
 static void
 syn_text_release(struct us_tcp_conn *c, struct seg *s)
 {
-    if (rcv_take_front(c) == 0)
+    bool fin; /* never: no FIN is held before the handshake ends (process_fin runs after it) */
+    if (rcv_take_front(c, &fin) == 0)
         return;
     c->ack_now = true;
     trim_front(&s->r, c->rcv_nxt);
@@ -1105,6 +1135,8 @@ process_urg(struct us_stack *st, struct us_tcp_conn *c, const struct seg *s)
         urg_update(st, c, s->up);
 }
 
+static void fin_arrived(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+
 static void
 process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
 {
@@ -1122,8 +1154,12 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         c->ack_now = true;
         return;
     }
+    len = before_held_fin(c, off, len); /* bytes after the peer's FIN are not the stream's */
     if (off > 0) {
         /* Out of order: keep it at its offset and tell the sender at once (RFC 5681 4.2). */
+        c->ack_now = true;
+        if (len == 0)
+            return;
         for (size_t i = 0; i < us_tcp_rs_n(c->ooo); i++) { /* bytes held already: D-SACK */
             uint32_t a = US_MAX(off, c->ooo->r[i].start), b = US_MIN(off + len, c->ooo->r[i].end);
             if (a < b) {
@@ -1136,10 +1172,9 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         if (w < len || !ooo || us_rangeset_add(ooo, off, off + len) < 0)
             us_drop(st, US_DROP_TCP_OOO_FULL);
         us_tcp_rs_trim(&c->ooo);
-        c->ack_now = true;
         return;
     }
-    bool had_ooo = c->ooo != NULL;
+    bool had_ooo = c->ooo != NULL, fin = false;
     size_t w = us_ring_write(&c->rcvbuf, r->payload, len);
     if (w < len)
         us_drop(st, US_DROP_TCP_RCVBUF_FULL);
@@ -1147,7 +1182,7 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     c->bytes_received += w;
     if (c->ooo) {
         us_rangeset_shift(c->ooo, (uint32_t)w);
-        rcv_take_front(c);
+        rcv_take_front(c, &fin);
     }
     rcv_autotune(c, s->now);
     /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, at once
@@ -1162,27 +1197,25 @@ process_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     } else if (c->t[US_TT_DELACK] == US_TIME_NEVER) {
         us_tcp_timer_arm(st, c, US_TT_DELACK, s->now + st->cfg.tcp_delack);
     }
+    if (fin) /* the hole before a held FIN is filled: the FIN is in order now */
+        fin_arrived(st, c, s->now);
 }
 
+/* RFC 9293 3.10.7.4 eighth, a FIN in order: RCV.NXT passes it, the reader gets end-of-file
+ * after the data, and the state moves on. */
 static void
-process_fin(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+fin_arrived(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
-    const struct us_tcp_repr *r = &s->r;
-    if (!(r->flags & US_TCP_FIN))
-        return;
-    if (r->seq + (uint32_t)r->payload_len != c->rcv_nxt)
-        return; /* not in order yet: the peer will send it again */
-    if (c->rcv_fin) {
-        c->ack_now = true; /* a retransmitted FIN */
-        if (c->state == US_TCPS_TIME_WAIT)
-            us_tcp_timer_arm(st, c, US_TT_2MSL, s->now + 2 * st->cfg.tcp_msl);
-        return;
-    }
     if (c->rcv_urg && us_seq_gt(c->rcv_up, c->rcv_nxt)) {
         /* An urgent pointer past the end of the stream (3.8.5: "robust to invalid urgent
          * pointer values"): the urgent data ends with the last byte. */
         c->rcv_up = c->rcv_nxt;
         c->rcv_urg = us_seq_gt(c->rcv_up, us_tcp_read_seq(c));
+    }
+    if (c->ooo) { /* held beyond the FIN (a peer that moved its FIN): never part of the stream */
+        free(c->ooo);
+        c->ooo = NULL;
+        c->rcv_fin_ooo = false;
     }
     c->rcv_nxt++;
     c->rcv_fin = true;
@@ -1194,16 +1227,59 @@ process_fin(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         break;
     case US_TCPS_FIN_WAIT_1:
         if (our_fin_acked(c))
-            enter_time_wait(st, c, s->now, "FIN received");
+            enter_time_wait(st, c, now, "FIN received");
         else
             us_tcp_set_state(st, c, US_TCPS_CLOSING, "FIN received (simultaneous close)");
         break;
     case US_TCPS_FIN_WAIT_2:
-        enter_time_wait(st, c, s->now, "FIN received");
+        enter_time_wait(st, c, now, "FIN received");
         break;
     default:
         break;
     }
+}
+
+/* RFC 9293 3.10.7.4 eighth, a FIN beyond a hole (bare, or ending out-of-order data; off is its
+ * offset from RCV.NXT): kept until the hole fills. RFC 5681 4.2: like any out-of-order
+ * segment it draws an immediate duplicate ACK, whose SACK block covers it. */
+static void
+hold_fin(struct us_stack *st, struct us_tcp_conn *c, uint32_t off)
+{
+    c->ack_now = true;
+    if (c->rd_shut || c->rcv_fin_ooo)
+        return; /* SHUT_RD keeps nothing out of order; a FIN held already stands */
+    struct us_rangeset *q = us_tcp_rs_get(&c->ooo);
+    if (q && q->n > 0 && q->r[q->n - 1].end > off) {
+        us_drop(st, US_DROP_TCP_OOO_FULL); /* data held beyond it: not the peer's last FIN */
+        return;
+    }
+    if (!q || us_rangeset_add(q, off, off + 1) < 0) {
+        us_drop(st, US_DROP_TCP_OOO_FULL); /* not kept: the peer sends it again */
+        us_tcp_rs_trim(&c->ooo);
+        return;
+    }
+    c->rcv_fin_ooo = true;
+}
+
+static void
+process_fin(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
+{
+    const struct us_tcp_repr *r = &s->r;
+    if (!(r->flags & US_TCP_FIN))
+        return;
+    if (c->rcv_fin) {
+        c->ack_now = true; /* a retransmitted FIN */
+        if (c->state == US_TCPS_TIME_WAIT)
+            us_tcp_timer_arm(st, c, US_TT_2MSL, s->now + 2 * st->cfg.tcp_msl);
+        return;
+    }
+    us_seq_t fin = r->seq + (uint32_t)r->payload_len;
+    if (us_seq_lt(fin, c->rcv_nxt)) /* before bytes taken already: no FIN of this stream */
+        c->ack_now = true;
+    else if (fin != c->rcv_nxt)
+        hold_fin(st, c, fin - c->rcv_nxt);
+    else
+        fin_arrived(st, c, s->now);
 }
 
 static void

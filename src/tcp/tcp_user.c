@@ -284,6 +284,7 @@ us_tcp_user_shutdown(struct us_stack *st, struct us_tcp_conn *c, int how, us_tim
         us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf));
         free(c->ooo);
         c->ooo = NULL;
+        c->rcv_fin_ooo = false; /* forgotten with the data before it: the peer sends it again */
     }
     if ((how == US_SHUT_WR || how == US_SHUT_RDWR) && !c->fin_queued) {
         c->fin_queued = true; /* the FIN follows the queued data (RFC 9293 3.10.4) */

@@ -1019,8 +1019,10 @@ END_TEST
 
 START_TEST(out_of_order_fin)
 {
-    /* A FIN beyond a hole is not taken (documented: "the peer will send it again"); its data
-     * is kept, and the FIN counts once it comes again in order. */
+    /* RFC 9293 3.10.7.4 eighth: a FIN beyond a hole is kept with its data; it draws an
+     * immediate duplicate ACK (RFC 5681 4.2), and the segment that fills the hole draws the ACK
+     * of data and FIN at once: the peer need not send the FIN again. Nothing is readable, and
+     * no end of stream shows, before the hole fills. */
     struct onestack o;
     os_start(&o, NULL);
     struct os_tcp t;
@@ -1029,19 +1031,57 @@ START_TEST(out_of_order_fin)
     t.seq = base + 3;
     os_tcp_tx(&o, &t, F | A, "def", 3);
     os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "ESTABLISHED");
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL, o.now), -EAGAIN);
     t.seq = base;
     os_tcp_tx(&o, &t, A, "abc", 3);
-    os_tcp_rx_expect(&o, &t, A, t.ack, base + 6, 0);
-    ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "ESTABLISHED");
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 7, 0);
+    ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "CLOSE-WAIT");
+    /* The FIN sent again anyway is an old duplicate now: ACKed, nothing changes. */
     t.seq = base + 3;
     os_tcp_tx(&o, &t, F | A, "def", 3);
     os_tcp_rx_expect(&o, &t, A, t.ack, base + 7, 0);
     ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "CLOSE-WAIT");
-    char b[8];
     ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL, o.now), 6);
     ck_assert_mem_eq(b, "abcdef", 6);
     ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL, o.now), 0);
     us_setsockopt(o.st, fd, US_SO_LINGER, 0);
+    us_close(o.st, fd, o.now);
+    os_clear(&o);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+START_TEST(out_of_order_bare_fin)
+{
+    /* A bare FIN beyond a hole: the duplicate ACK goes at once; data beyond the FIN is not the
+     * stream's; the data filling the hole brings the FIN in order (FIN-WAIT-2 -> TIME-WAIT). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
+    ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
+    t.ack++;
+    uint32_t base = t.seq;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "FIN-WAIT-2");
+    t.seq = base + 5;
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    t.seq = base + 6; /* past the FIN: dropped, ACKed */
+    os_tcp_tx(&o, &t, A, "zz", 2);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
+    ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "FIN-WAIT-2");
+    t.seq = base;
+    os_tcp_tx(&o, &t, A, "hello", 5);
+    os_tcp_rx_expect(&o, &t, A, t.ack, base + 6, 0);
+    ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "TIME-WAIT");
+    char b[8];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL, o.now), 5);
+    ck_assert_mem_eq(b, "hello", 5);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, 8, 0, NULL, NULL, o.now), 0);
     us_close(o.st, fd, o.now);
     os_clear(&o);
     os_tcp_finish(&o);
@@ -1505,6 +1545,7 @@ make_suite(void)
     tcase_add_test(tc, time_wait_no_listener);
     tcase_add_test(tc, fin_with_data);
     tcase_add_test(tc, out_of_order_fin);
+    tcase_add_test(tc, out_of_order_bare_fin);
     tcase_add_test(tc, fin_retransmitted_with_data);
     tcase_add_test(tc, rst_in_each_state);
     tcase_add_test(tc, shutdown_read);

@@ -1,10 +1,6 @@
-"""RFC 9293 3.10.7.4: a FIN beyond a hole is not processed yet (the ACK stays at the hole); the
-segment filling the hole draws an ACK covering data and FIN."""
-
-
-FAULT = ("an out-of-order FIN is neither kept nor answered with the duplicate ACK of RFC 5681 "
-         "4.2: ustack stays silent and acknowledges the FIN only when the peer sends it again "
-         "(doc/status.md)")
+"""RFC 9293 3.10.7.4 eighth, RFC 5681 4.2: a FIN beyond a hole is not processed yet but kept: it
+draws an immediate duplicate ACK (the ACK stays at the hole), and the segment filling the hole
+draws an ACK covering data and FIN, without the FIN being sent again."""
 
 
 def run(t):
