@@ -11,6 +11,7 @@
 
 #include "lib/simtcp.h"
 #include "lib/testutil.h"
+#include "wire/wire.h"
 
 static const struct us_impair lossy = {.loss = 0.10, .dup = 0.03, .reorder = 0.05,
                                        .delay = US_MSEC(5), .jitter = US_MSEC(2)};
@@ -347,6 +348,196 @@ listener_queue(bool l, uint64_t seed)
     simtcp_finish(&p.s);
 }
 
+/* ---- a FIN beyond a hole ---------------------------------------------------------------------- */
+
+/* The segments of the A -> B connection as the wire sees them: A's data ending at `lose_end` or
+ * starting at `lose_start` (relative to A's ISN) is lost the first time it is sent; the rest is
+ * recorded. */
+struct hole {
+    bool have_isn;
+    uint32_t isn;               /* A's */
+    uint32_t lose_start, lose_end; /* 0: not used */
+    bool lost;                  /* the one segment was lost */
+    uint32_t lost_seq, lost_len;
+    const us_time_t *now;       /* the sim's clock */
+    int fins;                   /* FINs A sent */
+    uint32_t fin;               /* A's FIN's sequence number (relative) */
+    us_time_t fin_at;           /* when A sent it first */
+    bool dup;                   /* B's first ACK whose SACK blocks cover the FIN: */
+    us_time_t dup_at;
+    uint32_t dup_ack;
+    uint8_t dup_nsack;
+    struct us_tcp_sack_block dup_sack[US_TCP_MAX_SACK];
+    uint32_t acks[64];          /* every new ACK value B sent after the FIN went out (relative) */
+    size_t n_acks;
+};
+
+static bool
+frame_tcp(const uint8_t *f, size_t len, struct us_tcp_repr *t)
+{
+    struct us_eth_repr eth;
+    struct us_ip4_repr ip;
+    return us_wire_eth_parse(&eth, f, len) == 0 && eth.type == US_ETHERTYPE_IPV4 &&
+           us_wire_ip4_parse(&ip, f + US_ETH_HDR_LEN, len - US_ETH_HDR_LEN, false) == 0 &&
+           ip.proto == US_IPPROTO_TCP &&
+           us_wire_tcp_parse(t, ip.payload, ip.payload_len, ip.src, ip.dst, false) == 0;
+}
+
+static bool
+hole_drop(void *ctx, int from, const uint8_t *f, size_t len)
+{
+    struct hole *h = ctx;
+    struct us_tcp_repr t;
+    if (!frame_tcp(f, len, &t))
+        return false;
+    if (from == 0) {
+        if (!h->have_isn && t.payload_len) { /* A's first byte (the handshake is over) */
+            h->isn = t.seq - 1;
+            h->have_isn = true;
+        }
+        uint32_t rel = t.seq - h->isn, end = rel + (uint32_t)t.payload_len;
+        if (t.payload_len && !h->lost &&
+            ((h->lose_end && end == h->lose_end) || (h->lose_start && rel == h->lose_start))) {
+            h->lost = true;
+            h->lost_seq = rel;
+            h->lost_len = (uint32_t)t.payload_len;
+            return true;
+        }
+        if (t.flags & US_TCP_FIN) {
+            if (!h->fins++)
+                h->fin_at = *h->now;
+            h->fin = end;
+        }
+        return false;
+    }
+    if (!h->fins || !(t.flags & US_TCP_ACK))
+        return false;
+    uint32_t ack = t.ack - h->isn;
+    bool covers = false;
+    for (size_t i = 0; i < t.n_sack; i++)
+        covers |= t.sack[i].end - h->isn == h->fin + 1;
+    if (!h->dup && covers) {
+        h->dup = true;
+        h->dup_at = *h->now;
+        h->dup_ack = ack;
+        h->dup_nsack = t.n_sack;
+        memcpy(h->dup_sack, t.sack, sizeof(t.sack));
+    }
+    if ((h->n_acks == 0 || h->acks[h->n_acks - 1] != ack) && h->n_acks < 64)
+        h->acks[h->n_acks++] = ack;
+    return false;
+}
+
+static bool
+hole_lost(void *ctx)
+{
+    return ((struct hole *)ctx)->lost;
+}
+
+static bool
+close_wait(void *ctx)
+{
+    struct simtcp_pair *p = ctx;
+    struct us_tcp_info ti;
+    return us_tcp_get_info(p->s.st[1], p->sfd, &ti) == 0 && ti.state == US_TCPS_CLOSE_WAIT;
+}
+
+/* Reads what B has: every byte checked against stream `sid`; returns the count, or -1 at EOF. */
+static ssize_t
+read_checked(struct simtcp_pair *p, uint64_t sid, size_t *got)
+{
+    uint8_t in[4096], exp[4096];
+    ssize_t r;
+    size_t before = *got;
+    while ((r = us_recvfrom(p->s.st[1], p->sfd, in, sizeof(in), 0, NULL, NULL, p->s.now)) > 0) {
+        simtcp_gen(sid, *got, exp, (size_t)r);
+        ck_assert_msg(memcmp(in, exp, (size_t)r) == 0, "seed %llu: data differs near %zu",
+                      (unsigned long long)simtcp_seed, *got);
+        *got += (size_t)r;
+    }
+    if (r == 0)
+        return -1;
+    ck_assert_int_eq(r, -EAGAIN);
+    return (ssize_t)(*got - before);
+}
+
+/* RFC 9293 3.10.7.4 eighth, RFC 5681 4.2: B keeps a FIN that comes beyond a hole. `bare`: the
+ * tail of A's data is lost and A's FIN comes alone after it; else a segment in the middle is
+ * lost and the FIN rides on the last one. B answers the FIN at once with a duplicate ACK whose
+ * SACK block covers it, shows no end of stream before the hole fills, and the segment that fills
+ * the hole draws the ACK of everything and the FIN: B is in CLOSE-WAIT, the data byte-exact,
+ * end of stream after it. On a lossy link (more losses, any order) the data, the end of stream
+ * and CLOSE-WAIT still hold. */
+static void
+fin_beyond_hole(bool bare, bool l, uint64_t seed)
+{
+    struct simtcp_pair p;
+    start(&p, l, seed);
+    struct hole h = {.now = &p.s.now};
+    p.s.drop = hole_drop;
+    p.s.drop_ctx = &h;
+    const size_t n = bare ? 20000 : 5 * 1448;
+    uint8_t buf[20000];
+    simtcp_gen(seed, 0, buf, n);
+    if (bare)
+        h.lose_end = 1 + (uint32_t)n;
+    else
+        h.lose_start = 1 + 1448;
+    ck_assert_int_eq(us_sendto(p.s.st[0], p.cfd, buf, n, 0, NULL, p.s.now), (ssize_t)n);
+    if (bare) /* all out, the last segment lost, before the FIN (a lossy link may cut the
+               * tail differently, or lose enough to take longer) */
+        ck_assert(sim_run_until(&p.s, US_SEC(60), hole_lost, &h) || l);
+    ck_assert_int_eq(us_shutdown(p.s.st[0], p.cfd, US_SHUT_WR, p.s.now), 0);
+    size_t got = 0;
+    if (!l) {
+        /* the segments and B's answers, before A's timers or B's delayed ACK */
+        sim_run(&p.s, US_MSEC(5));
+        ck_assert(h.lost);
+        ck_assert_int_eq(h.fins, 1);
+        ck_assert_uint_eq(h.fin, 1 + n);
+        ck_assert_msg(h.dup, "B did not answer the FIN beyond the hole");
+        ck_assert_int_lt(h.dup_at - h.fin_at, US_MSEC(5));
+        ck_assert_uint_eq(h.dup_ack, h.lost_seq);
+        ck_assert_uint_ge(h.dup_nsack, 1);
+        /* the first block holds the segment that triggered the ACK: it ends past the FIN */
+        ck_assert_uint_eq(h.dup_sack[0].end - h.isn, h.fin + 1);
+        ck_assert_uint_eq(h.dup_sack[0].start - h.isn, bare ? h.fin : h.lost_seq + h.lost_len);
+    }
+    if (!l && bare) { /* (three duplicate ACKs fill the other hole at once: fast retransmit) */
+        ck_assert_int_eq(read_checked(&p, seed, &got), (ssize_t)(h.lost_seq - 1));
+        ck_assert_int_eq(read_checked(&p, seed, &got), 0); /* no end of stream yet */
+        ck_assert_str_eq(state_of(&p.s, 1, p.sfd), "ESTABLISHED");
+    }
+    ck_assert_msg(sim_run_until(&p.s, US_SEC(120), close_wait, &p), "seed %llu: B not in CLOSE-WAIT",
+                  (unsigned long long)seed);
+    ck_assert_int_eq(read_checked(&p, seed, &got), -1);
+    ck_assert_uint_eq(got, n);
+    if (!l) {
+        /* B's ACK went from the hole straight past the FIN: the FIN was not needed again */
+        ck_assert_uint_eq(h.n_acks, 2);
+        ck_assert_uint_eq(h.acks[0], h.lost_seq);
+        ck_assert_uint_eq(h.acks[1], h.fin + 1);
+    }
+    p.s.drop = NULL;
+    ck_assert_int_eq(us_close(p.s.st[1], p.sfd, p.s.now), 0);
+    ck_assert_int_eq(us_close(p.s.st[1], p.lfd, p.s.now), 0);
+    ck_assert_int_eq(us_close(p.s.st[0], p.cfd, p.s.now), 0);
+    settle(&p, !l, 1, 0);
+    simtcp_finish(&p.s);
+}
+
+static void
+bare_fin_beyond_hole(bool l, uint64_t seed)
+{
+    fin_beyond_hole(true, l, seed);
+}
+
+static void
+data_fin_beyond_hole(bool l, uint64_t seed)
+{
+    fin_beyond_hole(false, l, seed);
+}
+
 /* ---- drivers -------------------------------------------------------------------------------- */
 
 typedef void (*scenario_fn)(bool l, uint64_t seed);
@@ -375,6 +566,8 @@ SCENARIO(abortive)
 SCENARIO(unread_data)
 SCENARIO(refused)
 SCENARIO(listener_queue)
+SCENARIO(bare_fin_beyond_hole)
+SCENARIO(data_fin_beyond_hole)
 
 #define ADD(su, t)                                                                                 \
     do {                                                                                           \
@@ -396,6 +589,8 @@ make_suite(void)
     ADD(su, unread_data);
     ADD(su, refused);
     ADD(su, listener_queue);
+    ADD(su, bare_fin_beyond_hole);
+    ADD(su, data_fin_beyond_hole);
     return su;
 }
 
