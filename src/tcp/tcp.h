@@ -419,6 +419,8 @@ int us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t
 uint32_t us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len);
 void us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 uint32_t us_tcp_rcv_window(const struct us_tcp_conn *c);
+/* The window a SYN (synack false) or SYN-ACK offers: unscaled, in whole segments. */
+uint32_t us_tcp_syn_window(const struct us_tcp_conn *c, bool synack);
 uint32_t us_tcp_ts_now(const struct us_tcp_conn *c, us_time_t now);
 uint16_t us_tcp_mss_for(struct us_stack *st, us_ip4_t dst);
 void us_tcp_syn_options(struct us_stack *st, struct us_tcp_conn *c);

@@ -286,9 +286,9 @@ cookie_accept(struct us_stack *st, struct us_tcp_conn *l, struct seg *s)
     }
     c->irs = peer_isn;
     c->rcv_nxt = r->seq;
-    /* the window our SYN-ACK offered (unscaled in a SYN), so data on this ACK fits */
-    c->rcv_adv = c->rcv_nxt + (uint32_t)US_MIN(us_ring_space(&c->rcvbuf), (size_t)65535);
     syn_negotiate(st, c, &syn, s->now);
+    /* the window our SYN-ACK offered (unscaled in a SYN), so data on this ACK fits */
+    c->rcv_adv = c->rcv_nxt + us_tcp_syn_window(c, true);
     c->iss = iss;
     c->snd_una = c->snd_nxt = c->snd_max = r->ack;
     c->snd_buf_seq = r->ack;
@@ -404,7 +404,7 @@ syn_ack_text(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         return;
     r->flags &= (uint8_t)~US_TCP_SYN;
     r->seq++;
-    c->rcv_adv = c->rcv_nxt + (uint32_t)US_MIN(us_ring_space(&c->rcvbuf), (size_t)65535);
+    c->rcv_adv = c->rcv_nxt + us_tcp_syn_window(c, false); /* what our SYN offered */
     if (r->payload_len > c->rcv_adv - c->rcv_nxt)
         r->payload_len = c->rcv_adv - c->rcv_nxt; /* not acknowledged: the peer sends it again */
     s->len = seg_len(r);
@@ -435,7 +435,9 @@ syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         return;
     c->irs = r->seq;
     c->rcv_nxt = r->seq + 1;
-    c->rcv_adv = c->rcv_nxt;
+    /* The window our SYN offered holds from the peer's first byte on: our next ACK keeps it
+     * (as Linux's does) instead of starting over from the whole buffer. */
+    c->rcv_adv = c->rcv_nxt + us_tcp_syn_window(c, false);
     syn_negotiate(st, c, r, s->now);
     c->last_rx = s->now;
     /* RFC 3168 6.1.1: our SYN asked for ECN; only an ECN-setup SYN-ACK (ECE without CWR: a

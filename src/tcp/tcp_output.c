@@ -22,13 +22,13 @@ us_tcp_mss_for(struct us_stack *st, us_ip4_t dst)
 }
 
 /* The window to advertise, in bytes, keeping the right edge from moving left (RFC 9293 3.8.6.2.2)
- * and from moving right by less than min(buffer/2, MSS) (RFC 1122 4.2.3.3). */
+ * and from moving right by less than min(buffer/2, MSS) (RFC 1122 4.2.3.3). After SHUT_RD or
+ * close, what arrives is discarded: the whole buffer counts as room, under the same rules (so
+ * the window stays where it was, as Linux's does, until it may open by a useful amount). */
 uint32_t
 us_tcp_rcv_window(const struct us_tcp_conn *c)
 {
-    if (c->rd_shut)
-        return (uint32_t)US_MIN(c->rcvbuf.cap, 65535u << c->rcv_wscale);
-    uint32_t space = (uint32_t)us_ring_space(&c->rcvbuf);
+    uint32_t space = c->rd_shut ? c->rcvbuf.cap : (uint32_t)us_ring_space(&c->rcvbuf);
     uint32_t cur = us_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t limit = 65535u << c->rcv_wscale;
     if (space > limit)
@@ -39,6 +39,19 @@ us_tcp_rcv_window(const struct us_tcp_conn *c)
     if (space - cur < step && cur > 0)
         return cur;
     return space;
+}
+
+/* RFC 7323 2.2: the window of a SYN or SYN-ACK is not scaled, so at most 65535. Rounded down
+ * to whole segments as Linux's tcp_select_initial_window does (64240 = 44 x 1460; 65160 =
+ * 45 x 1448 on a SYN-ACK with timestamps): the peer's first flight then ends on a full segment,
+ * not on a runt at the window's edge. The segment is our MSS, less the timestamp option once
+ * it is agreed (on a SYN-ACK; a SYN cannot know). */
+uint32_t
+us_tcp_syn_window(const struct us_tcp_conn *c, bool synack)
+{
+    uint32_t w = (uint32_t)US_MIN(us_ring_space(&c->rcvbuf), (size_t)65535);
+    uint32_t seg = c->rcv_mss - (synack && c->ts_ok ? 12u : 0u);
+    return seg > 12 && w > seg ? w - w % seg : w;
 }
 
 /* The SACK blocks of a segment. A D-SACK the segment being processed earned (RFC 2883 4) goes
@@ -179,8 +192,7 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
                             .flags = flags};
     if (flags & US_TCP_ACK)
         r.ack = c->rcv_nxt;
-    uint32_t win = us_tcp_rcv_window(c);
-    /* RFC 7323 2.2: the window in a SYN is never scaled. */
+    uint32_t win = syn ? us_tcp_syn_window(c, flags & US_TCP_ACK) : us_tcp_rcv_window(c);
     r.wnd = (uint16_t)US_MIN(syn ? win : win >> c->rcv_wscale, 65535u);
     tcp_set_urg(&r, c);
     uint8_t ecn = tcp_ecn_flags(st, c, &r, len);

@@ -380,7 +380,7 @@ START_TEST(zero_window)
     ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
     struct us_tcp_repr syn;
     os_tcp_pop(&o, &syn);
-    ck_assert_uint_eq(syn.wnd, 4096);
+    ck_assert_uint_eq(syn.wnd, 2920); /* whole segments of the 4 KiB buffer, as Linux */
     ck_assert_uint_eq(syn.wscale, 0); /* a 4 KiB buffer needs no scaling */
     struct os_tcp t = {.port = syn.src_port, .pport = 80, .seq = 5000, .ack = syn.seq + 1,
                        .wnd = 65535};
@@ -391,7 +391,7 @@ START_TEST(zero_window)
     t.seq++;
     struct us_tcp_repr r;
     os_tcp_rx(&o, &t, &r);
-    ck_assert_uint_eq(r.wnd, 4096);
+    ck_assert_uint_eq(r.wnd, 2920); /* the ACK keeps the window the SYN offered */
     os_tcp_tx(&o, &t, A, data, 1460);
     os_tcp_tx(&o, &t, A, data + 1460, 1460);
     os_tcp_rx(&o, &t, &r);
@@ -438,7 +438,7 @@ START_TEST(listener_rcvbuf_inherited)
     os_tcp_send(&o, &syn);
     struct us_tcp_repr sa;
     os_tcp_pop(&o, &sa);
-    ck_assert_uint_eq(sa.wnd, 4096);
+    ck_assert_uint_eq(sa.wnd, 2920); /* the 4 KiB buffer in whole segments */
     us_close(o.st, l, o.now);
     os_tcp_finish(&o);
 }
@@ -2019,8 +2019,9 @@ END_TEST
 
 START_TEST(syn_window_edge)
 {
-    /* The SYN-ACK advertised 65535 (a SYN's window is never scaled, RFC 7323 2.2) though the
-     * buffer holds 128 KiB: until our first scaled window, data past 65535 is outside it. */
+    /* The SYN-ACK advertised 64240 (a SYN's window is never scaled, RFC 7323 2.2, and is in
+     * whole segments) though the buffer holds 128 KiB: until our first scaled window, data
+     * past 64240 is outside it. */
     struct onestack o;
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
@@ -2034,16 +2035,16 @@ START_TEST(syn_window_edge)
     t.seq++;
     struct us_tcp_repr sa;
     os_tcp_rx(&o, &t, &sa);
-    ck_assert_uint_eq(sa.wnd, 65535);
+    ck_assert_uint_eq(sa.wnd, 64240);
     t.ack = sa.seq + 1;
     uint32_t base = t.seq;
-    t.seq = base + 65535 + 100;
+    t.seq = base + 64240 + 100;
     os_tcp_tx(&o, &t, A, data, 100); /* completes the handshake, data beyond the window */
     os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_OUT_OF_WINDOW), 1);
     /* an unacceptable segment is dropped whole: its ACK did not complete the handshake */
     ck_assert_int_eq(us_accept(o.st, l, NULL), -EAGAIN);
-    t.seq = base + 65535 - 100;
+    t.seq = base + 64240 - 100;
     os_tcp_tx(&o, &t, A, data, 100); /* the last 100 bytes of the window: fine */
     os_tcp_rx_expect(&o, &t, A, t.ack, base, 0);
     int fd = us_accept(o.st, l, NULL);

@@ -44,8 +44,10 @@ START_TEST(passive_open_options)
                                   .sack_ok = off & OS_OPT_SACK, .has_ts = off & OS_OPT_TS,
                                   .ts_val = 777};
         os_tcp_send(&o, &syn);
+        /* the window in whole segments: 44 x 1460, or 45 x 1448 with timestamps (as Linux) */
         struct us_tcp_repr want = {.src_port = 80, .dst_port = 40000, .ack = 1001,
-                                   .flags = S | A, .wnd = 65535, .has_mss = true, .mss = 1460,
+                                   .flags = S | A, .wnd = off & OS_OPT_TS ? 65160 : 64240,
+                                   .has_mss = true, .mss = 1460,
                                    .has_wscale = off & OS_OPT_WS, .wscale = 7,
                                    .sack_ok = off & OS_OPT_SACK, .has_ts = off & OS_OPT_TS,
                                    .ts_ecr = 777};
@@ -286,9 +288,10 @@ START_TEST(active_open)
     ck_assert_int_eq(us_sock_poll(o.st, fd) & US_POLLOUT, 0);
     struct us_tcp_repr syn;
     os_tcp_pop(&o, &syn);
-    /* our SYN offers everything: MSS 1460, WS 7 (4 MiB buffer limit), SACK, TS; window unscaled */
+    /* our SYN offers everything: MSS 1460, WS 7 (4 MiB buffer limit), SACK, TS; the window
+     * unscaled, in whole segments (44 x 1460, as Linux) */
     struct us_tcp_repr want = {.src_port = syn.src_port, .dst_port = 80, .seq = syn.seq,
-                               .flags = S, .wnd = 65535, .has_mss = true, .mss = 1460,
+                               .flags = S, .wnd = 64240, .has_mss = true, .mss = 1460,
                                .has_wscale = true, .wscale = 7, .sack_ok = true, .has_ts = true,
                                .ts_ecr = 0};
     o.taken--; /* compare the same SYN field by field */
@@ -300,8 +303,9 @@ START_TEST(active_open)
                              .ack = syn.seq + 1, .flags = S | A, .wnd = 20000, .has_mss = true,
                              .mss = 1000, .sack_ok = true};
     os_tcp_send(&o, &sa);
+    /* the ACK keeps the window our SYN offered (as Linux) */
     want = (struct us_tcp_repr){.src_port = syn.src_port, .dst_port = 80, .seq = syn.seq + 1,
-                                .ack = 5001, .flags = A, .wnd = 65535};
+                                .ack = 5001, .flags = A, .wnd = 64240};
     os_tcp_expect(&o, &want, 0, NULL);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "ESTABLISHED");
@@ -431,7 +435,7 @@ START_TEST(simultaneous_open)
     os_tcp_send(&o, &psyn);
     t.seq++;
     struct us_tcp_repr want = {.src_port = t.port, .dst_port = 80, .seq = syn.seq, .ack = 5001,
-                               .flags = S | A, .wnd = 65535, .has_mss = true, .mss = 1460};
+                               .flags = S | A, .wnd = 64240, .has_mss = true, .mss = 1460};
     os_tcp_expect(&o, &want, 0, NULL);
     ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "SYN-RECEIVED");
     ck_assert_int_eq(us_sock_poll(o.st, fd) & US_POLLOUT, 0);
@@ -1419,25 +1423,25 @@ START_TEST(synack_text_past_window)
     struct onestack o;
     os_start(&o, NULL);
     int fd = us_socket(o.st, US_SOCK_STREAM);
-    ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 2048), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 2920), 0);
     struct os_tcp t;
     struct us_tcp_repr syn;
     os_tcp_connect(&o, fd, 80, 65535, &t, &syn);
-    ck_assert_uint_eq(syn.wnd, 2048);
+    ck_assert_uint_eq(syn.wnd, 2920); /* two whole segments */
     os_tcp_tx(&o, &t, S | A, big, sizeof(big));
     struct us_tcp_repr r;
     os_tcp_rx(&o, &t, &r);
     ck_assert_uint_eq(r.flags, A);
-    ck_assert_uint_eq(r.ack, 5001 + 2048);
+    ck_assert_uint_eq(r.ack, 5001 + 2920);
     ck_assert_uint_eq(r.wnd, 0); /* full */
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     static uint8_t got[4096];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, got, sizeof(got), 0, NULL, NULL, o.now), 2048);
-    ck_assert_mem_eq(got, big, 2048);
-    os_tcp_rx_expect(&o, &t, A, t.ack, 5001 + 2048, 0); /* window update */
-    t.seq = 5001 + 2048;
-    os_tcp_tx(&o, &t, A | P, big + 2048, sizeof(big) - 2048);
-    read_exactly(&o, fd, big + 2048, sizeof(big) - 2048);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, got, sizeof(got), 0, NULL, NULL, o.now), 2920);
+    ck_assert_mem_eq(got, big, 2920);
+    os_tcp_rx_expect(&o, &t, A, t.ack, 5001 + 2920, 0); /* window update */
+    t.seq = 5001 + 2920;
+    os_tcp_tx(&o, &t, A | P, big + 2920, sizeof(big) - 2920);
+    read_exactly(&o, fd, big + 2920, sizeof(big) - 2920);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
 }

@@ -189,9 +189,9 @@ START_TEST(recv_urgent_on_zero_window)
     struct onestack o;
     setup(&o);
     struct os_tcp t;
-    int fd = open_seq(&o, &t, 1000, false, 0, 2048);
-    os_tcp_tx(&o, &t, A, data, 1024);
-    os_tcp_tx(&o, &t, A, data + 1024, 1024);
+    int fd = open_seq(&o, &t, 1000, false, 0, 2920); /* a window of two segments */
+    os_tcp_tx(&o, &t, A, data, 1460);
+    os_tcp_tx(&o, &t, A, data + 1460, 1460);
     struct us_tcp_repr r;
     os_tcp_rx(&o, &t, &r);
     ck_assert_uint_eq(r.ack, t.seq);
@@ -204,7 +204,7 @@ START_TEST(recv_urgent_on_zero_window)
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_URG_IN), 1);
     /* the reader drains the window; the peer sends the byte again; it is the mark */
     static uint8_t buf[4096];
-    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), 2048);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, buf, sizeof(buf), 0, NULL, NULL, o.now), 2920);
     ck_assert_int_eq(atmark(&o, fd), 1);
     os_clear(&o);
     t.seq--;
