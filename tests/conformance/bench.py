@@ -305,6 +305,7 @@ class Bench:
         self.deviation = None  # the script's DEVIATION text, for `deviates`
         self.deviates_read = False
         self.log = []
+        self.shapes = []  # what each segment the script took looked like (Bench.record)
 
     # A script that branches on t.deviates checks ustack's own behaviour where it differs.
     @property
@@ -314,6 +315,24 @@ class Bench:
 
     def note(self, msg):
         self.log.append(msg)
+
+    def record(self, p, c):
+        """Notes the options (their order, NOPs included) and the window of a segment the
+        script took from the DUT, for the comparison with Linux (cmd_table, shape_diffs)."""
+        if p.flags & RST:
+            return
+        if p.flags & SYN:
+            kind = "SYN-ACK" if p.flags & ACK else "SYN"
+        else:
+            kind = "DATA" if p.data or p.flags & FIN else "ACK"
+        r = {"kind": kind, "opts": ",".join(o[0] for o in p.opts), "win": p.win}
+        if p.flags & SYN:
+            ws, mss = p.opt("wscale"), p.opt("mss")
+            r["wscale"] = ws[1] if ws else None
+            r["mss"] = mss[1] if mss else None
+        else:
+            r["wnd"] = p.win << c.dut_wscale  # in bytes
+        self.shapes.append(r)
 
     def new_port(self):
         self.port += 1
@@ -468,8 +487,11 @@ class Bench:
         c = Conn(self, port, syn.sport, None)
         c.sock = r["id"]
         c.learn_syn(syn)
+        self.record(syn, c)
         c.syn_opts(ts=ts and syn.opt("ts") is not None, sack=sack and syn.opt("sackOK"),
                    wscale=wscale if syn.opt("wscale") else None, mss=mss)
+        w = syn.opt("wscale")
+        c.dut_wscale = w[1] if w and wscale is not None else 0  # scaling needs both
         c.send("SA", win=win)
         c.ts = c.want_ts
         c.expect("A")
@@ -515,7 +537,7 @@ class Conn:
         if p.opt("ts"):
             self.ts_recent = p.opt("ts")[1]
         w = p.opt("wscale")
-        self.dut_wscale = w[1] if w else 0
+        self.dut_wscale = w[1] if w and any(o[0] == "wscale" for o in self.syn_opt_list) else 0
         self.synack = p
 
     def learn_syn(self, p):
@@ -626,6 +648,7 @@ class Conn:
             end = rel_seq + len(p.data) + (1 if p.flags & (SYN | FIN) else 0)
             if sdiff(end, self.rcv_nxt) > 0 and rel_seq <= self.rcv_nxt:
                 self.rcv_nxt = end
+        self.t.record(p, self)
         return p
 
     def expect_none(self, timeout=0.5, ignore=None):
@@ -653,6 +676,7 @@ class Conn:
                 break
             if p.flags & RST:
                 raise Mismatch("RST while reading: %s" % p)
+            self.t.record(p, self)
             rel = sdiff(p.seq, self.irs)
             if rel == self.rcv_nxt:
                 out += p.data
@@ -723,6 +747,7 @@ def cmd_run(a):
             agent.stop()
             agent = Agent(a.agent)
         res["branches"] = t.deviates_read
+        res["shapes"] = t.shapes
         res["secs"] = round(time.monotonic() - start, 2)
         res["log"] = t.log[-25:] if not res["ok"] else t.log[:3] + t.log[-3:]
         results[name] = res
@@ -733,12 +758,70 @@ def cmd_run(a):
         json.dump(results, fh, indent=1)
 
 
+# ---- options and windows -----------------------------------------------------------------
+# Every segment a script takes from the DUT is recorded (Bench.record) and compared with the
+# one Linux sent at the same place (the k-th SYN, SYN-ACK, pure ACK or data segment of the
+# script): the options in order, NOPs included; on a SYN or SYN-ACK the window field, the
+# window scale and the MSS; on other segments the window in bytes, and whether it is zero.
+# A difference fails the run unless it is declared here, or for one script in its
+# SHAPE_DEVIATION dict (same keys), with the reason (doc/conformance.md, "Options and windows").
+SHAPE_DIFFS = {
+    ("SYN", "wscale"): "each scales for its own largest receive buffer: ustack's tcp_rcvbuf_max "
+                       "(4 MiB: 7), Linux's tcp_rmem[2] (32 MiB on this host: 10; 6 MiB: 7)",
+    ("SYN-ACK", "wscale"): "each scales for its own largest receive buffer: ustack's "
+                           "tcp_rcvbuf_max (4 MiB: 7), Linux's tcp_rmem[2] (32 MiB here: 10)",
+    ("ACK", "wnd"): "an open window's size: ustack opens it to the whole free buffer once it "
+                    "can grow by an MSS (RFC 1122 4.2.3.3), Linux step by step with the data "
+                    "received (rcv_ssthresh) and less the out-of-order data it holds; whether "
+                    "it is zero is compared",
+    ("DATA", "wnd"): "an open window's size, as for ACK; whether it is zero is compared",
+}
+SHAPE_FIELDS = {"SYN": ("opts", "win", "wscale", "mss"), "SYN-ACK": ("opts", "win", "wscale", "mss"),
+                "ACK": ("opts", "zero", "wnd"), "DATA": ("opts", "zero", "wnd")}
+
+
+def shape_diffs(lin, ust):
+    """The differences between Linux's and ustack's recorded segments of one script: a list of
+    (kind, field, linux value, ustack value), one per difference (k-th of a kind against k-th)."""
+    by = ({}, {})
+    for side, shapes in enumerate((lin, ust)):
+        for r in shapes:
+            r = dict(r)
+            if "wnd" in r:
+                r["zero"] = r["wnd"] == 0
+            by[side].setdefault(r["kind"], []).append(r)
+    out = []
+    for kind, fields in SHAPE_FIELDS.items():
+        for a, b in zip(by[0].get(kind, []), by[1].get(kind, [])):
+            for f in fields:
+                if a.get(f) != b.get(f):
+                    out.append((kind, f, a.get(f), b.get(f)))
+    return out
+
+
+def shape_report(diffs, declared):
+    """(text, undeclared): the differences grouped by kind and field, Linux's value / ustack's."""
+    groups, undeclared = {}, []
+    for kind, f, lv, uv in diffs:
+        g = groups.setdefault((kind, f), [])
+        g.append((lv, uv))
+        if (kind, f) not in declared and (kind, f) not in undeclared:
+            undeclared.append((kind, f))
+    parts = []
+    for (kind, f), vals in groups.items():
+        lv, uv = vals[0]
+        parts.append("%s %s %s/%s%s%s" % (kind, f, lv, uv, " (x%d)" % len(vals) if len(vals) > 1
+                                          else "", "" if (kind, f) in declared else " UNDECLARED"))
+    return "; ".join(parts), undeclared
+
+
 def cmd_table(a):
     lin = json.load(open(a.linux))
     ust = json.load(open(a.ustack))
     counts = {}
     bad = 0
     rows = []
+    shape_counts, shape_scripts = {}, 0
     for f in scripts(None):
         name = os.path.basename(f)[:-3]
         if a.only_run and name not in lin and name not in ust:
@@ -763,17 +846,34 @@ def cmd_table(a):
             verdict, why = "DEVIATION", dev + " [ustack: " + ur["why"] + "]"
         else:
             verdict, why = "FAIL", "ustack: " + ur["why"]
+        shape = ""
+        if lr and ur and lr["ok"] and (ur["ok"] or not (dev or fault)):
+            declared = {**SHAPE_DIFFS, **getattr(m, "SHAPE_DEVIATION", {})}
+            diffs = shape_diffs(lr.get("shapes", []), ur.get("shapes", []))
+            shape, undeclared = shape_report(diffs, declared)
+            if diffs:
+                shape_scripts += 1
+                for kind, f, _, _ in diffs:
+                    shape_counts[(kind, f)] = shape_counts.get((kind, f), 0) + 1
+            if undeclared and verdict != "FAIL":
+                verdict, why = "FAIL", "options or window differ from Linux: " + ", ".join(
+                    "%s %s" % u for u in undeclared)
         counts[verdict] = counts.get(verdict, 0) + 1
-        rows.append((verdict, name, why))
+        rows.append((verdict, name, why, shape))
         if verdict == "FAIL":
             bad += 1
-    for verdict, name, why in rows:
+    for verdict, name, why, shape in rows:
         print("%-9s %s%s" % (verdict, name, ("  " + why.splitlines()[0][:200]) if why else ""))
+        if shape:  # Linux's value / ustack's
+            print("          ~ " + shape)
         if verdict == "FAIL":
             for r in (lin.get(name), ust.get(name)):
                 if r and not r["ok"]:
                     for l in r.get("log", []):
                         print("    | " + l)
+    print("conformance: options and windows (Linux/ustack after ~): %d scripts differ: %s" % (
+        shape_scripts, ", ".join("%s %s %d" % (k[0], k[1], n) for k, n in sorted(
+            shape_counts.items())) or "none"))
     print("conformance: %d scripts: %s" % (len(rows), ", ".join(
         "%d %s" % (n, v) for v, n in sorted(counts.items()))))
     if not a.only_run and len(rows) < 60:
