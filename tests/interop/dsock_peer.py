@@ -7,9 +7,9 @@
        "hello\\n", then echoes until EOF;
   7006 TCP: sends 1000 bytes, then reads until the client's FIN ("eof") or RST ("reset");
   7007 TCP: reads "PORT\\n", answers how the 7006 connection from that client port ended
-       ("eof", "reset", or "open" while it has not).
-  7008 TCP slow sink: a 4 KiB receive buffer, reads nothing for 1 s, then as 7003, but waits
-       at most 5 s for EOF (then answers "COUNT CRC32 no FIN\\n").
+       ("eof", "reset", or "open" while it has not);
+  7008 TCP slow sink: as 7003, but with a small receive buffer and reading 4 KiB every 5 ms, so
+       the client's data waits in its stack when the client shuts down.
 Prints "ready" when all listen."""
 import socket
 import struct
@@ -21,17 +21,17 @@ import zlib
 ADDR = sys.argv[1]
 
 
-def listener(port, rcvbuf=None):
+def listener(port, rcvbuf=0):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if rcvbuf:  # inherited by the accepted sockets, and so by their window
+    if rcvbuf:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.bind((ADDR, port))
     s.listen(64)
     return s
 
 
-def serve(port, fn, rcvbuf=None):
+def serve(port, fn, rcvbuf=0):
     s = listener(port, rcvbuf)
 
     def loop():
@@ -64,31 +64,21 @@ def reset(c, a):
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
-def drain(c):
-    """Reads to EOF: the byte count, their CRC32, and whether EOF came (not a timeout)."""
+def sink(c, a, chunk=65536, pause=0.0):
     n, crc = 0, 0
-    try:
-        while True:
-            d = c.recv(65536)
-            if not d:
-                return n, crc, True
-            n += len(d)
-            crc = zlib.crc32(d, crc)
-    except socket.timeout:
-        return n, crc, False
-
-
-def sink(c, a):
-    n, crc, _ = drain(c)
+    while True:
+        d = c.recv(chunk)
+        if not d:
+            break
+        n += len(d)
+        crc = zlib.crc32(d, crc)
+        if pause:
+            time.sleep(pause)
     c.sendall(b"%d %08x\n" % (n, crc))
 
 
 def slow_sink(c, a):
-    time.sleep(1)
-    c.settimeout(5)
-    n, crc, eof = drain(c)
-    c.settimeout(None)
-    c.sendall(b"%d %08x%s\n" % (n, crc, b"" if eof else b" no FIN"))
+    sink(c, a, 4096, 0.005)
 
 
 def readline(c):
@@ -154,7 +144,7 @@ serve(7004, sender)
 serve(7005, connect_back)
 serve(7006, ending)
 serve(7007, ended)
-serve(7008, slow_sink, rcvbuf=4096)
+serve(7008, slow_sink, rcvbuf=8192)
 threading.Thread(target=udp_echo, daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
