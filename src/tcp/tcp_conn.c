@@ -153,6 +153,7 @@ conn_release(struct us_tcp_conn *c)
     free(c->ooo);
     free(c->sacked);
     free(c->ep);
+    us_tcp_rack_free(c);
 }
 
 void
@@ -569,6 +570,7 @@ us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const cha
     free(c->sacked);
     c->ooo = c->sacked = NULL;
     us_tcp_episode_free(c);
+    us_tcp_rack_free(c);
     if (c->fd < 0)
         us_tcp_conn_free(st, c);
     /* with a descriptor the block stays until close(): the reader sees EOF or the error */
@@ -665,6 +667,7 @@ us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o)
     o->bytes_received = c->bytes_received;
     o->unacked = c->snd_max - c->snd_una;
     o->sacked = c->sacked ? us_rangeset_bytes(c->sacked) : 0;
+    us_tcp_rack_info(c, o);
 }
 
 size_t

@@ -54,6 +54,7 @@ void
 us_tcp_episode_recovered(struct us_tcp_conn *c)
 {
     if (c->ep && !c->ep->over) {
+        us_tcp_rack_recovery_exit(c);
         c->ep->over = true;
         c->ep->end = c->snd_max;
     }
@@ -77,6 +78,7 @@ episode_undo(struct us_stack *st, struct us_tcp_conn *c, bool by_ts)
     }
     if (ep->rto && us_seq_lt(c->snd_nxt, c->snd_max))
         c->snd_nxt = c->snd_max;
+    us_tcp_rack_undo(c);
     char a[16];
     US_TRACE(st, "tcp: %s:%u the retransmissions were spurious (%s): cwnd %u ssthresh %u restored",
              us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
@@ -127,8 +129,8 @@ us_tcp_prr_start(struct us_tcp_conn *c)
 
 /* RFC 2883 4, RFC 3708: the first SACK block is a D-SACK if it lies at or below the cumulative
  * ACK or inside the second block. Returns the segments it reports (0: none). */
-static uint32_t
-dsack_segs(const struct us_tcp_conn *c, const struct us_tcp_repr *r)
+uint32_t
+us_tcp_dsack_segs(const struct us_tcp_conn *c, const struct us_tcp_repr *r)
 {
     if (!r->n_sack)
         return 0;
@@ -158,7 +160,7 @@ us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
         return;
     /* RFC 3708: D-SACKs of segments resent in this episode. A resent loss probe's own D-SACK
      * is the probe's business (tlp_ack), even when recovery followed it. */
-    uint32_t n = dsack_segs(c, r);
+    uint32_t n = us_tcp_dsack_segs(c, r);
     if (n && ep->retrans && us_seq_geq(r->sack[0].start, ep->start) &&
         !(c->tlp_rtx && r->sack[0].end == c->tlp_end)) {
         n = US_MIN(n, ep->retrans);

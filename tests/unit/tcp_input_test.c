@@ -2223,12 +2223,23 @@ trace_catch(void *ctx, const char *line)
         ts->recovery++;
 }
 
+/* A stack without RACK (tcp_recovery 0): RFC 6675 and the probe timeout's stand-in for RACK's
+ * reordering timer (the DEVIATION of tcp_timer.c:tlp_allowed). */
+static void
+start_norack(struct onestack *o)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_recovery = 0;
+    os_start(o, &cfg);
+}
+
 /* Four segments; the first two arrive and are ACKed 30 ms later (SRTT stays 30 ms); the last two
- * are lost and nothing reports them. */
+ * are lost and nothing reports them. Without RACK. */
 START_TEST(tlp_tail_loss)
 {
     struct onestack o;
-    os_start(&o, NULL);
+    start_norack(&o);
     struct trace_seen seen = {0, 0};
     us_set_trace(o.st, trace_catch, &seen);
     struct os_tcp t;
@@ -2274,7 +2285,7 @@ END_TEST
 START_TEST(tlp_timeout_finds_hole)
 {
     struct onestack o;
-    os_start(&o, NULL);
+    start_norack(&o);
     struct os_tcp t;
     int fd = tlp_conn(&o, &t);
     uint32_t una = t.ack;
