@@ -2310,6 +2310,177 @@ START_TEST(tlp_timeout_finds_hole)
 }
 END_TEST
 
+/* ---- RACK (RFC 8985 6), the default with SACK ------------------------------------------------ */
+
+/* The peer's ACK (at t->ack) with SACK blocks (a D-SACK first, if any). */
+static void
+sack_acks(struct onestack *o, const struct os_tcp *t, unsigned n, const uint32_t (*b)[2])
+{
+    struct us_tcp_repr r = os_tcp_seg(t, A);
+    r.n_sack = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++)
+        r.sack[i] = (struct us_tcp_sack_block){b[i][0], b[i][1]};
+    os_tcp_send(o, &r);
+}
+
+/* A RACK connection (the default) with SRTT and min_RTT 30 ms whose n-segment burst went out
+ * 30 ms ago; *una: its first byte. */
+static int
+rack_start(struct onestack *o, struct os_tcp *t, uint32_t *una, uint32_t n)
+{
+    os_start(o, NULL);
+    int fd = tlp_conn(o, t);
+    *una = t->ack;
+    tlp_burst(o, t, fd, n);
+    os_advance(o, US_MSEC(30));
+    return fd;
+}
+
+/* The peer ACKs everything up to `end` 30 ms on: nothing more goes out, no RTO ever fired. */
+static void
+rack_done(struct onestack *o, struct os_tcp *t, int fd, uint32_t end)
+{
+    os_advance(o, US_MSEC(30));
+    t->ack = end;
+    os_tcp_tx(o, t, A, NULL, 0);
+    os_advance(o, US_SEC(3));
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+    expect_stat(o, US_STAT_TCP_RTO, 0);
+    ck_assert_uint_eq(os_sock_info(o, fd).send_q, 0);
+    os_tcp_abort(o, fd);
+    os_tcp_finish(o);
+}
+
+/* tlp_tail_loss with RACK: the probe is SACKed, so the hole below it (sent before it, more than
+ * RACK.rtt ago) is lost (RFC 8985 7.4.1: RACK finds it; not a loss the probe repaired, 7.4.2). */
+START_TEST(rack_probe_sacked)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 4);
+    t.ack = una + 2920;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    quiet_until(&o, US_MSEC(80));
+    os_tcp_rx_expect(&o, &t, A | P, una + 3 * 1460, t.seq, 1460); /* the probe */
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 3 * 1460, una + 4 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 1);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 0);
+    rack_done(&o, &t, fd, una + 4 * 1460);
+}
+END_TEST
+
+/* RFC 8985 6.2 step 5 and the reordering timer: one segment SACKed above a hole (fewer than
+ * DupThresh, no reordering seen: reo_wnd = min_RTT / 4 = 7.5 ms). The hole is lost when the
+ * window has passed since RACK.segment's RTT, 7.5 ms after that ACK: the timer resends it then,
+ * with no probe and no RTO. */
+START_TEST(rack_reo_timer)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 4);
+    t.ack = una + 2920;
+    sack_ack(&o, &t, una + 3 * 1460, una + 4 * 1460);
+    ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, US_MSEC(30) / 4);
+    quiet_until(&o, US_MSEC(30) / 4);
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RACK_REO_TIMEOUT, 1);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 1);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 0);
+    rack_done(&o, &t, fd, una + 4 * 1460);
+}
+END_TEST
+
+/* A retransmission lost too: segments 1 and 2 are lost, both resent; the peer then SACKs the
+ * second retransmission only. The first retransmission went out before a delivered one more
+ * than RACK.rtt ago (no reordering seen, in recovery: reo_wnd 0): RACK resends it at once
+ * (RFC 8985 6.2), where RFC 6675's rule and the probe (not in recovery) leave it to the RTO. */
+START_TEST(rack_lost_retransmission)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 6);
+    sack_ack(&o, &t, una + 2 * 1460, una + 6 * 1460); /* DupThresh SACKed: reo_wnd 0 */
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 2);
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 1460, una + 6 * 1460); /* the second retransmission arrived */
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_LOST_RETRANS, 1);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 3);
+    rack_done(&o, &t, fd, una + 6 * 1460);
+}
+END_TEST
+
+/* Reordering within reo_wnd: one segment SACKed above a hole that fills 5 ms later (inside the
+ * 7.5 ms window): nothing is resent, and the late original, never resent, shows reordering
+ * (RFC 8985 6.2 step 3). From then on even DupThresh SACKed segments above a hole wait for the
+ * window (step 4): a hole filled 5 ms after four SACKed segments draws nothing either. */
+START_TEST(rack_reordering_within_window)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 4);
+    sack_ack(&o, &t, una + 1460, una + 2 * 1460);
+    ck_assert(!tcp_info(&o, fd).reord_seen);
+    os_advance(&o, US_MSEC(5));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack = una + 4 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert(tcp_info(&o, fd).reord_seen);
+    una = t.ack;
+    tlp_burst(&o, &t, fd, 5);
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 1460, una + 5 * 1460);
+    os_advance(&o, US_MSEC(5));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack = una + 5 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    expect_stat(&o, US_STAT_TCP_RETRANS, 0);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 0);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 0);
+    rack_done(&o, &t, fd, una + 5 * 1460); /* (and nothing goes later) */
+}
+END_TEST
+
+/* RFC 8985 6.2 step 4: a D-SACK (the peer got a segment twice: the retransmission was spurious)
+ * widens reo_wnd by min_RTT / 4, once per round trip however many come in it. */
+START_TEST(rack_dsack_grows_reo_wnd)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 6);
+    sack_ack(&o, &t, una + 2 * 1460, una + 6 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
+    ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, US_MSEC(30) / 4);
+    /* the originals arrived after all (the retransmissions are duplicates), the rest is still
+     * SACKed: the round lasts until SND.UNA passes SND.NXT */
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 2 * 1460;
+    const uint32_t d1[2][2] = {{una, una + 1460}, {una + 2 * 1460, una + 6 * 1460}};
+    sack_acks(&o, &t, 2, d1);
+    ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, 2 * (US_MSEC(30) / 4));
+    const uint32_t d2[2][2] = {{una + 1460, una + 2 * 1460}, {una + 2 * 1460, una + 6 * 1460}};
+    sack_acks(&o, &t, 2, d2); /* the same round: no second step */
+    ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, 2 * (US_MSEC(30) / 4));
+    rack_done(&o, &t, fd, una + 6 * 1460);
+}
+END_TEST
+
 START_TEST(tlp_off)
 {
     struct us_config cfg;
@@ -2860,6 +3031,11 @@ make_suite(void)
     tc = tcase_create("tlp");
     tcase_add_test(tc, tlp_tail_loss);
     tcase_add_test(tc, tlp_timeout_finds_hole);
+    tcase_add_test(tc, rack_probe_sacked);
+    tcase_add_test(tc, rack_reo_timer);
+    tcase_add_test(tc, rack_lost_retransmission);
+    tcase_add_test(tc, rack_reordering_within_window);
+    tcase_add_test(tc, rack_dsack_grows_reo_wnd);
     tcase_add_test(tc, tlp_off);
     tcase_add_test(tc, tlp_one_segment);
     tcase_add_test(tc, tlp_verdict_at_next_probe);
