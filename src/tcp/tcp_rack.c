@@ -217,10 +217,13 @@ us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_
         }
         /* Step 2: the most recently sent segment delivered, and its RTT. A resent segment
          * counts only if the ACK answers its last transmission: its timestamp echo is not
-         * older, and the RTT is not below the least one seen. */
+         * older (only when the ACK moves over it: a receiver echoes the segment that advanced
+         * its left edge, RFC 7323 4.3, so a SACK's echo says nothing of the SACKed segment;
+         * Linux checks only the RTT), and the RTT is not below the least one seen. */
         us_time_t rtt = now - x->xmit;
         if (x->fl & REC_RTX) {
-            if (c->ts_ok && r->has_ts && r->ts_ecr && us_seq_lt(r->ts_ecr, us_tcp_ts_now(c, x->xmit)))
+            if (us_seq_leq(e, r->ack) && c->ts_ok && r->has_ts && r->ts_ecr &&
+                us_seq_lt(r->ts_ecr, us_tcp_ts_now(c, x->xmit)))
                 continue;
             if (rtt < k->min_rtt)
                 continue;

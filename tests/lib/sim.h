@@ -27,6 +27,10 @@ struct sim {
      * parses every frame; a benchmark on a clean link must not pay for it). */
     bool count_data;
     uint64_t data_sent[2], data_intact[2];
+    /* A test's own loss: when set, a frame sent by end `from` for which drop returns true never
+     * reaches the link (counted nowhere). */
+    bool (*drop)(void *ctx, int from, const uint8_t *frame, size_t len);
+    void *drop_ctx;
 };
 
 /* Creates stacks A (192.0.2.1) and B (192.0.2.2) on 192.0.2.0/24 with the given MTU (0: 1500),
