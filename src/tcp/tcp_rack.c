@@ -160,10 +160,16 @@ us_tcp_rack_sent(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint3
     }
 }
 
-/* RFC 8985 6.2 step 1: a windowed minimum, so that a move to a longer path is learned. */
+/* RFC 8985 6.2 step 1: a windowed minimum, so that a move to a longer path is learned. An RTT
+ * of 0 is the caller's clock, not the path: the daemon passes one `now` for all it does in a
+ * loop iteration, so a segment sent and acknowledged within one iteration measures 0 (4 in 5 of
+ * the samples through the loss bridge, whose RTT is about 50 us). Such samples would make
+ * min_RTT, and with it reo_wnd and the check of step 2 on resent segments, 0. */
 static void
 min_rtt_update(struct us_tcp_rack *k, us_time_t rtt, us_time_t now)
 {
+    if (rtt <= 0)
+        return;
     if (!k->have_min || rtt <= k->min_rtt || now - k->min_rtt_at > RACK_MIN_RTT_WIN) {
         k->have_min = true;
         k->min_rtt = rtt;
@@ -225,7 +231,7 @@ us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_
             if (us_seq_leq(e, r->ack) && c->ts_ok && r->has_ts && r->ts_ecr &&
                 us_seq_lt(r->ts_ecr, us_tcp_ts_now(c, x->xmit)))
                 continue;
-            if (rtt < k->min_rtt)
+            if (rtt <= 0 || rtt < k->min_rtt)
                 continue;
         } else {
             min_rtt_update(k, rtt, now);
