@@ -23,7 +23,7 @@
 #define RACK_DUPTHRESH 3u          /* RFC 6675 DupThresh, in RFC 8985 6.2 step 4 */
 #define RACK_PERSIST 16            /* RFC 8985 6.2 step 4: recoveries an inflated window lasts */
 #define RACK_MIN_RTT_WIN US_SEC(300) /* Linux's tcp_min_rtt_wlen */
-#define RACK_RING0 64u
+#define RACK_RING0 8u
 
 struct rack_rec {
     us_time_t xmit; /* Segment.xmit_ts: its last transmission */
@@ -223,9 +223,12 @@ us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_
         }
         /* Step 2: the most recently sent segment delivered, and its RTT. A resent segment
          * counts only if the ACK answers its last transmission: its timestamp echo is not
-         * older (only when the ACK moves over it: a receiver echoes the segment that advanced
-         * its left edge, RFC 7323 4.3, so a SACK's echo says nothing of the SACKed segment;
-         * Linux checks only the RTT), and the RTT is not below the least one seen. */
+         * older, and the RTT is not below the least one seen.
+         * DEVIATION(RFC 8985 6.2 step 2): the echo is checked only when the ACK moves over the
+         * segment. A receiver echoes the segment that advanced its left edge (RFC 7323 4.3),
+         * so a SACK's echo is older than any retransmission it reports and the check would
+         * refuse every SACKed retransmission: a lost retransmission could then only be found
+         * by the RTO. Linux checks only the RTT. */
         us_time_t rtt = now - x->xmit;
         if (x->fl & REC_RTX) {
             if (us_seq_leq(e, r->ack) && c->ts_ok && r->has_ts && r->ts_ecr &&
@@ -417,10 +420,11 @@ us_tcp_rack_undo(struct us_tcp_conn *c)
     for (uint32_t i = 0; i < k->n; i++)
         rec_at(k, i)->fl &= (uint8_t)~REC_LOST;
     k->lost_bytes = 0;
-    /* Every retransmission of the episode was spurious: the originals came late, which is
-     * reordering even though step 3 cannot see it (the segments were resent); Linux's
-     * tcp_try_undo_partial likewise notes reordering when an undo shows a hole filled by the
-     * original. Without it the window would stay 0 in every later recovery. */
+    /* DEVIATION(RFC 8985 6.2 step 3): an undo sets reordering_seen too. Every retransmission
+     * of the episode was spurious: the originals came late, which is reordering even though
+     * step 3 cannot see it (the segments were resent); Linux's tcp_try_undo_partial likewise
+     * notes reordering when an undo shows a hole filled by the original. Without it reo_wnd
+     * would stay 0 in every later recovery and widening it on D-SACK would change nothing. */
     k->reord_seen = true;
 }
 
