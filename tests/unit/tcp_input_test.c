@@ -34,6 +34,15 @@ expect_read(struct onestack *o, int fd, const void *want, size_t n)
     ck_assert_mem_eq(buf, want, n);
 }
 
+/* Nothing is sent for dur - 1 ns; then the clock reaches dur. */
+static void
+quiet_until(struct onestack *o, us_time_t dur)
+{
+    os_advance(o, dur - 1);
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+    os_advance(o, 1);
+}
+
 /* ---- data and ACK policy --------------------------------------------------------------------- */
 
 START_TEST(delayed_ack)
@@ -45,9 +54,7 @@ START_TEST(delayed_ack)
     /* RFC 1122 4.2.3.2: one small segment is ACKed after the delayed-ACK time (40 ms) */
     os_tcp_tx(&o, &t, A | P, data, 100);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, US_MSEC(40) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(40));
     struct us_tcp_repr r;
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     expect_read(&o, fd, data, 100);
@@ -671,9 +678,7 @@ START_TEST(rto_backoff_timeout)
     /* no RTT sample yet: RTO 1 s, doubling (RFC 6298 2.1, 5.5) */
     us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4)};
     for (size_t i = 0; i < 3; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
                                    .ack = t.seq, .flags = A | P, .payload = data,
                                    .payload_len = 100};
@@ -718,13 +723,9 @@ START_TEST(rto_from_rtt)
     ck_assert_int_eq(ti.rto, US_MSEC(300));
     ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(300) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(300));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(600) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(600));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     /* the ACK of a retransmission gives no sample (Karn), the backoff ends */
     t.ack += 1;
@@ -754,9 +755,7 @@ START_TEST(rto_min_floor)
     ck_assert_int_eq(ti.rto, US_MSEC(200));
     ck_assert_int_eq(us_sendto(o.st, fd, "d", 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(200) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(200));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
@@ -1012,9 +1011,7 @@ START_TEST(persist_probes)
     /* probes of one byte at SND.UNA after RTO, then backing off (RFC 9293 3.8.6.1) */
     us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4), US_SEC(8)};
     for (size_t i = 0; i < 4; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
                                    .ack = t.seq, .flags = A, .payload = data, .payload_len = 1};
         os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
@@ -1111,9 +1108,7 @@ START_TEST(keepalive_timeout)
     /* probes at idle 10 s, then every 2 s: SEG.SEQ = SND.NXT - 1, no data */
     us_time_t gaps[] = {US_SEC(10), US_SEC(2), US_SEC(2)};
     for (size_t i = 0; i < 3; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
         ck_assert_uint_eq(os_tcp_pending(&o), 0);
     }
@@ -1141,9 +1136,7 @@ START_TEST(keepalive_answered)
     os_advance(&o, US_SEC(1));
     os_tcp_tx(&o, &t, A, NULL, 0); /* the answer */
     /* idle again from here: the next probe 10 s later, and the count starts over */
-    os_advance(&o, US_SEC(10) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_SEC(10));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
     os_advance(&o, US_SEC(2));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
@@ -1832,9 +1825,7 @@ START_TEST(keepalive_inherited)
     int v = 0;
     ck_assert_int_eq(us_getsockopt(o.st, fd, US_TCP_KEEPIDLE, &v), 0);
     ck_assert_int_eq(v, 5);
-    os_advance(&o, US_SEC(5) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_SEC(5));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
     os_advance(&o, US_SEC(1));
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
@@ -2046,15 +2037,6 @@ tlp_burst(struct onestack *o, struct os_tcp *t, int fd, uint32_t n)
     for (uint32_t i = 0; i < n; i++)
         os_tcp_rx_expect(o, t, i == n - 1 ? A | P : A, una + 1460 * i, t->seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(o), 0);
-}
-
-/* Nothing is sent for dur - 1 ns; then the clock reaches dur. */
-static void
-quiet_until(struct onestack *o, us_time_t dur)
-{
-    os_advance(o, dur - 1);
-    ck_assert_uint_eq(os_tcp_pending(o), 0);
-    os_advance(o, 1);
 }
 
 /* The peer's ACK (at t->ack) with one SACK block. */
