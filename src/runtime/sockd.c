@@ -71,6 +71,7 @@ struct ds {
     int err;                    /* pending error for SO_ERROR (positive errno) */
     size_t filler;              /* filler bytes at the head of dfd's input */
     bool hup;                   /* every copy of the program's end is closed */
+    bool rdhup;                 /* epoll said the program's data ends (shutdown or close) */
     bool rd_eof;                /* the program's data ended (read 0) */
     bool wr_eof;                /* the stack's data ended: dfd shut for writing */
     bool shut_rd;               /* the program shut down reading */
@@ -537,9 +538,10 @@ stream_from_program(struct ds *s, us_time_t now)
         moved += (size_t)n;
         sd->stats.bytes_in += (uint64_t)n;
         /* A short read emptied the pair: the program's next write is a new edge for epoll, so
-         * the read that would only say EAGAIN is skipped. Not after hang-up: its end-of-file
-         * comes with no further edge. */
-        if ((size_t)n < want && !s->hup) {
+         * the read that would only say EAGAIN is skipped. Not once the end of the program's
+         * data was reported (a shutdown or a close, perhaps in the same edge as this data):
+         * its end-of-file comes with no further edge, so it must be read now. */
+        if ((size_t)n < want && !s->rdhup) {
             s->rd_more = false;
             return true;
         }
@@ -779,6 +781,8 @@ ds_io(struct us_evh *h, uint32_t events, us_time_t now)
     struct ds *s = (struct ds *)h;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         s->rd_more = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP))
+        s->rdhup = true;
     if (events & EPOLLHUP) {
         /* Our own shutdown both ways also reads as hang-up: then ask the kernel. */
         bool ours = s->state == DS_DONE || (s->wr_eof && s->rd_eof);

@@ -627,8 +627,15 @@ check_rst(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     default:
         err = 0; /* CLOSING, LAST-ACK, TIME-WAIT: just close */
     }
-    us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf)); /* Linux drops unread data too */
-    c->rcv_urg = false;                                   /* and with it the urgent data */
+    /* RFC 9293 3.10.7.4, TIME-WAIT: the RST ends the connection, not the stream the peer
+     * completed with its FIN: what it sent was acknowledged and is the reader's, who reads it
+     * and then end-of-file (Linux: the RST reaches only the TIME-WAIT record, the socket keeps
+     * its data). A peer that lost our last ACK and retransmitted its FIN answers the second
+     * ACK with this RST, often before the reader came. */
+    if (c->state != US_TCPS_TIME_WAIT) {
+        us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf)); /* Linux drops unread data too */
+        c->rcv_urg = false;                                   /* and with it the urgent data */
+    }
     us_tcp_close_conn(st, c, err, "RST received");
     return V_DONE;
 }

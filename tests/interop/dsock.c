@@ -41,6 +41,7 @@ enum {
     P_BACK = 7005,
     P_ENDING = 7006,
     P_ENDED = 7007,
+    P_SLOW_SINK = 7008,
     P_CLOSED = 7009
 };
 
@@ -482,6 +483,24 @@ t_shutdown_wr(void)
     int e = r < 0 ? errno : 0;
     check(r < 0 && e == EPIPE, "send after shutdown(SHUT_WR): EPIPE (%s)", errstr(e));
     sink_reply(s, n, crc32_buf(0, buf, n), "after shutdown(SHUT_WR)");
+    free(buf);
+    close(s);
+}
+
+/* shutdown(SHUT_WR) while the data before it still waits in the stack (a slow reader with a
+ * small window): the end of the data must still reach the peer after all of it. */
+static void
+t_shutdown_slow(void)
+{
+    int s = tcp_connect(P_SLOW_SINK);
+    if (s < 0)
+        return;
+    size_t n = 1 << 20;
+    unsigned char *buf = malloc(n);
+    fill(buf, n, 5);
+    check(writeall(s, buf, n) == 0, "write %zu bytes to the slow sink", n);
+    check_call(shutdown(s, SHUT_WR), "shutdown(SHUT_WR)");
+    sink_reply(s, n, crc32_buf(0, buf, n), "after shutdown(SHUT_WR) with data waiting");
     free(buf);
     close(s);
 }
@@ -1268,7 +1287,8 @@ static const struct {
     void (*fn)(void);
 } tests[] = {
     {"connect_nb", t_connect_nb}, {"refused", t_refused},     {"timeout", t_timeout},
-    {"reset", t_reset},           {"shutdown_wr", t_shutdown_wr}, {"fionread", t_fionread},
+    {"reset", t_reset},           {"shutdown_wr", t_shutdown_wr},
+    {"shutdown_slow", t_shutdown_slow}, {"fionread", t_fionread},
     {"sendfile", t_sendfile},     {"accept4", t_accept4},     {"epoll", t_epoll},
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
