@@ -659,7 +659,7 @@ enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const
     us_ring_free(&c->sndbuf);
     free(c->sacked);
     c->sacked = NULL;
-    us_tcp_episode_free(c);
+    us_tcp_episode_free(st, c);
     us_tcp_rack_free(c);
     if (c->fd < 0) /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
         c->t[US_TT_2MSL] = now + 2 * st->cfg.tcp_msl;
@@ -829,7 +829,7 @@ void
 us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now)
 {
     const struct us_cc_ops *cc = us_tcp_cc(c);
-    us_tcp_episode_begin(c, false);
+    us_tcp_episode_begin(st, c, false);
     /* RFC 3168 6.1.2: one reduction for a window's CE marks and losses together (Linux keeps the
      * ssthresh of its CWR state too). */
     if (!(c->ecn_cwr_wnd && us_seq_lt(c->snd_una, c->recover)))
