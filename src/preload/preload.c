@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -69,6 +70,8 @@ static struct {
     int (*dup2)(int, int);
     int (*dup3)(int, int, int);
     int (*fcntl)(int, int, ...);
+    int (*poll)(struct pollfd *, nfds_t, int);
+    int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
 } real;
 
 /* ---- per-process state ----------------------------------------------------------------------- */
@@ -124,6 +127,8 @@ resolve_real(void)
     R(dup2);
     R(dup3);
     R(fcntl);
+    R(poll);
+    R(ppoll);
 #undef R
 }
 
@@ -1015,6 +1020,82 @@ ioctl(int fd, unsigned long req, ...)
     return REAL(ioctl)(fd, req, arg);
 }
 
+/* ---- errors on TCP descriptor sockets ---------------------------------------------------------- */
+
+/* A reset ends the pair's data both ways (doc/run.md, Closing), which the program reads as end of
+ * file and EPIPE; Linux first reports the error that ended the connection (ECONNRESET,
+ * ETIMEDOUT) once, to whichever call comes first: read, write or SO_ERROR. The daemon keeps that
+ * error, so these ask it, only when the pair said end of file or EPIPE: a call that moved data
+ * costs nothing more. */
+
+/* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file). */
+static ssize_t
+stream_eof(int fd, size_t len)
+{
+    if (len == 0)
+        return 0;
+    long e = sock_error(fd);
+    return e > 0 ? fail(-e) : 0;
+}
+
+/* A TCP write that failed: with EPIPE, the pending error instead if there is one. The pair is
+ * written with MSG_NOSIGNAL, so that no SIGPIPE comes with an error Linux returns without one;
+ * SIGPIPE is raised here, to the calling thread as the kernel does, with a real EPIPE. */
+static ssize_t
+stream_send_failed(int fd, int flags)
+{
+    if (errno != EPIPE)
+        return -1;
+    long e = sock_error(fd);
+    if (e > 0)
+        return fail(-e);
+    if (!(flags & MSG_NOSIGNAL))
+        pthread_kill(pthread_self(), SIGPIPE);
+    errno = EPIPE;
+    return -1;
+}
+
+static bool
+is_stream(int fd)
+{
+    return (kind_of(fd) & K_KIND) == K_STREAM;
+}
+
+/* poll: Linux adds POLLERR to the hang-up of a connection while its error is not yet taken.
+ * Asked only for a TCP descriptor that reports POLLHUP (reset, or both sides done). epoll and
+ * select are not hooked: select has no error set (the descriptor is readable and writable, as
+ * on Linux); epoll_wait reports EPOLLHUP without EPOLLERR (doc/run.md). */
+static void
+poll_errors(struct pollfd *p, nfds_t n, int ready)
+{
+    for (nfds_t i = 0; i < n && ready > 0; i++) {
+        if (!p[i].revents)
+            continue;
+        ready--;
+        if ((p[i].revents & POLLHUP) && is_stream(p[i].fd) &&
+            opt_call(p[i].fd, US_CTL_GETSOCKOPT, US_CTL_OPT_ERRPEEK, 0) > 0)
+            p[i].revents |= POLLERR;
+    }
+}
+
+US_EXPORT int
+poll(struct pollfd *p, nfds_t n, int timeout)
+{
+    int r = REAL(poll)(p, n, timeout);
+    if (r > 0 && active)
+        poll_errors(p, n, r);
+    return r;
+}
+
+US_EXPORT int
+ppoll(struct pollfd *p, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+    int r = REAL(ppoll)(p, n, ts, mask);
+    if (r > 0 && active)
+        poll_errors(p, n, r);
+    return r;
+}
+
 /* ---- datagrams (UDP descriptor sockets) ------------------------------------------------------- */
 
 static ssize_t
@@ -1093,8 +1174,10 @@ US_EXPORT ssize_t
 sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa, socklen_t salen)
 {
     if (!is_dgram(fd)) {
-        if (kind_of(fd))
-            return REAL(send)(fd, buf, len, flags); /* a stream ignores the address, as TCP */
+        if (kind_of(fd)) { /* a stream ignores the address, as TCP */
+            ssize_t n = REAL(send)(fd, buf, len, flags | MSG_NOSIGNAL);
+            return n < 0 ? stream_send_failed(fd, flags) : n;
+        }
         return REAL(sendto)(fd, buf, len, flags, sa, salen);
     }
     struct iovec v = {(void *)buf, len};
@@ -1104,6 +1187,10 @@ sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa
 US_EXPORT ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
+    if (is_stream(fd)) {
+        ssize_t n = REAL(send)(fd, buf, len, flags | MSG_NOSIGNAL);
+        return n < 0 ? stream_send_failed(fd, flags) : n;
+    }
     if (!is_dgram(fd))
         return REAL(send)(fd, buf, len, flags);
     struct iovec v = {(void *)buf, len};
@@ -1113,6 +1200,10 @@ send(int fd, const void *buf, size_t len, int flags)
 US_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
+    if (is_stream(fd)) {
+        ssize_t n = REAL(send)(fd, buf, len, MSG_NOSIGNAL);
+        return n < 0 ? stream_send_failed(fd, 0) : n;
+    }
     if (!is_dgram(fd))
         return REAL(write)(fd, buf, len);
     struct iovec v = {(void *)buf, len};
@@ -1122,6 +1213,11 @@ write(int fd, const void *buf, size_t len)
 US_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
+    if (is_stream(fd) && n >= 0) {
+        struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+        ssize_t w = REAL(sendmsg)(fd, &mh, MSG_NOSIGNAL);
+        return w < 0 ? stream_send_failed(fd, 0) : w;
+    }
     if (!is_dgram(fd))
         return REAL(writev)(fd, iov, n);
     return n < 0 ? fail(-EINVAL) : dgram_send(fd, iov, (size_t)n, 0, NULL, 0);
@@ -1130,6 +1226,15 @@ writev(int fd, const struct iovec *iov, int n)
 US_EXPORT ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
+    if (is_stream(fd)) {
+        ssize_t r = REAL(readv)(fd, iov, n);
+        if (r != 0)
+            return r;
+        size_t len = 0;
+        for (int i = 0; i < n; i++)
+            len += iov[i].iov_len;
+        return stream_eof(fd, len);
+    }
     if (!is_dgram(fd))
         return REAL(readv)(fd, iov, n);
     return n < 0 ? fail(-EINVAL) : dgram_recv(fd, iov, (size_t)n, 0, NULL, NULL, NULL);
@@ -1143,7 +1248,8 @@ sendmsg(int fd, const struct msghdr *m, int flags)
             struct msghdr c = *m;
             c.msg_name = NULL;
             c.msg_namelen = 0;
-            return REAL(sendmsg)(fd, &c, flags);
+            ssize_t n = REAL(sendmsg)(fd, &c, flags | MSG_NOSIGNAL);
+            return n < 0 ? stream_send_failed(fd, flags) : n;
         }
         return REAL(sendmsg)(fd, m, flags);
     }
@@ -1171,6 +1277,8 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa, socklen_
     if (!is_dgram(fd)) {
         if (kind_of(fd)) {
             ssize_t n = REAL(recv)(fd, buf, len, flags);
+            if (n == 0 && stream_eof(fd, len) < 0)
+                return -1;
             if (n >= 0 && sa && salen)
                 name_call(fd, US_CTL_GETPEERNAME, sa, salen);
             return n;
@@ -1184,6 +1292,10 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa, socklen_
 US_EXPORT ssize_t
 recv(int fd, void *buf, size_t len, int flags)
 {
+    if (is_stream(fd)) {
+        ssize_t n = REAL(recv)(fd, buf, len, flags);
+        return n == 0 ? stream_eof(fd, len) : n;
+    }
     if (!is_dgram(fd))
         return REAL(recv)(fd, buf, len, flags);
     struct iovec v = {buf, len};
@@ -1193,6 +1305,10 @@ recv(int fd, void *buf, size_t len, int flags)
 US_EXPORT ssize_t
 read(int fd, void *buf, size_t len)
 {
+    if (is_stream(fd)) {
+        ssize_t n = REAL(read)(fd, buf, len);
+        return n == 0 ? stream_eof(fd, len) : n;
+    }
     if (!is_dgram(fd))
         return REAL(read)(fd, buf, len);
     struct iovec v = {buf, len};
@@ -1208,6 +1324,13 @@ recvmsg(int fd, struct msghdr *m, int flags)
             c.msg_name = NULL;
             c.msg_namelen = 0;
             ssize_t n = REAL(recvmsg)(fd, &c, flags);
+            if (n == 0) {
+                size_t len = 0;
+                for (size_t i = 0; i < c.msg_iovlen; i++)
+                    len += c.msg_iov[i].iov_len;
+                if (stream_eof(fd, len) < 0)
+                    return -1;
+            }
             m->msg_flags = c.msg_flags;
             m->msg_controllen = c.msg_controllen;
             if (m->msg_name)
@@ -1341,6 +1464,26 @@ __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct s
     if (len > buflen)
         abort();
     return recvfrom(fd, buf, len, flags, sa, salen);
+}
+
+US_EXPORT int __poll_chk(struct pollfd *p, nfds_t n, int timeout, size_t plen);
+US_EXPORT int
+__poll_chk(struct pollfd *p, nfds_t n, int timeout, size_t plen)
+{
+    if (plen / sizeof(*p) < n)
+        abort();
+    return poll(p, n, timeout);
+}
+
+US_EXPORT int __ppoll_chk(struct pollfd *p, nfds_t n, const struct timespec *ts,
+                          const sigset_t *mask, size_t plen);
+US_EXPORT int
+__ppoll_chk(struct pollfd *p, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+            size_t plen)
+{
+    if (plen / sizeof(*p) < n)
+        abort();
+    return ppoll(p, n, ts, mask);
 }
 
 /* closefrom and close_range close descriptors without close(): ours may be among them. */

@@ -57,6 +57,8 @@ enum us_ctl_op {
 #define US_CTL_F_BLOCK 0x8 /* US_CTL_CONNECT from a blocking socket: the daemon may read the
                             * link before it answers, and answer 0 if the handshake ended */
 #define US_CTL_OPT_ACCEPTCONN 1000 /* US_CTL_GETSOCKOPT on a descriptor socket: listening? */
+#define US_CTL_OPT_ERRPEEK 1001 /* US_CTL_GETSOCKOPT on a descriptor socket: 1 while an error
+                                 * waits for SO_ERROR or a call (not taken) */
 
 /* Leads each message on a UDP descriptor socket's pair. From the program: the destination
  * (addr 0 and port 0: the connected peer). To the program: the source, the address the datagram

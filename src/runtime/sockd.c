@@ -1032,6 +1032,11 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
             r->ret = s->state == DS_LISTEN;
             break;
         }
+        if (q->arg == US_CTL_OPT_ERRPEEK) {
+            int m = us_sock_poll(st, s->sfd);
+            r->ret = s->err != 0 || (m > 0 && (m & US_POLLERR));
+            break;
+        }
         int v = 0;
         r->ret = us_getsockopt(st, s->sfd, (enum us_sockopt)q->arg, &v);
         if (r->ret == 0)

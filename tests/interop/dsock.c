@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -622,6 +623,81 @@ local_port(int s)
     socklen_t l = sizeof(me);
     memset(&me, 0, sizeof(me));
     return getsockname(s, (struct sockaddr *)&me, &l) == 0 ? ntohs(me.sin_port) : 0;
+}
+
+/* reset_conn: a connection the peer has reset (after our one byte), polled until the reset
+ * is seen (POLLHUP); *rev gets the revents for POLLIN|POLLOUT|POLLRDHUP. -1 on failure. */
+static int
+reset_conn(int *rev)
+{
+    int s = tcp_connect(P_RESET);
+    if (s < 0)
+        return -1;
+    check(writeall(s, "x", 1) == 0, "write one byte to the resetting peer");
+    *rev = 0;
+    long end = now_ms() + 5000;
+    while (!(*rev & POLLHUP) && now_ms() < end) {
+        *rev = wait_fd(s, POLLIN | POLLOUT | POLLRDHUP, 1000);
+        if (!(*rev & POLLHUP))
+            usleep(10000);
+    }
+    return s;
+}
+
+/* After the peer's reset, as Linux: poll reports POLLERR and POLLHUP (with POLLIN, POLLOUT,
+ * POLLRDHUP) until the error is taken; the next read, by any call, fails once with ECONNRESET
+ * and then reads 0; SO_ERROR is 0 after that; a send gets EPIPE. A send first gets the
+ * ECONNRESET instead, then EPIPE, and then the read reads 0. */
+static void
+t_reset_read(void)
+{
+    static const char *how[] = {"read", "recv", "readv", "recvmsg", "recvfrom", "send"};
+    for (int i = 0; i < 6; i++) {
+        int rev;
+        int s = reset_conn(&rev);
+        if (s < 0)
+            return;
+        int want = POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP;
+        check(rev == want, "%s: poll after the reset: POLLIN|POLLOUT|POLLRDHUP|POLLERR|POLLHUP "
+              "(revents 0x%x, want 0x%x)", how[i], rev, want);
+        char c;
+        struct iovec v = {&c, 1};
+        struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1};
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t r;
+        for (int k = 0; k < 2; k++) {
+            errno = 0;
+            switch (i) {
+            case 0: r = read(s, &c, 1); break;
+            case 1: r = recv(s, &c, 1, 0); break;
+            case 2: r = readv(s, &v, 1); break;
+            case 3: r = recvmsg(s, &m, 0); break;
+            case 4: r = recvfrom(s, &c, 1, 0, (struct sockaddr *)&from, &fl); break;
+            default: r = send(s, "y", 1, MSG_NOSIGNAL); break;
+            }
+            int e = r < 0 ? errno : 0;
+            int want_e = k == 0 ? ECONNRESET : i == 5 ? EPIPE : 0;
+            check(r == (want_e ? -1 : 0) && e == want_e, "%s after the reset, call %d: %s (got %zd, %s)",
+                  how[i], k + 1, want_e ? strerror(want_e) : "0, end of file", r, errstr(e));
+            if (k == 0) {
+                rev = wait_fd(s, POLLIN | POLLOUT | POLLRDHUP, 0);
+                want = POLLIN | POLLOUT | POLLRDHUP | POLLHUP;
+                check(rev == want, "%s: poll once the error was taken: no POLLERR (revents 0x%x, "
+                      "want 0x%x)", how[i], rev, want);
+            }
+        }
+        int e = so_error(s);
+        check(e == 0, "%s: SO_ERROR once the error was taken: 0 (%s)", how[i], errstr(e));
+        r = i == 5 ? read(s, &c, 1) : send(s, "y", 1, MSG_NOSIGNAL);
+        e = r < 0 ? errno : 0;
+        if (i == 5)
+            check(r == 0, "read after send took the error: 0 (got %zd, %s)", r, errstr(e));
+        else
+            check(r < 0 && e == EPIPE, "%s: send after the error was taken: EPIPE (%s)", how[i],
+                  errstr(e));
+        close(s);
+    }
 }
 
 /* How close ends a connection, as Linux does: FIN after reading everything; RST with received
@@ -1272,7 +1348,7 @@ static const struct {
     {"sendfile", t_sendfile},     {"accept4", t_accept4},     {"epoll", t_epoll},
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
-    {"close", t_close},
+    {"close", t_close},           {"reset_read", t_reset_read},
 };
 
 int
