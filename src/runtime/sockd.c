@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,6 +79,7 @@ struct ds {
     bool out_armed;             /* epoll watches dfd for room too (see want_room) */
     bool rd_more;               /* dfd may hold input: set by epoll's edge, cleared by a read
                                  * that found it empty (no read only to learn EAGAIN) */
+    bool urg;                   /* the program sent MSG_OOB: dfd's input holds a mark (EPOLLPRI) */
     struct ds *hnext;           /* inode hash chain */
     struct ds *qnext;           /* continue list */
     /* listeners: connections taken from the stack, one token byte each in the pair; a queue
@@ -339,6 +341,10 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
         int b = (int)sd->lim.pair_buf;
         setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
         setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
+        /* The program's send(MSG_OOB) puts its last byte in our end's out-of-band slot: read
+         * inline, where reads stop at it, rather than dropped (stream_from_program). */
+        int one = 1;
+        setsockopt(sv[0], SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
     }
     s->io.fn = ds_io;
     s->rd.fn = ds_ready;
@@ -358,7 +364,7 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     sd->hash[b] = s;
     sfd_map(sd, sfd, s);
     sd->stats.sockets++;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET,
                              .data.ptr = &s->io};
     epoll_ctl(sd->ep, EPOLL_CTL_ADD, s->dfd, &ev);
     us_sock_watch(sd->st, sfd, US_POLLIN | US_POLLOUT, US_WATCH_EDGE, &s->rd);
@@ -414,7 +420,7 @@ want_room(struct ds *s)
     if (s->out_armed)
         return;
     s->out_armed = true;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET,
                              .data.ptr = &s->io};
     epoll_ctl(s->sd->ep, EPOLL_CTL_MOD, s->dfd, &ev);
 }
@@ -496,6 +502,30 @@ stream_to_program(struct ds *s, us_time_t now)
     return true;
 }
 
+/* The program's send(MSG_OOB): its last byte sits in dfd's out-of-band slot, inline
+ * (SO_OOBINLINE), and reads stop in front of it. At that mark the byte goes to TCP as urgent data
+ * (RFC 9293 3.8.5: the urgent pointer marks it; RFC 6093: one byte, as BSD and Linux send).
+ * Returns 1 when it went, 0 when the mark is not next, -1 when the connection failed. Asked only
+ * after epoll reported the mark (EPOLLPRI), so ordinary reads cost no ioctl. */
+static int
+urgent_from_program(struct ds *s, us_time_t now)
+{
+    int at = 0;
+    if (ioctl(s->dfd, SIOCATMARK, &at) < 0 || !at)
+        return 0;
+    uint8_t b;
+    if (recv(s->dfd, &b, 1, MSG_DONTWAIT) != 1)
+        return 0;
+    s->urg = false; /* the slot holds one byte; a later one is a new EPOLLPRI */
+    ssize_t k = us_sendto(s->sd->st, s->sfd, &b, 1, US_MSG_OOB, NULL, now);
+    if (k != 1) {
+        stream_fail(s, k < 0 ? (int)-k : EPIPE);
+        return -1;
+    }
+    s->sd->stats.bytes_in++;
+    return 1;
+}
+
 /* Program -> stack. Returns false when the budget ran out. */
 static bool
 stream_from_program(struct ds *s, us_time_t now)
@@ -508,6 +538,15 @@ stream_from_program(struct ds *s, us_time_t now)
         int space = 0;
         if (us_getsockopt(sd->st, s->sfd, US_SO_SNDSPACE, &space) < 0 || space <= 0)
             return true; /* TCP's ACKs free room, and the ready list tells */
+        if (s->urg) {
+            int u = urgent_from_program(s, now);
+            if (u < 0)
+                return true;
+            if (u > 0) {
+                moved++;
+                continue;
+            }
+        }
         size_t want = US_MIN((size_t)space, (size_t)BOUNCE);
         ssize_t n = recv(s->dfd, sd->bounce, want, MSG_DONTWAIT);
         if (n < 0) {
@@ -538,8 +577,8 @@ stream_from_program(struct ds *s, us_time_t now)
         sd->stats.bytes_in += (uint64_t)n;
         /* A short read emptied the pair: the program's next write is a new edge for epoll, so
          * the read that would only say EAGAIN is skipped. Not after hang-up: its end-of-file
-         * comes with no further edge. */
-        if ((size_t)n < want && !s->hup) {
+         * comes with no further edge; nor while a mark waits: the read stopped in front of it. */
+        if ((size_t)n < want && !s->hup && !s->urg) {
             s->rd_more = false;
             return true;
         }
@@ -779,6 +818,8 @@ ds_io(struct us_evh *h, uint32_t events, us_time_t now)
     struct ds *s = (struct ds *)h;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         s->rd_more = true;
+    if ((events & EPOLLPRI) && s->type == US_SOCK_STREAM)
+        s->urg = s->rd_more = true;
     if (events & EPOLLHUP) {
         /* Our own shutdown both ways also reads as hang-up: then ask the kernel. */
         bool ours = s->state == DS_DONE || (s->wr_eof && s->rd_eof);
