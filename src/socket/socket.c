@@ -639,6 +639,9 @@ us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value)
     case US_SO_BROADCAST:
         pcb->bcast_ok = value != 0;
         return 0;
+    case US_SO_REUSEADDR:
+        pcb->reuseaddr = value != 0;
+        return 0;
     default:
         return -ENOPROTOOPT;
     }
@@ -660,6 +663,9 @@ us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value)
         return 0;
     case US_SO_BROADCAST:
         *value = pcb ? pcb->bcast_ok : 0;
+        return 0;
+    case US_SO_REUSEADDR:
+        *value = c ? c->reuseaddr : pcb->reuseaddr;
         return 0;
     default:
         break;

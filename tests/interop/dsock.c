@@ -1240,6 +1240,46 @@ t_udp_refused(void)
     close(u);
 }
 
+/* UDP sockets sharing a port with SO_REUSEADDR (iperf3 -s does it): allowed only when every
+ * socket on the port set it; a socket connected elsewhere does not take the datagrams of
+ * another peer, the other socket does. SO_REUSEPORT is accepted. */
+static void
+t_udp_reuse(void)
+{
+    int u1 = socket(AF_INET, SOCK_DGRAM, 0), u2 = socket(AF_INET, SOCK_DGRAM, 0);
+    int u3 = socket(AF_INET, SOCK_DGRAM, 0);
+    check(u1 >= 0 && u2 >= 0 && u3 >= 0, "three UDP sockets");
+    int one = 1, v = 0;
+    socklen_t vl = sizeof(v);
+    check_call(setsockopt(u1, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "SO_REUSEADDR on UDP");
+    int r = getsockopt(u1, SOL_SOCKET, SO_REUSEADDR, &v, &vl);
+    check(r == 0 && v == 1, "getsockopt SO_REUSEADDR reads back 1 (%d, %s)", v, errstr(r < 0 ? errno : 0));
+    check_call(setsockopt(u2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "SO_REUSEADDR on another");
+    check_call(setsockopt(u2, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), "SO_REUSEPORT on UDP");
+    struct sockaddr_in a = sin4("0.0.0.0", 0);
+    check_call(bind(u1, (struct sockaddr *)&a, sizeof(a)), "bind the first to a free port");
+    socklen_t al = sizeof(a);
+    getsockname(u1, (struct sockaddr *)&a, &al);
+    r = bind(u3, (struct sockaddr *)&a, sizeof(a));
+    int e = r < 0 ? errno : 0;
+    check(r < 0 && e == EADDRINUSE, "bind to port %d without SO_REUSEADDR: EADDRINUSE (%s)",
+          ntohs(a.sin_port), errstr(e));
+    struct sockaddr_in closed = sin4(peer_ip, P_CLOSED);
+    check_call(connect(u1, (struct sockaddr *)&closed, sizeof(closed)), "connect the first elsewhere");
+    check_call(bind(u2, (struct sockaddr *)&a, sizeof(a)), "bind the second to the same port");
+    struct sockaddr_in echo = sin4(peer_ip, P_ECHO);
+    check(sendto(u2, "shared", 6, 0, (struct sockaddr *)&echo, sizeof(echo)) == 6, "sendto the echo");
+    char buf[16];
+    ssize_t n = wait_fd(u2, POLLIN, 3000) > 0 ? recv(u2, buf, sizeof(buf), MSG_DONTWAIT) : -1;
+    check(n == 6 && memcmp(buf, "shared", 6) == 0, "the second gets the echo (%zd bytes)", n);
+    n = recv(u1, buf, sizeof(buf), MSG_DONTWAIT);
+    e = n < 0 ? errno : 0;
+    check(n < 0 && e == EAGAIN, "the first, connected elsewhere, gets nothing (%zd, %s)", n, errstr(e));
+    close(u1);
+    close(u2);
+    close(u3);
+}
+
 /* AF_INET6 sockets with IPv4-mapped addresses, TCP and UDP. */
 static void
 t_v6mapped(void)
@@ -1348,7 +1388,7 @@ static const struct {
     {"sendfile", t_sendfile},     {"accept4", t_accept4},     {"epoll", t_epoll},
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
-    {"close", t_close},           {"reset_read", t_reset_read},
+    {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse},
 };
 
 int

@@ -9,7 +9,7 @@
 # sockets (level, edge, oneshot, EPOLLOUT, EPOLLRDHUP) and select, dup2 onto fd 0 and stdio,
 # fork (the child uses the socket, then the parent), exec (TCP and UDP sockets kept, a
 # SOCK_CLOEXEC one gone), UDP (addresses, boundaries, MSG_TRUNC, MSG_PEEK, sendmmsg/recvmmsg,
-# connected read/write), UDP ECONNREFUSED, AF_INET6 with IPv4-mapped addresses, 16 MiB both ways
+# connected read/write), UDP ECONNREFUSED, UDP ports shared with SO_REUSEADDR, AF_INET6 with IPv4-mapped addresses, 16 MiB both ways
 # non-blocking, and how close ends a connection (FIN; RST with unread data or SO_LINGER 0).
 # 1. Kernel pass: dsock runs in the test namespace on the kernel's own stack. This proves every
 #    check right on Linux; a failure here is a test bug.
