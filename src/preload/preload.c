@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <linux/netlink.h>
@@ -81,6 +82,7 @@ static struct {
 #define K_DGRAM US_SOCK_DGRAM   /* 1 */
 #define K_KIND 0x0f
 #define K_INET6 US_CTL_DS_INET6 /* made as AF_INET6: addresses go back as ::ffff:a.b.c.d */
+#define K_LINGER US_CTL_DS_LINGER /* TCP with SO_LINGER on and a time: close waits */
 #define FD_TABLE (1 << 16)
 static uint8_t fd_kind[FD_TABLE];
 
@@ -867,7 +869,11 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
         v = *(const int *)val;
     }
     long ret = opt_call(fd, US_CTL_SETSOCKOPT, opt, v);
-    return ret < 0 ? fail(ret) : 0;
+    if (ret < 0)
+        return fail(ret);
+    if (opt == US_SO_LINGER && (kind_of(fd) & K_KIND) == K_STREAM)
+        set_kind(fd, (kind_of(fd) & ~K_LINGER) | (v > 0 ? K_LINGER : 0));
+    return 0;
 }
 
 static void
@@ -1372,6 +1378,38 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *time
 
 /* ---- descriptors ------------------------------------------------------------------------------ */
 
+/* close() of a TCP descriptor with SO_LINGER on and a time (doc/run.md): Linux's last close
+ * waits until TCP's FIN is acknowledged or the time is up. The daemon knows both: the library
+ * asks it, naming the socket by its inode, until it says the close is over (at once when the
+ * descriptor was not the last copy), sleeping between questions from 1 ms up to 32 ms. A
+ * signal ends the wait, as it ends Linux's. */
+static int
+close_linger(int fd)
+{
+    struct stat sb;
+    bool known = fstat(fd, &sb) == 0;
+    int r = REAL(close)(fd);
+    if (r < 0 || !known)
+        return r;
+    int saved = errno;
+    uint64_t ino = sb.st_ino;
+    long ns = 1000000;
+    for (;;) {
+        struct us_ctl_req q = {.op = US_CTL_DS_LINGER, .addr = (uint32_t)ino,
+                               .arg = (int32_t)(uint32_t)(ino >> 32)};
+        struct us_ctl_resp rr;
+        if (ctl_call(&q, -1, NULL, 0, &rr, NULL, 0, NULL, 0) != 1)
+            break;
+        struct timespec ts = {0, ns};
+        if (nanosleep(&ts, NULL) < 0)
+            break;
+        if (ns < 32000000)
+            ns *= 2;
+    }
+    errno = saved;
+    return 0;
+}
+
 US_EXPORT int
 close(int fd)
 {
@@ -1382,8 +1420,9 @@ close(int fd)
         ctl_fd = -1;
         pthread_mutex_unlock(&ctl_lock);
     }
+    int k = kind_of(fd);
     set_kind(fd, 0);
-    return REAL(close)(fd);
+    return (k & K_LINGER) ? close_linger(fd) : REAL(close)(fd);
 }
 
 US_EXPORT int

@@ -48,11 +48,16 @@ enum us_ctl_op {
                          * only while the client has credit: the number the last reply to
                          * HELLO or US_CTL_DS_SOCKET gave, less the US_CTL_DS_NEW sent since;
                          * beyond it (or on failure) the daemon closes both descriptors. */
+    US_CTL_DS_LINGER,   /* after the program closed a TCP descriptor with SO_LINGER on and a
+                         * time: is the close still waiting (doc/run.md)? No descriptor: addr =
+                         * the program's end's inode, low 32 bits, arg = its high 32 bits.
+                         * Reply ret 1: TCP still sends (ask again); 0: the close is over */
 };
 
 #define US_CTL_F_ADDR 0x1
 #define US_CTL_F_UNSPEC 0x2
 #define US_CTL_DS_INET6 0x80 /* US_CTL_DS_IDENTIFY: the program made it as AF_INET6 */
+#define US_CTL_DS_LINGER 0x40 /* US_CTL_DS_IDENTIFY: SO_LINGER on with a time (close waits) */
 #define US_CTL_F_DS 0x4 /* the request names a descriptor socket by the descriptor it carries */
 #define US_CTL_F_BLOCK 0x8 /* US_CTL_CONNECT from a blocking socket: the daemon may read the
                             * link before it answers, and answer 0 if the handshake ended */

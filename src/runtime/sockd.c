@@ -53,6 +53,8 @@ enum ds_state {
     DS_LISTEN,
     DS_DONE,       /* TCP failed or reset: the pair is shut both ways, the socket waits for the
                     * program to close */
+    DS_LINGER,     /* closed with SO_LINGER's time: the pair is gone, TCP sends its FIN and the
+                    * program's close waits until it is acknowledged or the time is up */
 };
 
 struct ds {
@@ -82,6 +84,9 @@ struct ds {
     bool urg;                   /* the program sent MSG_OOB: dfd's input holds a mark (EPOLLPRI) */
     struct ds *hnext;           /* inode hash chain */
     struct ds *qnext;           /* continue list */
+    struct ds *lnext;           /* lingering list (DS_LINGER) */
+    us_time_t hup_at;           /* when the daemon saw the program close (0: not yet) */
+    us_time_t linger_until;     /* DS_LINGER: when the close stops waiting */
     /* listeners: connections taken from the stack, one token byte each in the pair; a queue
      * from acq[acq_head] to acq[acq_tail - 1] */
     int *acq;
@@ -96,6 +101,7 @@ struct us_sockd {
     struct us_sockd_limits lim;
     struct ds *hash[INO_BUCKETS];
     struct ds *cont;            /* pumps to continue */
+    struct ds *lingering;       /* DS_LINGER sockets */
     void (*link_read)(void *ctx); /* reads what the link brought, into the stack */
     void *link_ctx;
     struct ds **by_sfd;         /* stack descriptor -> socket, for netstat -p */
@@ -264,6 +270,12 @@ ds_free(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
     cont_remove(sd, s);
+    if (s->state == DS_LINGER)
+        for (struct ds **pp = &sd->lingering; *pp; pp = &(*pp)->lnext)
+            if (*pp == s) {
+                *pp = s->lnext;
+                break;
+            }
     for (struct ds **pp = &sd->hash[ino_bucket(s->ino)]; *pp; pp = &(*pp)->hnext)
         if (*pp == s) {
             *pp = s->hnext;
@@ -707,11 +719,56 @@ connect_done(struct ds *s)
     }
 }
 
+/* Is a lingering close over? Linux's close waits while the FIN is not acknowledged (FIN-WAIT-1,
+ * CLOSING, LAST-ACK: sk_stream_wait_close), at most SO_LINGER's time. */
+static bool
+linger_over(struct ds *s, us_time_t now)
+{
+    struct us_tcp_info ti;
+    if (now >= s->linger_until || us_tcp_get_info(s->sd->st, s->sfd, &ti) < 0)
+        return true;
+    return ti.state != US_TCPS_ESTABLISHED && ti.state != US_TCPS_CLOSE_WAIT &&
+           ti.state != US_TCPS_FIN_WAIT_1 && ti.state != US_TCPS_CLOSING &&
+           ti.state != US_TCPS_LAST_ACK;
+}
+
+/* The program let the socket go and everything it wrote went to TCP. With SO_LINGER on and a
+ * time, and no received data left unread (that close resets at once, as Linux's), TCP sends its
+ * FIN now and the entry stays, without its pair, while the program's close waits for the FIN's
+ * acknowledgement (US_CTL_DS_LINGER); the stack socket is closed when that is over. */
+static void
+ds_release(struct ds *s, us_time_t now)
+{
+    struct us_sockd *sd = s->sd;
+    int l = -1;
+    uint8_t b;
+    if (s->type != US_SOCK_STREAM || s->state != DS_DATA || !s->rd_eof ||
+        us_getsockopt(sd->st, s->sfd, US_SO_LINGER, &l) < 0 || l <= 0 ||
+        us_recvfrom(sd->st, s->sfd, &b, 1, US_MSG_PEEK, NULL, NULL, now) > 0) {
+        ds_free(s, now);
+        return;
+    }
+    cont_remove(sd, s);
+    us_sock_watch(sd->st, s->sfd, 0, US_WATCH_EDGE, NULL);
+    epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
+    close(s->dfd);
+    s->dfd = -1;
+    us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
+    s->state = DS_LINGER;
+    s->linger_until = (s->hup_at ? s->hup_at : now) + US_SEC(l);
+    s->lnext = sd->lingering;
+    sd->lingering = s;
+}
+
 static void
 pump(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
     bool done = true;
+    if (s->state == DS_LINGER)
+        return;
+    if (s->hup && !s->hup_at)
+        s->hup_at = now;
     if (s->state == DS_CONNECTING) {
         int m = us_sock_poll(sd->st, s->sfd);
         if (m >= 0 && (m & (US_POLLOUT | US_POLLERR | US_POLLHUP))) {
@@ -744,7 +801,7 @@ pump(struct ds *s, us_time_t now)
     }
     if (s->hup && (s->rd_eof || s->state != DS_DATA || s->type != US_SOCK_STREAM)) {
         /* The program is gone and everything it wrote went to TCP: close as it would have. */
-        ds_free(s, now);
+        ds_release(s, now);
         return;
     }
     if (!done)
@@ -841,6 +898,11 @@ ds_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned event
 bool
 us_sockd_run(struct us_sockd *sd, us_time_t now)
 {
+    for (struct ds *s = sd->lingering, *next; s; s = next) {
+        next = s->lnext;
+        if (linger_over(s, now))
+            ds_free(s, now);
+    }
     struct ds *list = sd->cont;
     sd->cont = NULL;
     while (list) {
@@ -858,7 +920,7 @@ bool
 us_sockd_handles(const struct us_ctl_req *q)
 {
     return q->op == US_CTL_DS_SOCKET || q->op == US_CTL_DS_IDENTIFY || q->op == US_CTL_DS_NEW ||
-           (q->flags & US_CTL_F_DS);
+           q->op == US_CTL_DS_LINGER || (q->flags & US_CTL_F_DS);
 }
 
 /* TCP connect: keep the program's end unwritable until the handshake ends (doc/run.md). No
@@ -905,6 +967,38 @@ ds_new(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q
         close(fds[i]);
 }
 
+/* US_CTL_DS_LINGER: the program closed its descriptor of the socket whose end had inode ino.
+ * 1 while that close should still wait, 0 when it is over. Linux lingers on the last close only:
+ * if the end still lives (a duplicate elsewhere), 0. If the daemon has not yet seen the hang-up
+ * of an end the kernel says is gone, it takes it now. */
+static int
+linger_ask(struct us_sockd *sd, ino_t ino, us_time_t now)
+{
+    struct ds *s = ds_by_ino(sd, ino);
+    if (s && s->state != DS_LINGER && !s->hup) {
+        enum peer p = peer_alive(sd, s);
+        if (p == PEER_ALIVE)
+            return 0;
+        if (p == PEER_UNKNOWN)
+            return 1; /* epoll's hang-up will tell; ask again */
+        s->hup = true;
+        pump(s, now);
+        s = ds_by_ino(sd, ino);
+    }
+    if (!s)
+        return 0;
+    if (s->state != DS_LINGER) {
+        /* What it wrote still waits for TCP's room; the time counts from the close. */
+        int l = 0;
+        us_getsockopt(sd->st, s->sfd, US_SO_LINGER, &l);
+        return s->hup_at && l > 0 && now < s->hup_at + US_SEC(l);
+    }
+    if (!linger_over(s, now))
+        return 1;
+    ds_free(s, now);
+    return 0;
+}
+
 bool
 us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
                  const int *fds, int n_fds, struct us_ctl_resp *r, void *out, size_t out_cap,
@@ -945,11 +1039,19 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         size_t n = 0;
         for (int i = 0; i < n_fds && n < out_cap; i++) {
             struct ds *s = ds_by_fd(sd, fds[i]);
-            kinds[n++] = s ? (uint8_t)(s->type | (s->family == AF_INET6 ? US_CTL_DS_INET6 : 0))
+            int l = -1;
+            if (s && s->type == US_SOCK_STREAM)
+                us_getsockopt(st, s->sfd, US_SO_LINGER, &l);
+            kinds[n++] = s ? (uint8_t)(s->type | (s->family == AF_INET6 ? US_CTL_DS_INET6 : 0) |
+                                       (l > 0 ? US_CTL_DS_LINGER : 0))
                            : 0;
         }
         *out_len = n;
         r->ret = (int64_t)n;
+        goto out;
+    }
+    if (q->op == US_CTL_DS_LINGER) {
+        r->ret = linger_ask(sd, (ino_t)((uint64_t)(uint32_t)q->arg << 32 | q->addr), now);
         goto out;
     }
     struct ds *s = n_fds == 1 ? ds_by_fd(sd, fds[0]) : NULL;

@@ -42,6 +42,7 @@ enum {
     P_BACK = 7005,
     P_ENDING = 7006,
     P_ENDED = 7007,
+    P_SLOW = 7008,
     P_CLOSED = 7009
 };
 
@@ -623,6 +624,82 @@ local_port(int s)
     socklen_t l = sizeof(me);
     memset(&me, 0, sizeof(me));
     return getsockname(s, (struct sockaddr *)&me, &l) == 0 ? ntohs(me.sin_port) : 0;
+}
+
+/* linger_fill: a connection to the slow reader, told to wait ms before reading; writes until
+ * the buffers on the way are full (non-blocking), then sets SO_LINGER {1, secs}. Returns the
+ * socket (blocking again), the bytes written in *sent and the local port in *port; -1 on
+ * failure. */
+static int
+linger_fill(int ms, int secs, size_t *sent, int *port)
+{
+    int s = tcp_connect(P_SLOW);
+    if (s < 0)
+        return -1;
+    *port = local_port(s);
+    char line[32];
+    snprintf(line, sizeof(line), "%d\n", ms);
+    writeall(s, line, strlen(line));
+    *sent = 0;
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+    static char buf[65536];
+    long end = now_ms() + 300;
+    while (now_ms() < end && *sent < 64u << 20) {
+        ssize_t n = send(s, buf, sizeof(buf), MSG_NOSIGNAL);
+        if (n > 0)
+            *sent += (size_t)n;
+        else if (n < 0 && errno == EAGAIN)
+            wait_fd(s, POLLOUT, 50);
+        else
+            break;
+    }
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+    struct linger lg = {.l_onoff = 1, .l_linger = secs};
+    check_call(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), "setsockopt SO_LINGER");
+    struct linger got = {0, 0};
+    socklen_t gl = sizeof(got);
+    int r = getsockopt(s, SOL_SOCKET, SO_LINGER, &got, &gl);
+    check(r == 0 && got.l_onoff && got.l_linger == secs, "getsockopt SO_LINGER reads back {1, %d} "
+          "({%d, %d})", secs, got.l_onoff, got.l_linger);
+    return s;
+}
+
+/* SO_LINGER with a time, as Linux: the last close blocks until the peer has acknowledged
+ * everything (here: until the peer, 1.5 s after its accept, reads what filled its window), or
+ * until the time is up (a peer that never reads: 1 s); closing a duplicate does not wait. */
+static void
+t_linger(void)
+{
+    size_t sent;
+    int port;
+    long t0 = now_ms();
+    int s = linger_fill(1500, 10, &sent, &port);
+    if (s < 0)
+        return;
+    check(sent > 0, "%zu bytes written before the buffers filled", sent);
+    int d = dup(s);
+    long t1 = now_ms();
+    check(close(d) == 0 && now_ms() - t1 < 500, "close of a duplicate returns at once (%ld ms)",
+          now_ms() - t1);
+    t1 = now_ms();
+    check_call(close(s), "close with SO_LINGER {1, 10}");
+    long t2 = now_ms();
+    check(t2 - t0 >= 1000 && t2 - t0 < 9000, "close returned once the slow peer read everything: "
+          "%ld ms after connecting (close took %ld ms; the peer reads from 1500 ms)", t2 - t0,
+          t2 - t1);
+    char saw[32], want[32];
+    peer_saw(port, saw, sizeof(saw));
+    snprintf(want, sizeof(want), "%zu", sent);
+    check(strcmp(saw, want) == 0, "the peer read every byte and the end (%s, want %s)", saw, want);
+
+    s = linger_fill(-1, 1, &sent, &port);
+    if (s < 0)
+        return;
+    t1 = now_ms();
+    check_call(close(s), "close with SO_LINGER {1, 1}, a peer that never reads");
+    t2 = now_ms();
+    check(t2 - t1 >= 800 && t2 - t1 < 4000, "close returned after the linger time, 1 s (%ld ms)",
+          t2 - t1);
 }
 
 /* reset_conn: a connection the peer has reset (after our one byte), polled until the reset
@@ -1388,7 +1465,7 @@ static const struct {
     {"sendfile", t_sendfile},     {"accept4", t_accept4},     {"epoll", t_epoll},
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
-    {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse},
+    {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse}, {"linger", t_linger},
 };
 
 int

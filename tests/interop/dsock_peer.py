@@ -6,13 +6,16 @@
   7005 TCP connect-back: reads "PORT\\n", connects to the client's address on PORT, sends
        "hello\\n", then echoes until EOF;
   7006 TCP: sends 1000 bytes, then reads until the client's FIN ("eof") or RST ("reset");
-  7007 TCP: reads "PORT\\n", answers how the 7006 connection from that client port ended
-       ("eof", "reset", or "open" while it has not).
+  7007 TCP: reads "PORT\\n", answers how the 7006 or 7008 connection from that client port
+       ended ("eof", "reset", "N" bytes, or "open" while it has not);
+  7008 TCP, receive buffer 4 KiB: reads "MS\\n", waits MS milliseconds without reading, then
+       reads to EOF and records the bytes it read; MS -1: never reads, closes after 6 s.
 Prints "ready" when all listen."""
 import socket
 import struct
 import sys
 import threading
+import time
 import zlib
 
 ADDR = sys.argv[1]
@@ -26,8 +29,10 @@ def listener(port):
     return s
 
 
-def serve(port, fn):
+def serve(port, fn, rcvbuf=0):
     s = listener(port)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
 
     def loop():
         while True:
@@ -113,6 +118,23 @@ def ending(c, a):
     ENDS[a[1]] = why
 
 
+def slow(c, a):
+    ENDS[a[1]] = "open"
+    ms = int(readline(c))
+    if ms < 0:
+        time.sleep(6)
+        ENDS[a[1]] = "unread"
+        return
+    time.sleep(ms / 1000)
+    n = 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        n += len(d)
+    ENDS[a[1]] = "%d" % n
+
+
 def ended(c, a):
     port = int(readline(c))
     c.sendall(b"%s\n" % ENDS.get(port, "unknown").encode())
@@ -133,6 +155,7 @@ serve(7004, sender)
 serve(7005, connect_back)
 serve(7006, ending)
 serve(7007, ended)
+serve(7008, slow, rcvbuf=4096)
 threading.Thread(target=udp_echo, daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()

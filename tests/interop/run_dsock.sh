@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # `ustack run` keeps the kernel's descriptor semantics (doc/run.md): tests/interop/dsock.c, one
-# process per subtest, against kernel peers (dsock_peer.py on 192.0.2.1): non-blocking connect with
-# poll and SO_ERROR, connect refused, connect timeout (a black hole) with EALREADY and EINTR, peer
-# reset (SO_ERROR ECONNRESET, EOF, EPIPE; without SO_ERROR: POLLERR, then ECONNRESET once from
-# read, recv, readv, recvmsg, recvfrom or send, then EOF and EPIPE), shutdown(SHUT_WR), FIONREAD
-# (TCP and UDP), sendfile,
-# accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) and accept, epoll with a pipe and an eventfd mixed with
-# sockets (level, edge, oneshot, EPOLLOUT, EPOLLRDHUP) and select, dup2 onto fd 0 and stdio,
-# fork (the child uses the socket, then the parent), exec (TCP and UDP sockets kept, a
-# SOCK_CLOEXEC one gone), UDP (addresses, boundaries, MSG_TRUNC, MSG_PEEK, sendmmsg/recvmmsg,
-# connected read/write), UDP ECONNREFUSED, UDP ports shared with SO_REUSEADDR, AF_INET6 with IPv4-mapped addresses, 16 MiB both ways
-# non-blocking, and how close ends a connection (FIN; RST with unread data or SO_LINGER 0).
+# process per subtest, against kernel peers (dsock_peer.py on 192.0.2.1): non-blocking connect
+# with poll and SO_ERROR, connect refused, connect timeout (a black hole) with EALREADY and
+# EINTR, peer reset (SO_ERROR ECONNRESET, EOF, EPIPE; without SO_ERROR: POLLERR, then
+# ECONNRESET once from read, recv, readv, recvmsg, recvfrom or send, then EOF and EPIPE),
+# shutdown(SHUT_WR), FIONREAD (TCP and UDP), sendfile, accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) and
+# accept, epoll with a pipe and an eventfd mixed with sockets (level, edge, oneshot, EPOLLOUT,
+# EPOLLRDHUP) and select, dup2 onto fd 0 and stdio, fork (the child uses the socket, then the
+# parent), exec (TCP and UDP sockets kept, a SOCK_CLOEXEC one gone), UDP (addresses,
+# boundaries, MSG_TRUNC, MSG_PEEK, sendmmsg/recvmmsg, connected read/write), UDP ECONNREFUSED,
+# UDP ports shared with SO_REUSEADDR, AF_INET6 with IPv4-mapped addresses, 16 MiB both ways
+# non-blocking, how close ends a connection (FIN; RST with unread data or SO_LINGER 0), and
+# SO_LINGER with a time (close waits for the slow peer's acknowledgement, or 1 s for one that
+# never reads; closing a duplicate does not wait).
 # 1. Kernel pass: dsock runs in the test namespace on the kernel's own stack. This proves every
 #    check right on Linux; a failure here is a test bug.
 # 2. ustack pass: the same binary under `ustack run` in a namespace with only `lo`.
