@@ -126,12 +126,7 @@ def slow(c, a):
         ENDS[a[1]] = "unread"
         return
     time.sleep(ms / 1000)
-    n = 0
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        n += len(d)
+    n = sum(len(d) for d in iter(lambda: c.recv(65536), b""))
     ENDS[a[1]] = "%d" % n
 
 
