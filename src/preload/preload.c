@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,10 @@ static struct {
 #define K_LINGER US_CTL_DS_LINGER /* TCP with SO_LINGER on and a time: close waits */
 #define FD_TABLE (1 << 16)
 static uint8_t fd_kind[FD_TABLE];
+/* UDP destinations known to pass the send checks (dgram_send): one per slot, descriptor,
+ * address and port in one word, so threads never see half an entry. */
+#define DST_SLOTS 1024
+static _Atomic uint64_t dst_ok[DST_SLOTS];
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ctl_fd = -1;
@@ -144,11 +149,32 @@ kind_of(int fd)
     return fd >= 0 && fd < FD_TABLE ? fd_kind[fd] : 0;
 }
 
+static uint64_t
+dst_key(int fd, uint32_t addr, uint16_t port)
+{
+    return (uint64_t)fd << 48 | (uint64_t)addr << 16 | port;
+}
+
+static bool
+dst_known(int fd, uint32_t addr, uint16_t port)
+{
+    return atomic_load_explicit(&dst_ok[fd % DST_SLOTS], memory_order_relaxed) ==
+           dst_key(fd, addr, port);
+}
+
+static void
+dst_remember(int fd, uint32_t addr, uint16_t port)
+{
+    atomic_store_explicit(&dst_ok[fd % DST_SLOTS], dst_key(fd, addr, port), memory_order_relaxed);
+}
+
 static void
 set_kind(int fd, int k)
 {
-    if (fd >= 0 && fd < FD_TABLE)
+    if (fd >= 0 && fd < FD_TABLE) {
         fd_kind[fd] = (uint8_t)k;
+        atomic_store_explicit(&dst_ok[fd % DST_SLOTS], 0, memory_order_relaxed);
+    }
 }
 
 /* ---- the control connection ------------------------------------------------------------------ */
@@ -873,6 +899,8 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
         return fail(ret);
     if (opt == US_SO_LINGER && (kind_of(fd) & K_KIND) == K_STREAM)
         set_kind(fd, (kind_of(fd) & ~K_LINGER) | (v > 0 ? K_LINGER : 0));
+    if (opt == US_SO_BROADCAST)
+        set_kind(fd, kind_of(fd)); /* forgets the destination checked (dgram_send) */
     return 0;
 }
 
@@ -1131,6 +1159,20 @@ dgram_send(int fd, const struct iovec *iov, size_t iovlen, int flags, const stru
     }
     if (total > 65507)
         return fail(-EMSGSIZE);
+    if (sa && !dst_known(fd, h.addr, h.port)) {
+        /* Linux's sendto fails at once on a destination with no route (ENETUNREACH), a
+         * broadcast without SO_BROADCAST (EACCES), a datagram too big (EMSGSIZE); the daemon
+         * sends later. So the first datagram to each destination asks it (US_MSG_PROBE) and
+         * the answer is kept until another destination is used; a connected socket's
+         * destination was checked by connect, a datagram's source by its arrival. */
+        struct us_ctl_req q = {.op = US_CTL_SENDTO, .addr = h.addr, .port = h.port,
+                               .arg = (int32_t)total};
+        struct us_ctl_resp r;
+        long e = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
+        if (e < 0)
+            return fail(e);
+        dst_remember(fd, h.addr, h.port);
+    }
     h.len = (uint32_t)total;
     struct msghdr mh = {.msg_iov = v, .msg_iovlen = 1 + iovlen};
     ssize_t n = REAL(sendmsg)(fd, &mh, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
@@ -1164,6 +1206,8 @@ dgram_recv(int fd, const struct iovec *iov, size_t iovlen, int flags, struct soc
     size_t got = (size_t)n - sizeof(h);
     if (msg_flags)
         *msg_flags = h.len > got ? MSG_TRUNC : 0;
+    if (!(flags & MSG_PEEK))
+        dst_remember(fd, h.addr, h.port); /* a reply goes where this came from */
     struct us_sockaddr a = {h.addr, h.port};
     if (sa && salen)
         addr_out(&a, kind_of(fd), sa, salen);

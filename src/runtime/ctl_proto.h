@@ -19,7 +19,8 @@ enum us_ctl_op {
     US_CTL_BIND,
     US_CTL_CONNECT,    /* flags & US_CTL_F_UNSPEC: dissolve. Descriptor sockets: reply port = 1
                         * when the program's send buffer was lowered (doc/run.md) */
-    US_CTL_SENDTO,     /* flags & US_CTL_F_ADDR: use addr/port */
+    US_CTL_SENDTO,     /* flags & US_CTL_F_ADDR: use addr/port. Descriptor sockets (UDP): a
+                        * probe of a datagram of arg bytes to addr/port (US_MSG_PROBE) */
     US_CTL_RECVFROM,   /* arg = buffer size; timeout_ms: -1 forever, 0 do not wait */
     US_CTL_GETSOCKNAME,
     US_CTL_GETPEERNAME,

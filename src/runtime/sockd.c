@@ -1170,6 +1170,11 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
     case US_CTL_SETSOCKOPT:
         r->ret = us_setsockopt(st, s->sfd, (enum us_sockopt)q->arg, q->arg2);
         break;
+    case US_CTL_SENDTO: /* a UDP probe: the error a datagram of arg bytes to addr would get */
+        r->ret = s->type != US_SOCK_DGRAM || q->arg < 0
+                     ? -EOPNOTSUPP
+                     : us_sendto(st, s->sfd, NULL, (size_t)q->arg, US_MSG_PROBE, &a, now);
+        break;
     case US_CTL_GETSOCKOPT: {
         if (q->arg == US_CTL_OPT_ACCEPTCONN) {
             r->ret = s->state == DS_LISTEN;

@@ -334,7 +334,9 @@ us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
         return -EBADF;
     if (flags & US_MSG_OOB)
         return -EOPNOTSUPP; /* no urgent data in datagrams (Linux's udp_sendmsg says the same) */
-    int err = pcb_take_error(pcb); /* a pending asynchronous error is reported first, once */
+    bool probe = (flags & US_MSG_PROBE) && pcb->type == US_SOCK_DGRAM;
+    int err = probe ? 0 : pcb_take_error(pcb); /* a pending asynchronous error is reported
+                                                * first, once; a probe leaves it */
     if (err)
         return -err;
     us_ip4_t dst;
@@ -357,7 +359,7 @@ us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
         return err;
     if (pcb->type == US_SOCK_PING)
         return us_ping_output(st, pcb, buf, len, dst, now);
-    return us_udp_output(st, pcb, buf, len, dst, dport, now);
+    return us_udp_output(st, pcb, buf, len, dst, dport, probe, now);
 }
 
 ssize_t

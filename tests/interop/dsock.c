@@ -1357,6 +1357,71 @@ t_udp_reuse(void)
     close(u3);
 }
 
+/* UDP send errors come from sendto itself, as on Linux: a broadcast without SO_BROADCAST
+ * (EACCES, each time; once it is set, the datagram goes; once cleared, EACCES again) and a
+ * datagram too big for IPv4 (EMSGSIZE). */
+static void
+t_udp_errors(void)
+{
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    check(u >= 0, "UDP socket");
+    char bcast[INET_ADDRSTRLEN];
+    struct in_addr pa;
+    inet_pton(AF_INET, peer_ip, &pa);
+    pa.s_addr |= htonl(0xff); /* the /24's broadcast address */
+    inet_ntop(AF_INET, &pa, bcast, sizeof(bcast));
+    struct sockaddr_in b = sin4(bcast, P_ECHO);
+    for (int i = 0; i < 4; i++) {
+        if (i == 2 || i == 3) {
+            int on = i == 2;
+            check_call(setsockopt(u, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)),
+                       on ? "SO_BROADCAST on" : "SO_BROADCAST off");
+        }
+        ssize_t n = sendto(u, "bcast", 5, 0, (struct sockaddr *)&b, sizeof(b));
+        int e = n < 0 ? errno : 0;
+        if (i == 2)
+            check(n == 5, "sendto %s with SO_BROADCAST: 5 (%zd, %s)", bcast, n, errstr(e));
+        else
+            check(n < 0 && e == EACCES, "sendto %s without SO_BROADCAST (%s): EACCES (%zd, %s)",
+                  bcast, i == 0 ? "first" : i == 1 ? "again" : "cleared", n, errstr(e));
+    }
+    struct sockaddr_in echo = sin4(peer_ip, P_ECHO);
+    static char big[65508];
+    ssize_t n = sendto(u, big, sizeof(big), 0, (struct sockaddr *)&echo, sizeof(echo));
+    int e = n < 0 ? errno : 0;
+    check(n < 0 && e == EMSGSIZE, "sendto of %zu bytes: EMSGSIZE (%zd, %s)", sizeof(big), n,
+          errstr(e));
+    check(sendto(u, "fine", 4, 0, (struct sockaddr *)&echo, sizeof(echo)) == 4, "sendto the echo");
+    char buf[16];
+    n = wait_fd(u, POLLIN, 3000) > 0 ? recv(u, buf, sizeof(buf), MSG_DONTWAIT) : -1;
+    check(n == 4 && memcmp(buf, "fine", 4) == 0, "the echo comes back (%zd bytes)", n);
+    close(u);
+}
+
+/* With no route to 203.0.113.1 (run_dsock.sh runs this with no default route): sendto fails
+ * at once with ENETUNREACH, each time, as do UDP and TCP connect. */
+static void
+t_noroute(void)
+{
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in far = sin4("203.0.113.1", 9);
+    for (int i = 0; i < 2; i++) {
+        ssize_t n = sendto(u, "lost", 4, 0, (struct sockaddr *)&far, sizeof(far));
+        int e = n < 0 ? errno : 0;
+        check(n < 0 && e == ENETUNREACH, "UDP sendto with no route (%s): ENETUNREACH (%zd, %s)",
+              i ? "again" : "first", n, errstr(e));
+    }
+    int r = connect(u, (struct sockaddr *)&far, sizeof(far));
+    int e = r < 0 ? errno : 0;
+    check(r < 0 && e == ENETUNREACH, "UDP connect with no route: ENETUNREACH (%s)", errstr(e));
+    close(u);
+    int s = tcp_socket(0);
+    r = connect(s, (struct sockaddr *)&far, sizeof(far));
+    e = r < 0 ? errno : 0;
+    check(r < 0 && e == ENETUNREACH, "TCP connect with no route: ENETUNREACH (%s)", errstr(e));
+    close(s);
+}
+
 /* AF_INET6 sockets with IPv4-mapped addresses, TCP and UDP. */
 static void
 t_v6mapped(void)
@@ -1466,6 +1531,7 @@ static const struct {
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
     {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse}, {"linger", t_linger},
+    {"udp_errors", t_udp_errors},
 };
 
 int
@@ -1491,6 +1557,10 @@ main(int argc, char **argv)
         return fails ? 1 : 0;
     }
     int found = 0;
+    if (strcmp(subtest, "noroute") == 0) { /* not listed: run_dsock.sh runs it without a route */
+        t_noroute();
+        found = 1;
+    }
     if (strcmp(subtest, "exec") == 0) {
         char self[4096];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
