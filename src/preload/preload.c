@@ -1056,9 +1056,10 @@ ioctl(int fd, unsigned long req, ...)
 
 /* ---- errors on TCP descriptor sockets ---------------------------------------------------------- */
 
-/* A reset ends the pair's data both ways (doc/run.md, Closing), which the program reads as end of
- * file and EPIPE; Linux first reports the error that ended the connection (ECONNRESET,
- * ETIMEDOUT) once, to whichever call comes first: read, write or SO_ERROR. The daemon keeps that
+/* RFC 9293 3.10.7.4: after a RST, RECEIVEs and SENDs get "reset" responses. A reset ends the
+ * pair's data both ways (doc/run.md, Closing), which the program reads as end of file and EPIPE;
+ * Linux first reports the error that ended the connection (ECONNRESET, ETIMEDOUT) once, to
+ * whichever call comes first: read, write or SO_ERROR. The daemon keeps that
  * error, so these ask it, only when the pair said end of file or EPIPE: a call that moved data
  * costs nothing more. */
 
