@@ -1059,32 +1059,40 @@ ioctl(int fd, unsigned long req, ...)
 /* RFC 9293 3.10.7.4: after a RST, RECEIVEs and SENDs get "reset" responses. A reset ends the
  * pair's data both ways (doc/run.md, Closing), which the program reads as end of file and EPIPE;
  * Linux first reports the error that ended the connection (ECONNRESET, ETIMEDOUT) once, to
- * whichever call comes first: read, write or SO_ERROR. The daemon keeps that
- * error, so these ask it, only when the pair said end of file or EPIPE: a call that moved data
- * costs nothing more. */
+ * whichever call comes first: read, write or SO_ERROR. The daemon keeps that error, so these
+ * ask it, only when the pair's answer is the one the error would replace. A call that moved
+ * data costs nothing more, and each makes the system call the program asked for: programs in a
+ * seccomp sandbox (sshd's pre-authentication child) may be allowed no other. */
 
-/* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file). */
+/* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file). Only a pair
+ * shut both ways (POLLHUP: the daemon's doing after a reset, or the program's own shutdown of
+ * its sending side) can have one, which a poll without waiting tells: a peer's FIN costs no
+ * round trip. */
 static ssize_t
 stream_eof(int fd, size_t len)
 {
-    if (len == 0)
+    struct pollfd p = {.fd = fd};
+    if (len == 0 || REAL(poll)(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
         return 0;
     long e = sock_error(fd);
     return e > 0 ? fail(-e) : 0;
 }
 
-/* A TCP write that failed: with EPIPE, the pending error instead if there is one. The pair is
- * written with MSG_NOSIGNAL, so that no SIGPIPE comes with an error Linux returns without one;
- * SIGPIPE is raised here, to the calling thread as the kernel does, with a real EPIPE. */
+/* A TCP send that failed: with EPIPE, the pending error instead if there is one. The send
+ * calls write the pair with MSG_NOSIGNAL, so that no SIGPIPE comes with an error Linux returns
+ * without one, and raise it here (to the calling thread, as the kernel does) with a real EPIPE
+ * unless the caller said MSG_NOSIGNAL. write and writev keep their system call, and the kernel
+ * raised SIGPIPE already (signalled): a program that ignores or handles it still gets the
+ * error (doc/run.md). */
 static ssize_t
-stream_send_failed(int fd, int flags)
+stream_send_failed(int fd, int flags, bool signalled)
 {
     if (errno != EPIPE)
         return -1;
     long e = sock_error(fd);
     if (e > 0)
         return fail(-e);
-    if (!(flags & MSG_NOSIGNAL))
+    if (!signalled && !(flags & MSG_NOSIGNAL))
         pthread_kill(pthread_self(), SIGPIPE);
     errno = EPIPE;
     return -1;
@@ -1227,7 +1235,7 @@ sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa
     if (!is_dgram(fd)) {
         if (kind_of(fd)) { /* a stream ignores the address, as TCP */
             ssize_t n = REAL(send)(fd, buf, len, flags | MSG_NOSIGNAL);
-            return n < 0 ? stream_send_failed(fd, flags) : n;
+            return n < 0 ? stream_send_failed(fd, flags, false) : n;
         }
         return REAL(sendto)(fd, buf, len, flags, sa, salen);
     }
@@ -1240,7 +1248,7 @@ send(int fd, const void *buf, size_t len, int flags)
 {
     if (is_stream(fd)) {
         ssize_t n = REAL(send)(fd, buf, len, flags | MSG_NOSIGNAL);
-        return n < 0 ? stream_send_failed(fd, flags) : n;
+        return n < 0 ? stream_send_failed(fd, flags, false) : n;
     }
     if (!is_dgram(fd))
         return REAL(send)(fd, buf, len, flags);
@@ -1252,8 +1260,8 @@ US_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
     if (is_stream(fd)) {
-        ssize_t n = REAL(send)(fd, buf, len, MSG_NOSIGNAL);
-        return n < 0 ? stream_send_failed(fd, 0) : n;
+        ssize_t n = REAL(write)(fd, buf, len);
+        return n < 0 ? stream_send_failed(fd, 0, true) : n;
     }
     if (!is_dgram(fd))
         return REAL(write)(fd, buf, len);
@@ -1264,10 +1272,9 @@ write(int fd, const void *buf, size_t len)
 US_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
-    if (is_stream(fd) && n >= 0) {
-        struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
-        ssize_t w = REAL(sendmsg)(fd, &mh, MSG_NOSIGNAL);
-        return w < 0 ? stream_send_failed(fd, 0) : w;
+    if (is_stream(fd)) {
+        ssize_t w = REAL(writev)(fd, iov, n);
+        return w < 0 ? stream_send_failed(fd, 0, true) : w;
     }
     if (!is_dgram(fd))
         return REAL(writev)(fd, iov, n);
@@ -1300,7 +1307,7 @@ sendmsg(int fd, const struct msghdr *m, int flags)
             c.msg_name = NULL;
             c.msg_namelen = 0;
             ssize_t n = REAL(sendmsg)(fd, &c, flags | MSG_NOSIGNAL);
-            return n < 0 ? stream_send_failed(fd, flags) : n;
+            return n < 0 ? stream_send_failed(fd, flags, false) : n;
         }
         return REAL(sendmsg)(fd, m, flags);
     }

@@ -724,12 +724,12 @@ reset_conn(int *rev)
 /* After the peer's reset, as Linux: poll reports POLLERR and POLLHUP (with POLLIN, POLLOUT,
  * POLLRDHUP) until the error is taken; the next read, by any call, fails once with ECONNRESET
  * and then reads 0; SO_ERROR is 0 after that; a send gets EPIPE. A send first gets the
- * ECONNRESET instead, then EPIPE, and then the read reads 0. */
+ * ECONNRESET instead, then EPIPE, and then the read reads 0 (so does a write, SIGPIPE ignored). */
 static void
 t_reset_read(void)
 {
-    static const char *how[] = {"read", "recv", "readv", "recvmsg", "recvfrom", "send"};
-    for (int i = 0; i < 6; i++) {
+    static const char *how[] = {"read", "recv", "readv", "recvmsg", "recvfrom", "send", "write"};
+    for (int i = 0; i < 7; i++) {
         int rev;
         int s = reset_conn(&rev);
         if (s < 0)
@@ -751,10 +751,11 @@ t_reset_read(void)
             case 2: r = readv(s, &v, 1); break;
             case 3: r = recvmsg(s, &m, 0); break;
             case 4: r = recvfrom(s, &c, 1, 0, (struct sockaddr *)&from, &fl); break;
-            default: r = send(s, "y", 1, MSG_NOSIGNAL); break;
+            case 5: r = send(s, "y", 1, MSG_NOSIGNAL); break;
+            default: r = write(s, "y", 1); break; /* SIGPIPE is ignored */
             }
             int e = r < 0 ? errno : 0;
-            int want_e = k == 0 ? ECONNRESET : i == 5 ? EPIPE : 0;
+            int want_e = k == 0 ? ECONNRESET : i >= 5 ? EPIPE : 0;
             check(r == (want_e ? -1 : 0) && e == want_e, "%s after the reset, call %d: %s (got %zd, %s)",
                   how[i], k + 1, want_e ? strerror(want_e) : "0, end of file", r, errstr(e));
             if (k == 0) {
@@ -766,10 +767,10 @@ t_reset_read(void)
         }
         int e = so_error(s);
         check(e == 0, "%s: SO_ERROR once the error was taken: 0 (%s)", how[i], errstr(e));
-        r = i == 5 ? read(s, &c, 1) : send(s, "y", 1, MSG_NOSIGNAL);
+        r = i >= 5 ? read(s, &c, 1) : send(s, "y", 1, MSG_NOSIGNAL);
         e = r < 0 ? errno : 0;
-        if (i == 5)
-            check(r == 0, "read after send took the error: 0 (got %zd, %s)", r, errstr(e));
+        if (i >= 5)
+            check(r == 0, "read after %s took the error: 0 (got %zd, %s)", how[i], r, errstr(e));
         else
             check(r < 0 && e == EPIPE, "%s: send after the error was taken: EPIPE (%s)", how[i],
                   errstr(e));
