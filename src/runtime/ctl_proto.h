@@ -10,7 +10,7 @@
 #define US_CTL_DEFAULT_DIR "/run/ustack"
 #define US_CTL_MAX_PAYLOAD 65536
 #define US_CTL_MAGIC 0x75737432u /* "ust2" */
-#define US_CTL_VERSION 3
+#define US_CTL_VERSION 4
 #define US_CTL_CREDIT_MAX 64 /* sockets a client may make with US_CTL_DS_NEW unasked */
 #define US_CTL_MAX_FDS 64 /* descriptors in one US_CTL_DS_IDENTIFY */
 
