@@ -518,7 +518,9 @@ stream_to_program(struct ds *s, us_time_t now)
  * (SO_OOBINLINE), and reads stop in front of it. At that mark the byte goes to TCP as urgent data
  * (RFC 9293 3.8.5: the urgent pointer marks it; RFC 6093: one byte, as BSD and Linux send).
  * Returns 1 when it went, 0 when the mark is not next, -1 when the connection failed. Asked only
- * after epoll reported the mark (EPOLLPRI), so ordinary reads cost no ioctl. */
+ * after epoll reported the mark (EPOLLPRI), so ordinary reads cost no ioctl. Not covered: a mark
+ * that arrives just as a read filled its buffer, and that the next read (before epoll's
+ * EPOLLPRI is seen) finds first, is read inline and goes as ordinary data. */
 static int
 urgent_from_program(struct ds *s, us_time_t now)
 {
