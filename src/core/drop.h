@@ -145,7 +145,8 @@ enum us_drop_reason {
     X(TCP_CONN_ALLOC, "tcp control blocks allocated")                                              \
     X(TCP_CONN_FREE, "tcp control blocks freed")                                                   \
     X(TCP_TW_ALLOC, "tcp compact time-wait records made")                                          \
-    X(TCP_TW_FREE, "tcp compact time-wait records ended")
+    X(TCP_TW_FREE, "tcp compact time-wait records ended")                                          \
+    X(TCP_EPISODE_NO_MEM, "tcp loss episodes begun without undo state (out of memory)")
 
 enum us_stat {
 #define US_STAT_ENUM(name, text) US_STAT_##name,

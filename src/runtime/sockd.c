@@ -74,6 +74,7 @@ struct ds {
     int err;                    /* pending error for SO_ERROR (positive errno) */
     size_t filler;              /* filler bytes at the head of dfd's input */
     bool hup;                   /* every copy of the program's end is closed */
+    bool rdhup;                 /* epoll said the program's data ends (shutdown or close) */
     bool rd_eof;                /* the program's data ended (read 0) */
     bool wr_eof;                /* the stack's data ended: dfd shut for writing */
     bool shut_rd;               /* the program shut down reading */
@@ -590,9 +591,11 @@ stream_from_program(struct ds *s, us_time_t now)
         moved += (size_t)n;
         sd->stats.bytes_in += (uint64_t)n;
         /* A short read emptied the pair: the program's next write is a new edge for epoll, so
-         * the read that would only say EAGAIN is skipped. Not after hang-up: its end-of-file
-         * comes with no further edge; nor while a mark waits: the read stopped in front of it. */
-        if ((size_t)n < want && !s->hup && !s->urg) {
+         * the read that would only say EAGAIN is skipped. Not once the end of the program's
+         * data was reported (a shutdown or a close, perhaps in the same edge as this data):
+         * its end-of-file comes with no further edge, so it must be read now; nor while a mark
+         * waits: the read stopped in front of it. */
+        if ((size_t)n < want && !s->rdhup && !s->urg) {
             s->rd_more = false;
             return true;
         }
@@ -879,6 +882,8 @@ ds_io(struct us_evh *h, uint32_t events, us_time_t now)
         s->rd_more = true;
     if ((events & EPOLLPRI) && s->type == US_SOCK_STREAM)
         s->urg = s->rd_more = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP))
+        s->rdhup = true;
     if (events & EPOLLHUP) {
         /* Our own shutdown both ways also reads as hang-up: then ask the kernel. */
         bool ours = s->state == DS_DONE || (s->wr_eof && s->rd_eof);

@@ -12,6 +12,25 @@
 #include "ip/ip.h"
 #include "tcp/tcp_seq.h"
 
+/* Under AddressSanitizer memory that TCP keeps for reuse (a free control block in its page, a
+ * spare loss episode) is poisoned, so a use after free is still caught although it stays
+ * allocated. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TCP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TCP_ASAN 1
+#endif
+#endif
+#ifdef TCP_ASAN
+#include <sanitizer/asan_interface.h>
+#define TCP_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define TCP_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define TCP_POISON(p, n) ((void)(p), (void)(n))
+#define TCP_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* The states (enum us_tcp_state, RFC 9293 3.3.2) are in ustack.h: us_tcp_info carries them. */
 /* Invariants per state (checked by us_tcp_check_invariants in debug builds):
  * - LISTEN: no peer; lsn != NULL.
@@ -51,8 +70,9 @@ struct us_tcp_listen {
 /* A loss episode: fast recovery or a retransmission timeout, from its start until the D-SACKs
  * of its retransmissions have had time to come back. It holds what undoing the episode's cwnd
  * reduction needs (RFC 3708 D-SACK and RFC 3522/4015 timestamp detection, Linux's
- * tcp_try_undo_*) and the counters of Proportional Rate Reduction (RFC 6937). Allocated when
- * an episode begins: loss is rare, and a connection without one carries only the pointer. */
+ * tcp_try_undo_*) and the counters of Proportional Rate Reduction (RFC 6937). Taken from the
+ * stack's pool of episodes when one begins: loss is rare, and a connection without one carries
+ * only the pointer. */
 struct us_tcp_episode {
     uint32_t prior_cwnd, prior_ssthresh; /* before the episode's reduction */
     us_seq_t start;             /* SND.UNA when it began: D-SACKs below are from before it */
@@ -183,6 +203,7 @@ struct us_tcp_conn {
 #define US_TCP_PAGE_CONNS (1u << US_TCP_PAGE_SHIFT)
 struct us_tcp_page;
 struct us_tcp_tw;
+union us_tcp_ep_slot;
 
 /* Per-stack TCP state (inside struct us_stack). */
 struct us_tcp_globals {
@@ -207,6 +228,8 @@ struct us_tcp_globals {
      * ACK it triggers; set and used within one us_tcp_input (NULL: none). */
     const struct us_tcp_conn *dsack_conn;
     us_seq_t dsack_start, dsack_end;
+    union us_tcp_ep_slot *ep_free; /* spare loss episodes (tcp_recovery.c) */
+    uint32_t ep_spares;         /* how many (at most US_TCP_EP_SPARES) */
     bool timers_lost;           /* a timer could not be queued: us_tcp_timers_retry */
     us_time_t timers_retry_at;  /* when to retry (valid with timers_lost): the lost timer's own
                                  * deadline, then 1 ms after each failed retry */
@@ -383,7 +406,7 @@ size_t us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t
 
 /* loss episodes (tcp_recovery.c): undo of spurious retransmissions, PRR */
 /* A loss episode begins (before cwnd and ssthresh are cut): fast recovery or an RTO. */
-void us_tcp_episode_begin(struct us_tcp_conn *c, bool rto);
+void us_tcp_episode_begin(struct us_stack *st, struct us_tcp_conn *c, bool rto);
 /* `len` bytes were sent again (count them against the episode, if one is under way). */
 void us_tcp_episode_rtx(struct us_tcp_conn *c, uint32_t len, us_time_t now);
 /* Whether the episode under way has resent something with a timestamp (before an ACK: only an
@@ -399,7 +422,10 @@ void us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct
 void us_tcp_prr_start(struct us_tcp_conn *c);
 /* Fast recovery ended (full ACK, or an RTO took over). */
 void us_tcp_episode_recovered(struct us_tcp_conn *c);
-void us_tcp_episode_free(struct us_tcp_conn *c);
+/* Ends the episode, if any: it goes back to the stack's pool. */
+void us_tcp_episode_free(struct us_stack *st, struct us_tcp_conn *c);
+/* Frees the pool's spare episodes (us_tcp_destroy). */
+void us_tcp_episode_pool_destroy(struct us_tcp_globals *t);
 
 /* output (tcp_output.c) */
 void us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);

@@ -627,8 +627,15 @@ check_rst(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     default:
         err = 0; /* CLOSING, LAST-ACK, TIME-WAIT: just close */
     }
-    us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf)); /* Linux drops unread data too */
-    c->rcv_urg = false;                                   /* and with it the urgent data */
+    /* RFC 9293 3.10.7.4, TIME-WAIT: the RST ends the connection, not the stream the peer
+     * completed with its FIN: what it sent was acknowledged and is the reader's, who reads it
+     * and then end-of-file (Linux: the RST reaches only the TIME-WAIT record, the socket keeps
+     * its data). A peer that lost our last ACK and retransmitted its FIN answers the second
+     * ACK with this RST, often before the reader came. */
+    if (c->state != US_TCPS_TIME_WAIT) {
+        us_ring_consume(&c->rcvbuf, us_ring_len(&c->rcvbuf)); /* Linux drops unread data too */
+        c->rcv_urg = false;                                   /* and with it the urgent data */
+    }
     us_tcp_close_conn(st, c, err, "RST received");
     return V_DONE;
 }
@@ -652,7 +659,7 @@ enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const
     us_ring_free(&c->sndbuf);
     free(c->sacked);
     c->sacked = NULL;
-    us_tcp_episode_free(c);
+    us_tcp_episode_free(st, c);
     if (c->fd < 0) /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
         c->t[US_TT_2MSL] = now + 2 * st->cfg.tcp_msl;
     else
@@ -819,7 +826,7 @@ void
 us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now)
 {
     const struct us_cc_ops *cc = us_tcp_cc(c);
-    us_tcp_episode_begin(c, false);
+    us_tcp_episode_begin(st, c, false);
     /* RFC 3168 6.1.2: one reduction for a window's CE marks and losses together (Linux keeps the
      * ssthresh of its CWR state too). */
     if (!(c->ecn_cwr_wnd && us_seq_lt(c->snd_una, c->recover)))

@@ -15,23 +15,76 @@
 #include "core/core.h"
 #include "tcp/tcp.h"
 
-void
-us_tcp_episode_free(struct us_tcp_conn *c)
+/* The pool: episodes that ended wait on a free list for the next one, so a connection that keeps
+ * losing packets does not call malloc per episode. Up to US_TCP_EP_SPARES wait; more go back to
+ * the allocator, so a burst of losses across many connections leaves no large pool behind. A
+ * spare is poisoned under ASan but for its link. */
+#define US_TCP_EP_SPARES 64
+union us_tcp_ep_slot {
+    struct us_tcp_episode ep;
+    union us_tcp_ep_slot *next;
+};
+#define EP_LINK sizeof(union us_tcp_ep_slot *)
+
+static struct us_tcp_episode *
+ep_get(struct us_stack *st)
 {
-    free(c->ep);
-    c->ep = NULL;
+    struct us_tcp_globals *t = st->tcp;
+    union us_tcp_ep_slot *s = t->ep_free;
+    if (s) {
+        TCP_UNPOISON(s, sizeof(*s));
+        t->ep_free = s->next;
+        t->ep_spares--;
+        return &s->ep;
+    }
+    if (!(s = malloc(sizeof(*s)))) {
+        us_stat_inc(st, US_STAT_TCP_EPISODE_NO_MEM);
+        return NULL;
+    }
+    return &s->ep;
 }
 
 void
-us_tcp_episode_begin(struct us_tcp_conn *c, bool rto)
+us_tcp_episode_free(struct us_stack *st, struct us_tcp_conn *c)
+{
+    struct us_tcp_globals *t = st->tcp;
+    /* the episode is the slot's first member: the slot is at its address (C11 6.7.2.1) */
+    union us_tcp_ep_slot *s = (union us_tcp_ep_slot *)c->ep;
+    c->ep = NULL;
+    if (!s)
+        return;
+    if (t->ep_spares >= US_TCP_EP_SPARES) {
+        free(s);
+        return;
+    }
+    s->next = t->ep_free;
+    t->ep_free = s;
+    t->ep_spares++;
+    TCP_POISON((char *)s + EP_LINK, sizeof(*s) - EP_LINK);
+}
+
+void
+us_tcp_episode_pool_destroy(struct us_tcp_globals *t)
+{
+    for (union us_tcp_ep_slot *s = t->ep_free, *next; s; s = next) {
+        TCP_UNPOISON(s, sizeof(*s));
+        next = s->next;
+        free(s);
+    }
+    t->ep_free = NULL;
+    t->ep_spares = 0;
+}
+
+void
+us_tcp_episode_begin(struct us_stack *st, struct us_tcp_conn *c, bool rto)
 {
     struct us_tcp_episode *ep = c->ep;
     if (ep && !ep->over) {
         ep->rto |= rto; /* an RTO within recovery: the same episode, the first cut's priors */
         return;
     }
-    if (!ep && !(ep = malloc(sizeof(*ep))))
-        return; /* no memory: no undo, and recovery sets cwnd = ssthresh at once */
+    if (!ep && !(ep = ep_get(st)))
+        return; /* no memory (counted): no undo, and recovery sets cwnd = ssthresh at once */
     *ep = (struct us_tcp_episode){.prior_cwnd = c->cwnd, .prior_ssthresh = c->ssthresh,
                                   .start = c->snd_una, .rto = rto};
     c->ep = ep;
@@ -82,7 +135,7 @@ episode_undo(struct us_stack *st, struct us_tcp_conn *c, bool by_ts)
              us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
              by_ts ? "the ACK echoes a timestamp older than the first" : "D-SACK of each",
              (unsigned)c->cwnd, (unsigned)c->ssthresh);
-    us_tcp_episode_free(c);
+    us_tcp_episode_free(st, c);
 }
 
 /* RFC 6937 3: cwnd from the data delivered during recovery. Above ssthresh, sending is
@@ -188,5 +241,5 @@ us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
     if (!ep->over && !c->in_recovery && us_seq_geq(c->snd_una, c->recover))
         us_tcp_episode_recovered(c);
     if (ep->over && us_seq_geq(c->snd_una, ep->end) && us_seq_gt(c->snd_una, una0))
-        us_tcp_episode_free(c);
+        us_tcp_episode_free(st, c);
 }

@@ -125,7 +125,7 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     /* RFC 5681 3.1: after a timeout, ssthresh from the flight and a one-segment loss window;
      * then go back to SND.UNA and resend from there. */
-    us_tcp_episode_begin(c, true);
+    us_tcp_episode_begin(st, c, true);
     if (c->backoff == 1)
         c->ssthresh = us_tcp_cc(c)->on_loss(c, now);
     c->cwnd = c->mss;

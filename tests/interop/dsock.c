@@ -5,8 +5,8 @@
  *     dsock PEER BLACKHOLE SUBTEST
  * PEER runs dsock_peer.py: TCP+UDP echo on 7001, a TCP listener that resets on 7002, a sink that
  * answers "COUNT CRC32\n" after EOF on 7003, a sender of N bytes on 7004, a connect-back service on
- * 7005, a server that sees how a connection ends on 7006 and tells on 7007; nothing listens on
- * 7009. BLACKHOLE is an address whose SYNs nobody answers.
+ * 7005, a server that sees how a connection ends on 7006 and tells on 7007, a slow sink on 7008,
+ * a reader that waits before reading (or never reads) on 7010; nothing listens on 7009. BLACKHOLE is an address whose SYNs nobody answers.
  * Each check prints "ok" or "FAIL"; the last line is "PASS SUBTEST" or "FAIL SUBTEST"; the exit
  * status is 0 only when every check passed (2 on usage). */
 #include <arpa/inet.h>
@@ -42,8 +42,9 @@ enum {
     P_BACK = 7005,
     P_ENDING = 7006,
     P_ENDED = 7007,
-    P_SLOW = 7008,
-    P_CLOSED = 7009
+    P_SLOW_SINK = 7008,
+    P_CLOSED = 7009,
+    P_SLOW = 7010
 };
 
 static const char *peer_ip, *hole_ip, *subtest;
@@ -484,6 +485,24 @@ t_shutdown_wr(void)
     int e = r < 0 ? errno : 0;
     check(r < 0 && e == EPIPE, "send after shutdown(SHUT_WR): EPIPE (%s)", errstr(e));
     sink_reply(s, n, crc32_buf(0, buf, n), "after shutdown(SHUT_WR)");
+    free(buf);
+    close(s);
+}
+
+/* shutdown(SHUT_WR) while the data before it still waits in the stack (a slow reader with a
+ * small window): the end of the data must still reach the peer after all of it. */
+static void
+t_shutdown_slow(void)
+{
+    int s = tcp_connect(P_SLOW_SINK);
+    if (s < 0)
+        return;
+    size_t n = 1 << 20;
+    unsigned char *buf = malloc(n);
+    fill(buf, n, 5);
+    check(writeall(s, buf, n) == 0, "write %zu bytes to the slow sink", n);
+    check_call(shutdown(s, SHUT_WR), "shutdown(SHUT_WR)");
+    sink_reply(s, n, crc32_buf(0, buf, n), "after shutdown(SHUT_WR) with data waiting");
     free(buf);
     close(s);
 }
@@ -1527,7 +1546,8 @@ static const struct {
     void (*fn)(void);
 } tests[] = {
     {"connect_nb", t_connect_nb}, {"refused", t_refused},     {"timeout", t_timeout},
-    {"reset", t_reset},           {"shutdown_wr", t_shutdown_wr}, {"fionread", t_fionread},
+    {"reset", t_reset},           {"shutdown_wr", t_shutdown_wr},
+    {"shutdown_slow", t_shutdown_slow}, {"fionread", t_fionread},
     {"sendfile", t_sendfile},     {"accept4", t_accept4},     {"epoll", t_epoll},
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},

@@ -6,9 +6,11 @@
   7005 TCP connect-back: reads "PORT\\n", connects to the client's address on PORT, sends
        "hello\\n", then echoes until EOF;
   7006 TCP: sends 1000 bytes, then reads until the client's FIN ("eof") or RST ("reset");
-  7007 TCP: reads "PORT\\n", answers how the 7006 or 7008 connection from that client port
+  7007 TCP: reads "PORT\\n", answers how the 7006 or 7010 connection from that client port
        ended ("eof", "reset", "N" bytes, or "open" while it has not);
-  7008 TCP, receive buffer 4 KiB: reads "MS\\n", waits MS milliseconds without reading, then
+  7008 TCP slow sink: as 7003, but with a small receive buffer and reading 4 KiB every 5 ms, so
+       the client's data waits in its stack when the client shuts down;
+  7010 TCP, receive buffer 4 KiB: reads "MS\\n", waits MS milliseconds without reading, then
        reads to EOF and records the bytes it read; MS -1: never reads, closes after 6 s.
 Prints "ready" when all listen."""
 import socket
@@ -21,18 +23,18 @@ import zlib
 ADDR = sys.argv[1]
 
 
-def listener(port):
+def listener(port, rcvbuf=0):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.bind((ADDR, port))
     s.listen(64)
     return s
 
 
 def serve(port, fn, rcvbuf=0):
-    s = listener(port)
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s = listener(port, rcvbuf)
 
     def loop():
         while True:
@@ -64,15 +66,21 @@ def reset(c, a):
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
-def sink(c, a):
+def sink(c, a, chunk=65536, pause=0.0):
     n, crc = 0, 0
     while True:
-        d = c.recv(65536)
+        d = c.recv(chunk)
         if not d:
             break
         n += len(d)
         crc = zlib.crc32(d, crc)
+        if pause:
+            time.sleep(pause)
     c.sendall(b"%d %08x\n" % (n, crc))
+
+
+def slow_sink(c, a):
+    sink(c, a, 4096, 0.005)
 
 
 def readline(c):
@@ -150,7 +158,8 @@ serve(7004, sender)
 serve(7005, connect_back)
 serve(7006, ending)
 serve(7007, ended)
-serve(7008, slow, rcvbuf=4096)
+serve(7008, slow_sink, rcvbuf=8192)
+serve(7010, slow, rcvbuf=4096)
 threading.Thread(target=udp_echo, daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()

@@ -369,11 +369,12 @@ ns_resolv() {
 # no IPv4 route but loopback's, and a plain kernel connect to $HOST_IP:PORT fails at once (while
 # the same connect from $NS works when something listens on PORT there).
 assert_appns_isolated() {
-    local port=${1:-9} routes out rc t0 t1
+    local port=${1:-9} routes out
     routes=$(appx ip -4 route show table all 2>/dev/null | grep -v ' dev lo ' || true)
     assert_eq "" "$routes" "IPv4 routes in $APPNS other than loopback's"
     assert_eq "lo" "$(appx ls /sys/class/net | xargs)" "interfaces in $APPNS"
-    t0=$(date +%s%N)
+    # No time limit: a connect that is not refused at once times out and says so, which the
+    # pattern below rejects (a 3 s bound failed on a loaded host with python's start-up alone).
     out=$(appx timeout 10 python3 -c '
 import socket, sys
 try:
@@ -382,10 +383,8 @@ try:
 except OSError as e:
     print("failed: %s" % e)
 ' "$HOST_IP" "$port" 2>&1)
-    t1=$(date +%s%N)
     assert_contains "$out" "^failed: .*(unreachable|Network)" \
         "a kernel socket in $APPNS cannot reach $HOST_IP:$port"
-    [ $(( (t1 - t0) / 1000000 )) -lt 3000 ] || fail "the kernel connect from $APPNS took over 3 s (not refused at once)"
     log "$APPNS is isolated: a kernel socket there gets '$out'"
 }
 

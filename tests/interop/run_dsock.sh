@@ -3,17 +3,18 @@
 # process per subtest, against kernel peers (dsock_peer.py on 192.0.2.1): non-blocking connect
 # with poll and SO_ERROR, connect refused, connect timeout (a black hole) with EALREADY and
 # EINTR, peer reset (SO_ERROR ECONNRESET, EOF, EPIPE; without SO_ERROR: POLLERR, then
-# ECONNRESET once from read, recv, readv, recvmsg, recvfrom or send, then EOF and EPIPE),
-# shutdown(SHUT_WR), FIONREAD (TCP and UDP), sendfile, accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) and
-# accept, epoll with a pipe and an eventfd mixed with sockets (level, edge, oneshot, EPOLLOUT,
-# EPOLLRDHUP) and select, dup2 onto fd 0 and stdio, fork (the child uses the socket, then the
-# parent), exec (TCP and UDP sockets kept, a SOCK_CLOEXEC one gone), UDP (addresses,
-# boundaries, MSG_TRUNC, MSG_PEEK, sendmmsg/recvmmsg, connected read/write), UDP ECONNREFUSED,
-# UDP ports shared with SO_REUSEADDR, UDP send errors from sendto itself (EACCES for a broadcast
-# without SO_BROADCAST, EMSGSIZE; ENETUNREACH in step 3), AF_INET6 with IPv4-mapped addresses,
-# 16 MiB both ways non-blocking, how close ends a connection (FIN; RST with unread data or
-# SO_LINGER 0), and SO_LINGER with a time (close waits for the slow peer's acknowledgement, or
-# 1 s for one that never reads; closing a duplicate does not wait).
+# ECONNRESET once from read, recv, readv, recvmsg, recvfrom, send or write, then EOF and
+# EPIPE), shutdown(SHUT_WR) (also with data still waiting for a slow peer), FIONREAD (TCP and
+# UDP), sendfile, accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) and accept, epoll with a pipe and an
+# eventfd mixed with sockets (level, edge, oneshot, EPOLLOUT, EPOLLRDHUP) and select, dup2 onto
+# fd 0 and stdio, fork (the child uses the socket, then the parent), exec (TCP and UDP sockets
+# kept, a SOCK_CLOEXEC one gone), UDP (addresses, boundaries, MSG_TRUNC, MSG_PEEK,
+# sendmmsg/recvmmsg, connected read/write), UDP ECONNREFUSED, UDP ports shared with
+# SO_REUSEADDR, UDP send errors from sendto itself (EACCES for a broadcast without
+# SO_BROADCAST, EMSGSIZE; ENETUNREACH in step 3), AF_INET6 with IPv4-mapped addresses, 16 MiB
+# both ways non-blocking, how close ends a connection (FIN; RST with unread data or SO_LINGER
+# 0), and SO_LINGER with a time (close waits for the slow peer's acknowledgement, or 1 s for one
+# that never reads; closing a duplicate does not wait).
 # 1. Kernel pass: dsock runs in the test namespace on the kernel's own stack. This proves every
 #    check right on Linux; a failure here is a test bug.
 # 2. ustack pass: the same binary under `ustack run` in a namespace with only `lo`.
@@ -33,7 +34,8 @@ nsx ip route add 198.51.100.0/24 via 192.0.2.99 dev "$TAP"
 
 bg "$TMP/peer.log" python3 -u "$ROOT/tests/interop/dsock_peer.py" "$HOST_IP"
 wait_for 10 grep -q ready "$TMP/peer.log" || die "dsock_peer.py did not start: $(cat "$TMP/peer.log")"
-SUBTESTS=${DSOCK_SUBTESTS:-$("$DSOCK" list)} # DSOCK_SUBTESTS: only these
+# DSOCK_ONLY="a b" runs only those subtests (for chasing one).
+SUBTESTS=${DSOCK_ONLY:-$("$DSOCK" list)}
 
 # run_pass NAME RUNNER...: runs every subtest with RUNNER, prints its lines, counts failures.
 run_pass() {

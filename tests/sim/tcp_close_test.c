@@ -376,13 +376,7 @@ SCENARIO(unread_data)
 SCENARIO(refused)
 SCENARIO(listener_queue)
 
-#define ADD(su, t)                                                                                 \
-    do {                                                                                           \
-        TCase *tc_ = tcase_create(#t);                                                             \
-        tcase_set_timeout(tc_, 300);                                                               \
-        tcase_add_test(tc_, test_##t);                                                             \
-        suite_add_tcase(su, tc_);                                                                  \
-    } while (0)
+#define ADD(su, t) US_ADD_CASE(su, #t, test_##t, 300)
 
 Suite *
 make_suite(void)

@@ -34,6 +34,15 @@ expect_read(struct onestack *o, int fd, const void *want, size_t n)
     ck_assert_mem_eq(buf, want, n);
 }
 
+/* Nothing is sent for dur - 1 ns; then the clock reaches dur. */
+static void
+quiet_until(struct onestack *o, us_time_t dur)
+{
+    os_advance(o, dur - 1);
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+    os_advance(o, 1);
+}
+
 /* ---- data and ACK policy --------------------------------------------------------------------- */
 
 START_TEST(delayed_ack)
@@ -45,9 +54,7 @@ START_TEST(delayed_ack)
     /* RFC 1122 4.2.3.2: one small segment is ACKed after the delayed-ACK time (40 ms) */
     os_tcp_tx(&o, &t, A | P, data, 100);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, US_MSEC(40) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(40));
     struct us_tcp_repr r;
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     expect_read(&o, fd, data, 100);
@@ -373,24 +380,14 @@ START_TEST(zero_window)
 {
     struct onestack o;
     os_start(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 4096), 0);
-    struct us_sockaddr to = {OS_PEER_IP, 80};
-    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
-    struct us_tcp_repr syn;
-    os_tcp_pop(&o, &syn);
+    struct os_tcp t;
+    struct us_tcp_repr syn, r;
+    os_tcp_connect(&o, fd, 80, 65535, &t, &syn);
     ck_assert_uint_eq(syn.wnd, 4096);
     ck_assert_uint_eq(syn.wscale, 0); /* a 4 KiB buffer needs no scaling */
-    struct os_tcp t = {.port = syn.src_port, .pport = 80, .seq = 5000, .ack = syn.seq + 1,
-                       .wnd = 65535};
-    struct us_tcp_repr sa = os_tcp_seg(&t, S | A);
-    sa.has_mss = true;
-    sa.mss = 1460;
-    os_tcp_send(&o, &sa);
-    t.seq++;
-    struct us_tcp_repr r;
-    os_tcp_rx(&o, &t, &r);
+    os_tcp_synack(&o, &t, 0, OS_OPT_MSS, &syn, &r);
     ck_assert_uint_eq(r.wnd, 4096);
     os_tcp_tx(&o, &t, A, data, 1460);
     os_tcp_tx(&o, &t, A, data + 1460, 1460);
@@ -681,9 +678,7 @@ START_TEST(rto_backoff_timeout)
     /* no RTT sample yet: RTO 1 s, doubling (RFC 6298 2.1, 5.5) */
     us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4)};
     for (size_t i = 0; i < 3; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
                                    .ack = t.seq, .flags = A | P, .payload = data,
                                    .payload_len = 100};
@@ -728,13 +723,9 @@ START_TEST(rto_from_rtt)
     ck_assert_int_eq(ti.rto, US_MSEC(300));
     ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(300) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(300));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(600) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(600));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     /* the ACK of a retransmission gives no sample (Karn), the backoff ends */
     t.ack += 1;
@@ -764,9 +755,7 @@ START_TEST(rto_min_floor)
     ck_assert_int_eq(ti.rto, US_MSEC(200));
     ck_assert_int_eq(us_sendto(o.st, fd, "d", 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(200) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(200));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
@@ -1022,9 +1011,7 @@ START_TEST(persist_probes)
     /* probes of one byte at SND.UNA after RTO, then backing off (RFC 9293 3.8.6.1) */
     us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4), US_SEC(8)};
     for (size_t i = 0; i < 4; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
                                    .ack = t.seq, .flags = A, .payload = data, .payload_len = 1};
         os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
@@ -1121,9 +1108,7 @@ START_TEST(keepalive_timeout)
     /* probes at idle 10 s, then every 2 s: SEG.SEQ = SND.NXT - 1, no data */
     us_time_t gaps[] = {US_SEC(10), US_SEC(2), US_SEC(2)};
     for (size_t i = 0; i < 3; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
         ck_assert_uint_eq(os_tcp_pending(&o), 0);
     }
@@ -1151,9 +1136,7 @@ START_TEST(keepalive_answered)
     os_advance(&o, US_SEC(1));
     os_tcp_tx(&o, &t, A, NULL, 0); /* the answer */
     /* idle again from here: the next probe 10 s later, and the count starts over */
-    os_advance(&o, US_SEC(10) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_SEC(10));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
     os_advance(&o, US_SEC(2));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
@@ -1238,10 +1221,7 @@ START_TEST(netstat_queues)
     /* two more connections complete the handshake but are not accepted */
     for (uint16_t p = 40001; p <= 40002; p++) {
         struct os_tcp u = {.port = 80, .pport = p, .seq = 1000, .wnd = 65535};
-        os_tcp_tx(&o, &u, S, NULL, 0);
-        struct us_tcp_repr sa;
-        os_tcp_rx(&o, &u, &sa);
-        u.ack = sa.seq + 1;
+        os_tcp_syn(&o, &u, S, 0, S | A, NULL);
         os_tcp_tx(&o, &u, A, NULL, 0);
     }
     struct us_sock_info li = os_sock_info(&o, l);
@@ -1482,15 +1462,12 @@ START_TEST(listen_backlog_full)
     os_start(&o, &cfg);
     int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t1, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t1, &sa);
+    os_tcp_syn(&o, &t1, S, 0, S | A, NULL);
     /* the SYN queue (backlog 1) is full: a second SYN is dropped silently, the peer retries */
     struct os_tcp t2 = {.port = 80, .pport = 40002, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t2, S, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_LISTEN_OVERFLOW), 1);
-    t1.ack = sa.seq + 1;
     os_tcp_tx(&o, &t1, A, NULL, 0);
     ck_assert_uint_eq(os_sock_info(&o, l).recv_q, 1);
     /* the accept queue is full now too */
@@ -1501,9 +1478,7 @@ START_TEST(listen_backlog_full)
     int fd = us_accept(o.st, l, NULL);
     ck_assert_int_ge(fd, 0);
     t2.seq = 1000;
-    os_tcp_tx(&o, &t2, S, NULL, 0);
-    os_tcp_rx(&o, &t2, &sa);
-    ck_assert_uint_eq(sa.flags, S | A);
+    os_tcp_syn(&o, &t2, S, 0, S | A, NULL);
     us_close(o.st, l, o.now);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
@@ -1518,15 +1493,10 @@ START_TEST(syn_cookies)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t1, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t1, &sa); /* t1 fills the SYN queue */
+    os_tcp_syn(&o, &t1, S, 0, S | A, NULL); /* t1 fills the SYN queue */
     struct os_tcp t2 = {.port = 80, .pport = 40002, .seq = 7000, .wnd = 65535};
-    os_tcp_tx(&o, &t2, S, NULL, 0);
     struct us_tcp_repr ck;
-    os_tcp_rx(&o, &t2, &ck);
-    ck_assert_uint_eq(ck.flags, S | A);
-    ck_assert_uint_eq(ck.ack, 7001);
+    os_tcp_syn(&o, &t2, S, 0, S | A, &ck); /* checks that it acknowledges 7001 */
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_SENT), 1);
     struct us_sock_info si = os_sock_info(&o, l);
     ck_assert_uint_eq(si.recv_q, 0); /* no state kept for t2 */
@@ -1538,8 +1508,6 @@ START_TEST(syn_cookies)
     ck_assert_uint_eq(rst.flags & R, R);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_COOKIE), 1);
     /* the real ACK, carrying data: established, data queued, accept() returns it */
-    t2.seq = 7001;
-    t2.ack = ck.seq + 1;
     os_tcp_tx(&o, &t2, A | P, "hi", 2);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_OK), 1);
     struct us_sockaddr peer;
@@ -1563,10 +1531,7 @@ START_TEST(rst_syn_received_challenged)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
-    t.ack = sa.seq + 1;
+    os_tcp_syn(&o, &t, S, 0, S | A, NULL);
     struct os_tcp x = t;
     x.seq += 100;
     os_tcp_tx(&o, &x, R, NULL, 0);
@@ -1852,10 +1817,7 @@ START_TEST(keepalive_inherited)
     ck_assert_int_eq(us_setsockopt(o.st, l, US_TCP_KEEPCNT, 1), 0);
     ck_assert_int_eq(us_listen(o.st, l, 4), 0);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
-    t.ack = sa.seq + 1;
+    os_tcp_syn(&o, &t, S, 0, S | A, NULL);
     os_tcp_tx(&o, &t, A, NULL, 0);
     int fd = us_accept(o.st, l, NULL);
     ck_assert_int_ge(fd, 0);
@@ -1863,9 +1825,7 @@ START_TEST(keepalive_inherited)
     int v = 0;
     ck_assert_int_eq(us_getsockopt(o.st, fd, US_TCP_KEEPIDLE, &v), 0);
     ck_assert_int_eq(v, 5);
-    os_advance(&o, US_SEC(5) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_SEC(5));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
     os_advance(&o, US_SEC(1));
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
@@ -1982,15 +1942,7 @@ START_TEST(sequence_wraparound)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 0xffffff00u, .wnd = 65535};
-    struct us_tcp_repr syn = os_tcp_seg(&t, S);
-    syn.has_mss = true;
-    syn.mss = 1460;
-    syn.sack_ok = true;
-    os_tcp_send(&o, &syn);
-    t.seq++;
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
-    t.ack = sa.seq + 1;
+    os_tcp_syn(&o, &t, S, OS_OPT_MSS | OS_OPT_SACK, S | A, NULL);
     os_tcp_tx(&o, &t, A, NULL, 0);
     int fd = us_accept(o.st, l, NULL);
     ck_assert_int_ge(fd, 0);
@@ -2025,17 +1977,9 @@ START_TEST(syn_window_edge)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    struct us_tcp_repr syn = os_tcp_seg(&t, S);
-    syn.has_mss = true;
-    syn.mss = 1460;
-    syn.has_wscale = true;
-    syn.wscale = 7;
-    os_tcp_send(&o, &syn);
-    t.seq++;
     struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
+    os_tcp_syn(&o, &t, S, OS_OPT_MSS | OS_OPT_WS, S | A, &sa);
     ck_assert_uint_eq(sa.wnd, 65535);
-    t.ack = sa.seq + 1;
     uint32_t base = t.seq;
     t.seq = base + 65535 + 100;
     os_tcp_tx(&o, &t, A, data, 100); /* completes the handshake, data beyond the window */
@@ -2093,15 +2037,6 @@ tlp_burst(struct onestack *o, struct os_tcp *t, int fd, uint32_t n)
     for (uint32_t i = 0; i < n; i++)
         os_tcp_rx_expect(o, t, i == n - 1 ? A | P : A, una + 1460 * i, t->seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(o), 0);
-}
-
-/* Nothing is sent for dur - 1 ns; then the clock reaches dur. */
-static void
-quiet_until(struct onestack *o, us_time_t dur)
-{
-    os_advance(o, dur - 1);
-    ck_assert_uint_eq(os_tcp_pending(o), 0);
-    os_advance(o, 1);
 }
 
 /* The peer's ACK (at t->ack) with one SACK block. */
@@ -2516,20 +2451,10 @@ START_TEST(accepted_inherits_listener_options)
         us_close(o.st, fresh, o.now);
         if (cookie) { /* another peer port fills the SYN queue: the next SYN gets a cookie */
             struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
-            struct us_tcp_repr sa1;
-            os_tcp_tx(&o, &t1, S, NULL, 0);
-            os_tcp_rx(&o, &t1, &sa1);
+            os_tcp_syn(&o, &t1, S, 0, S | A, NULL);
         }
         struct os_tcp t = {.port = 80, .pport = 40000, .seq = 5000, .wnd = 65535};
-        struct us_tcp_repr syn = os_tcp_seg(&t, S);
-        syn.has_mss = true;
-        syn.mss = 1460;
-        os_tcp_send(&o, &syn);
-        t.seq++;
-        struct us_tcp_repr sa;
-        os_tcp_rx(&o, &t, &sa);
-        ck_assert_uint_eq(sa.flags, S | A);
-        t.ack = sa.seq + 1;
+        os_tcp_syn(&o, &t, S, OS_OPT_MSS, S | A, NULL);
         os_tcp_tx(&o, &t, A, NULL, 0);
         ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_OK), (uint64_t)cookie);
         int fd = us_accept(o.st, l, NULL);

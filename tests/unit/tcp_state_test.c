@@ -97,11 +97,7 @@ START_TEST(passive_rst_forgets)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
-    ck_assert_uint_eq(sa.flags, S | A);
-    t.ack = sa.seq + 1;
+    os_tcp_syn(&o, &t, S, 0, S | A, NULL);
     /* RFC 9293 3.10.7.4 first/second: a RST in SYN-RECEIVED (passive) returns to LISTEN */
     os_tcp_tx(&o, &t, R, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
@@ -553,6 +549,40 @@ START_TEST(active_close)
 }
 END_TEST
 
+/* The peer's answer and FIN came while we sat in FIN-WAIT-2, and its RST (to our second ACK of a
+ * FIN it retransmitted) before the reader: the RST ends TIME-WAIT, but the answer, acknowledged
+ * already, is still read, then end-of-file, no error (Linux keeps it in the socket too). */
+START_TEST(time_wait_rst_keeps_data)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_open_active(&o, 80, OS_OPT_MSS, &t);
+    ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
+    os_tcp_rx_expect(&o, &t, F | A, t.ack, t.seq, 0);
+    t.ack++;
+    os_tcp_tx(&o, &t, A | P, "answer", 6);
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    struct us_tcp_repr r;
+    while (os_tcp_pending(&o))
+        os_tcp_pop(&o, &r);
+    ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "TIME-WAIT");
+    t.seq--; /* the FIN again, answered with an ACK, which draws the peer's RST */
+    os_tcp_tx(&o, &t, F | A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
+    os_tcp_tx(&o, &t, R, NULL, 0);
+    ck_assert_str_eq(us_tcp_state_name(os_sock_info(&o, fd).state), "CLOSED");
+    char b[16];
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL, o.now), 6);
+    ck_assert_mem_eq(b, "answer", 6);
+    ck_assert_int_eq(us_recvfrom(o.st, fd, b, sizeof(b), 0, NULL, NULL, o.now), 0);
+    ck_assert_int_eq(us_sock_error(o.st, fd), 0);
+    us_close(o.st, fd, o.now);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(active_close_orphan)
 {
     /* close() instead of shutdown: the orphan goes the same way; TIME-WAIT lasts 2*MSL */
@@ -975,10 +1005,7 @@ START_TEST(handshake_ack_with_data)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
-    t.ack = sa.seq + 1;
+    os_tcp_syn(&o, &t, S, 0, S | A, NULL);
     os_tcp_tx(&o, &t, A | P, "GET", 3);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     int fd = us_accept(o.st, l, NULL);
@@ -1488,6 +1515,7 @@ make_suite(void)
 
     tc = tcase_create("close");
     tcase_add_test(tc, active_close);
+    tcase_add_test(tc, time_wait_rst_keeps_data);
     tcase_add_test(tc, active_close_orphan);
     tcase_add_test(tc, time_wait_record);
     tcase_add_test(tc, time_wait_record_old_segment);
