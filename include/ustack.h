@@ -202,6 +202,8 @@ struct us_sockaddr {
 
 #define US_MSG_OOB 0x1    /* TCP send: the data ends with urgent data (see "Urgent data" below) */
 #define US_MSG_PEEK 0x2
+#define US_MSG_PROBE 0x10 /* UDP send: nothing is sent; the checks only (the error a send to
+                           * that address would return now, or len), as Linux's MSG_PROBE */
 #define US_MSG_TRUNC 0x20 /* recv: UDP: return the real datagram length even if longer than buf;
                            * TCP: discard up to len bytes without copying them (buf may be NULL),
                            * as Linux */
