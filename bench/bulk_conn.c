@@ -8,34 +8,15 @@
  *                                  (wall time from before connect() to the last byte)
  * The receiver is the same program for ustack's sender and for Linux's, so the two rows differ
  * only in the sending stack. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "sock_common.h"
 
 #define CHUNK 65536
 #define LINE 74 /* 72 characters, CR, LF */
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static _Noreturn void
-die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
 
 /* The RFC 864 pattern from position *pos on. */
 static void
@@ -51,13 +32,7 @@ static int
 serve(int port)
 {
     static char buf[CHUNK];
-    int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (l < 0)
-        die("socket");
-    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 16) < 0)
-        die("bind/listen");
+    int l = listen_on(port, 0, 16);
     signal(SIGPIPE, SIG_IGN);
     for (;;) {
         int c = accept(l, NULL, NULL);
@@ -86,17 +61,11 @@ static int
 recv_bytes(const char *host, int port, unsigned long long want)
 {
     static char buf[CHUNK];
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        fprintf(stderr, "bulk_conn: bad address %s\n", host);
+    struct sockaddr_in sa;
+    if (!parse_addr("bulk_conn", host, port, &sa))
         return 2;
-    }
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    if (s < 0)
-        die("socket");
     double t0 = now_s();
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        die("connect");
+    int s = dial(&sa);
     unsigned long long got = 0;
     while (got < want) {
         size_t n = want - got < sizeof(buf) ? (size_t)(want - got) : sizeof(buf);

@@ -11,47 +11,19 @@
  *
  * The clients use blocking calls only (socket, connect, write, read, close), the plainest way
  * a program talks TCP. The client closes first, so TIME-WAIT stays on the client's side. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static _Noreturn void
-die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
+#include "sock_common.h"
 
 static _Noreturn void
 serve(int port)
 {
-    int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (ls < 0)
-        die("socket");
-    int one = 1;
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0)
-        die("bind");
-    if (listen(ls, 4096) < 0)
-        die("listen");
+    int ls = listen_on(port, SOCK_NONBLOCK, 4096), one = 1;
     int ep = epoll_create1(0);
     if (ep < 0)
         die("epoll_create1");
@@ -93,17 +65,6 @@ serve(int port)
     }
 }
 
-static int
-dial(const struct sockaddr_in *a)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    if (s < 0)
-        die("socket");
-    if (connect(s, (const struct sockaddr *)a, sizeof(*a)) < 0)
-        die("connect");
-    return s;
-}
-
 static double
 cpu_s(void)
 {
@@ -137,11 +98,9 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: rr_conn server PORT | rr_conn rr|conn HOST PORT SECONDS\n");
         return 2;
     }
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
-    if (inet_pton(AF_INET, argv[2], &a.sin_addr) != 1) {
-        fprintf(stderr, "bad address %s\n", argv[2]);
+    struct sockaddr_in a;
+    if (!parse_addr("rr_conn", argv[2], atoi(argv[3]), &a))
         return 2;
-    }
     double secs = atof(argv[4]);
     long n = 0;
     double t0 = now_s(), t = t0, c0 = cpu_s();

@@ -72,6 +72,10 @@ struct us_config {
     /* RFC 3168 ECN (enum us_tcp_ecn), as Linux's net.ipv4.tcp_ecn: 0 off, 1 ask for it on
      * connect and accept it, 2 (the default, as Linux) accept it from a peer that asks. */
     unsigned tcp_ecn;
+    /* Loss detection with SACK (enum us_tcp_recovery bits), as Linux's net.ipv4.tcp_recovery:
+     * US_TCP_RECOVERY_RACK (the default) uses RFC 8985 RACK's send times; 0 leaves RFC 6675's
+     * duplicate-ACK and SACK count rule. Without SACK the RFC 5681/6582 rule applies always. */
+    unsigned tcp_recovery;
 };
 
 /* Fills every field with its default, size included. */
@@ -198,6 +202,8 @@ struct us_sockaddr {
 
 #define US_MSG_OOB 0x1    /* TCP send: the data ends with urgent data (see "Urgent data" below) */
 #define US_MSG_PEEK 0x2
+#define US_MSG_PROBE 0x10 /* UDP send: nothing is sent; the checks only (the error a send to
+                           * that address would return now, or len), as Linux's MSG_PROBE */
 #define US_MSG_TRUNC 0x20 /* recv: UDP: return the real datagram length even if longer than buf;
                            * TCP: discard up to len bytes without copying them (buf may be NULL),
                            * as Linux */
@@ -311,6 +317,8 @@ enum us_sockopt {
 enum us_tcp_cc { US_CC_NEWRENO = 0, US_CC_CUBIC = 1 };
 /* us_config.tcp_ecn, Linux's net.ipv4.tcp_ecn values. */
 enum us_tcp_ecn { US_TCP_ECN_OFF = 0, US_TCP_ECN_ON = 1, US_TCP_ECN_PASSIVE = 2 };
+/* us_config.tcp_recovery bits, Linux's net.ipv4.tcp_recovery. */
+enum us_tcp_recovery { US_TCP_RECOVERY_RACK = 1 };
 /* "reno", "cubic" (Linux's names); "?" for another value. */
 const char *us_tcp_cc_name(enum us_tcp_cc cc);
 int us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value);
@@ -351,7 +359,9 @@ struct us_tcp_info {
     bool ecn;                       /* RFC 3168 ECN negotiated */
     uint32_t snd_wnd, rcv_wnd;
     uint64_t retrans, bytes_sent, bytes_acked, bytes_received;
-    uint32_t unacked, sacked, lost;
+    uint32_t unacked, sacked, lost; /* bytes; lost: marked lost by RACK, not yet resent */
+    us_time_t min_rtt, reo_wnd;     /* RACK (RFC 8985 6.2), ns; 0 without RACK records */
+    bool reord_seen;                /* RACK.reordering_seen */
 };
 /* What netstat prints, read straight from the control block. */
 struct us_sock_info {

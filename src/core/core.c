@@ -52,6 +52,7 @@ us_config_default(struct us_config *c)
     /* Linux's default: answer ECN but do not ask for it. An ECN-setup SYN that a middlebox
      * drops costs a SYN timeout (RFC 3168 6.1.1.1); a server that answers costs nothing. */
     c->tcp_ecn = US_TCP_ECN_PASSIVE;
+    c->tcp_recovery = US_TCP_RECOVERY_RACK; /* as Linux since 4.18 */
 }
 
 int

@@ -114,6 +114,8 @@ enum us_drop_reason {
     X(TCP_RTO, "tcp retransmission timeouts")                                                      \
     X(TCP_FAST_RETRANS, "tcp fast retransmits")                                                    \
     X(TCP_LOST_RETRANS, "tcp retransmissions found lost by SACK and resent")                       \
+    X(TCP_RACK_LOST, "tcp segments RACK marked lost (RFC 8985 6.2)")                               \
+    X(TCP_RACK_REO_TIMEOUT, "tcp RACK reordering timer expirations (RFC 8985 6.2)")                \
     X(TCP_TLP_PROBES, "tcp tail loss probes sent (RFC 8985)")                                      \
     X(TCP_TIMER_RETRY, "tcp timers queued late (the timer heap was out of memory)")                \
     X(TCP_TLP_LOSS, "tcp losses found by a tail loss probe or its timeout")                        \
@@ -145,7 +147,8 @@ enum us_drop_reason {
     X(TCP_CONN_ALLOC, "tcp control blocks allocated")                                              \
     X(TCP_CONN_FREE, "tcp control blocks freed")                                                   \
     X(TCP_TW_ALLOC, "tcp compact time-wait records made")                                          \
-    X(TCP_TW_FREE, "tcp compact time-wait records ended")
+    X(TCP_TW_FREE, "tcp compact time-wait records ended")                                          \
+    X(TCP_EPISODE_NO_MEM, "tcp loss episodes begun without undo state (out of memory)")
 
 enum us_stat {
 #define US_STAT_ENUM(name, text) US_STAT_##name,

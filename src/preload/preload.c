@@ -19,7 +19,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <linux/netlink.h>
@@ -69,6 +72,8 @@ static struct {
     int (*dup2)(int, int);
     int (*dup3)(int, int, int);
     int (*fcntl)(int, int, ...);
+    int (*poll)(struct pollfd *, nfds_t, int);
+    int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
 } real;
 
 /* ---- per-process state ----------------------------------------------------------------------- */
@@ -78,8 +83,13 @@ static struct {
 #define K_DGRAM US_SOCK_DGRAM   /* 1 */
 #define K_KIND 0x0f
 #define K_INET6 US_CTL_DS_INET6 /* made as AF_INET6: addresses go back as ::ffff:a.b.c.d */
+#define K_LINGER US_CTL_DS_LINGER /* TCP with SO_LINGER on and a time: close waits */
 #define FD_TABLE (1 << 16)
 static uint8_t fd_kind[FD_TABLE];
+/* UDP destinations known to pass the send checks (dgram_send): one per slot, descriptor,
+ * address and port in one word, so threads never see half an entry. */
+#define DST_SLOTS 1024
+static _Atomic uint64_t dst_ok[DST_SLOTS];
 
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ctl_fd = -1;
@@ -124,6 +134,8 @@ resolve_real(void)
     R(dup2);
     R(dup3);
     R(fcntl);
+    R(poll);
+    R(ppoll);
 #undef R
 }
 
@@ -137,11 +149,32 @@ kind_of(int fd)
     return fd >= 0 && fd < FD_TABLE ? fd_kind[fd] : 0;
 }
 
+static uint64_t
+dst_key(int fd, uint32_t addr, uint16_t port)
+{
+    return (uint64_t)fd << 48 | (uint64_t)addr << 16 | port;
+}
+
+static bool
+dst_known(int fd, uint32_t addr, uint16_t port)
+{
+    return atomic_load_explicit(&dst_ok[fd % DST_SLOTS], memory_order_relaxed) ==
+           dst_key(fd, addr, port);
+}
+
+static void
+dst_remember(int fd, uint32_t addr, uint16_t port)
+{
+    atomic_store_explicit(&dst_ok[fd % DST_SLOTS], dst_key(fd, addr, port), memory_order_relaxed);
+}
+
 static void
 set_kind(int fd, int k)
 {
-    if (fd >= 0 && fd < FD_TABLE)
+    if (fd >= 0 && fd < FD_TABLE) {
         fd_kind[fd] = (uint8_t)k;
+        atomic_store_explicit(&dst_ok[fd % DST_SLOTS], 0, memory_order_relaxed);
+    }
 }
 
 /* ---- the control connection ------------------------------------------------------------------ */
@@ -862,7 +895,13 @@ setsockopt(int fd, int level, int name, const void *val, socklen_t len)
         v = *(const int *)val;
     }
     long ret = opt_call(fd, US_CTL_SETSOCKOPT, opt, v);
-    return ret < 0 ? fail(ret) : 0;
+    if (ret < 0)
+        return fail(ret);
+    if (opt == US_SO_LINGER && (kind_of(fd) & K_KIND) == K_STREAM)
+        set_kind(fd, (kind_of(fd) & ~K_LINGER) | (v > 0 ? K_LINGER : 0));
+    if (opt == US_SO_BROADCAST)
+        set_kind(fd, kind_of(fd)); /* forgets the destination checked (dgram_send) */
+    return 0;
 }
 
 static void
@@ -1015,6 +1054,91 @@ ioctl(int fd, unsigned long req, ...)
     return REAL(ioctl)(fd, req, arg);
 }
 
+/* ---- errors on TCP descriptor sockets ---------------------------------------------------------- */
+
+/* RFC 9293 3.10.7.4: after a RST, RECEIVEs and SENDs get "reset" responses. A reset ends the
+ * pair's data both ways (doc/run.md, Closing), which the program reads as end of file and EPIPE;
+ * Linux first reports the error that ended the connection (ECONNRESET, ETIMEDOUT) once, to
+ * whichever call comes first: read, write or SO_ERROR. The daemon keeps that error, so these
+ * ask it, only when the pair's answer is the one the error would replace. A call that moved
+ * data costs nothing more, and each makes the system call the program asked for: programs in a
+ * seccomp sandbox (sshd's pre-authentication child) may be allowed no other. */
+
+/* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file). Only a pair
+ * shut both ways (POLLHUP: the daemon's doing after a reset, or the program's own shutdown of
+ * its sending side) can have one, which a poll without waiting tells: a peer's FIN costs no
+ * round trip. */
+static ssize_t
+stream_eof(int fd, size_t len)
+{
+    struct pollfd p = {.fd = fd};
+    if (len == 0 || REAL(poll)(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
+        return 0;
+    long e = sock_error(fd);
+    return e > 0 ? fail(-e) : 0;
+}
+
+/* A TCP send that failed: with EPIPE, the pending error instead if there is one. The send
+ * calls write the pair with MSG_NOSIGNAL, so that no SIGPIPE comes with an error Linux returns
+ * without one, and raise it here (to the calling thread, as the kernel does) with a real EPIPE
+ * unless the caller said MSG_NOSIGNAL. write and writev keep their system call, and the kernel
+ * raised SIGPIPE already (signalled): a program that ignores or handles it still gets the
+ * error (doc/run.md). */
+static ssize_t
+stream_send_failed(int fd, int flags, bool signalled)
+{
+    if (errno != EPIPE)
+        return -1;
+    long e = sock_error(fd);
+    if (e > 0)
+        return fail(-e);
+    if (!signalled && !(flags & MSG_NOSIGNAL))
+        pthread_kill(pthread_self(), SIGPIPE);
+    errno = EPIPE;
+    return -1;
+}
+
+static bool
+is_stream(int fd)
+{
+    return (kind_of(fd) & K_KIND) == K_STREAM;
+}
+
+/* poll: Linux adds POLLERR to the hang-up of a connection while its error is not yet taken.
+ * Asked only for a TCP descriptor that reports POLLHUP (reset, or both sides done). epoll and
+ * select are not hooked: select has no error set (the descriptor is readable and writable, as
+ * on Linux); epoll_wait reports EPOLLHUP without EPOLLERR (doc/run.md). */
+static void
+poll_errors(struct pollfd *p, nfds_t n, int ready)
+{
+    for (nfds_t i = 0; i < n && ready > 0; i++) {
+        if (!p[i].revents)
+            continue;
+        ready--;
+        if ((p[i].revents & POLLHUP) && is_stream(p[i].fd) &&
+            opt_call(p[i].fd, US_CTL_GETSOCKOPT, US_CTL_OPT_ERRPEEK, 0) > 0)
+            p[i].revents |= POLLERR;
+    }
+}
+
+US_EXPORT int
+poll(struct pollfd *p, nfds_t n, int timeout)
+{
+    int r = REAL(poll)(p, n, timeout);
+    if (r > 0 && active)
+        poll_errors(p, n, r);
+    return r;
+}
+
+US_EXPORT int
+ppoll(struct pollfd *p, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+    int r = REAL(ppoll)(p, n, ts, mask);
+    if (r > 0 && active)
+        poll_errors(p, n, r);
+    return r;
+}
+
 /* ---- datagrams (UDP descriptor sockets) ------------------------------------------------------- */
 
 static ssize_t
@@ -1044,6 +1168,20 @@ dgram_send(int fd, const struct iovec *iov, size_t iovlen, int flags, const stru
     }
     if (total > 65507)
         return fail(-EMSGSIZE);
+    if (sa && !dst_known(fd, h.addr, h.port)) {
+        /* Linux's sendto fails at once on a destination with no route (ENETUNREACH), a
+         * broadcast without SO_BROADCAST (EACCES), a datagram too big (EMSGSIZE); the daemon
+         * sends later. So the first datagram to each destination asks it (US_MSG_PROBE) and
+         * the answer is kept until another destination is used; a connected socket's
+         * destination was checked by connect, a datagram's source by its arrival. */
+        struct us_ctl_req q = {.op = US_CTL_SENDTO, .addr = h.addr, .port = h.port,
+                               .arg = (int32_t)total};
+        struct us_ctl_resp r;
+        long e = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
+        if (e < 0)
+            return fail(e);
+        dst_remember(fd, h.addr, h.port);
+    }
     h.len = (uint32_t)total;
     struct msghdr mh = {.msg_iov = v, .msg_iovlen = 1 + iovlen};
     ssize_t n = REAL(sendmsg)(fd, &mh, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
@@ -1077,6 +1215,8 @@ dgram_recv(int fd, const struct iovec *iov, size_t iovlen, int flags, struct soc
     size_t got = (size_t)n - sizeof(h);
     if (msg_flags)
         *msg_flags = h.len > got ? MSG_TRUNC : 0;
+    if (!(flags & MSG_PEEK))
+        dst_remember(fd, h.addr, h.port); /* a reply goes where this came from */
     struct us_sockaddr a = {h.addr, h.port};
     if (sa && salen)
         addr_out(&a, kind_of(fd), sa, salen);
@@ -1093,8 +1233,10 @@ US_EXPORT ssize_t
 sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa, socklen_t salen)
 {
     if (!is_dgram(fd)) {
-        if (kind_of(fd))
-            return REAL(send)(fd, buf, len, flags); /* a stream ignores the address, as TCP */
+        if (kind_of(fd)) { /* a stream ignores the address, as TCP */
+            ssize_t n = REAL(send)(fd, buf, len, flags | MSG_NOSIGNAL);
+            return n < 0 ? stream_send_failed(fd, flags, false) : n;
+        }
         return REAL(sendto)(fd, buf, len, flags, sa, salen);
     }
     struct iovec v = {(void *)buf, len};
@@ -1104,6 +1246,10 @@ sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *sa
 US_EXPORT ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
+    if (is_stream(fd)) {
+        ssize_t n = REAL(send)(fd, buf, len, flags | MSG_NOSIGNAL);
+        return n < 0 ? stream_send_failed(fd, flags, false) : n;
+    }
     if (!is_dgram(fd))
         return REAL(send)(fd, buf, len, flags);
     struct iovec v = {(void *)buf, len};
@@ -1113,6 +1259,10 @@ send(int fd, const void *buf, size_t len, int flags)
 US_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
+    if (is_stream(fd)) {
+        ssize_t n = REAL(write)(fd, buf, len);
+        return n < 0 ? stream_send_failed(fd, 0, true) : n;
+    }
     if (!is_dgram(fd))
         return REAL(write)(fd, buf, len);
     struct iovec v = {(void *)buf, len};
@@ -1122,6 +1272,10 @@ write(int fd, const void *buf, size_t len)
 US_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
+    if (is_stream(fd)) {
+        ssize_t w = REAL(writev)(fd, iov, n);
+        return w < 0 ? stream_send_failed(fd, 0, true) : w;
+    }
     if (!is_dgram(fd))
         return REAL(writev)(fd, iov, n);
     return n < 0 ? fail(-EINVAL) : dgram_send(fd, iov, (size_t)n, 0, NULL, 0);
@@ -1130,6 +1284,15 @@ writev(int fd, const struct iovec *iov, int n)
 US_EXPORT ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
+    if (is_stream(fd)) {
+        ssize_t r = REAL(readv)(fd, iov, n);
+        if (r != 0)
+            return r;
+        size_t len = 0;
+        for (int i = 0; i < n; i++)
+            len += iov[i].iov_len;
+        return stream_eof(fd, len);
+    }
     if (!is_dgram(fd))
         return REAL(readv)(fd, iov, n);
     return n < 0 ? fail(-EINVAL) : dgram_recv(fd, iov, (size_t)n, 0, NULL, NULL, NULL);
@@ -1143,7 +1306,8 @@ sendmsg(int fd, const struct msghdr *m, int flags)
             struct msghdr c = *m;
             c.msg_name = NULL;
             c.msg_namelen = 0;
-            return REAL(sendmsg)(fd, &c, flags);
+            ssize_t n = REAL(sendmsg)(fd, &c, flags | MSG_NOSIGNAL);
+            return n < 0 ? stream_send_failed(fd, flags, false) : n;
         }
         return REAL(sendmsg)(fd, m, flags);
     }
@@ -1171,6 +1335,8 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa, socklen_
     if (!is_dgram(fd)) {
         if (kind_of(fd)) {
             ssize_t n = REAL(recv)(fd, buf, len, flags);
+            if (n == 0 && stream_eof(fd, len) < 0)
+                return -1;
             if (n >= 0 && sa && salen)
                 name_call(fd, US_CTL_GETPEERNAME, sa, salen);
             return n;
@@ -1184,6 +1350,10 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa, socklen_
 US_EXPORT ssize_t
 recv(int fd, void *buf, size_t len, int flags)
 {
+    if (is_stream(fd)) {
+        ssize_t n = REAL(recv)(fd, buf, len, flags);
+        return n == 0 ? stream_eof(fd, len) : n;
+    }
     if (!is_dgram(fd))
         return REAL(recv)(fd, buf, len, flags);
     struct iovec v = {buf, len};
@@ -1193,6 +1363,10 @@ recv(int fd, void *buf, size_t len, int flags)
 US_EXPORT ssize_t
 read(int fd, void *buf, size_t len)
 {
+    if (is_stream(fd)) {
+        ssize_t n = REAL(read)(fd, buf, len);
+        return n == 0 ? stream_eof(fd, len) : n;
+    }
     if (!is_dgram(fd))
         return REAL(read)(fd, buf, len);
     struct iovec v = {buf, len};
@@ -1208,6 +1382,13 @@ recvmsg(int fd, struct msghdr *m, int flags)
             c.msg_name = NULL;
             c.msg_namelen = 0;
             ssize_t n = REAL(recvmsg)(fd, &c, flags);
+            if (n == 0) {
+                size_t len = 0;
+                for (size_t i = 0; i < c.msg_iovlen; i++)
+                    len += c.msg_iov[i].iov_len;
+                if (stream_eof(fd, len) < 0)
+                    return -1;
+            }
             m->msg_flags = c.msg_flags;
             m->msg_controllen = c.msg_controllen;
             if (m->msg_name)
@@ -1249,6 +1430,38 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *time
 
 /* ---- descriptors ------------------------------------------------------------------------------ */
 
+/* close() of a TCP descriptor with SO_LINGER on and a time (doc/run.md): Linux's last close
+ * waits until TCP's FIN is acknowledged or the time is up. The daemon knows both: the library
+ * asks it, naming the socket by its inode, until it says the close is over (at once when the
+ * descriptor was not the last copy), sleeping between questions from 1 ms up to 32 ms. A
+ * signal ends the wait, as it ends Linux's. */
+static int
+close_linger(int fd)
+{
+    struct stat sb;
+    bool known = fstat(fd, &sb) == 0;
+    int r = REAL(close)(fd);
+    if (r < 0 || !known)
+        return r;
+    int saved = errno;
+    uint64_t ino = sb.st_ino;
+    long ns = 1000000;
+    for (;;) {
+        struct us_ctl_req q = {.op = US_CTL_DS_LINGER, .addr = (uint32_t)ino,
+                               .arg = (int32_t)(uint32_t)(ino >> 32)};
+        struct us_ctl_resp rr;
+        if (ctl_call(&q, -1, NULL, 0, &rr, NULL, 0, NULL, 0) != 1)
+            break;
+        struct timespec ts = {0, ns};
+        if (nanosleep(&ts, NULL) < 0)
+            break;
+        if (ns < 32000000)
+            ns *= 2;
+    }
+    errno = saved;
+    return 0;
+}
+
 US_EXPORT int
 close(int fd)
 {
@@ -1259,8 +1472,9 @@ close(int fd)
         ctl_fd = -1;
         pthread_mutex_unlock(&ctl_lock);
     }
+    int k = kind_of(fd);
     set_kind(fd, 0);
-    return REAL(close)(fd);
+    return (k & K_LINGER) ? close_linger(fd) : REAL(close)(fd);
 }
 
 US_EXPORT int
@@ -1341,6 +1555,26 @@ __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct s
     if (len > buflen)
         abort();
     return recvfrom(fd, buf, len, flags, sa, salen);
+}
+
+US_EXPORT int __poll_chk(struct pollfd *p, nfds_t n, int timeout, size_t plen);
+US_EXPORT int
+__poll_chk(struct pollfd *p, nfds_t n, int timeout, size_t plen)
+{
+    if (plen / sizeof(*p) < n)
+        abort();
+    return poll(p, n, timeout);
+}
+
+US_EXPORT int __ppoll_chk(struct pollfd *p, nfds_t n, const struct timespec *ts,
+                          const sigset_t *mask, size_t plen);
+US_EXPORT int
+__ppoll_chk(struct pollfd *p, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+            size_t plen)
+{
+    if (plen / sizeof(*p) < n)
+        abort();
+    return ppoll(p, n, ts, mask);
 }
 
 /* closefrom and close_range close descriptors without close(): ours may be among them. */

@@ -10,7 +10,7 @@
 #define US_CTL_DEFAULT_DIR "/run/ustack"
 #define US_CTL_MAX_PAYLOAD 65536
 #define US_CTL_MAGIC 0x75737432u /* "ust2" */
-#define US_CTL_VERSION 3
+#define US_CTL_VERSION 4
 #define US_CTL_CREDIT_MAX 64 /* sockets a client may make with US_CTL_DS_NEW unasked */
 #define US_CTL_MAX_FDS 64 /* descriptors in one US_CTL_DS_IDENTIFY */
 
@@ -19,7 +19,8 @@ enum us_ctl_op {
     US_CTL_BIND,
     US_CTL_CONNECT,    /* flags & US_CTL_F_UNSPEC: dissolve. Descriptor sockets: reply port = 1
                         * when the program's send buffer was lowered (doc/run.md) */
-    US_CTL_SENDTO,     /* flags & US_CTL_F_ADDR: use addr/port */
+    US_CTL_SENDTO,     /* flags & US_CTL_F_ADDR: use addr/port. Descriptor sockets (UDP): a
+                        * probe of a datagram of arg bytes to addr/port (US_MSG_PROBE) */
     US_CTL_RECVFROM,   /* arg = buffer size; timeout_ms: -1 forever, 0 do not wait */
     US_CTL_GETSOCKNAME,
     US_CTL_GETPEERNAME,
@@ -48,15 +49,22 @@ enum us_ctl_op {
                          * only while the client has credit: the number the last reply to
                          * HELLO or US_CTL_DS_SOCKET gave, less the US_CTL_DS_NEW sent since;
                          * beyond it (or on failure) the daemon closes both descriptors. */
+    US_CTL_DS_LINGER,   /* after the program closed a TCP descriptor with SO_LINGER on and a
+                         * time: is the close still waiting (doc/run.md)? No descriptor: addr =
+                         * the program's end's inode, low 32 bits, arg = its high 32 bits.
+                         * Reply ret 1: TCP still sends (ask again); 0: the close is over */
 };
 
 #define US_CTL_F_ADDR 0x1
 #define US_CTL_F_UNSPEC 0x2
 #define US_CTL_DS_INET6 0x80 /* US_CTL_DS_IDENTIFY: the program made it as AF_INET6 */
+#define US_CTL_DS_LINGER 0x40 /* US_CTL_DS_IDENTIFY: SO_LINGER on with a time (close waits) */
 #define US_CTL_F_DS 0x4 /* the request names a descriptor socket by the descriptor it carries */
 #define US_CTL_F_BLOCK 0x8 /* US_CTL_CONNECT from a blocking socket: the daemon may read the
                             * link before it answers, and answer 0 if the handshake ended */
 #define US_CTL_OPT_ACCEPTCONN 1000 /* US_CTL_GETSOCKOPT on a descriptor socket: listening? */
+#define US_CTL_OPT_ERRPEEK 1001 /* US_CTL_GETSOCKOPT on a descriptor socket: 1 while an error
+                                 * waits for SO_ERROR or a call (not taken) */
 
 /* Leads each message on a UDP descriptor socket's pair. From the program: the destination
  * (addr 0 and port 0: the connected peer). To the program: the source, the address the datagram

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,6 +53,8 @@ enum ds_state {
     DS_LISTEN,
     DS_DONE,       /* TCP failed or reset: the pair is shut both ways, the socket waits for the
                     * program to close */
+    DS_LINGER,     /* closed with SO_LINGER's time: the pair is gone, TCP sends its FIN and the
+                    * program's close waits until it is acknowledged or the time is up */
 };
 
 struct ds {
@@ -79,8 +82,12 @@ struct ds {
     bool out_armed;             /* epoll watches dfd for room too (see want_room) */
     bool rd_more;               /* dfd may hold input: set by epoll's edge, cleared by a read
                                  * that found it empty (no read only to learn EAGAIN) */
+    bool urg;                   /* the program sent MSG_OOB: dfd's input holds a mark (EPOLLPRI) */
     struct ds *hnext;           /* inode hash chain */
     struct ds *qnext;           /* continue list */
+    struct ds *lnext;           /* lingering list (DS_LINGER) */
+    us_time_t hup_at;           /* when the daemon saw the program close (0: not yet) */
+    us_time_t linger_until;     /* DS_LINGER: when the close stops waiting */
     /* listeners: connections taken from the stack, one token byte each in the pair; a queue
      * from acq[acq_head] to acq[acq_tail - 1] */
     int *acq;
@@ -95,6 +102,7 @@ struct us_sockd {
     struct us_sockd_limits lim;
     struct ds *hash[INO_BUCKETS];
     struct ds *cont;            /* pumps to continue */
+    struct ds *lingering;       /* DS_LINGER sockets */
     void (*link_read)(void *ctx); /* reads what the link brought, into the stack */
     void *link_ctx;
     struct ds **by_sfd;         /* stack descriptor -> socket, for netstat -p */
@@ -263,6 +271,12 @@ ds_free(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
     cont_remove(sd, s);
+    if (s->state == DS_LINGER)
+        for (struct ds **pp = &sd->lingering; *pp; pp = &(*pp)->lnext)
+            if (*pp == s) {
+                *pp = s->lnext;
+                break;
+            }
     for (struct ds **pp = &sd->hash[ino_bucket(s->ino)]; *pp; pp = &(*pp)->hnext)
         if (*pp == s) {
             *pp = s->hnext;
@@ -340,6 +354,10 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
         int b = (int)sd->lim.pair_buf;
         setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
         setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
+        /* The program's send(MSG_OOB) puts its last byte in our end's out-of-band slot: read
+         * inline, where reads stop at it, rather than dropped (stream_from_program). */
+        int one = 1;
+        setsockopt(sv[0], SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
     }
     s->io.fn = ds_io;
     s->rd.fn = ds_ready;
@@ -359,7 +377,7 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     sd->hash[b] = s;
     sfd_map(sd, sfd, s);
     sd->stats.sockets++;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET,
                              .data.ptr = &s->io};
     epoll_ctl(sd->ep, EPOLL_CTL_ADD, s->dfd, &ev);
     us_sock_watch(sd->st, sfd, US_POLLIN | US_POLLOUT, US_WATCH_EDGE, &s->rd);
@@ -415,7 +433,7 @@ want_room(struct ds *s)
     if (s->out_armed)
         return;
     s->out_armed = true;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET,
                              .data.ptr = &s->io};
     epoll_ctl(s->sd->ep, EPOLL_CTL_MOD, s->dfd, &ev);
 }
@@ -497,6 +515,32 @@ stream_to_program(struct ds *s, us_time_t now)
     return true;
 }
 
+/* The program's send(MSG_OOB): its last byte sits in dfd's out-of-band slot, inline
+ * (SO_OOBINLINE), and reads stop in front of it. At that mark the byte goes to TCP as urgent data
+ * (RFC 9293 3.8.5: the urgent pointer marks it; RFC 6093: one byte, as BSD and Linux send).
+ * Returns 1 when it went, 0 when the mark is not next, -1 when the connection failed. Asked only
+ * after epoll reported the mark (EPOLLPRI), so ordinary reads cost no ioctl. Not covered: a mark
+ * that arrives just as a read filled its buffer, and that the next read (before epoll's
+ * EPOLLPRI is seen) finds first, is read inline and goes as ordinary data. */
+static int
+urgent_from_program(struct ds *s, us_time_t now)
+{
+    int at = 0;
+    if (ioctl(s->dfd, SIOCATMARK, &at) < 0 || !at)
+        return 0;
+    uint8_t b;
+    if (recv(s->dfd, &b, 1, MSG_DONTWAIT) != 1)
+        return 0;
+    s->urg = false; /* the slot holds one byte; a later one is a new EPOLLPRI */
+    ssize_t k = us_sendto(s->sd->st, s->sfd, &b, 1, US_MSG_OOB, NULL, now);
+    if (k != 1) {
+        stream_fail(s, k < 0 ? (int)-k : EPIPE);
+        return -1;
+    }
+    s->sd->stats.bytes_in++;
+    return 1;
+}
+
 /* Program -> stack. Returns false when the budget ran out. */
 static bool
 stream_from_program(struct ds *s, us_time_t now)
@@ -509,6 +553,15 @@ stream_from_program(struct ds *s, us_time_t now)
         int space = 0;
         if (us_getsockopt(sd->st, s->sfd, US_SO_SNDSPACE, &space) < 0 || space <= 0)
             return true; /* TCP's ACKs free room, and the ready list tells */
+        if (s->urg) {
+            int u = urgent_from_program(s, now);
+            if (u < 0)
+                return true;
+            if (u > 0) {
+                moved++;
+                continue;
+            }
+        }
         size_t want = US_MIN((size_t)space, (size_t)BOUNCE);
         ssize_t n = recv(s->dfd, sd->bounce, want, MSG_DONTWAIT);
         if (n < 0) {
@@ -540,8 +593,9 @@ stream_from_program(struct ds *s, us_time_t now)
         /* A short read emptied the pair: the program's next write is a new edge for epoll, so
          * the read that would only say EAGAIN is skipped. Not once the end of the program's
          * data was reported (a shutdown or a close, perhaps in the same edge as this data):
-         * its end-of-file comes with no further edge, so it must be read now. */
-        if ((size_t)n < want && !s->rdhup) {
+         * its end-of-file comes with no further edge, so it must be read now; nor while a mark
+         * waits: the read stopped in front of it. */
+        if ((size_t)n < want && !s->rdhup && !s->urg) {
             s->rd_more = false;
             return true;
         }
@@ -670,11 +724,56 @@ connect_done(struct ds *s)
     }
 }
 
+/* Is a lingering close over? Linux's close waits while the FIN is not acknowledged (FIN-WAIT-1,
+ * CLOSING, LAST-ACK: sk_stream_wait_close), at most SO_LINGER's time. */
+static bool
+linger_over(struct ds *s, us_time_t now)
+{
+    struct us_tcp_info ti;
+    if (now >= s->linger_until || us_tcp_get_info(s->sd->st, s->sfd, &ti) < 0)
+        return true;
+    return ti.state != US_TCPS_ESTABLISHED && ti.state != US_TCPS_CLOSE_WAIT &&
+           ti.state != US_TCPS_FIN_WAIT_1 && ti.state != US_TCPS_CLOSING &&
+           ti.state != US_TCPS_LAST_ACK;
+}
+
+/* The program let the socket go and everything it wrote went to TCP. With SO_LINGER on and a
+ * time, and no received data left unread (that close resets at once, as Linux's), TCP sends its
+ * FIN now and the entry stays, without its pair, while the program's close waits for the FIN's
+ * acknowledgement (US_CTL_DS_LINGER); the stack socket is closed when that is over. */
+static void
+ds_release(struct ds *s, us_time_t now)
+{
+    struct us_sockd *sd = s->sd;
+    int l = -1;
+    uint8_t b;
+    if (s->type != US_SOCK_STREAM || s->state != DS_DATA || !s->rd_eof ||
+        us_getsockopt(sd->st, s->sfd, US_SO_LINGER, &l) < 0 || l <= 0 ||
+        us_recvfrom(sd->st, s->sfd, &b, 1, US_MSG_PEEK, NULL, NULL, now) > 0) {
+        ds_free(s, now);
+        return;
+    }
+    cont_remove(sd, s);
+    us_sock_watch(sd->st, s->sfd, 0, US_WATCH_EDGE, NULL);
+    epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
+    close(s->dfd);
+    s->dfd = -1;
+    us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
+    s->state = DS_LINGER;
+    s->linger_until = (s->hup_at ? s->hup_at : now) + US_SEC(l);
+    s->lnext = sd->lingering;
+    sd->lingering = s;
+}
+
 static void
 pump(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
     bool done = true;
+    if (s->state == DS_LINGER)
+        return;
+    if (s->hup && !s->hup_at)
+        s->hup_at = now;
     if (s->state == DS_CONNECTING) {
         int m = us_sock_poll(sd->st, s->sfd);
         if (m >= 0 && (m & (US_POLLOUT | US_POLLERR | US_POLLHUP))) {
@@ -707,7 +806,7 @@ pump(struct ds *s, us_time_t now)
     }
     if (s->hup && (s->rd_eof || s->state != DS_DATA || s->type != US_SOCK_STREAM)) {
         /* The program is gone and everything it wrote went to TCP: close as it would have. */
-        ds_free(s, now);
+        ds_release(s, now);
         return;
     }
     if (!done)
@@ -781,6 +880,8 @@ ds_io(struct us_evh *h, uint32_t events, us_time_t now)
     struct ds *s = (struct ds *)h;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         s->rd_more = true;
+    if ((events & EPOLLPRI) && s->type == US_SOCK_STREAM)
+        s->urg = s->rd_more = true;
     if (events & (EPOLLRDHUP | EPOLLHUP))
         s->rdhup = true;
     if (events & EPOLLHUP) {
@@ -804,6 +905,11 @@ ds_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned event
 bool
 us_sockd_run(struct us_sockd *sd, us_time_t now)
 {
+    for (struct ds *s = sd->lingering, *next; s; s = next) {
+        next = s->lnext;
+        if (linger_over(s, now))
+            ds_free(s, now);
+    }
     struct ds *list = sd->cont;
     sd->cont = NULL;
     while (list) {
@@ -821,7 +927,7 @@ bool
 us_sockd_handles(const struct us_ctl_req *q)
 {
     return q->op == US_CTL_DS_SOCKET || q->op == US_CTL_DS_IDENTIFY || q->op == US_CTL_DS_NEW ||
-           (q->flags & US_CTL_F_DS);
+           q->op == US_CTL_DS_LINGER || (q->flags & US_CTL_F_DS);
 }
 
 /* TCP connect: keep the program's end unwritable until the handshake ends (doc/run.md). No
@@ -868,6 +974,38 @@ ds_new(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q
         close(fds[i]);
 }
 
+/* US_CTL_DS_LINGER: the program closed its descriptor of the socket whose end had inode ino.
+ * 1 while that close should still wait, 0 when it is over. Linux lingers on the last close only:
+ * if the end still lives (a duplicate elsewhere), 0. If the daemon has not yet seen the hang-up
+ * of an end the kernel says is gone, it takes it now. */
+static int
+linger_ask(struct us_sockd *sd, ino_t ino, us_time_t now)
+{
+    struct ds *s = ds_by_ino(sd, ino);
+    if (s && s->state != DS_LINGER && !s->hup) {
+        enum peer p = peer_alive(sd, s);
+        if (p == PEER_ALIVE)
+            return 0;
+        if (p == PEER_UNKNOWN)
+            return 1; /* epoll's hang-up will tell; ask again */
+        s->hup = true;
+        pump(s, now);
+        s = ds_by_ino(sd, ino);
+    }
+    if (!s)
+        return 0;
+    if (s->state != DS_LINGER) {
+        /* What it wrote still waits for TCP's room; the time counts from the close. */
+        int l = 0;
+        us_getsockopt(sd->st, s->sfd, US_SO_LINGER, &l);
+        return s->hup_at && l > 0 && now < s->hup_at + US_SEC(l);
+    }
+    if (!linger_over(s, now))
+        return 1;
+    ds_free(s, now);
+    return 0;
+}
+
 bool
 us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
                  const int *fds, int n_fds, struct us_ctl_resp *r, void *out, size_t out_cap,
@@ -908,11 +1046,19 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         size_t n = 0;
         for (int i = 0; i < n_fds && n < out_cap; i++) {
             struct ds *s = ds_by_fd(sd, fds[i]);
-            kinds[n++] = s ? (uint8_t)(s->type | (s->family == AF_INET6 ? US_CTL_DS_INET6 : 0))
+            int l = -1;
+            if (s && s->type == US_SOCK_STREAM)
+                us_getsockopt(st, s->sfd, US_SO_LINGER, &l);
+            kinds[n++] = s ? (uint8_t)(s->type | (s->family == AF_INET6 ? US_CTL_DS_INET6 : 0) |
+                                       (l > 0 ? US_CTL_DS_LINGER : 0))
                            : 0;
         }
         *out_len = n;
         r->ret = (int64_t)n;
+        goto out;
+    }
+    if (q->op == US_CTL_DS_LINGER) {
+        r->ret = linger_ask(sd, (ino_t)((uint64_t)(uint32_t)q->arg << 32 | q->addr), now);
         goto out;
     }
     struct ds *s = n_fds == 1 ? ds_by_fd(sd, fds[0]) : NULL;
@@ -1031,9 +1177,19 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
     case US_CTL_SETSOCKOPT:
         r->ret = us_setsockopt(st, s->sfd, (enum us_sockopt)q->arg, q->arg2);
         break;
+    case US_CTL_SENDTO: /* a UDP probe: the error a datagram of arg bytes to addr would get */
+        r->ret = s->type != US_SOCK_DGRAM || q->arg < 0
+                     ? -EOPNOTSUPP
+                     : us_sendto(st, s->sfd, NULL, (size_t)q->arg, US_MSG_PROBE, &a, now);
+        break;
     case US_CTL_GETSOCKOPT: {
         if (q->arg == US_CTL_OPT_ACCEPTCONN) {
             r->ret = s->state == DS_LISTEN;
+            break;
+        }
+        if (q->arg == US_CTL_OPT_ERRPEEK) {
+            int m = us_sock_poll(st, s->sfd);
+            r->ret = s->err != 0 || (m > 0 && (m & US_POLLERR));
             break;
         }
         int v = 0;

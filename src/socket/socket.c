@@ -334,7 +334,9 @@ us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
         return -EBADF;
     if (flags & US_MSG_OOB)
         return -EOPNOTSUPP; /* no urgent data in datagrams (Linux's udp_sendmsg says the same) */
-    int err = pcb_take_error(pcb); /* a pending asynchronous error is reported first, once */
+    bool probe = (flags & US_MSG_PROBE) && pcb->type == US_SOCK_DGRAM;
+    int err = probe ? 0 : pcb_take_error(pcb); /* a pending asynchronous error is reported
+                                                * first, once; a probe leaves it */
     if (err)
         return -err;
     us_ip4_t dst;
@@ -357,7 +359,7 @@ us_sendto(struct us_stack *st, int fd, const void *buf, size_t len, int flags,
         return err;
     if (pcb->type == US_SOCK_PING)
         return us_ping_output(st, pcb, buf, len, dst, now);
-    return us_udp_output(st, pcb, buf, len, dst, dport, now);
+    return us_udp_output(st, pcb, buf, len, dst, dport, probe, now);
 }
 
 ssize_t
@@ -639,6 +641,9 @@ us_setsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int value)
     case US_SO_BROADCAST:
         pcb->bcast_ok = value != 0;
         return 0;
+    case US_SO_REUSEADDR:
+        pcb->reuseaddr = value != 0;
+        return 0;
     default:
         return -ENOPROTOOPT;
     }
@@ -660,6 +665,9 @@ us_getsockopt(struct us_stack *st, int fd, enum us_sockopt opt, int *value)
         return 0;
     case US_SO_BROADCAST:
         *value = pcb ? pcb->bcast_ok : 0;
+        return 0;
+    case US_SO_REUSEADDR:
+        *value = c ? c->reuseaddr : pcb->reuseaddr;
         return 0;
     default:
         break;

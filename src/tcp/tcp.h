@@ -12,6 +12,25 @@
 #include "ip/ip.h"
 #include "tcp/tcp_seq.h"
 
+/* Under AddressSanitizer memory that TCP keeps for reuse (a free control block in its page, a
+ * spare loss episode) is poisoned, so a use after free is still caught although it stays
+ * allocated. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TCP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TCP_ASAN 1
+#endif
+#endif
+#ifdef TCP_ASAN
+#include <sanitizer/asan_interface.h>
+#define TCP_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define TCP_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define TCP_POISON(p, n) ((void)(p), (void)(n))
+#define TCP_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* The states (enum us_tcp_state, RFC 9293 3.3.2) are in ustack.h: us_tcp_info carries them. */
 /* Invariants per state (checked by us_tcp_check_invariants in debug builds):
  * - LISTEN: no peer; lsn != NULL.
@@ -51,8 +70,9 @@ struct us_tcp_listen {
 /* A loss episode: fast recovery or a retransmission timeout, from its start until the D-SACKs
  * of its retransmissions have had time to come back. It holds what undoing the episode's cwnd
  * reduction needs (RFC 3708 D-SACK and RFC 3522/4015 timestamp detection, Linux's
- * tcp_try_undo_*) and the counters of Proportional Rate Reduction (RFC 6937). Allocated when
- * an episode begins: loss is rare, and a connection without one carries only the pointer. */
+ * tcp_try_undo_*) and the counters of Proportional Rate Reduction (RFC 6937). Taken from the
+ * stack's pool of episodes when one begins: loss is rare, and a connection without one carries
+ * only the pointer. */
 struct us_tcp_episode {
     uint32_t prior_cwnd, prior_ssthresh; /* before the episode's reduction */
     us_seq_t start;             /* SND.UNA when it began: D-SACKs below are from before it */
@@ -114,19 +134,19 @@ struct us_tcp_conn {
     bool ecn_ece : 1;           /* a CE mark arrived: ECE on every segment until a CWR (6.1.3) */
     bool ecn_cwr : 1;           /* cwnd was reduced: CWR on the next new data segment (6.1.2) */
     bool ecn_cwr_wnd : 1;       /* an ECE reduced cwnd; its window lasts until `recover` */
+    bool rack_reo : 1;          /* the RTO slot holds RACK's reordering timer (RFC 8985 8) */
+    bool rack_off : 1;          /* RACK's records could not be allocated: RFC 6675 instead */
+    uint8_t so_error;           /* pending error (errno), reported once */
+    uint8_t soft_err;           /* last ICMP soft error, reported if the connection times out */
 
     us_ip4_t laddr, raddr;
     uint16_t lport, rport;
     uint16_t mss;               /* effective send MSS (payload per segment) */
     uint16_t rcv_mss;           /* MSS we advertised */
-    uint16_t keep_idle, keep_intvl; /* seconds (Linux caps both at 32767) */
     int16_t linger_secs;
     uint16_t unacked_segs;      /* full segments received since our last ACK */
-    uint8_t so_error;           /* pending error (errno), reported once */
-    uint8_t soft_err;           /* last ICMP soft error, reported if the connection times out */
     uint16_t max_flight_segs;   /* most segments in flight in this cwnd usage window */
     uint32_t id, gen;           /* slot in the connection table; bumped when freed */
-    uint32_t last_snd_ms;       /* stack clock when data last went out (odd; 0: never) */
 
     struct us_tcp_conn *hnext;  /* ehash or lhash chain */
     struct us_tcp_conn *listener;
@@ -150,7 +170,8 @@ struct us_tcp_conn {
     uint32_t ts_recent_age;     /* seconds on the stack clock when ts_recent was taken */
     uint32_t user_timeout_ms;
     uint32_t last_oow_ack_ms;   /* last ACK sent for an unacceptable segment (rate limit) */
-    us_time_t rtt_start;
+    uint32_t rtt_start_us;      /* when rtt_seq went out, in microseconds (wraps: differences) */
+    uint32_t last_snd_ms;       /* stack clock when data last went out (odd; 0: never) */
     us_time_t srtt, rttvar, rto;
     us_time_t last_rx;          /* for keepalive and user timeout */
 
@@ -166,6 +187,7 @@ struct us_tcp_conn {
     us_seq_t high_rxt;          /* RFC 6675 HighRxt: retransmitted up to here in this recovery */
     us_seq_t rtx_mark;          /* SND.MAX when the last hole was resent (lost-retransmit check) */
     struct us_tcp_episode *ep;  /* the loss episode, while one lasts (tcp_recovery.c) */
+    struct us_tcp_rack *rack;   /* RACK's segment records and state, while data is in flight */
 
     struct {                    /* CUBIC (RFC 9438), in segments */
         float w_max, w_last_max, k, origin, w_est;
@@ -175,7 +197,9 @@ struct us_tcp_conn {
     us_time_t t[US_TT_N];       /* logical deadlines, US_TIME_NEVER = off */
     us_time_t tq[US_TT_N];      /* deadline currently in the stack's heap for each timer */
 
-    uint64_t bytes_sent, bytes_acked, bytes_received, retrans;
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+    uint32_t retrans;           /* segments sent again (Linux's tcpi_total_retrans is 32 bits) */
+    uint16_t keep_idle, keep_intvl; /* seconds (Linux caps both at 32767) */
 };
 
 /* Control blocks come from pages of US_TCP_PAGE_CONNS blocks (tcp_conn.c), not one malloc each:
@@ -185,6 +209,7 @@ struct us_tcp_conn {
 #define US_TCP_PAGE_CONNS (1u << US_TCP_PAGE_SHIFT)
 struct us_tcp_page;
 struct us_tcp_tw;
+union us_tcp_ep_slot;
 
 /* Per-stack TCP state (inside struct us_stack). */
 struct us_tcp_globals {
@@ -209,6 +234,8 @@ struct us_tcp_globals {
      * ACK it triggers; set and used within one us_tcp_input (NULL: none). */
     const struct us_tcp_conn *dsack_conn;
     us_seq_t dsack_start, dsack_end;
+    union us_tcp_ep_slot *ep_free; /* spare loss episodes (tcp_recovery.c) */
+    uint32_t ep_spares;         /* how many (at most US_TCP_EP_SPARES) */
     bool timers_lost;           /* a timer could not be queued: us_tcp_timers_retry */
     us_time_t timers_retry_at;  /* when to retry (valid with timers_lost): the lost timer's own
                                  * deadline, then 1 ms after each failed retry */
@@ -308,11 +335,12 @@ us_tcp_timer_stop(struct us_tcp_conn *c, int kind)
 {
     c->t[kind] = US_TIME_NEVER;
 }
-/* The retransmission timer proper (the slot may also carry the tail loss probe's timeout). */
+/* The retransmission timer proper (the slot may also carry the tail loss probe's timeout or
+ * RACK's reordering timer: RFC 8985 8, one timer and a note of what it is). */
 static inline void
 us_tcp_rto_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t when)
 {
-    c->tlp_pto = false;
+    c->tlp_pto = c->rack_reo = false;
     us_tcp_timer_arm(st, c, US_TT_RTO, when);
 }
 /* How long a peer may hold an ACK while more than one segment is out (us_tcp_tlp_arm): Linux's
@@ -351,6 +379,18 @@ bool us_tcp_cwnd_restart(struct us_tcp_conn *c, us_time_t now);
 /* RFC 3168 6.1.2: an ECN-Echo reduces the window as a loss would, once per window of data. */
 void us_tcp_ecn_reduce(struct us_tcp_conn *c, us_time_t now);
 
+/* The stack clock in microseconds (wraps after 71 minutes: compare differences only), and the time
+ * since such a stamp. */
+static inline uint32_t
+us_tcp_stamp_us(us_time_t now)
+{
+    return (uint32_t)(now / 1000);
+}
+static inline us_time_t
+us_tcp_since_us(us_time_t now, uint32_t stamp_us)
+{
+    return (us_time_t)(uint32_t)(us_tcp_stamp_us(now) - stamp_us) * 1000;
+}
 /* The stack clock in milliseconds, made odd so that 0 can mean "never" (wraps after 49 days:
  * compare differences only). */
 static inline uint32_t
@@ -385,7 +425,7 @@ size_t us_tcp_list_orphans(struct us_stack *st, struct us_sock_info *out, size_t
 
 /* loss episodes (tcp_recovery.c): undo of spurious retransmissions, PRR */
 /* A loss episode begins (before cwnd and ssthresh are cut): fast recovery or an RTO. */
-void us_tcp_episode_begin(struct us_tcp_conn *c, bool rto);
+void us_tcp_episode_begin(struct us_stack *st, struct us_tcp_conn *c, bool rto);
 /* `len` bytes were sent again (count them against the episode, if one is under way). */
 void us_tcp_episode_rtx(struct us_tcp_conn *c, uint32_t len, us_time_t now);
 /* Whether the episode under way has resent something with a timestamp (before an ACK: only an
@@ -401,7 +441,44 @@ void us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct
 void us_tcp_prr_start(struct us_tcp_conn *c);
 /* Fast recovery ended (full ACK, or an RTO took over). */
 void us_tcp_episode_recovered(struct us_tcp_conn *c);
-void us_tcp_episode_free(struct us_tcp_conn *c);
+/* Ends the episode, if any: it goes back to the stack's pool. */
+void us_tcp_episode_free(struct us_stack *st, struct us_tcp_conn *c);
+/* Frees the pool's spare episodes (us_tcp_destroy). */
+void us_tcp_episode_pool_destroy(struct us_tcp_globals *t);
+
+/* RACK (RFC 8985 6; tcp_rack.c): per-segment send times decide what is lost. A connection with
+ * SACK keeps records while data is in flight (c->rack); without them (tcp_recovery 0, no SACK,
+ * no memory) RFC 6675's rule and the duplicate-ACK count decide. */
+/* A data segment went out: `len` bytes at `seq` (new, or sent again). */
+void us_tcp_rack_sent(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint32_t len,
+                      us_time_t now);
+/* An acceptable ACK, after its SACK blocks are in the scoreboard and before SND.UNA moves:
+ * RFC 8985 6.2 steps 1 to 3 for the segments it delivers. */
+void us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
+                     us_time_t now);
+/* SND.UNA moved: the records below it go. */
+void us_tcp_rack_acked(struct us_tcp_conn *c);
+/* RFC 8985 6.2 steps 4 and 5 after an ACK (r) or at the reordering timer (r NULL): marks lost
+ * segments, starts recovery or sends, and arms the reordering timer. */
+void us_tcp_rack_detect(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
+                        us_time_t now);
+/* The reordering timer fired (it shares the RTO's slot, RFC 8985 8). */
+void us_tcp_rack_timeout(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+/* A retransmission timeout: go-back-N resends everything; the SACK and loss marks restart. */
+void us_tcp_rack_rto(struct us_tcp_conn *c);
+/* Recovery (fast or after an RTO) ended; or its retransmissions were all spurious (undone). */
+void us_tcp_rack_recovery_exit(struct us_tcp_conn *c);
+void us_tcp_rack_undo(struct us_tcp_conn *c);
+/* Bytes marked lost and not yet sent again. */
+uint32_t us_tcp_rack_lost_bytes(const struct us_tcp_conn *c);
+/* The next segment marked lost at or after record *idx (at most one MSS; false: none), for
+ * the SACK recovery to resend; *idx moves past it. */
+bool us_tcp_rack_next_lost(struct us_tcp_conn *c, uint32_t *idx, us_seq_t *seq, uint32_t *len);
+/* Releases the records (connection closed, or idle with nothing in flight). */
+void us_tcp_rack_free(struct us_tcp_conn *c);
+void us_tcp_rack_info(const struct us_tcp_conn *c, struct us_tcp_info *o);
+/* RFC 2883 4, RFC 3708: segments the ACK's D-SACK block reports (0: it has none). */
+uint32_t us_tcp_dsack_segs(const struct us_tcp_conn *c, const struct us_tcp_repr *r);
 
 /* output (tcp_output.c) */
 void us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);

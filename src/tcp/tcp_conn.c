@@ -42,25 +42,6 @@ us_tcp_init(struct us_stack *st)
 
 /* ---- control block pages ------------------------------------------------------------------ */
 
-/* Under AddressSanitizer a free block is poisoned, so a use after free is still caught although
- * the page stays allocated. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TCP_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TCP_ASAN 1
-#endif
-#endif
-#ifdef TCP_ASAN
-#include <sanitizer/asan_interface.h>
-#define TCP_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define TCP_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define TCP_POISON(p, n) ((void)(p), (void)(n))
-#define TCP_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
-
 struct us_tcp_page {
     uint64_t live;          /* bit i: block i is in use */
     uint32_t idx;           /* this page's index in pages[] */
@@ -153,6 +134,7 @@ conn_release(struct us_tcp_conn *c)
     free(c->ooo);
     free(c->sacked);
     free(c->ep);
+    us_tcp_rack_free(c);
 }
 
 void
@@ -170,6 +152,7 @@ us_tcp_destroy(struct us_stack *st)
     }
     free(t->pages);
     us_tcp_tw_destroy(st);
+    us_tcp_episode_pool_destroy(t);
     free(t->ehash);
     free(t->port_refs);
     free(t);
@@ -236,6 +219,7 @@ us_tcp_conn_free(struct us_stack *st, struct us_tcp_conn *c)
 {
     struct us_tcp_globals *t = st->tcp;
     US_ASSERT(!c->in_ehash && c->fd < 0);
+    us_tcp_episode_free(st, c);
     conn_release(c);
     /* Its queued timer entries are dead now; the heap is purged once they are half of it. */
     size_t queued = 0;
@@ -569,7 +553,8 @@ us_tcp_close_conn(struct us_stack *st, struct us_tcp_conn *c, int err, const cha
     free(c->sacked);
     c->ooo = c->sacked = NULL;
     c->rcv_fin_ooo = false;
-    us_tcp_episode_free(c);
+    us_tcp_episode_free(st, c);
+    us_tcp_rack_free(c);
     if (c->fd < 0)
         us_tcp_conn_free(st, c);
     /* with a descriptor the block stays until close(): the reader sees EOF or the error */
@@ -666,6 +651,7 @@ us_tcp_conn_info(const struct us_tcp_conn *c, struct us_tcp_info *o)
     o->bytes_received = c->bytes_received;
     o->unacked = c->snd_max - c->snd_una;
     o->sacked = c->sacked ? us_rangeset_bytes(c->sacked) : 0;
+    us_tcp_rack_info(c, o);
 }
 
 size_t

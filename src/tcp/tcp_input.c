@@ -457,7 +457,7 @@ syn_sent_input(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         if (c->ts_ok && r->has_ts && r->ts_ecr)
             rtt_sample(st, c, (us_time_t)(uint32_t)(us_tcp_ts_now(c, s->now) - r->ts_ecr) * US_NSEC_PER_MSEC);
         else if (c->backoff == 0)
-            rtt_sample(st, c, s->now - c->rtt_start);
+            rtt_sample(st, c, us_tcp_since_us(s->now, c->rtt_start_us));
         c->backoff = 0;
         us_tcp_timer_stop(c, US_TT_RTO);
         us_tcp_set_state(st, c, US_TCPS_ESTABLISHED, "SYN-ACK received");
@@ -661,7 +661,8 @@ enter_time_wait(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, const
     us_ring_free(&c->sndbuf);
     free(c->sacked);
     c->sacked = NULL;
-    us_tcp_episode_free(c);
+    us_tcp_episode_free(st, c);
+    us_tcp_rack_free(c);
     if (c->fd < 0) /* an orphan: us_tcp_input makes it a TIME-WAIT record (tcp_tw.c) when done */
         c->t[US_TT_2MSL] = now + 2 * st->cfg.tcp_msl;
     else
@@ -685,7 +686,7 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (c->ts_ok && r->has_ts && r->ts_ecr)
         rtt_sample(st, c, (us_time_t)(uint32_t)(us_tcp_ts_now(c, s->now) - r->ts_ecr) * US_NSEC_PER_MSEC);
     else if (c->rtt_timing && us_seq_gt(r->ack, c->rtt_seq)) {
-        rtt_sample(st, c, s->now - c->rtt_start);
+        rtt_sample(st, c, us_tcp_since_us(s->now, c->rtt_start_us));
         c->rtt_timing = false;
     }
     /* Release acknowledged bytes (SYN and FIN occupy sequence space but no buffer). */
@@ -702,6 +703,7 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         us_tcp_rs_trim(&c->sacked);
     }
     c->snd_una = r->ack;
+    us_tcp_rack_acked(c);
     if (c->snd_urg && us_seq_geq(c->snd_una, c->snd_up))
         c->snd_urg = false; /* the urgent data arrived: segments stop carrying URG */
     if (us_seq_lt(c->snd_nxt, c->snd_una))
@@ -735,7 +737,7 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     /* RFC 6298 5.2, 5.3; RFC 8985 7.2: the probe timeout, where one may go, in the RTO's place. */
     if (c->snd_una == c->snd_max) {
         us_tcp_timer_stop(c, US_TT_RTO);
-        c->tlp_pto = false;
+        c->tlp_pto = c->rack_reo = false;
     } else if (!us_tcp_tlp_arm(st, c, s->now, s->now + c->rto)) {
         us_tcp_rto_arm(st, c, s->now + c->rto);
     }
@@ -779,7 +781,8 @@ tlp_probe_sacked(const struct us_tcp_conn *c)
 
 /* RFC 6675 IsLost(SND.UNA): more than (DupThresh - 1) * SMSS bytes SACKed above it; or (RFC 8985
  * 6.2 in the one case we can tell without per-segment send times) SACKed data includes the loss
- * probe, which went out at least a PTO after everything below it. */
+ * probe, which went out at least a PTO after everything below it. Only without RACK's records:
+ * with them RACK alone decides (us_tcp_rack_detect), as Linux's tcp_time_to_recover. */
 static bool
 sack_head_lost(const struct us_tcp_conn *c)
 {
@@ -828,7 +831,7 @@ void
 us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us_time_t now)
 {
     const struct us_cc_ops *cc = us_tcp_cc(c);
-    us_tcp_episode_begin(c, false);
+    us_tcp_episode_begin(st, c, false);
     /* RFC 3168 6.1.2: one reduction for a window's CE marks and losses together (Linux keeps the
      * ssthresh of its CWR state too). */
     if (!(c->ecn_cwr_wnd && us_seq_lt(c->snd_una, c->recover)))
@@ -844,9 +847,9 @@ us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us
      * stays its end), or, when the probe timeout found SACKed data, below the highest SACKed
      * byte, is lost for this recovery: it went out at least a PTO before, and ahead of, data
      * that has arrived (RACK's inference, RFC 8985 6.2, without per-segment send times). */
-    bool by_probe = tlp_probe_sacked(c);
+    bool by_probe = !c->rack && tlp_probe_sacked(c);
     c->tlp_out = false;
-    c->tlp_lost = by_probe || (timed && c->sacked);
+    c->tlp_lost = !c->rack && (by_probe || (timed && c->sacked));
     if (c->tlp_lost) {
         if (!by_probe)
             c->tlp_end = c->snd_una + c->sacked->r[c->sacked->n - 1].end;
@@ -861,9 +864,10 @@ us_tcp_enter_recovery(struct us_stack *st, struct us_tcp_conn *c, bool timed, us
         us_tcp_prr_start(c);
         US_TRACE(st, "tcp: %s:%u loss detected (%s) -> recovery, cwnd %u ssthresh %u",
                  us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
-                 by_probe ? "SACK of the loss probe"
-                 : timed  ? "SACKed data past holes at the probe timeout"
-                          : "SACK",
+                 c->rack     ? "RACK"
+                 : by_probe ? "SACK of the loss probe"
+                 : timed    ? "SACKed data past holes at the probe timeout"
+                            : "SACK",
                  (unsigned)c->cwnd,
                  (unsigned)c->ssthresh);
         us_tcp_output(st, c, now);
@@ -887,7 +891,7 @@ dup_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
             c->cwnd += c->mss; /* RFC 6582: inflate, a segment left the network */
         return;
     }
-    if ((c->dupacks >= 3 || sack_head_lost(c)) && us_tcp_recover_passed(c))
+    if (!c->rack && (c->dupacks >= 3 || sack_head_lost(c)) && us_tcp_recover_passed(c))
         us_tcp_enter_recovery(st, c, false, s->now);
 }
 
@@ -1051,7 +1055,8 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     uint32_t sacked0 = c->sacked ? us_rangeset_bytes(c->sacked) : 0;
     bool rtx0 = us_tcp_episode_rtx_sent(c);
     bool sack_news = c->sack_ok && r->n_sack && sack_update(c, r);
-    if (sack_news && c->in_recovery && c->sacked && us_seq_gt(c->high_rxt, c->snd_una) &&
+    bool rack = c->rack != NULL; /* RFC 8985 6.2 decides; else RFC 6675 and the dupacks */
+    if (!rack && sack_news && c->in_recovery && c->sacked && us_seq_gt(c->high_rxt, c->snd_una) &&
         us_seq_gt(c->snd_una + c->sacked->r[c->sacked->n - 1].end, c->rtx_mark)) {
         /* Data sent after our last retransmission has arrived, yet the holes we resent are
          * still holes: those retransmissions were lost too. Resend them now rather than wait
@@ -1062,9 +1067,12 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     }
     ecn_echo(st, c, s);
     tlp_ack(st, c, s);
+    if (rack)
+        us_tcp_rack_ack(st, c, r, s->now);
     if (us_seq_gt(r->ack, c->snd_una)) {
         ack_new_data(st, c, s);
-        if (sack_news && !c->in_recovery && sack_head_lost(c) && us_tcp_recover_passed(c))
+        if (!rack && sack_news && !c->in_recovery && sack_head_lost(c) &&
+            us_tcp_recover_passed(c))
             us_tcp_enter_recovery(st, c, false, s->now);
     } else if (r->ack == c->snd_una && s->len == 0 && c->snd_max != c->snd_una && new_wnd != 0 &&
                (new_wnd == c->snd_wnd || sack_news)) {
@@ -1072,6 +1080,8 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
          * not a loss signal, and a retransmission could not go out anyway) */
         dup_ack(st, c, s);
     }
+    if (rack)
+        us_tcp_rack_detect(st, c, r, s->now);
     if (c->ep) {
         int64_t delivered = (int64_t)(c->snd_una - una0) +
                             (int64_t)(c->sacked ? us_rangeset_bytes(c->sacked) : 0) - sacked0;

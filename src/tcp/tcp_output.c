@@ -269,7 +269,10 @@ tcp_emit(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint8_t flags
     }
     struct us_ip4_tx tx = {.src = c->laddr, .dst = c->raddr, .proto = US_IPPROTO_TCP,
                            .tos = ecn, .df = true};
-    return us_ip4_output(st, pkt, &tx, now);
+    int err = us_ip4_output(st, pkt, &tx, now);
+    if (err >= 0 && len && !syn && !(flags & US_TCP_RST))
+        us_tcp_rack_sent(st, c, seq, (uint32_t)len, now); /* RFC 8985 6.1 */
+    return err;
 }
 
 /* The sequence number of a segment without data: the highest one sent (SND.MAX), not SND.NXT
@@ -380,6 +383,14 @@ us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
 uint32_t
 us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len)
 {
+    /* RFC 6675 4 with RFC 8985: what RACK marked lost and was not sent again since. */
+    if (c->rack) {
+        uint32_t flight = c->snd_max - c->snd_una;
+        uint32_t gone = (c->sacked ? us_rangeset_bytes(c->sacked) : 0) + us_tcp_rack_lost_bytes(c);
+        if (hole_len)
+            *hole_len = 0;
+        return flight > gone ? flight - gone : 0;
+    }
     /* RFC 6675 4: pipe = bytes out - bytes SACKed - bytes lost and not yet retransmitted.
      * A hole counts as lost when more than 2 * SMSS bytes above it are SACKed (IsLost), or when
      * a loss probe sent after it was SACKed (tlp_lost). */
@@ -414,10 +425,28 @@ us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len
     return flight > gone ? flight - gone : 0;
 }
 
-/* RFC 6675 5 (NextSeg rule 1): during SACK recovery, resend lost holes while the pipe allows. */
+/* RFC 6675 5 (NextSeg rule 1): during SACK recovery, resend lost holes while the pipe allows:
+ * the segments RACK marked lost (RFC 8985 6.2), or without RACK the holes RFC 6675 calls lost. */
 static void
 sack_retransmit(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
+    if (c->rack) {
+        uint32_t idx = 0, len = 0;
+        us_seq_t seq = 0;
+        while (us_tcp_sack_pipe(c, NULL, NULL) < c->cwnd &&
+               us_tcp_rack_next_lost(c, &idx, &seq, &len)) {
+            if (tcp_emit(st, c, seq, US_TCP_ACK, len, now) < 0)
+                return;
+            if (us_seq_gt(seq + len, c->high_rxt))
+                c->high_rxt = seq + len;
+            count_retrans(st, c, len, now);
+            if (c->t[US_TT_RTO] == US_TIME_NEVER)
+                us_tcp_rto_arm(st, c, now + c->rto);
+            if (!c->rack)
+                return; /* (no memory for a record: RFC 6675 from the next ACK on) */
+        }
+        return;
+    }
     for (int k = 0; k < 256; k++) {
         us_seq_t hole = 0;
         uint32_t hlen = 0;
@@ -451,7 +480,7 @@ send_at_nxt(struct us_stack *st, struct us_tcp_conn *c, size_t len, bool fin, bo
     } else if (!c->ts_ok && !c->rtt_timing && len) {
         c->rtt_timing = true; /* RFC 6298 3: time one segment per RTT (Karn's rule) */
         c->rtt_seq = c->snd_nxt;
-        c->rtt_start = now;
+        c->rtt_start_us = us_tcp_stamp_us(now);
     }
     c->snd_nxt += (uint32_t)len + (fin ? 1 : 0);
     c->snd_max = us_seq_max(c->snd_max, c->snd_nxt);
@@ -594,7 +623,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
      * one running, or, when the slot holds an earlier probe timeout, one started now: an RTO
      * later by at most one PTO than RFC 6298 5.1 would have it (one timer slot, as Linux). */
     if (sent_new)
-        us_tcp_tlp_arm(st, c, now, c->tlp_pto ? now + c->rto : c->t[US_TT_RTO]);
+        us_tcp_tlp_arm(st, c, now, c->tlp_pto || c->rack_reo ? now + c->rto : c->t[US_TT_RTO]);
     /* RFC 9293 3.8.6.1: zero window with data waiting and nothing in flight: probe. */
     size_t off = c->snd_nxt - c->snd_buf_seq;
     if (c->snd_wnd == 0 && off < rlen && c->snd_nxt == c->snd_una &&

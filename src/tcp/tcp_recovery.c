@@ -15,23 +15,76 @@
 #include "core/core.h"
 #include "tcp/tcp.h"
 
-void
-us_tcp_episode_free(struct us_tcp_conn *c)
+/* The pool: episodes that ended wait on a free list for the next one, so a connection that keeps
+ * losing packets does not call malloc per episode. Up to US_TCP_EP_SPARES wait; more go back to
+ * the allocator, so a burst of losses across many connections leaves no large pool behind. A
+ * spare is poisoned under ASan but for its link. */
+#define US_TCP_EP_SPARES 64
+union us_tcp_ep_slot {
+    struct us_tcp_episode ep;
+    union us_tcp_ep_slot *next;
+};
+#define EP_LINK sizeof(union us_tcp_ep_slot *)
+
+static struct us_tcp_episode *
+ep_get(struct us_stack *st)
 {
-    free(c->ep);
-    c->ep = NULL;
+    struct us_tcp_globals *t = st->tcp;
+    union us_tcp_ep_slot *s = t->ep_free;
+    if (s) {
+        TCP_UNPOISON(s, sizeof(*s));
+        t->ep_free = s->next;
+        t->ep_spares--;
+        return &s->ep;
+    }
+    if (!(s = malloc(sizeof(*s)))) {
+        us_stat_inc(st, US_STAT_TCP_EPISODE_NO_MEM);
+        return NULL;
+    }
+    return &s->ep;
 }
 
 void
-us_tcp_episode_begin(struct us_tcp_conn *c, bool rto)
+us_tcp_episode_free(struct us_stack *st, struct us_tcp_conn *c)
+{
+    struct us_tcp_globals *t = st->tcp;
+    /* the episode is the slot's first member: the slot is at its address (C11 6.7.2.1) */
+    union us_tcp_ep_slot *s = (union us_tcp_ep_slot *)c->ep;
+    c->ep = NULL;
+    if (!s)
+        return;
+    if (t->ep_spares >= US_TCP_EP_SPARES) {
+        free(s);
+        return;
+    }
+    s->next = t->ep_free;
+    t->ep_free = s;
+    t->ep_spares++;
+    TCP_POISON((char *)s + EP_LINK, sizeof(*s) - EP_LINK);
+}
+
+void
+us_tcp_episode_pool_destroy(struct us_tcp_globals *t)
+{
+    for (union us_tcp_ep_slot *s = t->ep_free, *next; s; s = next) {
+        TCP_UNPOISON(s, sizeof(*s));
+        next = s->next;
+        free(s);
+    }
+    t->ep_free = NULL;
+    t->ep_spares = 0;
+}
+
+void
+us_tcp_episode_begin(struct us_stack *st, struct us_tcp_conn *c, bool rto)
 {
     struct us_tcp_episode *ep = c->ep;
     if (ep && !ep->over) {
         ep->rto |= rto; /* an RTO within recovery: the same episode, the first cut's priors */
         return;
     }
-    if (!ep && !(ep = malloc(sizeof(*ep))))
-        return; /* no memory: no undo, and recovery sets cwnd = ssthresh at once */
+    if (!ep && !(ep = ep_get(st)))
+        return; /* no memory (counted): no undo, and recovery sets cwnd = ssthresh at once */
     *ep = (struct us_tcp_episode){.prior_cwnd = c->cwnd, .prior_ssthresh = c->ssthresh,
                                   .start = c->snd_una, .rto = rto};
     c->ep = ep;
@@ -54,6 +107,7 @@ void
 us_tcp_episode_recovered(struct us_tcp_conn *c)
 {
     if (c->ep && !c->ep->over) {
+        us_tcp_rack_recovery_exit(c);
         c->ep->over = true;
         c->ep->end = c->snd_max;
     }
@@ -77,12 +131,13 @@ episode_undo(struct us_stack *st, struct us_tcp_conn *c, bool by_ts)
     }
     if (ep->rto && us_seq_lt(c->snd_nxt, c->snd_max))
         c->snd_nxt = c->snd_max;
+    us_tcp_rack_undo(c);
     char a[16];
     US_TRACE(st, "tcp: %s:%u the retransmissions were spurious (%s): cwnd %u ssthresh %u restored",
              us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
              by_ts ? "the ACK echoes a timestamp older than the first" : "D-SACK of each",
              (unsigned)c->cwnd, (unsigned)c->ssthresh);
-    us_tcp_episode_free(c);
+    us_tcp_episode_free(st, c);
 }
 
 /* RFC 6937 3: cwnd from the data delivered during recovery. Above ssthresh, sending is
@@ -127,8 +182,8 @@ us_tcp_prr_start(struct us_tcp_conn *c)
 
 /* RFC 2883 4, RFC 3708: the first SACK block is a D-SACK if it lies at or below the cumulative
  * ACK or inside the second block. Returns the segments it reports (0: none). */
-static uint32_t
-dsack_segs(const struct us_tcp_conn *c, const struct us_tcp_repr *r)
+uint32_t
+us_tcp_dsack_segs(const struct us_tcp_conn *c, const struct us_tcp_repr *r)
 {
     if (!r->n_sack)
         return 0;
@@ -158,7 +213,7 @@ us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
         return;
     /* RFC 3708: D-SACKs of segments resent in this episode. A resent loss probe's own D-SACK
      * is the probe's business (tlp_ack), even when recovery followed it. */
-    uint32_t n = dsack_segs(c, r);
+    uint32_t n = us_tcp_dsack_segs(c, r);
     if (n && ep->retrans && us_seq_geq(r->sack[0].start, ep->start) &&
         !(c->tlp_rtx && r->sack[0].end == c->tlp_end)) {
         n = US_MIN(n, ep->retrans);
@@ -188,5 +243,5 @@ us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
     if (!ep->over && !c->in_recovery && us_seq_geq(c->snd_una, c->recover))
         us_tcp_episode_recovered(c);
     if (ep->over && us_seq_geq(c->snd_una, ep->end) && us_seq_gt(c->snd_una, una0))
-        us_tcp_episode_free(c);
+        us_tcp_episode_free(st, c);
 }

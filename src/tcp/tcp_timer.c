@@ -26,13 +26,14 @@ timeout_abort(struct us_stack *st, struct us_tcp_conn *c, const char *why, us_ti
  * in its CWR state). A closed peer window is the persist logic's case. RFC 8985 7.3 (2) asks at
  * expiry for an RTT sample since the last probe; without one (and no probe to judge) the PTO is
  * not armed at all, so the RTO keeps its own deadline.
- * DEVIATION(RFC 8985 7.2): also with SACKed data (too little for RFC 6675 to call a loss): RFC
- * 8985 leaves that case to RACK's reordering timer, which needs per-segment send times we do not
- * keep; the probe timeout stands in for it (tlp_fired). */
+ * RFC 8985 7.2: not while segments are SACKed (RACK's reordering timer covers that case).
+ * DEVIATION(RFC 8985 7.2): without RACK's records (tcp_recovery 0, or no memory for them) also
+ * with SACKed data (too little for RFC 6675 to call a loss): the probe timeout then stands in
+ * for the reordering timer (tlp_fired). */
 static bool
 tlp_allowed(const struct us_stack *st, const struct us_tcp_conn *c)
 {
-    return st->cfg.tcp_tlp && c->sack_ok && !c->in_recovery &&
+    return st->cfg.tcp_tlp && c->sack_ok && !c->in_recovery && !(c->rack && c->sacked) &&
            (!c->tlp_out || us_seq_geq(c->snd_una, c->tlp_end)) && (c->tlp_rtt || c->tlp_out) &&
            c->state >= US_TCPS_ESTABLISHED && c->state != US_TCPS_TIME_WAIT &&
            c->snd_max != c->snd_una && us_tcp_recover_passed(c) && c->snd_wnd > 0;
@@ -62,6 +63,7 @@ us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_tim
     }
     us_tcp_timer_arm(st, c, US_TT_RTO, US_MIN(now + pto, rto_at));
     c->tlp_pto = true;
+    c->rack_reo = false;
     return true;
 }
 
@@ -91,6 +93,11 @@ tlp_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 static void
 rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
+    if (c->rack_reo) {
+        c->rack_reo = false;
+        us_tcp_rack_timeout(st, c, now);
+        return;
+    }
     if (c->tlp_pto) {
         c->tlp_pto = false;
         tlp_fired(st, c, now);
@@ -125,7 +132,7 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
     /* RFC 5681 3.1: after a timeout, ssthresh from the flight and a one-segment loss window;
      * then go back to SND.UNA and resend from there. */
-    us_tcp_episode_begin(c, true);
+    us_tcp_episode_begin(st, c, true);
     if (c->backoff == 1)
         c->ssthresh = us_tcp_cc(c)->on_loss(c, now);
     c->cwnd = c->mss;
@@ -140,6 +147,7 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     c->tlp_out = c->tlp_lost = false; /* RFC 8985 7.1: RTO recovery starts a new episode */
     free(c->sacked); /* RFC 6675 5.1: after a timeout, start the scoreboard afresh */
     c->sacked = NULL;
+    us_tcp_rack_rto(c);
     c->snd_nxt = c->snd_una;
     us_tcp_rto_arm(st, c, now + c->rto);
     us_tcp_output(st, c, now);
@@ -236,8 +244,10 @@ us_tcp_timer(struct us_stack *st, const struct us_timer_ent *e, us_time_t now)
                                                                    : "FIN-WAIT-2 timeout");
         break;
     case US_TT_IDLE:
-        if (us_ring_len(&c->sndbuf) == 0)
+        if (us_ring_len(&c->sndbuf) == 0) { /* nothing in flight: no records either */
             us_ring_free(&c->sndbuf);
+            us_tcp_rack_free(c);
+        }
         if (us_ring_len(&c->rcvbuf) == 0 && !c->ooo)
             us_ring_free(&c->rcvbuf);
         break;

@@ -87,7 +87,7 @@ us_tcp_user_connect(struct us_stack *st, struct us_tcp_conn *c, us_ip4_t addr, u
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
     c->snd_buf_seq = c->iss + 1;
     c->recover = c->iss;
-    c->rtt_start = now;
+    c->rtt_start_us = us_tcp_stamp_us(now);
     c->last_rx = now;
     if ((err = us_tcp_ehash_insert(st, c)) < 0)
         return err;

@@ -34,12 +34,14 @@ pcb_hash(const struct us_pcb_table *t, uint8_t proto, uint16_t port)
     return ((size_t)port * 40503u + proto) & (t->nbuckets - 1);
 }
 
+/* Is lport taken for laddr? With reuse (the binder set SO_REUSEADDR), not by sockets that set
+ * it too (Linux's UDP rule, udp_lib_lport_inuse). */
 static bool
-pcb_port_busy(struct us_stack *st, uint8_t proto, us_ip4_t laddr, uint16_t lport)
+pcb_port_busy(struct us_stack *st, uint8_t proto, us_ip4_t laddr, uint16_t lport, bool reuse)
 {
     for (struct us_pcb *p = st->pcbs->bucket[pcb_hash(st->pcbs, proto, lport)]; p; p = p->hnext)
         if (p->proto == proto && p->lport == lport &&
-            (p->laddr == 0 || laddr == 0 || p->laddr == laddr))
+            (p->laddr == 0 || laddr == 0 || p->laddr == laddr) && !(reuse && p->reuseaddr))
             return true;
     return false;
 }
@@ -54,14 +56,14 @@ us_pcb_bind(struct us_stack *st, struct us_pcb *pcb, us_ip4_t laddr, uint16_t lp
         uint32_t start = us_rand_below(&st->rand, n);
         for (uint32_t i = 0; i < n; i++) {
             uint16_t cand = (uint16_t)(lo + (start + i) % n);
-            if (!pcb_port_busy(st, pcb->proto, laddr, cand)) {
+            if (!pcb_port_busy(st, pcb->proto, laddr, cand, false)) {
                 lport = cand;
                 break;
             }
         }
         if (lport == 0)
             return -EAGAIN; /* Linux returns EAGAIN when the ephemeral range is exhausted */
-    } else if (pcb_port_busy(st, pcb->proto, laddr, lport)) {
+    } else if (pcb_port_busy(st, pcb->proto, laddr, lport, pcb->reuseaddr)) {
         return -EADDRINUSE;
     }
     pcb->laddr = laddr;
@@ -103,7 +105,7 @@ us_pcb_lookup(struct us_stack *st, uint8_t proto, us_ip4_t laddr, uint16_t lport
         if (p->connected && (p->raddr != raddr || (proto != US_IPPROTO_ICMP && p->rport != rport)))
             continue;
         int score = (p->laddr ? 1 : 0) + (p->connected ? 2 : 0);
-        if (score > best_score) {
+        if (score > best_score) { /* among equals the first: the last bound (SO_REUSEADDR) */
             best = p;
             best_score = score;
         }

@@ -14,6 +14,7 @@ struct us_pcb {
     bool hashed;       /* bound to a port, in the table */
     bool connected;
     bool bcast_ok;     /* SO_BROADCAST */
+    bool reuseaddr;    /* SO_REUSEADDR: shares its port with others that set it (us_pcb_bind) */
     int so_error;      /* pending asynchronous error (positive errno) */
     size_t rcvbuf;
     struct us_pktq rcvq; /* whole datagrams; pkt->addr/port = source, addr2 = destination */
@@ -31,7 +32,9 @@ struct us_stack;
 int us_pcb_table_init(struct us_stack *st, size_t nbuckets);
 void us_pcb_table_destroy(struct us_stack *st);
 
-/* Binds pcb to (laddr, lport); lport 0 picks a random free ephemeral port.
+/* Binds pcb to (laddr, lport); lport 0 picks a random free ephemeral port. A port in use is
+ * shared when pcb and every socket on it set SO_REUSEADDR (Linux); a datagram then goes to the
+ * best match (us_pcb_lookup), among equals the socket bound last.
  * Returns 0, -EADDRINUSE, or -EAGAIN when no ephemeral port is free. */
 int us_pcb_bind(struct us_stack *st, struct us_pcb *pcb, us_ip4_t laddr, uint16_t lport);
 void us_pcb_unhash(struct us_stack *st, struct us_pcb *pcb);

@@ -36,13 +36,15 @@ us_udp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
 
 ssize_t
 us_udp_output(struct us_stack *st, struct us_pcb *pcb, const void *buf, size_t len, us_ip4_t dst,
-              uint16_t dport, us_time_t now)
+              uint16_t dport, bool probe, us_time_t now)
 {
     if (len > st->cfg.udp_sndbuf || len > US_IP4_MAX_LEN - US_IP4_HDR_LEN - US_UDP_HDR_LEN)
         return -EMSGSIZE;
     us_ip4_t src = pcb->laddr ? pcb->laddr : us_ip4_select_src(st, dst);
     if (!src && dst != US_IP4_BROADCAST)
         return -ENETUNREACH;
+    if (probe)
+        return (ssize_t)len;
     if (src == 0 && st->link->n_ifaces)
         src = st->link->ifaces[0].addr;
     struct us_pkt *pkt = us_pkt_alloc(st->pools, US_UDP_HDR_LEN + len);

@@ -10,7 +10,8 @@
 # - A 20 MB file A -> B over TCP through loss=0.05 both ways, byte-exact (sha256); every frame
 #   A's TAP sent reached the bridge; in = out + lost each way.
 # - ustack's HTTP server -> curl on B, 10 MB through loss=0.02: byte-exact, frames lost and
-#   retransmitted, nothing dropped by the packet socket, no oversize frame (--no-offload).
+#   retransmitted, the losses found by RACK (RFC 8985, the default loss detection), nothing
+#   dropped by the packet socket, no oversize frame (--no-offload).
 . "$(dirname "$0")/lib.sh" "$@"
 A_IP=192.0.2.1
 B_IP=192.0.2.3
@@ -145,6 +146,8 @@ assert_eq "$(sha "$TMP/www/ten.bin")" "$(sha "$TMP/got10")" "10 MB from ustack t
 assert_gt 0 "$(brc 'a->b' lost)" "frames from ustack lost"
 r0=$(counter TCP_RETRANS "$before"); r1=$(counter TCP_RETRANS "$after")
 assert_gt 0 "$((r1 - r0))" "ustack retransmitted"
+k0=$(counter TCP_RACK_LOST "$before"); k1=$(counter TCP_RACK_LOST "$after")
+assert_gt 0 "$((k1 - k0))" "segments RACK marked lost"
 for d in 'a->b' 'b->a'; do
     assert_eq "$(($(brc "$d" in) - $(brc "$d" lost)))" "$(brc "$d" out)" "$d: out = in - lost"
     assert_eq 0 "$(brc "$d" oversize)" "$d: oversize frames"

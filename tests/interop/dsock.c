@@ -5,8 +5,8 @@
  *     dsock PEER BLACKHOLE SUBTEST
  * PEER runs dsock_peer.py: TCP+UDP echo on 7001, a TCP listener that resets on 7002, a sink that
  * answers "COUNT CRC32\n" after EOF on 7003, a sender of N bytes on 7004, a connect-back service on
- * 7005, a server that sees how a connection ends on 7006 and tells on 7007; nothing listens on
- * 7009. BLACKHOLE is an address whose SYNs nobody answers.
+ * 7005, a server that sees how a connection ends on 7006 and tells on 7007, a slow sink on 7008,
+ * a reader that waits before reading (or never reads) on 7010; nothing listens on 7009. BLACKHOLE is an address whose SYNs nobody answers.
  * Each check prints "ok" or "FAIL"; the last line is "PASS SUBTEST" or "FAIL SUBTEST"; the exit
  * status is 0 only when every check passed (2 on usage). */
 #include <arpa/inet.h>
@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +43,8 @@ enum {
     P_ENDING = 7006,
     P_ENDED = 7007,
     P_SLOW_SINK = 7008,
-    P_CLOSED = 7009
+    P_CLOSED = 7009,
+    P_SLOW = 7010
 };
 
 static const char *peer_ip, *hole_ip, *subtest;
@@ -643,6 +645,158 @@ local_port(int s)
     return getsockname(s, (struct sockaddr *)&me, &l) == 0 ? ntohs(me.sin_port) : 0;
 }
 
+/* linger_fill: a connection to the slow reader, told to wait ms before reading; writes until
+ * the buffers on the way are full (non-blocking), then sets SO_LINGER {1, secs}. Returns the
+ * socket (blocking again), the bytes written in *sent and the local port in *port; -1 on
+ * failure. */
+static int
+linger_fill(int ms, int secs, size_t *sent, int *port)
+{
+    int s = tcp_connect(P_SLOW);
+    if (s < 0)
+        return -1;
+    *port = local_port(s);
+    char line[32];
+    snprintf(line, sizeof(line), "%d\n", ms);
+    writeall(s, line, strlen(line));
+    *sent = 0;
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+    static char buf[65536];
+    long end = now_ms() + 300;
+    while (now_ms() < end && *sent < 64u << 20) {
+        ssize_t n = send(s, buf, sizeof(buf), MSG_NOSIGNAL);
+        if (n > 0)
+            *sent += (size_t)n;
+        else if (n < 0 && errno == EAGAIN)
+            wait_fd(s, POLLOUT, 50);
+        else
+            break;
+    }
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+    struct linger lg = {.l_onoff = 1, .l_linger = secs};
+    check_call(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), "setsockopt SO_LINGER");
+    struct linger got = {0, 0};
+    socklen_t gl = sizeof(got);
+    int r = getsockopt(s, SOL_SOCKET, SO_LINGER, &got, &gl);
+    check(r == 0 && got.l_onoff && got.l_linger == secs, "getsockopt SO_LINGER reads back {1, %d} "
+          "({%d, %d})", secs, got.l_onoff, got.l_linger);
+    return s;
+}
+
+/* SO_LINGER with a time, as Linux: the last close blocks until the peer has acknowledged
+ * everything (here: until the peer, 1.5 s after its accept, reads what filled its window), or
+ * until the time is up (a peer that never reads: 1 s); closing a duplicate does not wait. */
+static void
+t_linger(void)
+{
+    size_t sent;
+    int port;
+    long t0 = now_ms();
+    int s = linger_fill(1500, 10, &sent, &port);
+    if (s < 0)
+        return;
+    check(sent > 0, "%zu bytes written before the buffers filled", sent);
+    int d = dup(s);
+    long t1 = now_ms();
+    check(close(d) == 0 && now_ms() - t1 < 500, "close of a duplicate returns at once (%ld ms)",
+          now_ms() - t1);
+    t1 = now_ms();
+    check_call(close(s), "close with SO_LINGER {1, 10}");
+    long t2 = now_ms();
+    check(t2 - t0 >= 1000 && t2 - t0 < 9000, "close returned once the slow peer read everything: "
+          "%ld ms after connecting (close took %ld ms; the peer reads from 1500 ms)", t2 - t0,
+          t2 - t1);
+    char saw[32], want[32];
+    peer_saw(port, saw, sizeof(saw));
+    snprintf(want, sizeof(want), "%zu", sent);
+    check(strcmp(saw, want) == 0, "the peer read every byte and the end (%s, want %s)", saw, want);
+
+    s = linger_fill(-1, 1, &sent, &port);
+    if (s < 0)
+        return;
+    t1 = now_ms();
+    check_call(close(s), "close with SO_LINGER {1, 1}, a peer that never reads");
+    t2 = now_ms();
+    check(t2 - t1 >= 800 && t2 - t1 < 4000, "close returned after the linger time, 1 s (%ld ms)",
+          t2 - t1);
+}
+
+/* reset_conn: a connection the peer has reset (after our one byte), polled until the reset
+ * is seen (POLLHUP); *rev gets the revents for POLLIN|POLLOUT|POLLRDHUP. -1 on failure. */
+static int
+reset_conn(int *rev)
+{
+    int s = tcp_connect(P_RESET);
+    if (s < 0)
+        return -1;
+    check(writeall(s, "x", 1) == 0, "write one byte to the resetting peer");
+    *rev = 0;
+    long end = now_ms() + 5000;
+    while (!(*rev & POLLHUP) && now_ms() < end) {
+        *rev = wait_fd(s, POLLIN | POLLOUT | POLLRDHUP, 1000);
+        if (!(*rev & POLLHUP))
+            usleep(10000);
+    }
+    return s;
+}
+
+/* After the peer's reset, as Linux: poll reports POLLERR and POLLHUP (with POLLIN, POLLOUT,
+ * POLLRDHUP) until the error is taken; the next read, by any call, fails once with ECONNRESET
+ * and then reads 0; SO_ERROR is 0 after that; a send gets EPIPE. A send first gets the
+ * ECONNRESET instead, then EPIPE, and then the read reads 0 (so does a write, SIGPIPE ignored). */
+static void
+t_reset_read(void)
+{
+    static const char *how[] = {"read", "recv", "readv", "recvmsg", "recvfrom", "send", "write"};
+    for (int i = 0; i < 7; i++) {
+        int rev;
+        int s = reset_conn(&rev);
+        if (s < 0)
+            return;
+        int want = POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP;
+        check(rev == want, "%s: poll after the reset: POLLIN|POLLOUT|POLLRDHUP|POLLERR|POLLHUP "
+              "(revents 0x%x, want 0x%x)", how[i], rev, want);
+        char c;
+        struct iovec v = {&c, 1};
+        struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1};
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t r;
+        for (int k = 0; k < 2; k++) {
+            errno = 0;
+            switch (i) {
+            case 0: r = read(s, &c, 1); break;
+            case 1: r = recv(s, &c, 1, 0); break;
+            case 2: r = readv(s, &v, 1); break;
+            case 3: r = recvmsg(s, &m, 0); break;
+            case 4: r = recvfrom(s, &c, 1, 0, (struct sockaddr *)&from, &fl); break;
+            case 5: r = send(s, "y", 1, MSG_NOSIGNAL); break;
+            default: r = write(s, "y", 1); break; /* SIGPIPE is ignored */
+            }
+            int e = r < 0 ? errno : 0;
+            int want_e = k == 0 ? ECONNRESET : i >= 5 ? EPIPE : 0;
+            check(r == (want_e ? -1 : 0) && e == want_e, "%s after the reset, call %d: %s (got %zd, %s)",
+                  how[i], k + 1, want_e ? strerror(want_e) : "0, end of file", r, errstr(e));
+            if (k == 0) {
+                rev = wait_fd(s, POLLIN | POLLOUT | POLLRDHUP, 0);
+                want = POLLIN | POLLOUT | POLLRDHUP | POLLHUP;
+                check(rev == want, "%s: poll once the error was taken: no POLLERR (revents 0x%x, "
+                      "want 0x%x)", how[i], rev, want);
+            }
+        }
+        int e = so_error(s);
+        check(e == 0, "%s: SO_ERROR once the error was taken: 0 (%s)", how[i], errstr(e));
+        r = i >= 5 ? read(s, &c, 1) : send(s, "y", 1, MSG_NOSIGNAL);
+        e = r < 0 ? errno : 0;
+        if (i >= 5)
+            check(r == 0, "read after %s took the error: 0 (got %zd, %s)", how[i], r, errstr(e));
+        else
+            check(r < 0 && e == EPIPE, "%s: send after the error was taken: EPIPE (%s)", how[i],
+                  errstr(e));
+        close(s);
+    }
+}
+
 /* How close ends a connection, as Linux does: FIN after reading everything; RST with received
  * data unread (RFC 2525 2.17), or with SO_LINGER 0. */
 static void
@@ -1183,6 +1337,111 @@ t_udp_refused(void)
     close(u);
 }
 
+/* UDP sockets sharing a port with SO_REUSEADDR (iperf3 -s does it): allowed only when every
+ * socket on the port set it; a socket connected elsewhere does not take the datagrams of
+ * another peer, the other socket does. SO_REUSEPORT is accepted. */
+static void
+t_udp_reuse(void)
+{
+    int u1 = socket(AF_INET, SOCK_DGRAM, 0), u2 = socket(AF_INET, SOCK_DGRAM, 0);
+    int u3 = socket(AF_INET, SOCK_DGRAM, 0);
+    check(u1 >= 0 && u2 >= 0 && u3 >= 0, "three UDP sockets");
+    int one = 1, v = 0;
+    socklen_t vl = sizeof(v);
+    check_call(setsockopt(u1, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "SO_REUSEADDR on UDP");
+    int r = getsockopt(u1, SOL_SOCKET, SO_REUSEADDR, &v, &vl);
+    check(r == 0 && v == 1, "getsockopt SO_REUSEADDR reads back 1 (%d, %s)", v, errstr(r < 0 ? errno : 0));
+    check_call(setsockopt(u2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "SO_REUSEADDR on another");
+    check_call(setsockopt(u2, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), "SO_REUSEPORT on UDP");
+    struct sockaddr_in a = sin4("0.0.0.0", 0);
+    check_call(bind(u1, (struct sockaddr *)&a, sizeof(a)), "bind the first to a free port");
+    socklen_t al = sizeof(a);
+    getsockname(u1, (struct sockaddr *)&a, &al);
+    r = bind(u3, (struct sockaddr *)&a, sizeof(a));
+    int e = r < 0 ? errno : 0;
+    check(r < 0 && e == EADDRINUSE, "bind to port %d without SO_REUSEADDR: EADDRINUSE (%s)",
+          ntohs(a.sin_port), errstr(e));
+    struct sockaddr_in closed = sin4(peer_ip, P_CLOSED);
+    check_call(connect(u1, (struct sockaddr *)&closed, sizeof(closed)), "connect the first elsewhere");
+    check_call(bind(u2, (struct sockaddr *)&a, sizeof(a)), "bind the second to the same port");
+    struct sockaddr_in echo = sin4(peer_ip, P_ECHO);
+    check(sendto(u2, "shared", 6, 0, (struct sockaddr *)&echo, sizeof(echo)) == 6, "sendto the echo");
+    char buf[16];
+    ssize_t n = wait_fd(u2, POLLIN, 3000) > 0 ? recv(u2, buf, sizeof(buf), MSG_DONTWAIT) : -1;
+    check(n == 6 && memcmp(buf, "shared", 6) == 0, "the second gets the echo (%zd bytes)", n);
+    n = recv(u1, buf, sizeof(buf), MSG_DONTWAIT);
+    e = n < 0 ? errno : 0;
+    check(n < 0 && e == EAGAIN, "the first, connected elsewhere, gets nothing (%zd, %s)", n, errstr(e));
+    close(u1);
+    close(u2);
+    close(u3);
+}
+
+/* UDP send errors come from sendto itself, as on Linux: a broadcast without SO_BROADCAST
+ * (EACCES, each time; once it is set, the datagram goes; once cleared, EACCES again) and a
+ * datagram too big for IPv4 (EMSGSIZE). */
+static void
+t_udp_errors(void)
+{
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    check(u >= 0, "UDP socket");
+    char bcast[INET_ADDRSTRLEN];
+    struct in_addr pa;
+    inet_pton(AF_INET, peer_ip, &pa);
+    pa.s_addr |= htonl(0xff); /* the /24's broadcast address */
+    inet_ntop(AF_INET, &pa, bcast, sizeof(bcast));
+    struct sockaddr_in b = sin4(bcast, P_ECHO);
+    for (int i = 0; i < 4; i++) {
+        if (i == 2 || i == 3) {
+            int on = i == 2;
+            check_call(setsockopt(u, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)),
+                       on ? "SO_BROADCAST on" : "SO_BROADCAST off");
+        }
+        ssize_t n = sendto(u, "bcast", 5, 0, (struct sockaddr *)&b, sizeof(b));
+        int e = n < 0 ? errno : 0;
+        if (i == 2)
+            check(n == 5, "sendto %s with SO_BROADCAST: 5 (%zd, %s)", bcast, n, errstr(e));
+        else
+            check(n < 0 && e == EACCES, "sendto %s without SO_BROADCAST (%s): EACCES (%zd, %s)",
+                  bcast, i == 0 ? "first" : i == 1 ? "again" : "cleared", n, errstr(e));
+    }
+    struct sockaddr_in echo = sin4(peer_ip, P_ECHO);
+    static char big[65508];
+    ssize_t n = sendto(u, big, sizeof(big), 0, (struct sockaddr *)&echo, sizeof(echo));
+    int e = n < 0 ? errno : 0;
+    check(n < 0 && e == EMSGSIZE, "sendto of %zu bytes: EMSGSIZE (%zd, %s)", sizeof(big), n,
+          errstr(e));
+    check(sendto(u, "fine", 4, 0, (struct sockaddr *)&echo, sizeof(echo)) == 4, "sendto the echo");
+    char buf[16];
+    n = wait_fd(u, POLLIN, 3000) > 0 ? recv(u, buf, sizeof(buf), MSG_DONTWAIT) : -1;
+    check(n == 4 && memcmp(buf, "fine", 4) == 0, "the echo comes back (%zd bytes)", n);
+    close(u);
+}
+
+/* With no route to 203.0.113.1 (run_dsock.sh runs this with no default route): sendto fails
+ * at once with ENETUNREACH, each time, as do UDP and TCP connect. */
+static void
+t_noroute(void)
+{
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in far = sin4("203.0.113.1", 9);
+    for (int i = 0; i < 2; i++) {
+        ssize_t n = sendto(u, "lost", 4, 0, (struct sockaddr *)&far, sizeof(far));
+        int e = n < 0 ? errno : 0;
+        check(n < 0 && e == ENETUNREACH, "UDP sendto with no route (%s): ENETUNREACH (%zd, %s)",
+              i ? "again" : "first", n, errstr(e));
+    }
+    int r = connect(u, (struct sockaddr *)&far, sizeof(far));
+    int e = r < 0 ? errno : 0;
+    check(r < 0 && e == ENETUNREACH, "UDP connect with no route: ENETUNREACH (%s)", errstr(e));
+    close(u);
+    int s = tcp_socket(0);
+    r = connect(s, (struct sockaddr *)&far, sizeof(far));
+    e = r < 0 ? errno : 0;
+    check(r < 0 && e == ENETUNREACH, "TCP connect with no route: ENETUNREACH (%s)", errstr(e));
+    close(s);
+}
+
 /* AF_INET6 sockets with IPv4-mapped addresses, TCP and UDP. */
 static void
 t_v6mapped(void)
@@ -1292,7 +1551,8 @@ static const struct {
     {"sendfile", t_sendfile},     {"accept4", t_accept4},     {"epoll", t_epoll},
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
-    {"close", t_close},
+    {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse}, {"linger", t_linger},
+    {"udp_errors", t_udp_errors},
 };
 
 int
@@ -1318,6 +1578,10 @@ main(int argc, char **argv)
         return fails ? 1 : 0;
     }
     int found = 0;
+    if (strcmp(subtest, "noroute") == 0) { /* not listed: run_dsock.sh runs it without a route */
+        t_noroute();
+        found = 1;
+    }
     if (strcmp(subtest, "exec") == 0) {
         char self[4096];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);

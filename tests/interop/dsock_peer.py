@@ -6,10 +6,12 @@
   7005 TCP connect-back: reads "PORT\\n", connects to the client's address on PORT, sends
        "hello\\n", then echoes until EOF;
   7006 TCP: sends 1000 bytes, then reads until the client's FIN ("eof") or RST ("reset");
-  7007 TCP: reads "PORT\\n", answers how the 7006 connection from that client port ended
-       ("eof", "reset", or "open" while it has not);
+  7007 TCP: reads "PORT\\n", answers how the 7006 or 7010 connection from that client port
+       ended ("eof", "reset", "N" bytes, or "open" while it has not);
   7008 TCP slow sink: as 7003, but with a small receive buffer and reading 4 KiB every 5 ms, so
-       the client's data waits in its stack when the client shuts down.
+       the client's data waits in its stack when the client shuts down;
+  7010 TCP, receive buffer 4 KiB: reads "MS\\n", waits MS milliseconds without reading, then
+       reads to EOF and records the bytes it read; MS -1: never reads, closes after 6 s.
 Prints "ready" when all listen."""
 import socket
 import struct
@@ -124,6 +126,18 @@ def ending(c, a):
     ENDS[a[1]] = why
 
 
+def slow(c, a):
+    ENDS[a[1]] = "open"
+    ms = int(readline(c))
+    if ms < 0:
+        time.sleep(6)
+        ENDS[a[1]] = "unread"
+        return
+    time.sleep(ms / 1000)
+    n = sum(len(d) for d in iter(lambda: c.recv(65536), b""))
+    ENDS[a[1]] = "%d" % n
+
+
 def ended(c, a):
     port = int(readline(c))
     c.sendall(b"%s\n" % ENDS.get(port, "unknown").encode())
@@ -145,6 +159,7 @@ serve(7005, connect_back)
 serve(7006, ending)
 serve(7007, ended)
 serve(7008, slow_sink, rcvbuf=8192)
+serve(7010, slow, rcvbuf=4096)
 threading.Thread(target=udp_echo, daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()

@@ -2,7 +2,10 @@
 # iperf3 under `ustack run` against iperf3 on the kernel: the client role (`-c`, data from the
 # program to the kernel), the reverse (`-R`, data from the kernel), UDP (`-u`: a TCP control
 # connection and a connected UDP data socket) and the server role (`iperf3 -s`, which listens on
-# `::` and takes IPv4-mapped connections; the kernel runs the client). Each run completes
+# `::` and takes IPv4-mapped connections; the kernel runs the client), also for UDP (`-s` with
+# `-u` from the client: the server binds its UDP socket with SO_REUSEADDR, connects it to the
+# client and binds another on the same port; 10 Mbit/s of 1400-byte datagrams, so that a
+# receiver slowed by a loaded host does not overflow its socket buffer). Each run completes
 # (exit 0, JSON with no "error") with sane figures: bytes moved, bits/s between 1 Mbit/s and
 # 1 Tbit/s; TCP: the receiver got no more than was sent and at least 90% of it (iperf3 stops
 # counting at the deadline, with data still in buffers); UDP: under 10% lost. The
@@ -62,6 +65,9 @@ client "kernel -c -u" "${KRUN[@]}" -- -c "$HOST_IP" -p 5201 -u -b 20M
 bg "$TMP/ks2.log" iperf3 -s -p 5202 -1
 wait_tcp_port 5202
 client "kernel -s (kernel client)" "${KRUN[@]}" -- -c "$HOST_IP" -p 5202
+bg "$TMP/ks3.log" iperf3 -s -p 5204 -1
+wait_tcp_port 5204
+client "kernel -s, UDP (kernel client)" "${KRUN[@]}" -- -c "$HOST_IP" -p 5204 -u -b 10M -l 1400
 kfails=$FAILS
 
 # ---- ustack run ----
@@ -76,5 +82,10 @@ wait_run_port tcp 5203
 assert_netstat_owner iperf3 5203
 client "ustack run -s (kernel client)" "${KRUN[@]}" -- -c "$RUN_IP" -p 5203
 wait_for 10 bash -c "! kill -0 $BG_LAST 2>/dev/null" || fail "iperf3 -s -1 under ustack run did not exit after its test"
+us_run_bg "$TMP/us2.log" iperf3 -s -p 5205 -1
+wait_run_port tcp 5205
+client "ustack run -s, UDP (kernel client)" "${KRUN[@]}" -- -c "$RUN_IP" -p 5205 -u -b 10M -l 1400
+wait_for 10 bash -c "! kill -0 $BG_LAST 2>/dev/null" ||
+    fail "iperf3 -s -1 under ustack run did not exit after its UDP test: $(tail -5 "$TMP/us2.log")"
 assert_eq 0 "$kfails" "failures in the kernel pass (test bugs)"
 finish

@@ -422,9 +422,9 @@ os_tcp_rx(struct onestack *o, struct os_tcp *t, struct us_tcp_repr *out)
         t->ts_ecr = out->ts_val;
 }
 
-void
-os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint32_t seq, uint32_t ack,
-                 size_t len)
+static struct us_tcp_repr
+rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint32_t seq, uint32_t ack,
+          size_t len)
 {
     struct us_tcp_repr r;
     os_tcp_rx(o, t, &r);
@@ -434,6 +434,14 @@ os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint32_t s
                       r.payload_len == len,
                   "got %s, want flags 0x%x seq %u ack %u len %zu", b, flags, (unsigned)seq,
                   (unsigned)ack, len);
+    return r;
+}
+
+void
+os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint32_t seq, uint32_t ack,
+                 size_t len)
+{
+    rx_expect(o, t, flags, seq, ack, len);
 }
 
 static void
@@ -469,21 +477,52 @@ os_tcp_listen(struct onestack *o, uint16_t port, int backlog)
     return l;
 }
 
+void
+os_tcp_syn(struct onestack *o, struct os_tcp *t, uint8_t flags, unsigned opts, uint8_t want,
+           struct us_tcp_repr *sa)
+{
+    if (opts & OS_OPT_TS) {
+        t->ts = true;
+        t->ts_val = 100000;
+    }
+    struct us_tcp_repr syn = os_tcp_seg(t, flags);
+    syn_opts(&syn, opts);
+    os_tcp_send(o, &syn);
+    t->seq++;
+    struct us_tcp_repr r;
+    os_tcp_rx(o, t, &r);
+    char b[96];
+    ck_assert_msg(r.flags == want, "SYN-ACK %s: flags 0x%x, want 0x%x", os_tcp_str(&r, b, sizeof(b)),
+                  (unsigned)r.flags, (unsigned)want);
+    ck_assert_uint_eq(r.ack, t->seq);
+    t->ack = r.seq + 1;
+    if (sa)
+        *sa = r;
+}
+
+void
+os_tcp_synack(struct onestack *o, struct os_tcp *t, uint8_t flags, unsigned opts,
+              const struct us_tcp_repr *syn, struct us_tcp_repr *ack)
+{
+    t->ts = (opts & OS_OPT_TS) && syn->has_ts;
+    t->ts_val = 100000;
+    t->ts_ecr = syn->ts_val;
+    struct us_tcp_repr sa = os_tcp_seg(t, US_TCP_SYN | US_TCP_ACK | flags);
+    syn_opts(&sa, opts);
+    sa.ts_ecr = syn->ts_val;
+    os_tcp_send(o, &sa);
+    t->seq++;
+    struct us_tcp_repr r = rx_expect(o, t, US_TCP_ACK, t->ack, t->seq, 0);
+    if (ack)
+        *ack = r;
+}
+
 int
 os_tcp_open_passive(struct onestack *o, uint16_t port, unsigned opts, struct os_tcp *t, int *lfd)
 {
     int l = os_tcp_listen(o, port, 8);
-    *t = (struct os_tcp){.port = port, .pport = 40000, .seq = 1000, .wnd = 65535,
-                         .ts = opts & OS_OPT_TS, .ts_val = 100000};
-    struct us_tcp_repr syn = os_tcp_seg(t, US_TCP_SYN);
-    syn_opts(&syn, opts);
-    os_tcp_send(o, &syn);
-    t->seq++;
-    struct us_tcp_repr sa;
-    os_tcp_rx(o, t, &sa);
-    ck_assert_uint_eq(sa.flags, US_TCP_SYN | US_TCP_ACK);
-    ck_assert_uint_eq(sa.ack, 1001);
-    t->ack = sa.seq + 1;
+    *t = (struct os_tcp){.port = port, .pport = 40000, .seq = 1000, .wnd = 65535};
+    os_tcp_syn(o, t, US_TCP_SYN, opts, US_TCP_SYN | US_TCP_ACK, NULL);
     os_tcp_tx(o, t, US_TCP_ACK, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(o), 0);
     struct us_sockaddr peer;
@@ -521,15 +560,7 @@ os_tcp_open_active(struct onestack *o, uint16_t port, unsigned opts, struct os_t
 {
     struct us_tcp_repr syn;
     int fd = os_tcp_connect(o, -1, port, 65535, t, &syn);
-    t->ts = (opts & OS_OPT_TS) && syn.has_ts;
-    t->ts_val = 100000;
-    t->ts_ecr = syn.ts_val;
-    struct us_tcp_repr sa = os_tcp_seg(t, US_TCP_SYN | US_TCP_ACK);
-    syn_opts(&sa, opts);
-    sa.ts_ecr = syn.ts_val;
-    os_tcp_send(o, &sa);
-    t->seq++;
-    os_tcp_rx_expect(o, t, US_TCP_ACK, t->ack, t->seq, 0);
+    os_tcp_synack(o, t, 0, opts, &syn, NULL);
     ck_assert_uint_eq(os_tcp_pending(o), 0);
     ck_assert_int_eq(us_sock_error(o->st, fd), 0);
     return fd;

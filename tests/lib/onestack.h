@@ -155,6 +155,18 @@ void os_tcp_rx_expect(struct onestack *o, struct os_tcp *t, uint8_t flags, uint3
 void os_tcp_finish(struct onestack *o);
 /* Learns the peer and returns a socket listening on (0, port). */
 int os_tcp_listen(struct onestack *o, uint16_t port, int backlog);
+/* The peer's SYN: t (ports, ISN and window set by the caller) sends `flags` (SYN, perhaps with
+ * ECE and CWR) with the options in opts (OS_OPT_TS also turns t->ts on, TSval 100000), then takes
+ * the SYN-ACK (into *sa unless NULL), asserts that its flags are `want` and that it acknowledges
+ * the SYN, and sets t->ack after it. The handshake's last ACK is the caller's. */
+void os_tcp_syn(struct onestack *o, struct os_tcp *t, uint8_t flags, unsigned opts, uint8_t want,
+                struct us_tcp_repr *sa);
+/* The peer's answer to the stack's SYN (t as os_tcp_connect left it): SYN, ACK and `flags` (ECE,
+ * say) with the options in opts (timestamps only if the SYN had them: OS_OPT_TS echoes its
+ * TSval), then takes the stack's ACK (into *ack unless NULL) and asserts that it carries no data
+ * and acknowledges the SYN-ACK. */
+void os_tcp_synack(struct onestack *o, struct os_tcp *t, uint8_t flags, unsigned opts,
+                   const struct us_tcp_repr *syn, struct us_tcp_repr *ack);
 /* Learns the peer, creates a listener on port, drives the handshake with the given SYN options
  * and accepts it; returns the accepted descriptor (listener in *lfd). t->seq/ack are ready for
  * data. The peer's ISN is 1000; port 40000. */

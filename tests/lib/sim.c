@@ -26,10 +26,10 @@ static int
 sim_tx(void *ctx, const uint8_t *frame, size_t len)
 {
     struct sim_end *e = ctx;
-    if (e->s->drop && e->s->drop(e->s->drop_ctx, e->i, frame, len))
-        return 0;
     if (e->s->count_data && tcp_data(frame, len, false))
         e->s->data_sent[e->i]++;
+    if (e->s->drop && e->s->drop(e->s->drop_ctx, e->i, frame, len))
+        return 0;
     return us_wire_end_tx(us_wire_link_end(e->s->link, e->i), frame, len);
 }
 

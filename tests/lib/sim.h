@@ -27,8 +27,8 @@ struct sim {
      * parses every frame; a benchmark on a clean link must not pay for it). */
     bool count_data;
     uint64_t data_sent[2], data_intact[2];
-    /* Optional: a frame end `from` transmits is lost on the wire when drop(drop_ctx, from, frame,
-     * len) returns true, before any impairment: a test that must lose one given segment. */
+    /* A test's own loss: when set, a frame sent by end `from` for which drop returns true never
+     * reaches the link (counted nowhere). */
     bool (*drop)(void *ctx, int from, const uint8_t *frame, size_t len);
     void *drop_ctx;
 };

@@ -13,6 +13,16 @@
  * non-zero when any test fails. CK_FORK follows the environment (Check's default: fork). */
 Suite *make_suite(void);
 
+/* Adds test t to suite su in a test case of its own called name, with a timeout of secs seconds,
+ * so that CK_RUN_CASE=<name> runs it alone. */
+#define US_ADD_CASE(su, name, t, secs)                                                             \
+    do {                                                                                           \
+        TCase *tc_ = tcase_create(name);                                                           \
+        tcase_set_timeout(tc_, secs);                                                              \
+        tcase_add_test(tc_, t);                                                                    \
+        suite_add_tcase(su, tc_);                                                                  \
+    } while (0)
+
 /* A test that cannot run calls US_SKIP("reason", ...) and returns. It prints
  * "SKIP <test>: <reason>" on stderr, and the program then exits with US_EXIT_SKIP (77, the
  * automake convention) instead of 0, so a skipped test never reads as a pass;

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "lib/simtcp.h"
+#include "lib/svcharness.h"
 #include "lib/testutil.h"
-#include "services.h"
 
 #define IDLE 300
 
@@ -22,8 +22,7 @@ static bool
 serve(void *ctx)
 {
     struct t *t = ctx;
-    us_ready_dispatch(t->s.st[1], 1024, t->s.now);
-    us_services_run(t->svc, t->s.st[1], t->s.now);
+    svc_serve(t->svc, t->s.st[1], t->s.now);
     return false;
 }
 

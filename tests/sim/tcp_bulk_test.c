@@ -142,13 +142,7 @@ START_TEST(same_seed_same_run)
 END_TEST
 
 /* One test case per test, so CK_RUN_CASE=<name> runs one alone. */
-#define ADD(su, t)                                                                                 \
-    do {                                                                                           \
-        TCase *tc_ = tcase_create(#t);                                                             \
-        tcase_set_timeout(tc_, 600);                                                               \
-        tcase_add_test(tc_, t);                                                                    \
-        suite_add_tcase(su, tc_);                                                                  \
-    } while (0)
+#define ADD(su, t) US_ADD_CASE(su, #t, t, 600)
 
 Suite *
 make_suite(void)

@@ -299,13 +299,7 @@ START_TEST(churn_port_reuse_server_first)
 }
 END_TEST
 
-#define ADD(su, t)                                                                                 \
-    do {                                                                                           \
-        TCase *tc_ = tcase_create(#t);                                                             \
-        tcase_set_timeout(tc_, 600);                                                               \
-        tcase_add_test(tc_, t);                                                                    \
-        suite_add_tcase(su, tc_);                                                                  \
-    } while (0)
+#define ADD(su, t) US_ADD_CASE(su, #t, t, 600)
 
 Suite *
 make_suite(void)

@@ -569,13 +569,7 @@ SCENARIO(listener_queue)
 SCENARIO(bare_fin_beyond_hole)
 SCENARIO(data_fin_beyond_hole)
 
-#define ADD(su, t)                                                                                 \
-    do {                                                                                           \
-        TCase *tc_ = tcase_create(#t);                                                             \
-        tcase_set_timeout(tc_, 300);                                                               \
-        tcase_add_test(tc_, test_##t);                                                             \
-        suite_add_tcase(su, tc_);                                                                  \
-    } while (0)
+#define ADD(su, t) US_ADD_CASE(su, #t, test_##t, 300)
 
 Suite *
 make_suite(void)

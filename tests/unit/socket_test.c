@@ -42,6 +42,31 @@ START_TEST(bad_descriptors)
 }
 END_TEST
 
+/* US_MSG_PROBE (Linux's MSG_PROBE): the errors a UDP send would return, and nothing sent. */
+START_TEST(udp_send_probe)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int fd = us_socket(o.st, US_SOCK_DGRAM);
+    struct us_sockaddr far = {US_IP4(203, 0, 113, 1), 7};
+    struct us_sockaddr peer = {OS_PEER_IP, 7};
+    struct us_sockaddr lim = {US_IP4_BROADCAST, 7};
+    static char big[65508];
+    ck_assert_int_eq(us_sendto(o.st, fd, NULL, 5, US_MSG_PROBE, &far, o.now), -ENETUNREACH);
+    ck_assert_int_eq(us_sendto(o.st, fd, NULL, sizeof(big), US_MSG_PROBE, &peer, o.now),
+                     -EMSGSIZE);
+    ck_assert_int_eq(us_sendto(o.st, fd, NULL, 5, US_MSG_PROBE, &lim, o.now), -EACCES);
+    ck_assert_int_eq(us_sendto(o.st, fd, NULL, 5, US_MSG_PROBE, &peer, o.now), 5);
+    ck_assert_uint_eq(os_pending(&o), 0);
+    ck_assert_int_eq(us_sendto(o.st, fd, "hello", 5, 0, &peer, o.now), 5);
+    ck_assert_uint_eq(os_pending(&o), 1);
+    us_close(o.st, fd, o.now);
+    os_clear(&o);
+    os_finish(&o);
+}
+END_TEST
+
 START_TEST(address_state_errors)
 {
     struct onestack o;
@@ -191,6 +216,7 @@ make_suite(void)
     TCase *tc = tcase_create("socket");
     tcase_add_test(tc, bad_descriptors);
     tcase_add_test(tc, address_state_errors);
+    tcase_add_test(tc, udp_send_probe);
     tcase_add_test(tc, descriptor_limit_and_reuse);
     tcase_add_test(tc, peek_poll_and_close_frees);
     tcase_add_test(tc, broadcast_needs_so_broadcast);

@@ -1,6 +1,7 @@
 /* TCP control block pages (tcp_conn.c): ids map to blocks and back, freed blocks are found no
  * more (timers name blocks by id), pages fill before new ones are taken, empty pages are
- * released but one is kept, and released page indices are reused. */
+ * released but one is kept, and released page indices are reused. Loss episodes
+ * (tcp_recovery.c) come from the stack's pool: an ended one is reused, at most 64 wait. */
 #include <string.h>
 
 #include <ustack.h>
@@ -84,6 +85,48 @@ START_TEST(limit_is_kept)
 }
 END_TEST
 
+START_TEST(episodes_pooled)
+{
+    struct us_stack *st = us_stack_new(NULL, 1);
+    enum { M = 70 };
+    struct us_tcp_conn *c[M];
+    for (int i = 0; i < M; i++)
+        ck_assert_ptr_nonnull(c[i] = us_tcp_conn_new(st));
+    /* one episode ends: the next one, on another connection, is the same memory */
+    c[0]->cwnd = 10000;
+    us_tcp_episode_begin(st, c[0], false);
+    struct us_tcp_episode *ep = c[0]->ep;
+    ck_assert_ptr_nonnull(ep);
+    ck_assert_uint_eq(ep->prior_cwnd, 10000);
+    us_tcp_episode_free(st, c[0]);
+    ck_assert_ptr_null(c[0]->ep);
+    ck_assert_uint_eq(st->tcp->ep_spares, 1);
+    c[1]->cwnd = 20000;
+    us_tcp_episode_begin(st, c[1], true);
+    ck_assert_ptr_eq(c[1]->ep, ep);
+    ck_assert_uint_eq(st->tcp->ep_spares, 0);
+    ck_assert_uint_eq(ep->prior_cwnd, 20000); /* a fresh episode: nothing of the old one left */
+    ck_assert(ep->rto);
+    ck_assert_uint_eq(ep->retrans, 0);
+    /* M episodes at once, then all end: 64 wait for reuse, the rest are freed */
+    for (int i = 0; i < M; i++)
+        us_tcp_episode_begin(st, c[i], false);
+    for (int i = 0; i < M; i++) {
+        ck_assert_ptr_nonnull(c[i]->ep);
+        us_tcp_episode_free(st, c[i]);
+    }
+    ck_assert_uint_eq(st->tcp->ep_spares, 64);
+    ck_assert_uint_eq(us_stat_get(st, US_STAT_TCP_EPISODE_NO_MEM), 0);
+    /* a block freed during an episode returns it; the spares go with the stack (LSan checks) */
+    us_tcp_episode_begin(st, c[2], false);
+    ck_assert_uint_eq(st->tcp->ep_spares, 63);
+    for (int i = 0; i < M; i++)
+        us_tcp_conn_free(st, c[i]);
+    ck_assert_uint_eq(st->tcp->ep_spares, 64);
+    us_stack_free(st);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -91,6 +134,7 @@ make_suite(void)
     TCase *tc = tcase_create("pages");
     tcase_add_test(tc, ids_map_to_blocks);
     tcase_add_test(tc, limit_is_kept);
+    tcase_add_test(tc, episodes_pooled);
     suite_add_tcase(s, tc);
     return s;
 }

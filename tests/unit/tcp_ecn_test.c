@@ -86,14 +86,8 @@ open_passive(struct onestack *o, struct os_tcp *t, uint8_t syn_flags, uint8_t wa
 {
     int l = os_tcp_listen(o, 80, 8);
     *t = (struct os_tcp){.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    struct us_tcp_repr syn = os_tcp_seg(t, S | syn_flags);
-    syn.has_mss = true;
-    syn.mss = 1460;
-    syn.sack_ok = true;
-    os_tcp_send(o, &syn);
-    t->seq++;
-    struct us_tcp_repr sa = rx_ecn(o, t, want_synack, US_IP_ECN_NOT_ECT); /* 6.1.1: never ECT */
-    t->ack = sa.seq + 1;
+    os_tcp_syn(o, t, S | syn_flags, OS_OPT_MSS | OS_OPT_SACK, want_synack, NULL);
+    ck_assert_uint_eq(last_ecn(o), US_IP_ECN_NOT_ECT); /* 6.1.1: never ECT */
     os_tcp_tx(o, t, A, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(o), 0);
     int fd = us_accept(o->st, l, NULL);
@@ -120,13 +114,8 @@ open_active(struct onestack *o, struct os_tcp *t, uint8_t want_syn, uint8_t syna
     t->ack = s.seq + 1;
     ck_assert_uint_eq(s.flags, want_syn);
     ck_assert_uint_eq(last_ecn(o), US_IP_ECN_NOT_ECT);
-    struct us_tcp_repr sa = os_tcp_seg(t, S | A | synack_flags);
-    sa.has_mss = true;
-    sa.mss = 1460;
-    sa.sack_ok = true;
-    os_tcp_send(o, &sa);
-    t->seq++;
-    rx_ecn(o, t, A, US_IP_ECN_NOT_ECT);
+    os_tcp_synack(o, t, synack_flags, OS_OPT_MSS | OS_OPT_SACK, &s, NULL);
+    ck_assert_uint_eq(last_ecn(o), US_IP_ECN_NOT_ECT);
     ck_assert_uint_eq(os_tcp_pending(o), 0);
     ck_assert_int_eq(us_setsockopt(o->st, fd, US_TCP_NODELAY, 1), 0);
     return fd;

@@ -34,6 +34,15 @@ expect_read(struct onestack *o, int fd, const void *want, size_t n)
     ck_assert_mem_eq(buf, want, n);
 }
 
+/* Nothing is sent for dur - 1 ns; then the clock reaches dur. */
+static void
+quiet_until(struct onestack *o, us_time_t dur)
+{
+    os_advance(o, dur - 1);
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+    os_advance(o, 1);
+}
+
 /* ---- data and ACK policy --------------------------------------------------------------------- */
 
 START_TEST(delayed_ack)
@@ -45,9 +54,7 @@ START_TEST(delayed_ack)
     /* RFC 1122 4.2.3.2: one small segment is ACKed after the delayed-ACK time (40 ms) */
     os_tcp_tx(&o, &t, A | P, data, 100);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, US_MSEC(40) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(40));
     struct us_tcp_repr r;
     os_tcp_rx_expect(&o, &t, A, t.ack, t.seq, 0);
     expect_read(&o, fd, data, 100);
@@ -373,24 +380,14 @@ START_TEST(zero_window)
 {
     struct onestack o;
     os_start(&o, NULL);
-    os_learn(&o, OS_PEER_IP, os_peer_mac);
     int fd = us_socket(o.st, US_SOCK_STREAM);
     ck_assert_int_eq(us_setsockopt(o.st, fd, US_SO_RCVBUF, 4096), 0);
-    struct us_sockaddr to = {OS_PEER_IP, 80};
-    ck_assert_int_eq(us_connect(o.st, fd, &to, o.now), -EINPROGRESS);
-    struct us_tcp_repr syn;
-    os_tcp_pop(&o, &syn);
+    struct os_tcp t;
+    struct us_tcp_repr syn, r;
+    os_tcp_connect(&o, fd, 80, 65535, &t, &syn);
     ck_assert_uint_eq(syn.wnd, 2920); /* whole segments of the 4 KiB buffer, as Linux */
     ck_assert_uint_eq(syn.wscale, 0); /* a 4 KiB buffer needs no scaling */
-    struct os_tcp t = {.port = syn.src_port, .pport = 80, .seq = 5000, .ack = syn.seq + 1,
-                       .wnd = 65535};
-    struct us_tcp_repr sa = os_tcp_seg(&t, S | A);
-    sa.has_mss = true;
-    sa.mss = 1460;
-    os_tcp_send(&o, &sa);
-    t.seq++;
-    struct us_tcp_repr r;
-    os_tcp_rx(&o, &t, &r);
+    os_tcp_synack(&o, &t, 0, OS_OPT_MSS, &syn, &r);
     ck_assert_uint_eq(r.wnd, 2920); /* the ACK keeps the window the SYN offered */
     os_tcp_tx(&o, &t, A, data, 1460);
     os_tcp_tx(&o, &t, A, data + 1460, 1460);
@@ -681,9 +678,7 @@ START_TEST(rto_backoff_timeout)
     /* no RTT sample yet: RTO 1 s, doubling (RFC 6298 2.1, 5.5) */
     us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4)};
     for (size_t i = 0; i < 3; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
                                    .ack = t.seq, .flags = A | P, .payload = data,
                                    .payload_len = 100};
@@ -728,13 +723,9 @@ START_TEST(rto_from_rtt)
     ck_assert_int_eq(ti.rto, US_MSEC(300));
     ck_assert_int_eq(us_sendto(o.st, fd, "b", 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(300) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(300));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(600) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(600));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     /* the ACK of a retransmission gives no sample (Karn), the backoff ends */
     t.ack += 1;
@@ -764,9 +755,7 @@ START_TEST(rto_min_floor)
     ck_assert_int_eq(ti.rto, US_MSEC(200));
     ck_assert_int_eq(us_sendto(o.st, fd, "d", 1, 0, NULL, o.now), 1);
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
-    os_advance(&o, US_MSEC(200) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_MSEC(200));
     os_tcp_rx_expect(&o, &t, A | P, t.ack, t.seq, 1);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
@@ -1022,9 +1011,7 @@ START_TEST(persist_probes)
     /* probes of one byte at SND.UNA after RTO, then backing off (RFC 9293 3.8.6.1) */
     us_time_t gaps[] = {US_SEC(1), US_SEC(2), US_SEC(4), US_SEC(8)};
     for (size_t i = 0; i < 4; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         struct us_tcp_repr want = {.src_port = 80, .dst_port = t.pport, .seq = t.ack,
                                    .ack = t.seq, .flags = A, .payload = data, .payload_len = 1};
         os_tcp_expect(&o, &want, OS_IGN_WND, NULL);
@@ -1121,9 +1108,7 @@ START_TEST(keepalive_timeout)
     /* probes at idle 10 s, then every 2 s: SEG.SEQ = SND.NXT - 1, no data */
     us_time_t gaps[] = {US_SEC(10), US_SEC(2), US_SEC(2)};
     for (size_t i = 0; i < 3; i++) {
-        os_advance(&o, gaps[i] - 1);
-        ck_assert_uint_eq(os_tcp_pending(&o), 0);
-        os_advance(&o, 1);
+        quiet_until(&o, gaps[i]);
         os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
         ck_assert_uint_eq(os_tcp_pending(&o), 0);
     }
@@ -1151,9 +1136,7 @@ START_TEST(keepalive_answered)
     os_advance(&o, US_SEC(1));
     os_tcp_tx(&o, &t, A, NULL, 0); /* the answer */
     /* idle again from here: the next probe 10 s later, and the count starts over */
-    os_advance(&o, US_SEC(10) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_SEC(10));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
     os_advance(&o, US_SEC(2));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
@@ -1238,10 +1221,7 @@ START_TEST(netstat_queues)
     /* two more connections complete the handshake but are not accepted */
     for (uint16_t p = 40001; p <= 40002; p++) {
         struct os_tcp u = {.port = 80, .pport = p, .seq = 1000, .wnd = 65535};
-        os_tcp_tx(&o, &u, S, NULL, 0);
-        struct us_tcp_repr sa;
-        os_tcp_rx(&o, &u, &sa);
-        u.ack = sa.seq + 1;
+        os_tcp_syn(&o, &u, S, 0, S | A, NULL);
         os_tcp_tx(&o, &u, A, NULL, 0);
     }
     struct us_sock_info li = os_sock_info(&o, l);
@@ -1482,15 +1462,12 @@ START_TEST(listen_backlog_full)
     os_start(&o, &cfg);
     int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t1, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t1, &sa);
+    os_tcp_syn(&o, &t1, S, 0, S | A, NULL);
     /* the SYN queue (backlog 1) is full: a second SYN is dropped silently, the peer retries */
     struct os_tcp t2 = {.port = 80, .pport = 40002, .seq = 1000, .wnd = 65535};
     os_tcp_tx(&o, &t2, S, NULL, 0);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_LISTEN_OVERFLOW), 1);
-    t1.ack = sa.seq + 1;
     os_tcp_tx(&o, &t1, A, NULL, 0);
     ck_assert_uint_eq(os_sock_info(&o, l).recv_q, 1);
     /* the accept queue is full now too */
@@ -1501,9 +1478,7 @@ START_TEST(listen_backlog_full)
     int fd = us_accept(o.st, l, NULL);
     ck_assert_int_ge(fd, 0);
     t2.seq = 1000;
-    os_tcp_tx(&o, &t2, S, NULL, 0);
-    os_tcp_rx(&o, &t2, &sa);
-    ck_assert_uint_eq(sa.flags, S | A);
+    os_tcp_syn(&o, &t2, S, 0, S | A, NULL);
     us_close(o.st, l, o.now);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
@@ -1518,15 +1493,10 @@ START_TEST(syn_cookies)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 1);
     struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t1, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t1, &sa); /* t1 fills the SYN queue */
+    os_tcp_syn(&o, &t1, S, 0, S | A, NULL); /* t1 fills the SYN queue */
     struct os_tcp t2 = {.port = 80, .pport = 40002, .seq = 7000, .wnd = 65535};
-    os_tcp_tx(&o, &t2, S, NULL, 0);
     struct us_tcp_repr ck;
-    os_tcp_rx(&o, &t2, &ck);
-    ck_assert_uint_eq(ck.flags, S | A);
-    ck_assert_uint_eq(ck.ack, 7001);
+    os_tcp_syn(&o, &t2, S, 0, S | A, &ck); /* checks that it acknowledges 7001 */
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_SENT), 1);
     struct us_sock_info si = os_sock_info(&o, l);
     ck_assert_uint_eq(si.recv_q, 0); /* no state kept for t2 */
@@ -1538,8 +1508,6 @@ START_TEST(syn_cookies)
     ck_assert_uint_eq(rst.flags & R, R);
     ck_assert_uint_eq(us_drop_get(o.st, US_DROP_TCP_BAD_COOKIE), 1);
     /* the real ACK, carrying data: established, data queued, accept() returns it */
-    t2.seq = 7001;
-    t2.ack = ck.seq + 1;
     os_tcp_tx(&o, &t2, A | P, "hi", 2);
     ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_OK), 1);
     struct us_sockaddr peer;
@@ -1563,10 +1531,7 @@ START_TEST(rst_syn_received_challenged)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
-    t.ack = sa.seq + 1;
+    os_tcp_syn(&o, &t, S, 0, S | A, NULL);
     struct os_tcp x = t;
     x.seq += 100;
     os_tcp_tx(&o, &x, R, NULL, 0);
@@ -1852,10 +1817,7 @@ START_TEST(keepalive_inherited)
     ck_assert_int_eq(us_setsockopt(o.st, l, US_TCP_KEEPCNT, 1), 0);
     ck_assert_int_eq(us_listen(o.st, l, 4), 0);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    os_tcp_tx(&o, &t, S, NULL, 0);
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
-    t.ack = sa.seq + 1;
+    os_tcp_syn(&o, &t, S, 0, S | A, NULL);
     os_tcp_tx(&o, &t, A, NULL, 0);
     int fd = us_accept(o.st, l, NULL);
     ck_assert_int_ge(fd, 0);
@@ -1863,9 +1825,7 @@ START_TEST(keepalive_inherited)
     int v = 0;
     ck_assert_int_eq(us_getsockopt(o.st, fd, US_TCP_KEEPIDLE, &v), 0);
     ck_assert_int_eq(v, 5);
-    os_advance(&o, US_SEC(5) - 1);
-    ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    os_advance(&o, 1);
+    quiet_until(&o, US_SEC(5));
     os_tcp_rx_expect(&o, &t, A, t.ack - 1, t.seq, 0);
     os_advance(&o, US_SEC(1));
     os_tcp_rx_expect(&o, &t, R | A, t.ack, t.seq, 0);
@@ -1982,15 +1942,7 @@ START_TEST(sequence_wraparound)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 0xffffff00u, .wnd = 65535};
-    struct us_tcp_repr syn = os_tcp_seg(&t, S);
-    syn.has_mss = true;
-    syn.mss = 1460;
-    syn.sack_ok = true;
-    os_tcp_send(&o, &syn);
-    t.seq++;
-    struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
-    t.ack = sa.seq + 1;
+    os_tcp_syn(&o, &t, S, OS_OPT_MSS | OS_OPT_SACK, S | A, NULL);
     os_tcp_tx(&o, &t, A, NULL, 0);
     int fd = us_accept(o.st, l, NULL);
     ck_assert_int_ge(fd, 0);
@@ -2026,17 +1978,9 @@ START_TEST(syn_window_edge)
     os_start(&o, NULL);
     int l = os_tcp_listen(&o, 80, 4);
     struct os_tcp t = {.port = 80, .pport = 40000, .seq = 1000, .wnd = 65535};
-    struct us_tcp_repr syn = os_tcp_seg(&t, S);
-    syn.has_mss = true;
-    syn.mss = 1460;
-    syn.has_wscale = true;
-    syn.wscale = 7;
-    os_tcp_send(&o, &syn);
-    t.seq++;
     struct us_tcp_repr sa;
-    os_tcp_rx(&o, &t, &sa);
+    os_tcp_syn(&o, &t, S, OS_OPT_MSS | OS_OPT_WS, S | A, &sa);
     ck_assert_uint_eq(sa.wnd, 64240);
-    t.ack = sa.seq + 1;
     uint32_t base = t.seq;
     t.seq = base + 64240 + 100;
     os_tcp_tx(&o, &t, A, data, 100); /* completes the handshake, data beyond the window */
@@ -2094,15 +2038,6 @@ tlp_burst(struct onestack *o, struct os_tcp *t, int fd, uint32_t n)
     for (uint32_t i = 0; i < n; i++)
         os_tcp_rx_expect(o, t, i == n - 1 ? A | P : A, una + 1460 * i, t->seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(o), 0);
-}
-
-/* Nothing is sent for dur - 1 ns; then the clock reaches dur. */
-static void
-quiet_until(struct onestack *o, us_time_t dur)
-{
-    os_advance(o, dur - 1);
-    ck_assert_uint_eq(os_tcp_pending(o), 0);
-    os_advance(o, 1);
 }
 
 /* The peer's ACK (at t->ack) with one SACK block. */
@@ -2224,12 +2159,23 @@ trace_catch(void *ctx, const char *line)
         ts->recovery++;
 }
 
+/* A stack without RACK (tcp_recovery 0): RFC 6675 and the probe timeout's stand-in for RACK's
+ * reordering timer (the DEVIATION of tcp_timer.c:tlp_allowed). */
+static void
+start_norack(struct onestack *o)
+{
+    struct us_config cfg;
+    us_config_default(&cfg);
+    cfg.tcp_recovery = 0;
+    os_start(o, &cfg);
+}
+
 /* Four segments; the first two arrive and are ACKed 30 ms later (SRTT stays 30 ms); the last two
- * are lost and nothing reports them. */
+ * are lost and nothing reports them. Without RACK. */
 START_TEST(tlp_tail_loss)
 {
     struct onestack o;
-    os_start(&o, NULL);
+    start_norack(&o);
     struct trace_seen seen = {0, 0};
     us_set_trace(o.st, trace_catch, &seen);
     struct os_tcp t;
@@ -2275,7 +2221,7 @@ END_TEST
 START_TEST(tlp_timeout_finds_hole)
 {
     struct onestack o;
-    os_start(&o, NULL);
+    start_norack(&o);
     struct os_tcp t;
     int fd = tlp_conn(&o, &t);
     uint32_t una = t.ack;
@@ -2297,6 +2243,177 @@ START_TEST(tlp_timeout_finds_hole)
     expect_stat(&o, US_STAT_TCP_RTO, 0);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
+}
+END_TEST
+
+/* ---- RACK (RFC 8985 6), the default with SACK ------------------------------------------------ */
+
+/* The peer's ACK (at t->ack) with SACK blocks (a D-SACK first, if any). */
+static void
+sack_acks(struct onestack *o, const struct os_tcp *t, unsigned n, const uint32_t (*b)[2])
+{
+    struct us_tcp_repr r = os_tcp_seg(t, A);
+    r.n_sack = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++)
+        r.sack[i] = (struct us_tcp_sack_block){b[i][0], b[i][1]};
+    os_tcp_send(o, &r);
+}
+
+/* A RACK connection (the default) with SRTT and min_RTT 30 ms whose n-segment burst went out
+ * 30 ms ago; *una: its first byte. */
+static int
+rack_start(struct onestack *o, struct os_tcp *t, uint32_t *una, uint32_t n)
+{
+    os_start(o, NULL);
+    int fd = tlp_conn(o, t);
+    *una = t->ack;
+    tlp_burst(o, t, fd, n);
+    os_advance(o, US_MSEC(30));
+    return fd;
+}
+
+/* The peer ACKs everything up to `end` 30 ms on: nothing more goes out, no RTO ever fired. */
+static void
+rack_done(struct onestack *o, struct os_tcp *t, int fd, uint32_t end)
+{
+    os_advance(o, US_MSEC(30));
+    t->ack = end;
+    os_tcp_tx(o, t, A, NULL, 0);
+    os_advance(o, US_SEC(3));
+    ck_assert_uint_eq(os_tcp_pending(o), 0);
+    expect_stat(o, US_STAT_TCP_RTO, 0);
+    ck_assert_uint_eq(os_sock_info(o, fd).send_q, 0);
+    os_tcp_abort(o, fd);
+    os_tcp_finish(o);
+}
+
+/* tlp_tail_loss with RACK: the probe is SACKed, so the hole below it (sent before it, more than
+ * RACK.rtt ago) is lost (RFC 8985 7.4.1: RACK finds it; not a loss the probe repaired, 7.4.2). */
+START_TEST(rack_probe_sacked)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 4);
+    t.ack = una + 2920;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    quiet_until(&o, US_MSEC(80));
+    os_tcp_rx_expect(&o, &t, A | P, una + 3 * 1460, t.seq, 1460); /* the probe */
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 3 * 1460, una + 4 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 1);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_LOSS, 0);
+    rack_done(&o, &t, fd, una + 4 * 1460);
+}
+END_TEST
+
+/* RFC 8985 6.2 step 5 and the reordering timer: one segment SACKed above a hole (fewer than
+ * DupThresh, no reordering seen: reo_wnd = min_RTT / 4 = 7.5 ms). The hole is lost when the
+ * window has passed since RACK.segment's RTT, 7.5 ms after that ACK: the timer resends it then,
+ * with no probe and no RTO. */
+START_TEST(rack_reo_timer)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 4);
+    t.ack = una + 2920;
+    sack_ack(&o, &t, una + 3 * 1460, una + 4 * 1460);
+    ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, US_MSEC(30) / 4);
+    quiet_until(&o, US_MSEC(30) / 4);
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RACK_REO_TIMEOUT, 1);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 1);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
+    expect_stat(&o, US_STAT_TCP_TLP_PROBES, 0);
+    rack_done(&o, &t, fd, una + 4 * 1460);
+}
+END_TEST
+
+/* A retransmission lost too: segments 1 and 2 are lost, both resent; the peer then SACKs the
+ * second retransmission only. The first retransmission went out before a delivered one more
+ * than RACK.rtt ago (no reordering seen, in recovery: reo_wnd 0): RACK resends it at once
+ * (RFC 8985 6.2), where RFC 6675's rule and the probe (not in recovery) leave it to the RTO. */
+START_TEST(rack_lost_retransmission)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 6);
+    sack_ack(&o, &t, una + 2 * 1460, una + 6 * 1460); /* DupThresh SACKed: reo_wnd 0 */
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 2);
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 1460, una + 6 * 1460); /* the second retransmission arrived */
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    expect_stat(&o, US_STAT_TCP_LOST_RETRANS, 1);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 3);
+    rack_done(&o, &t, fd, una + 6 * 1460);
+}
+END_TEST
+
+/* Reordering within reo_wnd: one segment SACKed above a hole that fills 5 ms later (inside the
+ * 7.5 ms window): nothing is resent, and the late original, never resent, shows reordering
+ * (RFC 8985 6.2 step 3). From then on even DupThresh SACKed segments above a hole wait for the
+ * window (step 4): a hole filled 5 ms after four SACKed segments draws nothing either. */
+START_TEST(rack_reordering_within_window)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 4);
+    sack_ack(&o, &t, una + 1460, una + 2 * 1460);
+    ck_assert(!tcp_info(&o, fd).reord_seen);
+    os_advance(&o, US_MSEC(5));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack = una + 4 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert(tcp_info(&o, fd).reord_seen);
+    una = t.ack;
+    tlp_burst(&o, &t, fd, 5);
+    os_advance(&o, US_MSEC(30));
+    sack_ack(&o, &t, una + 1460, una + 5 * 1460);
+    os_advance(&o, US_MSEC(5));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    t.ack = una + 5 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    expect_stat(&o, US_STAT_TCP_RETRANS, 0);
+    expect_stat(&o, US_STAT_TCP_RACK_LOST, 0);
+    expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 0);
+    rack_done(&o, &t, fd, una + 5 * 1460); /* (and nothing goes later) */
+}
+END_TEST
+
+/* RFC 8985 6.2 step 4: a D-SACK (the peer got a segment twice: the retransmission was spurious)
+ * widens reo_wnd by min_RTT / 4, once per round trip however many come in it. */
+START_TEST(rack_dsack_grows_reo_wnd)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 6);
+    sack_ack(&o, &t, una + 2 * 1460, una + 6 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
+    ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, US_MSEC(30) / 4);
+    /* the originals arrived after all (the retransmissions are duplicates), the rest is still
+     * SACKed: the round lasts until SND.UNA passes SND.NXT */
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 2 * 1460;
+    const uint32_t d1[2][2] = {{una, una + 1460}, {una + 2 * 1460, una + 6 * 1460}};
+    sack_acks(&o, &t, 2, d1);
+    ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, 2 * (US_MSEC(30) / 4));
+    const uint32_t d2[2][2] = {{una + 1460, una + 2 * 1460}, {una + 2 * 1460, una + 6 * 1460}};
+    sack_acks(&o, &t, 2, d2); /* the same round: no second step */
+    ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, 2 * (US_MSEC(30) / 4));
+    rack_done(&o, &t, fd, una + 6 * 1460);
 }
 END_TEST
 
@@ -2517,20 +2634,10 @@ START_TEST(accepted_inherits_listener_options)
         us_close(o.st, fresh, o.now);
         if (cookie) { /* another peer port fills the SYN queue: the next SYN gets a cookie */
             struct os_tcp t1 = {.port = 80, .pport = 40001, .seq = 1000, .wnd = 65535};
-            struct us_tcp_repr sa1;
-            os_tcp_tx(&o, &t1, S, NULL, 0);
-            os_tcp_rx(&o, &t1, &sa1);
+            os_tcp_syn(&o, &t1, S, 0, S | A, NULL);
         }
         struct os_tcp t = {.port = 80, .pport = 40000, .seq = 5000, .wnd = 65535};
-        struct us_tcp_repr syn = os_tcp_seg(&t, S);
-        syn.has_mss = true;
-        syn.mss = 1460;
-        os_tcp_send(&o, &syn);
-        t.seq++;
-        struct us_tcp_repr sa;
-        os_tcp_rx(&o, &t, &sa);
-        ck_assert_uint_eq(sa.flags, S | A);
-        t.ack = sa.seq + 1;
+        os_tcp_syn(&o, &t, S, OS_OPT_MSS, S | A, NULL);
         os_tcp_tx(&o, &t, A, NULL, 0);
         ck_assert_uint_eq(us_stat_get(o.st, US_STAT_TCP_SYNCOOKIES_OK), (uint64_t)cookie);
         int fd = us_accept(o.st, l, NULL);
@@ -2850,6 +2957,11 @@ make_suite(void)
     tc = tcase_create("tlp");
     tcase_add_test(tc, tlp_tail_loss);
     tcase_add_test(tc, tlp_timeout_finds_hole);
+    tcase_add_test(tc, rack_probe_sacked);
+    tcase_add_test(tc, rack_reo_timer);
+    tcase_add_test(tc, rack_lost_retransmission);
+    tcase_add_test(tc, rack_reordering_within_window);
+    tcase_add_test(tc, rack_dsack_grows_reo_wnd);
     tcase_add_test(tc, tlp_off);
     tcase_add_test(tc, tlp_one_segment);
     tcase_add_test(tc, tlp_verdict_at_next_probe);

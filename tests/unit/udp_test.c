@@ -317,6 +317,47 @@ START_TEST(bind_errors)
 }
 END_TEST
 
+/* SO_REUSEADDR (Linux's UDP rule): a port is shared only when every socket on it set it; a
+ * connected socket takes its peer's datagrams, the last bound unconnected one the rest. */
+START_TEST(reuseaddr_shares_port)
+{
+    struct onestack o;
+    os_start(&o, NULL);
+    os_learn(&o, OS_PEER_IP, os_peer_mac);
+    int a = us_socket(o.st, US_SOCK_DGRAM);
+    int b = us_socket(o.st, US_SOCK_DGRAM);
+    int c = us_socket(o.st, US_SOCK_DGRAM);
+    int v = -1;
+    ck_assert_int_eq(us_getsockopt(o.st, a, US_SO_REUSEADDR, &v), 0);
+    ck_assert_int_eq(v, 0);
+    struct us_sockaddr s = {0, 5201};
+    ck_assert_int_eq(us_bind(o.st, a, &s), 0);
+    ck_assert_int_eq(us_setsockopt(o.st, b, US_SO_REUSEADDR, 1), 0);
+    ck_assert_int_eq(us_bind(o.st, b, &s), -EADDRINUSE); /* a did not set it */
+    us_close(o.st, a, o.now);
+    a = us_socket(o.st, US_SOCK_DGRAM);
+    ck_assert_int_eq(us_setsockopt(o.st, a, US_SO_REUSEADDR, 1), 0);
+    ck_assert_int_eq(us_getsockopt(o.st, a, US_SO_REUSEADDR, &v), 0);
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(us_bind(o.st, a, &s), 0);
+    struct us_sockaddr peer = {OS_PEER_IP, 6000};
+    ck_assert_int_eq(us_connect(o.st, a, &peer, o.now), 0);
+    ck_assert_int_eq(us_bind(o.st, b, &s), 0); /* both set it */
+    ck_assert_int_eq(us_bind(o.st, c, &s), -EADDRINUSE); /* c did not */
+    os_input(&o, frame, udp_frame(OS_PEER_IP, 6000, 5201, "p1"));
+    os_input(&o, frame, udp_frame(OS_PEER_IP, 6001, 5201, "p2"));
+    expect_recv(&o, a, "p1");
+    expect_empty(&o, a);
+    expect_recv(&o, b, "p2");
+    expect_empty(&o, b);
+    us_close(o.st, a, o.now);
+    us_close(o.st, b, o.now);
+    us_close(o.st, c, o.now);
+    os_clear(&o);
+    os_finish(&o);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -331,6 +372,8 @@ make_suite(void)
     tcase_add_test(tc, no_buffer_is_not_rcvbuf_full);
     tcase_add_test(tc, ephemeral_ports);
     tcase_add_test(tc, bind_errors);
+    tcase_add_test(tc, reuseaddr_shares_port);
+    tcase_add_test(tc, reuseaddr_shares_port);
     suite_add_tcase(su, tc);
     return su;
 }

@@ -2,10 +2,6 @@
 byte after the urgent byte (the BSD and Linux reading)."""
 
 
-FAULT = ("`ustack run` does not carry send(MSG_OOB): the byte stays in the AF_UNIX pair's "
-         "out-of-band slot and is never sent (doc/status.md)")
-
-
 def run(t):
     c = t.passive()
     c.write(b"norm")

@@ -1,0 +1,483 @@
+/* RACK loss detection (RFC 8985 6): a segment is lost when a segment sent after it has been
+ * delivered and a reordering window has passed since it went out. Layer: transport.
+ *
+ * Records: one per data segment in flight (at most one MSS each; a TSO super-segment gets one
+ * per MSS), in sequence order, in a ring that doubles when full (no malloc per segment; at most
+ * one record per byte of the send buffer). Each holds the time of the segment's last
+ * transmission, whether it was ever sent again, whether it is SACKed (wholly inside the
+ * scoreboard) and whether it is marked lost and not yet sent again. Records go when SND.UNA
+ * passes them; the ring goes when the connection closes or idles with nothing in flight
+ * (US_TT_IDLE), so RACK's state (min_RTT, reordering) starts afresh after an idle second.
+ * The decisions follow RFC 8985 6.2 and what Linux's tcp_recovery.c does with them. Fast
+ * recovery, PRR and the pipe stay in tcp_input.c, tcp_recovery.c and tcp_output.c; RACK only
+ * says which segments are lost. */
+#include <stdlib.h>
+
+#include "core/core.h"
+#include "tcp/tcp.h"
+
+#define REC_RTX 1u    /* Segment.retransmitted */
+#define REC_LOST 2u   /* Segment.lost */
+#define REC_SACKED 4u /* delivered out of order */
+
+#define RACK_DUPTHRESH 3u          /* RFC 6675 DupThresh, in RFC 8985 6.2 step 4 */
+#define RACK_PERSIST 16            /* RFC 8985 6.2 step 4: recoveries an inflated window lasts */
+#define RACK_MIN_RTT_WIN US_SEC(300) /* Linux's tcp_min_rtt_wlen */
+#define RACK_RING0 8u
+
+struct rack_rec {
+    us_time_t xmit; /* Segment.xmit_ts: its last transmission */
+    us_seq_t start;
+    uint16_t len;
+    uint8_t fl;
+};
+
+struct us_tcp_rack {
+    struct rack_rec *rec;
+    uint32_t cap, head, n; /* rec[(head + i) & (cap - 1)], i < n, in sequence order */
+    uint32_t lost_bytes;   /* in records marked lost */
+    uint32_t sacked_segs;  /* RACK.segs_sacked */
+    us_time_t xmit_ts;     /* RACK.xmit_ts (with have_seg) */
+    us_time_t rtt;         /* RACK.rtt */
+    us_time_t min_rtt, min_rtt_at; /* RACK.min_RTT (with have_min) and when it was taken */
+    us_seq_t end_seq;      /* RACK.end_seq */
+    us_seq_t fack;         /* RACK.fack (with have_fack) */
+    us_seq_t dsack_round;  /* RACK.dsack_round (with dsack_on) */
+    uint8_t reo_wnd_mult, reo_wnd_persist;
+    bool have_seg, have_fack, have_min, dsack_on, reord_seen;
+};
+
+static struct rack_rec *
+rec_at(const struct us_tcp_rack *k, uint32_t i)
+{
+    return &k->rec[(k->head + i) & (k->cap - 1)];
+}
+
+static us_seq_t
+rec_end(const struct rack_rec *x)
+{
+    return x->start + x->len;
+}
+
+/* RFC 8985 6.2 RACK_sent_after: later in time, or at the same time and higher in sequence. */
+static bool
+sent_after(us_time_t t1, us_seq_t s1, us_time_t t2, us_seq_t s2)
+{
+    return t1 > t2 || (t1 == t2 && us_seq_gt(s1, s2));
+}
+
+void
+us_tcp_rack_free(struct us_tcp_conn *c)
+{
+    if (c->rack)
+        free(c->rack->rec);
+    free(c->rack);
+    c->rack = NULL;
+}
+
+/* No memory for a record: RACK stops for this connection and RFC 6675's rule takes over. */
+static void
+rack_give_up(struct us_tcp_conn *c)
+{
+    us_tcp_rack_free(c);
+    c->rack_off = true;
+}
+
+static bool
+ring_grow(struct us_tcp_rack *k)
+{
+    uint32_t cap = k->cap ? k->cap * 2 : RACK_RING0;
+    struct rack_rec *r = cap > k->cap ? malloc((size_t)cap * sizeof(*r)) : NULL;
+    if (!r)
+        return false;
+    for (uint32_t i = 0; i < k->n; i++)
+        r[i] = *rec_at(k, i);
+    free(k->rec);
+    k->rec = r;
+    k->cap = cap;
+    k->head = 0;
+    return true;
+}
+
+/* The first record that ends after seq (n if none). */
+static uint32_t
+rec_find(const struct us_tcp_rack *k, us_seq_t seq)
+{
+    uint32_t lo = 0, hi = k->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (us_seq_leq(rec_end(rec_at(k, mid)), seq))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void
+us_tcp_rack_sent(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint32_t len,
+                 us_time_t now)
+{
+    if (len == 0 || !c->sack_ok || c->rack_off || c->state < US_TCPS_ESTABLISHED ||
+        !(st->cfg.tcp_recovery & US_TCP_RECOVERY_RACK))
+        return;
+    struct us_tcp_rack *k = c->rack;
+    if (!k) {
+        if (!(k = c->rack = calloc(1, sizeof(*k)))) {
+            c->rack_off = true;
+            return;
+        }
+        k->reo_wnd_mult = 1;
+    }
+    us_seq_t end = seq + len;
+    if (k->n) {
+        us_seq_t tail = rec_end(rec_at(k, k->n - 1));
+        if (us_seq_lt(seq, tail)) {
+            /* RFC 8985 6.1 RACK_retransmit_data: every record the segment covers */
+            for (uint32_t i = rec_find(k, seq); i < k->n; i++) {
+                struct rack_rec *x = rec_at(k, i);
+                if (!us_seq_lt(x->start, end))
+                    break;
+                if (x->fl & REC_LOST)
+                    k->lost_bytes -= x->len;
+                x->fl = (uint8_t)((x->fl | REC_RTX) & ~REC_LOST);
+                x->xmit = now;
+            }
+            if (!us_seq_gt(end, tail))
+                return;
+            seq = tail;
+        }
+    }
+    /* RFC 8985 6.1 RACK_transmit_new_data, one record per MSS */
+    while (us_seq_lt(seq, end)) {
+        if (k->n == k->cap && !ring_grow(k)) {
+            rack_give_up(c);
+            return;
+        }
+        uint32_t l = US_MIN(end - seq, (uint32_t)c->mss);
+        *rec_at(k, k->n++) = (struct rack_rec){.xmit = now, .start = seq, .len = (uint16_t)l};
+        seq += l;
+    }
+}
+
+/* RFC 8985 6.2 step 1: a windowed minimum, so that a move to a longer path is learned. An RTT
+ * of 0 is the caller's clock, not the path: the daemon passes one `now` for all it does in a
+ * loop iteration, so a segment sent and acknowledged within one iteration measures 0 (4 in 5 of
+ * the samples through the loss bridge, whose RTT is about 50 us). Such samples would make
+ * min_RTT, and with it reo_wnd and the check of step 2 on resent segments, 0. */
+static void
+min_rtt_update(struct us_tcp_rack *k, us_time_t rtt, us_time_t now)
+{
+    if (rtt <= 0)
+        return;
+    if (!k->have_min || rtt <= k->min_rtt || now - k->min_rtt_at > RACK_MIN_RTT_WIN) {
+        k->have_min = true;
+        k->min_rtt = rtt;
+        k->min_rtt_at = now;
+    }
+}
+
+void
+us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
+                us_time_t now)
+{
+    (void)st;
+    struct us_tcp_rack *k = c->rack;
+    if (!k || !k->n)
+        return;
+    /* newly delivered: records at or below the ACK not SACKed before, and records now wholly
+     * inside the scoreboard (RFC 6675 4: relative to SND.UNA, not yet moved) */
+    us_seq_t limit = r->ack;
+    for (uint8_t i = 0; i < r->n_sack; i++)
+        if (us_seq_gt(r->sack[i].end, limit) && us_seq_leq(r->sack[i].end, c->snd_max))
+            limit = r->sack[i].end;
+    bool have = false;
+    us_time_t bx = 0, brtt = 0;
+    us_seq_t be = 0;
+    for (uint32_t i = 0; i < k->n; i++) {
+        struct rack_rec *x = rec_at(k, i);
+        if (!us_seq_lt(x->start, limit))
+            break;
+        us_seq_t e = rec_end(x);
+        if (us_seq_leq(e, r->ack)) {
+            if (x->fl & REC_SACKED)
+                continue; /* delivered before */
+        } else {
+            if ((x->fl & REC_SACKED) || !c->sacked || us_seq_lt(x->start, c->snd_una) ||
+                !us_rangeset_contains(c->sacked, x->start - c->snd_una, e - c->snd_una))
+                continue;
+            x->fl |= REC_SACKED;
+            k->sacked_segs++;
+            if (x->fl & REC_LOST) {
+                x->fl &= (uint8_t)~REC_LOST;
+                k->lost_bytes -= x->len;
+            }
+        }
+        /* Step 3: a never-resent segment delivered below the highest delivered one was
+         * reordered. */
+        if (!k->have_fack || us_seq_gt(e, k->fack)) {
+            k->fack = e;
+            k->have_fack = true;
+        } else if (us_seq_lt(e, k->fack) && !(x->fl & REC_RTX)) {
+            k->reord_seen = true;
+        }
+        /* Step 2: the most recently sent segment delivered, and its RTT. A resent segment
+         * counts only if the ACK answers its last transmission: its timestamp echo is not
+         * older, and the RTT is not below the least one seen.
+         * DEVIATION(RFC 8985 6.2 step 2): the echo is checked only when the ACK moves over the
+         * segment. A receiver echoes the segment that advanced its left edge (RFC 7323 4.3),
+         * so a SACK's echo is older than any retransmission it reports and the check would
+         * refuse every SACKed retransmission: a lost retransmission could then only be found
+         * by the RTO. Linux checks only the RTT. */
+        us_time_t rtt = now - x->xmit;
+        if (x->fl & REC_RTX) {
+            if (us_seq_leq(e, r->ack) && c->ts_ok && r->has_ts && r->ts_ecr &&
+                us_seq_lt(r->ts_ecr, us_tcp_ts_now(c, x->xmit)))
+                continue;
+            if (rtt <= 0 || rtt < k->min_rtt)
+                continue;
+        } else {
+            min_rtt_update(k, rtt, now);
+        }
+        if (!have || sent_after(x->xmit, e, bx, be)) {
+            have = true;
+            bx = x->xmit;
+            be = e;
+            brtt = rtt;
+        }
+    }
+    if (!have)
+        return;
+    k->rtt = brtt; /* the RTT of the latest sent of them: the last in order of xmit_ts */
+    if (!k->have_seg || sent_after(bx, be, k->xmit_ts, k->end_seq)) {
+        k->xmit_ts = bx;
+        k->end_seq = be;
+        k->have_seg = true;
+    }
+}
+
+void
+us_tcp_rack_acked(struct us_tcp_conn *c)
+{
+    struct us_tcp_rack *k = c->rack;
+    if (!k)
+        return;
+    while (k->n) {
+        struct rack_rec *x = rec_at(k, 0);
+        if (us_seq_leq(rec_end(x), c->snd_una)) {
+            if (x->fl & REC_LOST)
+                k->lost_bytes -= x->len;
+            if (x->fl & REC_SACKED)
+                k->sacked_segs--;
+            k->head = (k->head + 1) & (k->cap - 1);
+            k->n--;
+            continue;
+        }
+        if (us_seq_lt(x->start, c->snd_una)) { /* partly acknowledged */
+            uint32_t cut = c->snd_una - x->start;
+            if (x->fl & REC_LOST)
+                k->lost_bytes -= cut;
+            x->start = c->snd_una;
+            x->len = (uint16_t)(x->len - cut);
+        }
+        break;
+    }
+}
+
+/* Fast recovery, or the recovery after an RTO (until SND.UNA passes `recover`). */
+static bool
+in_loss_recovery(const struct us_tcp_conn *c)
+{
+    return c->in_recovery || !us_tcp_recover_passed(c);
+}
+
+/* RFC 8985 6.2 step 4, RACK_update_reo_wnd. */
+static us_time_t
+reo_wnd(struct us_tcp_conn *c, const struct us_tcp_repr *r)
+{
+    struct us_tcp_rack *k = c->rack;
+    if (k->dsack_on && us_seq_geq(c->snd_una, k->dsack_round))
+        k->dsack_on = false;
+    /* one step per round trip that brings a D-SACK: after N of them, (N + 1) * min_RTT / 4 */
+    if (!k->dsack_on && r && us_tcp_dsack_segs(c, r)) {
+        k->dsack_round = c->snd_max;
+        k->dsack_on = true;
+        if (k->reo_wnd_mult < UINT8_MAX)
+            k->reo_wnd_mult++;
+        k->reo_wnd_persist = RACK_PERSIST;
+    }
+    if (!k->reord_seen && (in_loss_recovery(c) || k->sacked_segs >= RACK_DUPTHRESH))
+        return 0;
+    return US_MIN((us_time_t)k->reo_wnd_mult * (k->min_rtt / 4), c->srtt);
+}
+
+/* RFC 8985 8: the reordering timer takes the one timer slot from a probe timeout, and from an
+ * RTO due later. */
+static void
+reo_timer_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t when)
+{
+    if (!c->rack_reo && !c->tlp_pto && c->t[US_TT_RTO] != US_TIME_NEVER && c->t[US_TT_RTO] <= when)
+        return;
+    us_tcp_timer_arm(st, c, US_TT_RTO, when);
+    c->tlp_pto = false;
+    c->rack_reo = true;
+}
+
+void
+us_tcp_rack_detect(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
+                   us_time_t now)
+{
+    struct us_tcp_rack *k = c->rack;
+    if (!k)
+        return;
+    us_time_t reo = reo_wnd(c, r);
+    if (!k->have_seg)
+        return;
+    /* Step 5, RACK_detect_loss: lost if sent before RACK.segment and more than RACK.rtt +
+     * reo_wnd ago. New data goes out in sequence order, so past the first never-resent record
+     * sent after RACK.segment every record was sent after it too. */
+    us_time_t timeout = 0;
+    uint32_t marked = 0, marked_rtx = 0;
+    for (uint32_t i = 0; i < k->n; i++) {
+        struct rack_rec *x = rec_at(k, i);
+        if (!sent_after(k->xmit_ts, k->end_seq, x->xmit, rec_end(x))) {
+            if (!(x->fl & REC_RTX))
+                break;
+            continue;
+        }
+        if (x->fl & (REC_SACKED | REC_LOST))
+            continue;
+        us_time_t remaining = x->xmit + k->rtt + reo - now;
+        if (remaining <= 0) {
+            x->fl |= REC_LOST;
+            k->lost_bytes += x->len;
+            marked++;
+            marked_rtx += (x->fl & REC_RTX) != 0;
+        } else {
+            timeout = US_MAX(timeout, remaining);
+        }
+    }
+    if (marked) {
+        st->stats[US_STAT_TCP_RACK_LOST] += marked;
+        st->stats[US_STAT_TCP_LOST_RETRANS] += marked_rtx;
+        char a[16];
+        US_TRACE(st, "tcp: %s:%u RACK: %u segments lost (%u of them resent before), reo_wnd "
+                 "%lld us, rtt %lld us", us_ip4_ntoa(c->raddr, a), (unsigned)c->rport,
+                 (unsigned)marked, (unsigned)marked_rtx, (long long)(reo / 1000),
+                 (long long)(k->rtt / 1000));
+        if (!c->in_recovery && us_tcp_recover_passed(c))
+            us_tcp_enter_recovery(st, c, false, now); /* sends the first of them */
+    }
+    /* RFC 8985 6.2: the reordering timer, for when no further ACK comes */
+    if (timeout > 0 && c->rack)
+        reo_timer_arm(st, c, now + timeout);
+}
+
+void
+us_tcp_rack_timeout(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    us_stat_inc(st, US_STAT_TCP_RACK_REO_TIMEOUT);
+    bool rec = c->in_recovery;
+    us_tcp_rack_detect(st, c, NULL, now);
+    if (rec && c->in_recovery)
+        us_tcp_output(st, c, now); /* (entering recovery sent already) */
+    if (c->t[US_TT_RTO] == US_TIME_NEVER && c->snd_max != c->snd_una)
+        us_tcp_rto_arm(st, c, now + c->rto);
+}
+
+void
+us_tcp_rack_rto(struct us_tcp_conn *c)
+{
+    struct us_tcp_rack *k = c->rack;
+    if (!k)
+        return;
+    /* The scoreboard starts afresh and everything from SND.UNA goes again (RFC 8985 6.3 marks
+     * at least as much lost). */
+    for (uint32_t i = 0; i < k->n; i++)
+        rec_at(k, i)->fl &= REC_RTX;
+    k->lost_bytes = k->sacked_segs = 0;
+}
+
+void
+us_tcp_rack_recovery_exit(struct us_tcp_conn *c)
+{
+    struct us_tcp_rack *k = c->rack;
+    if (!k)
+        return;
+    /* RFC 8985 6.2 step 4: an inflated window lasts RACK_PERSIST recoveries */
+    if (k->reo_wnd_persist)
+        k->reo_wnd_persist--;
+    if (!k->reo_wnd_persist)
+        k->reo_wnd_mult = 1;
+}
+
+void
+us_tcp_rack_undo(struct us_tcp_conn *c)
+{
+    struct us_tcp_rack *k = c->rack;
+    if (!k)
+        return;
+    for (uint32_t i = 0; i < k->n; i++)
+        rec_at(k, i)->fl &= (uint8_t)~REC_LOST;
+    k->lost_bytes = 0;
+    /* DEVIATION(RFC 8985 6.2 step 3): an undo sets reordering_seen too. Every retransmission
+     * of the episode was spurious: the originals came late, which is reordering even though
+     * step 3 cannot see it (the segments were resent); Linux's tcp_try_undo_partial likewise
+     * notes reordering when an undo shows a hole filled by the original. Without it reo_wnd
+     * would stay 0 in every later recovery and widening it on D-SACK would change nothing. */
+    k->reord_seen = true;
+}
+
+uint32_t
+us_tcp_rack_lost_bytes(const struct us_tcp_conn *c)
+{
+    return c->rack ? c->rack->lost_bytes : 0;
+}
+
+/* Splits record i after `at` bytes (the MSS shrank since it went out). */
+static bool
+rec_split(struct us_tcp_rack *k, uint32_t i, uint16_t at)
+{
+    if (k->n == k->cap && !ring_grow(k))
+        return false;
+    for (uint32_t j = k->n; j > i + 1; j--)
+        *rec_at(k, j) = *rec_at(k, j - 1);
+    struct rack_rec *x = rec_at(k, i);
+    *rec_at(k, i + 1) = (struct rack_rec){.xmit = x->xmit, .start = x->start + at,
+                                          .len = (uint16_t)(x->len - at), .fl = x->fl};
+    x->len = at;
+    k->n++;
+    return true;
+}
+
+bool
+us_tcp_rack_next_lost(struct us_tcp_conn *c, uint32_t *idx, us_seq_t *seq, uint32_t *len)
+{
+    struct us_tcp_rack *k = c->rack;
+    if (!k || !k->lost_bytes)
+        return false;
+    for (uint32_t i = *idx; i < k->n; i++) {
+        struct rack_rec *x = rec_at(k, i);
+        if (!(x->fl & REC_LOST))
+            continue;
+        if (x->len > c->mss && !(x->fl & REC_SACKED) && rec_split(k, i, c->mss))
+            x = rec_at(k, i);
+        *seq = x->start;
+        *len = US_MIN((uint32_t)x->len, (uint32_t)c->mss);
+        *idx = i + 1;
+        return true;
+    }
+    return false;
+}
+
+void
+us_tcp_rack_info(const struct us_tcp_conn *c, struct us_tcp_info *o)
+{
+    const struct us_tcp_rack *k = c->rack;
+    if (!k)
+        return;
+    o->lost = k->lost_bytes;
+    o->min_rtt = k->min_rtt;
+    o->reo_wnd = US_MIN((us_time_t)k->reo_wnd_mult * (k->min_rtt / 4), c->srtt);
+    o->reord_seen = k->reord_seen;
+}
