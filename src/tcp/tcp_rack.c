@@ -177,6 +177,72 @@ min_rtt_update(struct us_tcp_rack *k, us_time_t rtt, us_time_t now)
     }
 }
 
+/* What one ACK delivered, walked in sequence order (step 3 depends on it). */
+struct rack_walk {
+    bool have;
+    us_time_t bx, brtt; /* the latest sent of them: xmit_ts and RTT */
+    us_seq_t be;
+};
+
+/* Steps 2 and 3 for one newly delivered record. */
+static void
+rack_delivered(struct us_tcp_conn *c, const struct us_tcp_repr *r, struct rack_rec *x,
+               struct rack_walk *w, us_time_t now)
+{
+    struct us_tcp_rack *k = c->rack;
+    us_seq_t e = rec_end(x);
+    /* Step 3: a never-resent segment delivered below the highest delivered one was
+     * reordered. */
+    if (!k->have_fack || us_seq_gt(e, k->fack)) {
+        k->fack = e;
+        k->have_fack = true;
+    } else if (us_seq_lt(e, k->fack) && !(x->fl & REC_RTX)) {
+        k->reord_seen = true;
+    }
+    /* Step 2: the most recently sent segment delivered, and its RTT. A resent segment
+     * counts only if the ACK answers its last transmission: its timestamp echo is not
+     * older, and the RTT is not below the least one seen.
+     * DEVIATION(RFC 8985 6.2 step 2): the echo is checked only when the ACK moves over the
+     * segment. A receiver echoes the segment that advanced its left edge (RFC 7323 4.3),
+     * so a SACK's echo is older than any retransmission it reports and the check would
+     * refuse every SACKed retransmission: a lost retransmission could then only be found
+     * by the RTO. Linux checks only the RTT. */
+    us_time_t rtt = now - x->xmit;
+    if (x->fl & REC_RTX) {
+        if (us_seq_leq(e, r->ack) && c->ts_ok && r->has_ts && r->ts_ecr &&
+            us_seq_lt(r->ts_ecr, us_tcp_ts_now(c, x->xmit)))
+            return;
+        if (rtt <= 0 || rtt < k->min_rtt)
+            return;
+    } else {
+        min_rtt_update(k, rtt, now);
+    }
+    if (!w->have || sent_after(x->xmit, e, w->bx, w->be)) {
+        w->have = true;
+        w->bx = x->xmit;
+        w->be = e;
+        w->brtt = rtt;
+    }
+}
+
+/* A record the ACK's SACK blocks may have delivered: newly wholly inside the scoreboard
+ * (RFC 6675 4: relative to SND.UNA, not yet moved). */
+static bool
+rack_newly_sacked(struct us_tcp_conn *c, struct rack_rec *x)
+{
+    if ((x->fl & REC_SACKED) || !c->sacked || us_seq_lt(x->start, c->snd_una) ||
+        !us_rangeset_contains(c->sacked, x->start - c->snd_una, rec_end(x) - c->snd_una))
+        return false;
+    struct us_tcp_rack *k = c->rack;
+    x->fl |= REC_SACKED;
+    k->sacked_segs++;
+    if (x->fl & REC_LOST) {
+        x->fl &= (uint8_t)~REC_LOST;
+        k->lost_bytes -= x->len;
+    }
+    return true;
+}
+
 void
 us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
                 us_time_t now)
@@ -185,73 +251,42 @@ us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_
     struct us_tcp_rack *k = c->rack;
     if (!k || !k->n)
         return;
-    /* newly delivered: records at or below the ACK not SACKed before, and records now wholly
-     * inside the scoreboard (RFC 6675 4: relative to SND.UNA, not yet moved) */
-    us_seq_t limit = r->ack;
-    for (uint8_t i = 0; i < r->n_sack; i++)
-        if (us_seq_gt(r->sack[i].end, limit) && us_seq_leq(r->sack[i].end, c->snd_max))
-            limit = r->sack[i].end;
-    bool have = false;
-    us_time_t bx = 0, brtt = 0;
-    us_seq_t be = 0;
-    for (uint32_t i = 0; i < k->n; i++) {
+    struct rack_walk w = {0};
+    /* Newly delivered: the records at or below the ACK not SACKed before, then those the
+     * ACK's SACK blocks cover. Only those are visited, in sequence order (the blocks sorted;
+     * a record in two of them is SACKed by the first), not the whole flight per ACK. */
+    uint32_t i = 0;
+    for (; i < k->n; i++) {
         struct rack_rec *x = rec_at(k, i);
-        if (!us_seq_lt(x->start, limit))
+        if (!us_seq_leq(rec_end(x), r->ack))
             break;
-        us_seq_t e = rec_end(x);
-        if (us_seq_leq(e, r->ack)) {
-            if (x->fl & REC_SACKED)
-                continue; /* delivered before */
-        } else {
-            if ((x->fl & REC_SACKED) || !c->sacked || us_seq_lt(x->start, c->snd_una) ||
-                !us_rangeset_contains(c->sacked, x->start - c->snd_una, e - c->snd_una))
-                continue;
-            x->fl |= REC_SACKED;
-            k->sacked_segs++;
-            if (x->fl & REC_LOST) {
-                x->fl &= (uint8_t)~REC_LOST;
-                k->lost_bytes -= x->len;
-            }
-        }
-        /* Step 3: a never-resent segment delivered below the highest delivered one was
-         * reordered. */
-        if (!k->have_fack || us_seq_gt(e, k->fack)) {
-            k->fack = e;
-            k->have_fack = true;
-        } else if (us_seq_lt(e, k->fack) && !(x->fl & REC_RTX)) {
-            k->reord_seen = true;
-        }
-        /* Step 2: the most recently sent segment delivered, and its RTT. A resent segment
-         * counts only if the ACK answers its last transmission: its timestamp echo is not
-         * older, and the RTT is not below the least one seen.
-         * DEVIATION(RFC 8985 6.2 step 2): the echo is checked only when the ACK moves over the
-         * segment. A receiver echoes the segment that advanced its left edge (RFC 7323 4.3),
-         * so a SACK's echo is older than any retransmission it reports and the check would
-         * refuse every SACKed retransmission: a lost retransmission could then only be found
-         * by the RTO. Linux checks only the RTT. */
-        us_time_t rtt = now - x->xmit;
-        if (x->fl & REC_RTX) {
-            if (us_seq_leq(e, r->ack) && c->ts_ok && r->has_ts && r->ts_ecr &&
-                us_seq_lt(r->ts_ecr, us_tcp_ts_now(c, x->xmit)))
-                continue;
-            if (rtt <= 0 || rtt < k->min_rtt)
-                continue;
-        } else {
-            min_rtt_update(k, rtt, now);
-        }
-        if (!have || sent_after(x->xmit, e, bx, be)) {
-            have = true;
-            bx = x->xmit;
-            be = e;
-            brtt = rtt;
-        }
+        if (!(x->fl & REC_SACKED))
+            rack_delivered(c, r, x, &w, now);
     }
-    if (!have)
+    struct us_tcp_sack_block b[US_TCP_MAX_SACK];
+    uint8_t nb = 0;
+    for (uint8_t j = 0; j < r->n_sack; j++) {
+        if (!us_seq_gt(r->sack[j].end, r->ack) || us_seq_gt(r->sack[j].end, c->snd_max))
+            continue; /* a D-SACK below the ACK, or beyond what was sent */
+        uint8_t at = nb++;
+        for (; at > 0 && us_seq_lt(r->sack[j].start, b[at - 1].start); at--)
+            b[at] = b[at - 1];
+        b[at] = r->sack[j];
+    }
+    for (uint8_t j = 0; j < nb; j++)
+        for (uint32_t m = US_MAX(i, rec_find(k, b[j].start)); m < k->n; m++) {
+            struct rack_rec *x = rec_at(k, m);
+            if (!us_seq_lt(x->start, b[j].end))
+                break;
+            if (rack_newly_sacked(c, x))
+                rack_delivered(c, r, x, &w, now);
+        }
+    if (!w.have)
         return;
-    k->rtt = brtt; /* the RTT of the latest sent of them: the last in order of xmit_ts */
-    if (!k->have_seg || sent_after(bx, be, k->xmit_ts, k->end_seq)) {
-        k->xmit_ts = bx;
-        k->end_seq = be;
+    k->rtt = w.brtt; /* the RTT of the latest sent of them: the last in order of xmit_ts */
+    if (!k->have_seg || sent_after(w.bx, w.be, k->xmit_ts, k->end_seq)) {
+        k->xmit_ts = w.bx;
+        k->end_seq = w.be;
         k->have_seg = true;
     }
 }
