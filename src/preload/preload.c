@@ -1064,6 +1064,16 @@ ioctl(int fd, unsigned long req, ...)
  * data costs nothing more, and each makes the system call the program asked for: programs in a
  * seccomp sandbox (sshd's pre-authentication child) may be allowed no other. */
 
+/* The bytes an I/O vector spans. */
+static size_t
+iov_total(const struct iovec *iov, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += iov[i].iov_len;
+    return len;
+}
+
 /* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file). Only a pair
  * shut both ways (POLLHUP: the daemon's doing after a reset, or the program's own shutdown of
  * its sending side) can have one, which a poll without waiting tells: a peer's FIN costs no
@@ -1161,11 +1171,9 @@ dgram_send(int fd, const struct iovec *iov, size_t iovlen, int flags, const stru
         return fail(-EMSGSIZE);
     v[0].iov_base = &h;
     v[0].iov_len = sizeof(h);
-    size_t total = 0;
-    for (size_t i = 0; i < iovlen; i++) {
+    for (size_t i = 0; i < iovlen; i++)
         v[1 + i] = iov[i];
-        total += iov[i].iov_len;
-    }
+    size_t total = iov_total(iov, iovlen);
     if (total > 65507)
         return fail(-EMSGSIZE);
     if (sa && !dst_known(fd, h.addr, h.port)) {
@@ -1286,12 +1294,7 @@ readv(int fd, const struct iovec *iov, int n)
 {
     if (is_stream(fd)) {
         ssize_t r = REAL(readv)(fd, iov, n);
-        if (r != 0)
-            return r;
-        size_t len = 0;
-        for (int i = 0; i < n; i++)
-            len += iov[i].iov_len;
-        return stream_eof(fd, len);
+        return r != 0 ? r : stream_eof(fd, iov_total(iov, (size_t)n));
     }
     if (!is_dgram(fd))
         return REAL(readv)(fd, iov, n);
@@ -1382,13 +1385,8 @@ recvmsg(int fd, struct msghdr *m, int flags)
             c.msg_name = NULL;
             c.msg_namelen = 0;
             ssize_t n = REAL(recvmsg)(fd, &c, flags);
-            if (n == 0) {
-                size_t len = 0;
-                for (size_t i = 0; i < c.msg_iovlen; i++)
-                    len += c.msg_iov[i].iov_len;
-                if (stream_eof(fd, len) < 0)
-                    return -1;
-            }
+            if (n == 0 && stream_eof(fd, iov_total(c.msg_iov, c.msg_iovlen)) < 0)
+                return -1;
             m->msg_flags = c.msg_flags;
             m->msg_controllen = c.msg_controllen;
             if (m->msg_name)
