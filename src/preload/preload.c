@@ -1430,9 +1430,10 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *time
 
 /* close() of a TCP descriptor with SO_LINGER on and a time (doc/run.md): Linux's last close
  * waits until TCP's FIN is acknowledged or the time is up. The daemon knows both: the library
- * asks it, naming the socket by its inode, until it says the close is over (at once when the
- * descriptor was not the last copy), sleeping between questions from 1 ms up to 32 ms. A
- * signal ends the wait, as it ends Linux's. */
+ * asks it once, naming the socket by its inode, and the daemon answers when the close is over
+ * (at once when the descriptor was not the last copy). The question goes on a connection of its
+ * own, so that the process's other threads keep theirs meanwhile; a signal ends the wait, as it
+ * ends Linux's (the connection closes, and the daemon forgets the question). */
 static int
 close_linger(int fd)
 {
@@ -1442,20 +1443,25 @@ close_linger(int fd)
     if (r < 0 || !known)
         return r;
     int saved = errno;
-    uint64_t ino = sb.st_ino;
-    long ns = 1000000;
-    for (;;) {
-        struct us_ctl_req q = {.op = US_CTL_DS_LINGER, .addr = (uint32_t)ino,
-                               .arg = (int32_t)(uint32_t)(ino >> 32)};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, ctl_path, sizeof(sa.sun_path));
+    int c = REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (c >= 0 && REAL(connect)(c, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        /* HELLO (no diagnostics socket: this connection makes no sockets) and the question at
+         * once: the daemon answers them in order. */
+        uint64_t ino = sb.st_ino;
+        struct us_ctl_req q[2] = {
+            {.magic = US_CTL_MAGIC, .op = US_CTL_HELLO, .arg = US_CTL_VERSION},
+            {.magic = US_CTL_MAGIC, .op = US_CTL_DS_LINGER, .addr = (uint32_t)ino,
+             .arg = (int32_t)(uint32_t)(ino >> 32)}};
         struct us_ctl_resp rr;
-        if (ctl_call(&q, -1, NULL, 0, &rr, NULL, 0, NULL, 0) != 1)
-            break;
-        struct timespec ts = {0, ns};
-        if (nanosleep(&ts, NULL) < 0)
-            break;
-        if (ns < 32000000)
-            ns *= 2;
+        if (REAL(send)(c, &q[0], sizeof(q[0]), MSG_NOSIGNAL) == sizeof(q[0]) &&
+            REAL(send)(c, &q[1], sizeof(q[1]), MSG_NOSIGNAL) == sizeof(q[1]) &&
+            REAL(recv)(c, &rr, sizeof(rr), 0) == sizeof(rr) && rr.ret == 0)
+            REAL(recv)(c, &rr, sizeof(rr), 0); /* held until the close is over */
     }
+    if (c >= 0)
+        REAL(close)(c);
     errno = saved;
     return 0;
 }

@@ -10,7 +10,7 @@
 #define US_CTL_DEFAULT_DIR "/run/ustack"
 #define US_CTL_MAX_PAYLOAD 65536
 #define US_CTL_MAGIC 0x75737432u /* "ust2" */
-#define US_CTL_VERSION 4
+#define US_CTL_VERSION 5
 #define US_CTL_CREDIT_MAX 64 /* sockets a client may make with US_CTL_DS_NEW unasked */
 #define US_CTL_MAX_FDS 64 /* descriptors in one US_CTL_DS_IDENTIFY */
 
@@ -50,9 +50,10 @@ enum us_ctl_op {
                          * HELLO or US_CTL_DS_SOCKET gave, less the US_CTL_DS_NEW sent since;
                          * beyond it (or on failure) the daemon closes both descriptors. */
     US_CTL_DS_LINGER,   /* after the program closed a TCP descriptor with SO_LINGER on and a
-                         * time: is the close still waiting (doc/run.md)? No descriptor: addr =
-                         * the program's end's inode, low 32 bits, arg = its high 32 bits.
-                         * Reply ret 1: TCP still sends (ask again); 0: the close is over */
+                         * time: wait for the close (doc/run.md). No descriptor: addr = the
+                         * program's end's inode, low 32 bits, arg = its high 32 bits. The
+                         * reply (ret 0) comes when the close is over: the FIN acknowledged,
+                         * the time up, or at once. One at a time per connection */
 };
 
 #define US_CTL_F_ADDR 0x1

@@ -27,6 +27,7 @@
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -683,9 +684,19 @@ linger_fill(int ms, int secs, size_t *sent, int *port)
     return s;
 }
 
+/* The voluntary context switches of this process so far: a call that sleeps once adds one, a
+ * call that polls adds one per sleep. */
+static long
+sleeps(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_nvcsw : 0;
+}
+
 /* SO_LINGER with a time, as Linux: the last close blocks until the peer has acknowledged
  * everything (here: until the peer, 1.5 s after its accept, reads what filled its window), or
- * until the time is up (a peer that never reads: 1 s); closing a duplicate does not wait. */
+ * until the time is up (a peer that never reads: 1 s), sleeping rather than polling; closing a
+ * duplicate does not wait; a signal ends the wait. */
 static void
 t_linger(void)
 {
@@ -715,10 +726,30 @@ t_linger(void)
     if (s < 0)
         return;
     t1 = now_ms();
+    long z = sleeps();
     check_call(close(s), "close with SO_LINGER {1, 1}, a peer that never reads");
+    z = sleeps() - z;
     t2 = now_ms();
     check(t2 - t1 >= 800 && t2 - t1 < 4000, "close returned after the linger time, 1 s (%ld ms)",
           t2 - t1);
+    /* Linux sleeps until the time is up, woken perhaps by a zero-window probe's ACK; polling
+     * every few ms would sleep dozens of times. */
+    check(z >= 1 && z <= 8, "that close slept, without polling: %ld voluntary context switches",
+          z);
+
+    /* A signal ends the wait: close returns 0 then, the socket goes on. */
+    s = linger_fill(-1, 10, &sent, &port);
+    if (s < 0)
+        return;
+    struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {.it_value = {0, 300000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    t1 = now_ms();
+    int r = close(s);
+    t2 = now_ms();
+    check(r == 0 && t2 - t1 >= 200 && t2 - t1 < 3000, "close with SO_LINGER {1, 10} ended by a "
+          "signal after 300 ms: returned %d after %ld ms", r, t2 - t1);
 }
 
 /* reset_conn: a connection the peer has reset (after our one byte), polled until the reset
