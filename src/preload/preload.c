@@ -84,7 +84,8 @@ static struct {
 #define K_KIND 0x0f
 #define K_INET6 US_CTL_DS_INET6 /* made as AF_INET6: addresses go back as ::ffff:a.b.c.d */
 #define K_LINGER US_CTL_DS_LINGER /* TCP with SO_LINGER on and a time: close waits */
-#define FD_TABLE (1 << 16)
+#define K_ERR 0x10 /* TCP: poll or epoll saw an error waiting (us_preload_stream_error) */
+#define FD_TABLE US_PRELOAD_FD_TABLE
 static uint8_t fd_kind[FD_TABLE];
 /* UDP destinations known to pass the send checks (dgram_send): one per slot, descriptor,
  * address and port in one word, so threads never see half an entry. */
@@ -713,6 +714,8 @@ restore_sndbuf(int fd, bool lowered)
 static long
 sock_error(int fd)
 {
+    if (fd >= 0 && fd < FD_TABLE)
+        fd_kind[fd] &= (uint8_t)~K_ERR; /* taken now, if it was there */
     struct us_ctl_req q = {.op = US_CTL_SOCKERR};
     struct us_ctl_resp r;
     long e = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
@@ -1114,10 +1117,35 @@ is_stream(int fd)
     return (kind_of(fd) & K_KIND) == K_STREAM;
 }
 
+bool
+us_preload_is_stream(int fd)
+{
+    return is_stream(fd);
+}
+
+bool
+us_preload_stream_error(int fd)
+{
+    if (!is_stream(fd) || opt_call(fd, US_CTL_GETSOCKOPT, US_CTL_OPT_ERRPEEK, 0) <= 0)
+        return false;
+    fd_kind[fd] |= K_ERR;
+    return true;
+}
+
+/* A write or writev to a TCP descriptor whose error poll or epoll has reported: the error,
+ * taken, without writing (Linux returns it once, without SIGPIPE), or 0 when it was taken
+ * meanwhile (the write then goes ahead). */
+static ssize_t
+stream_error_first(int fd)
+{
+    long e = sock_error(fd);
+    return e > 0 ? fail(-e) : 0;
+}
+
 /* poll: Linux adds POLLERR to the hang-up of a connection while its error is not yet taken.
- * Asked only for a TCP descriptor that reports POLLHUP (reset, or both sides done). epoll and
- * select are not hooked: select has no error set (the descriptor is readable and writable, as
- * on Linux); epoll_wait reports EPOLLHUP without EPOLLERR (doc/run.md). */
+ * Asked only for a TCP descriptor that reports POLLHUP (reset, or both sides done). epoll is
+ * hooked for the same (epoll.c); select is not: it has no error set (the descriptor is readable
+ * and writable, as on Linux). */
 static void
 poll_errors(struct pollfd *p, nfds_t n, int ready)
 {
@@ -1125,8 +1153,7 @@ poll_errors(struct pollfd *p, nfds_t n, int ready)
         if (!p[i].revents)
             continue;
         ready--;
-        if ((p[i].revents & POLLHUP) && is_stream(p[i].fd) &&
-            opt_call(p[i].fd, US_CTL_GETSOCKOPT, US_CTL_OPT_ERRPEEK, 0) > 0)
+        if ((p[i].revents & POLLHUP) && us_preload_stream_error(p[i].fd))
             p[i].revents |= POLLERR;
     }
 }
@@ -1268,6 +1295,8 @@ US_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
     if (is_stream(fd)) {
+        if ((fd_kind[fd] & K_ERR) && stream_error_first(fd) < 0)
+            return -1;
         ssize_t n = REAL(write)(fd, buf, len);
         return n < 0 ? stream_send_failed(fd, 0, true) : n;
     }
@@ -1281,6 +1310,8 @@ US_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
     if (is_stream(fd)) {
+        if ((fd_kind[fd] & K_ERR) && stream_error_first(fd) < 0)
+            return -1;
         ssize_t w = REAL(writev)(fd, iov, n);
         return w < 0 ? stream_send_failed(fd, 0, true) : w;
     }
@@ -1478,6 +1509,8 @@ close(int fd)
     }
     int k = kind_of(fd);
     set_kind(fd, 0);
+    if (fd >= 0)
+        us_preload_epoll_closed((unsigned)fd, (unsigned)fd);
     return (k & K_LINGER) ? close_linger(fd) : REAL(close)(fd);
 }
 
@@ -1495,6 +1528,8 @@ dup_onto(int oldfd, int newfd)
 {
     if (newfd == ctl_fd && newfd != oldfd)
         ctl_fd = -1; /* the program took our number: open another when needed */
+    if (newfd != oldfd)
+        us_preload_epoll_closed((unsigned)newfd, (unsigned)newfd);
     set_kind(newfd, kind_of(oldfd));
 }
 
@@ -1593,6 +1628,7 @@ closefrom(int lowfd)
     pthread_mutex_unlock(&ctl_lock);
     for (int fd = lowfd < 0 ? 0 : lowfd; fd < FD_TABLE; fd++)
         fd_kind[fd] = 0;
+    us_preload_epoll_closed(lowfd < 0 ? 0 : (unsigned)lowfd, FD_TABLE - 1);
     real_closefrom(lowfd);
 }
 
@@ -1609,6 +1645,7 @@ close_range(unsigned first, unsigned last, int flags)
         pthread_mutex_unlock(&ctl_lock);
         for (unsigned fd = first; fd <= last && fd < FD_TABLE; fd++)
             fd_kind[fd] = 0;
+        us_preload_epoll_closed(first, last);
     }
     return r;
 }

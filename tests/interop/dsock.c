@@ -828,6 +828,81 @@ t_reset_read(void)
     }
 }
 
+static volatile sig_atomic_t sigpipes;
+
+static void
+on_sigpipe(int sig)
+{
+    (void)sig;
+    sigpipes++;
+}
+
+/* After the peer's reset, as Linux: epoll_wait reports EPOLLERR with EPOLLHUP (and EPOLLIN,
+ * EPOLLOUT, EPOLLRDHUP) until the error is taken: level-triggered on every wait, edge-triggered
+ * once; whatever the event's data (a pointer, a number). Then write fails once with ECONNRESET
+ * and no SIGPIPE, and the event has no EPOLLERR; the next write fails with EPIPE and SIGPIPE. */
+static void
+t_reset_epoll(void)
+{
+    static int tag;
+    const uint32_t want = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLERR | EPOLLHUP;
+    for (int edge = 0; edge < 2; edge++) {
+        const char *mode = edge ? "edge-triggered" : "level-triggered";
+        int s = tcp_connect(P_RESET);
+        if (s < 0)
+            return;
+        int ep = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | (edge ? EPOLLET : 0)};
+        if (edge)
+            e.data.u64 = 0x5eed0000u + (unsigned)s;
+        else
+            e.data.ptr = &tag;
+        uint64_t data = e.data.u64;
+        check_call(epoll_ctl(ep, EPOLL_CTL_ADD, s, &e), "epoll_ctl ADD");
+        check(writeall(s, "x", 1) == 0, "write one byte to the resetting peer");
+        uint32_t got = 0;
+        struct epoll_event o[4];
+        for (long end = now_ms() + 5000; !(got & EPOLLHUP) && now_ms() < end;) {
+            int n = epoll_wait(ep, o, 4, 1000);
+            for (int i = 0; i < n; i++)
+                if (o[i].data.u64 == data)
+                    got = o[i].events;
+            if (!(got & EPOLLHUP) && !edge)
+                usleep(10000); /* level: EPOLLOUT alone until the reset */
+        }
+        check(got == want, "%s: epoll_wait after the reset: EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLERR|"
+              "EPOLLHUP (events 0x%x, want 0x%x)", mode, got, want);
+        int n = epoll_wait(ep, o, 4, 0);
+        if (edge)
+            check(n == 0, "%s: no second event without a new edge (%d events)", mode, n);
+        else
+            check(n == 1 && o[0].events == want, "%s: the next wait reports it again (%d events, "
+                  "0x%x)", mode, n, n > 0 ? o[0].events : 0);
+        struct sigaction sa = {.sa_handler = on_sigpipe}, old;
+        sigaction(SIGPIPE, &sa, &old);
+        sigpipes = 0;
+        errno = 0;
+        ssize_t r = write(s, "y", 1);
+        int er = r < 0 ? errno : 0;
+        check(r < 0 && er == ECONNRESET && sigpipes == 0, "%s: write after the reset: "
+              "ECONNRESET without SIGPIPE (got %zd, %s, %d SIGPIPE)", mode, r, errstr(er),
+              (int)sigpipes);
+        if (!edge) {
+            n = epoll_wait(ep, o, 4, 0);
+            uint32_t want2 = want & ~(uint32_t)EPOLLERR;
+            check(n == 1 && o[0].events == want2, "%s: once the error was taken: no EPOLLERR "
+                  "(%d events, 0x%x, want 0x%x)", mode, n, n > 0 ? o[0].events : 0, want2);
+        }
+        r = write(s, "y", 1);
+        er = r < 0 ? errno : 0;
+        check(r < 0 && er == EPIPE && sigpipes == 1, "%s: the next write: EPIPE with SIGPIPE "
+              "(got %zd, %s, %d SIGPIPE)", mode, r, errstr(er), (int)sigpipes);
+        sigaction(SIGPIPE, &old, NULL);
+        close(ep);
+        close(s);
+    }
+}
+
 /* How close ends a connection, as Linux does: FIN after reading everything; RST with received
  * data unread (RFC 2525 2.17), or with SO_LINGER 0. */
 static void
@@ -1583,7 +1658,7 @@ static const struct {
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
     {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse}, {"linger", t_linger},
-    {"udp_errors", t_udp_errors},
+    {"udp_errors", t_udp_errors}, {"reset_epoll", t_reset_epoll},
 };
 
 int
