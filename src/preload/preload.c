@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -87,6 +88,11 @@ static struct {
 #define K_ERR 0x10 /* TCP: poll or epoll saw an error waiting (us_preload_stream_error) */
 #define FD_TABLE US_PRELOAD_FD_TABLE
 static uint8_t fd_kind[FD_TABLE];
+/* TCP: the socket's slot in the daemon's error hints (ctl_proto.h), mapped here read-only at
+ * HELLO; slot 0's counter is always 0. */
+static uint16_t fd_slot[FD_TABLE];
+static const _Atomic uint32_t *err_hints;
+static uint32_t slot_seq; /* spreads the slots this process chooses (socket_local) */
 /* UDP destinations known to pass the send checks (dgram_send): one per slot, descriptor,
  * address and port in one word, so threads never see half an entry. */
 #define DST_SLOTS 1024
@@ -178,6 +184,22 @@ set_kind(int fd, int k)
     }
 }
 
+/* newfd is now a duplicate of oldfd. */
+static void
+copy_kind(int oldfd, int newfd)
+{
+    set_kind(newfd, kind_of(oldfd));
+    if (newfd >= 0 && newfd < FD_TABLE)
+        fd_slot[newfd] = oldfd >= 0 && oldfd < FD_TABLE ? fd_slot[oldfd] : 0;
+}
+
+static void
+set_slot(int fd, uint32_t slot)
+{
+    if (fd >= 0 && fd < FD_TABLE)
+        fd_slot[fd] = slot < US_CTL_HINT_SLOTS ? (uint16_t)slot : 0;
+}
+
 /* ---- the control connection ------------------------------------------------------------------ */
 
 static void
@@ -238,10 +260,22 @@ ctl_open_locked(void)
     int diag = REAL(socket)(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     struct us_ctl_req q = {.op = US_CTL_HELLO, .arg = US_CTL_VERSION};
     struct us_ctl_resp r;
+    int hints = -1;
     long ret = ctl_call_locked(&q, NULL, 0, diag >= 0 ? &diag : NULL, diag >= 0 ? 1 : 0, &r, NULL,
-                               0, NULL, 0);
+                               0, &hints, MSG_CMSG_CLOEXEC);
     if (diag >= 0)
         REAL(close)(diag);
+    if (hints >= 0) {
+        /* The same table for every connection (one daemon): mapped once, kept over fork. */
+        size_t hl = US_CTL_HINT_SLOTS * sizeof(*err_hints);
+        struct stat hs;
+        if (!err_hints && fstat(hints, &hs) == 0 && (size_t)hs.st_size >= hl) {
+            void *m = mmap(NULL, hl, PROT_READ, MAP_SHARED, hints, 0);
+            if (m != MAP_FAILED)
+                err_hints = m;
+        }
+        REAL(close)(hints);
+    }
     if (ret < 0) {
         if (ret == -EPROTO)
             fprintf(stderr, "ustack-preload: the daemon at %s speaks another protocol version "
@@ -457,13 +491,16 @@ identify_inherited(void)
         if (n == US_CTL_MAX_FDS || (!e && n > 0)) {
             struct us_ctl_req q = {.op = US_CTL_DS_IDENTIFY, .flags = US_CTL_F_DS, .fd = -1};
             struct us_ctl_resp r;
-            uint8_t kinds[US_CTL_MAX_FDS];
+            uint8_t kinds[US_CTL_MAX_FDS * (1 + sizeof(uint16_t))]; /* then the hint slots */
             pthread_mutex_lock(&ctl_lock);
             long ret = ctl_call_locked(&q, NULL, 0, fds, n, &r, kinds, sizeof(kinds), NULL, 0);
             pthread_mutex_unlock(&ctl_lock);
-            if (ret >= 0)
-                for (int i = 0; i < n && i < (int)r.len; i++)
-                    set_kind(fds[i], kinds[i]);
+            for (long i = 0; ret == n && i < n; i++) {
+                uint16_t slot;
+                memcpy(&slot, kinds + n + i * (long)sizeof(slot), sizeof(slot));
+                set_kind(fds[i], kinds[i]);
+                set_slot(fds[i], slot);
+            }
             n = 0;
         }
         if (!e)
@@ -578,10 +615,14 @@ socket_local(int k, int domain, int type)
     if (ctl_fd < 0)
         ctl_open_locked();
     int sv[2];
+    uint32_t slot = 0;
     if (ctl_fd >= 0 && ctl_credit > 0 &&
         socketpair(AF_UNIX, (k == K_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) |
                                 (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)), 0, sv) == 0) {
-        struct us_ctl_req q = {.op = US_CTL_DS_NEW, .arg = k, .arg2 = domain, .fd = -1};
+        /* Its error hint's slot: ours to choose (a collision costs only a question). */
+        slot = 1 + ((uint32_t)getpid() * 40503u + slot_seq++ * 2654435761u) % (US_CTL_HINT_SLOTS - 1);
+        struct us_ctl_req q = {.op = US_CTL_DS_NEW, .arg = k, .arg2 = domain, .fd = -1,
+                               .addr = slot};
         if (ctl_send_locked(&q, NULL, 0, sv, 2) == 0) {
             ctl_credit--;
             ctl_unanswered++;
@@ -592,8 +633,10 @@ socket_local(int k, int domain, int type)
         REAL(close)(sv[0]); /* the daemon's end, now the daemon's */
     }
     pthread_mutex_unlock(&ctl_lock);
-    if (fd >= 0)
+    if (fd >= 0) {
         set_kind(fd, k | (domain == AF_INET6 ? K_INET6 : 0));
+        set_slot(fd, slot);
+    }
     return fd;
 }
 
@@ -623,6 +666,7 @@ socket(int domain, int type, int protocol)
     }
     apply_flags(fd, type);
     set_kind(fd, k | (domain == AF_INET6 ? K_INET6 : 0));
+    set_slot(fd, r.dst);
     return fd;
 }
 
@@ -686,6 +730,7 @@ accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
         }
         apply_flags(nfd, flags);
         set_kind(nfd, k);
+        set_slot(nfd, r.dst);
         struct us_sockaddr a = {r.addr, r.port};
         addr_out(&a, k, sa, len);
         return nfd;
@@ -1132,9 +1177,18 @@ us_preload_stream_error(int fd)
     return true;
 }
 
-/* A write or writev to a TCP descriptor whose error poll or epoll has reported: the error,
- * taken, without writing (Linux returns it once, without SIGPIPE), or 0 when it was taken
- * meanwhile (the write then goes ahead). */
+/* A write or writev to a TCP descriptor: does an error wait that the pair would report as
+ * EPIPE, with SIGPIPE? poll or epoll reported it (K_ERR), or the daemon's hint for its slot
+ * says one of that slot's sockets has one: one load from memory, no system call. */
+static bool
+stream_error_hinted(int fd)
+{
+    return (fd_kind[fd] & K_ERR) ||
+           (err_hints && atomic_load_explicit(&err_hints[fd_slot[fd]], memory_order_relaxed));
+}
+
+/* Then the error, taken, without writing (Linux returns it once, without SIGPIPE), or 0 when
+ * there is none (taken meanwhile, or another socket's of the slot): the write goes ahead. */
 static ssize_t
 stream_error_first(int fd)
 {
@@ -1295,7 +1349,7 @@ US_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
     if (is_stream(fd)) {
-        if ((fd_kind[fd] & K_ERR) && stream_error_first(fd) < 0)
+        if (stream_error_hinted(fd) && stream_error_first(fd) < 0)
             return -1;
         ssize_t n = REAL(write)(fd, buf, len);
         return n < 0 ? stream_send_failed(fd, 0, true) : n;
@@ -1310,7 +1364,7 @@ US_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
     if (is_stream(fd)) {
-        if ((fd_kind[fd] & K_ERR) && stream_error_first(fd) < 0)
+        if (stream_error_hinted(fd) && stream_error_first(fd) < 0)
             return -1;
         ssize_t w = REAL(writev)(fd, iov, n);
         return w < 0 ? stream_send_failed(fd, 0, true) : w;
@@ -1519,7 +1573,7 @@ dup(int fd)
 {
     int n = REAL(dup)(fd);
     if (n >= 0)
-        set_kind(n, kind_of(fd));
+        copy_kind(fd, n);
     return n;
 }
 
@@ -1530,7 +1584,7 @@ dup_onto(int oldfd, int newfd)
         ctl_fd = -1; /* the program took our number: open another when needed */
     if (newfd != oldfd)
         us_preload_epoll_closed((unsigned)newfd, (unsigned)newfd);
-    set_kind(newfd, kind_of(oldfd));
+    copy_kind(oldfd, newfd);
 }
 
 US_EXPORT int
@@ -1560,7 +1614,7 @@ fcntl(int fd, int cmd, ...)
     va_end(ap);
     int n = REAL(fcntl)(fd, cmd, arg);
     if (n >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-        set_kind(n, kind_of(fd));
+        copy_kind(fd, n);
     return n;
 }
 

@@ -703,7 +703,7 @@ client_readable(struct daemon *d, struct client *c)
             else
                 close(fds[i]);
         struct us_ctl_resp r = {.ret = 0, .addr = us_sockd_grant(d->sd, c->owner)};
-        client_reply(c, &r, NULL, 0);
+        client_reply_fd(c, &r, NULL, 0, us_sockd_hints_fd(d->sd)); /* the daemon keeps it */
         return false;
     }
     if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || q.len != (size_t)n - sizeof(q)) {

@@ -15,11 +15,13 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -72,6 +74,8 @@ struct ds {
     size_t mem;                 /* pair buffer bytes charged to the owner */
     enum ds_state state;
     int err;                    /* pending error for SO_ERROR (positive errno) */
+    uint16_t slot;              /* its error hint (ctl_proto.h); 0: none */
+    bool hinted;                /* it counts in its slot: err waits, the pair cannot tell */
     size_t filler;              /* filler bytes at the head of dfd's input */
     bool hup;                   /* every copy of the program's end is closed */
     bool rdhup;                 /* epoll said the program's data ends (shutdown or close) */
@@ -108,11 +112,46 @@ struct us_sockd {
     size_t heap_n, heap_cap;
     void (*link_read)(void *ctx); /* reads what the link brought, into the stack */
     void *link_ctx;
+    int hints_fd;               /* the error hints (ctl_proto.h), a memory file shared with clients */
+    _Atomic uint32_t *hints;
     struct ds **by_sfd;         /* stack descriptor -> socket, for netstat -p */
     size_t by_sfd_n;
     struct us_sockd_stats stats;
     uint8_t bounce[sizeof(struct us_ds_dgram) + BOUNCE];
 };
+
+int
+us_sockd_hints_fd(const struct us_sockd *sd)
+{
+    return sd->hints ? sd->hints_fd : -1;
+}
+
+/* A reset connection's error waits: the program's writes ask for it before writing, since the
+ * pair would say EPIPE, with SIGPIPE (doc/run.md, Closing). */
+static void
+hint_on(struct ds *s)
+{
+    if (s->hinted || !s->slot || !s->sd->hints)
+        return;
+    atomic_fetch_add_explicit(&s->sd->hints[s->slot], 1, memory_order_relaxed);
+    s->hinted = true;
+}
+
+static void
+hint_off(struct ds *s)
+{
+    if (!s->hinted)
+        return;
+    atomic_fetch_sub_explicit(&s->sd->hints[s->slot], 1, memory_order_relaxed);
+    s->hinted = false;
+}
+
+/* The slot of a socket the daemon made: from its inode, so spread like the sockets. */
+static uint16_t
+hint_slot(ino_t ino)
+{
+    return (uint16_t)(1 + (ino * 0x9e3779b97f4a7c15ull >> 32) % (US_CTL_HINT_SLOTS - 1));
+}
 
 void
 us_sockd_limits_default(struct us_sockd_limits *l)
@@ -131,6 +170,19 @@ us_sockd_new(struct us_stack *st, int epfd, const struct us_sockd_limits *l)
     sd->st = st;
     sd->ep = epfd;
     sd->diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    /* Sealed at its size: a client can never make the daemon's stores fault. */
+    size_t hl = US_CTL_HINT_SLOTS * sizeof(*sd->hints);
+    sd->hints_fd = memfd_create("ustack-error-hints", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    void *m = MAP_FAILED;
+    if (sd->hints_fd >= 0 && ftruncate(sd->hints_fd, (off_t)hl) == 0 &&
+        fcntl(sd->hints_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
+        m = mmap(NULL, hl, PROT_READ | PROT_WRITE, MAP_SHARED, sd->hints_fd, 0);
+    if (m != MAP_FAILED) {
+        sd->hints = m;
+    } else if (sd->hints_fd >= 0) { /* writes then raise SIGPIPE as before (run.md) */
+        close(sd->hints_fd);
+        sd->hints_fd = -1;
+    }
     if (l)
         sd->lim = *l;
     else
@@ -375,6 +427,7 @@ ds_free(struct ds *s, us_time_t now)
     cont_remove(sd, s);
     timer_clear(s);
     waiter_answer(s);
+    hint_off(s);
     for (struct ds **pp = &sd->hash[ino_bucket(s->ino)]; *pp; pp = &(*pp)->hnext)
         if (*pp == s) {
             *pp = s->hnext;
@@ -414,6 +467,10 @@ us_sockd_free(struct us_sockd *sd, us_time_t now)
             ds_free(sd->hash[b], now);
     free(sd->by_sfd);
     free(sd->heap);
+    if (sd->hints) {
+        munmap(sd->hints, US_CTL_HINT_SLOTS * sizeof(*sd->hints));
+        close(sd->hints_fd);
+    }
     if (sd->diag >= 0)
         close(sd->diag);
     free(sd);
@@ -469,6 +526,7 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     s->family = family;
     s->ino = sb.st_ino;
     s->dino = db.st_ino;
+    s->slot = type == US_SOCK_STREAM ? hint_slot(s->ino) : 0;
     s->state = type == US_SOCK_DGRAM ? DS_DATA : DS_OPEN;
     s->rd_more = true;
     size_t b = ino_bucket(s->ino);
@@ -566,6 +624,8 @@ stream_fail(struct ds *s, int err)
         return;
     s->err = err;
     s->state = DS_DONE;
+    if (err)
+        hint_on(s); /* before the shutdown the program can see */
     shutdown(s->dfd, SHUT_RDWR);
 }
 
@@ -1076,6 +1136,8 @@ ds_new(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q
     }
     if (sfd >= 0 && ds_init(sd, o, sfd, q->arg, q->arg2, fds, &s) == 0) {
         close(fds[1]); /* the program's copy; ours is kept */
+        if (s->type == US_SOCK_STREAM) /* the client's choice, which its library knows */
+            s->slot = q->addr < US_CTL_HINT_SLOTS ? (uint16_t)q->addr : 0;
         s->diag = o->diag;
         s->diag->refs++;
         return;
@@ -1164,12 +1226,14 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         }
         *give_fd = pfd;
         r->addr = o ? us_sockd_grant(sd, o) : 0;
+        r->dst = s->slot;
         goto out;
     }
     if (q->op == US_CTL_DS_IDENTIFY) {
         uint8_t *kinds = out;
         size_t n = 0;
-        for (int i = 0; i < n_fds && n < out_cap; i++) {
+        int k = US_MIN(n_fds, (int)(out_cap / (1 + sizeof(uint16_t))));
+        for (int i = 0; i < k; i++) {
             struct ds *s = ds_by_fd(sd, fds[i]);
             int l = -1;
             if (s && s->type == US_SOCK_STREAM)
@@ -1177,8 +1241,10 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
             kinds[n++] = s ? (uint8_t)(s->type | (s->family == AF_INET6 ? US_CTL_DS_INET6 : 0) |
                                        (l > 0 ? US_CTL_DS_LINGER : 0))
                            : 0;
+            uint16_t slot = s ? s->slot : 0;
+            memcpy(kinds + k + i * sizeof(slot), &slot, sizeof(slot));
         }
-        *out_len = n;
+        *out_len = n + n * sizeof(uint16_t);
         r->ret = (int64_t)n;
         goto out;
     }
@@ -1274,6 +1340,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         n->state = DS_DATA;
         r->addr = peer.addr;
         r->port = peer.port;
+        r->dst = n->slot;
         *give_fd = pfd;
         listen_pull(s, now); /* room in the queue again */
         pump(n, now);   /* data may have come with the handshake */
@@ -1329,6 +1396,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         if (s->err) {
             r->ret = s->err;
             s->err = 0;
+            hint_off(s);
         } else {
             r->ret = us_sock_error(st, s->sfd);
         }

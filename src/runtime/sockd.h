@@ -42,6 +42,9 @@ struct us_sockd *us_sockd_new(struct us_stack *st, int epfd, const struct us_soc
 /* Closes every descriptor socket (their connections close as the program's would). */
 void us_sockd_free(struct us_sockd *sd, us_time_t now);
 
+/* The error hints (ctl_proto.h) the reply to HELLO carries, or -1 (none: not made). */
+int us_sockd_hints_fd(const struct us_sockd *sd);
+
 /* Makes an owner for a new client connection (refs 1), from its credentials. */
 struct us_sockd_owner *us_sockd_owner_new(struct us_sockd *sd, pid_t pid, uid_t uid);
 void us_sockd_owner_put(struct us_sockd_owner *o);

@@ -903,6 +903,46 @@ t_reset_epoll(void)
     }
 }
 
+/* A write to a connection the peer has reset, with no poll, read or SO_ERROR since: as Linux,
+ * write and writev fail once with ECONNRESET and no SIGPIPE, then with EPIPE and SIGPIPE. The
+ * reset is waited for with TCP_INFO (its state CLOSE), which takes no error. */
+static void
+t_reset_write(void)
+{
+    for (int v = 0; v < 2; v++) {
+        const char *how = v ? "writev" : "write";
+        int s = tcp_connect(P_RESET);
+        if (s < 0)
+            return;
+        check(writeall(s, "x", 1) == 0, "write one byte to the resetting peer");
+        struct tcp_info ti = {0};
+        for (long end = now_ms() + 5000; ti.tcpi_state != TCP_CLOSE && now_ms() < end;) {
+            socklen_t tl = sizeof(ti);
+            if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+                break;
+            usleep(10000);
+        }
+        check(ti.tcpi_state == TCP_CLOSE, "%s: TCP_INFO says CLOSE after the reset (%u)", how,
+              ti.tcpi_state);
+        usleep(100000); /* the reset's other effects settle (nothing here asks for them) */
+        struct sigaction sa = {.sa_handler = on_sigpipe}, old;
+        sigaction(SIGPIPE, &sa, &old);
+        sigpipes = 0;
+        struct iovec iov = {"y", 1};
+        for (int k = 0; k < 2; k++) {
+            errno = 0;
+            ssize_t r = v ? writev(s, &iov, 1) : write(s, "y", 1);
+            int e = r < 0 ? errno : 0;
+            int want_e = k == 0 ? ECONNRESET : EPIPE;
+            check(r < 0 && e == want_e && sigpipes == k, "%s after the reset, call %d: %s, %d "
+                  "SIGPIPE (got %zd, %s, %d SIGPIPE)", how, k + 1, strerror(want_e), k, r,
+                  errstr(e), (int)sigpipes);
+        }
+        sigaction(SIGPIPE, &old, NULL);
+        close(s);
+    }
+}
+
 /* How close ends a connection, as Linux does: FIN after reading everything; RST with received
  * data unread (RFC 2525 2.17), or with SO_LINGER 0. */
 static void
@@ -1659,6 +1699,7 @@ static const struct {
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
     {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse}, {"linger", t_linger},
     {"udp_errors", t_udp_errors}, {"reset_epoll", t_reset_epoll},
+    {"reset_write", t_reset_write},
 };
 
 int
