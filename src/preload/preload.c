@@ -1122,15 +1122,29 @@ iov_total(const struct iovec *iov, size_t n)
     return len;
 }
 
-/* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file). Only a pair
- * shut both ways (POLLHUP: the daemon's doing after a reset, or the program's own shutdown of
- * its sending side) can have one, which a poll without waiting tells: a peer's FIN costs no
- * round trip. */
+/* Might an error wait on TCP descriptor fd, one that its pair reports as end of file or EPIPE?
+ * poll or epoll reported it (K_ERR), or the daemon's hint for the socket's slot (doc/run.md)
+ * counts one of that slot's sockets: one load from memory, no system call. Without hints (or
+ * a slot), nothing; or, with may_poll, a pair shut both ways may have one (POLLHUP: the
+ * daemon's doing after a reset, or the program's own shutdown of its sending side), which a
+ * poll without waiting tells. */
+static bool
+stream_error_hinted(int fd, bool may_poll)
+{
+    if (fd_kind[fd] & K_ERR)
+        return true;
+    if (err_hints && fd_slot[fd])
+        return atomic_load_explicit(&err_hints[fd_slot[fd]], memory_order_relaxed) != 0;
+    struct pollfd p = {.fd = fd};
+    return may_poll && REAL(poll)(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file); a peer's FIN
+ * costs no round trip. */
 static ssize_t
 stream_eof(int fd, size_t len)
 {
-    struct pollfd p = {.fd = fd};
-    if (len == 0 || REAL(poll)(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
+    if (len == 0 || !stream_error_hinted(fd, true))
         return 0;
     long e = sock_error(fd);
     return e > 0 ? fail(-e) : 0;
@@ -1147,7 +1161,7 @@ stream_send_failed(int fd, int flags, bool signalled)
 {
     if (errno != EPIPE)
         return -1;
-    long e = sock_error(fd);
+    long e = stream_error_hinted(fd, true) ? sock_error(fd) : 0;
     if (e > 0)
         return fail(-e);
     if (!signalled && !(flags & MSG_NOSIGNAL))
@@ -1177,17 +1191,8 @@ us_preload_stream_error(int fd)
     return true;
 }
 
-/* A write or writev to a TCP descriptor: does an error wait that the pair would report as
- * EPIPE, with SIGPIPE? poll or epoll reported it (K_ERR), or the daemon's hint for its slot
- * says one of that slot's sockets has one: one load from memory, no system call. */
-static bool
-stream_error_hinted(int fd)
-{
-    return (fd_kind[fd] & K_ERR) ||
-           (err_hints && atomic_load_explicit(&err_hints[fd_slot[fd]], memory_order_relaxed));
-}
-
-/* Then the error, taken, without writing (Linux returns it once, without SIGPIPE), or 0 when
+/* A write or writev to a TCP descriptor whose error is hinted (stream_error_hinted: before the
+ * pair's EPIPE and its SIGPIPE): the error, taken, without writing (Linux returns it once, without SIGPIPE), or 0 when
  * there is none (taken meanwhile, or another socket's of the slot): the write goes ahead. */
 static ssize_t
 stream_error_first(int fd)
@@ -1349,7 +1354,7 @@ US_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
     if (is_stream(fd)) {
-        if (stream_error_hinted(fd) && stream_error_first(fd) < 0)
+        if (stream_error_hinted(fd, false) && stream_error_first(fd) < 0)
             return -1;
         ssize_t n = REAL(write)(fd, buf, len);
         return n < 0 ? stream_send_failed(fd, 0, true) : n;
@@ -1364,7 +1369,7 @@ US_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
     if (is_stream(fd)) {
-        if (stream_error_hinted(fd) && stream_error_first(fd) < 0)
+        if (stream_error_hinted(fd, false) && stream_error_first(fd) < 0)
             return -1;
         ssize_t w = REAL(writev)(fd, iov, n);
         return w < 0 ? stream_send_failed(fd, 0, true) : w;
