@@ -495,7 +495,8 @@ identify_inherited(void)
             pthread_mutex_lock(&ctl_lock);
             long ret = ctl_call_locked(&q, NULL, 0, fds, n, &r, kinds, sizeof(kinds), NULL, 0);
             pthread_mutex_unlock(&ctl_lock);
-            for (long i = 0; ret == n && i < n; i++) {
+            bool whole = ret == n && r.len >= (uint32_t)n * (1 + sizeof(uint16_t));
+            for (long i = 0; whole && i < n; i++) {
                 uint16_t slot;
                 memcpy(&slot, kinds + n + i * (long)sizeof(slot), sizeof(slot));
                 set_kind(fds[i], kinds[i]);
