@@ -27,7 +27,8 @@
 # stdout and appended to RAWFILE; scripts/bench-table.py makes the table.
 # Knobs: BENCH_LOSS_SEEDS (5: seeds 1..N), BENCH_LOSS_BYTES (104857600), BENCH_LOSS_PROFILES
 # (clean,loss1,loss5,reorder,blackout; also: delay, reorder's 10 ms without the early frames),
-# BENCH_LOSS_TIMEOUT (300 s per transfer).
+# BENCH_LOSS_TIMEOUT (300 s per transfer), BENCH_LOSS_TRACE (FILE: the daemon runs with --trace
+# into FILE, for a look at one short run: it slows the sender).
 # The impairment applies to both directions (data and ACKs), each with its own stream of the
 # seed, as `ustack up --impair` does.
 set -euo pipefail
@@ -89,11 +90,12 @@ BULK=$TMP/bulk_conn
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 bench/bulk_conn.c -o "$BULK"
 ip netns exec "$NSA" "$BULK" serve 5001 >"$TMP/serve.log" 2>&1 &
 PIDS+=($!)
+US_OUT=${BENCH_LOSS_TRACE:-$TMP/ustack.out}
 ip netns exec "$NSU" "$USTACK" up --tap "$UTAP" --addr "$U_IP/24" --mac "$U_MAC" --no-offload \
-    --serve chargen --ctl "$CTL" --seed 1 >"$TMP/ustack.out" 2>&1 &
+    --serve chargen --ctl "$CTL" --seed 1 ${BENCH_LOSS_TRACE:+--trace} >"$US_OUT" 2>&1 &
 US_PID=$!
-for _ in $(seq 100); do grep -q "ustack: up on" "$TMP/ustack.out" 2>/dev/null && break; sleep 0.1; done
-grep -q "ustack: up on" "$TMP/ustack.out" || { echo "run_bridge_loss: ustack not up" >&2; exit 1; }
+for _ in $(seq 100); do grep -q "ustack: up on" "$US_OUT" 2>/dev/null && break; sleep 0.1; done
+grep -q "ustack: up on" "$US_OUT" || { echo "run_bridge_loss: ustack not up" >&2; exit 1; }
 
 # us_count NAME: a counter of the daemon's netstat -s.
 us_count() { USTACK_CTL=$CTL "$USTACK" netstat -s | awk -v n="$1" '$1 == n { print $2; exit }'; }

@@ -266,6 +266,10 @@ tap_frames(struct daemon *d, size_t max)
         }
         if (n <= 0)
             return true;
+        /* The clock moves on per frame, not per loop iteration: one iteration may take in
+         * hundreds of frames, longer than the round trip on a short path, and RTT samples and
+         * RACK's timing (RFC 8985 6.2) would read 0 for a segment sent and acknowledged in it. */
+        d->now = mono_now();
         if (d->pcap)
             us_pcap_write(d->pcap, d->rxbuf, (size_t)n, wall_now());
         if (d->delayq) {
