@@ -301,9 +301,10 @@ sc_fds(void)
     } u;
     struct pollfd p = {.fd = s, .events = POLLIN};
     ssize_t n = poll(&p, 1, 2000) > 0 ? recv(s, u.buf, sizeof(u.buf), 0) : -1;
-    int zeros = n >= (ssize_t)sizeof(u.r) && u.r.ret >= 0 && u.r.len == 60 &&
-                (size_t)n == sizeof(u.r) + 60;
-    for (int i = 0; zeros && i < 60; i++)
+    /* 60 kinds, then 60 hint slots (two bytes each): all 0 */
+    int zeros = n >= (ssize_t)sizeof(u.r) && u.r.ret == 60 && u.r.len == 60 * 3 &&
+                (size_t)n == sizeof(u.r) + 60 * 3;
+    for (int i = 0; zeros && i < 60 * 3; i++)
         zeros = u.buf[sizeof(u.r) + (size_t)i] == 0;
     check(zeros, "DS_IDENTIFY: each pipe is \"not ours\" (%zd bytes, ret %lld)", n,
           n >= (ssize_t)sizeof(u.r) ? (long long)u.r.ret : 0LL);
