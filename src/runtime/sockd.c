@@ -170,13 +170,20 @@ us_sockd_new(struct us_stack *st, int epfd, const struct us_sockd_limits *l)
     sd->st = st;
     sd->ep = epfd;
     sd->diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    /* Sealed at its size: a client can never make the daemon's stores fault. */
+    /* Sealed at its size (a client can never make the daemon's stores fault), and against
+     * writes but through the daemon's own mapping, made first (a client can map it only to
+     * read: no program can change another's hints). */
     size_t hl = US_CTL_HINT_SLOTS * sizeof(*sd->hints);
     sd->hints_fd = memfd_create("ustack-error-hints", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     void *m = MAP_FAILED;
     if (sd->hints_fd >= 0 && ftruncate(sd->hints_fd, (off_t)hl) == 0 &&
-        fcntl(sd->hints_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
+        fcntl(sd->hints_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0)
         m = mmap(NULL, hl, PROT_READ | PROT_WRITE, MAP_SHARED, sd->hints_fd, 0);
+    if (m != MAP_FAILED &&
+        fcntl(sd->hints_fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) != 0) {
+        munmap(m, hl);
+        m = MAP_FAILED;
+    }
     if (m != MAP_FAILED) {
         sd->hints = m;
     } else if (sd->hints_fd >= 0) { /* writes then raise SIGPIPE as before (run.md) */

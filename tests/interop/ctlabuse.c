@@ -21,7 +21,9 @@
  *   hellostall  sends HELLO, never reads the answer, sends nothing more
  *   flood       sends HELLO and NETSTAT requests without reading any answer, until the socket
  *               is full, so the daemon's answers back up
- *   many        200 connections, each after a HELLO */
+ *   many        200 connections, each after a HELLO
+ *   hints       after HELLO, the error hints it carries (a memory file) cannot be mapped
+ *               writable nor written: no client can change another's hints */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -231,6 +234,47 @@ sc_nohello(void)
 {
     struct us_ctl_req q = req(US_CTL_NETSTAT, 0);
     bad_message("NETSTAT before HELLO", &q, sizeof(q), 0);
+}
+
+static void
+sc_hints(void)
+{
+    int s = ctl_connect();
+    if (s < 0)
+        return;
+    struct us_ctl_req q = req(US_CTL_HELLO, US_CTL_VERSION);
+    check(send(s, &q, sizeof(q), 0) == (ssize_t)sizeof(q), "hints: HELLO sent");
+    struct us_ctl_resp r;
+    union {
+        struct cmsghdr c;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct iovec iov = {&r, sizeof(r)};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof(u.buf)};
+    ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+    struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    int fd = -1;
+    if (c && c->cmsg_type == SCM_RIGHTS)
+        memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+    check(fd >= 0, "hints: the reply to HELLO carries a descriptor");
+    if (fd >= 0) {
+        size_t len = US_CTL_HINT_SLOTS * sizeof(uint32_t);
+        void *ro = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+        check(ro != MAP_FAILED, "hints: mapped to read");
+        void *rw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        check(rw == MAP_FAILED && errno == EPERM, "hints: a writable mapping is refused (%s)",
+              rw == MAP_FAILED ? strerror(errno) : "it was made");
+        uint32_t one = 1;
+        check(pwrite(fd, &one, sizeof(one), 4) < 0, "hints: a write is refused");
+        check(ftruncate(fd, 0) < 0, "hints: the size cannot change");
+        if (ro != MAP_FAILED)
+            munmap(ro, len);
+        if (rw != MAP_FAILED)
+            munmap(rw, len);
+        close(fd);
+    }
+    close(s);
 }
 
 static void
@@ -469,6 +513,8 @@ main(int argc, char **argv)
         sc_dsnew();
     else if (strcmp(sc, "fds") == 0)
         sc_fds();
+    else if (strcmp(sc, "hints") == 0)
+        sc_hints();
     else if (strcmp(sc, "stall") == 0) {
         int s = ctl_connect();
         if (s < 0)
