@@ -699,7 +699,14 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         c->bytes_acked += n;
     }
     if (c->sacked) {
+        /* Data SACKed before (the ACK moves over it now) was delivered then: it grows cwnd
+         * no more (Linux counts delivered segments). After an RTO, when ACKs jump over long
+         * SACKed runs, counting it again made slow start send bursts of segments marked lost
+         * that the peer had, their SACKs having been lost. */
+        uint32_t before = us_rangeset_bytes(c->sacked);
         us_rangeset_shift(c->sacked, acked);
+        uint32_t below = before - us_rangeset_bytes(c->sacked);
+        data_acked = data_acked > below ? data_acked - below : 0;
         us_tcp_rs_trim(&c->sacked);
     }
     c->snd_una = r->ack;
