@@ -2458,6 +2458,36 @@ START_TEST(rto_keeps_sacked)
 }
 END_TEST
 
+/* After an RTO, an ACK that jumps over data SACKed before grows cwnd only by what it newly
+ * delivered: the SACKed run was delivered when it was SACKed (Linux counts delivered segments).
+ * Counted again, slow start would burst out segments marked lost that the peer has. */
+START_TEST(rto_slow_start_counts_new_data)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 10);
+    sack_ack(&o, &t, una + 2 * 1460, una + 9 * 1460);
+    for (int i = 0; i < 100 && us_stat_get(o.st, US_STAT_TCP_RTO) == 0; i++) {
+        os_clear(&o);
+        os_advance(&o, US_MSEC(10));
+    }
+    expect_stat(&o, US_STAT_TCP_RTO, 1);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 1460;
+    sack_ack(&o, &t, una + 2 * 1460, una + 9 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A | P, una + 9 * 1460, t.seq, 1460);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 10 * 1460; /* segments 1 and 9 new, 2 to 8 SACKed before */
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 4 * 1460); /* 2, and 2 newly delivered */
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 /* RFC 2018 8: the peer drops data it SACKed (its ACK stops where that data begins). The
  * scoreboard goes, and within 10 ms (the timer Linux's tcp_check_sack_reneging sets; here
  * RACK is sooner, as the SACK of segment 3 still says it went after) the dropped segment goes
@@ -3032,6 +3062,7 @@ make_suite(void)
     tcase_add_test(tc, rack_dsack_grows_reo_wnd);
     tcase_add_test(tc, rto_keeps_sacked);
     tcase_add_test(tc, sack_reneging);
+    tcase_add_test(tc, rto_slow_start_counts_new_data);
     tcase_add_test(tc, tlp_off);
     tcase_add_test(tc, tlp_one_segment);
     tcase_add_test(tc, tlp_verdict_at_next_probe);
