@@ -30,6 +30,11 @@
 #define PUMP_BUDGET (256 * 1024) /* bytes per direction per pump call */
 #define INO_BUCKETS 4096         /* power of two; chains grow with the sockets */
 #define DGRAM_PAIR_MEM (2 * 212992) /* a SEQPACKET pair keeps the kernel's default buffers */
+/* A read of the program's data of at most this many bytes is peeked and taken off the pair
+ * later (take_peeked). Bound: each byte may be a write of its own, an skb of about 1 KiB
+ * charged to the program's end, and the end stays writable (POLLOUT) while a quarter of its
+ * send buffer (256 KiB at least: ds_init, the library's restore_sndbuf) is free. */
+#define PEEK_MAX 64
 
 /* A socket-diagnostics socket in some network namespace, shared by the sockets made there. */
 struct us_sockd_diag {
@@ -83,6 +88,8 @@ struct ds {
     bool rd_more;               /* dfd may hold input: set by epoll's edge, cleared by a read
                                  * that found it empty (no read only to learn EAGAIN) */
     bool urg;                   /* the program sent MSG_OOB: dfd's input holds a mark (EPOLLPRI) */
+    bool bulk;                  /* the last read of the program's data was more than PEEK_MAX */
+    size_t peeked;              /* bytes at the head of dfd's input already sent to TCP */
     struct ds *hnext;           /* inode hash chain */
     struct ds *qnext;           /* continue list */
     struct ds *lnext;           /* lingering list (DS_LINGER) */
@@ -107,6 +114,8 @@ struct us_sockd {
     void *link_ctx;
     struct ds **by_sfd;         /* stack descriptor -> socket, for netstat -p */
     size_t by_sfd_n;
+    int *dead;                  /* ends of pairs to close once this iteration's requests are in */
+    size_t n_dead, cap_dead;
     struct us_sockd_stats stats;
     uint8_t bounce[sizeof(struct us_ds_dgram) + BOUNCE];
 };
@@ -264,6 +273,38 @@ cont_remove(struct us_sockd *sd, struct ds *s)
     s->queued = false;
 }
 
+/* Closes the ends of pairs put off by close_later. */
+static void
+close_dead(struct us_sockd *sd)
+{
+    for (size_t i = 0; i < sd->n_dead; i++)
+        close(sd->dead[i]);
+    sd->n_dead = 0;
+}
+
+/* The last close of an AF_UNIX socket, while any AF_UNIX descriptor is in flight anywhere in
+ * the system (sent in SCM_RIGHTS, not yet received), queues the kernel's garbage collector
+ * (unix_release_sock: a work item and a kworker's wake-up, about a tenth of the daemon's time
+ * per connection when measured). A program that closes a connection and opens the next one
+ * has its US_CTL_DS_NEW and US_CTL_CONNECT, with their descriptors, in flight just as the
+ * daemon learns of the close: so the daemon's end is closed at the end of the loop's
+ * iteration (us_sockd_run), after the requests that came with the hang-up were received. */
+static void
+close_later(struct us_sockd *sd, int fd)
+{
+    if (sd->n_dead == sd->cap_dead) {
+        size_t n = sd->cap_dead ? 2 * sd->cap_dead : 64;
+        int *p = realloc(sd->dead, n * sizeof(*p));
+        if (!p) {
+            close(fd);
+            return;
+        }
+        sd->dead = p;
+        sd->cap_dead = n;
+    }
+    sd->dead[sd->n_dead++] = fd;
+}
+
 /* Ends a descriptor socket: the pair, the stack socket (closing it as Linux closes a socket its
  * program let go: FIN, or RST when data was left unread or SO_LINGER 0 says so), the entry. */
 static void
@@ -295,7 +336,7 @@ ds_free(struct ds *s, us_time_t now)
     }
     if (s->dfd >= 0) {
         epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
-        close(s->dfd);
+        close_later(sd, s->dfd);
     }
     if (s->owner)
         owner_uncharge(s);
@@ -314,6 +355,8 @@ us_sockd_free(struct us_sockd *sd, us_time_t now)
     for (size_t b = 0; b < INO_BUCKETS; b++)
         while (sd->hash[b])
             ds_free(sd->hash[b], now);
+    close_dead(sd);
+    free(sd->dead);
     free(sd->by_sfd);
     if (sd->diag >= 0)
         close(sd->diag);
@@ -470,6 +513,26 @@ stream_fail(struct ds *s, int err)
     shutdown(s->dfd, SHUT_RDWR);
 }
 
+/* Takes off the pair the program's bytes that a peek sent to TCP. Reading them lets the
+ * kernel wake the program's end for room (unix_write_space), and that wake-up ends any wait of
+ * the program on its end, a blocking read's too, which then finds nothing and sleeps again. So a
+ * small request is peeked, and taken off just before the response goes to the program, or
+ * before the next read: a program that writes a request and waits in read for the answer is
+ * woken once, not twice. */
+static void
+take_peeked(struct ds *s)
+{
+    uint8_t sink[PEEK_MAX]; /* not the bounce buffer: it may hold data on its way */
+    while (s->peeked > 0) {
+        ssize_t n = recv(s->dfd, sink, US_MIN(s->peeked, sizeof(sink)), MSG_DONTWAIT);
+        if (n <= 0) {
+            s->peeked = 0; /* not there: nothing to take */
+            return;
+        }
+        s->peeked -= (size_t)n;
+    }
+}
+
 /* Stack -> program. Returns false when the budget ran out. */
 static bool
 stream_to_program(struct ds *s, us_time_t now)
@@ -495,6 +558,9 @@ stream_to_program(struct ds *s, us_time_t now)
             us_recvfrom(sd->st, s->sfd, NULL, (size_t)n, US_MSG_TRUNC, NULL, NULL, now);
             continue;
         }
+        /* Just before the data: the program that wakes for the room finds the data there (or
+         * is still waking); after it, a quick program could be back in read already. */
+        take_peeked(s);
         ssize_t w = send(s->dfd, sd->bounce, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EAGAIN) {
@@ -550,6 +616,7 @@ stream_from_program(struct ds *s, us_time_t now)
     while (!s->rd_eof && s->state == DS_DATA && s->rd_more) {
         if (moved >= PUMP_BUDGET)
             return false;
+        take_peeked(s); /* reads go on after it; a mark is seen only at the head */
         int space = 0;
         if (us_getsockopt(sd->st, s->sfd, US_SO_SNDSPACE, &space) < 0 || space <= 0)
             return true; /* TCP's ACKs free room, and the ready list tells */
@@ -563,7 +630,11 @@ stream_from_program(struct ds *s, us_time_t now)
             }
         }
         size_t want = US_MIN((size_t)space, (size_t)BOUNCE);
-        ssize_t n = recv(s->dfd, sd->bounce, want, MSG_DONTWAIT);
+        /* Peek unless the program sends in bulk, or its data ends (shutdown, close: its
+         * end-of-file must be read), or a mark waits. */
+        bool peek = !s->bulk && !s->rdhup && !s->urg && want > PEEK_MAX;
+        ssize_t n = recv(s->dfd, sd->bounce, peek ? PEEK_MAX + 1 : want,
+                         MSG_DONTWAIT | (peek ? MSG_PEEK : 0));
         if (n < 0) {
             if (errno == EAGAIN) {
                 s->rd_more = false;
@@ -582,6 +653,10 @@ stream_from_program(struct ds *s, us_time_t now)
                 us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
             return true;
         }
+        if (peek && n > PEEK_MAX) {
+            s->bulk = true; /* more than a request: read it */
+            continue;
+        }
         ssize_t k = us_sendto(sd->st, s->sfd, sd->bounce, (size_t)n, 0, NULL, now);
         if (k != n) {
             /* The room the stack reported is gone only if the connection failed meanwhile. */
@@ -590,6 +665,12 @@ stream_from_program(struct ds *s, us_time_t now)
         }
         moved += (size_t)n;
         sd->stats.bytes_in += (uint64_t)n;
+        if (peek) { /* it held less than asked for: the pair is empty, as below */
+            s->peeked = (size_t)n;
+            s->rd_more = false;
+            return true;
+        }
+        s->bulk = n > PEEK_MAX;
         /* A short read emptied the pair: the program's next write is a new edge for epoll, so
          * the read that would only say EAGAIN is skipped. Not once the end of the program's
          * data was reported (a shutdown or a close, perhaps in the same edge as this data):
@@ -756,7 +837,7 @@ ds_release(struct ds *s, us_time_t now)
     cont_remove(sd, s);
     us_sock_watch(sd->st, s->sfd, 0, US_WATCH_EDGE, NULL);
     epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
-    close(s->dfd);
+    close_later(sd, s->dfd);
     s->dfd = -1;
     us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
     s->state = DS_LINGER;
@@ -918,6 +999,7 @@ us_sockd_run(struct us_sockd *sd, us_time_t now)
         s->queued = false;
         pump(s, now);
     }
+    close_dead(sd);
     return sd->cont != NULL;
 }
 
