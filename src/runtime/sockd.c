@@ -30,8 +30,8 @@
 #define PUMP_BUDGET (256 * 1024) /* bytes per direction per pump call */
 #define INO_BUCKETS 4096         /* power of two; chains grow with the sockets */
 #define DGRAM_PAIR_MEM (2 * 212992) /* a SEQPACKET pair keeps the kernel's default buffers */
-/* A read of the program's data of at most this many bytes is peeked and taken off the pair
- * later (take_peeked). Bound: each byte may be a write of its own, an skb of about 1 KiB
+/* At most this many bytes of the program's data are sent to TCP from a peek and left in the
+ * pair (take_peeked). Bound: each byte may be a write of its own, an skb of about 1 KiB
  * charged to the program's end, and the end stays writable (POLLOUT) while a quarter of its
  * send buffer (256 KiB at least: ds_init, the library's restore_sndbuf) is free. */
 #define PEEK_MAX 64
@@ -399,8 +399,10 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
         setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
         /* The program's send(MSG_OOB) puts its last byte in our end's out-of-band slot: read
          * inline, where reads stop at it, rather than dropped (stream_from_program). */
-        int one = 1;
+        int one = 1, zero = 0;
         setsockopt(sv[0], SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+        /* Peeks go on after what earlier peeks took (take_peeked). */
+        setsockopt(sv[0], SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
     }
     s->io.fn = ds_io;
     s->rd.fn = ds_ready;
@@ -515,10 +517,12 @@ stream_fail(struct ds *s, int err)
 
 /* Takes off the pair the program's bytes that a peek sent to TCP. Reading them lets the
  * kernel wake the program's end for room (unix_write_space), and that wake-up ends any wait of
- * the program on its end, a blocking read's too, which then finds nothing and sleeps again. So a
- * small request is peeked, and taken off just before the response goes to the program, or
- * before the next read: a program that writes a request and waits in read for the answer is
- * woken once, not twice. */
+ * the program on its end, a blocking read's too, which then finds nothing and sleeps again: a
+ * program that writes a request and waits in read for the answer was woken twice. So small
+ * requests are peeked and left in the pair, up to PEEK_MAX bytes in all, and taken off when
+ * that is full, or just before a response goes to the program once half of it is (then the
+ * program that wakes for the room finds the response there, or is still waking), or before a
+ * read that is not a peek. */
 static void
 take_peeked(struct ds *s)
 {
@@ -558,9 +562,8 @@ stream_to_program(struct ds *s, us_time_t now)
             us_recvfrom(sd->st, s->sfd, NULL, (size_t)n, US_MSG_TRUNC, NULL, NULL, now);
             continue;
         }
-        /* Just before the data: the program that wakes for the room finds the data there (or
-         * is still waking); after it, a quick program could be back in read already. */
-        take_peeked(s);
+        if (s->peeked > PEEK_MAX / 2) /* before the data: after it, a quick program */
+            take_peeked(s);           /* could be back in read already */
         ssize_t w = send(s->dfd, sd->bounce, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EAGAIN) {
@@ -616,7 +619,11 @@ stream_from_program(struct ds *s, us_time_t now)
     while (!s->rd_eof && s->state == DS_DATA && s->rd_more) {
         if (moved >= PUMP_BUDGET)
             return false;
-        take_peeked(s); /* reads go on after it; a mark is seen only at the head */
+        /* Peek unless the program sends in bulk, or its data ends (shutdown, close: its
+         * end-of-file must be read), or a mark waits (seen only at the head). */
+        bool peek = !s->bulk && !s->rdhup && !s->urg;
+        if (!peek)
+            take_peeked(s);
         int space = 0;
         if (us_getsockopt(sd->st, s->sfd, US_SO_SNDSPACE, &space) < 0 || space <= 0)
             return true; /* TCP's ACKs free room, and the ready list tells */
@@ -630,10 +637,12 @@ stream_from_program(struct ds *s, us_time_t now)
             }
         }
         size_t want = US_MIN((size_t)space, (size_t)BOUNCE);
-        /* Peek unless the program sends in bulk, or its data ends (shutdown, close: its
-         * end-of-file must be read), or a mark waits. */
-        bool peek = !s->bulk && !s->rdhup && !s->urg && want > PEEK_MAX;
-        ssize_t n = recv(s->dfd, sd->bounce, peek ? PEEK_MAX + 1 : want,
+        if (peek && want <= PEEK_MAX) { /* TCP may not take what a peek finds */
+            take_peeked(s);
+            peek = false;
+        }
+        /* A peek reads what came after the bytes peeked before (SO_PEEK_OFF). */
+        ssize_t n = recv(s->dfd, sd->bounce, peek ? PEEK_MAX - s->peeked + 1 : want,
                          MSG_DONTWAIT | (peek ? MSG_PEEK : 0));
         if (n < 0) {
             if (errno == EAGAIN) {
@@ -653,8 +662,14 @@ stream_from_program(struct ds *s, us_time_t now)
                 us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
             return true;
         }
-        if (peek && n > PEEK_MAX) {
-            s->bulk = true; /* more than a request: read it */
+        if (peek && s->peeked + (size_t)n > PEEK_MAX) {
+            /* More than may be left: take off what was peeked, and read a request this size
+             * the usual way. This peek moved the offset past bytes not sent: back to 0. */
+            if (s->peeked == 0)
+                s->bulk = true;
+            take_peeked(s);
+            int zero = 0;
+            setsockopt(s->dfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
             continue;
         }
         ssize_t k = us_sendto(sd->st, s->sfd, sd->bounce, (size_t)n, 0, NULL, now);
@@ -666,7 +681,7 @@ stream_from_program(struct ds *s, us_time_t now)
         moved += (size_t)n;
         sd->stats.bytes_in += (uint64_t)n;
         if (peek) { /* it held less than asked for: the pair is empty, as below */
-            s->peeked = (size_t)n;
+            s->peeked += (size_t)n;
             s->rd_more = false;
             return true;
         }
