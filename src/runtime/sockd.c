@@ -522,7 +522,7 @@ stream_fail(struct ds *s, int err)
  * requests are peeked and left in the pair, up to PEEK_MAX bytes in all, and taken off when
  * that is full, or just before a response goes to the program once half of it is (then the
  * program that wakes for the room finds the response there, or is still waking), or before a
- * read that is not a peek. */
+ * read that is not a peek. Bytes still peeked when the socket ends go with the pair. */
 static void
 take_peeked(struct ds *s)
 {
@@ -619,9 +619,9 @@ stream_from_program(struct ds *s, us_time_t now)
     while (!s->rd_eof && s->state == DS_DATA && s->rd_more) {
         if (moved >= PUMP_BUDGET)
             return false;
-        /* Peek unless the program sends in bulk, or its data ends (shutdown, close: its
-         * end-of-file must be read), or a mark waits (seen only at the head). */
-        bool peek = !s->bulk && !s->rdhup && !s->urg;
+        /* Peek unless the program sends in bulk, or a mark waits (seen only at the head). A
+         * peek past the end of the program's data reads 0, as a read does. */
+        bool peek = !s->bulk && !s->urg;
         if (!peek)
             take_peeked(s);
         int space = 0;
@@ -682,6 +682,8 @@ stream_from_program(struct ds *s, us_time_t now)
         sd->stats.bytes_in += (uint64_t)n;
         if (peek) { /* it held less than asked for: the pair is empty, as below */
             s->peeked += (size_t)n;
+            if (s->rdhup)
+                continue; /* the end-of-file comes with no further edge: read it now */
             s->rd_more = false;
             return true;
         }
