@@ -16,7 +16,8 @@
 # The same server processes serve both clients. Runs alternate, ustack then kernel,
 # BENCH_RUN_RUNS times per row; bench-table.py takes the median of the paired ratios. Output:
 # key=value lines ("ustack run ..." and "kernel veth ...") on stdout and appended to RAWFILE;
-# the rr and conn lines also give the CPU time per operation of every process on the path.
+# the rr and conn lines also give the CPU time per operation of every process on the path and
+# their sleeps (voluntary context switches) per operation.
 # Knobs: BENCH_RUN_ROWS ("bulk rr conn", the rows to run), BENCH_RUN_RUNS (7),
 # BENCH_RUN_SECONDS (1, per rr/conn run), BENCH_RUN_BULK_SECONDS (3),
 # BENCH_RUN_PERF=FILE: also record the daemon with `perf record -g` during one extra run of
