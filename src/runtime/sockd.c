@@ -305,6 +305,8 @@ close_later(struct us_sockd *sd, int fd)
     sd->dead[sd->n_dead++] = fd;
 }
 
+static void take_peeked(struct ds *s);
+
 /* Ends a descriptor socket: the pair, the stack socket (closing it as Linux closes a socket its
  * program let go: FIN, or RST when data was left unread or SO_LINGER 0 says so), the entry. */
 static void
@@ -335,6 +337,8 @@ ds_free(struct ds *s, us_time_t now)
         us_close(sd->st, s->sfd, now);
     }
     if (s->dfd >= 0) {
+        if (!s->hup) /* the program's end lives (the daemon stops): it reads end-of-file, */
+            take_peeked(s); /* not the reset a close with bytes unread would give it */
         epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
         close_later(sd, s->dfd);
     }
