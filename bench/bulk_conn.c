@@ -1,14 +1,16 @@
 /* Bulk transfer over plain BSD sockets, for the loss-recovery rows (bench/run_bridge_loss.sh).
  *
- *   bulk_conn serve PORT           a chargen-like server on the kernel's stack (RFC 864's
+ *   bulk_conn serve PORT [CC]      a chargen-like server on the kernel's stack (RFC 864's
  *                                  rotating pattern, as ustack's --serve chargen sends): every
  *                                  connection gets the pattern in 64 KiB writes until the peer
- *                                  goes away; one connection at a time
+ *                                  goes away; one connection at a time; with CC, its
+ *                                  congestion control (TCP_CONGESTION, whatever the default)
  *   bulk_conn recv HOST PORT BYTES connects, reads BYTES, closes; prints "secs=S bytes=N"
  *                                  (wall time from before connect() to the last byte)
  * The receiver is the same program for ustack's sender and for Linux's, so the two rows differ
  * only in the sending stack. */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,10 +31,13 @@ chargen_fill(char *out, size_t len, unsigned long *pos)
 }
 
 static int
-serve(int port)
+serve(int port, const char *cc)
 {
     static char buf[CHUNK];
     int l = listen_on(port, 0, 16);
+    /* accepted sockets inherit it */
+    if (cc && setsockopt(l, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0)
+        die("TCP_CONGESTION");
     signal(SIGPIPE, SIG_IGN);
     for (;;) {
         int c = accept(l, NULL, NULL);
@@ -86,10 +91,10 @@ recv_bytes(const char *host, int port, unsigned long long want)
 int
 main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "serve") == 0)
-        return serve(atoi(argv[2]));
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "serve") == 0)
+        return serve(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
     if (argc == 5 && strcmp(argv[1], "recv") == 0)
         return recv_bytes(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 10));
-    fprintf(stderr, "usage: bulk_conn serve PORT | bulk_conn recv HOST PORT BYTES\n");
+    fprintf(stderr, "usage: bulk_conn serve PORT [CC] | bulk_conn recv HOST PORT BYTES\n");
     return 2;
 }

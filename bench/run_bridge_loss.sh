@@ -27,7 +27,9 @@
 # stdout and appended to RAWFILE; scripts/bench-table.py makes the table.
 # Knobs: BENCH_LOSS_SEEDS (5: seeds 1..N), BENCH_LOSS_BYTES (104857600), BENCH_LOSS_PROFILES
 # (clean,loss1,loss5,reorder,blackout; also: delay, reorder's 10 ms without the early frames),
-# BENCH_LOSS_TIMEOUT (300 s per transfer).
+# BENCH_LOSS_TIMEOUT (300 s per transfer), BENCH_LOSS_LINUX_CC (the Linux sender's congestion
+# control: cubic, ustack's), BENCH_LOSS_TRACE (FILE: the daemon runs with --trace
+# into FILE, for a look at one short run: it slows the sender).
 # The impairment applies to both directions (data and ACKs), each with its own stream of the
 # seed, as `ustack up --impair` does.
 set -euo pipefail
@@ -38,6 +40,7 @@ SEEDS=${BENCH_LOSS_SEEDS:-5}
 BYTES=${BENCH_LOSS_BYTES:-104857600}
 PROFILES=${BENCH_LOSS_PROFILES:-clean,loss1,loss5,reorder,blackout}
 TIMEOUT=${BENCH_LOSS_TIMEOUT:-300}
+LINUX_CC=${BENCH_LOSS_LINUX_CC:-cubic}
 
 spec_of() {
     case $1 in
@@ -87,13 +90,16 @@ ip -n "$NSB" neigh replace "$U_IP" lladdr "$U_MAC" dev lb nud permanent
 
 BULK=$TMP/bulk_conn
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 bench/bulk_conn.c -o "$BULK"
-ip netns exec "$NSA" "$BULK" serve 5001 >"$TMP/serve.log" 2>&1 &
+# The same congestion control as ustack's (CUBIC), not the host's default, which a namespace
+# inherits: BBR on some hosts, which takes no cut for random loss, another algorithm altogether.
+ip netns exec "$NSA" "$BULK" serve 5001 "$LINUX_CC" >"$TMP/serve.log" 2>&1 &
 PIDS+=($!)
+US_OUT=${BENCH_LOSS_TRACE:-$TMP/ustack.out}
 ip netns exec "$NSU" "$USTACK" up --tap "$UTAP" --addr "$U_IP/24" --mac "$U_MAC" --no-offload \
-    --serve chargen --ctl "$CTL" --seed 1 >"$TMP/ustack.out" 2>&1 &
+    --serve chargen --ctl "$CTL" --seed 1 ${BENCH_LOSS_TRACE:+--trace} >"$US_OUT" 2>&1 &
 US_PID=$!
-for _ in $(seq 100); do grep -q "ustack: up on" "$TMP/ustack.out" 2>/dev/null && break; sleep 0.1; done
-grep -q "ustack: up on" "$TMP/ustack.out" || { echo "run_bridge_loss: ustack not up" >&2; exit 1; }
+for _ in $(seq 100); do grep -q "ustack: up on" "$US_OUT" 2>/dev/null && break; sleep 0.1; done
+grep -q "ustack: up on" "$US_OUT" || { echo "run_bridge_loss: ustack not up" >&2; exit 1; }
 
 # us_count NAME: a counter of the daemon's netstat -s.
 us_count() { USTACK_CTL=$CTL "$USTACK" netstat -s | awk -v n="$1" '$1 == n { print $2; exit }'; }
@@ -158,7 +164,9 @@ run_one() { # WHO PROFILE SEED
     lab=$(sed -n 's/^ustack bridge: a->b .* lost=\([0-9]*\) blackout=\([0-9]*\).*/\1+\2/p' "$br")
     rxd=$(sed -n 's/^ustack bridge: .* rx_drops=\([0-9]*\).*/\1/p' "$br" | paste -sd+)
     lba=$(sed -n 's/^ustack bridge: b->a .* lost=\([0-9]*\) blackout=\([0-9]*\).*/\1+\2/p' "$br")
-    echo "bridge who=$who profile=$prof spec=$spec seed=$seed bytes=$BYTES secs=$secs" \
+    local cc=cubic
+    [ "$who" = linux ] && cc=$LINUX_CC
+    echo "bridge who=$who cc=$cc profile=$prof spec=$spec seed=$seed bytes=$BYTES secs=$secs" \
         "rto=$(($5 - $1)) retrans=$(($6 - $2)) tlp=$(($7 - $3)) other_drops=$(($8 - $4))" \
         "rx_drops=$((${rxd:-0})) dropped_ab=$((${lab:-0})) dropped_ba=$((${lba:-0}))" |
         tee -a "$RAW"

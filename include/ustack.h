@@ -213,6 +213,7 @@ struct us_sockaddr {
 #define US_POLLOUT 0x004
 #define US_POLLERR 0x008
 #define US_POLLHUP 0x010
+#define US_POLLWAKE 0x100 /* us_sock_watch only: report every wake-up (below), ready or not */
 
 /* Extra facts about a received datagram. */
 struct us_msginfo {
@@ -247,7 +248,9 @@ int us_sock_error(struct us_stack *st, int fd);
  * US_POLLERR and US_POLLHUP are always reported. Level-triggered entries stay on the ready list
  * while they are ready (reported again on the next call, as epoll does); edge-triggered ones are
  * reported once per wake-up. Registering checks the socket at once (like EPOLL_CTL_ADD). A closed
- * descriptor leaves the list. Nothing is called back from inside the stack: the program harvests
+ * descriptor leaves the list. A watch with US_POLLWAKE is reported on every wake-up, with the
+ * events it watches that are set (perhaps none): for a state change that sets no US_POLL* bit,
+ * such as an ACK of a FIN. Nothing is called back from inside the stack: the program harvests
  * the list in its own loop, so a handler may call any socket function. */
 enum us_watch_mode { US_WATCH_LEVEL = 0, US_WATCH_EDGE = 1 };
 struct us_ready_event {

@@ -308,7 +308,8 @@ if loss:
                      f"{ratio:.2f}x" if ratio is not None else "-", "<= 1.1x", met,
                      f"{tot(u, 'rto')} / {tot(k, 'rto')}",
                      f"{tot(u, 'retrans')} / {tot(k, 'retrans')}",
-                     f"{len(u)}+{len(k)} runs" + (f", {fails} failed" if fails else "")))
+                     f"{len(u)}+{len(k)} runs, Linux {k[0].get('cc', '?') if k else '-'}" +
+                     (f", {fails} failed" if fails else "")))
     hdr = ("profile (ustack->Linux vs Linux->Linux)", "ustack", "Linux", "ratio", "target",
            "met?", "RTOs u / L", "retrans u / L", "notes")
     w = [max(len(str(r[i])) for r in lout + [hdr]) for i in range(len(hdr))]

@@ -123,6 +123,7 @@ enum us_drop_reason {
     X(TCP_SPURIOUS_RTX, "tcp segments resent in a loss episode that had arrived (D-SACK, TS)")     \
     X(TCP_UNDO_DSACK, "tcp cwnd reductions undone: D-SACKs showed every retransmission spurious") \
     X(TCP_UNDO_TS, "tcp cwnd reductions undone: a timestamp showed the original arrived")          \
+    X(TCP_SACK_RENEGING, "tcp peers found to have dropped data they had SACKed")                   \
     X(TCP_DUPACKS, "tcp duplicate acks received")                                                  \
     X(TCP_TIMEOUTS, "tcp connections timed out")                                                   \
     X(TCP_CHALLENGE_ACK, "tcp challenge acks sent (RFC 5961)")                                     \

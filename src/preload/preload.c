@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -84,8 +85,14 @@ static struct {
 #define K_KIND 0x0f
 #define K_INET6 US_CTL_DS_INET6 /* made as AF_INET6: addresses go back as ::ffff:a.b.c.d */
 #define K_LINGER US_CTL_DS_LINGER /* TCP with SO_LINGER on and a time: close waits */
-#define FD_TABLE (1 << 16)
+#define K_ERR 0x10 /* TCP: poll or epoll saw an error waiting (us_preload_stream_error) */
+#define FD_TABLE US_PRELOAD_FD_TABLE
 static uint8_t fd_kind[FD_TABLE];
+/* TCP: the socket's slot in the daemon's error hints (ctl_proto.h), mapped here read-only at
+ * HELLO; slot 0's counter is always 0. */
+static uint16_t fd_slot[FD_TABLE];
+static const _Atomic uint32_t *err_hints;
+static uint32_t slot_seq; /* spreads the slots this process chooses (socket_local) */
 /* UDP destinations known to pass the send checks (dgram_send): one per slot, descriptor,
  * address and port in one word, so threads never see half an entry. */
 #define DST_SLOTS 1024
@@ -177,6 +184,22 @@ set_kind(int fd, int k)
     }
 }
 
+/* newfd is now a duplicate of oldfd. */
+static void
+copy_kind(int oldfd, int newfd)
+{
+    set_kind(newfd, kind_of(oldfd));
+    if (newfd >= 0 && newfd < FD_TABLE)
+        fd_slot[newfd] = oldfd >= 0 && oldfd < FD_TABLE ? fd_slot[oldfd] : 0;
+}
+
+static void
+set_slot(int fd, uint32_t slot)
+{
+    if (fd >= 0 && fd < FD_TABLE)
+        fd_slot[fd] = slot < US_CTL_HINT_SLOTS ? (uint16_t)slot : 0;
+}
+
 /* ---- the control connection ------------------------------------------------------------------ */
 
 static void
@@ -237,10 +260,22 @@ ctl_open_locked(void)
     int diag = REAL(socket)(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     struct us_ctl_req q = {.op = US_CTL_HELLO, .arg = US_CTL_VERSION};
     struct us_ctl_resp r;
+    int hints = -1;
     long ret = ctl_call_locked(&q, NULL, 0, diag >= 0 ? &diag : NULL, diag >= 0 ? 1 : 0, &r, NULL,
-                               0, NULL, 0);
+                               0, &hints, MSG_CMSG_CLOEXEC);
     if (diag >= 0)
         REAL(close)(diag);
+    if (hints >= 0) {
+        /* The same table for every connection (one daemon): mapped once, kept over fork. */
+        size_t hl = US_CTL_HINT_SLOTS * sizeof(*err_hints);
+        struct stat hs;
+        if (!err_hints && fstat(hints, &hs) == 0 && (size_t)hs.st_size >= hl) {
+            void *m = mmap(NULL, hl, PROT_READ, MAP_SHARED, hints, 0);
+            if (m != MAP_FAILED)
+                err_hints = m;
+        }
+        REAL(close)(hints);
+    }
     if (ret < 0) {
         if (ret == -EPROTO)
             fprintf(stderr, "ustack-preload: the daemon at %s speaks another protocol version "
@@ -456,13 +491,17 @@ identify_inherited(void)
         if (n == US_CTL_MAX_FDS || (!e && n > 0)) {
             struct us_ctl_req q = {.op = US_CTL_DS_IDENTIFY, .flags = US_CTL_F_DS, .fd = -1};
             struct us_ctl_resp r;
-            uint8_t kinds[US_CTL_MAX_FDS];
+            uint8_t kinds[US_CTL_MAX_FDS * (1 + sizeof(uint16_t))]; /* then the hint slots */
             pthread_mutex_lock(&ctl_lock);
             long ret = ctl_call_locked(&q, NULL, 0, fds, n, &r, kinds, sizeof(kinds), NULL, 0);
             pthread_mutex_unlock(&ctl_lock);
-            if (ret >= 0)
-                for (int i = 0; i < n && i < (int)r.len; i++)
-                    set_kind(fds[i], kinds[i]);
+            bool whole = ret == n && r.len >= (uint32_t)n * (1 + sizeof(uint16_t));
+            for (long i = 0; whole && i < n; i++) {
+                uint16_t slot;
+                memcpy(&slot, kinds + n + i * (long)sizeof(slot), sizeof(slot));
+                set_kind(fds[i], kinds[i]);
+                set_slot(fds[i], slot);
+            }
             n = 0;
         }
         if (!e)
@@ -577,10 +616,14 @@ socket_local(int k, int domain, int type)
     if (ctl_fd < 0)
         ctl_open_locked();
     int sv[2];
+    uint32_t slot = 0;
     if (ctl_fd >= 0 && ctl_credit > 0 &&
         socketpair(AF_UNIX, (k == K_STREAM ? SOCK_STREAM : SOCK_SEQPACKET) |
                                 (type & (SOCK_NONBLOCK | SOCK_CLOEXEC)), 0, sv) == 0) {
-        struct us_ctl_req q = {.op = US_CTL_DS_NEW, .arg = k, .arg2 = domain, .fd = -1};
+        /* Its error hint's slot: ours to choose (a collision costs only a question). */
+        slot = 1 + ((uint32_t)getpid() * 40503u + slot_seq++ * 2654435761u) % (US_CTL_HINT_SLOTS - 1);
+        struct us_ctl_req q = {.op = US_CTL_DS_NEW, .arg = k, .arg2 = domain, .fd = -1,
+                               .addr = slot};
         if (ctl_send_locked(&q, NULL, 0, sv, 2) == 0) {
             ctl_credit--;
             ctl_unanswered++;
@@ -591,8 +634,10 @@ socket_local(int k, int domain, int type)
         REAL(close)(sv[0]); /* the daemon's end, now the daemon's */
     }
     pthread_mutex_unlock(&ctl_lock);
-    if (fd >= 0)
+    if (fd >= 0) {
         set_kind(fd, k | (domain == AF_INET6 ? K_INET6 : 0));
+        set_slot(fd, slot);
+    }
     return fd;
 }
 
@@ -622,6 +667,7 @@ socket(int domain, int type, int protocol)
     }
     apply_flags(fd, type);
     set_kind(fd, k | (domain == AF_INET6 ? K_INET6 : 0));
+    set_slot(fd, r.dst);
     return fd;
 }
 
@@ -685,6 +731,7 @@ accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
         }
         apply_flags(nfd, flags);
         set_kind(nfd, k);
+        set_slot(nfd, r.dst);
         struct us_sockaddr a = {r.addr, r.port};
         addr_out(&a, k, sa, len);
         return nfd;
@@ -713,6 +760,8 @@ restore_sndbuf(int fd, bool lowered)
 static long
 sock_error(int fd)
 {
+    if (fd >= 0 && fd < FD_TABLE)
+        fd_kind[fd] &= (uint8_t)~K_ERR; /* taken now, if it was there */
     struct us_ctl_req q = {.op = US_CTL_SOCKERR};
     struct us_ctl_resp r;
     long e = ctl_call(&q, fd, NULL, 0, &r, NULL, 0, NULL, 0);
@@ -1074,15 +1123,29 @@ iov_total(const struct iovec *iov, size_t n)
     return len;
 }
 
-/* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file). Only a pair
- * shut both ways (POLLHUP: the daemon's doing after a reset, or the program's own shutdown of
- * its sending side) can have one, which a poll without waiting tells: a peer's FIN costs no
- * round trip. */
+/* Might an error wait on TCP descriptor fd, one that its pair reports as end of file or EPIPE?
+ * poll or epoll reported it (K_ERR), or the daemon's hint for the socket's slot (doc/run.md)
+ * counts one of that slot's sockets: one load from memory, no system call. Without hints (or
+ * a slot), nothing; or, with may_poll, a pair shut both ways may have one (POLLHUP: the
+ * daemon's doing after a reset, or the program's own shutdown of its sending side), which a
+ * poll without waiting tells. */
+static bool
+stream_error_hinted(int fd, bool may_poll)
+{
+    if (fd_kind[fd] & K_ERR)
+        return true;
+    if (err_hints && fd_slot[fd])
+        return atomic_load_explicit(&err_hints[fd_slot[fd]], memory_order_relaxed) != 0;
+    struct pollfd p = {.fd = fd};
+    return may_poll && REAL(poll)(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/* A TCP read of len bytes that returned 0: the pending error, or 0 (end of file); a peer's FIN
+ * costs no round trip. */
 static ssize_t
 stream_eof(int fd, size_t len)
 {
-    struct pollfd p = {.fd = fd};
-    if (len == 0 || REAL(poll)(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
+    if (len == 0 || !stream_error_hinted(fd, true))
         return 0;
     long e = sock_error(fd);
     return e > 0 ? fail(-e) : 0;
@@ -1099,7 +1162,7 @@ stream_send_failed(int fd, int flags, bool signalled)
 {
     if (errno != EPIPE)
         return -1;
-    long e = sock_error(fd);
+    long e = stream_error_hinted(fd, true) ? sock_error(fd) : 0;
     if (e > 0)
         return fail(-e);
     if (!signalled && !(flags & MSG_NOSIGNAL))
@@ -1114,10 +1177,35 @@ is_stream(int fd)
     return (kind_of(fd) & K_KIND) == K_STREAM;
 }
 
+bool
+us_preload_is_stream(int fd)
+{
+    return is_stream(fd);
+}
+
+bool
+us_preload_stream_error(int fd)
+{
+    if (!is_stream(fd) || opt_call(fd, US_CTL_GETSOCKOPT, US_CTL_OPT_ERRPEEK, 0) <= 0)
+        return false;
+    fd_kind[fd] |= K_ERR;
+    return true;
+}
+
+/* A write or writev to a TCP descriptor whose error is hinted (stream_error_hinted: before the
+ * pair's EPIPE and its SIGPIPE): the error, taken, without writing (Linux returns it once, without SIGPIPE), or 0 when
+ * there is none (taken meanwhile, or another socket's of the slot): the write goes ahead. */
+static ssize_t
+stream_error_first(int fd)
+{
+    long e = sock_error(fd);
+    return e > 0 ? fail(-e) : 0;
+}
+
 /* poll: Linux adds POLLERR to the hang-up of a connection while its error is not yet taken.
- * Asked only for a TCP descriptor that reports POLLHUP (reset, or both sides done). epoll and
- * select are not hooked: select has no error set (the descriptor is readable and writable, as
- * on Linux); epoll_wait reports EPOLLHUP without EPOLLERR (doc/run.md). */
+ * Asked only for a TCP descriptor that reports POLLHUP (reset, or both sides done). epoll is
+ * hooked for the same (epoll.c); select is not: it has no error set (the descriptor is readable
+ * and writable, as on Linux). */
 static void
 poll_errors(struct pollfd *p, nfds_t n, int ready)
 {
@@ -1125,8 +1213,7 @@ poll_errors(struct pollfd *p, nfds_t n, int ready)
         if (!p[i].revents)
             continue;
         ready--;
-        if ((p[i].revents & POLLHUP) && is_stream(p[i].fd) &&
-            opt_call(p[i].fd, US_CTL_GETSOCKOPT, US_CTL_OPT_ERRPEEK, 0) > 0)
+        if ((p[i].revents & POLLHUP) && us_preload_stream_error(p[i].fd))
             p[i].revents |= POLLERR;
     }
 }
@@ -1268,6 +1355,8 @@ US_EXPORT ssize_t
 write(int fd, const void *buf, size_t len)
 {
     if (is_stream(fd)) {
+        if (stream_error_hinted(fd, false) && stream_error_first(fd) < 0)
+            return -1;
         ssize_t n = REAL(write)(fd, buf, len);
         return n < 0 ? stream_send_failed(fd, 0, true) : n;
     }
@@ -1281,6 +1370,8 @@ US_EXPORT ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
     if (is_stream(fd)) {
+        if (stream_error_hinted(fd, false) && stream_error_first(fd) < 0)
+            return -1;
         ssize_t w = REAL(writev)(fd, iov, n);
         return w < 0 ? stream_send_failed(fd, 0, true) : w;
     }
@@ -1430,9 +1521,10 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags, struct timespec *time
 
 /* close() of a TCP descriptor with SO_LINGER on and a time (doc/run.md): Linux's last close
  * waits until TCP's FIN is acknowledged or the time is up. The daemon knows both: the library
- * asks it, naming the socket by its inode, until it says the close is over (at once when the
- * descriptor was not the last copy), sleeping between questions from 1 ms up to 32 ms. A
- * signal ends the wait, as it ends Linux's. */
+ * asks it once, naming the socket by its inode, and the daemon answers when the close is over
+ * (at once when the descriptor was not the last copy). The question goes on a connection of its
+ * own, so that the process's other threads keep theirs meanwhile; a signal ends the wait, as it
+ * ends Linux's (the connection closes, and the daemon forgets the question). */
 static int
 close_linger(int fd)
 {
@@ -1442,20 +1534,25 @@ close_linger(int fd)
     if (r < 0 || !known)
         return r;
     int saved = errno;
-    uint64_t ino = sb.st_ino;
-    long ns = 1000000;
-    for (;;) {
-        struct us_ctl_req q = {.op = US_CTL_DS_LINGER, .addr = (uint32_t)ino,
-                               .arg = (int32_t)(uint32_t)(ino >> 32)};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, ctl_path, sizeof(sa.sun_path));
+    int c = REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (c >= 0 && REAL(connect)(c, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        /* HELLO (no diagnostics socket: this connection makes no sockets) and the question at
+         * once: the daemon answers them in order. */
+        uint64_t ino = sb.st_ino;
+        struct us_ctl_req q[2] = {
+            {.magic = US_CTL_MAGIC, .op = US_CTL_HELLO, .arg = US_CTL_VERSION},
+            {.magic = US_CTL_MAGIC, .op = US_CTL_DS_LINGER, .addr = (uint32_t)ino,
+             .arg = (int32_t)(uint32_t)(ino >> 32)}};
         struct us_ctl_resp rr;
-        if (ctl_call(&q, -1, NULL, 0, &rr, NULL, 0, NULL, 0) != 1)
-            break;
-        struct timespec ts = {0, ns};
-        if (nanosleep(&ts, NULL) < 0)
-            break;
-        if (ns < 32000000)
-            ns *= 2;
+        if (REAL(send)(c, &q[0], sizeof(q[0]), MSG_NOSIGNAL) == sizeof(q[0]) &&
+            REAL(send)(c, &q[1], sizeof(q[1]), MSG_NOSIGNAL) == sizeof(q[1]) &&
+            REAL(recv)(c, &rr, sizeof(rr), 0) == sizeof(rr) && rr.ret == 0)
+            REAL(recv)(c, &rr, sizeof(rr), 0); /* held until the close is over */
     }
+    if (c >= 0)
+        REAL(close)(c);
     errno = saved;
     return 0;
 }
@@ -1472,6 +1569,8 @@ close(int fd)
     }
     int k = kind_of(fd);
     set_kind(fd, 0);
+    if (fd >= 0)
+        us_preload_epoll_closed((unsigned)fd, (unsigned)fd);
     return (k & K_LINGER) ? close_linger(fd) : REAL(close)(fd);
 }
 
@@ -1480,7 +1579,7 @@ dup(int fd)
 {
     int n = REAL(dup)(fd);
     if (n >= 0)
-        set_kind(n, kind_of(fd));
+        copy_kind(fd, n);
     return n;
 }
 
@@ -1489,7 +1588,9 @@ dup_onto(int oldfd, int newfd)
 {
     if (newfd == ctl_fd && newfd != oldfd)
         ctl_fd = -1; /* the program took our number: open another when needed */
-    set_kind(newfd, kind_of(oldfd));
+    if (newfd != oldfd)
+        us_preload_epoll_closed((unsigned)newfd, (unsigned)newfd);
+    copy_kind(oldfd, newfd);
 }
 
 US_EXPORT int
@@ -1519,7 +1620,7 @@ fcntl(int fd, int cmd, ...)
     va_end(ap);
     int n = REAL(fcntl)(fd, cmd, arg);
     if (n >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-        set_kind(n, kind_of(fd));
+        copy_kind(fd, n);
     return n;
 }
 
@@ -1587,6 +1688,7 @@ closefrom(int lowfd)
     pthread_mutex_unlock(&ctl_lock);
     for (int fd = lowfd < 0 ? 0 : lowfd; fd < FD_TABLE; fd++)
         fd_kind[fd] = 0;
+    us_preload_epoll_closed(lowfd < 0 ? 0 : (unsigned)lowfd, FD_TABLE - 1);
     real_closefrom(lowfd);
 }
 
@@ -1603,6 +1705,7 @@ close_range(unsigned first, unsigned last, int flags)
         pthread_mutex_unlock(&ctl_lock);
         for (unsigned fd = first; fd <= last && fd < FD_TABLE; fd++)
             fd_kind[fd] = 0;
+        us_preload_epoll_closed(first, last);
     }
     return r;
 }

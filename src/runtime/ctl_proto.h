@@ -10,9 +10,14 @@
 #define US_CTL_DEFAULT_DIR "/run/ustack"
 #define US_CTL_MAX_PAYLOAD 65536
 #define US_CTL_MAGIC 0x75737432u /* "ust2" */
-#define US_CTL_VERSION 4
+#define US_CTL_VERSION 5
 #define US_CTL_CREDIT_MAX 64 /* sockets a client may make with US_CTL_DS_NEW unasked */
 #define US_CTL_MAX_FDS 64 /* descriptors in one US_CTL_DS_IDENTIFY */
+/* The error hints (doc/run.md, Closing): a shared table of US_CTL_HINT_SLOTS 32-bit counters,
+ * which the reply to HELLO carries (a memory file, SCM_RIGHTS). Each TCP descriptor socket has a
+ * slot, 1 to US_CTL_HINT_SLOTS - 1 (0: none); its counter is not 0 while a socket of that slot
+ * has an error waiting that its pair cannot tell (a reset): a write asks the daemon first. */
+#define US_CTL_HINT_SLOTS 65536
 
 enum us_ctl_op {
     US_CTL_SOCKET = 1, /* arg = socket type */
@@ -30,29 +35,34 @@ enum us_ctl_op {
     US_CTL_SOCKERR,    /* descriptor sockets: reply port = 1 once a connect is over */
     US_CTL_NETSTAT,    /* arg = US_NETSTAT_* flags; reply payload is text */
     US_CTL_LISTEN,     /* arg = backlog */
-    US_CTL_ACCEPT,     /* waits like RECVFROM; reply: new fd, peer in addr/port */
+    US_CTL_ACCEPT,     /* waits like RECVFROM; reply: new fd, peer in addr/port; descriptor
+                        * sockets: dst = the new socket's hint slot */
     US_CTL_SHUTDOWN,   /* arg = how */
     US_CTL_GETSOCKOPT, /* arg = option; reply ret = value */
     US_CTL_TCPINFO,    /* reply payload: struct us_tcp_info (strings omitted) */
     US_CTL_CONFIG,     /* reply: addr = the daemon's DNS server (0: none) */
     US_CTL_HELLO,      /* first on every connection: arg = US_CTL_VERSION; -EPROTO if not ours.
-                        * reply: addr = the client's credit for US_CTL_DS_NEW */
+                        * reply: addr = the client's credit for US_CTL_DS_NEW; the error hints
+                        * in SCM_RIGHTS */
     /* Descriptor sockets (doc/run.md): the socket is named by the program's descriptor, passed
      * in SCM_RIGHTS with the request (fd is ignored); US_CTL_F_DS is set. */
     US_CTL_DS_SOCKET,   /* arg = US_SOCK_STREAM or US_SOCK_DGRAM, arg2 = the program's address
                          * family (for netstat); reply: the descriptor in SCM_RIGHTS, addr = the
-                         * client's new credit for US_CTL_DS_NEW */
+                         * client's new credit for US_CTL_DS_NEW, dst = its hint slot */
     US_CTL_DS_IDENTIFY, /* up to US_CTL_MAX_FDS descriptors; reply payload: one byte each,
-                         * 0 (not ours), US_SOCK_STREAM or US_SOCK_DGRAM, | US_CTL_DS_INET6 */
+                         * 0 (not ours), US_SOCK_STREAM or US_SOCK_DGRAM, | US_CTL_DS_INET6,
+                         * then each one's hint slot (uint16_t, unaligned) */
     US_CTL_DS_NEW,      /* the client made the pair: SCM_RIGHTS carries the daemon's end, then
-                         * the program's; arg, arg2 as for US_CTL_DS_SOCKET. No reply. Taken
+                         * the program's; arg, arg2 as for US_CTL_DS_SOCKET, addr = the hint
+                         * slot the client chose. No reply. Taken
                          * only while the client has credit: the number the last reply to
                          * HELLO or US_CTL_DS_SOCKET gave, less the US_CTL_DS_NEW sent since;
                          * beyond it (or on failure) the daemon closes both descriptors. */
     US_CTL_DS_LINGER,   /* after the program closed a TCP descriptor with SO_LINGER on and a
-                         * time: is the close still waiting (doc/run.md)? No descriptor: addr =
-                         * the program's end's inode, low 32 bits, arg = its high 32 bits.
-                         * Reply ret 1: TCP still sends (ask again); 0: the close is over */
+                         * time: wait for the close (doc/run.md). No descriptor: addr = the
+                         * program's end's inode, low 32 bits, arg = its high 32 bits. The
+                         * reply (ret 0) comes when the close is over: the FIN acknowledged,
+                         * the time up, or at once. One at a time per connection */
 };
 
 #define US_CTL_F_ADDR 0x1

@@ -61,6 +61,7 @@ struct client {
     int *fds; /* stack descriptors this client owns */
     size_t n_fds, cap_fds;
     bool parked;
+    struct us_sockd_waiter wait; /* its US_CTL_DS_LINGER, held until the close is over */
     us_time_t park_deadline; /* US_TIME_NEVER: wait forever */
     struct us_ctl_req req;   /* the parked request (no payload: only recv and poll park) */
 };
@@ -265,6 +266,10 @@ tap_frames(struct daemon *d, size_t max)
         }
         if (n <= 0)
             return true;
+        /* The clock moves on per frame, not per loop iteration: one iteration may take in
+         * hundreds of frames, longer than the round trip on a short path, and RTT samples and
+         * RACK's timing (RFC 8985 6.2) would read 0 for a segment sent and acknowledged in it. */
+        d->now = mono_now();
         if (d->pcap)
             us_pcap_write(d->pcap, d->rxbuf, (size_t)n, wall_now());
         if (d->delayq) {
@@ -609,6 +614,7 @@ static void
 client_close(struct daemon *d, struct client *c)
 {
     client_unpark(d, c);
+    us_sockd_forget(d->sd, &c->wait);
     for (size_t i = 0; i < c->n_fds; i++)
         us_close(d->st, c->fds[i], d->now); /* a client's sockets die with it, like a process's */
     free(c->fds);
@@ -701,7 +707,7 @@ client_readable(struct daemon *d, struct client *c)
             else
                 close(fds[i]);
         struct us_ctl_resp r = {.ret = 0, .addr = us_sockd_grant(d->sd, c->owner)};
-        client_reply(c, &r, NULL, 0);
+        client_reply_fd(c, &r, NULL, 0, us_sockd_hints_fd(d->sd)); /* the daemon keeps it */
         return false;
     }
     if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || q.len != (size_t)n - sizeof(q)) {
@@ -716,7 +722,8 @@ client_readable(struct daemon *d, struct client *c)
         size_t out_len = 0;
         int give = -1;
         bool reply = us_sockd_request(d->sd, c->owner, &q, fds, n_fds, &r, out,
-                                      US_CTL_MAX_PAYLOAD, &out_len, &give, d->now);
+                                      US_CTL_MAX_PAYLOAD, &out_len, &give,
+                                      c->wait.on ? NULL : &c->wait, d->now);
         if (reply)
             client_reply_fd(c, &r, out, out_len, give);
         if (give >= 0)
@@ -765,6 +772,15 @@ client_io(struct us_evh *h, uint32_t events, us_time_t now)
         ;
 }
 
+/* A held US_CTL_DS_LINGER: the close is over. */
+static void
+linger_answer(struct us_sockd_waiter *w, int64_t ret)
+{
+    struct client *c = (struct client *)((char *)w - offsetof(struct client, wait));
+    struct us_ctl_resp r = {.ret = ret};
+    client_reply(c, &r, NULL, 0);
+}
+
 static void
 accept_client(struct daemon *d)
 {
@@ -783,6 +799,7 @@ accept_client(struct daemon *d)
     c->d = d;
     c->sock = s;
     c->io.fn = client_io;
+    c->wait.fn = linger_answer;
     c->next = d->clients;
     if (c->next)
         c->next->prev = c;
@@ -1021,7 +1038,7 @@ loop_timeout_ms(struct daemon *d)
 {
     if (us_ready_pending(d->st) || d->sd_more || d->stash_head != d->stash_tail)
         return 0; /* sockets wait on the ready list, or to continue; stashed frames wait */
-    us_time_t next = us_next_deadline(d->st);
+    us_time_t next = US_MIN(us_next_deadline(d->st), us_sockd_next_deadline(d->sd));
     if (d->delayq)
         next = US_MIN(next, us_delayq_next_due(d->delayq));
     for (struct client *c = d->clients; d->n_parked && c; c = c->next)

@@ -15,11 +15,13 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,6 +79,8 @@ struct ds {
     size_t mem;                 /* pair buffer bytes charged to the owner */
     enum ds_state state;
     int err;                    /* pending error for SO_ERROR (positive errno) */
+    uint16_t slot;              /* its error hint (ctl_proto.h); 0: none */
+    bool hinted;                /* it counts in its slot: err waits, the pair cannot tell */
     size_t filler;              /* filler bytes at the head of dfd's input */
     bool hup;                   /* every copy of the program's end is closed */
     bool rdhup;                 /* epoll said the program's data ends (shutdown or close) */
@@ -92,7 +96,9 @@ struct ds {
     size_t peeked;              /* bytes at the head of dfd's input already sent to TCP */
     struct ds *hnext;           /* inode hash chain */
     struct ds *qnext;           /* continue list */
-    struct ds *lnext;           /* lingering list (DS_LINGER) */
+    size_t heap_i;              /* 1 + its place in the deadline heap; 0: not there */
+    us_time_t due;              /* its deadline there */
+    struct us_sockd_waiter *waiter; /* the program's close waiting for this one (DS_LINGER) */
     us_time_t hup_at;           /* when the daemon saw the program close (0: not yet) */
     us_time_t linger_until;     /* DS_LINGER: when the close stops waiting */
     /* listeners: connections taken from the stack, one token byte each in the pair; a queue
@@ -109,9 +115,12 @@ struct us_sockd {
     struct us_sockd_limits lim;
     struct ds *hash[INO_BUCKETS];
     struct ds *cont;            /* pumps to continue */
-    struct ds *lingering;       /* DS_LINGER sockets */
+    struct ds **heap;           /* sockets with a deadline (lingering closes), soonest first */
+    size_t heap_n, heap_cap;
     void (*link_read)(void *ctx); /* reads what the link brought, into the stack */
     void *link_ctx;
+    int hints_fd;               /* the error hints (ctl_proto.h), a memory file shared with clients */
+    _Atomic uint32_t *hints;
     struct ds **by_sfd;         /* stack descriptor -> socket, for netstat -p */
     size_t by_sfd_n;
     int *dead;                  /* ends of pairs to close once this iteration's requests are in */
@@ -119,6 +128,39 @@ struct us_sockd {
     struct us_sockd_stats stats;
     uint8_t bounce[sizeof(struct us_ds_dgram) + BOUNCE];
 };
+
+int
+us_sockd_hints_fd(const struct us_sockd *sd)
+{
+    return sd->hints ? sd->hints_fd : -1;
+}
+
+/* A reset connection's error waits: the program's writes ask for it before writing, since the
+ * pair would say EPIPE, with SIGPIPE (doc/run.md, Closing). */
+static void
+hint_on(struct ds *s)
+{
+    if (s->hinted || !s->slot || !s->sd->hints)
+        return;
+    atomic_fetch_add_explicit(&s->sd->hints[s->slot], 1, memory_order_relaxed);
+    s->hinted = true;
+}
+
+static void
+hint_off(struct ds *s)
+{
+    if (!s->hinted)
+        return;
+    atomic_fetch_sub_explicit(&s->sd->hints[s->slot], 1, memory_order_relaxed);
+    s->hinted = false;
+}
+
+/* The slot of a socket the daemon made: from its inode, so spread like the sockets. */
+static uint16_t
+hint_slot(ino_t ino)
+{
+    return (uint16_t)(1 + (ino * 0x9e3779b97f4a7c15ull >> 32) % (US_CTL_HINT_SLOTS - 1));
+}
 
 void
 us_sockd_limits_default(struct us_sockd_limits *l)
@@ -137,6 +179,26 @@ us_sockd_new(struct us_stack *st, int epfd, const struct us_sockd_limits *l)
     sd->st = st;
     sd->ep = epfd;
     sd->diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    /* Sealed at its size (a client can never make the daemon's stores fault), and against
+     * writes but through the daemon's own mapping, made first (a client can map it only to
+     * read: no program can change another's hints). */
+    size_t hl = US_CTL_HINT_SLOTS * sizeof(*sd->hints);
+    sd->hints_fd = memfd_create("ustack-error-hints", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    void *m = MAP_FAILED;
+    if (sd->hints_fd >= 0 && ftruncate(sd->hints_fd, (off_t)hl) == 0 &&
+        fcntl(sd->hints_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0)
+        m = mmap(NULL, hl, PROT_READ | PROT_WRITE, MAP_SHARED, sd->hints_fd, 0);
+    if (m != MAP_FAILED &&
+        fcntl(sd->hints_fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) != 0) {
+        munmap(m, hl);
+        m = MAP_FAILED;
+    }
+    if (m != MAP_FAILED) {
+        sd->hints = m;
+    } else if (sd->hints_fd >= 0) { /* writes then raise SIGPIPE as before (run.md) */
+        close(sd->hints_fd);
+        sd->hints_fd = -1;
+    }
     if (l)
         sd->lim = *l;
     else
@@ -307,6 +369,105 @@ close_later(struct us_sockd *sd, int fd)
 
 static void take_peeked(struct ds *s);
 
+/* ---- deadlines: a binary heap of the sockets that have one (lingering closes) --------------- */
+
+static void
+heap_put(struct us_sockd *sd, size_t i, struct ds *s)
+{
+    sd->heap[i] = s;
+    s->heap_i = i + 1;
+}
+
+/* Moves the entry at i up or down to its place. */
+static void
+heap_fix(struct us_sockd *sd, size_t i)
+{
+    struct ds *s = sd->heap[i];
+    while (i > 0 && s->due < sd->heap[(i - 1) / 2]->due) {
+        heap_put(sd, i, sd->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= sd->heap_n)
+            break;
+        if (c + 1 < sd->heap_n && sd->heap[c + 1]->due < sd->heap[c]->due)
+            c++;
+        if (sd->heap[c]->due >= s->due)
+            break;
+        heap_put(sd, i, sd->heap[c]);
+        i = c;
+    }
+    heap_put(sd, i, s);
+}
+
+/* Sets (or moves) s's deadline. False when there was no memory for it. */
+static bool
+timer_set(struct ds *s, us_time_t due)
+{
+    struct us_sockd *sd = s->sd;
+    if (!s->heap_i) {
+        if (sd->heap_n == sd->heap_cap) {
+            size_t n = sd->heap_cap ? 2 * sd->heap_cap : 16;
+            struct ds **p = realloc(sd->heap, n * sizeof(*p));
+            if (!p)
+                return false;
+            sd->heap = p;
+            sd->heap_cap = n;
+        }
+        heap_put(sd, sd->heap_n++, s);
+    }
+    s->due = due;
+    heap_fix(sd, s->heap_i - 1);
+    return true;
+}
+
+static void
+timer_clear(struct ds *s)
+{
+    struct us_sockd *sd = s->sd;
+    if (!s->heap_i)
+        return;
+    size_t i = s->heap_i - 1;
+    s->heap_i = 0;
+    struct ds *last = sd->heap[--sd->heap_n];
+    if (i < sd->heap_n) {
+        heap_put(sd, i, last);
+        heap_fix(sd, i);
+    }
+}
+
+us_time_t
+us_sockd_next_deadline(const struct us_sockd *sd)
+{
+    return sd->heap_n ? sd->heap[0]->due : US_TIME_NEVER;
+}
+
+/* The close that waits for s is over (or its time is up): its held reply goes. */
+static void
+waiter_answer(struct ds *s)
+{
+    struct us_sockd_waiter *w = s->waiter;
+    if (!w)
+        return;
+    s->waiter = NULL;
+    w->on = NULL;
+    w->fn(w, 0);
+}
+
+void
+us_sockd_forget(struct us_sockd *sd, struct us_sockd_waiter *w)
+{
+    (void)sd;
+    struct ds *s = w->on;
+    if (!s)
+        return;
+    s->waiter = NULL;
+    w->on = NULL;
+    if (s->state != DS_LINGER)
+        timer_clear(s); /* only the waiter needed it */
+}
+
 /* Ends a descriptor socket: the pair, the stack socket (closing it as Linux closes a socket its
  * program let go: FIN, or RST when data was left unread or SO_LINGER 0 says so), the entry. */
 static void
@@ -314,12 +475,9 @@ ds_free(struct ds *s, us_time_t now)
 {
     struct us_sockd *sd = s->sd;
     cont_remove(sd, s);
-    if (s->state == DS_LINGER)
-        for (struct ds **pp = &sd->lingering; *pp; pp = &(*pp)->lnext)
-            if (*pp == s) {
-                *pp = s->lnext;
-                break;
-            }
+    timer_clear(s);
+    waiter_answer(s);
+    hint_off(s);
     for (struct ds **pp = &sd->hash[ino_bucket(s->ino)]; *pp; pp = &(*pp)->hnext)
         if (*pp == s) {
             *pp = s->hnext;
@@ -362,6 +520,11 @@ us_sockd_free(struct us_sockd *sd, us_time_t now)
     close_dead(sd);
     free(sd->dead);
     free(sd->by_sfd);
+    free(sd->heap);
+    if (sd->hints) {
+        munmap(sd->hints, US_CTL_HINT_SLOTS * sizeof(*sd->hints));
+        close(sd->hints_fd);
+    }
     if (sd->diag >= 0)
         close(sd->diag);
     free(sd);
@@ -419,6 +582,7 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
     s->family = family;
     s->ino = sb.st_ino;
     s->dino = db.st_ino;
+    s->slot = type == US_SOCK_STREAM ? hint_slot(s->ino) : 0;
     s->state = type == US_SOCK_DGRAM ? DS_DATA : DS_OPEN;
     s->rd_more = true;
     size_t b = ino_bucket(s->ino);
@@ -516,6 +680,8 @@ stream_fail(struct ds *s, int err)
         return;
     s->err = err;
     s->state = DS_DONE;
+    if (err)
+        hint_on(s); /* before the shutdown the program can see */
     shutdown(s->dfd, SHUT_RDWR);
 }
 
@@ -855,16 +1021,20 @@ ds_release(struct ds *s, us_time_t now)
         ds_free(s, now);
         return;
     }
+    s->linger_until = (s->hup_at ? s->hup_at : now) + US_SEC(l);
+    if (!timer_set(s, s->linger_until)) {
+        ds_free(s, now); /* no memory to wait: the close is over, TCP goes on as an orphan */
+        return;
+    }
     cont_remove(sd, s);
-    us_sock_watch(sd->st, s->sfd, 0, US_WATCH_EDGE, NULL);
+    /* Every segment that comes wakes it (the ACK of the FIN sets no US_POLL* bit): ds_ready
+     * looks whether the close is over; the deadline ends it otherwise. */
+    us_sock_watch(sd->st, s->sfd, US_POLLWAKE, US_WATCH_EDGE, &s->rd);
     epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
     close_later(sd, s->dfd);
     s->dfd = -1;
     us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
     s->state = DS_LINGER;
-    s->linger_until = (s->hup_at ? s->hup_at : now) + US_SEC(l);
-    s->lnext = sd->lingering;
-    sd->lingering = s;
 }
 
 static void
@@ -1001,16 +1171,25 @@ ds_ready(struct us_ready_handler *h, struct us_stack *st, int fd, unsigned event
     (void)st;
     (void)fd;
     (void)events;
-    pump((struct ds *)((char *)h - offsetof(struct ds, rd)), now);
+    struct ds *s = (struct ds *)((char *)h - offsetof(struct ds, rd));
+    if (s->state == DS_LINGER) {
+        if (linger_over(s, now))
+            ds_free(s, now);
+        return;
+    }
+    pump(s, now);
 }
 
 bool
 us_sockd_run(struct us_sockd *sd, us_time_t now)
 {
-    for (struct ds *s = sd->lingering, *next; s; s = next) {
-        next = s->lnext;
-        if (linger_over(s, now))
-            ds_free(s, now);
+    while (sd->heap_n && sd->heap[0]->due <= now) {
+        struct ds *s = sd->heap[0];
+        timer_clear(s);
+        if (s->state == DS_LINGER)
+            ds_free(s, now); /* the time is up: TCP goes on as an orphan */
+        else
+            waiter_answer(s); /* the close stops waiting; what it wrote still goes */
     }
     struct ds *list = sd->cont;
     sd->cont = NULL;
@@ -1067,6 +1246,8 @@ ds_new(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q
     }
     if (sfd >= 0 && ds_init(sd, o, sfd, q->arg, q->arg2, fds, &s) == 0) {
         close(fds[1]); /* the program's copy; ours is kept */
+        if (s->type == US_SOCK_STREAM) /* the client's choice, which its library knows */
+            s->slot = q->addr < US_CTL_HINT_SLOTS ? (uint16_t)q->addr : 0;
         s->diag = o->diag;
         s->diag->refs++;
         return;
@@ -1078,46 +1259,59 @@ ds_new(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q
 }
 
 /* US_CTL_DS_LINGER: the program closed its descriptor of the socket whose end had inode ino.
- * 1 while that close should still wait, 0 when it is over. Linux lingers on the last close only:
- * if the end still lives (a duplicate elsewhere), 0. If the daemon has not yet seen the hang-up
- * of an end the kernel says is gone, it takes it now. */
+ * 0 when that close is over; otherwise the reply is held on w (-1) and answered when it is:
+ * the socket freed (ds_free), the FIN acknowledged (ds_ready), or the time up (us_sockd_run).
+ * Without w, 1 says "ask again". Linux lingers on the last close only: if the end still lives
+ * (a duplicate elsewhere), 0. If the daemon has not yet seen the hang-up of an end the kernel
+ * says is gone, it takes it now; if the kernel cannot say, epoll's hang-up will. */
 static int
-linger_ask(struct us_sockd *sd, ino_t ino, us_time_t now)
+linger_ask(struct us_sockd *sd, ino_t ino, struct us_sockd_waiter *w, us_time_t now)
 {
     struct ds *s = ds_by_ino(sd, ino);
     if (s && s->state != DS_LINGER && !s->hup) {
         enum peer p = peer_alive(sd, s);
         if (p == PEER_ALIVE)
             return 0;
-        if (p == PEER_UNKNOWN)
-            return 1; /* epoll's hang-up will tell; ask again */
-        s->hup = true;
-        pump(s, now);
-        s = ds_by_ino(sd, ino);
+        if (p == PEER_GONE) {
+            s->hup = true;
+            pump(s, now);
+            s = ds_by_ino(sd, ino);
+        }
     }
     if (!s)
         return 0;
+    us_time_t until = s->linger_until;
+    if (s->state == DS_LINGER && linger_over(s, now)) {
+        ds_free(s, now);
+        return 0;
+    }
     if (s->state != DS_LINGER) {
         /* What it wrote still waits for TCP's room; the time counts from the close. */
         int l = 0;
         us_getsockopt(sd->st, s->sfd, US_SO_LINGER, &l);
-        return s->hup_at && l > 0 && now < s->hup_at + US_SEC(l);
+        until = (s->hup_at ? s->hup_at : now) + US_SEC(l);
+        if (l <= 0 || now >= until)
+            return 0;
     }
-    if (!linger_over(s, now))
+    if (!w)
         return 1;
-    ds_free(s, now);
-    return 0;
+    if (s->waiter || (s->state != DS_LINGER && !timer_set(s, until)))
+        return 0; /* one close waits per socket (the last); no memory: it waits no more */
+    s->waiter = w;
+    w->on = s;
+    return -1;
 }
 
 bool
 us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
                  const int *fds, int n_fds, struct us_ctl_resp *r, void *out, size_t out_cap,
-                 size_t *out_len, int *give_fd, us_time_t now)
+                 size_t *out_len, int *give_fd, struct us_sockd_waiter *w, us_time_t now)
 {
     struct us_stack *st = sd->st;
     *out_len = 0;
     *give_fd = -1;
     struct us_sockaddr a = {q->addr, q->port};
+    bool held = false;
     r->ret = 0;
     if (q->op == US_CTL_DS_NEW) {
         ds_new(sd, o, q, fds, n_fds, now);
@@ -1142,12 +1336,14 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         }
         *give_fd = pfd;
         r->addr = o ? us_sockd_grant(sd, o) : 0;
+        r->dst = s->slot;
         goto out;
     }
     if (q->op == US_CTL_DS_IDENTIFY) {
         uint8_t *kinds = out;
         size_t n = 0;
-        for (int i = 0; i < n_fds && n < out_cap; i++) {
+        int k = US_MIN(n_fds, (int)(out_cap / (1 + sizeof(uint16_t))));
+        for (int i = 0; i < k; i++) {
             struct ds *s = ds_by_fd(sd, fds[i]);
             int l = -1;
             if (s && s->type == US_SOCK_STREAM)
@@ -1155,13 +1351,16 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
             kinds[n++] = s ? (uint8_t)(s->type | (s->family == AF_INET6 ? US_CTL_DS_INET6 : 0) |
                                        (l > 0 ? US_CTL_DS_LINGER : 0))
                            : 0;
+            uint16_t slot = s ? s->slot : 0;
+            memcpy(kinds + k + i * sizeof(slot), &slot, sizeof(slot));
         }
-        *out_len = n;
+        *out_len = n + n * sizeof(uint16_t);
         r->ret = (int64_t)n;
         goto out;
     }
     if (q->op == US_CTL_DS_LINGER) {
-        r->ret = linger_ask(sd, (ino_t)((uint64_t)(uint32_t)q->arg << 32 | q->addr), now);
+        r->ret = linger_ask(sd, (ino_t)((uint64_t)(uint32_t)q->arg << 32 | q->addr), w, now);
+        held = r->ret < 0; /* waiter_answer replies */
         goto out;
     }
     struct ds *s = n_fds == 1 ? ds_by_fd(sd, fds[0]) : NULL;
@@ -1251,6 +1450,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         n->state = DS_DATA;
         r->addr = peer.addr;
         r->port = peer.port;
+        r->dst = n->slot;
         *give_fd = pfd;
         listen_pull(s, now); /* room in the queue again */
         pump(n, now);   /* data may have come with the handshake */
@@ -1306,6 +1506,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
         if (s->err) {
             r->ret = s->err;
             s->err = 0;
+            hint_off(s);
         } else {
             r->ret = us_sock_error(st, s->sfd);
         }
@@ -1326,7 +1527,7 @@ us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_
 out:
     for (int i = 0; i < n_fds; i++)
         close(fds[i]);
-    return true;
+    return !held;
 }
 
 void

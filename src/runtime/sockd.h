@@ -42,6 +42,9 @@ struct us_sockd *us_sockd_new(struct us_stack *st, int epfd, const struct us_soc
 /* Closes every descriptor socket (their connections close as the program's would). */
 void us_sockd_free(struct us_sockd *sd, us_time_t now);
 
+/* The error hints (ctl_proto.h) the reply to HELLO carries, or -1 (none: not made). */
+int us_sockd_hints_fd(const struct us_sockd *sd);
+
 /* Makes an owner for a new client connection (refs 1), from its credentials. */
 struct us_sockd_owner *us_sockd_owner_new(struct us_sockd *sd, pid_t pid, uid_t uid);
 void us_sockd_owner_put(struct us_sockd_owner *o);
@@ -50,15 +53,25 @@ void us_sockd_owner_put(struct us_sockd_owner *o);
  * the daemon's namespace). Anything else is closed. Without it the client gets no credit. */
 void us_sockd_owner_diag(struct us_sockd_owner *o, int fd);
 
+/* A reply held back: US_CTL_DS_LINGER is answered when the close it asks about is over (or
+ * its time is up), through fn. The daemon keeps one per client; sockd sets `on` while it holds
+ * it, and us_sockd_forget lets it go when the client leaves first. */
+struct us_sockd_waiter {
+    void (*fn)(struct us_sockd_waiter *w, int64_t ret);
+    void *on; /* sockd's: the socket whose close it waits for, or NULL */
+};
+void us_sockd_forget(struct us_sockd *sd, struct us_sockd_waiter *w);
+
 /* True for the requests this module answers: US_CTL_DS_* and those flagged US_CTL_F_DS. */
 bool us_sockd_handles(const struct us_ctl_req *q);
 /* Executes one. fds: the descriptors that came with it (always closed or kept by the callee).
  * Fills *r and up to out_cap bytes of out (*out_len); *give_fd is a descriptor to send with the
  * reply, which the caller closes after sending (-1: none). Returns false for a request that
- * gets no reply (US_CTL_DS_NEW). */
+ * gets no reply now: none at all (US_CTL_DS_NEW), or one held on w (US_CTL_DS_LINGER; w may
+ * be NULL: then it is answered at once). */
 bool us_sockd_request(struct us_sockd *sd, struct us_sockd_owner *o, const struct us_ctl_req *q,
                       const int *fds, int n_fds, struct us_ctl_resp *r, void *out, size_t out_cap,
-                      size_t *out_len, int *give_fd, us_time_t now);
+                      size_t *out_len, int *give_fd, struct us_sockd_waiter *w, us_time_t now);
 
 /* fn reads what the link (the TAP) holds into the stack; a blocking US_CTL_CONNECT calls it
  * after the SYN went out, and answers 0 if that ended the handshake. */
@@ -69,6 +82,8 @@ uint32_t us_sockd_grant(struct us_sockd *sd, struct us_sockd_owner *o);
  * because their work budget ran out continue, and the pair ends of sockets ended meanwhile are
  * closed. True while some still wait (do not sleep). */
 bool us_sockd_run(struct us_sockd *sd, us_time_t now);
+/* When us_sockd_run has a lingering close to end (US_TIME_NEVER: none). */
+us_time_t us_sockd_next_deadline(const struct us_sockd *sd);
 
 /* Who holds stack descriptor fd, for netstat -p: "PID/NAME", or NULL when it is not a
  * descriptor socket. */

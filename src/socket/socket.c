@@ -486,7 +486,8 @@ us_sock_watch(struct us_stack *st, int fd, unsigned events, enum us_watch_mode m
         return -EBADF;
     if (mode != US_WATCH_LEVEL && mode != US_WATCH_EDGE)
         return -EINVAL;
-    sl->watch = (uint16_t)(events & (US_POLLIN | US_POLLPRI | US_POLLOUT | US_POLLERR | US_POLLHUP));
+    sl->watch = (uint16_t)(events & (US_POLLIN | US_POLLPRI | US_POLLOUT | US_POLLERR | US_POLLHUP |
+                                     US_POLLWAKE));
     sl->edge = mode == US_WATCH_EDGE;
     sl->cookie = cookie;
     if (!sl->watch)
@@ -509,10 +510,10 @@ us_ready(struct us_stack *st, struct us_ready_event *out, size_t max)
         ready_unlink(t, fd);
         int m = us_sock_poll(st, fd);
         unsigned ev = m > 0 ? (unsigned)m & (sl->watch | US_POLLERR | US_POLLHUP) : 0;
-        if (!ev)
+        if (!ev && !(sl->watch & US_POLLWAKE))
             continue; /* woken but not ready for what is watched: dropped until the next wake */
         out[k++] = (struct us_ready_event){fd, ev, sl->cookie};
-        if (!sl->edge)
+        if (!sl->edge && ev)
             ready_append(t, fd);
     }
     return k;

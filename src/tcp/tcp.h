@@ -136,6 +136,8 @@ struct us_tcp_conn {
     bool ecn_cwr_wnd : 1;       /* an ECE reduced cwnd; its window lasts until `recover` */
     bool rack_reo : 1;          /* the RTO slot holds RACK's reordering timer (RFC 8985 8) */
     bool rack_off : 1;          /* RACK's records could not be allocated: RFC 6675 instead */
+    bool rto_loss : 1;          /* recovery after an RTO that kept the SACKs (RFC 8985 6.3):
+                                 * resend what is marked lost until SND.UNA passes `recover` */
     uint8_t so_error;           /* pending error (errno), reported once */
     uint8_t soft_err;           /* last ICMP soft error, reported if the connection times out */
 
@@ -346,6 +348,8 @@ us_tcp_rto_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t when)
 /* How long a peer may hold an ACK while more than one segment is out (us_tcp_tlp_arm): Linux's
  * least delayed-ACK time (TCP_DELACK_MIN, 40 ms) and some slack for its timer. */
 #define US_TCP_PTO_DELACK US_MSEC(50)
+/* The least probe timeout for a probe of new data (Linux: TCP_TIMEOUT_MIN, 2 jiffies). */
+#define US_TCP_PTO_MIN US_MSEC(2)
 /* RFC 8985 7.2: puts the probe timeout in the RTO slot if a probe may go out; rto_at is when the
  * RTO would expire. Returns false (and changes nothing) when the RTO should run instead. */
 bool us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_time_t rto_at);
@@ -369,6 +373,13 @@ static inline bool
 us_tcp_recover_passed(const struct us_tcp_conn *c)
 {
     return us_seq_geq(c->snd_una, c->recover) || c->ecn_cwr_wnd;
+}
+/* The pipe and the scoreboard decide what goes: SACK fast recovery, or the recovery after an RTO
+ * that kept the SACKs. */
+static inline bool
+us_tcp_sack_recovery(const struct us_tcp_conn *c)
+{
+    return c->sack_ok && (c->in_recovery || c->rto_loss);
 }
 /* cc.c, shared by every algorithm: the initial window (RFC 6928 IW10, as Linux), the window's
  * validation (grow it only while it is used) and its restart after an idle period. */
@@ -434,9 +445,10 @@ bool us_tcp_episode_rtx_sent(const struct us_tcp_conn *c);
 /* An acceptable ACK: its D-SACK (RFC 2883) and timestamp echo may show the episode's
  * retransmissions spurious (then cwnd and ssthresh are restored); `una0` is SND.UNA before it,
  * `rtx_before` what us_tcp_episode_rtx_sent said before it, `delivered` the bytes it newly ACKed
- * or SACKed (PRR's DeliveredData); PRR sets cwnd during SACK recovery. */
+ * or SACKed (PRR's DeliveredData), `newly_lost` the segments RACK marked lost on it; PRR sets
+ * cwnd during SACK recovery. */
 void us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
-                        us_seq_t una0, bool rtx_before, uint32_t delivered);
+                        us_seq_t una0, bool rtx_before, uint32_t delivered, uint32_t newly_lost);
 /* RFC 6937: fast recovery with SACK begins; sets cwnd for the fast retransmit. */
 void us_tcp_prr_start(struct us_tcp_conn *c);
 /* Fast recovery ended (full ACK, or an RTO took over). */
@@ -459,13 +471,17 @@ void us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us
 /* SND.UNA moved: the records below it go. */
 void us_tcp_rack_acked(struct us_tcp_conn *c);
 /* RFC 8985 6.2 steps 4 and 5 after an ACK (r) or at the reordering timer (r NULL): marks lost
- * segments, starts recovery or sends, and arms the reordering timer. */
-void us_tcp_rack_detect(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
-                        us_time_t now);
+ * segments, starts recovery or sends, and arms the reordering timer. Returns how many it marked. */
+uint32_t us_tcp_rack_detect(struct us_stack *st, struct us_tcp_conn *c,
+                            const struct us_tcp_repr *r, us_time_t now);
 /* The reordering timer fired (it shares the RTO's slot, RFC 8985 8). */
 void us_tcp_rack_timeout(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
-/* A retransmission timeout: go-back-N resends everything; the SACK and loss marks restart. */
-void us_tcp_rack_rto(struct us_tcp_conn *c);
+/* RFC 8985 6.3, a retransmission timeout: marks lost what was not SACKed (the first segment, and
+ * every other sent longer than RACK.rtt + reo_wnd ago). False: no records cover SND.UNA (the
+ * caller goes back to SND.UNA instead). */
+bool us_tcp_rack_rto(struct us_tcp_conn *c, us_time_t now);
+/* The peer dropped data it had SACKed (reneging): the SACK and loss marks restart. */
+void us_tcp_rack_forget(struct us_tcp_conn *c);
 /* Recovery (fast or after an RTO) ended; or its retransmissions were all spurious (undone). */
 void us_tcp_rack_recovery_exit(struct us_tcp_conn *c);
 void us_tcp_rack_undo(struct us_tcp_conn *c);
@@ -492,6 +508,8 @@ void us_tcp_send_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now
 void us_tcp_send_keepalive(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
 /* RFC 8985 7.3: new data if the peer's window allows, else the last segment again. */
 int us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);
+/* The new data a loss probe would send now (0: it would send the last segment again). */
+size_t us_tcp_probe_new_len(const struct us_tcp_conn *c);
 /* RFC 6675: bytes in flight during SACK recovery, and the next hole to retransmit. */
 uint32_t us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len);
 void us_tcp_retransmit_head(struct us_stack *st, struct us_tcp_conn *c, us_time_t now);

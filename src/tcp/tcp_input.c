@@ -709,6 +709,8 @@ ack_new_data(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     if (us_seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una; /* a window probe byte was taken */
     c->backoff = 0;
+    if (c->rto_loss && us_seq_geq(r->ack, c->recover))
+        c->rto_loss = false; /* everything outstanding at the timeout has arrived */
     if (c->in_recovery) {
         if (us_seq_geq(r->ack, c->recover)) { /* RFC 6582 3.2 step 3: full acknowledgment */
             uint32_t flight = c->snd_max - c->snd_una;
@@ -767,6 +769,23 @@ sack_update(struct us_tcp_conn *c, const struct us_tcp_repr *r)
     }
     us_tcp_rs_trim(&c->sacked);
     return news;
+}
+
+/* The ACK stopped at data the peer had SACKed: it dropped that data (RFC 2018 8 lets a receiver
+ * renege). The scoreboard no longer tells what the peer holds: it goes, and the retransmission
+ * timer, set to what Linux's tcp_check_sack_reneging allows (SRTT / 16, at least 10 ms), resends
+ * from SND.UNA unless an ACK comes first. */
+static void
+sack_reneged(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    us_stat_inc(st, US_STAT_TCP_SACK_RENEGING);
+    free(c->sacked);
+    c->sacked = NULL;
+    us_tcp_rack_forget(c);
+    us_tcp_rto_arm(st, c, now + US_MAX(c->srtt / 16, US_MSEC(10)));
+    char a[16];
+    US_TRACE(st, "tcp: %s:%u the peer dropped data it had SACKed: scoreboard cleared",
+             us_ip4_ntoa(c->raddr, a), (unsigned)c->rport);
 }
 
 /* RFC 8985 7.4.1: the loss probe (the highest segment when it went out, or its last data byte
@@ -1071,6 +1090,8 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
         us_tcp_rack_ack(st, c, r, s->now);
     if (us_seq_gt(r->ack, c->snd_una)) {
         ack_new_data(st, c, s);
+        if (c->sacked && c->sacked->r[0].start == 0)
+            sack_reneged(st, c, s->now);
         if (!rack && sack_news && !c->in_recovery && sack_head_lost(c) &&
             us_tcp_recover_passed(c))
             us_tcp_enter_recovery(st, c, false, s->now);
@@ -1080,12 +1101,12 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
          * not a loss signal, and a retransmission could not go out anyway) */
         dup_ack(st, c, s);
     }
-    if (rack)
-        us_tcp_rack_detect(st, c, r, s->now);
+    uint32_t newly_lost = rack ? us_tcp_rack_detect(st, c, r, s->now) : 0;
     if (c->ep) {
         int64_t delivered = (int64_t)(c->snd_una - una0) +
                             (int64_t)(c->sacked ? us_rangeset_bytes(c->sacked) : 0) - sacked0;
-        us_tcp_episode_ack(st, c, r, una0, rtx0, delivered > 0 ? (uint32_t)delivered : 0);
+        us_tcp_episode_ack(st, c, r, una0, rtx0, delivered > 0 ? (uint32_t)delivered : 0,
+                           newly_lost);
     }
     /* Window update (3.10.7.4, SND.WL1/WL2 guard against old segments). */
     if (us_seq_lt(c->snd_wl1, r->seq) || (c->snd_wl1 == r->seq && us_seq_leq(c->snd_wl2, r->ack))) {
@@ -1413,6 +1434,9 @@ us_tcp_input(struct us_stack *st, const struct us_ip4_rx *rx, us_time_t now)
                  (unsigned)(c ? s.r.seq - c->irs : s.r.seq),
                  (unsigned)(c ? s.r.ack - c->iss : s.r.ack), (unsigned)s.r.wnd, s.r.payload_len,
                  c ? " -> " : "", c ? us_tcp_state_name(c->state) : "");
+        for (uint8_t i = 0; c && i < s.r.n_sack; i++)
+            US_TRACE(st, "tcp:    sack %u-%u", (unsigned)(s.r.sack[i].start - c->iss),
+                     (unsigned)(s.r.sack[i].end - c->iss));
     }
     if (!c) {
         struct us_tcp_tw *w = us_tcp_tw_lookup(st, rx->ip.dst, s.r.dst_port, rx->ip.src,

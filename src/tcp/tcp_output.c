@@ -425,6 +425,23 @@ us_tcp_sack_pipe(const struct us_tcp_conn *c, us_seq_t *hole, uint32_t *hole_len
     return flight > gone ? flight - gone : 0;
 }
 
+/* After an RTO that kept the SACKs: the FIN has no record, so nothing marks it lost; like the
+ * data not SACKed, it goes once more (after the data marked lost, as the pipe allows), unless
+ * the peer SACKed it. */
+static void
+rto_fin_again(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
+{
+    us_seq_t fs = fin_seq(c);
+    if (!c->fin_queued || !us_seq_gt(c->snd_max, fs) || !us_seq_lt(c->high_rxt, c->snd_max) ||
+        us_tcp_sack_pipe(c, NULL, NULL) >= c->cwnd ||
+        (c->sacked && c->sacked->r[c->sacked->n - 1].end == c->snd_max - c->snd_una))
+        return;
+    if (tcp_emit(st, c, fs, US_TCP_ACK | US_TCP_FIN, 0, now) < 0)
+        return;
+    c->high_rxt = c->snd_max;
+    count_retrans(st, c, 0, now);
+}
+
 /* RFC 6675 5 (NextSeg rule 1): during SACK recovery, resend lost holes while the pipe allows:
  * the segments RACK marked lost (RFC 8985 6.2), or without RACK the holes RFC 6675 calls lost. */
 static void
@@ -435,7 +452,9 @@ sack_retransmit(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         us_seq_t seq = 0;
         while (us_tcp_sack_pipe(c, NULL, NULL) < c->cwnd &&
                us_tcp_rack_next_lost(c, &idx, &seq, &len)) {
-            if (tcp_emit(st, c, seq, US_TCP_ACK, len, now) < 0)
+            /* PSH on the end of what the application wrote, as when it first went */
+            uint8_t psh = seq + len == fin_seq(c) ? US_TCP_PSH : 0;
+            if (tcp_emit(st, c, seq, US_TCP_ACK | psh, len, now) < 0)
                 return;
             if (us_seq_gt(seq + len, c->high_rxt))
                 c->high_rxt = seq + len;
@@ -445,6 +464,8 @@ sack_retransmit(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
             if (!c->rack)
                 return; /* (no memory for a record: RFC 6675 from the next ACK on) */
         }
+        if (c->rto_loss && !us_tcp_rack_lost_bytes(c))
+            rto_fin_again(st, c, now);
         return;
     }
     for (int k = 0; k < 256; k++) {
@@ -543,7 +564,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         break;
     }
     size_t rlen = us_ring_len(&c->sndbuf);
-    bool sack_rec = c->in_recovery && c->sack_ok;
+    bool sack_rec = us_tcp_sack_recovery(c);
     if (!sack_rec && !c->fin_queued && c->snd_nxt - c->snd_buf_seq == rlen) {
         /* Everything queued has been sent (the common case after input): at most an ACK. */
         if (c->ack_now)
@@ -557,8 +578,17 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         US_TRACE(st, "tcp: %s:%u idle for longer than the RTO: cwnd %u (restart window)",
                  us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd);
     }
-    /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs. */
-    uint32_t lt = (!c->in_recovery && c->dupacks < 3) ? (uint32_t)c->dupacks * c->mss : 0;
+    /* DEVIATION(RFC 5681 2, RFC 3042): with RACK, what the peer SACKed (or RACK marked lost) is
+     * out of the flight before recovery too, as in Linux's tcp_packets_in_flight: while RACK
+     * waits out reo_wnd each SACK lets new data go, whose SACKs then tell a lost retransmission
+     * from a late one. With FlightSize (SND.NXT - SND.UNA) a small window stalled there, and a
+     * recovery that began with its retransmission alone in flight ended in an RTO when that or
+     * its ACK was lost. */
+    bool pipe_flight = sack_rec || (c->rack && c->sacked);
+    /* RFC 3042 limited transmit: one more segment for each of the first two duplicate ACKs
+     * (with the SACKed data out of the flight, their segments went already). */
+    uint32_t lt = !c->in_recovery && c->dupacks < 3 && !pipe_flight ? (uint32_t)c->dupacks * c->mss
+                                                                    : 0;
     /* With TSO one emit carries as many whole segments as fit in a 64 KiB IP datagram; not while
      * urgent data is outstanding: each segment needs its own urgent pointer; nor for the segment
      * that carries CWR, which belongs on one segment only (RFC 3168 6.1.2). */
@@ -572,8 +602,8 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         if (us_seq_gt(c->snd_nxt, fs))
             break; /* FIN already sent */
         size_t avail = rlen - off;
-        uint32_t flight = sack_rec && c->snd_nxt == c->snd_max ? us_tcp_sack_pipe(c, NULL, NULL)
-                                                                : c->snd_nxt - c->snd_una;
+        uint32_t flight = pipe_flight && c->snd_nxt == c->snd_max ? us_tcp_sack_pipe(c, NULL, NULL)
+                                                                   : c->snd_nxt - c->snd_una;
         uint32_t wnd = US_MIN(c->snd_wnd, c->cwnd + lt);
         size_t usable = wnd > flight ? wnd - flight : 0;
         /* RFC 9293 3.8.6 / RFC 6675 5 NextSeg (3): the peer's window bounds the sequence space,
@@ -610,7 +640,7 @@ us_tcp_output(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
      * cwnd, or data waits and cwnd, tighter than the peer's window, leaves no room for the next
      * full unit of it: a segment (cwnd is rarely a whole number of segments once a loss has
      * scaled it) or, with TSO, the super-segment deferral waits for. */
-    uint32_t pipe = sack_rec ? us_tcp_sack_pipe(c, NULL, NULL) : c->snd_nxt - c->snd_una;
+    uint32_t pipe = pipe_flight ? us_tcp_sack_pipe(c, NULL, NULL) : c->snd_nxt - c->snd_una;
     uint32_t cwnd_room = c->cwnd + lt > pipe ? c->cwnd + lt - pipe : 0;
     uint32_t peer_room = c->snd_wnd > pipe ? c->snd_wnd - pipe : 0;
     size_t unsent = rlen - (c->snd_nxt - c->snd_buf_seq);
@@ -650,19 +680,27 @@ us_tcp_send_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
  * window takes it (cwnd does not hold it back, nor does Nagle: Linux's tcp_send_loss_probe
  * likewise), else the last segment sent, again. Its ACK or SACK tells what became of the tail.
  * Returns 0 or -errno. */
+size_t
+us_tcp_probe_new_len(const struct us_tcp_conn *c)
+{
+    size_t rlen = us_ring_len(&c->sndbuf);
+    size_t off = c->snd_nxt - c->snd_buf_seq;
+    size_t len = off < rlen ? US_MIN(rlen - off, (size_t)c->mss) : 0;
+    bool fits = c->snd_nxt == c->snd_max && (c->snd_max - c->snd_una) + len <= c->snd_wnd;
+    return fits ? len : 0;
+}
+
 int
 us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     size_t rlen = us_ring_len(&c->sndbuf);
     size_t off = c->snd_nxt - c->snd_buf_seq;
-    size_t avail = off < rlen ? rlen - off : 0;
-    size_t len = US_MIN(avail, (size_t)c->mss);
-    uint32_t flight = c->snd_max - c->snd_una;
+    size_t len = us_tcp_probe_new_len(c);
     us_seq_t seq;
     int err;
-    if (len && c->snd_nxt == c->snd_max && flight + len <= c->snd_wnd) {
+    if (len) {
         seq = c->snd_nxt;
-        err = send_at_nxt(st, c, len, c->fin_queued && off + len == rlen, len == avail, now);
+        err = send_at_nxt(st, c, len, c->fin_queued && off + len == rlen, off + len == rlen, now);
         c->tlp_rtx = false;
     } else {
         bool fin = c->fin_queued && us_seq_gt(c->snd_max, fin_seq(c));

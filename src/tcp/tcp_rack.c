@@ -28,6 +28,7 @@
 struct rack_rec {
     us_time_t xmit; /* Segment.xmit_ts: its last transmission */
     us_seq_t start;
+    uint32_t order; /* when it was last sent, in the connection's order of transmissions */
     uint16_t len;
     uint8_t fl;
 };
@@ -37,10 +38,11 @@ struct us_tcp_rack {
     uint32_t cap, head, n; /* rec[(head + i) & (cap - 1)], i < n, in sequence order */
     uint32_t lost_bytes;   /* in records marked lost */
     uint32_t sacked_segs;  /* RACK.segs_sacked */
-    us_time_t xmit_ts;     /* RACK.xmit_ts (with have_seg) */
+    uint32_t seg_order;    /* RACK.xmit_ts and RACK.end_seq, as a transmission order (with
+                            * have_seg) */
+    uint32_t next_order;   /* the order the next transmission gets */
     us_time_t rtt;         /* RACK.rtt */
     us_time_t min_rtt, min_rtt_at; /* RACK.min_RTT (with have_min) and when it was taken */
-    us_seq_t end_seq;      /* RACK.end_seq */
     us_seq_t fack;         /* RACK.fack (with have_fack) */
     us_seq_t dsack_round;  /* RACK.dsack_round (with dsack_on) */
     uint8_t reo_wnd_mult, reo_wnd_persist;
@@ -59,11 +61,17 @@ rec_end(const struct rack_rec *x)
     return x->start + x->len;
 }
 
-/* RFC 8985 6.2 RACK_sent_after: later in time, or at the same time and higher in sequence. */
+/* RFC 8985 6.2 RACK_sent_after: later in time, or at the same time and higher in sequence.
+ * DEVIATION(RFC 8985 6.2): by the order of transmission, not by time. The caller's clock is one
+ * `now` per daemon loop iteration, so many segments share a time, and a retransmission sent in
+ * the same iteration after new data is not "higher in sequence": the SACK of that new data
+ * would mark the retransmission lost again at once, and each later ACK again (one segment went
+ * eight times at 5% loss). The order is what the RFC's test stands for (Linux's clock is fine
+ * enough to tell). */
 static bool
-sent_after(us_time_t t1, us_seq_t s1, us_time_t t2, us_seq_t s2)
+sent_after(uint32_t o1, uint32_t o2)
 {
-    return t1 > t2 || (t1 == t2 && us_seq_gt(s1, s2));
+    return (int32_t)(o1 - o2) > 0;
 }
 
 void
@@ -142,6 +150,7 @@ us_tcp_rack_sent(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint3
                     k->lost_bytes -= x->len;
                 x->fl = (uint8_t)((x->fl | REC_RTX) & ~REC_LOST);
                 x->xmit = now;
+                x->order = k->next_order++;
             }
             if (!us_seq_gt(end, tail))
                 return;
@@ -155,7 +164,8 @@ us_tcp_rack_sent(struct us_stack *st, struct us_tcp_conn *c, us_seq_t seq, uint3
             return;
         }
         uint32_t l = US_MIN(end - seq, (uint32_t)c->mss);
-        *rec_at(k, k->n++) = (struct rack_rec){.xmit = now, .start = seq, .len = (uint16_t)l};
+        *rec_at(k, k->n++) = (struct rack_rec){.xmit = now, .start = seq,
+                                               .order = k->next_order++, .len = (uint16_t)l};
         seq += l;
     }
 }
@@ -180,8 +190,8 @@ min_rtt_update(struct us_tcp_rack *k, us_time_t rtt, us_time_t now)
 /* What one ACK delivered, walked in sequence order (step 3 depends on it). */
 struct rack_walk {
     bool have;
-    us_time_t bx, brtt; /* the latest sent of them: xmit_ts and RTT */
-    us_seq_t be;
+    us_time_t brtt;  /* the latest sent of them: its RTT and order */
+    uint32_t border;
 };
 
 /* Steps 2 and 3 for one newly delivered record. */
@@ -217,10 +227,9 @@ rack_delivered(struct us_tcp_conn *c, const struct us_tcp_repr *r, struct rack_r
     } else {
         min_rtt_update(k, rtt, now);
     }
-    if (!w->have || sent_after(x->xmit, e, w->bx, w->be)) {
+    if (!w->have || sent_after(x->order, w->border)) {
         w->have = true;
-        w->bx = x->xmit;
-        w->be = e;
+        w->border = x->order;
         w->brtt = rtt;
     }
 }
@@ -284,9 +293,8 @@ us_tcp_rack_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_
     if (!w.have)
         return;
     k->rtt = w.brtt; /* the RTT of the latest sent of them: the last in order of xmit_ts */
-    if (!k->have_seg || sent_after(w.bx, w.be, k->xmit_ts, k->end_seq)) {
-        k->xmit_ts = w.bx;
-        k->end_seq = w.be;
+    if (!k->have_seg || sent_after(w.border, k->seg_order)) {
+        k->seg_order = w.border;
         k->have_seg = true;
     }
 }
@@ -358,16 +366,16 @@ reo_timer_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t when)
     c->rack_reo = true;
 }
 
-void
+uint32_t
 us_tcp_rack_detect(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
                    us_time_t now)
 {
     struct us_tcp_rack *k = c->rack;
     if (!k)
-        return;
+        return 0;
     us_time_t reo = reo_wnd(c, r);
     if (!k->have_seg)
-        return;
+        return 0;
     /* Step 5, RACK_detect_loss: lost if sent before RACK.segment and more than RACK.rtt +
      * reo_wnd ago. New data goes out in sequence order, so past the first never-resent record
      * sent after RACK.segment every record was sent after it too. */
@@ -375,7 +383,7 @@ us_tcp_rack_detect(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
     uint32_t marked = 0, marked_rtx = 0;
     for (uint32_t i = 0; i < k->n; i++) {
         struct rack_rec *x = rec_at(k, i);
-        if (!sent_after(k->xmit_ts, k->end_seq, x->xmit, rec_end(x))) {
+        if (!sent_after(k->seg_order, x->order)) {
             if (!(x->fl & REC_RTX))
                 break;
             continue;
@@ -406,28 +414,55 @@ us_tcp_rack_detect(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
     /* RFC 8985 6.2: the reordering timer, for when no further ACK comes */
     if (timeout > 0 && c->rack)
         reo_timer_arm(st, c, now + timeout);
+    return marked;
 }
 
 void
 us_tcp_rack_timeout(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {
     us_stat_inc(st, US_STAT_TCP_RACK_REO_TIMEOUT);
-    bool rec = c->in_recovery;
+    bool rec = us_tcp_sack_recovery(c);
     us_tcp_rack_detect(st, c, NULL, now);
-    if (rec && c->in_recovery)
+    if (rec && us_tcp_sack_recovery(c))
         us_tcp_output(st, c, now); /* (entering recovery sent already) */
     if (c->t[US_TT_RTO] == US_TIME_NEVER && c->snd_max != c->snd_una)
         us_tcp_rto_arm(st, c, now + c->rto);
 }
 
+bool
+us_tcp_rack_rto(struct us_tcp_conn *c, us_time_t now)
+{
+    struct us_tcp_rack *k = c->rack;
+    if (!k || !k->n || us_seq_gt(rec_at(k, 0)->start, c->snd_una))
+        return false;
+    /* RFC 8985 6.3: the first segment not SACKed was sent an RTO ago and is lost; any other
+     * only once RACK.rtt + reo_wnd have passed since it went out (with an RTO of 200 ms or more
+     * and a short path, nearly all). What the peer SACKed stays SACKed: RFC 6675 5.1 leaves
+     * that to the implementation given a check for reneging (tcp_input.c), and Linux's
+     * tcp_timeout_mark_lost keeps it. DEVIATION(RFC 2018 8): "ignore prior SACK information in
+     * determining which data to retransmit" would resend everything from SND.UNA: at 5% loss,
+     * ten times the retransmissions. */
+    us_time_t reo = reo_wnd(c, NULL);
+    bool first = true;
+    for (uint32_t i = 0; i < k->n; i++) {
+        struct rack_rec *x = rec_at(k, i);
+        if (x->fl & REC_SACKED)
+            continue;
+        if (!(x->fl & REC_LOST) && (first || now - x->xmit >= k->rtt + reo)) {
+            x->fl |= REC_LOST;
+            k->lost_bytes += x->len;
+        }
+        first = false;
+    }
+    return true;
+}
+
 void
-us_tcp_rack_rto(struct us_tcp_conn *c)
+us_tcp_rack_forget(struct us_tcp_conn *c)
 {
     struct us_tcp_rack *k = c->rack;
     if (!k)
         return;
-    /* The scoreboard starts afresh and everything from SND.UNA goes again (RFC 8985 6.3 marks
-     * at least as much lost). */
     for (uint32_t i = 0; i < k->n; i++)
         rec_at(k, i)->fl &= REC_RTX;
     k->lost_bytes = k->sacked_segs = 0;
@@ -479,6 +514,7 @@ rec_split(struct us_tcp_rack *k, uint32_t i, uint16_t at)
         *rec_at(k, j) = *rec_at(k, j - 1);
     struct rack_rec *x = rec_at(k, i);
     *rec_at(k, i + 1) = (struct rack_rec){.xmit = x->xmit, .start = x->start + at,
+                                          .order = x->order,
                                           .len = (uint16_t)(x->len - at), .fl = x->fl};
     x->len = at;
     k->n++;

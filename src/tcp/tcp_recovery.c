@@ -131,6 +131,7 @@ episode_undo(struct us_stack *st, struct us_tcp_conn *c, bool by_ts)
     }
     if (ep->rto && us_seq_lt(c->snd_nxt, c->snd_max))
         c->snd_nxt = c->snd_max;
+    c->rto_loss = false;
     us_tcp_rack_undo(c);
     char a[16];
     US_TRACE(st, "tcp: %s:%u the retransmissions were spurious (%s): cwnd %u ssthresh %u restored",
@@ -140,25 +141,34 @@ episode_undo(struct us_stack *st, struct us_tcp_conn *c, bool by_ts)
     us_tcp_episode_free(st, c);
 }
 
-/* RFC 6937 3: cwnd from the data delivered during recovery. Above ssthresh, sending is
- * proportional to delivery (ssthresh / RecoverFS of it); at or below, slow start up to ssthresh,
- * at most one segment more than was delivered (the SSRB bound). At least one segment goes when
- * recovery begins: the fast retransmit (as Linux's tcp_cwnd_reduction). */
+/* RFC 9937 (PRR, which obsoletes RFC 6937) 6: cwnd from the data delivered during recovery.
+ * Above ssthresh, sending is proportional to delivery (ssthresh / RecoverFS of it); at or below,
+ * it catches up to ssthresh by what was delivered (PRR-CRB), and by one segment more when the
+ * ACK is safe (SND.UNA moved and no new loss was found: PRR-SSRB). At least one segment goes
+ * when recovery begins: the fast retransmit. An ACK that delivers nothing changes nothing (as
+ * Linux's tcp_cwnd_reduction). */
 static void
-prr_update(struct us_tcp_conn *c, uint32_t delivered)
+prr_update(struct us_tcp_conn *c, uint32_t delivered, bool safe)
 {
     struct us_tcp_episode *ep = c->ep;
     ep->prr_delivered += delivered;
     uint32_t pipe = us_tcp_sack_pipe(c, NULL, NULL);
-    int64_t sndcnt;
+    int64_t sndcnt, mss = c->mss;
+    /* DEVIATION(RFC 9937 6: bytes): in whole segments, as Linux counts PRR in packets: the
+     * proportional share rounded up (in
+     * bytes a delivered segment's share is less than one, and with a small window no segment
+     * might go for several ACKs, leaving the retransmission alone in flight: its loss then
+     * costs an RTO, as no later segment's SACK can show it lost; prr_out takes back what went
+     * over), the room below ssthresh rounded down. */
     if (pipe > c->ssthresh) {
         uint64_t fs = ep->recover_fs ? ep->recover_fs : 1u;
         sndcnt = (int64_t)(((uint64_t)ep->prr_delivered * c->ssthresh + fs - 1u) / fs) -
                  (int64_t)ep->prr_out;
+        sndcnt = sndcnt > 0 ? (sndcnt + mss - 1) / mss * mss : 0;
     } else {
-        int64_t limit = US_MAX((int64_t)ep->prr_delivered - (int64_t)ep->prr_out,
-                               (int64_t)delivered) + c->mss;
-        sndcnt = US_MIN((int64_t)(c->ssthresh - pipe), limit);
+        sndcnt = US_MAX((int64_t)ep->prr_delivered - (int64_t)ep->prr_out, (int64_t)delivered) +
+                 (safe ? mss : 0);
+        sndcnt = US_MIN((int64_t)(c->ssthresh - pipe) / mss * mss, (sndcnt + mss - 1) / mss * mss);
     }
     if (sndcnt < 0)
         sndcnt = 0;
@@ -175,9 +185,11 @@ us_tcp_prr_start(struct us_tcp_conn *c)
         c->cwnd = c->ssthresh; /* RFC 6675 5 step 4, without PRR's counters */
         return;
     }
-    ep->recover_fs = c->snd_max - c->snd_una;
+    /* RFC 9937 6: RecoverFS is the pipe (RFC 6937 had FlightSize, which counts SACKed data
+     * that, with the pipe deciding before recovery too, new data has replaced already) */
+    ep->recover_fs = us_tcp_sack_pipe(c, NULL, NULL);
     ep->prr_delivered = ep->prr_out = 0;
-    prr_update(c, 0);
+    prr_update(c, 0, false);
 }
 
 /* RFC 2883 4, RFC 3708: the first SACK block is a D-SACK if it lies at or below the cumulative
@@ -206,7 +218,7 @@ us_tcp_episode_rtx_sent(const struct us_tcp_conn *c)
 
 void
 us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_tcp_repr *r,
-                   us_seq_t una0, bool rtx_before, uint32_t delivered)
+                   us_seq_t una0, bool rtx_before, uint32_t delivered, uint32_t newly_lost)
 {
     struct us_tcp_episode *ep = c->ep;
     if (!ep)
@@ -236,8 +248,8 @@ us_tcp_episode_ack(struct us_stack *st, struct us_tcp_conn *c, const struct us_t
             return;
         }
     }
-    if (c->in_recovery && c->sack_ok && !ep->over)
-        prr_update(c, delivered);
+    if (c->in_recovery && c->sack_ok && !ep->over && delivered)
+        prr_update(c, delivered, us_seq_gt(c->snd_una, una0) && !newly_lost);
     /* The undo window closes once SND.UNA passes what was sent when recovery ended (an RTO
      * episode: when SND.UNA reaches the recovery point). */
     if (!ep->over && !c->in_recovery && us_seq_geq(c->snd_una, c->recover))

@@ -47,8 +47,16 @@ us_tcp_tlp_arm(struct us_stack *st, struct us_tcp_conn *c, us_time_t now, us_tim
     /* RFC 8985 7.2: PTO = 2 * SRTT, plus the peer's delayed-ACK budget when one segment is out
      * (its ACK may wait for a second one), 1 s without an RTT sample, never past the RTO. */
     us_time_t pto = US_SEC(1);
-    if (c->srtt) {
-        /* DEVIATION(RFC 8985 7.2): at least SRTT + US_TCP_PTO_DELACK (50 ms). A receiver delays
+    if (c->srtt && us_tcp_probe_new_len(c)) {
+        /* A probe of new data resends nothing: fired early it costs one segment sent ahead
+         * of cwnd, while each tail it finds saves an RTO. At least US_TCP_PTO_MIN, as Linux's
+         * TCP_TIMEOUT_MIN. */
+        pto = US_MAX(2 * c->srtt, US_TCP_PTO_MIN);
+        if (c->snd_max - c->snd_una <= c->mss)
+            pto += st->cfg.tcp_tlp_max_ack_delay;
+    } else if (c->srtt) {
+        /* DEVIATION(RFC 8985 7.2): for a probe that resends (the application wrote nothing
+         * more), at least SRTT + US_TCP_PTO_DELACK (50 ms). A receiver delays
          * its ACK not only when one segment is out: Linux ACKs at once only if the window it
          * offers would move right, so while its application has not read what arrived the ACK
          * waits for that read or for the delayed-ACK timer (40 ms at least;
@@ -131,24 +139,30 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
         return;
     }
     /* RFC 5681 3.1: after a timeout, ssthresh from the flight and a one-segment loss window;
-     * then go back to SND.UNA and resend from there. */
+     * then resend what was lost. */
     us_tcp_episode_begin(st, c, true);
     if (c->backoff == 1)
         c->ssthresh = us_tcp_cc(c)->on_loss(c, now);
     c->cwnd = c->mss;
-    US_TRACE(st, "tcp: %s:%u after the timeout: cwnd %u (one segment), ssthresh %u, resend from "
-             "SND.UNA", us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd,
-             (unsigned)c->ssthresh);
     c->in_recovery = false;
     c->dupacks = 0;
     c->recover = c->snd_max;
     c->ecn_cwr_wnd = false;
     c->ecn_cwr = c->ecn_ok; /* RFC 3168 6.1.2: CWR after any reduction */
     c->tlp_out = c->tlp_lost = false; /* RFC 8985 7.1: RTO recovery starts a new episode */
-    free(c->sacked); /* RFC 6675 5.1: after a timeout, start the scoreboard afresh */
-    c->sacked = NULL;
-    us_tcp_rack_rto(c);
-    c->snd_nxt = c->snd_una;
+    c->high_rxt = c->snd_una;
+    /* With RACK's records the SACKs stay and what is marked lost goes again, as the pipe
+     * allows (RFC 8985 6.3, RFC 6675 5.1); without them, back to SND.UNA and the scoreboard
+     * afresh. */
+    c->rto_loss = c->sack_ok && us_tcp_rack_rto(c, now);
+    if (!c->rto_loss) {
+        free(c->sacked);
+        c->sacked = NULL;
+        c->snd_nxt = c->snd_una;
+    }
+    US_TRACE(st, "tcp: %s:%u after the timeout: cwnd %u (one segment), ssthresh %u, resend %s",
+             us_ip4_ntoa(c->raddr, a), (unsigned)c->rport, (unsigned)c->cwnd,
+             (unsigned)c->ssthresh, c->rto_loss ? "what was not SACKed" : "from SND.UNA");
     us_tcp_rto_arm(st, c, now + c->rto);
     us_tcp_output(st, c, now);
     if (probe0)

@@ -21,7 +21,9 @@
  *   hellostall  sends HELLO, never reads the answer, sends nothing more
  *   flood       sends HELLO and NETSTAT requests without reading any answer, until the socket
  *               is full, so the daemon's answers back up
- *   many        200 connections, each after a HELLO */
+ *   many        200 connections, each after a HELLO
+ *   hints       after HELLO, the error hints it carries (a memory file) cannot be mapped
+ *               writable nor written: no client can change another's hints */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -234,6 +237,47 @@ sc_nohello(void)
 }
 
 static void
+sc_hints(void)
+{
+    int s = ctl_connect();
+    if (s < 0)
+        return;
+    struct us_ctl_req q = req(US_CTL_HELLO, US_CTL_VERSION);
+    check(send(s, &q, sizeof(q), 0) == (ssize_t)sizeof(q), "hints: HELLO sent");
+    struct us_ctl_resp r;
+    union {
+        struct cmsghdr c;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct iovec iov = {&r, sizeof(r)};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof(u.buf)};
+    ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+    struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    int fd = -1;
+    if (c && c->cmsg_type == SCM_RIGHTS)
+        memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+    check(fd >= 0, "hints: the reply to HELLO carries a descriptor");
+    if (fd >= 0) {
+        size_t len = US_CTL_HINT_SLOTS * sizeof(uint32_t);
+        void *ro = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+        check(ro != MAP_FAILED, "hints: mapped to read");
+        void *rw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        check(rw == MAP_FAILED && errno == EPERM, "hints: a writable mapping is refused (%s)",
+              rw == MAP_FAILED ? strerror(errno) : "it was made");
+        uint32_t one = 1;
+        check(pwrite(fd, &one, sizeof(one), 4) < 0, "hints: a write is refused");
+        check(ftruncate(fd, 0) < 0, "hints: the size cannot change");
+        if (ro != MAP_FAILED)
+            munmap(ro, len);
+        if (rw != MAP_FAILED)
+            munmap(rw, len);
+        close(fd);
+    }
+    close(s);
+}
+
+static void
 sc_badop(void)
 {
     struct us_ctl_req q = req(9999, 0);
@@ -301,9 +345,10 @@ sc_fds(void)
     } u;
     struct pollfd p = {.fd = s, .events = POLLIN};
     ssize_t n = poll(&p, 1, 2000) > 0 ? recv(s, u.buf, sizeof(u.buf), 0) : -1;
-    int zeros = n >= (ssize_t)sizeof(u.r) && u.r.ret >= 0 && u.r.len == 60 &&
-                (size_t)n == sizeof(u.r) + 60;
-    for (int i = 0; zeros && i < 60; i++)
+    /* 60 kinds, then 60 hint slots (two bytes each): all 0 */
+    int zeros = n >= (ssize_t)sizeof(u.r) && u.r.ret == 60 && u.r.len == 60 * 3 &&
+                (size_t)n == sizeof(u.r) + 60 * 3;
+    for (int i = 0; zeros && i < 60 * 3; i++)
         zeros = u.buf[sizeof(u.r) + (size_t)i] == 0;
     check(zeros, "DS_IDENTIFY: each pipe is \"not ours\" (%zd bytes, ret %lld)", n,
           n >= (ssize_t)sizeof(u.r) ? (long long)u.r.ret : 0LL);
@@ -468,6 +513,8 @@ main(int argc, char **argv)
         sc_dsnew();
     else if (strcmp(sc, "fds") == 0)
         sc_fds();
+    else if (strcmp(sc, "hints") == 0)
+        sc_hints();
     else if (strcmp(sc, "stall") == 0) {
         int s = ctl_connect();
         if (s < 0)

@@ -27,6 +27,7 @@
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -683,9 +684,19 @@ linger_fill(int ms, int secs, size_t *sent, int *port)
     return s;
 }
 
+/* The voluntary context switches of this process so far: a call that sleeps once adds one, a
+ * call that polls adds one per sleep. */
+static long
+sleeps(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_nvcsw : 0;
+}
+
 /* SO_LINGER with a time, as Linux: the last close blocks until the peer has acknowledged
  * everything (here: until the peer, 1.5 s after its accept, reads what filled its window), or
- * until the time is up (a peer that never reads: 1 s); closing a duplicate does not wait. */
+ * until the time is up (a peer that never reads: 1 s), sleeping rather than polling; closing a
+ * duplicate does not wait; a signal ends the wait. */
 static void
 t_linger(void)
 {
@@ -715,10 +726,30 @@ t_linger(void)
     if (s < 0)
         return;
     t1 = now_ms();
+    long z = sleeps();
     check_call(close(s), "close with SO_LINGER {1, 1}, a peer that never reads");
+    z = sleeps() - z;
     t2 = now_ms();
     check(t2 - t1 >= 800 && t2 - t1 < 4000, "close returned after the linger time, 1 s (%ld ms)",
           t2 - t1);
+    /* Linux sleeps until the time is up, woken perhaps by a zero-window probe's ACK; polling
+     * every few ms would sleep dozens of times. */
+    check(z >= 1 && z <= 8, "that close slept, without polling: %ld voluntary context switches",
+          z);
+
+    /* A signal ends the wait: close returns 0 then, the socket goes on. */
+    s = linger_fill(-1, 10, &sent, &port);
+    if (s < 0)
+        return;
+    struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART */
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {.it_value = {0, 300000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    t1 = now_ms();
+    int r = close(s);
+    t2 = now_ms();
+    check(r == 0 && t2 - t1 >= 200 && t2 - t1 < 3000, "close with SO_LINGER {1, 10} ended by a "
+          "signal after 300 ms: returned %d after %ld ms", r, t2 - t1);
 }
 
 /* reset_conn: a connection the peer has reset (after our one byte), polled until the reset
@@ -793,6 +824,121 @@ t_reset_read(void)
         else
             check(r < 0 && e == EPIPE, "%s: send after the error was taken: EPIPE (%s)", how[i],
                   errstr(e));
+        close(s);
+    }
+}
+
+static volatile sig_atomic_t sigpipes;
+
+static void
+on_sigpipe(int sig)
+{
+    (void)sig;
+    sigpipes++;
+}
+
+/* After the peer's reset, as Linux: epoll_wait reports EPOLLERR with EPOLLHUP (and EPOLLIN,
+ * EPOLLOUT, EPOLLRDHUP) until the error is taken: level-triggered on every wait, edge-triggered
+ * once; whatever the event's data (a pointer, a number). Then write fails once with ECONNRESET
+ * and no SIGPIPE, and the event has no EPOLLERR; the next write fails with EPIPE and SIGPIPE. */
+static void
+t_reset_epoll(void)
+{
+    static int tag;
+    const uint32_t want = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLERR | EPOLLHUP;
+    for (int edge = 0; edge < 2; edge++) {
+        const char *mode = edge ? "edge-triggered" : "level-triggered";
+        int s = tcp_connect(P_RESET);
+        if (s < 0)
+            return;
+        int ep = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event e = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | (edge ? EPOLLET : 0)};
+        if (edge)
+            e.data.u64 = 0x5eed0000u + (unsigned)s;
+        else
+            e.data.ptr = &tag;
+        uint64_t data = e.data.u64;
+        check_call(epoll_ctl(ep, EPOLL_CTL_ADD, s, &e), "epoll_ctl ADD");
+        check(writeall(s, "x", 1) == 0, "write one byte to the resetting peer");
+        uint32_t got = 0;
+        struct epoll_event o[4];
+        for (long end = now_ms() + 5000; !(got & EPOLLHUP) && now_ms() < end;) {
+            int n = epoll_wait(ep, o, 4, 1000);
+            for (int i = 0; i < n; i++)
+                if (o[i].data.u64 == data)
+                    got = o[i].events;
+            if (!(got & EPOLLHUP) && !edge)
+                usleep(10000); /* level: EPOLLOUT alone until the reset */
+        }
+        check(got == want, "%s: epoll_wait after the reset: EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLERR|"
+              "EPOLLHUP (events 0x%x, want 0x%x)", mode, got, want);
+        int n = epoll_wait(ep, o, 4, 0);
+        if (edge)
+            check(n == 0, "%s: no second event without a new edge (%d events)", mode, n);
+        else
+            check(n == 1 && o[0].events == want, "%s: the next wait reports it again (%d events, "
+                  "0x%x)", mode, n, n > 0 ? o[0].events : 0);
+        struct sigaction sa = {.sa_handler = on_sigpipe}, old;
+        sigaction(SIGPIPE, &sa, &old);
+        sigpipes = 0;
+        errno = 0;
+        ssize_t r = write(s, "y", 1);
+        int er = r < 0 ? errno : 0;
+        check(r < 0 && er == ECONNRESET && sigpipes == 0, "%s: write after the reset: "
+              "ECONNRESET without SIGPIPE (got %zd, %s, %d SIGPIPE)", mode, r, errstr(er),
+              (int)sigpipes);
+        if (!edge) {
+            n = epoll_wait(ep, o, 4, 0);
+            uint32_t want2 = want & ~(uint32_t)EPOLLERR;
+            check(n == 1 && o[0].events == want2, "%s: once the error was taken: no EPOLLERR "
+                  "(%d events, 0x%x, want 0x%x)", mode, n, n > 0 ? o[0].events : 0, want2);
+        }
+        r = write(s, "y", 1);
+        er = r < 0 ? errno : 0;
+        check(r < 0 && er == EPIPE && sigpipes == 1, "%s: the next write: EPIPE with SIGPIPE "
+              "(got %zd, %s, %d SIGPIPE)", mode, r, errstr(er), (int)sigpipes);
+        sigaction(SIGPIPE, &old, NULL);
+        close(ep);
+        close(s);
+    }
+}
+
+/* A write to a connection the peer has reset, with no poll, read or SO_ERROR since: as Linux,
+ * write and writev fail once with ECONNRESET and no SIGPIPE, then with EPIPE and SIGPIPE. The
+ * reset is waited for with TCP_INFO (its state CLOSE), which takes no error. */
+static void
+t_reset_write(void)
+{
+    for (int v = 0; v < 2; v++) {
+        const char *how = v ? "writev" : "write";
+        int s = tcp_connect(P_RESET);
+        if (s < 0)
+            return;
+        check(writeall(s, "x", 1) == 0, "write one byte to the resetting peer");
+        struct tcp_info ti = {0};
+        for (long end = now_ms() + 5000; ti.tcpi_state != TCP_CLOSE && now_ms() < end;) {
+            socklen_t tl = sizeof(ti);
+            if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+                break;
+            usleep(10000);
+        }
+        check(ti.tcpi_state == TCP_CLOSE, "%s: TCP_INFO says CLOSE after the reset (%u)", how,
+              ti.tcpi_state);
+        usleep(100000); /* the reset's other effects settle (nothing here asks for them) */
+        struct sigaction sa = {.sa_handler = on_sigpipe}, old;
+        sigaction(SIGPIPE, &sa, &old);
+        sigpipes = 0;
+        struct iovec iov = {"y", 1};
+        for (int k = 0; k < 2; k++) {
+            errno = 0;
+            ssize_t r = v ? writev(s, &iov, 1) : write(s, "y", 1);
+            int e = r < 0 ? errno : 0;
+            int want_e = k == 0 ? ECONNRESET : EPIPE;
+            check(r < 0 && e == want_e && sigpipes == k, "%s after the reset, call %d: %s, %d "
+                  "SIGPIPE (got %zd, %s, %d SIGPIPE)", how, k + 1, strerror(want_e), k, r,
+                  errstr(e), (int)sigpipes);
+        }
+        sigaction(SIGPIPE, &old, NULL);
         close(s);
     }
 }
@@ -1601,7 +1747,8 @@ static const struct {
     {"dup2", t_dup2},             {"fork", t_fork},           {"udp", t_udp},
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
     {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse}, {"linger", t_linger},
-    {"udp_errors", t_udp_errors}, {"small", t_small},
+    {"udp_errors", t_udp_errors}, {"reset_epoll", t_reset_epoll},
+    {"reset_write", t_reset_write}, {"small", t_small},
 };
 
 int

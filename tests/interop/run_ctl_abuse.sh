@@ -26,7 +26,7 @@ serving() {
     out=$(timeout 10 "$USTACK" ping -c 1 -W 3 "$HOST_IP" 2>&1) || fail "$1: ustack ping $HOST_IP failed: $out"
 }
 
-for sc in garbage truncated badlen oversized badversion nohello badop fds dsnew; do
+for sc in garbage truncated badlen oversized badversion nohello badop fds dsnew hints; do
     timeout 60 "$TMP/ctlabuse" "$CTL" "$sc" >"$TMP/abuse.out" 2>&1; rc=$?
     grep -c '^ok' "$TMP/abuse.out" | xargs printf "[$TEST] %s: %s checks ok\n" "$sc"
     grep '^FAIL' "$TMP/abuse.out" | head -20 | sed "s/^/    /"

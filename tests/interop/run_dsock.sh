@@ -4,7 +4,8 @@
 # with poll and SO_ERROR, connect refused, connect timeout (a black hole) with EALREADY and
 # EINTR, peer reset (SO_ERROR ECONNRESET, EOF, EPIPE; without SO_ERROR: POLLERR, then
 # ECONNRESET once from read, recv, readv, recvmsg, recvfrom, send or write, then EOF and
-# EPIPE), shutdown(SHUT_WR) (also with data still waiting for a slow peer), FIONREAD (TCP and
+# EPIPE; epoll level and edge: EPOLLERR until taken, write ECONNRESET without SIGPIPE, then
+# EPIPE with it), shutdown(SHUT_WR) (also with data still waiting for a slow peer), FIONREAD (TCP and
 # UDP), sendfile, accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) and accept, epoll with a pipe and an
 # eventfd mixed with sockets (level, edge, oneshot, EPOLLOUT, EPOLLRDHUP) and select, dup2 onto
 # fd 0 and stdio, fork (the child uses the socket, then the parent), exec (TCP and UDP sockets
@@ -14,7 +15,8 @@
 # SO_BROADCAST, EMSGSIZE; ENETUNREACH in step 3), AF_INET6 with IPv4-mapped addresses, 16 MiB
 # both ways non-blocking, how close ends a connection (FIN; RST with unread data or SO_LINGER
 # 0), and SO_LINGER with a time (close waits for the slow peer's acknowledgement, or 1 s for one
-# that never reads; closing a duplicate does not wait).
+# that never reads, sleeping once rather than polling; a signal ends it; closing a duplicate
+# does not wait).
 # 1. Kernel pass: dsock runs in the test namespace on the kernel's own stack. This proves every
 #    check right on Linux; a failure here is a test bug.
 # 2. ustack pass: the same binary under `ustack run` in a namespace with only `lo`.

@@ -327,6 +327,46 @@ START_TEST(tcp_shutdown_read)
 }
 END_TEST
 
+START_TEST(tcp_wake_on_fin_ack)
+{
+    /* The ACK of our FIN (FIN-WAIT-1 to FIN-WAIT-2) sets no US_POLL* bit: an edge watch sees
+     * nothing, a US_POLLWAKE watch is reported, with no events (sockd's lingering close). */
+    struct onestack o;
+    os_start(&o, NULL);
+    struct os_tcp t;
+    int fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
+    struct us_tcp_repr seg;
+    os_tcp_rx(&o, &t, &seg);
+    ck_assert(seg.flags & F);
+    ck_assert_int_eq(us_sock_watch(o.st, fd, US_POLLIN, US_WATCH_EDGE, &cookie_a), 0);
+    expect_none(&o);
+    t.ack += 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    expect_none(&o); /* FIN-WAIT-2: not readable, nothing to report */
+    struct us_tcp_info ti;
+    ck_assert_int_eq(us_tcp_get_info(o.st, fd, &ti), 0);
+    ck_assert_int_eq(ti.state, US_TCPS_FIN_WAIT_2);
+    os_tcp_abort(&o, fd);
+    fd = os_tcp_accepted(&o, &t, OS_OPT_MSS);
+    ck_assert_int_eq(us_shutdown(o.st, fd, US_SHUT_WR, o.now), 0);
+    os_tcp_rx(&o, &t, &seg);
+    ck_assert(seg.flags & F);
+    ck_assert_int_eq(us_sock_watch(o.st, fd, US_POLLIN | US_POLLWAKE, US_WATCH_EDGE, &cookie_b),
+                     0);
+    expect_one(&o, fd, 0, &cookie_b); /* registering looks at it once */
+    expect_none(&o);
+    t.ack += 1;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    expect_one(&o, fd, 0, &cookie_b);
+    expect_none(&o); /* edge: once per wake-up, never re-queued without events */
+    ck_assert_int_eq(us_tcp_get_info(o.st, fd, &ti), 0);
+    ck_assert_int_eq(ti.state, US_TCPS_FIN_WAIT_2);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
 START_TEST(many_idle_one_ready)
 {
     /* 500 watched idle sockets and one that receives: us_ready returns the one, and the idle
@@ -376,6 +416,7 @@ make_suite(void)
     tcase_add_test(tc, tcp_connect_times_out);
     tcase_add_test(tc, tcp_reset_and_keepalive_timeout);
     tcase_add_test(tc, tcp_shutdown_read);
+    tcase_add_test(tc, tcp_wake_on_fin_ack);
     tcase_add_test(tc, many_idle_one_ready);
     suite_add_tcase(s, tc);
     return s;

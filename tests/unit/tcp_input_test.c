@@ -2403,17 +2403,80 @@ START_TEST(rack_dsack_grows_reo_wnd)
     os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
     os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
     ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, US_MSEC(30) / 4);
-    /* the originals arrived after all (the retransmissions are duplicates), the rest is still
-     * SACKed: the round lasts until SND.UNA passes SND.NXT */
+    /* the first original arrived after all (its retransmission is a duplicate), the rest is
+     * still SACKed: the round lasts until SND.UNA passes SND.NXT */
     os_advance(&o, US_MSEC(30));
-    t.ack = una + 2 * 1460;
+    t.ack = una + 1460;
     const uint32_t d1[2][2] = {{una, una + 1460}, {una + 2 * 1460, una + 6 * 1460}};
     sack_acks(&o, &t, 2, d1);
     ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, 2 * (US_MSEC(30) / 4));
-    const uint32_t d2[2][2] = {{una + 1460, una + 2 * 1460}, {una + 2 * 1460, una + 6 * 1460}};
-    sack_acks(&o, &t, 2, d2); /* the same round: no second step */
+    sack_acks(&o, &t, 2, d1); /* another copy, the same round: no second step */
     ck_assert_int_eq(tcp_info(&o, fd).reo_wnd, 2 * (US_MSEC(30) / 4));
     rack_done(&o, &t, fd, una + 6 * 1460);
+}
+END_TEST
+
+/* RFC 8985 6.3: an RTO keeps what the peer SACKed, and only what was not SACKed goes again,
+ * from SND.UNA up as cwnd grows (RFC 2018's "ignore prior SACK information" would resend
+ * everything; Linux keeps it too). */
+START_TEST(rto_keeps_sacked)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 6);
+    sack_ack(&o, &t, una + 2 * 1460, una + 4 * 1460);
+    /* RACK's recovery resends segments 0 and 1; they are lost too, and nothing answers */
+    for (int i = 0; i < 100 && us_stat_get(o.st, US_STAT_TCP_RTO) == 0; i++) {
+        os_clear(&o);
+        os_advance(&o, US_MSEC(10));
+    }
+    expect_stat(&o, US_STAT_TCP_RTO, 1);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460); /* cwnd is one segment */
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    /* the peer takes it and SACKs again what it holds: cwnd two, segments 1 and 4 (2 and 3 are
+     * SACKed), then 5 */
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 1460;
+    sack_ack(&o, &t, una + 2 * 1460, una + 4 * 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 1460, t.seq, 1460);
+    os_tcp_rx_expect(&o, &t, A, una + 4 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 5 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_tcp_rx_expect(&o, &t, A | P, una + 5 * 1460, t.seq, 1460);
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 6 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    os_advance(&o, US_SEC(3));
+    ck_assert_uint_eq(os_tcp_pending(&o), 0);
+    ck_assert_uint_eq(os_sock_info(&o, fd).send_q, 0);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* RFC 2018 8: the peer drops data it SACKed (its ACK stops where that data begins). The
+ * scoreboard goes, and within 10 ms (the timer Linux's tcp_check_sack_reneging sets; here
+ * RACK is sooner, as the SACK of segment 3 still says it went after) the dropped segment goes
+ * again, which a kept scoreboard would never resend. */
+START_TEST(sack_reneging)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 6);
+    sack_ack(&o, &t, una + 2 * 1460, una + 4 * 1460);
+    t.ack = una + 2 * 1460;
+    os_tcp_tx(&o, &t, A, NULL, 0);
+    expect_stat(&o, US_STAT_TCP_SACK_RENEGING, 1);
+    for (int i = 0; i < 10 && os_tcp_pending(&o) == 0; i++)
+        os_advance(&o, US_MSEC(1));
+    os_tcp_rx_expect(&o, &t, A, una + 2 * 1460, t.seq, 1460);
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
 }
 END_TEST
 
@@ -2534,7 +2597,8 @@ START_TEST(tlp_probe_was_spurious)
 END_TEST
 
 /* Data waits (the congestion window holds it back) and the peer's window has room: the probe is
- * one segment of that new data, past cwnd, not a retransmission. */
+ * one segment of that new data, past cwnd, not a retransmission; it goes after RFC 8985's
+ * PTO, 2 * SRTT (60 ms), not after the 80 ms a probe that resends waits. */
 START_TEST(tlp_new_data)
 {
     struct onestack o;
@@ -2547,7 +2611,7 @@ START_TEST(tlp_new_data)
     for (uint32_t i = 0; i < 10; i++)
         os_tcp_rx_expect(&o, &t, A, una + 1460 * i, t.seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
-    quiet_until(&o, US_MSEC(80));
+    quiet_until(&o, US_MSEC(60));
     os_tcp_rx_expect(&o, &t, A, una + 10 * 1460, t.seq, 1460);
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     expect_stat(&o, US_STAT_TCP_TLP_PROBES, 1);
@@ -2789,11 +2853,11 @@ grow_cwnd(struct onestack *o, struct os_tcp *t, int fd)
     ck_assert_uint_ge(tcp_info(o, fd).cwnd, 40 * 1460);
 }
 
-/* RFC 6937: 40 segments out, the first lost; the peer SACKs the others one per ACK. With PRR the
+/* RFC 9937: 40 segments out, the first lost; the peer SACKs the others one per ACK. With PRR the
  * sender neither stops (RFC 6675 alone: cwnd = ssthresh at once, so silence until the pipe falls
  * below it, 9 ACKs here) nor bursts: from the fast retransmit on, what it has sent follows
  * ssthresh / RecoverFS of what was delivered, to within a segment, and the pipe ends at
- * ssthresh (PRR-SSRB). */
+ * ssthresh. */
 START_TEST(prr_paces_recovery)
 {
     struct onestack o;
@@ -2829,26 +2893,30 @@ START_TEST(prr_paces_recovery)
             continue;
         }
         sent = k == 3 ? sent - lt : sent;
-        uint32_t fs = flight + lt * 1460; /* RecoverFS */
-        if (k == 3) { /* three segments SACKed: RFC 6675 calls the first lost */
+        /* RecoverFS: the pipe when recovery began (FlightSize less the three SACKed segments
+         * and the lost one) */
+        uint32_t fs = flight + lt * 1460 - 4 * 1460;
+        if (k == 3) { /* three segments SACKed: RACK calls the first lost */
             expect_stat(&o, US_STAT_TCP_FAST_RETRANS, 1);
             ck_assert_uint_eq(sent, 1);
             ssthresh = tcp_info(&o, fd).ssthresh;
-            ck_assert_uint_eq(ssthresh, fs * 7 / 10); /* CUBIC's beta */
+            ck_assert_uint_eq(ssthresh, (flight + lt * 1460) * 7 / 10); /* CUBIC's beta */
             continue;
         }
         /* pipe: the resent first segment, the originals not yet SACKed, the new ones */
         uint32_t pipe = 1 + (segs - 1 - k) + lt + (sent - 1);
         if (pipe * 1460 > ssthresh + 1460) {
-            uint64_t want = (uint64_t)(k - 2) * 1460 * ssthresh / fs; /* RFC 6937 sndcnt */
+            uint64_t want = (uint64_t)(k - 2) * 1460 * ssthresh / fs; /* RFC 9937 sndcnt */
             ck_assert_msg((uint64_t)sent * 1460 + 1460 > want && sent * 1460ull <= want + 1460,
                           "after %u ACKs: %u segments sent, PRR allows %llu bytes", k, sent,
                           (unsigned long long)want);
         }
     }
-    uint32_t pipe = lt + sent; /* every original is SACKed: what is out was sent since */
-    ck_assert_uint_le(pipe * 1460, ssthresh + 1460);
-    ck_assert_uint_ge(pipe * 1460 + 1460, ssthresh);
+    /* Every original is SACKed: what is out was sent since. The peer never SACKs the two
+     * limited-transmit segments, so they stay in the pipe beside what recovery sent, which
+     * ends near ssthresh: ssthresh of RecoverFS, less the one segment of it never delivered. */
+    ck_assert_uint_le(sent * 1460, ssthresh + 1460);
+    ck_assert_uint_ge(sent * 1460 + 2 * 1460, ssthresh);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
 }
@@ -2962,6 +3030,8 @@ make_suite(void)
     tcase_add_test(tc, rack_lost_retransmission);
     tcase_add_test(tc, rack_reordering_within_window);
     tcase_add_test(tc, rack_dsack_grows_reo_wnd);
+    tcase_add_test(tc, rto_keeps_sacked);
+    tcase_add_test(tc, sack_reneging);
     tcase_add_test(tc, tlp_off);
     tcase_add_test(tc, tlp_one_segment);
     tcase_add_test(tc, tlp_verdict_at_next_probe);
