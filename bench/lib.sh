@@ -54,3 +54,7 @@ ticks() {
     for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
     echo $t
 }
+# vcsw PID: its voluntary context switches so far (each a sleep, waiting for a wake-up).
+vcsw() {
+    awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"
+}

@@ -7,7 +7,8 @@
  *                                  repeated for SECONDS; prints "rr_tps=N transactions=N"
  *   rr_conn conn HOST PORT SECONDS connect, write 1 byte, read 1 byte, close, repeated for
  *                                  SECONDS; prints "conn_ps=N connections=N"
- * The clients also print seconds=S (wall) and cpu_s=S (their own user + system time).
+ * The clients also print seconds=S (wall), cpu_s=S (their own user + system time) and sleeps=N
+ * (their voluntary context switches: each a wait for a wake-up).
  *
  * The clients use blocking calls only (socket, connect, write, read, close), the plainest way
  * a program talks TCP. The client closes first, so TIME-WAIT stays on the client's side. */
@@ -74,6 +75,14 @@ cpu_s(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+static long
+sleeps(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_nvcsw;
+}
+
 static void
 exchange(int s)
 {
@@ -104,6 +113,7 @@ main(int argc, char **argv)
     double secs = atof(argv[4]);
     long n = 0;
     double t0 = now_s(), t = t0, c0 = cpu_s();
+    long v0 = sleeps();
     if (strcmp(argv[1], "rr") == 0) {
         int s = dial(&a);
         int one = 1;
@@ -111,6 +121,7 @@ main(int argc, char **argv)
         exchange(s); /* warm-up, not counted */
         t0 = t = now_s();
         c0 = cpu_s();
+        v0 = sleeps();
         while (t - t0 < secs) {
             for (int i = 0; i < 64; i++)
                 exchange(s);
@@ -118,8 +129,8 @@ main(int argc, char **argv)
             t = now_s();
         }
         close(s);
-        printf("rr_tps=%.0f transactions=%ld seconds=%.3f cpu_s=%.3f\n", (double)n / (t - t0), n,
-               t - t0, cpu_s() - c0);
+        printf("rr_tps=%.0f transactions=%ld seconds=%.3f cpu_s=%.3f sleeps=%ld\n",
+               (double)n / (t - t0), n, t - t0, cpu_s() - c0, sleeps() - v0);
     } else {
         while (t - t0 < secs) {
             for (int i = 0; i < 16; i++) {
@@ -130,8 +141,8 @@ main(int argc, char **argv)
             n += 16;
             t = now_s();
         }
-        printf("conn_ps=%.0f connections=%ld seconds=%.3f cpu_s=%.3f\n", (double)n / (t - t0), n,
-               t - t0, cpu_s() - c0);
+        printf("conn_ps=%.0f connections=%ld seconds=%.3f cpu_s=%.3f sleeps=%ld\n",
+               (double)n / (t - t0), n, t - t0, cpu_s() - c0, sleeps() - v0);
     }
     return 0;
 }

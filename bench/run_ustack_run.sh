@@ -16,11 +16,14 @@
 # The same server processes serve both clients. Runs alternate, ustack then kernel,
 # BENCH_RUN_RUNS times per row; bench-table.py takes the median of the paired ratios. Output:
 # key=value lines ("ustack run ..." and "kernel veth ...") on stdout and appended to RAWFILE;
-# the rr and conn lines also give the CPU time per operation of every process on the path.
+# the rr and conn lines also give the CPU time per operation of every process on the path and
+# their sleeps (voluntary context switches) per operation.
 # Knobs: BENCH_RUN_ROWS ("bulk rr conn", the rows to run), BENCH_RUN_RUNS (7),
 # BENCH_RUN_SECONDS (1, per rr/conn run), BENCH_RUN_BULK_SECONDS (3),
 # BENCH_RUN_PERF=FILE: also record the daemon with `perf record -g` during one extra run of
-# each row (FILE.bulk, FILE.rr, FILE.conn).
+# each row (FILE.bulk, FILE.rr, FILE.conn); BENCH_RUN_STRACE=FILE: `strace -c` the daemon and
+# the program during one extra run of each rr/conn row (FILE.WHAT.daemon, FILE.WHAT.program), and
+# print their system calls per operation.
 set -euo pipefail
 REL=${REL:-build/rel}
 USTACK=$(realpath "$REL/ustack")
@@ -29,6 +32,7 @@ RUNS=${BENCH_RUN_RUNS:-7}
 SECS=${BENCH_RUN_SECONDS:-1}
 BSECS=${BENCH_RUN_BULK_SECONDS:-3}
 PERF=${BENCH_RUN_PERF:-}
+STRACE=${BENCH_RUN_STRACE:-}
 ROWS=${BENCH_RUN_ROWS:-bulk rr conn}
 
 for f in "$USTACK" "$REL/libustack-preload.so"; do
@@ -39,6 +43,10 @@ command -v iperf3 >/dev/null || { echo "run_ustack_run: SKIP: no iperf3" >&2; ex
 if [ -n "$PERF" ] && ! command -v perf >/dev/null; then
     echo "run_ustack_run: BENCH_RUN_PERF needs perf (Debian: linux-perf); not profiling" >&2
     PERF=""
+fi
+if [ -n "$STRACE" ] && ! command -v strace >/dev/null; then
+    echo "run_ustack_run: BENCH_RUN_STRACE needs strace; not tracing" >&2
+    STRACE=""
 fi
 
 TMP=$(mktemp -d /tmp/usbench-run.XXXXXX)
@@ -102,13 +110,23 @@ one() {
         local key=run_rr_tps; [ $WHAT = conn ] && key=run_conn_ps
         # CPU time of every process on the path (the client's own figure, the server's and, for
         # ustack, the daemon's from /proc), per operation: the work, apart from scheduling.
-        local pids=("$RR_SRV") t0 t1
+        # Sleeps (voluntary context switches) per operation, each a wait for a wake-up: the
+        # program's, the server's and the daemon's (0 on the kernel path).
+        local pids=("$RR_SRV") t0 t1 s0 s1 d0=0 d1=0
         [ "$who" = "ustack run" ] && pids+=("$US_PID")
         t0=$(ticks "${pids[@]}")
+        s0=$(vcsw "$RR_SRV")
+        [ "$who" = "ustack run" ] && d0=$(vcsw "$US_PID")
         if v=$(timeout -k 5 $((SECS + 30)) "$@" "$RRC" $WHAT "$dst" 7000 "$SECS" 2>"$TMP/rr.err"); then
             t1=$(ticks "${pids[@]}")
-            out="$key=$(cut -d' ' -f1 <<<"${v#*=}") ${key%_*}_cpu_us=$(awk -v v="$v" -v d=$((t1 - t0)) \
-                -v hz="$HZ" 'BEGIN { split(v, f, /[ =]/); printf "%.1f", (f[8] + d / hz) / f[4] * 1e6 }')"
+            s1=$(vcsw "$RR_SRV")
+            [ "$who" = "ustack run" ] && d1=$(vcsw "$US_PID")
+            out="$key=$(cut -d' ' -f1 <<<"${v#*=}") $(awk -v v="$v" -v d=$((t1 - t0)) \
+                -v hz="$HZ" -v s=$((s1 - s0)) -v dd=$((d1 - d0)) -v k="${key%_*}" 'BEGIN {
+                split(v, f, /[ =]/); n = f[4]
+                printf "%s_cpu_us=%.1f %s_sleeps=%.2f %s_sleeps_pds=%.2f/%.2f/%.2f",
+                    k, (f[8] + d / hz) / n * 1e6, k, (f[10] + s + dd) / n,
+                    k, f[10] / n, dd / n, s / n }')"
         else
             out="$key=fail"; head -c 300 "$TMP/rr.err" >&2
         fi ;;
@@ -130,5 +148,31 @@ for WHAT in $ROWS; do
         sleep 0.3
         RAW=/dev/null one "profiled" 192.0.2.1 "${URUN[@]}" >/dev/null
         kill -INT "$pp"; wait "$pp" || true
+    fi
+    if [ -n "$STRACE" ] && [ "$WHAT" != bulk ]; then
+        # Counts only: the rate under strace means nothing. Per operation: the calls over the
+        # operations the traced run made.
+        echo "== strace -c of the daemon and the program during one more ustack run $WHAT" \
+            "-> $STRACE.$WHAT.{daemon,program}"
+        strace -c -o "$STRACE.$WHAT.daemon" -p "$US_PID" 2>"$TMP/strace.err" &
+        sp=$!
+        sleep 0.3
+        v=$(timeout -k 5 $((SECS + 30)) "${URUN[@]}" strace -c -f -o "$STRACE.$WHAT.program" \
+            "$RRC" $WHAT 192.0.2.1 7000 "$SECS" 2>"$TMP/rr.err") || v=""
+        kill -INT "$sp"; wait "$sp" || true
+        ops=$(sed -n 's/.*\(transactions\|connections\)=\([0-9]*\).*/\2/p' <<<"$v")
+        if [ -n "$ops" ] && [ "$ops" -gt 0 ]; then
+            for who in daemon program; do
+                echo "$who, per operation ($ops operations):"
+                # strace -c rows: % time, seconds, usecs/call, calls, [errors,] name
+                awk -v n="$ops" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $4 / n >= 0.005 {
+                    e = (NF == 6 ? $5 : 0)
+                    printf "  %-16s %7.2f", $NF, $4 / n
+                    if (e / n >= 0.005) printf "  (%.2f failed)", e / n
+                    printf "\n" }' "$STRACE.$WHAT.$who"
+            done
+        else
+            echo "strace run failed: $(head -c 300 "$TMP/rr.err")" >&2
+        fi
     fi
 done

@@ -32,6 +32,11 @@
 #define PUMP_BUDGET (256 * 1024) /* bytes per direction per pump call */
 #define INO_BUCKETS 4096         /* power of two; chains grow with the sockets */
 #define DGRAM_PAIR_MEM (2 * 212992) /* a SEQPACKET pair keeps the kernel's default buffers */
+/* At most this many bytes of the program's data are sent to TCP from a peek and left in the
+ * pair (take_peeked). Bound: each byte may be a write of its own, an skb of about 1 KiB
+ * charged to the program's end, and the end stays writable (POLLOUT) while a quarter of its
+ * send buffer (256 KiB at least: ds_init, the library's restore_sndbuf) is free. */
+#define PEEK_MAX 64
 
 /* A socket-diagnostics socket in some network namespace, shared by the sockets made there. */
 struct us_sockd_diag {
@@ -87,6 +92,8 @@ struct ds {
     bool rd_more;               /* dfd may hold input: set by epoll's edge, cleared by a read
                                  * that found it empty (no read only to learn EAGAIN) */
     bool urg;                   /* the program sent MSG_OOB: dfd's input holds a mark (EPOLLPRI) */
+    bool bulk;                  /* the last read of the program's data was more than PEEK_MAX */
+    size_t peeked;              /* bytes at the head of dfd's input already sent to TCP */
     struct ds *hnext;           /* inode hash chain */
     struct ds *qnext;           /* continue list */
     size_t heap_i;              /* 1 + its place in the deadline heap; 0: not there */
@@ -116,6 +123,8 @@ struct us_sockd {
     _Atomic uint32_t *hints;
     struct ds **by_sfd;         /* stack descriptor -> socket, for netstat -p */
     size_t by_sfd_n;
+    int *dead;                  /* ends of pairs to close once this iteration's requests are in */
+    size_t n_dead, cap_dead;
     struct us_sockd_stats stats;
     uint8_t bounce[sizeof(struct us_ds_dgram) + BOUNCE];
 };
@@ -326,6 +335,40 @@ cont_remove(struct us_sockd *sd, struct ds *s)
     s->queued = false;
 }
 
+/* Closes the ends of pairs put off by close_later. */
+static void
+close_dead(struct us_sockd *sd)
+{
+    for (size_t i = 0; i < sd->n_dead; i++)
+        close(sd->dead[i]);
+    sd->n_dead = 0;
+}
+
+/* The last close of an AF_UNIX socket, while any AF_UNIX descriptor is in flight anywhere in
+ * the system (sent in SCM_RIGHTS, not yet received), queues the kernel's garbage collector
+ * (unix_release_sock: a work item and a kworker's wake-up, about a tenth of the daemon's time
+ * per connection when measured). A program that closes a connection and opens the next one
+ * has its US_CTL_DS_NEW and US_CTL_CONNECT, with their descriptors, in flight just as the
+ * daemon learns of the close: so the daemon's end is closed at the end of the loop's
+ * iteration (us_sockd_run), after the requests that came with the hang-up were received. */
+static void
+close_later(struct us_sockd *sd, int fd)
+{
+    if (sd->n_dead == sd->cap_dead) {
+        size_t n = sd->cap_dead ? 2 * sd->cap_dead : 64;
+        int *p = realloc(sd->dead, n * sizeof(*p));
+        if (!p) {
+            close(fd);
+            return;
+        }
+        sd->dead = p;
+        sd->cap_dead = n;
+    }
+    sd->dead[sd->n_dead++] = fd;
+}
+
+static void take_peeked(struct ds *s);
+
 /* ---- deadlines: a binary heap of the sockets that have one (lingering closes) --------------- */
 
 static void
@@ -452,8 +495,10 @@ ds_free(struct ds *s, us_time_t now)
         us_close(sd->st, s->sfd, now);
     }
     if (s->dfd >= 0) {
+        if (!s->hup) /* the program's end lives (the daemon stops): it reads end-of-file, */
+            take_peeked(s); /* not the reset a close with bytes unread would give it */
         epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
-        close(s->dfd);
+        close_later(sd, s->dfd);
     }
     if (s->owner)
         owner_uncharge(s);
@@ -472,6 +517,8 @@ us_sockd_free(struct us_sockd *sd, us_time_t now)
     for (size_t b = 0; b < INO_BUCKETS; b++)
         while (sd->hash[b])
             ds_free(sd->hash[b], now);
+    close_dead(sd);
+    free(sd->dead);
     free(sd->by_sfd);
     free(sd->heap);
     if (sd->hints) {
@@ -519,8 +566,10 @@ ds_init(struct us_sockd *sd, struct us_sockd_owner *o, int sfd, int type, int fa
         setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
         /* The program's send(MSG_OOB) puts its last byte in our end's out-of-band slot: read
          * inline, where reads stop at it, rather than dropped (stream_from_program). */
-        int one = 1;
+        int one = 1, zero = 0;
         setsockopt(sv[0], SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+        /* Peeks go on after what earlier peeks took (take_peeked). */
+        setsockopt(sv[0], SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
     }
     s->io.fn = ds_io;
     s->rd.fn = ds_ready;
@@ -636,6 +685,28 @@ stream_fail(struct ds *s, int err)
     shutdown(s->dfd, SHUT_RDWR);
 }
 
+/* Takes off the pair the program's bytes that a peek sent to TCP. Reading them lets the
+ * kernel wake the program's end for room (unix_write_space), and that wake-up ends any wait of
+ * the program on its end, a blocking read's too, which then finds nothing and sleeps again: a
+ * program that writes a request and waits in read for the answer was woken twice. So small
+ * requests are peeked and left in the pair, up to PEEK_MAX bytes in all, and taken off when
+ * that is full, or just before a response goes to the program once half of it is (then the
+ * program that wakes for the room finds the response there, or is still waking), or before a
+ * read that is not a peek. Bytes still peeked when the socket ends go with the pair. */
+static void
+take_peeked(struct ds *s)
+{
+    uint8_t sink[PEEK_MAX]; /* not the bounce buffer: it may hold data on its way */
+    while (s->peeked > 0) {
+        ssize_t n = recv(s->dfd, sink, US_MIN(s->peeked, sizeof(sink)), MSG_DONTWAIT);
+        if (n <= 0) {
+            s->peeked = 0; /* not there: nothing to take */
+            return;
+        }
+        s->peeked -= (size_t)n;
+    }
+}
+
 /* Stack -> program. Returns false when the budget ran out. */
 static bool
 stream_to_program(struct ds *s, us_time_t now)
@@ -661,6 +732,8 @@ stream_to_program(struct ds *s, us_time_t now)
             us_recvfrom(sd->st, s->sfd, NULL, (size_t)n, US_MSG_TRUNC, NULL, NULL, now);
             continue;
         }
+        if (s->peeked > PEEK_MAX / 2) /* before the data: after it, a quick program */
+            take_peeked(s);           /* could be back in read already */
         ssize_t w = send(s->dfd, sd->bounce, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EAGAIN) {
@@ -716,6 +789,11 @@ stream_from_program(struct ds *s, us_time_t now)
     while (!s->rd_eof && s->state == DS_DATA && s->rd_more) {
         if (moved >= PUMP_BUDGET)
             return false;
+        /* Peek unless the program sends in bulk, or a mark waits (seen only at the head). A
+         * peek past the end of the program's data reads 0, as a read does. */
+        bool peek = !s->bulk && !s->urg;
+        if (!peek)
+            take_peeked(s);
         int space = 0;
         if (us_getsockopt(sd->st, s->sfd, US_SO_SNDSPACE, &space) < 0 || space <= 0)
             return true; /* TCP's ACKs free room, and the ready list tells */
@@ -729,7 +807,13 @@ stream_from_program(struct ds *s, us_time_t now)
             }
         }
         size_t want = US_MIN((size_t)space, (size_t)BOUNCE);
-        ssize_t n = recv(s->dfd, sd->bounce, want, MSG_DONTWAIT);
+        if (peek && want <= PEEK_MAX) { /* TCP may not take what a peek finds */
+            take_peeked(s);
+            peek = false;
+        }
+        /* A peek reads what came after the bytes peeked before (SO_PEEK_OFF). */
+        ssize_t n = recv(s->dfd, sd->bounce, peek ? PEEK_MAX - s->peeked + 1 : want,
+                         MSG_DONTWAIT | (peek ? MSG_PEEK : 0));
         if (n < 0) {
             if (errno == EAGAIN) {
                 s->rd_more = false;
@@ -748,6 +832,16 @@ stream_from_program(struct ds *s, us_time_t now)
                 us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
             return true;
         }
+        if (peek && s->peeked + (size_t)n > PEEK_MAX) {
+            /* More than may be left: take off what was peeked, and read a request this size
+             * the usual way. This peek moved the offset past bytes not sent: back to 0. */
+            if (s->peeked == 0)
+                s->bulk = true;
+            take_peeked(s);
+            int zero = 0;
+            setsockopt(s->dfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+            continue;
+        }
         ssize_t k = us_sendto(sd->st, s->sfd, sd->bounce, (size_t)n, 0, NULL, now);
         if (k != n) {
             /* The room the stack reported is gone only if the connection failed meanwhile. */
@@ -756,6 +850,14 @@ stream_from_program(struct ds *s, us_time_t now)
         }
         moved += (size_t)n;
         sd->stats.bytes_in += (uint64_t)n;
+        if (peek) { /* it held less than asked for: the pair is empty, as below */
+            s->peeked += (size_t)n;
+            if (s->rdhup)
+                continue; /* the end-of-file comes with no further edge: read it now */
+            s->rd_more = false;
+            return true;
+        }
+        s->bulk = n > PEEK_MAX;
         /* A short read emptied the pair: the program's next write is a new edge for epoll, so
          * the read that would only say EAGAIN is skipped. Not once the end of the program's
          * data was reported (a shutdown or a close, perhaps in the same edge as this data):
@@ -929,7 +1031,7 @@ ds_release(struct ds *s, us_time_t now)
      * looks whether the close is over; the deadline ends it otherwise. */
     us_sock_watch(sd->st, s->sfd, US_POLLWAKE, US_WATCH_EDGE, &s->rd);
     epoll_ctl(sd->ep, EPOLL_CTL_DEL, s->dfd, NULL);
-    close(s->dfd);
+    close_later(sd, s->dfd);
     s->dfd = -1;
     us_shutdown(sd->st, s->sfd, US_SHUT_WR, now);
     s->state = DS_LINGER;
@@ -1097,6 +1199,7 @@ us_sockd_run(struct us_sockd *sd, us_time_t now)
         s->queued = false;
         pump(s, now);
     }
+    close_dead(sd);
     return sd->cont != NULL;
 }
 

@@ -79,7 +79,8 @@ void us_sockd_set_link_read(struct us_sockd *sd, void (*fn)(void *ctx), void *ct
 /* Grants client o the credit its limits allow now for US_CTL_DS_NEW, and returns it. */
 uint32_t us_sockd_grant(struct us_sockd *sd, struct us_sockd_owner *o);
 /* After the stack's ready list was harvested and epoll's events handled: sockets that stopped
- * because their work budget ran out continue. True while some still wait (do not sleep). */
+ * because their work budget ran out continue, and the pair ends of sockets ended meanwhile are
+ * closed. True while some still wait (do not sleep). */
 bool us_sockd_run(struct us_sockd *sd, us_time_t now);
 /* When us_sockd_run has a lingering close to end (US_TIME_NEVER: none). */
 us_time_t us_sockd_next_deadline(const struct us_sockd *sd);

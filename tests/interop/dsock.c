@@ -1687,6 +1687,55 @@ t_bulk(void)
     close(s);
 }
 
+/* Small writes, as request/response programs make them (the daemon peeks requests of up to 64
+ * bytes and takes them off the pair later, doc/run.md): byte-exact round trips of 1 to 100 bytes
+ * (either side of the limit) on a blocking socket; the socket stays writable (POLLOUT) after
+ * 200 one-byte writes, as a kernel socket does (each write is a buffer of about 1 KiB in the
+ * pair: left there, they would take the room POLLOUT needs); 20000 one-byte writes, each its
+ * own write, reach the sink byte-exact. */
+static void
+t_small(void)
+{
+    int s = tcp_connect(P_ECHO), one = 1;
+    if (s < 0)
+        return;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    unsigned char out[100], in[100];
+    int bad = -1;
+    for (int i = 0; i < 2000 && bad < 0; i++) {
+        size_t n = 1 + (size_t)(i * 37 % 100);
+        fill(out, n, (uint32_t)i + 1);
+        if (write(s, out, n) != (ssize_t)n || readn(s, in, n, 5000) != n || memcmp(in, out, n))
+            bad = i;
+    }
+    check(bad < 0, "2000 round trips of 1 to 100 bytes, byte-exact (first bad: %d)", bad);
+    for (int i = 0; i < 200; i++)
+        if (write(s, "s", 1) != 1)
+            break;
+    int w = wait_fd(s, POLLOUT, 2000);
+    check(w > 0 && (w & POLLOUT), "200 one-byte writes: still writable (revents %#x)", w);
+    unsigned char echo[200];
+    size_t got = readn(s, echo, sizeof(echo), 5000);
+    check(got == sizeof(echo) && memcmp(echo, "ssssssss", 8) == 0, "their echo (%zu bytes)", got);
+    close(s);
+
+    s = tcp_connect(P_SINK);
+    if (s < 0)
+        return;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    size_t n = 20000;
+    unsigned char *buf = malloc(n);
+    fill(buf, n, 11);
+    size_t i = 0;
+    while (i < n && write(s, buf + i, 1) == 1)
+        i++;
+    check(i == n, "%zu one-byte writes to the sink (%zu done)", n, i);
+    check_call(shutdown(s, SHUT_WR), "shutdown(SHUT_WR)");
+    sink_reply(s, n, crc32_buf(0, buf, n), "one-byte writes");
+    free(buf);
+    close(s);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1699,7 +1748,7 @@ static const struct {
     {"udp_refused", t_udp_refused}, {"v6mapped", t_v6mapped}, {"bulk", t_bulk},
     {"close", t_close},           {"reset_read", t_reset_read}, {"udp_reuse", t_udp_reuse}, {"linger", t_linger},
     {"udp_errors", t_udp_errors}, {"reset_epoll", t_reset_epoll},
-    {"reset_write", t_reset_write},
+    {"reset_write", t_reset_write}, {"small", t_small},
 };
 
 int
