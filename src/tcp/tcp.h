@@ -480,7 +480,8 @@ void us_tcp_rack_timeout(struct us_stack *st, struct us_tcp_conn *c, us_time_t n
  * every other sent longer than RACK.rtt + reo_wnd ago). False: no records cover SND.UNA (the
  * caller goes back to SND.UNA instead). */
 bool us_tcp_rack_rto(struct us_tcp_conn *c, us_time_t now);
-/* The peer dropped data it had SACKed (reneging): the SACK and loss marks restart. */
+/* The SACK and loss marks restart: the peer dropped data it had SACKed (reneging), or an RTO
+ * goes back to SND.UNA. */
 void us_tcp_rack_forget(struct us_tcp_conn *c);
 /* Recovery (fast or after an RTO) ended; or its retransmissions were all spurious (undone). */
 void us_tcp_rack_recovery_exit(struct us_tcp_conn *c);

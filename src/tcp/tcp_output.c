@@ -676,10 +676,6 @@ us_tcp_send_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     }
 }
 
-/* RFC 8985 7.3: the tail loss probe. One segment of new data if there is some and the peer's
- * window takes it (cwnd does not hold it back, nor does Nagle: Linux's tcp_send_loss_probe
- * likewise), else the last segment sent, again. Its ACK or SACK tells what became of the tail.
- * Returns 0 or -errno. */
 size_t
 us_tcp_probe_new_len(const struct us_tcp_conn *c)
 {
@@ -690,6 +686,10 @@ us_tcp_probe_new_len(const struct us_tcp_conn *c)
     return fits ? len : 0;
 }
 
+/* RFC 8985 7.3: the tail loss probe. One segment of new data if there is some and the peer's
+ * window takes it (cwnd does not hold it back, nor does Nagle: Linux's tcp_send_loss_probe
+ * likewise), else the last segment sent, again. Its ACK or SACK tells what became of the tail.
+ * Returns 0 or -errno. */
 int
 us_tcp_send_loss_probe(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
 {

@@ -158,6 +158,7 @@ rto_fired(struct us_stack *st, struct us_tcp_conn *c, us_time_t now)
     if (!c->rto_loss) {
         free(c->sacked);
         c->sacked = NULL;
+        us_tcp_rack_forget(c);
         c->snd_nxt = c->snd_una;
     }
     US_TRACE(st, "tcp: %s:%u after the timeout: cwnd %u (one segment), ssthresh %u, resend %s",
