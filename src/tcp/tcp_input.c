@@ -1081,6 +1081,7 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
     uint32_t sacked0 = c->sacked ? us_rangeset_bytes(c->sacked) : 0;
     bool rtx0 = us_tcp_episode_rtx_sent(c);
     bool sack_news = c->sack_ok && r->n_sack && sack_update(c, r);
+    uint32_t newly_sacked = sack_news && c->sacked ? us_rangeset_bytes(c->sacked) - sacked0 : 0;
     bool rack = c->rack != NULL; /* RFC 8985 6.2 decides; else RFC 6675 and the dupacks */
     if (!rack && sack_news && c->in_recovery && c->sacked && us_seq_gt(c->high_rxt, c->snd_una) &&
         us_seq_gt(c->snd_una + c->sacked->r[c->sacked->n - 1].end, c->rtx_mark)) {
@@ -1108,6 +1109,14 @@ check_ack(struct us_stack *st, struct us_tcp_conn *c, struct seg *s)
          * not a loss signal, and a retransmission could not go out anyway) */
         dup_ack(st, c, s);
     }
+    /* Data newly SACKed was delivered too: with an ACK that also moves SND.UNA (in-order
+     * delivery, RFC 5681's condition for growth) and outside fast recovery (PRR's), it grows
+     * cwnd as the data newly acknowledged does, as Linux counts delivered segments
+     * (tcp_may_raise_cwnd), so slow start after an RTO is not slower for the holes' SACKs.
+     * ack_new_data counted the rest, SACKed data once only. */
+    if (newly_sacked && us_seq_gt(c->snd_una, una0) && !c->in_recovery &&
+        us_tcp_cwnd_in_use(c) && !c->ecn_cwr_wnd)
+        us_tcp_cc(c)->on_ack(c, newly_sacked, s->now);
     uint32_t newly_lost = rack ? us_tcp_rack_detect(st, c, r, s->now) : 0;
     if (c->ep) {
         int64_t delivered = (int64_t)(c->snd_una - una0) +

@@ -2416,6 +2416,18 @@ START_TEST(rack_dsack_grows_reo_wnd)
 }
 END_TEST
 
+/* Nothing answers what was sent (it is thrown away) until the first RTO fires; what the RTO
+ * sends is left for the caller. */
+static void
+until_rto(struct onestack *o)
+{
+    for (int i = 0; i < 100 && us_stat_get(o->st, US_STAT_TCP_RTO) == 0; i++) {
+        os_clear(o);
+        os_advance(o, US_MSEC(10));
+    }
+    expect_stat(o, US_STAT_TCP_RTO, 1);
+}
+
 /* RFC 8985 6.3: an RTO keeps what the peer SACKed, and only what was not SACKed goes again,
  * from SND.UNA up as cwnd grows (RFC 2018's "ignore prior SACK information" would resend
  * everything; Linux keeps it too). */
@@ -2427,11 +2439,7 @@ START_TEST(rto_keeps_sacked)
     int fd = rack_start(&o, &t, &una, 6);
     sack_ack(&o, &t, una + 2 * 1460, una + 4 * 1460);
     /* RACK's recovery resends segments 0 and 1; they are lost too, and nothing answers */
-    for (int i = 0; i < 100 && us_stat_get(o.st, US_STAT_TCP_RTO) == 0; i++) {
-        os_clear(&o);
-        os_advance(&o, US_MSEC(10));
-    }
-    expect_stat(&o, US_STAT_TCP_RTO, 1);
+    until_rto(&o);
     os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460); /* cwnd is one segment */
     ck_assert_uint_eq(os_tcp_pending(&o), 0);
     /* the peer takes it and SACKs again what it holds: cwnd two, segments 1 and 4 (2 and 3 are
@@ -2468,11 +2476,7 @@ START_TEST(rto_slow_start_counts_new_data)
     uint32_t una;
     int fd = rack_start(&o, &t, &una, 10);
     sack_ack(&o, &t, una + 2 * 1460, una + 9 * 1460);
-    for (int i = 0; i < 100 && us_stat_get(o.st, US_STAT_TCP_RTO) == 0; i++) {
-        os_clear(&o);
-        os_advance(&o, US_MSEC(10));
-    }
-    expect_stat(&o, US_STAT_TCP_RTO, 1);
+    until_rto(&o);
     os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
     os_advance(&o, US_MSEC(30));
     t.ack = una + 1460;
@@ -2483,6 +2487,25 @@ START_TEST(rto_slow_start_counts_new_data)
     t.ack = una + 10 * 1460; /* segments 1 and 9 new, 2 to 8 SACKed before */
     os_tcp_tx(&o, &t, A, NULL, 0);
     ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 4 * 1460); /* 2, and 2 newly delivered */
+    os_tcp_abort(&o, fd);
+    os_tcp_finish(&o);
+}
+END_TEST
+
+/* After an RTO, an ACK that moves SND.UNA and SACKs new data grows cwnd by both, as Linux
+ * counts delivered segments: 1 + 1 + 2 (the SACKed three, RFC 3465's limit of 2 per ACK). */
+START_TEST(rto_slow_start_counts_sacked)
+{
+    struct onestack o;
+    struct os_tcp t;
+    uint32_t una;
+    int fd = rack_start(&o, &t, &una, 10);
+    until_rto(&o);
+    os_tcp_rx_expect(&o, &t, A, una, t.seq, 1460);
+    os_advance(&o, US_MSEC(30));
+    t.ack = una + 1460;
+    sack_ack(&o, &t, una + 2 * 1460, una + 5 * 1460);
+    ck_assert_uint_eq(tcp_info(&o, fd).cwnd, 4 * 1460);
     os_tcp_abort(&o, fd);
     os_tcp_finish(&o);
 }
@@ -3063,6 +3086,7 @@ make_suite(void)
     tcase_add_test(tc, rto_keeps_sacked);
     tcase_add_test(tc, sack_reneging);
     tcase_add_test(tc, rto_slow_start_counts_new_data);
+    tcase_add_test(tc, rto_slow_start_counts_sacked);
     tcase_add_test(tc, tlp_off);
     tcase_add_test(tc, tlp_one_segment);
     tcase_add_test(tc, tlp_verdict_at_next_probe);
